@@ -1,0 +1,39 @@
+# make demo : create .venv, install jitnet, fetch the dataset, train the demo model
+# make test : create .venv, install jitnet with test extras, run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FASHION := /usr/share/datasets/fashion-mnist
+
+.PHONY: demo test data bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist; without root or apt the demo
+# falls back to scikit-learn's bundled digits (installed here as the 'data' extra).
+data: $(STAMP)
+	@if [ ! -d $(FASHION) ]; then \
+	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	   sudo -n apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1) || \
+	  (echo "dataset-fashion-mnist unavailable: using scikit-learn digits" && \
+	   $(BIN)/python -m pip install -q -e '.[data]'); \
+	fi
+
+demo: data
+	$(BIN)/python examples/mnist_mlp.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

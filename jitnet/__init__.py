@@ -1,0 +1,33 @@
+"""jitnet: a JAX-style deep-learning framework in pure Python, compiled with Numba.
+
+    import jitnet as jax
+    import jitnet.numpy as jnp
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .core.config import config  # noqa: F401
+from .core import dtypes  # noqa: F401
+from .core.errors import (ConcretizationTypeError, UnexpectedTracerError,  # noqa: F401
+                          TracerBoolConversionError, TracerIntegerConversionError,
+                          TracerArrayConversionError)
+from . import prims as _prims  # noqa: F401  (registers the primitive set)
+from .trace.array import Array  # noqa: F401
+from .trace.make_ir import make_jaxpr  # noqa: F401
+from . import numpy, lax, tree_util  # noqa: F401
+from .numpy import array_methods as _array_methods
+
+_array_methods.install()
+
+from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
+
+
+def device_get(x):
+    """Pytree of jitnet arrays -> pytree of NumPy arrays."""
+    import numpy as _np
+    return tree_map(lambda a: _np.asarray(a) if isinstance(a, Array) else a, x)
+
+
+def block_until_ready(x):
+    return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)

@@ -1,0 +1,1 @@
+"""core stage of jitnet (see docs/ARCHITECTURE.md)."""

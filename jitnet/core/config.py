@@ -1,0 +1,56 @@
+"""Global configuration flags, set with ``jitnet.config.update(name, value)``.
+
+Mirrors ``jax.config``: flags are read at trace time, so changing one affects
+functions traced afterwards (and is part of the jit cache key where it matters).
+"""
+from __future__ import annotations
+
+import os
+
+_DEFAULTS = {
+    "jax_enable_x64": False,
+    "jax_debug_nans": False,
+    "jax_disable_jit": False,
+    "num_threads": 0,  # 0: Numba's default (all cores)
+}
+
+
+class Config:
+    """Attribute and ``update``-style access to the flags, like ``jax.config``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_values", dict(_DEFAULTS))
+        env_x64 = os.environ.get("JAX_ENABLE_X64", os.environ.get("JITNET_ENABLE_X64"))
+        if env_x64 is not None:
+            self._values["jax_enable_x64"] = env_x64.lower() in ("1", "true", "yes")
+
+    def update(self, name: str, value) -> None:
+        if name not in self._values:
+            raise AttributeError(f"unknown jitnet config option {name!r}; "
+                                 f"known options: {sorted(self._values)}")
+        self._values[name] = value
+        for hook in _update_hooks.get(name, ()):
+            hook(value)
+
+    def read(self, name: str):
+        return self._values[name]
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self.update(name, value)
+
+
+_update_hooks: dict[str, list] = {}
+
+
+def on_update(name: str, hook) -> None:
+    """Register ``hook(value)`` to run when flag ``name`` changes (e.g. dtype caches)."""
+    _update_hooks.setdefault(name, []).append(hook)
+
+
+config = Config()

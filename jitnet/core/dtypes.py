@@ -1,0 +1,204 @@
+"""Dtypes with JAX's semantics: canonicalization, weak types and the promotion lattice.
+
+* 64-bit types exist only after ``config.update("jax_enable_x64", True)``;
+  otherwise ``canonicalize_dtype`` maps them to their 32-bit counterparts.
+* Python scalars are *weakly typed*: they take the dtype of whatever they meet
+  (``float32_array * 2.0`` stays float32). A weak value is represented by its
+  canonical dtype plus ``weak_type=True``.
+* Binary promotion is the join on JAX's type lattice (see ``_LATTICE``).
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .config import config
+
+bool_ = np.dtype(np.bool_)
+int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
+uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
+float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+
+# Tangent dtype of integer and boolean values (they have no derivative), as in JAX.
+float0 = np.dtype([("float0", np.void, 0)])
+
+_TO_32 = {int64: int32, uint64: uint32, float64: float32, complex128: complex64}
+
+# JAX's type-promotion lattice: each node lists its immediate supertypes.
+# 'i*', 'f*', 'c*' are the weakly typed Python int, float and complex.
+_LATTICE = {
+    "b1": ["i*"], "u1": ["u2", "i2"], "u2": ["i4", "u4"], "u4": ["u8", "i8"], "u8": ["f*"],
+    "i*": ["u1", "i1"], "i1": ["i2"], "i2": ["i4"], "i4": ["i8"], "i8": ["f*"],
+    "f*": ["c*", "f2"], "f2": ["f4"], "f4": ["c8", "f8"], "f8": ["c16"],
+    "c*": ["c8"], "c8": ["c16"], "c16": [],
+}
+_CODE_OF = {bool_: "b1", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8",
+            int8: "i1", int16: "i2", int32: "i4", int64: "i8",
+            float16: "f2", float32: "f4", float64: "f8", complex64: "c8", complex128: "c16"}
+_DTYPE_OF = {v: k for k, v in _CODE_OF.items()}
+
+
+def _upper_sets() -> dict[str, frozenset]:
+    ups: dict[str, frozenset] = {}
+
+    def visit(node):
+        if node not in ups:
+            s = {node}
+            for parent in _LATTICE[node]:
+                s |= visit(parent)
+            ups[node] = frozenset(s)
+        return ups[node]
+
+    for node in _LATTICE:
+        visit(node)
+    return ups
+
+
+_UPPER = _upper_sets()
+
+
+@functools.lru_cache(maxsize=None)
+def _join(a: str, b: str) -> str:
+    common = _UPPER[a] & _UPPER[b]
+    # The least upper bound is the common supertype that all others are above.
+    for c in common:
+        if common <= _UPPER[c]:
+            return c
+    raise TypeError(f"no common supertype for {a} and {b}")  # unreachable on a lattice
+
+
+def x64_enabled() -> bool:
+    return config.read("jax_enable_x64")
+
+
+def canonicalize_dtype(dtype) -> np.dtype:
+    """The dtype jitnet actually uses for ``dtype`` under the current x64 flag."""
+    d = np.dtype(dtype)
+    if d not in _CODE_OF and d != float0:
+        raise TypeError(f"jitnet does not support dtype {d}")
+    if not x64_enabled():
+        return _TO_32.get(d, d)
+    return d
+
+
+def default_int() -> np.dtype:
+    return int64 if x64_enabled() else int32
+
+
+def default_float() -> np.dtype:
+    return float64 if x64_enabled() else float32
+
+
+def default_complex() -> np.dtype:
+    return complex128 if x64_enabled() else complex64
+
+
+def _code(dtype: np.dtype, weak: bool) -> str:
+    if weak:
+        if dtype.kind in "iu":
+            return "i*"
+        if dtype.kind == "f":
+            return "f*"
+        if dtype.kind == "c":
+            return "c*"
+    return _CODE_OF[dtype]
+
+
+def _from_code(code: str) -> tuple[np.dtype, bool]:
+    if code == "i*":
+        return default_int(), True
+    if code == "f*":
+        return default_float(), True
+    if code == "c*":
+        return default_complex(), True
+    return canonicalize_dtype(_DTYPE_OF[code]), False
+
+
+def promote_types(a, b) -> np.dtype:
+    """``jnp.promote_types``: the dtype a binary op casts two (strong) dtypes to.
+
+    Python's ``int``/``float``/``complex`` types count as weak, as in JAX.
+    """
+    (da, wa), (db, wb) = _type_spec(a), _type_spec(b)
+    return _from_code(_join(_code(da, wa), _code(db, wb)))[0]
+
+
+def _type_spec(t) -> tuple[np.dtype, bool]:
+    if t is int:
+        return default_int(), True
+    if t is float:
+        return default_float(), True
+    if t is complex:
+        return default_complex(), True
+    return np.dtype(t), False
+
+
+def dtype_and_weak(x) -> tuple[np.dtype, bool]:
+    """(canonical dtype, weak_type) of a value: jitnet array, tracer, NumPy value or Python scalar."""
+    t = type(x)
+    if t is bool:
+        return bool_, False
+    if t is int:
+        return default_int(), True
+    if t is float:
+        return default_float(), True
+    if t is complex:
+        return default_complex(), True
+    dt = getattr(x, "dtype", None)
+    if dt is not None:
+        return canonicalize_dtype(dt), bool(getattr(x, "weak_type", False))
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x).dtype, False  # callers canonicalize nested Python data themselves
+    if isinstance(x, (np.dtype, type, str)):
+        return canonicalize_dtype(x), False
+    raise TypeError(f"value of type {t.__name__} is not a valid jitnet array or scalar: {x!r}")
+
+
+def result_type(*args, return_weak_type_flag: bool = False):
+    """JAX's ``result_type``: join of the arguments' (dtype, weak) on the lattice."""
+    if not args:
+        raise ValueError("at least one array or dtype is required")
+    code = None
+    for a in args:
+        d, w = dtype_and_weak(a)
+        c = _code(d, w)
+        code = c if code is None else _join(code, c)
+    dtype, weak = _from_code(code)
+    return (dtype, weak) if return_weak_type_flag else dtype
+
+
+def issubdtype(a, b) -> bool:
+    return np.issubdtype(a, b)
+
+
+def is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def is_inexact(dtype) -> bool:
+    return np.dtype(dtype).kind in "fc"
+
+
+def is_integer(dtype) -> bool:
+    return np.dtype(dtype).kind in "iu"
+
+
+def short_name(dtype) -> str:
+    """Compact name used by the IR printer: f32, i32, u8, bool, c64."""
+    d = np.dtype(dtype)
+    if d == bool_:
+        return "bool"
+    if d == float0:
+        return "float0"
+    return {"f": "f", "i": "i", "u": "u", "c": "c"}[d.kind] + str(d.itemsize * 8)
+
+
+def finfo(dtype):
+    return np.finfo(dtype)
+
+
+def iinfo(dtype):
+    return np.iinfo(dtype)
+

@@ -1,0 +1,46 @@
+"""Where in the user's code something happened: the first stack frame outside jitnet."""
+from __future__ import annotations
+
+import os
+import sys
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class SourceInfo:
+    """A user source location (file, line, function); not part of any IR hash."""
+
+    __slots__ = ("filename", "lineno", "function")
+
+    def __init__(self, filename: str, lineno: int, function: str):
+        self.filename, self.lineno, self.function = filename, lineno, function
+
+    def __str__(self):
+        return f"{self.filename}:{self.lineno} ({self.function})"
+
+    __repr__ = __str__
+
+
+def _is_internal(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+
+
+def user_frame(skip: int = 1):
+    """The innermost frame that is not inside the jitnet package (or None)."""
+    f = sys._getframe(skip)
+    while f is not None and _is_internal(f.f_code.co_filename):
+        f = f.f_back
+    return f
+
+
+def current_source_info() -> SourceInfo | None:
+    f = user_frame(2)
+    if f is None:
+        return None
+    return SourceInfo(f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+
+
+def user_line() -> str:
+    """`` (at file:line in func)`` for error messages, or '' when no user frame exists."""
+    info = current_source_info()
+    return f" (at {info})" if info is not None else ""

@@ -1,0 +1,113 @@
+"""``jitnet.lax``: thin wrappers of the primitives, with JAX's names and signatures."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.pytree import tree_map
+from ..prims.dot import dot, dot_general
+from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh,
+                                 bitcast_convert_type, cbrt, ceil, clamp, convert_element_type,
+                                 cos, cosh, digamma, div, eq, erf, erf_inv, erfc, exp, exp2, expm1,
+                                 floor, ge, gt, integer_pow, is_finite, le, lgamma, log, log1p,
+                                 logistic, lt, max, min, mul, ne, neg, nextafter, pow, reciprocal,
+                                 rem, round, rsqrt, select, select_n, shift_left,
+                                 shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
+                                 sqrt, square, sub, tan, tanh)
+from ..prims.elementwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from ..prims.elementwise import stop_gradient as _stop_gradient
+from ..prims.indexing import dynamic_slice as _dynamic_slice
+from ..prims.indexing import dynamic_update_slice as _dynamic_update_slice
+from ..prims.reduce import (argmax, argmin, cummax, cummin, cumprod, cumsum, reduce_and,
+                            reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum)
+from ..prims.shape import (broadcast, broadcast_in_dim, broadcasted_iota, concatenate,
+                           expand_dims, iota, pad, reshape, rev, slice, slice_in_dim, squeeze,
+                           transpose)
+from ..prims.sort import sort, sort_key_val
+from ..prims.util import get_aval
+
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+
+
+def stop_gradient(x):
+    """Identity on the value, zero derivative; applies to every leaf of a pytree."""
+    return tree_map(_stop_gradient, x)
+
+
+def _normalize_start(i, dim):
+    """Negative start indices count from the end, as in JAX (then XLA clamps)."""
+    if isinstance(i, (int, np.integer)):
+        return np.int32(i + dim if i < 0 else i)
+    i = convert_element_type(i, np.int32)
+    return select(lt(i, np.int32(0)), add(i, np.int32(dim)), i)
+
+
+def dynamic_slice(operand, start_indices, slice_sizes):
+    shape = get_aval(operand).shape
+    starts = [_normalize_start(i, d) for i, d in zip(start_indices, shape)]
+    return _dynamic_slice(operand, starts, slice_sizes)
+
+
+def dynamic_update_slice(operand, update, start_indices):
+    shape = get_aval(operand).shape
+    starts = [_normalize_start(i, d) for i, d in zip(start_indices, shape)]
+    return _dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    shape = get_aval(operand).shape
+    starts = [np.int32(0)] * len(shape)
+    sizes = list(shape)
+    starts[axis], sizes[axis] = start_index, slice_size
+    return dynamic_slice(operand, starts, sizes)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    starts = [np.int32(0)] * len(get_aval(operand).shape)
+    starts[axis] = start_index
+    return dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis):
+    if len(get_aval(update).shape) == len(get_aval(operand).shape) - 1:
+        update = expand_dims(update, (axis,))
+    return dynamic_update_slice_in_dim(operand, update, index, axis)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    shape = get_aval(operand).shape
+    index = index + shape[axis] if index < 0 else index
+    out = slice_in_dim(operand, index, index + 1, 1, axis)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def full(shape, fill_value, dtype=None):
+    from .. import numpy as jnp
+    return jnp.full(shape, fill_value, dtype)
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    from .. import numpy as jnp
+    return jnp.full(get_aval(x).shape if shape is None else shape, fill_value,
+                    dtype or get_aval(x).dtype)
+
+
+def zeros_like_array(x):
+    return full_like(x, 0)
+
+
+def reduce(operands, init_values, computation, dimensions):
+    """``lax.reduce`` for the monoids jitnet has primitives for (add, mul, max, min, and, or)."""
+    single = not isinstance(operands, (list, tuple))
+    ops = [operands] if single else list(operands)
+    table = {add: reduce_sum, mul: reduce_prod, max: reduce_max, min: reduce_min,
+             bitwise_and: reduce_and, bitwise_or: reduce_or}
+    if computation not in table:
+        raise NotImplementedError("lax.reduce: only lax.add, lax.mul, lax.max, lax.min, "
+                                  "lax.bitwise_and and lax.bitwise_or computations are supported")
+    outs = [table[computation](o, tuple(dimensions)) for o in ops]
+    return outs[0] if single else tuple(outs)

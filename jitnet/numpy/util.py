@@ -1,0 +1,132 @@
+"""Argument handling shared by ``jitnet.numpy``: checks, conversion, promotion, broadcasting."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import dtypes
+from ..core.source_info import user_line
+from ..prims import elementwise as ew
+from ..prims import shape as sh
+from ..prims.util import get_aval
+from ..trace.array import Array, ArrayImpl
+
+_SCALARS = (int, float, bool, complex)
+
+
+def check_arraylike(name: str, *args) -> None:
+    for a in args:
+        if not (isinstance(a, (Array, np.ndarray, np.generic)) or type(a) in _SCALARS):
+            if isinstance(a, (list, tuple)):
+                raise TypeError(f"{name} requires ndarray or scalar arguments, got "
+                                f"{type(a).__name__}; use jnp.asarray() to convert it"
+                                f"{user_line()}")
+            raise TypeError(f"{name}: value of type {type(a).__name__} is not a valid array: "
+                            f"{a!r}{user_line()}")
+
+
+def as_jitnet(x):
+    """NumPy values become ``ArrayImpl`` (canonical dtype); jitnet values pass through."""
+    if isinstance(x, Array):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ArrayImpl(np.array(x, dtypes.canonicalize_dtype(x.dtype)))
+    return x
+
+
+def scalar_to(x, dtype, weak: bool):
+    """A Python scalar as a 0-d value of ``dtype`` (a literal when traced)."""
+    return ArrayImpl(np.asarray(x, dtype), weak)
+
+
+def convert(x, dtype, weak: bool = False):
+    """``x`` converted to ``dtype`` with the given weak-type flag (no-op when it already is)."""
+    if type(x) in _SCALARS:
+        return scalar_to(x, dtype, weak)
+    x = as_jitnet(x)
+    a = get_aval(x)
+    if a.dtype == dtype and a.weak_type == weak:
+        return x
+    return ew.convert_element_type(x, dtype, weak)
+
+
+def broadcast_shapes(name: str, *shapes) -> tuple:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"{name}: incompatible shapes for broadcasting: "
+                         + " and ".join(str(tuple(s)) for s in shapes) + user_line()) from None
+
+
+def broadcast_to_shape(x, shape):
+    """NumPy broadcasting of ``x`` to ``shape`` (0-d values stay 0-d: primitives accept them)."""
+    xs = tuple(get_aval(x).shape)
+    if xs == tuple(shape) or not xs:
+        return x
+    nd = len(shape)
+    lead = nd - len(xs)
+    keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
+    if len(keep) != len(xs):  # drop size-1 dims being stretched, then broadcast
+        x = sh.reshape(x, tuple(xs[i] for i in keep))
+    return sh.broadcast_in_dim(x, tuple(shape), tuple(lead + i for i in keep))
+
+
+def promote_args(name: str, *args):
+    """Promote dtypes (JAX's lattice) and broadcast shapes, as ``jnp`` ufuncs do."""
+    if len(args) == 2:
+        x, y = args
+        if type(x) is ArrayImpl and type(y) is ArrayImpl and x.dtype == y.dtype \
+                and x.weak_type == y.weak_type and x.shape == y.shape:
+            return args  # fast path for eager code
+    check_arraylike(name, *args)
+    args = [as_jitnet(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    args = [convert(a, dtype, weak) for a in args]
+    return _broadcast_all(name, args)
+
+
+def _broadcast_all(name, args):
+    shapes = [tuple(get_aval(a).shape) for a in args]
+    if len(set(s for s in shapes if s)) <= 1:
+        return args
+    shape = broadcast_shapes(name, *shapes)
+    return [broadcast_to_shape(a, shape) for a in args]
+
+
+def promote_args_inexact(name: str, *args):
+    """Like ``promote_args`` but integer and bool inputs become the default float type."""
+    check_arraylike(name, *args)
+    args = [as_jitnet(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    if dtype.kind not in "fc":
+        dtype = dtypes.default_float()
+    args = [convert(a, dtype, weak) for a in args]
+    return _broadcast_all(name, args)
+
+
+def promote_dtypes_numeric(*args):
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    return [convert(as_jitnet(a), dtype, weak) for a in args]
+
+
+def canonicalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    axis = int(axis)
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}"
+                         f"{user_line()}")
+    return axis % ndim if ndim else 0
+
+
+def canonicalize_axes(axis, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        return (canonicalize_axis(axis, ndim),)
+    axes = tuple(canonicalize_axis(a, ndim) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in {tuple(axis)}{user_line()}")
+    return axes
+
+
+def to_dtype(dtype):
+    """A user dtype argument (NumPy dtype, type, string or jnp scalar type) canonicalized."""
+    return None if dtype is None else dtypes.canonicalize_dtype(np.dtype(dtype))

@@ -1,0 +1,598 @@
+"""Elementwise primitives: math, arithmetic, comparisons, bitwise ops, select, clamp, casts.
+
+Operands must share one dtype (``jnp`` promotes first) and one shape, except
+that 0-d operands broadcast implicitly, as in ``lax``. Every primitive here
+uses the generic n-ary batching rule; jvp and transpose rules sit beside each
+definition.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.special as sp
+
+from ..core.adtypes import Zero, is_undefined
+from ..core.aval import ShapedArray
+from ..core.primitive import Primitive
+from ..trace.tracer import bind
+from . import reduce as red
+from . import shape as sh
+from .util import (broadcast_batch, const, dtype_error, get_aval, instantiate, shape_error,
+                   shape_str, tangent_aval)
+
+# dtype classes accepted by each primitive family
+FLOAT = "fc"
+NUMERIC = "iufc"
+INT = "iu"
+INT_BOOL = "iub"
+ANY = "iufcb"
+_KIND_NAMES = {"f": "floating", "c": "complex", "i": "signed integer", "u": "unsigned integer",
+               "b": "bool"}
+
+
+def _quiet(f):
+    """Run a NumPy impl without floating-point warnings (results follow IEEE, like XLA)."""
+    def g(*a, **k):
+        with np.errstate(all="ignore"):
+            return f(*a, **k)
+    g.__name__ = getattr(f, "__name__", "impl")
+    return g
+
+
+def nary_shape_rule(name: str, kinds: str, out_dtype=None):
+    def rule(*avals, **params):
+        shape = ()
+        for a in avals:
+            if a.shape:
+                if shape and a.shape != shape:
+                    shapes = " and ".join(shape_str(b.shape) for b in avals)
+                    raise shape_error(f"{name}: incompatible shapes for broadcasting: {shapes}")
+                shape = a.shape
+        dt = avals[0].dtype
+        for a in avals[1:]:
+            if a.dtype != dt:
+                names = ", ".join(b.dtype.name for b in avals)
+                raise dtype_error(f"{name} requires arguments to have the same dtypes, got "
+                                  f"{names} (jnp.{name} promotes dtypes automatically)")
+        if dt.kind not in kinds:
+            accepted = ", ".join(_KIND_NAMES[k] for k in kinds)
+            raise dtype_error(f"{name} does not accept dtype {dt.name}; accepted: {accepted}")
+        weak = all(a.weak_type for a in avals)
+        if out_dtype is not None:
+            return ShapedArray(shape, out_dtype, False)
+        return ShapedArray(shape, dt, weak)
+    return rule
+
+
+def nary_batch(prim):
+    """vmap rule for elementwise primitives: align batch dims, keep 0-d operands as they are."""
+    def batch(args, dims, **params):
+        bd = {d for d in dims if d is not None}
+        ranks = {len(a.shape) for a, d in zip(args, dims) if d is not None}
+        plain = all(d is not None or len(a.shape) == 0 for a, d in zip(args, dims))
+        if len(bd) == 1 and len(ranks) == 1 and plain:
+            return bind(prim, *args, **params), bd.pop()  # nothing to move
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        out_rank = max(len(a.shape) - (d is not None) for a, d in zip(args, dims))
+        moved = []
+        for a, d in zip(args, dims):
+            if d is None and len(a.shape) == 0:
+                moved.append(a)
+                continue
+            x = broadcast_batch(a, d, size)
+            if len(x.shape) - 1 < out_rank:  # a batched scalar meets a batched array
+                full = (size,) + _out_shape(args, dims)
+                x = sh.broadcast_in_dim(x, full, (0,))
+            moved.append(x)
+        return bind(prim, *moved, **params), 0
+    return batch
+
+
+def _out_shape(args, dims):
+    for a, d in zip(args, dims):
+        s = tuple(a.shape)
+        if d is not None:
+            s = s[:d] + s[d + 1:]
+        if s:
+            return s
+    return ()
+
+
+def _define(name, impl, kinds, nargs, out_dtype=None):
+    p = Primitive(name)
+    p.impl = impl
+    p.shape_rule = nary_shape_rule(name, kinds, out_dtype)
+    p.batch = nary_batch(p)
+    p.lowering["nargs"] = nargs
+    return p
+
+
+def unop(name, impl, kinds=FLOAT, out_dtype=None):
+    p = _define(name, impl, kinds, 1, out_dtype)
+    return p, (lambda x, _p=p: bind(_p, x))
+
+
+def binop(name, impl, kinds=NUMERIC, out_dtype=None):
+    p = _define(name, impl, kinds, 2, out_dtype)
+    return p, (lambda x, y, _p=p: bind(_p, x, y))
+
+
+# -- jvp helpers ----------------------------------------------------------------
+
+def defjvp(prim, *contribs):
+    """jvp = sum over non-zero tangents of ``contrib_i(t_i, out, *primals, **params)``."""
+    def jvp(primals, tangents, **params):
+        out = bind(prim, *primals, **params)
+        total = None
+        for t, f in zip(tangents, contribs):
+            if f is None or type(t) is Zero:
+                continue
+            c = f(t, out, *primals, **params)
+            total = c if total is None else add(total, c)
+        out_aval = get_aval(out)
+        if total is None:
+            return out, Zero(tangent_aval(out_aval))
+        if tuple(total.shape) != out_aval.shape:
+            total = sh.broadcast_in_dim(total, out_aval.shape, ())
+        return out, total
+    prim.jvp = jvp
+
+
+def defjvp_zero(prim):
+    def jvp(primals, tangents, **params):
+        out = bind(prim, *primals, **params)
+        return out, Zero(tangent_aval(get_aval(out)))
+    prim.jvp = jvp
+
+
+def unbroadcast(aval, ct):
+    """Cotangent for an operand that was implicitly broadcast from 0-d."""
+    if type(ct) is Zero or tuple(ct.shape) == aval.shape:
+        return ct
+    return red.reduce_sum(ct, tuple(range(len(ct.shape))))
+
+
+# -- unary math -----------------------------------------------------------------
+
+neg_p, neg = unop("neg", np.negative, NUMERIC)
+sign_p, sign = unop("sign", np.sign, NUMERIC)
+floor_p, floor = unop("floor", np.floor)
+ceil_p, ceil = unop("ceil", np.ceil)
+is_finite_p, is_finite = unop("is_finite", np.isfinite, FLOAT, out_dtype=np.bool_)
+exp_p, exp = unop("exp", _quiet(np.exp))
+exp2_p, exp2 = unop("exp2", _quiet(np.exp2))
+log_p, log = unop("log", _quiet(np.log))
+log1p_p, log1p = unop("log1p", _quiet(np.log1p))
+expm1_p, expm1 = unop("expm1", _quiet(np.expm1))
+tanh_p, tanh = unop("tanh", np.tanh)
+logistic_p, logistic = unop("logistic", sp.expit)
+sin_p, sin = unop("sin", _quiet(np.sin))
+cos_p, cos = unop("cos", _quiet(np.cos))
+tan_p, tan = unop("tan", _quiet(np.tan))
+asin_p, asin = unop("asin", _quiet(np.arcsin))
+acos_p, acos = unop("acos", _quiet(np.arccos))
+atan_p, atan = unop("atan", np.arctan)
+sinh_p, sinh = unop("sinh", _quiet(np.sinh))
+cosh_p, cosh = unop("cosh", _quiet(np.cosh))
+asinh_p, asinh = unop("asinh", np.arcsinh)
+acosh_p, acosh = unop("acosh", _quiet(np.arccosh))
+atanh_p, atanh = unop("atanh", _quiet(np.arctanh))
+sqrt_p, sqrt = unop("sqrt", _quiet(np.sqrt))
+rsqrt_p, rsqrt = unop("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))))
+cbrt_p, cbrt = unop("cbrt", np.cbrt)
+abs_p, abs = unop("abs", np.abs, NUMERIC)
+erf_p, erf = unop("erf", sp.erf)
+erfc_p, erfc = unop("erfc", sp.erfc)
+erf_inv_p, erf_inv = unop("erf_inv", _quiet(sp.erfinv))
+lgamma_p, lgamma = unop("lgamma", _quiet(sp.gammaln))
+digamma_p, digamma = unop("digamma", _quiet(sp.psi))
+not_p, bitwise_not = unop("not", np.invert, INT_BOOL)
+
+
+def _round_impl(x, *, rounding_method):
+    if rounding_method == 1:  # to nearest even
+        return np.round(x)
+    t = np.trunc(x)  # away from zero
+    return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
+
+
+round_p = _define("round", _round_impl, FLOAT, 1)
+
+
+def round(x, rounding_method=0):
+    """``lax.round``: 0 rounds half away from zero, 1 rounds half to even."""
+    return bind(round_p, x, rounding_method=int(rounding_method))
+
+
+def _integer_pow_impl(x, *, y):
+    if y >= 0:
+        return np.power(x, y)
+    return np.reciprocal(np.power(x, -y))
+
+
+integer_pow_p = _define("integer_pow", _quiet(_integer_pow_impl), NUMERIC, 1)
+
+
+def integer_pow(x, y: int):
+    return bind(integer_pow_p, x, y=int(y))
+
+
+def square(x):
+    return integer_pow(x, 2)
+
+
+def reciprocal(x):
+    return integer_pow(x, -1)
+
+
+# -- binary arithmetic ----------------------------------------------------------
+
+def _int_div(x, y):
+    if x.dtype.kind in "iu":
+        return (x - np.fmod(x, y)) // np.where(y == 0, 1, y)  # rounds toward zero, like C
+    return np.divide(x, y)
+
+
+add_p, add = binop("add", np.add)
+sub_p, sub = binop("sub", np.subtract)
+mul_p, mul = binop("mul", np.multiply)
+div_p, div = binop("div", _quiet(_int_div))
+rem_p, rem = binop("rem", _quiet(np.fmod))
+pow_p, pow = binop("pow", _quiet(np.power), FLOAT)
+max_p, max = binop("max", np.maximum, ANY)
+min_p, min = binop("min", np.minimum, ANY)
+atan2_p, atan2 = binop("atan2", np.arctan2, FLOAT)
+nextafter_p, nextafter = binop("nextafter", np.nextafter, FLOAT)
+and_p, bitwise_and = binop("and", np.bitwise_and, INT_BOOL)
+or_p, bitwise_or = binop("or", np.bitwise_or, INT_BOOL)
+xor_p, bitwise_xor = binop("xor", np.bitwise_xor, INT_BOOL)
+
+
+def _bits(x):
+    return x.dtype.itemsize * 8
+
+
+def _shift_left(x, y):
+    out = np.left_shift(x, np.where((y < 0) | (y >= _bits(x)), 0, y))
+    return np.where((y < 0) | (y >= _bits(x)), np.zeros_like(x), out)
+
+
+def _shift_right_logical(x, y):
+    u = x.view(np.dtype(f"u{x.dtype.itemsize}"))
+    out = np.right_shift(u, np.where((y < 0) | (y >= _bits(x)), 0, y).astype(u.dtype))
+    out = np.where((y < 0) | (y >= _bits(x)), np.zeros_like(u), out)
+    return out.view(x.dtype)
+
+
+def _shift_right_arithmetic(x, y):
+    big = (y < 0) | (y >= _bits(x))
+    out = np.right_shift(x, np.where(big, 0, y))
+    fill = np.where(x < 0, -1, 0).astype(x.dtype) if x.dtype.kind == "i" else np.zeros_like(x)
+    return np.where(big, fill, out)
+
+
+shift_left_p, shift_left = binop("shift_left", _shift_left, INT)
+shift_right_logical_p, shift_right_logical = binop("shift_right_logical", _shift_right_logical, INT)
+shift_right_arithmetic_p, shift_right_arithmetic = binop(
+    "shift_right_arithmetic", _shift_right_arithmetic, INT)
+
+eq_p, eq = binop("eq", np.equal, ANY, out_dtype=np.bool_)
+ne_p, ne = binop("ne", np.not_equal, ANY, out_dtype=np.bool_)
+lt_p, lt = binop("lt", np.less, ANY, out_dtype=np.bool_)
+le_p, le = binop("le", np.less_equal, ANY, out_dtype=np.bool_)
+gt_p, gt = binop("gt", np.greater, ANY, out_dtype=np.bool_)
+ge_p, ge = binop("ge", np.greater_equal, ANY, out_dtype=np.bool_)
+
+
+# -- select and clamp -----------------------------------------------------------
+
+def _select_shape(which, *cases):
+    if not cases:
+        raise shape_error("select_n: at least one case is required")
+    out = nary_shape_rule("select_n", ANY)(*cases)
+    if which.dtype.kind not in "bi" or (which.dtype.kind == "b" and len(cases) > 2):
+        raise dtype_error(f"select_n: the selector must be bool (two cases) or int32, got "
+                          f"{which.dtype.name} with {len(cases)} cases")
+    if which.shape and which.shape != out.shape:
+        raise shape_error(f"select_n: selector shape {shape_str(which.shape)} must be () or "
+                          f"match the cases' shape {shape_str(out.shape)}")
+    return out
+
+
+def _select_impl(which, *cases):
+    if len(cases) == 1:
+        return np.broadcast_to(cases[0], np.broadcast_shapes(which.shape, cases[0].shape)).copy()
+    if which.dtype == np.bool_:
+        return np.where(which, cases[1], cases[0])
+    return np.choose(which.astype(np.intp), np.broadcast_arrays(*cases))
+
+
+select_n_p = Primitive("select_n")
+select_n_p.impl = _select_impl
+select_n_p.shape_rule = _select_shape
+select_n_p.batch = nary_batch(select_n_p)
+
+
+def select_n(which, *cases):
+    """``cases[which]`` elementwise; ``which`` is bool (two cases) or int32."""
+    return bind(select_n_p, which, *cases)
+
+
+def select(pred, on_true, on_false):
+    return select_n(pred, on_false, on_true)
+
+
+def _clamp_shape(lo, x, hi):
+    out = nary_shape_rule("clamp", NUMERIC)(x)
+    for b, nm in ((lo, "min"), (hi, "max")):
+        if b.dtype != x.dtype:
+            raise dtype_error(f"clamp: {nm} has dtype {b.dtype.name} but the operand has "
+                              f"{x.dtype.name}")
+        if b.shape and b.shape != x.shape:
+            raise shape_error(f"clamp: {nm} shape {shape_str(b.shape)} must be () or the "
+                              f"operand's shape {shape_str(x.shape)}")
+    return out
+
+
+clamp_p = Primitive("clamp")
+clamp_p.impl = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi)
+clamp_p.shape_rule = _clamp_shape
+clamp_p.batch = nary_batch(clamp_p)
+
+
+def clamp(min, x, max):
+    return bind(clamp_p, min, x, max)
+
+
+# -- dtype conversion -----------------------------------------------------------
+
+def _convert_impl(x, *, new_dtype, weak_type):
+    new_dtype = np.dtype(new_dtype)
+    if x.dtype.kind in "fc" and new_dtype.kind in "iu":  # saturate, NaN -> 0, like XLA on CPU
+        info = np.iinfo(new_dtype)
+        x = np.real(x)
+        with np.errstate(invalid="ignore"):
+            x = np.where(np.isnan(x), 0, np.clip(np.trunc(x), info.min, info.max))
+    if new_dtype == np.bool_:
+        return x != 0
+    return x.astype(new_dtype)
+
+
+def _convert_shape(x, *, new_dtype, weak_type):
+    return ShapedArray(x.shape, new_dtype, weak_type)
+
+
+convert_element_type_p = Primitive("convert_element_type")
+convert_element_type_p.impl = _convert_impl
+convert_element_type_p.shape_rule = _convert_shape
+convert_element_type_p.batch = lambda args, dims, **p: (bind(convert_element_type_p, *args, **p),
+                                                        dims[0])
+
+
+def convert_element_type(x, new_dtype, weak_type: bool = False):
+    from ..core.dtypes import canonicalize_dtype
+    new_dtype = canonicalize_dtype(new_dtype)
+    a = get_aval(x)
+    if a.dtype == new_dtype and a.weak_type == weak_type and hasattr(x, "shape"):
+        return x
+    return bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=bool(weak_type))
+
+
+def _bitcast_shape(x, *, new_dtype):
+    if np.dtype(new_dtype).itemsize != x.dtype.itemsize:
+        raise dtype_error(f"bitcast_convert_type: {x.dtype.name} and {np.dtype(new_dtype).name} "
+                          f"differ in width; only same-width bitcasts are supported")
+    return ShapedArray(x.shape, new_dtype)
+
+
+bitcast_convert_type_p = Primitive("bitcast_convert_type")
+bitcast_convert_type_p.impl = lambda x, *, new_dtype: x.view(new_dtype)
+bitcast_convert_type_p.shape_rule = _bitcast_shape
+bitcast_convert_type_p.batch = lambda args, dims, **p: (bind(bitcast_convert_type_p, *args, **p),
+                                                        dims[0])
+
+
+def bitcast_convert_type(x, new_dtype):
+    return bind(bitcast_convert_type_p, x, new_dtype=np.dtype(new_dtype))
+
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.shape_rule = lambda x: ShapedArray(x.shape, x.dtype, x.weak_type)
+stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, *args), dims[0])
+
+
+def stop_gradient(x):
+    """Identity whose derivative is zero (applied leafwise to pytrees by ``lax``)."""
+    return bind(stop_gradient_p, x)
+
+
+# -- jvp rules --------------------------------------------------------------------
+
+for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, nextafter_p, not_p, and_p, or_p, xor_p,
+           shift_left_p, shift_right_logical_p, shift_right_arithmetic_p, eq_p, ne_p, lt_p, le_p,
+           gt_p, ge_p, stop_gradient_p, bitcast_convert_type_p):
+    defjvp_zero(_p)
+
+defjvp(neg_p, lambda t, out, x: neg(t))
+defjvp(exp_p, lambda t, out, x: mul(t, out))
+defjvp(exp2_p, lambda t, out, x: mul(t, mul(out, const(out, np.log(2.0)))))
+defjvp(log_p, lambda t, out, x: div(t, x))
+defjvp(log1p_p, lambda t, out, x: div(t, add(x, const(x, 1))))
+defjvp(expm1_p, lambda t, out, x: mul(t, add(out, const(out, 1))))
+defjvp(tanh_p, lambda t, out, x: mul(add(t, mul(t, out)), sub(const(out, 1), out)))
+defjvp(logistic_p, lambda t, out, x: mul(t, mul(out, sub(const(out, 1), out))))
+defjvp(sin_p, lambda t, out, x: mul(t, cos(x)))
+defjvp(cos_p, lambda t, out, x: neg(mul(t, sin(x))))
+defjvp(tan_p, lambda t, out, x: mul(t, add(const(out, 1), square(out))))
+defjvp(asin_p, lambda t, out, x: mul(t, rsqrt(sub(const(x, 1), square(x)))))
+defjvp(acos_p, lambda t, out, x: neg(mul(t, rsqrt(sub(const(x, 1), square(x))))))
+defjvp(atan_p, lambda t, out, x: div(t, add(const(x, 1), square(x))))
+defjvp(sinh_p, lambda t, out, x: mul(t, cosh(x)))
+defjvp(cosh_p, lambda t, out, x: mul(t, sinh(x)))
+defjvp(asinh_p, lambda t, out, x: mul(t, rsqrt(add(square(x), const(x, 1)))))
+defjvp(acosh_p, lambda t, out, x: mul(t, rsqrt(mul(sub(x, const(x, 1)), add(x, const(x, 1))))))
+defjvp(atanh_p, lambda t, out, x: div(t, sub(const(x, 1), square(x))))
+defjvp(sqrt_p, lambda t, out, x: div(t, mul(out, const(out, 2))))
+defjvp(rsqrt_p, lambda t, out, x: mul(t, mul(const(x, -0.5), div(out, x))))
+defjvp(cbrt_p, lambda t, out, x: mul(t, mul(const(x, 1 / 3), integer_pow(out, -2))))
+defjvp(abs_p, lambda t, out, x: mul(t, sign(x)))
+defjvp(erf_p, lambda t, out, x: mul(t, mul(const(x, 2 / np.sqrt(np.pi)), exp(neg(square(x))))))
+defjvp(erfc_p, lambda t, out, x: mul(t, mul(const(x, -2 / np.sqrt(np.pi)), exp(neg(square(x))))))
+defjvp(erf_inv_p, lambda t, out, x: mul(t, mul(const(x, np.sqrt(np.pi) / 2), exp(square(out)))))
+defjvp(lgamma_p, lambda t, out, x: mul(t, digamma(x)))
+
+
+def _integer_pow_jvp(t, out, x, *, y):
+    if y == 0:
+        return mul(t, const(x, 0))
+    return mul(t, mul(const(x, y), integer_pow(x, y - 1) if y != 1 else const(x, 1)))
+
+
+defjvp(integer_pow_p, _integer_pow_jvp)
+
+
+def _pow_jvp_x(t, out, x, y):
+    # d/dx x**y = y * x**(y-1); defined as 0 where y == 0 (so 0**0 has zero slope)
+    safe = select(eq(y, const(y, 0)), const(x, 0), mul(y, pow(x, sub(y, const(y, 1)))))
+    return mul(t, safe)
+
+
+def _pow_jvp_y(t, out, x, y):
+    # d/dy x**y = log(x) * x**y; 0 where x == 0 (the limit for y > 0)
+    logx = select(eq(x, const(x, 0)), const(x, 0), log(x))
+    return mul(t, mul(logx, out))
+
+
+defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
+defjvp(add_p, lambda t, out, x, y: t, lambda t, out, x, y: t)
+defjvp(sub_p, lambda t, out, x, y: t, lambda t, out, x, y: neg(t))
+defjvp(mul_p, lambda t, out, x, y: mul(t, y), lambda t, out, x, y: mul(x, t))
+defjvp(div_p, lambda t, out, x, y: div(t, y), lambda t, out, x, y: neg(mul(t, div(out, y))))
+defjvp(rem_p, lambda t, out, x, y: t,
+       lambda t, out, x, y: neg(mul(t, mul(sign(div(x, y)), floor(abs(div(x, y)))))))
+defjvp(atan2_p, lambda t, out, x, y: mul(t, div(y, add(square(x), square(y)))),
+       lambda t, out, x, y: mul(t, div(neg(x), add(square(x), square(y)))))
+
+
+def _balanced_eq(x, z, y):
+    """1 where x == z != y, 0.5 where x == z == y, else 0: splits ties evenly (as JAX)."""
+    one, zero, half = const(z, 1), const(z, 0), const(z, 0.5)
+    return select(eq(x, z), select(eq(y, z), half, one), zero)
+
+
+defjvp(max_p, lambda t, out, x, y: mul(t, _balanced_eq(x, out, y)),
+       lambda t, out, x, y: mul(t, _balanced_eq(y, out, x)))
+defjvp(min_p, lambda t, out, x, y: mul(t, _balanced_eq(x, out, y)),
+       lambda t, out, x, y: mul(t, _balanced_eq(y, out, x)))
+
+
+def _select_jvp(primals, tangents):
+    which, *cases = primals
+    out = select_n(which, *cases)
+    if all(type(t) is Zero for t in tangents[1:]):
+        return out, Zero(tangent_aval(get_aval(out)))
+    ts = [instantiate(t) for t in tangents[1:]]
+    return out, select_n(which, *ts)
+
+
+select_n_p.jvp = _select_jvp
+
+
+def _clamp_jvp(primals, tangents):
+    lo, x, hi = primals
+    out = clamp(lo, x, hi)
+    zero = const(out, 0)
+    total = None
+    tl, tx, th = tangents
+    if type(tx) is not Zero:
+        total = select(bitwise_and(gt(x, lo), lt(x, hi)), tx, zero)
+    if type(tl) is not Zero:
+        c = select(gt(lo, x), tl, zero)
+        total = c if total is None else add(total, c)
+    if type(th) is not Zero:
+        c = select(lt(hi, x), th, zero)
+        total = c if total is None else add(total, c)
+    if total is None:
+        return out, Zero(tangent_aval(get_aval(out)))
+    if tuple(total.shape) != tuple(out.shape):
+        total = sh.broadcast_in_dim(total, tuple(out.shape), ())
+    return out, total
+
+
+clamp_p.jvp = _clamp_jvp
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
+    (x,), (t,) = primals, tangents
+    out = bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=weak_type)
+    if type(t) is Zero or np.dtype(new_dtype).kind not in "fc" or get_aval(x).dtype.kind not in "fc":
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, bind(convert_element_type_p, t, new_dtype=new_dtype, weak_type=weak_type)
+
+
+convert_element_type_p.jvp = _convert_jvp
+
+
+# -- transpose rules (linear primitives) ----------------------------------------
+
+def _neg_transpose(ct, x):
+    return (Zero(x.aval) if type(ct) is Zero else neg(ct),)
+
+
+def _add_transpose(ct, x, y):
+    return (unbroadcast(x.aval, ct) if is_undefined(x) else None,
+            unbroadcast(y.aval, ct) if is_undefined(y) else None)
+
+
+def _sub_transpose(ct, x, y):
+    nct = ct if type(ct) is Zero else neg(ct)
+    return (unbroadcast(x.aval, ct) if is_undefined(x) else None,
+            unbroadcast(y.aval, nct) if is_undefined(y) else None)
+
+
+def _mul_transpose(ct, x, y):
+    if is_undefined(x) and is_undefined(y):
+        raise NotImplementedError("mul: transpose of a product of two linear values (not linear)")
+    if type(ct) is Zero:
+        return (ct if is_undefined(x) else None, ct if is_undefined(y) else None)
+    if is_undefined(x):
+        return unbroadcast(x.aval, mul(ct, y)), None
+    return None, unbroadcast(y.aval, mul(x, ct))
+
+
+def _div_transpose(ct, x, y):
+    if is_undefined(y):
+        raise NotImplementedError("div: transpose with respect to the divisor (not linear)")
+    return (ct if type(ct) is Zero else unbroadcast(x.aval, div(ct, y))), None
+
+
+def _select_transpose(ct, which, *cases):
+    if is_undefined(which):
+        raise NotImplementedError("select_n: transpose with respect to the selector")
+    outs = [None]
+    for i, c in enumerate(cases):
+        if not is_undefined(c):
+            outs.append(None)
+        elif type(ct) is Zero:
+            outs.append(Zero(c.aval))
+        else:
+            z = const(ct, 0)
+            picks = [z] * len(cases)
+            picks[i] = ct
+            outs.append(unbroadcast(c.aval, select_n(which, *picks)))
+    return tuple(outs)
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type):
+    if type(ct) is Zero:
+        return (Zero(x.aval),)
+    return (bind(convert_element_type_p, ct, new_dtype=x.aval.dtype, weak_type=x.aval.weak_type),)
+
+
+neg_p.transpose = _neg_transpose
+add_p.transpose = _add_transpose
+sub_p.transpose = _sub_transpose
+mul_p.transpose = _mul_transpose
+div_p.transpose = _div_transpose
+select_n_p.transpose = _select_transpose
+convert_element_type_p.transpose = _convert_transpose

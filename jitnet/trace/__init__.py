@@ -1,0 +1,1 @@
+"""trace stage of jitnet (see docs/ARCHITECTURE.md)."""
