@@ -7,6 +7,8 @@ definition.
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 import scipy.special as sp
 
@@ -72,7 +74,7 @@ def nary_batch(prim):
         if len(bd) == 1 and len(ranks) == 1 and plain:
             return bind(prim, *args, **params), bd.pop()  # nothing to move
         size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-        out_rank = max(len(a.shape) - (d is not None) for a, d in zip(args, dims))
+        out_rank = builtins.max(len(a.shape) - (d is not None) for a, d in zip(args, dims))
         moved = []
         for a, d in zip(args, dims):
             if d is None and len(a.shape) == 0:

@@ -1,0 +1,3 @@
+"""The user-facing function transformations (grad, vmap, jit, ...)."""
+from .ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
+from .vmap import vmap  # noqa: F401
