@@ -478,8 +478,10 @@ defjvp(atan2_p, lambda t, out, x, y: mul(t, div(y, add(square(x), square(y)))),
 
 def _balanced_eq(x, z, y):
     """1 where x == z != y, 0.5 where x == z == y, else 0: splits ties evenly (as JAX)."""
-    one, zero, half = const(z, 1), const(z, 0), const(z, 0.5)
-    return select(eq(x, z), select(eq(y, z), half, one), zero)
+    dt = get_aval(z).dtype
+    xz = convert_element_type(eq(x, z), dt)
+    yz = convert_element_type(eq(y, z), dt)
+    return div(xz, add(const(z, 1), yz))
 
 
 defjvp(max_p, lambda t, out, x, y: mul(t, _balanced_eq(x, out, y)),

@@ -383,6 +383,10 @@ def _scatter_jvp(primals, tangents, *, axes, combiner, mode):
 def _scatter_transpose(ct, x, idx, upd, *, axes, combiner, mode):
     if is_undefined(idx):
         raise NotImplementedError("scatter: transpose with respect to the indices")
+    if combiner == "mul" and is_undefined(x) and not is_undefined(upd):
+        # linear in the operand: each element is scaled by a fixed factor, so is its cotangent
+        ct_x = Zero(x.aval) if type(ct) is Zero else scatter(ct, idx, upd, axes, "mul", mode)
+        return ct_x, None, None
     if combiner not in ("set", "add"):
         raise NotImplementedError(f"scatter ({combiner}) is not linear and has no transpose")
     uaval = upd.aval if is_undefined(upd) else get_aval(upd)
