@@ -25,7 +25,7 @@ def _is_diff(x) -> bool:
     return aval_of(x).dtype.kind in "fc"
 
 
-def _trace_flat(fun, args: tuple, transform: str, has_aux: bool = False):
+def _trace_flat(fun, args: tuple, transform: str, has_aux: bool = False, labels=None):
     """Trace ``fun(*args)``: (IR, consts, flat args, in_tree, out_tree, aux_tree, n_main)."""
     flat, in_tree = tree_flatten(args)
     store = {}
@@ -46,7 +46,7 @@ def _trace_flat(fun, args: tuple, transform: str, has_aux: bool = False):
 
     avals = [aval_of(x) for x in flat]
     ir, consts = trace_to_ir(flat_fun, avals, transform=transform, name=fun_name(fun),
-                             arg_labels=arg_labels(fun, args))
+                             arg_labels=labels or arg_labels(fun, args))
     return ir, consts, flat, in_tree, store["out"], store.get("aux"), store["n_main"]
 
 
@@ -124,10 +124,11 @@ def _float0_zeros(x):
     return np.zeros(aval_of(x).shape, dtypes.float0)
 
 
-def vjp(fun: Callable, *primals, has_aux: bool = False, _out_check=None):
+def vjp(fun: Callable, *primals, has_aux: bool = False, _out_check=None,
+        _transform="vjp", _labels=None):
     """``(fun(*primals), vjp_fun)``; ``vjp_fun(ct)`` maps an output cotangent to input ones."""
     ir, consts, flat_p, in_tree, out_tree, aux_tree, n_main = _trace_flat(
-        fun, primals, "vjp", has_aux)
+        fun, primals, _transform, has_aux, _labels)
     if _out_check is not None:
         _out_check(ir.out_avals[:n_main], out_tree)
     nc = len(consts)
@@ -204,7 +205,9 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
             return fun(*full, **kwargs)
 
         partial_fun.__name__ = fun_name(fun)
-        res = vjp(partial_fun, *dyn, has_aux=has_aux, _out_check=_check_scalar_out)
+        labels = arg_labels(fun, dyn, positions=nums)
+        res = vjp(partial_fun, *dyn, has_aux=has_aux, _out_check=_check_scalar_out,
+                  _transform="grad", _labels=labels)
         out, pullback = res[0], res[1]
         from .. import numpy as jnp
         g = pullback(jnp.ones_like(out))

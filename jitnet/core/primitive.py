@@ -11,6 +11,8 @@ A primitive's rules are plain attributes, set beside its definition in
                                          ``UndefinedPrimal``; only for linear primitives.
 * ``batch(args, dims, **params)``        ``(out, out_dim)`` for vmap; ``dims[i]`` is None when
                                          argument ``i`` is not mapped.
+* ``partial_eval(eqn, unknowns)``        optional: split an equation holding a sub-IR into
+                                         known and unknown equations (remat, control flow).
 * ``lowering``                           per-backend code generation info.
 
 Rules are written with jitnet operations, so they work on tracers and concrete
@@ -24,7 +26,7 @@ registry: dict[str, "Primitive"] = {}
 
 class Primitive:
     __slots__ = ("name", "multiple_results", "impl", "shape_rule", "jvp", "transpose",
-                 "batch", "lowering", "__weakref__")
+                 "batch", "partial_eval", "lowering", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         if name in registry:
@@ -32,6 +34,7 @@ class Primitive:
         self.name = name
         self.multiple_results = multiple_results
         self.impl = self.shape_rule = self.jvp = self.transpose = self.batch = None
+        self.partial_eval = None
         self.lowering: dict = {}
         registry[name] = self
 

@@ -79,26 +79,35 @@ def flatten_fun(f: Callable, in_tree: PyTreeDef):
     return flat, store
 
 
-def arg_labels(f: Callable, args: tuple, kwargs: dict | None = None) -> list[str]:
-    """Human names for the flattened leaves of ``(args, kwargs)``: 'x', "params['w']"..."""
+def param_names(f: Callable) -> list[str]:
     try:
-        names = list(inspect.signature(f).parameters)
+        return list(inspect.signature(f).parameters)
     except (TypeError, ValueError):
-        names = []
+        return []
+
+
+def arg_labels(f: Callable, args: tuple, kwargs: dict | None = None,
+               positions: Sequence[int] | None = None) -> list[str]:
+    """Human names for the flattened leaves of ``(args, kwargs)``: 'x', "params['w']"...
+
+    ``positions`` gives the original positional index of each of ``args`` (when ``args``
+    is a selection, as for grad's argnums)."""
+    names = param_names(f)
     labels: list[str] = []
-    for i, a in enumerate(args):
+    for k, a in enumerate(args):
+        i = positions[k] if positions is not None else k
         base = names[i] if i < len(names) else f"args[{i}]"
-        labels += _leaf_paths(a, base)
+        labels += leaf_labels(a, base)
     for k, a in (kwargs or {}).items():
-        labels += _leaf_paths(a, k)
+        labels += leaf_labels(a, k)
     return labels
 
 
-def _leaf_paths(tree, base: str) -> list[str]:
+def leaf_labels(tree, base: str) -> list[str]:
     if isinstance(tree, dict):
-        return [p for k in sorted(tree) for p in _leaf_paths(tree[k], f"{base}[{k!r}]")]
+        return [p for k in sorted(tree) for p in leaf_labels(tree[k], f"{base}[{k!r}]")]
     if isinstance(tree, (list, tuple)):
-        return [p for i, x in enumerate(tree) for p in _leaf_paths(x, f"{base}[{i}]")]
+        return [p for i, x in enumerate(tree) for p in leaf_labels(x, f"{base}[{i}]")]
     leaves, _ = tree_flatten(tree)
     if len(leaves) == 1:
         return [base]

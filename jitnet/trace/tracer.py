@@ -196,7 +196,9 @@ class Builder:
             if any(id(o) in needed for o in e.outputs):
                 needed.update(id(a) for a in e.inputs if isinstance(a, Var))
         labels = [lbl for v, lbl in zip(self.args, self.arg_labels) if id(v) in needed]
-        return f", and it depends on {', '.join(labels)}" if labels else ""
+        if not labels:
+            return ""
+        return f", and it depends on argument{'s' if len(labels) > 1 else ''} {', '.join(labels)}"
 
 
 def escaped_tracer_error(t: Tracer) -> UnexpectedTracerError:
