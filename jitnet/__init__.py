@@ -22,7 +22,7 @@ _array_methods.install()
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
-                  vjp, vmap)
+                  vjp, vmap, jit, disable_jit)
 from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
 
 

@@ -1,3 +1,4 @@
 """The user-facing function transformations (grad, vmap, jit, ...)."""
 from .ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
 from .vmap import vmap  # noqa: F401
+from .jit import disable_jit, jit  # noqa: F401

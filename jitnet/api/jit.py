@@ -1,0 +1,211 @@
+"""``jit`` with JAX's signature: trace once per signature, compile once per program.
+
+A call flattens the arguments, looks up the traced IR by (argument structure,
+shapes, dtypes, weak types, static values, x64 flag) and runs its compiled
+executable. Called inside another trace, a jitted function becomes one
+``jit_call`` equation, so transforms of jitted functions stay compiled.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from typing import Callable
+
+import numpy as np
+
+from ..core import dtypes
+from ..core.aval import aval_of
+from ..core.config import config
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_line
+from ..runtime.compile import compile_ir, prepare
+from ..runtime.jit_call import jit_call_p
+from ..trace.array import ArrayImpl
+from ..trace.make_ir import arg_labels, fun_name, trace_to_ir
+from ..trace.tracer import bind, current_builder
+from ..transforms.cleanup import cleanup
+
+
+def _leaf_key(x):
+    t = type(x)
+    if t is ArrayImpl:
+        v = x._value
+        return (v.shape, v.dtype, x.weak_type)
+    if t in (float, int, bool, complex):
+        return t
+    a = aval_of(x)
+    return (a.shape, a.dtype, a.weak_type)
+
+
+def _as_value(x):
+    t = type(x)
+    if t is ArrayImpl:
+        return x._value
+    if t in (float, int, bool, complex):
+        d, _ = dtypes.dtype_and_weak(x)
+        return np.asarray(x, d)
+    a = np.asarray(x)
+    return a.astype(dtypes.canonicalize_dtype(a.dtype), copy=False)
+
+
+class Traced:
+    """One specialization: the IR, its captured constants, output tree and executable."""
+
+    def __init__(self, ir, consts, out_tree, backend):
+        self.ir, self.consts, self.out_tree, self.backend = ir, consts, out_tree, backend
+        self.const_values = [_as_value(c) for c in consts]
+        self._exe = None
+
+    @property
+    def executable(self):
+        if self._exe is None:
+            self._exe = compile_ir(self.ir, self.backend)
+        return self._exe
+
+
+class Lowered:
+    """What ``jit(f).lower(*args)`` returns: the IR and the generated source."""
+
+    def __init__(self, traced: Traced):
+        self.traced = traced
+
+    def as_text(self) -> str:
+        return str(prepare(self.traced.ir))
+
+    def source(self) -> str:
+        return self.traced.executable.source()
+
+    def compile(self):
+        return self.traced.executable
+
+    def __str__(self):
+        return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"
+
+
+class Jitted:
+    def __init__(self, fun, static_argnums, static_argnames, donate_argnums, backend):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        sig_names = []
+        try:
+            sig_names = list(inspect.signature(fun).parameters)
+        except (TypeError, ValueError):
+            pass
+        nums = set((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
+        names = set((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        for n in names:  # static names also make their positions static, and vice versa
+            if n in sig_names:
+                nums.add(sig_names.index(n))
+        for i in list(nums):
+            if i < len(sig_names):
+                names.add(sig_names[i])
+        self.static_argnums, self.static_argnames = frozenset(nums), frozenset(names)
+        self.donate_argnums = donate_argnums
+        self.backend = backend
+        self._cache: dict = {}
+
+    def _split(self, args, kwargs):
+        static = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                static.append((i, _hashable_static(a, i)))
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self.static_argnames:
+                static.append((k, _hashable_static(v, k)))
+            else:
+                dyn_kwargs[k] = v
+        return tuple(static), tuple(dyn_args), dyn_kwargs
+
+    def _trace(self, static, dyn_args, dyn_kwargs, leaves, in_tree, nargs):
+        static_d = dict(static)
+        store = {}
+
+        def flat_fun(*flat):
+            a, kw = tree_unflatten(in_tree, flat)
+            it = iter(a)
+            full = [static_d[i] if i in static_d else next(it) for i in range(nargs)]
+            kw = dict(kw, **{k: v for k, v in static_d.items() if isinstance(k, str)})
+            out_leaves, store["tree"] = tree_flatten(self.fun(*full, **kw))
+            return out_leaves
+
+        avals = [aval_of(x) for x in leaves]
+        ir, consts = trace_to_ir(flat_fun, avals, transform="jit", name=fun_name(self.fun),
+                                 arg_labels=arg_labels(self.fun, dyn_args, dyn_kwargs))
+        return Traced(cleanup(ir), consts, store["tree"], self.backend)
+
+    def _specialize(self, args, kwargs):
+        static, dyn_args, dyn_kwargs = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        key = (static, in_tree, tuple(_leaf_key(x) for x in leaves),
+               config.read("jax_enable_x64"))
+        traced = self._cache.get(key)
+        if traced is None:
+            traced = self._cache[key] = self._trace(static, dyn_args, dyn_kwargs, leaves,
+                                                    in_tree, len(args))
+        return traced, leaves
+
+    def __call__(self, *args, **kwargs):
+        if config.read("jax_disable_jit"):
+            return self.fun(*args, **kwargs)
+        traced, leaves = self._specialize(args, kwargs)
+        if current_builder() is not None:
+            outs = bind(jit_call_p, *traced.consts, *leaves, ir=traced.ir,
+                        name=fun_name(self.fun), backend=self.backend)
+            return tree_unflatten(traced.out_tree, outs)
+        outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
+        avals = traced.ir.out_avals
+        return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
+                                                for o, a in zip(outs, avals)])
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        return Lowered(self._specialize(args, kwargs)[0])
+
+    def trace_count(self) -> int:
+        """How many specializations have been traced (for tests of retracing)."""
+        return len(self._cache)
+
+    def clear_cache(self):
+        self._cache.clear()
+
+    def __get__(self, obj, objtype=None):  # jit on methods
+        return self if obj is None else functools.partial(self, obj)
+
+
+def _hashable_static(v, where):
+    try:
+        hash(v)
+    except TypeError:
+        raise ValueError(f"Non-hashable static arguments are not supported: the static "
+                         f"argument {where!r} of type {type(v).__name__} is not hashable"
+                         f"{user_line()}") from None
+    return v
+
+
+def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(),
+        donate_argnums=(), backend: str | None = None, device=None, inline: bool = False,
+        keep_unused: bool = False):
+    """Compile ``fun``; usable as ``jit(f, ...)`` or ``@jit`` / ``@partial(jit, ...)``."""
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                 backend=backend)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True):
+    """Within this context, jitted functions run eagerly (op by op), for debugging."""
+    prev = config.read("jax_disable_jit")
+    config.update("jax_disable_jit", disable)
+    try:
+        yield
+    finally:
+        config.update("jax_disable_jit", prev)
+
+
+__all__ = ["jit", "disable_jit"]

@@ -1,0 +1,1 @@
+"""The runtime: compile IR to executables, cache them, run them."""

@@ -1,0 +1,67 @@
+"""Compilation entry point: IR -> executable, cached by the IR's structure and the backend.
+
+An executable takes and returns NumPy arrays (flat lists). The pipeline before
+code generation is a named list of passes (``PIPELINE``) so it reads as the
+compiler's table of contents.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.config import config
+from ..core.ir import IR
+from ..trace.array import ArrayImpl
+from ..trace.make_ir import eval_ir
+from ..transforms.cleanup import cleanup
+from ..transforms.inline import inline_calls
+
+PIPELINE = (inline_calls, cleanup)
+
+_cache: dict = {}
+
+
+def prepare(ir: IR) -> IR:
+    for p in PIPELINE:
+        ir = p(ir)
+    return ir
+
+
+class Interpreter:
+    """Runs an IR with the primitives' NumPy implementations (the reference backend)."""
+
+    name = "interpreter"
+
+    def __init__(self, ir: IR):
+        self.ir = ir
+
+    def __call__(self, *vals):
+        outs = eval_ir(self.ir, [ArrayImpl(np.asarray(v)) for v in vals])
+        return [np.asarray(o) for o in outs]
+
+    def source(self) -> str:
+        return "# interpreted: no generated source\n"
+
+
+BACKENDS = {"interpreter": Interpreter}
+
+
+def default_backend() -> str:
+    return "numba" if "numba" in BACKENDS else "interpreter"
+
+
+def compile_ir(ir: IR, backend: str | None = None):
+    backend = backend or default_backend()
+    key = (ir, backend, config.read("jax_enable_x64"))
+    exe = _cache.get(key)
+    if exe is None:
+        try:
+            factory = BACKENDS[backend]
+        except KeyError:
+            raise ValueError(f"unknown backend {backend!r}; available: {sorted(BACKENDS)}") \
+                from None
+        exe = _cache[key] = factory(prepare(ir))
+    return exe
+
+
+def clear_cache() -> None:
+    _cache.clear()
