@@ -499,12 +499,12 @@ def _svd_shape(x, *, full_matrices, compute_uv):
 
 def _svd_impl(x, *, full_matrices, compute_uv):
     y = _lapack_dtype(x)
-    avals = _svd_shape(y, full_matrices=full_matrices, compute_uv=compute_uv)
     if y.size == 0:
-        outs = [np.zeros(a.shape, x.dtype) for a in avals]
-        for o in outs[1:]:
-            o[...] = np.eye(*o.shape[-2:], dtype=x.dtype)
-        return outs
+        avals = _svd_shape(ShapedArray(x.shape, x.dtype), full_matrices=full_matrices,
+                           compute_uv=compute_uv)
+        return [np.zeros(a.shape, x.dtype) if i == 0 else
+                np.broadcast_to(np.eye(*a.shape[-2:], dtype=x.dtype), a.shape).copy()
+                for i, a in enumerate(avals)]
     if not compute_uv:
         return [np.linalg.svd(y, compute_uv=False).astype(x.dtype, copy=False)]
     u, s, vt = np.linalg.svd(y, full_matrices=full_matrices)
