@@ -370,3 +370,58 @@ def test_triangular_solve_batch_rule(rng, dims, left):
         else:
             args.append(np.moveaxis(np.stack([x, x + 1]), 0, d).astype(np.float32))
     check_batch(pl.triangular_solve_p, args, dims, **ts_params(left, True, True, False))
+
+
+# -- rules under tracing, lax.linalg wrappers ---------------------------------------------------
+
+@pytest.mark.parametrize("prim,shape,params", [
+    (pl.cholesky_p, (2, 3, 3), {}), (pl.lu_p, (4, 3), {}), (pl.lu_p, (3, 4), {}),
+    (pl.eigh_p, (3, 3), dict(lower=True)), (pl.qr_p, (4, 3), dict(full_matrices=False)),
+    (pl.svd_p, (4, 3), dict(full_matrices=False, compute_uv=False))])
+def test_jvp_rules_trace_to_ir_with_matching_avals(prim, shape, params):
+    aval = ShapedArray(shape, np.float32)
+
+    def f(x, t):
+        outs, touts = prim.jvp([x], [t], **params)
+        if not prim.multiple_results:
+            return [outs, touts]
+        return list(outs) + [t for t in touts if type(t) is not Zero]  # int outputs: Zero
+    jaxpr = jitnet.make_jaxpr(f)(aval, aval)
+    outs = prim.shape_rule(aval, **params)
+    outs = outs if prim.multiple_results else [outs]
+    float_outs = [o for o in outs if o.dtype.kind == "f"]
+    got = [(o.shape, o.dtype) for o in jaxpr.out_avals]
+    assert got[:len(outs)] == [(o.shape, o.dtype) for o in outs]
+    assert got[len(outs):] == [(o.shape, o.dtype) for o in float_outs]
+
+
+def test_triangular_solve_jvp_traces(rng):
+    a, b = ShapedArray((2, 3, 3), np.float32), ShapedArray((2, 3, 4), np.float32)
+    p = ts_params(True, False, True, True)
+    jaxpr = jitnet.make_jaxpr(
+        lambda a, b, da, db: pl.triangular_solve_p.jvp([a, b], [da, db], **p)[1])(a, b, a, b)
+    assert jaxpr.out_avals[0].shape == (2, 3, 4)
+
+
+def test_lax_linalg_wrappers(rng):
+    from jitnet.lax import linalg as lax_linalg
+    a = spd(rng, (3, 3)).astype(np.float32)
+    skew = np.triu(np.ones((3, 3), np.float32), 1)
+    np.testing.assert_allclose(np.asarray(lax_linalg.cholesky(jnp.asarray(a + skew - skew.T))),
+                               np.linalg.cholesky(a), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(lax_linalg.cholesky(jnp.asarray(a + skew), symmetrize_input=False)),
+        np.linalg.cholesky(a), rtol=1e-5)  # the upper triangle is not read
+    lu, piv, perm = lax_linalg.lu(jnp.asarray(a))
+    assert piv.dtype == perm.dtype == np.int32
+    t = np.tril(a)
+    x = lax_linalg.triangular_solve(jnp.asarray(t), jnp.asarray(np.eye(3, dtype=np.float32)),
+                                    left_side=True, lower=True)
+    np.testing.assert_allclose(np.asarray(x), np.linalg.inv(t), rtol=1e-4, atol=1e-5)
+    u, s, vt = lax_linalg.svd(jnp.asarray(a))
+    np.testing.assert_allclose(np.asarray(s), np.linalg.svd(a, compute_uv=False), rtol=1e-5)
+    assert u.shape == vt.shape == (3, 3)
+    v, w = lax_linalg.eigh(jnp.asarray(a))
+    np.testing.assert_allclose(np.asarray(w), np.linalg.eigvalsh(a), rtol=1e-5)
+    q, r = lax_linalg.qr(jnp.asarray(rng.standard_normal((4, 2)).astype(np.float32)))
+    assert q.shape == (4, 4) and r.shape == (4, 2)
