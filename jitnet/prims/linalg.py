@@ -140,20 +140,18 @@ def _cholesky_shape(x):
     return ShapedArray(x.shape, x.dtype, x.weak_type)
 
 
-def _cholesky_one(a):
-    """Lower Cholesky factor read from the lower triangle; NaNs where it does not exist."""
-    if a.shape[-1] == 0:
-        return (a.copy(),)
-    potrf = sla.get_lapack_funcs("potrf", (a,))
-    c, info = potrf(a, lower=True, clean=True)
-    if info != 0:
-        c = np.where(np.tri(a.shape[-1], dtype=bool), np.nan, 0).astype(a.dtype)
-    return (c,)
-
-
 def _cholesky_impl(x):
+    """Lower factors read from the lower triangles; NaNs where a factor does not exist."""
     y = _lapack_dtype(x)
-    (out,) = _batched(_cholesky_one, [y], [(y.shape[-2:], y.dtype)])
+    if y.size == 0:
+        return y.astype(x.dtype)
+    potrf = sla.get_lapack_funcs("potrf", (y,))
+    failed = np.where(np.tri(y.shape[-1], dtype=bool), np.nan, 0).astype(y.dtype)
+
+    def one(a):
+        c, info = potrf(a, lower=True, clean=True)
+        return (failed if info != 0 else c,)
+    (out,) = _batched(one, [y], [(y.shape[-2:], y.dtype)])
     return out.astype(x.dtype, copy=False)
 
 
@@ -201,20 +199,16 @@ def _ts_shape(a, b, *, left_side, lower, transpose_a, unit_diagonal):
     return ShapedArray(b.shape, b.dtype, a.weak_type and b.weak_type)
 
 
-def _ts_one(left_side, lower, transpose_a, unit_diagonal):
-    """One solve with BLAS trsm: a singular triangle gives infs/NaNs, never an error."""
-    def solve(a, b):
-        if b.size == 0:
-            return (b.copy(),)
-        trsm = sla.get_blas_funcs("trsm", (a, b))
-        return (trsm(1.0, a, b, side=0 if left_side else 1, lower=lower,
-                     trans_a=int(transpose_a), diag=int(unit_diagonal)),)
-    return solve
-
-
 def _ts_impl(a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    """BLAS trsm per matrix: a singular triangle gives infs/NaNs, never an error."""
     a2, b2 = _lapack_dtype(a), _lapack_dtype(b)
-    one = _ts_one(left_side, lower, transpose_a, unit_diagonal)
+    if b2.size == 0:
+        return b.copy()
+    trsm = sla.get_blas_funcs("trsm", (a2, b2))
+
+    def one(a_, b_):
+        return (trsm(1.0, a_, b_, side=0 if left_side else 1, lower=lower,
+                     trans_a=int(transpose_a), diag=int(unit_diagonal)),)
     (out,) = _batched(one, [a2, b2], [(b.shape[-2:], b2.dtype)])
     return out.astype(b.dtype, copy=False)
 
@@ -297,19 +291,17 @@ def pivots_to_permutation(piv, m: int):
     return perm
 
 
-def _lu_one(a):
-    m, n = a.shape
-    if a.size == 0:
-        return a.copy(), np.zeros(min(m, n), np.int32), np.arange(m, dtype=np.int32)
-    getrf = sla.get_lapack_funcs("getrf", (a,))
-    lu, piv, _ = getrf(a)  # info > 0 (singular) is fine: U has a zero on its diagonal
-    return lu, piv.astype(np.int32), pivots_to_permutation(piv, m)
-
-
 def _lu_impl(x):
     y = _lapack_dtype(x)
     m, n = x.shape[-2:]
-    lu, piv, perm = _batched(_lu_one, [y], [((m, n), y.dtype), ((min(m, n),), np.int32),
+    getrf = sla.get_lapack_funcs("getrf", (y,))
+
+    def one(a):
+        if a.size == 0:
+            return a, np.zeros(min(m, n), np.int32), np.arange(m, dtype=np.int32)
+        lu, piv, _ = getrf(a)  # info > 0 (singular) is fine: U has a zero on its diagonal
+        return lu, piv, pivots_to_permutation(piv, m)
+    lu, piv, perm = _batched(one, [y], [((m, n), y.dtype), ((min(m, n),), np.int32),
                                           ((m,), np.int32)])
     return [lu.astype(x.dtype, copy=False), piv, perm]
 
@@ -512,17 +504,45 @@ def _svd_impl(x, *, full_matrices, compute_uv):
 
 
 def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
-    """Singular values only: ds = diag(U^T dA V) (the vectors' jvp is not implemented)."""
+    """With dP = U^T dA V: ds = diag(dP), dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1,
+    dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1, F_ij = 1/(s_j^2 - s_i^2) off the
+    diagonal. Needs distinct nonzero singular values; full U or V only for square inputs."""
     (a,), (da,) = primals, tangents
     outs = bind(svd_p, a, full_matrices=full_matrices, compute_uv=compute_uv)
     if type(da) is Zero:
         return outs, [_zero_like(o) for o in outs]
-    if compute_uv:
-        raise NotImplementedError("svd: derivatives of the singular vectors are not "
-                                  "implemented (use compute_uv=False for singular values)")
-    _, u, vt = bind(svd_p, a, full_matrices=False, compute_uv=True)
-    ut_da_v = matmul(swap(u), matmul(da, swap(vt)))
-    return outs, [diagonal(ut_da_v)]
+    m, n = get_aval(a).shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError("svd: derivatives of full_matrices=True singular vectors "
+                                  "are not unique for non-square inputs; use "
+                                  "full_matrices=False")
+    s, u, vt = outs if compute_uv else bind(svd_p, a, full_matrices=False, compute_uv=True)
+    v = swap(vt)
+    dp = matmul(swap(u), matmul(da, v))
+    if not compute_uv:
+        return outs, [diagonal(dp)]
+    shape = get_aval(dp).shape
+    nd = len(shape)
+    s_j = sh.broadcast_in_dim(s, shape, tuple(range(nd - 2)) + (nd - 1,))  # column scale
+    s_i = sh.broadcast_in_dim(s, shape, tuple(range(nd - 1)))               # row scale
+    on_diag = diag_mask(shape)
+    gap = ew.select(on_diag, const(s, 1), ew.sub(ew.mul(s_j, s_j), ew.mul(s_i, s_i)))
+    f = ew.select(on_diag, const(s, 0), ew.div(const(s, 1), gap))
+    dp_s, s_dp = ew.mul(dp, s_j), ew.mul(s_i, dp)
+    du = matmul(u, ew.mul(f, ew.add(dp_s, swap(dp_s))))
+    dv = matmul(v, ew.mul(f, ew.add(s_dp, swap(s_dp))))
+    if m > n:
+        du = ew.add(du, _scale_columns(ew.sub(matmul(da, v), matmul(u, dp)), s))
+    if n > m:
+        dv = ew.add(dv, _scale_columns(ew.sub(matmul(swap(da), u), matmul(v, swap(dp))), s))
+    return outs, [diagonal(dp), du, swap(dv)]
+
+
+def _scale_columns(x, s):
+    """``x / s`` with ``s`` (..., k) dividing the columns of ``x`` (..., m, k)."""
+    shape = get_aval(x).shape
+    nd = len(shape)
+    return ew.div(x, sh.broadcast_in_dim(s, shape, tuple(range(nd - 2)) + (nd - 1,)))
 
 
 svd_p = Primitive("svd", multiple_results=True)

@@ -297,12 +297,19 @@ def test_qr_jvp_wide_is_not_implemented(x64, rng):
         pl.qr_p.jvp([jnp.ones((2, 3))], [jnp.ones((2, 3))], full_matrices=False)
 
 
-def test_svd_jvp_of_singular_values(x64, rng):
-    for shape in [(5, 3), (3, 5), (2, 3, 3)]:
-        check_jvp(pl.svd_p, [rng.standard_normal(shape)], [rng.standard_normal(shape)],
-                  rtol=1e-5, atol=1e-6, full_matrices=False, compute_uv=False)
-    with pytest.raises(NotImplementedError, match="singular vectors"):
-        pl.svd_p.jvp([jnp.ones((2, 2))], [jnp.ones((2, 2))], full_matrices=False,
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 3, 3)])
+def test_svd_jvp(x64, rng, shape):
+    x, dx = rng.standard_normal(shape), rng.standard_normal(shape)
+    check_jvp(pl.svd_p, [x], [dx], rtol=1e-5, atol=1e-6, full_matrices=False, compute_uv=False)
+    check_jvp(pl.svd_p, [x], [dx], rtol=1e-5, atol=1e-6, full_matrices=False, compute_uv=True)
+    if shape[-1] == shape[-2]:
+        check_jvp(pl.svd_p, [x], [dx], rtol=1e-5, atol=1e-6, full_matrices=True,
+                  compute_uv=True)
+
+
+def test_svd_jvp_full_vectors_of_non_square_is_not_implemented(x64):
+    with pytest.raises(NotImplementedError, match="full_matrices=True"):
+        pl.svd_p.jvp([jnp.ones((2, 3))], [jnp.ones((2, 3))], full_matrices=True,
                      compute_uv=True)
 
 
