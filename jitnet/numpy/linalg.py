@@ -79,7 +79,21 @@ def _matrix_norm(x, ord, axes, keepdims):
         return r.min(r.sum(_abs(x), axis=a0), axis=a1 - (a1 > a0))
     if ord == -np.inf:
         return r.min(r.sum(_abs(x), axis=a1), axis=a0 - (a0 > a1))
-    raise NotImplementedError(f"norm: matrix norm ord={ord!r} is not supported")
+    if ord in (2, -2, "nuc"):
+        return _spectral_norm(x, ord, axes, keepdims)
+    raise ValueError(f"norm: invalid matrix norm order {ord!r}{user_line()}")
+
+
+def _spectral_norm(x, ord, axes, keepdims):
+    """ord 2 / -2 / 'nuc': largest, smallest or summed singular values over ``axes``."""
+    shape = _shape(x)
+    rest = [i for i in range(len(shape)) if i not in axes]
+    s = pl.svd(lax.transpose(x, tuple(rest) + tuple(axes)), compute_uv=False)
+    reduce = {2: lax.reduce_max, -2: lax.reduce_min, "nuc": lax.reduce_sum}[ord]
+    out = reduce(s, (len(rest),))
+    if keepdims:
+        out = lax.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    return out
 
 
 # -- argument handling --------------------------------------------------------------------

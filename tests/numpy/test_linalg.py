@@ -260,3 +260,20 @@ def test_eigh_and_svdvals_derivatives(x64, rng):
     check_derivative(lambda x: jnp.linalg.eigh(x).eigenvalues, [s], [rng.standard_normal(s.shape)])
     x = rng.standard_normal((4, 3))
     check_derivative(jnp.linalg.svdvals, [x], [rng.standard_normal(x.shape)])
+
+
+@pytest.mark.parametrize("ord", [2, -2, "nuc"])
+@pytest.mark.parametrize("axis,keepdims", [(None, False), ((0, 2), False), ((2, 0), True)])
+def test_spectral_and_nuclear_norms(rng, ord, axis, keepdims):
+    x = f32(rng.standard_normal((3, 2, 4)))
+    if axis is None:
+        x = x[0]
+    out = jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    ref = np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    assert out.shape == ref.shape
+    close(out, ref)
+
+
+def test_invalid_matrix_norm_order():
+    with pytest.raises(ValueError, match="invalid matrix norm order 3"):
+        jnp.linalg.norm(np.ones((2, 2)), ord=3)

@@ -384,7 +384,8 @@ def test_triangular_solve_batch_rule(rng, dims, left):
 @pytest.mark.parametrize("prim,shape,params", [
     (pl.cholesky_p, (2, 3, 3), {}), (pl.lu_p, (4, 3), {}), (pl.lu_p, (3, 4), {}),
     (pl.eigh_p, (3, 3), dict(lower=True)), (pl.qr_p, (4, 3), dict(full_matrices=False)),
-    (pl.svd_p, (4, 3), dict(full_matrices=False, compute_uv=False))])
+    (pl.svd_p, (4, 3), dict(full_matrices=False, compute_uv=False)),
+    (pl.svd_p, (3, 4), dict(full_matrices=False, compute_uv=True))])
 def test_jvp_rules_trace_to_ir_with_matching_avals(prim, shape, params):
     aval = ShapedArray(shape, np.float32)
 
