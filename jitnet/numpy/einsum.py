@@ -179,10 +179,8 @@ def _contract(x, tx, y, ty, keep):
 
 def _path(terms, out, shapes, optimize):
     """Contraction steps (tuples of operand positions), numbered as ``np.einsum_path`` does."""
-    if len(terms) < 2:
-        return [tuple(range(len(terms)))]
-    if optimize is False or optimize is None:
-        return [tuple(range(len(terms)))]
+    if len(terms) <= 2 or optimize is False or optimize is None:
+        return [tuple(range(len(terms)))]  # nothing to choose, or contract left to right
     if isinstance(optimize, (list, tuple)):
         opt = list(optimize)
     elif optimize in _OPTIMIZE:
@@ -212,7 +210,11 @@ def _run_path(ops, path, out):
 def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None):
     """Einstein summation with NumPy's subscripts: explicit or implicit output, '...',
-    repeated labels (diagonals) and any number of operands; dtypes promote as in ``jnp``."""
+    repeated labels (diagonals) and any number of operands; dtypes promote as in ``jnp``.
+
+    ``preferred_element_type`` converts the operands (and so the result) to that dtype;
+    ``precision`` is accepted for JAX compatibility and has no effect on the NumPy backend.
+    """
     if out is not None:
         raise NotImplementedError("einsum: the out argument is not supported (arrays are "
                                   "immutable)")

@@ -22,7 +22,7 @@ from . import elementwise as ew
 from . import shape as sh
 from .dot import dot_general
 from .util import (batch_size, bdim_to_front, broadcast_batch, const, dtype_error, get_aval,
-                   instantiate, shape_error, shape_str, tangent_aval)
+                   shape_error, shape_str, tangent_aval)
 
 # -- helpers written with jitnet operations (they run under tracing) --------------
 

@@ -70,8 +70,8 @@ def test_inv_det_slogdet_match_numpy(rng):
 
 
 def test_det_sign_follows_row_swaps():
-    perms = np.array([np.eye(3)[list(p)] for p in
-                      [(0, 1, 2), (1, 0, 2), (1, 2, 0), (2, 1, 0), (2, 0, 1), (0, 2, 1)]], np.float32)
+    orders = [(0, 1, 2), (1, 0, 2), (1, 2, 0), (2, 1, 0), (2, 0, 1), (0, 2, 1)]
+    perms = np.array([np.eye(3)[list(p)] for p in orders], np.float32)
     close(jnp.linalg.det(perms), np.linalg.det(perms))
     close(jnp.linalg.slogdet(perms).sign, [1, -1, 1, -1, 1, -1])
 

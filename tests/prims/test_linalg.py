@@ -158,8 +158,8 @@ def test_qr_reconstructs(rng, shape, full):
     k = m if full else min(m, n)
     assert q.shape == shape[:-2] + (m, k) and r.shape == shape[:-2] + (k, n)
     np.testing.assert_allclose(q @ r, x, atol=1e-5)
-    np.testing.assert_allclose(np.swapaxes(q, -1, -2) @ q, np.broadcast_to(np.eye(k), shape[:-2] + (k, k)),
-                               atol=1e-5)
+    eye = np.broadcast_to(np.eye(k), shape[:-2] + (k, k))
+    np.testing.assert_allclose(np.swapaxes(q, -1, -2) @ q, eye, atol=1e-5)
     np.testing.assert_array_equal(r, np.triu(r))
 
 
