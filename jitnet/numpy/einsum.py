@@ -56,20 +56,12 @@ def _from_sublists(first, rest):
 def _expand_ellipses(terms, shapes, letters_used):
     """Replace '...' in each input term by fresh labels for its broadcast dims (right-aligned)."""
     free = [c for c in _LETTERS if c not in letters_used]
-    widths = []
-    for t, s in zip(terms, shapes):
-        if t.count("...") > 1 or t.replace("...", "").count(".") or "..." not in t:
-            widths.append(0)
-            continue
-        widths.append(len(s) - (len(t) - 3))
+    widths = [len(s) - (len(t) - 3) if "..." in t else 0 for t, s in zip(terms, shapes)]
     n_ell = max(widths, default=0)
     if n_ell > len(free):
         raise _error("too many broadcast dimensions for the available labels")
     ell = "".join(free[:n_ell])
-    out = []
-    for t, w in zip(terms, widths):
-        out.append(t.replace("...", ell[n_ell - w:] if w > 0 else "") if "..." in t else t)
-    return out, ell
+    return [t.replace("...", ell[n_ell - w:] if w > 0 else "") for t, w in zip(terms, widths)], ell
 
 
 def _parse(subscripts: str, shapes):
