@@ -111,3 +111,6 @@ def reduce(operands, init_values, computation, dimensions):
                                   "lax.bitwise_and and lax.bitwise_or computations are supported")
     outs = [table[computation](o, tuple(dimensions)) for o in ops]
     return outs[0] if single else tuple(outs)
+
+
+from . import linalg  # noqa: E402,F401

@@ -120,9 +120,5 @@ def array_equiv(a1, a2):
         return array(False)
 
 
-def einsum(*operands, **kwargs):
-    from .einsum import einsum as _einsum
-    return _einsum(*operands, **kwargs)
-
-
 from . import linalg  # noqa: E402,F401
+from .einsum import einsum  # noqa: E402,F401

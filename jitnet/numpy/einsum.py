@@ -9,8 +9,6 @@ operation, so einsum is differentiable and batchable through its primitives.
 from __future__ import annotations
 
 import string
-import sys
-import types
 
 import numpy as np
 
@@ -229,15 +227,3 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
     x, term = _run_path(pairs, path, out_term)
     x, term = _reduce_alone(x, term, set(out_term))
     return lax.transpose(x, tuple(term.index(c) for c in out_term))
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this submodule rebinds ``jitnet.numpy.einsum`` (the package attribute) from
-    the function to the module, so the module forwards calls to ``einsum``. Remove once
-    ``jitnet/numpy/__init__.py`` imports ``einsum`` eagerly (``from .einsum import einsum``)."""
-
-    def __call__(self, *args, **kwargs):
-        return einsum(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -247,3 +247,30 @@ RECORDS += [
 
 def records_for(prim_name: str) -> list[Record]:
     return [r for r in RECORDS if r.prim == prim_name]
+
+# -- linear algebra ------------------------------------------------------------------------
+
+from ..lax import linalg as _la  # noqa: E402
+
+
+def _spd(a):
+    n = a.shape[-1]
+    return lax.add(lax.dot_general(a, a, (((a.ndim - 1,), (a.ndim - 1,)), ((), ()))),
+                   np.asarray(n * np.eye(n), a.dtype))
+
+
+def _well_conditioned(a):
+    n = a.shape[-1]
+    return lax.add(a, np.asarray(3 * np.eye(n), a.dtype))
+
+
+RECORDS += [
+    _r("cholesky", lambda a: _la.cholesky(_spd(a)), [F(4, 4)]),
+    _r("lu", lambda a: _la.lu(_well_conditioned(a))[0], [F(4, 4)]),
+    _r("triangular_solve", lambda a, b: _la.triangular_solve(
+        _well_conditioned(a), b, left_side=True, lower=True), [F(4, 4), F(4, 2)]),
+    _r("eigh", lambda a: _la.eigh(_spd(a))[1], [F(3, 3)], grad_order=1),
+    _r("qr", lambda a: _la.qr(a, full_matrices=False)[1], [F(5, 3)], grad_order=1),
+    _r("svd", lambda a: _la.svd(a, full_matrices=False, compute_uv=False), [F(4, 3)],
+       grad_order=1),
+]

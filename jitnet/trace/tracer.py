@@ -160,7 +160,7 @@ class Builder:
             return self._capture(x, x.aval)
         if isinstance(x, (np.ndarray, np.generic)):
             dtype = dtypes.canonicalize_dtype(x.dtype)
-            arr = ArrayImpl(np.asarray(x, dtype))
+            arr = ArrayImpl(np.array(x, dtype))  # a copy: the user's array stays writable
             if arr.ndim == 0:
                 return Literal(arr._value, arr.aval)
             return self._capture(arr, arr.aval)
