@@ -88,8 +88,9 @@ def gelu(x, approximate: bool = True):
     """Gaussian error linear unit: ``x * Phi(x)``; ``approximate`` uses the tanh formula."""
     x = _float("gelu", x)
     if approximate:
-        cdf = 0.5 * (1.0 + jnp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))
-        return x * cdf
+        # (1 + tanh(u)) / 2 == sigmoid(2u), without tanh's cancellation against 1 for u << 0
+        u = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
+        return x * lax.logistic(2.0 * u)
     return x * (0.5 * lax.erfc(-x * _SQRT_HALF))
 
 
@@ -155,9 +156,14 @@ def tanh(x, /):
 
 
 def squareplus(x, b=4):
-    """``(x + sqrt(x^2 + b)) / 2``: a smooth ReLU built from algebraic operations."""
+    """``(x + sqrt(x^2 + b)) / 2``: a smooth ReLU built from algebraic operations.
+
+    For ``x < 0`` the equal form ``b / (2 (sqrt(x^2 + b) - x))`` avoids the cancellation that
+    rounds the small positive result to 0 (and gives 0, not nan, at ``-inf``).
+    """
     x = _float("squareplus", x)
-    return (x + jnp.sqrt(x * x + b)) / 2
+    root = jnp.sqrt(x * x + b)
+    return jnp.where(x >= 0, (x + root) / 2, b / (2 * (root - x)))
 
 
 def sparse_plus(x):
