@@ -166,11 +166,14 @@ def log_ndtr(x, series_order=3):
         raise ValueError("series_order must be <= 30.")
     x = _float("log_ndtr", x)
     lower = -37.0 if x.dtype == np.float64 else -10.0
-    x_low = jnp.minimum(x, lower)
-    x_mid = jnp.clip(x, lower, 0.0)
-    x_high = jnp.maximum(x, 0.0)
-    return jnp.where(x < lower, _log_ndtr_asymptotic(x_low, series_order),
-                     jnp.where(x <= 0, jnp.log(ndtr(x_mid)), jnp.log1p(-ndtr(-x_high))))
+    low, high = x < lower, x > 0
+    mid = ~(low | high)  # nan lands here and propagates through ndtr
+    # select (not min/max, whose derivative splits ties) keeps d/dx = 1 up to each boundary
+    x_low = jnp.where(low, x, jnp.full_like(x, lower))
+    x_mid = jnp.where(mid, x, jnp.zeros_like(x))
+    x_high = jnp.where(high, x, jnp.ones_like(x))
+    return jnp.where(low, _log_ndtr_asymptotic(x_low, series_order),
+                     jnp.where(mid, jnp.log(ndtr(x_mid)), jnp.log1p(-ndtr(-x_high))))
 
 
 def _log_ndtr_asymptotic(x, series_order):

@@ -152,11 +152,13 @@ def test_piecewise_edges(dtype):
     check(nn.hard_sigmoid(np.array([-3, 0, 3], dtype)), [0, 0.5, 1], dtype)
 
 
-def test_relu_derivative_rule_at_zero_is_select_not_max():
-    """relu is a select on x > 0 (JAX's relu'(0) = 0), not max(x, 0) (whose jvp rule splits
-    ties); the traced program shows which rule differentiation will see."""
-    ir = str(jitnet.make_jaxpr(nn.relu)(np.zeros(3, np.float32)))
-    assert "select_n" in ir and " max" not in ir
+@pytest.mark.parametrize("f", [nn.relu, nn.relu6, nn.hard_tanh, nn.hard_sigmoid])
+def test_kinks_use_select_not_max_min(f):
+    """Clipping is a select on strict comparisons (JAX's relu'(0) = 0, relu6'(6) = 0), not
+    max/min, whose jvp rule splits ties; the traced program shows which rule
+    differentiation will see."""
+    prims = {e.prim.name for e in jitnet.make_jaxpr(f)(np.zeros(3, np.float32)).eqns}
+    assert "select_n" in prims and not prims & {"max", "min"}, prims
 
 
 def test_large_magnitudes_stay_finite(dtype):

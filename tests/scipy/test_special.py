@@ -305,3 +305,11 @@ def test_logit_near_half_keeps_relative_accuracy(dtype):
     x = (0.5 + np.geomspace(1e-7 if dtype == np.float32 else 1e-15, 0.2, 40)).astype(dtype)
     x = np.concatenate([x, 1 - x])
     check(js.logit(x), sp.logit(x.astype(np.float64)), dtype, rtol=RTOL[dtype] * 2)
+
+
+def test_log_ndtr_branch_clamps_are_selects():
+    """Each region's input is clamped with select, not min/max/clip: those split the
+    derivative at ties, which would halve d/dx log_ndtr at x == 0."""
+    closed = jitnet.make_jaxpr(js.log_ndtr)(np.zeros(3, np.float32))
+    prims = {e.prim.name for e in closed.eqns}
+    assert "select_n" in prims and not prims & {"max", "min", "clamp"}, prims
