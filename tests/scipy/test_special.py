@@ -6,7 +6,6 @@ import pytest
 import scipy.special as sp
 
 import jitnet
-import jitnet.numpy as jnp
 from jitnet.scipy import special as js
 
 RTOL = {np.float32: 2e-6, np.float64: 1e-13}
