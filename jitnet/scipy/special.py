@@ -8,7 +8,6 @@ so that reverse-mode gradients do not pick up ``0 * inf = nan``.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import lax
