@@ -1,0 +1,248 @@
+"""``jitnet.scipy.special``: ``scipy.special`` functions with ``jax.scipy.special``'s semantics.
+
+Everything is built from ``jitnet.numpy``/``jitnet.lax`` operations, so it runs eagerly, traces
+and differentiates like any other jitnet code. Integer and bool inputs are promoted to the
+default float type. Where a formula has a removable singularity (``0 * log 0``) or an
+infinite intermediate in a branch ``where`` discards, the discarded branch is fed a safe input
+so that reverse-mode gradients do not pick up ``0 * inf = nan``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import lax
+from .. import numpy as jnp
+from ..numpy.util import canonicalize_axes, promote_args_inexact
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
+           "logit", "logsumexp", "ndtr", "ndtri", "xlog1py", "xlogy"]
+
+# Python floats, not NumPy scalars: they are weakly typed, so they keep the input's dtype.
+_SQRT_HALF = float(np.sqrt(0.5))
+_SQRT_2PI = float(np.sqrt(2 * np.pi))
+_HALF_LOG_2PI = float(0.5 * np.log(2 * np.pi))
+
+
+def _float(name, *args):
+    """Promote to a common inexact dtype and broadcast (ints and bools become floats)."""
+    out = promote_args_inexact(name, *args)
+    return out[0] if len(out) == 1 else out
+
+
+# -- thin wrappers of primitives -------------------------------------------------------
+
+def erf(x):
+    """Error function."""
+    return lax.erf(_float("erf", x))
+
+
+def erfc(x):
+    """Complementary error function ``1 - erf(x)``, accurate where ``erf(x)`` is near 1."""
+    return lax.erfc(_float("erfc", x))
+
+
+def erfinv(x):
+    """Inverse error function; ``erfinv(+-1) = +-inf``, nan outside ``[-1, 1]``."""
+    return lax.erf_inv(_float("erfinv", x))
+
+
+def expit(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``."""
+    return lax.logistic(_float("expit", x))
+
+
+def gammaln(x):
+    """``log|Gamma(x)|``; ``+inf`` at the poles and at ``-inf`` (as JAX)."""
+    x = _float("gammaln", x)
+    return jnp.where(x == -jnp.inf, jnp.full_like(x, jnp.inf), lax.lgamma(x))
+
+
+def digamma(x):
+    """``d/dx log Gamma(x)``; nan at the poles ``0, -1, -2, ...`` (as JAX: the sign of the
+    infinity depends on the side of approach, so no infinity is right)."""
+    x = _float("digamma", x)
+    pole = (x <= 0) & (x == jnp.floor(x))
+    return jnp.where(pole, jnp.full_like(x, jnp.nan), lax.digamma(x))
+
+
+# -- composite functions -----------------------------------------------------------------
+
+def logit(x):
+    """``log(x / (1 - x))``; near ``x = 1/2`` it uses ``log1p`` so the result keeps relative
+    accuracy where it crosses zero."""
+    x = _float("logit", x)
+    near_half = jnp.abs(x - 0.5) < 0.25
+    central = jnp.log1p((2 * x - 1) / (1 - x))  # 2x - 1 is exact, so this is accurate
+    return jnp.where(near_half, central, jnp.log(x / (1 - x)))
+
+
+def xlogy(x, y):
+    """``x * log(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan).
+
+    ``y`` is replaced by 1 only where ``x == 0`` and ``log(y)`` is not finite, so the
+    derivative in ``x`` at ``x = 0`` is still ``log(y)`` for ordinary ``y > 0``.
+    """
+    x, y = _float("xlogy", x, y)
+    bad = (x == 0) & ((y <= 0) | (y == jnp.inf))
+    return x * jnp.log(jnp.where(bad, jnp.ones_like(y), y))
+
+
+def xlog1py(x, y):
+    """``x * log1p(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan)."""
+    x, y = _float("xlog1py", x, y)
+    bad = (x == 0) & ((y <= -1) | (y == jnp.inf))
+    return x * jnp.log1p(jnp.where(bad, jnp.zeros_like(y), y))
+
+
+def entr(x):
+    """Elementwise entropy ``-x log x``: 0 at 0, ``-inf`` for ``x < 0``, nan for nan."""
+    x = _float("entr", x)
+    pos = x > 0
+    safe = jnp.where(pos, x, jnp.ones_like(x))
+    inner = jnp.where(x == 0, jnp.zeros_like(x), jnp.full_like(x, -jnp.inf))
+    out = jnp.where(pos, -(safe * jnp.log(safe)), inner)
+    return jnp.where(jnp.isnan(x), x, out)
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    """``log(sum(b * exp(a)))`` over ``axis``, without overflow or underflow.
+
+    The maximum is subtracted first (under ``stop_gradient``: the result does not depend on
+    it, so gradients are unchanged). An infinite or nan maximum is replaced by 0 so that
+    ``-inf`` rows give ``-inf`` and ``+inf`` entries give ``+inf`` instead of ``inf - inf``.
+    Terms with ``b == 0`` are dropped. A negative sum gives nan unless ``return_sign``, which
+    returns ``(log|sum|, sign(sum))``.
+    """
+    if b is None:
+        a = _float("logsumexp", a)
+    else:
+        a, b = _float("logsumexp", a, b)
+        a = jnp.where(b != 0, a, jnp.full_like(a, -jnp.inf))
+    axes = canonicalize_axes(axis, a.ndim)
+    amax = jnp.max(a, axis=axes, keepdims=True, where=where, initial=-jnp.inf)
+    amax = lax.stop_gradient(jnp.where(jnp.isfinite(amax), amax, jnp.zeros_like(amax)))
+    terms = jnp.exp(a - amax)
+    if b is not None:
+        terms = terms * b
+    total = jnp.sum(terms, axis=axes, keepdims=keepdims, where=where)
+    sign = jnp.sign(total)
+    if not keepdims:
+        amax = jnp.reshape(amax, total.shape)
+    out = jnp.log(jnp.abs(total)) + amax
+    if return_sign:
+        return out, sign
+    return jnp.where(sign < 0, jnp.full_like(out, jnp.nan), out)
+
+
+def ndtr(x):
+    """Standard normal CDF. Uses ``erfc`` away from 0 so the left tail keeps relative
+    accuracy down to underflow (``0.5 + 0.5 * erf`` would round it to 0)."""
+    x = _float("ndtr", x)
+    z = x * _SQRT_HALF
+    w = jnp.abs(z)
+    tail = jnp.where(z > 0, 1 - 0.5 * lax.erfc(w), 0.5 * lax.erfc(w))
+    return jnp.where(w < _SQRT_HALF, 0.5 + 0.5 * lax.erf(z), tail)
+
+
+def log_ndtr(x, series_order=3):
+    """``log(ndtr(x))``, accurate in both tails.
+
+    Three regions: ``log1p(-ndtr(-x))`` for ``x > 0`` (tiny ``ndtr(-x)`` stays accurate);
+    ``log(ndtr(x))`` down to ``lower``; below that the asymptotic series
+    ``log phi(x) - log(-x) + log(1 + sum_k (-1)^k (2k-1)!! / x^(2k))`` with ``series_order``
+    terms. ``lower`` is just above where ``ndtr`` leaves the normal floats (-37 in float64,
+    -10 in float32): the series' truncation error falls like ``x^-(2 series_order + 2)``, so
+    switching late keeps the default order accurate (JAX switches at -20 in float64, with a
+    truncation error of ~4e-9 there). Each branch gets an input clamped to its region, so
+    untaken branches stay finite.
+    """
+    if not isinstance(series_order, int) or isinstance(series_order, bool):
+        raise TypeError("series_order must be a Python integer.")
+    if series_order < 0:
+        raise ValueError("series_order must be non-negative.")
+    if series_order > 30:
+        raise ValueError("series_order must be <= 30.")
+    x = _float("log_ndtr", x)
+    lower = -37.0 if x.dtype == np.float64 else -10.0
+    low, high = x < lower, x > 0
+    mid = ~(low | high)  # nan lands here and propagates through ndtr
+    # select (not min/max, whose derivative splits ties) keeps d/dx = 1 up to each boundary
+    x_low = jnp.where(low, x, jnp.full_like(x, lower))
+    x_mid = jnp.where(mid, x, jnp.zeros_like(x))
+    x_high = jnp.where(high, x, jnp.ones_like(x))
+    return jnp.where(low, _log_ndtr_asymptotic(x_low, series_order),
+                     jnp.where(mid, jnp.log(ndtr(x_mid)), jnp.log1p(-ndtr(-x_high))))
+
+
+def _log_ndtr_asymptotic(x, series_order):
+    """Asymptotic expansion of ``log ndtr(x)`` for ``x`` far below 0."""
+    x2 = x * x
+    inv_x2 = 1 / x2
+    series = jnp.ones_like(x)
+    term = jnp.ones_like(x)
+    for k in range(1, series_order + 1):
+        term = term * -(2 * k - 1) * inv_x2  # (-1)^k (2k-1)!! / x^(2k)
+        series = series + term
+    return -0.5 * x2 - jnp.log(-x) - _HALF_LOG_2PI + jnp.log(series)
+
+
+# Rational approximations of the inverse normal CDF from the Cephes library (S. L. Moshier).
+# Central region |p - 1/2| <= 1/2 - exp(-2), in w = (p - 1/2)^2:
+_P0 = (-5.99633501014107895267e1, 9.80010754185999661536e1, -5.66762857469070293439e1,
+       1.39312609387279679503e1, -1.23916583867381258016e0)
+_Q0 = (1.0, 1.95448858338141759834e0, 4.67627912898881538453e0, 8.63602421390890590575e1,
+       -2.25462687854119370527e2, 2.00260212380060660359e2, -8.20372256168333339912e1,
+       1.59056225126211695515e1, -1.18331621121330003142e0)
+# Tails, in z = 1 / sqrt(-2 log p): for 2 <= 1/z < 8 ...
+_P1 = (4.05544892305962419923e0, 3.15251094599893866154e1, 5.71628192246421288162e1,
+       4.40805073893200834700e1, 1.46849561928858024014e1, 2.18663306850790267539e0,
+       -1.40256079171354495875e-1, -3.50424626827848203418e-2, -8.57456785154685413611e-4)
+_Q1 = (1.0, 1.57799883256466749731e1, 4.53907635128879210584e1, 4.13172038254672030440e1,
+       1.50425385692907503408e1, 2.50464946208309415979e0, -1.42182922854787788574e-1,
+       -3.80806407691578277194e-2, -9.33259480895457427372e-4)
+# ... and for 1/z >= 8 (p below exp(-32)).
+_P2 = (3.23774891776946035970e0, 6.91522889068984211695e0, 3.93881025292474443415e0,
+       1.33303460815807542389e0, 2.01485389549179081538e-1, 1.23716634817820021358e-2,
+       3.01581553508235416007e-4, 2.65806974686737550832e-6, 6.23974539184983293730e-9)
+_Q2 = (1.0, 6.02427039364742014255e0, 3.67983563856160859403e0, 1.37702099489081330271e0,
+       2.16236993594496635890e-1, 1.34204006088543189037e-2, 3.28014464682127739104e-4,
+       2.89247864745380683936e-6, 6.79019408009981274425e-9)
+_EXP_M2 = float(np.exp(-2.0))
+
+
+def _horner(coeffs, x):
+    """Polynomial with coefficients from the highest degree down."""
+    acc = jnp.full_like(x, coeffs[0])
+    for c in coeffs[1:]:
+        acc = acc * x + c
+    return acc
+
+
+def ndtri(p):
+    """Inverse of ``ndtr``: ``-inf`` at 0, ``inf`` at 1, nan outside ``[0, 1]``.
+
+    Cephes' algorithm: a rational function of ``(p - 1/2)^2`` in the centre; in the tails,
+    with ``t = sqrt(-2 log q)`` (``q`` = the smaller of ``p`` and ``1 - p``),
+    ``t - log(t)/t - R(1/t)``. Working from the small tail probability keeps the left tail
+    accurate down to the smallest normal floats.
+    """
+    p = _float("ndtri", p)
+    upper = p > 1 - _EXP_M2
+    q = jnp.where(upper, 1 - p, p)
+    central = q > _EXP_M2
+    one, half = jnp.ones_like(p), jnp.full_like(p, 0.5)
+
+    w = jnp.where(central, p, half) - 0.5
+    w2 = w * w
+    x_central = _SQRT_2PI * (w + w * (w2 * _horner(_P0, w2) / _horner(_Q0, w2)))
+
+    q_tail = jnp.where(central | ~(q > 0), jnp.full_like(p, 0.01), q)  # keeps log finite
+    t = jnp.sqrt(-2 * jnp.log(q_tail))
+    z = 1 / t
+    r = jnp.where(t < 8, z * _horner(_P1, z) / _horner(_Q1, z),
+                  z * _horner(_P2, z) / _horner(_Q2, z))
+    x_tail = (t - jnp.log(t) / t) - r
+    out = jnp.where(central, x_central, jnp.where(upper, x_tail, -x_tail))
+
+    out = jnp.where(p == 0, -jnp.inf * one, jnp.where(p == 1, jnp.inf * one, out))
+    return jnp.where((p < 0) | (p > 1) | jnp.isnan(p), jnp.nan * one, out)
