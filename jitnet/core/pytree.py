@@ -31,6 +31,9 @@ def register_pytree_node_class(cls):
 def register_dataclass(cls, data_fields=None, meta_fields=None):
     """Register a dataclass whose ``data_fields`` are children and ``meta_fields`` static."""
     import dataclasses
+    if (data_fields is None) != (meta_fields is None):
+        raise TypeError("register_dataclass: give both data_fields and meta_fields, or neither "
+                        "(then fields marked metadata={'static': True} are meta fields)")
     fields = [f.name for f in dataclasses.fields(cls)]
     if data_fields is None:
         meta_fields = list(meta_fields or [f.name for f in dataclasses.fields(cls)
@@ -49,7 +52,11 @@ def register_dataclass(cls, data_fields=None, meta_fields=None):
 
 
 def _dict_flatten(d):
-    keys = sorted(d)
+    try:
+        keys = sorted(d)
+    except TypeError:
+        raise ValueError(f"pytree dict keys must be sortable (comparable with each other), got "
+                         f"{list(d)}") from None
     return [d[k] for k in keys], tuple(keys)
 
 

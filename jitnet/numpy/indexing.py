@@ -112,8 +112,22 @@ def _array_entries(e, scalars_as_arrays):
     return [(_ARRAY, e)]
 
 
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _is_basic(idx) -> bool:
+    if type(idx) is tuple:
+        return all(type(e) in _BASIC for e in idx)
+    return type(idx) in _BASIC
+
+
 def rewriting_take(x, idx, *, mode="clip", fill_value=None, scalars_as_arrays=False):
     """``x[idx]`` with NumPy semantics; out-of-bounds array indices are clipped or filled."""
+    if type(x) is ArrayImpl and not scalars_as_arrays and _is_basic(idx):
+        try:  # eager basic indexing: NumPy's view semantics are the same (arrays are immutable)
+            return ArrayImpl(np.asarray(x._value[idx]), x.weak_type)
+        except IndexError as e:
+            raise IndexError(f"{e}{user_line()}") from None
     x = as_jitnet(x)
     shape = tuple(get_aval(x).shape)
     entries = _normalize_entries(idx, len(shape), scalars_as_arrays)

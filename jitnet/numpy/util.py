@@ -9,6 +9,7 @@ from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
+from ..trace.tracer import Tracer
 
 _SCALARS = (int, float, bool, complex)
 
@@ -70,13 +71,40 @@ def broadcast_to_shape(x, shape):
     return sh.broadcast_in_dim(x, tuple(shape), tuple(lead + i for i in keep))
 
 
+_ARRAYS = (ArrayImpl, Tracer)
+_scalar_promotion: dict = {}
+
+
+def _with_scalar(x, y):
+    """Fast path for array op Python scalar; None when the general rules are needed."""
+    key = (x.dtype, x.weak_type, type(y), dtypes.x64_enabled())
+    hit = _scalar_promotion.get(key)
+    if hit is None:
+        hit = _scalar_promotion[key] = dtypes.result_type(x, y, return_weak_type_flag=True)
+    dtype, weak = hit
+    if dtype != x.dtype or weak != x.weak_type:
+        return None
+    if dtypes.dtype_and_weak(y)[0] == dtype:
+        return y  # the scalar already has the right type: a weak literal of dtype
+    return scalar_to(y, dtype, weak)
+
+
 def promote_args(name: str, *args):
     """Promote dtypes (JAX's lattice) and broadcast shapes, as ``jnp`` ufuncs do."""
-    if len(args) == 2:
+    if len(args) == 2:  # fast paths for the common eager and traced cases
         x, y = args
-        if type(x) is ArrayImpl and type(y) is ArrayImpl and x.dtype == y.dtype \
-                and x.weak_type == y.weak_type and x.shape == y.shape:
-            return args  # fast path for eager code
+        tx, ty = type(x), type(y)
+        if tx in _ARRAYS and ty in _ARRAYS:
+            if x.dtype == y.dtype and x.weak_type == y.weak_type and x.shape == y.shape:
+                return args
+        elif tx in _ARRAYS and (ty is float or ty is int):
+            y2 = _with_scalar(x, y)
+            if y2 is not None:
+                return x, y2
+        elif ty in _ARRAYS and (tx is float or tx is int):
+            x2 = _with_scalar(y, x)
+            if x2 is not None:
+                return x2, y
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
@@ -94,6 +122,8 @@ def _broadcast_all(name, args):
 
 def promote_args_inexact(name: str, *args):
     """Like ``promote_args`` but integer and bool inputs become the default float type."""
+    if len(args) == 1 and type(args[0]) in _ARRAYS and args[0].dtype.kind in "fc":
+        return args
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)

@@ -32,12 +32,9 @@ _KIND_NAMES = {"f": "floating", "c": "complex", "i": "signed integer", "u": "uns
 
 
 def _quiet(f):
-    """Run a NumPy impl without floating-point warnings (results follow IEEE, like XLA)."""
-    def g(*a, **k):
-        with np.errstate(all="ignore"):
-            return f(*a, **k)
-    g.__name__ = getattr(f, "__name__", "impl")
-    return g
+    """Marks impls that may produce inf/nan; their NumPy RuntimeWarnings are silenced for
+    all of jitnet's modules at import (see ``jitnet/prims/__init__.py``), like XLA's."""
+    return f
 
 
 def nary_shape_rule(name: str, kinds: str, out_dtype=None):
@@ -185,8 +182,17 @@ abs_p, abs = unop("abs", np.abs, NUMERIC)
 erf_p, erf = unop("erf", sp.erf)
 erfc_p, erfc = unop("erfc", sp.erfc)
 erf_inv_p, erf_inv = unop("erf_inv", _quiet(sp.erfinv))
-lgamma_p, lgamma = unop("lgamma", _quiet(sp.gammaln))
-digamma_p, digamma = unop("digamma", _quiet(sp.psi))
+def _digamma_impl(x):
+    """scipy's psi, but NaN at every pole (0, -1, -2, ...) as in JAX."""
+    return np.where((x <= 0) & (x == np.floor(x)), np.nan, sp.psi(x)).astype(x.dtype)
+
+
+def _lgamma_impl(x):
+    return np.where(x == -np.inf, np.inf, sp.gammaln(x)).astype(x.dtype)
+
+
+digamma_p, digamma = unop("digamma", _digamma_impl)
+lgamma_p, lgamma = unop("lgamma", _lgamma_impl)
 not_p, bitwise_not = unop("not", np.invert, INT_BOOL)
 
 

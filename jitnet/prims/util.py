@@ -46,6 +46,10 @@ def instantiate(t):
 
 
 def get_aval(x) -> ShapedArray:
+    """The abstract value of ``x``; a concrete array serves as its own (it has shape, dtype,
+    weak_type), which keeps eager dispatch from building avals."""
+    if type(x) is ArrayImpl:
+        return x
     return x.aval if hasattr(x, "aval") else aval_of(x)
 
 

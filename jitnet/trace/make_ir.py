@@ -56,6 +56,11 @@ def eval_ir(ir: IR, args: Sequence) -> list:
     return [read(a) for a in ir.outvars]
 
 
+def literal_array(lit: Literal) -> ArrayImpl:
+    """A literal as a 0-d array (for transform rules, which look at ``.shape``)."""
+    return ArrayImpl(np.asarray(lit.value, lit.aval.dtype), lit.aval.weak_type)
+
+
 def literal_value(lit: Literal):
     """A literal as a value ``bind`` accepts, keeping its dtype and weak type."""
     v = lit.value

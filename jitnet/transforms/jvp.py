@@ -12,7 +12,7 @@ from typing import Sequence
 from ..core.adtypes import Zero
 from ..core.ir import IR, Literal
 from ..prims.util import instantiate, tangent_aval
-from ..trace.make_ir import literal_value, trace_to_ir
+from ..trace.make_ir import literal_array, trace_to_ir
 from ..trace.tracer import bind
 
 
@@ -60,7 +60,7 @@ def jvp_eval(ir: IR, primals: Sequence, tangents: Sequence):
 
     def read(a):
         if isinstance(a, Literal):
-            return literal_value(a), Zero(tangent_aval(a.aval))
+            return literal_array(a), Zero(tangent_aval(a.aval))
         return penv[id(a)], tenv[id(a)]
 
     for e in ir.eqns:

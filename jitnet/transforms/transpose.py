@@ -15,7 +15,7 @@ from ..core.adtypes import UndefinedPrimal, Zero
 from ..core.ir import IR, Literal, Var
 from ..prims import elementwise as ew
 from ..prims.util import instantiate, tangent_aval
-from ..trace.make_ir import literal_value, trace_to_ir
+from ..trace.make_ir import literal_array, trace_to_ir
 from ..trace.tracer import bind
 
 
@@ -51,7 +51,7 @@ def backward_pass(ir: IR, linear: Sequence[bool], consts: Sequence, cts: Sequenc
             env[id(v)] = next(it)
 
     def read(a):
-        return literal_value(a) if isinstance(a, Literal) else env[id(a)]
+        return literal_array(a) if isinstance(a, Literal) else env[id(a)]
 
     # forward: everything that does not depend on a linear input
     linear_eqns = []

@@ -14,7 +14,7 @@ from ..core.aval import ShapedArray
 from ..core.ir import IR, Literal
 from ..prims.util import bdim_to_front, moveaxis
 from ..prims import shape as sh
-from ..trace.make_ir import literal_value, trace_to_ir
+from ..trace.make_ir import literal_array, trace_to_ir
 from ..trace.tracer import bind
 
 
@@ -67,7 +67,7 @@ def batch_eval(ir: IR, args: Sequence, in_dims: Sequence) -> tuple[list, list]:
 
     def read(a):
         if isinstance(a, Literal):
-            return literal_value(a), None
+            return literal_array(a), None
         return env[id(a)]
 
     for e in ir.eqns:
