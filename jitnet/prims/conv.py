@@ -167,8 +167,9 @@ patches_p.transpose = _patches_transpose_rule
 patches_p.batch = _patches_batch
 
 
-def _norm_window(ndim, window_dimensions, window_strides=None, padding=None, base_dilation=None,
-                 window_dilation=None):
+def normalize_window(ndim, window_dimensions, window_strides=None, padding=None,
+                     base_dilation=None, window_dilation=None):
+    """Window params as int tuples, with the defaults (unit strides and dilations, no padding)."""
     ones = (1,) * ndim
     return dict(
         window_dimensions=tuple(int(w) for w in window_dimensions),
@@ -182,7 +183,7 @@ def _norm_window(ndim, window_dimensions, window_strides=None, padding=None, bas
 def patches(x, window_dimensions, window_strides=None, padding=None, base_dilation=None,
             window_dilation=None, pad_value=0):
     """All windows of ``x`` (shape ``out_dims + window_dims``); see the module docstring."""
-    win = _norm_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
+    win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
                        base_dilation, window_dilation)
     return bind(patches_p, x, pad_value=pad_value, **win)
 
@@ -225,7 +226,7 @@ def patches_transpose(ct, operand_shape, window_dimensions, window_strides=None,
                       base_dilation=None, window_dilation=None):
     """Adjoint of ``patches``: scatter-add each window back into an operand-shaped array."""
     operand_shape = tuple(int(d) for d in operand_shape)
-    win = _norm_window(len(operand_shape), window_dimensions, window_strides, padding,
+    win = normalize_window(len(operand_shape), window_dimensions, window_strides, padding,
                        base_dilation, window_dilation)
     return bind(patches_transpose_p, ct, operand_shape=operand_shape, **win)
 
@@ -556,10 +557,10 @@ reduce_window_p.batch = _rw_batch
 def reduce_window(x, computation, window_dimensions, window_strides=None, padding=None,
                   base_dilation=None, window_dilation=None):
     """Reduce every window of ``x`` with ``computation`` ('max', 'min' or 'add'), from its identity."""
-    win = _norm_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
+    win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
                        base_dilation, window_dilation)
     return bind(reduce_window_p, x, computation=str(computation), **win)
 
 
 __all__ = ["patches", "patches_transpose", "conv_general_dilated", "reduce_window",
-           "window_out_shape", "dilate_dim", "identity"]
+           "window_out_shape", "dilate_dim", "identity", "normalize_window"]
