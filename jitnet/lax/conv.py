@@ -146,7 +146,7 @@ _TRANSPOSE_DEFAULT_SPECS = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"),
 
 
 def _conv_transpose_pads(k, s, padding):
-    """Pads of the lhs-dilated conv that gives Keras' output sizes: s*n (SAME), s*n + max(k-s, 0) (VALID)."""
+    """Pads of the lhs-dilated conv giving Keras' sizes: s*n (SAME), s*n + max(k-s, 0) (VALID)."""
     if padding == "SAME":
         total = k + s - 2
         lo = k - 1 if s > k - 1 else -(-total // 2)
@@ -206,7 +206,7 @@ def _is_identity(init, name, dtype) -> bool:
     if not isinstance(init, (int, float, bool, np.ndarray, np.generic, ArrayImpl)):
         return False
     v = np.asarray(init)
-    return v.shape == () and bool(np.asarray(v, dtype) == identity(name, dtype))
+    return v.shape == () and bool(v == identity(name, dtype))
 
 
 def _as_operand_dtype(init, x):
@@ -229,6 +229,9 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     dilated window.
     """
     name = _computation_name(computation)
+    if isinstance(operand, (tuple, list, dict)):
+        raise NotImplementedError("reduce_window: pytree (variadic) operands are not supported; "
+                                  "reduce each array separately")
     aval = get_aval(operand)
     n = len(aval.shape)
     window_strides = (1,) * n if window_strides is None else tuple(window_strides)

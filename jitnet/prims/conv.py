@@ -1,4 +1,4 @@
-"""Windowed primitives: patches (im2col), patches_transpose (col2im), conv_general_dilated, reduce_window.
+"""Windowed primitives: patches (im2col), its transpose (col2im), convolution, reduce_window.
 
 One linear data-movement primitive carries the family. ``patches`` returns every
 window of an operand of rank n as an array of shape ``out_dims + window_dims``
@@ -78,10 +78,6 @@ def _check_window(name, shape, window_dimensions, window_strides, padding, base_
             f"(lo, hi) pairs)")
 
 
-def _window_params(params):
-    return {k: params[k] for k in WINDOW_PARAMS}
-
-
 def _prefix_window(win, k=1):
     """Window params with ``k`` leading untouched dims (for batching: window 1, no padding)."""
     return dict(window_dimensions=(1,) * k + win["window_dimensions"],
@@ -133,6 +129,11 @@ def _patches_transpose_impl(ct, *, operand_shape, window_dimensions, window_stri
 
 def _patches_shape(x, *, pad_value, **win):
     _check_window("patches", x.shape, **win)
+    v = complex(pad_value)
+    if x.dtype.kind in "iub" and not (v.imag == 0 and np.isfinite(v.real)
+                                      and float(v.real).is_integer()):
+        raise dtype_error(f"patches: pad_value {pad_value!r} is not representable in an operand "
+                          f"of dtype {x.dtype.name}")
     out = window_out_shape(x.shape, **win)
     return ShapedArray(out + tuple(win["window_dimensions"]), x.dtype, x.weak_type)
 
@@ -184,7 +185,7 @@ def patches(x, window_dimensions, window_strides=None, padding=None, base_dilati
             window_dilation=None, pad_value=0):
     """All windows of ``x`` (shape ``out_dims + window_dims``); see the module docstring."""
     win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
-                       base_dilation, window_dilation)
+                           base_dilation, window_dilation)
     return bind(patches_p, x, pad_value=pad_value, **win)
 
 
@@ -227,7 +228,7 @@ def patches_transpose(ct, operand_shape, window_dimensions, window_strides=None,
     """Adjoint of ``patches``: scatter-add each window back into an operand-shaped array."""
     operand_shape = tuple(int(d) for d in operand_shape)
     win = normalize_window(len(operand_shape), window_dimensions, window_strides, padding,
-                       base_dilation, window_dilation)
+                           base_dilation, window_dilation)
     return bind(patches_transpose_p, ct, operand_shape=operand_shape, **win)
 
 
@@ -386,10 +387,12 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
     if is_undefined(lhs) and is_undefined(rhs):
         raise NotImplementedError("conv_general_dilated: transpose with both operands linear")
     if is_undefined(lhs):
-        ct_l = Zero(lhs.aval) if type(ct) is Zero else _conv_transpose_lhs(ct, lhs.aval, rhs, params)
-        return ct_l, None
-    ct_r = Zero(rhs.aval) if type(ct) is Zero else _conv_transpose_rhs(ct, lhs, rhs.aval, params)
-    return None, ct_r
+        if type(ct) is Zero:
+            return Zero(lhs.aval), None
+        return _conv_transpose_lhs(ct, lhs.aval, rhs, params), None
+    if type(ct) is Zero:
+        return None, Zero(rhs.aval)
+    return None, _conv_transpose_rhs(ct, lhs, rhs.aval, params)
 
 
 def _to_canonical(x, d, spec):
@@ -399,33 +402,46 @@ def _to_canonical(x, d, spec):
     return sh.transpose(bdim_to_front(x, d), (0,) + tuple(s + 1 for s in spec))
 
 
+def _rest(x, k):
+    return tuple(x.shape[k:])
+
+
+def _batch_both(x, w, nb, g, params):
+    """B independent convs as B*G groups: (N, B*C, ...) * (B*O, I, ...)."""
+    x = sh.transpose(x, (1, 0) + tuple(range(2, len(x.shape))))  # (N, B, C, ...)
+    x = sh.reshape(x, (x.shape[0], nb * x.shape[2]) + _rest(x, 3))
+    w = sh.reshape(w, (nb * w.shape[1],) + _rest(w, 2))
+    out = _conv_canonical(x, w, nb * g, params)  # (N, B*O, os...)
+    out = sh.reshape(out, (out.shape[0], nb, out.shape[1] // nb) + _rest(out, 2))
+    return sh.transpose(out, (1, 0) + tuple(range(2, len(out.shape))))
+
+
+def _batch_lhs(x, w, nb, g, params):
+    """The vmapped dim joins the batch dim: (B*N, C, ...)."""
+    out = _conv_canonical(sh.reshape(x, (nb * x.shape[1],) + _rest(x, 2)), w, g, params)
+    return sh.reshape(out, (nb, out.shape[0] // nb) + _rest(out, 1))
+
+
+def _batch_rhs(x, w, nb, g, params):
+    """The vmapped dim joins the out features, ordered (G, B, O/G) to keep groups contiguous."""
+    o = w.shape[1]
+    w = sh.reshape(w, (nb, g, o // g) + _rest(w, 2))
+    w = sh.transpose(w, (1, 0) + tuple(range(2, len(w.shape))))
+    out = _conv_canonical(x, sh.reshape(w, (nb * o,) + _rest(w, 3)), g, params)
+    n, os_ = out.shape[0], _rest(out, 2)
+    out = sh.reshape(out, (n, g, nb, o // g) + os_)
+    out = sh.transpose(out, (2, 0, 1) + tuple(range(3, len(out.shape))))
+    return sh.reshape(out, (nb, n, o) + os_)
+
+
 def _conv_batch(args, dims, **params):
-    """Fold the vmapped dim into the batch dim (lhs), out features (rhs) or groups (both)."""
+    """Run one canonical-layout conv with the vmapped dim folded in, then restore the layout."""
     (lhs, rhs), (dl, dr) = args, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
-    g = params["feature_group_count"]
-    nb = batch_size(args, dims)
     x, w = _to_canonical(lhs, dl, lhs_spec), _to_canonical(rhs, dr, rhs_spec)
-    if dl is not None and dr is not None:  # B groups of G: (N, B*C, ...) * (B*O, I, ...)
-        x = sh.transpose(x, (1, 0) + tuple(range(2, len(x.shape))))
-        x = sh.reshape(x, (x.shape[0], nb * x.shape[2]) + tuple(x.shape[3:]))
-        w = sh.reshape(w, (nb * w.shape[1],) + tuple(w.shape[2:]))
-        out = _conv_canonical(x, w, nb * g, params)  # (N, B*O, os...)
-        out = sh.reshape(out, (out.shape[0], nb, out.shape[1] // nb) + tuple(out.shape[2:]))
-        out = sh.transpose(out, (1, 0) + tuple(range(2, len(out.shape))))
-    elif dl is not None:  # (B*N, C, ...)
-        x = sh.reshape(x, (nb * x.shape[1],) + tuple(x.shape[2:]))
-        out = _conv_canonical(x, w, g, params)
-        out = sh.reshape(out, (nb, out.shape[0] // nb) + tuple(out.shape[1:]))
-    else:  # out features ordered (G, B, O/G) so each group stays contiguous
-        o, rest = w.shape[1], tuple(w.shape[2:])
-        w = sh.reshape(w, (nb, g, o // g) + rest)
-        w = sh.transpose(w, (1, 0) + tuple(range(2, len(w.shape))))
-        out = _conv_canonical(x, sh.reshape(w, (nb * o,) + rest), g, params)
-        n, os_ = out.shape[0], tuple(out.shape[2:])
-        out = sh.reshape(out, (n, g, nb, o // g) + os_)
-        out = sh.transpose(out, (2, 0, 1) + tuple(range(3, len(out.shape))))
-        out = sh.reshape(out, (nb, n, o) + os_)
+    fold = _batch_both if dl is not None and dr is not None else (
+        _batch_lhs if dl is not None else _batch_rhs)
+    out = fold(x, w, batch_size(args, dims), params["feature_group_count"], params)
     return sh.transpose(out, (0,) + tuple(p + 1 for p in _inv(out_spec))), 0
 
 
@@ -556,9 +572,9 @@ reduce_window_p.batch = _rw_batch
 
 def reduce_window(x, computation, window_dimensions, window_strides=None, padding=None,
                   base_dilation=None, window_dilation=None):
-    """Reduce every window of ``x`` with ``computation`` ('max', 'min' or 'add'), from its identity."""
+    """Reduce each window of ``x`` with 'max', 'min' or 'add', starting from the identity."""
     win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
-                       base_dilation, window_dilation)
+                           base_dilation, window_dilation)
     return bind(reduce_window_p, x, computation=str(computation), **win)
 
 

@@ -630,3 +630,10 @@ def test_error_bad_padding_strings():
         lax.conv(x, w, (1,), "FULL")
     with pytest.raises(ValueError, match="lhs_dilation"):
         lax.conv_general_dilated(x, w, (1,), "SAME", lhs_dilation=(2,))
+
+
+def test_patches_errors():
+    with pytest.raises(TypeError, match="not representable"):
+        pc.patches(np.zeros(4, np.int32), (2,), pad_value=float("-inf"))
+    with pytest.raises(ValueError, match=r"patches_transpose: cotangent of shape \(2, 2\)"):
+        pc.patches_transpose(np.zeros((2, 2), np.float32), (4,), (2,))

@@ -302,3 +302,8 @@ def test_error_add_of_bools():
 def test_error_non_scalar_init_value():
     with pytest.raises(ValueError, match="init_value must be a scalar"):
         lax.reduce_window(np.zeros((4,), np.float32), jitnet.numpy.ones(2), lax.max, (2,))
+
+
+def test_error_pytree_operand():
+    with pytest.raises(NotImplementedError, match="pytree"):
+        lax.reduce_window((np.zeros(4), np.zeros(4)), (0.0, 0.0), lax.add, (2,))
