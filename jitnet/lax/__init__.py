@@ -24,6 +24,8 @@ from ..prims.shape import (broadcast, broadcast_in_dim, broadcasted_iota, concat
                            transpose)
 from ..prims.sort import sort, sort_key_val
 from ..prims.util import get_aval
+from .conv import (ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
+                   conv_transpose, conv_with_general_padding, padtype_to_pads, reduce_window)
 
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
 

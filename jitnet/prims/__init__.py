@@ -5,6 +5,6 @@ import warnings as _warnings
 # RuntimeWarnings from jitnet's own modules are silenced (a filter costs nothing per op,
 # unlike np.errstate).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"jitnet\.")
-from . import elementwise, shape, reduce, indexing, dot, sort  # noqa: F401
-from . import linalg  # noqa: F401
-from ..core.primitive import registry  # noqa: F401
+
+from . import elementwise, shape, reduce, indexing, dot, sort, conv, linalg  # noqa: E402,F401
+from ..core.primitive import registry  # noqa: E402,F401

@@ -78,6 +78,12 @@ def _ranges(nb, nlf, nrf):
     return (tuple(range(nb)), tuple(range(nb, nb + nlf)), tuple(range(nb + nlf, nb + nlf + nrf)))
 
 
+def _pet(ct, other):
+    """With preferred_element_type the cotangent's dtype can differ from the operands'."""
+    dt, do = get_aval(ct).dtype, get_aval(other).dtype
+    return None if dt == do else dt
+
+
 def _dot_transpose(ct, lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
     la = lhs.aval if is_undefined(lhs) else get_aval(lhs)
@@ -89,11 +95,11 @@ def _dot_transpose(ct, lhs, rhs, *, dimension_numbers, precision, preferred_elem
     lf, rf = _free(len(la.shape), lc, lb), _free(len(ra.shape), rc, rb)
     cb, clf, crf = _ranges(len(lb), len(lf), len(rf))
     if is_undefined(lhs):
-        g = dot_general(ct, rhs, ((crf, rf), (cb, rb)), preferred_element_type=None)
+        g = dot_general(ct, rhs, ((crf, rf), (cb, rb)), preferred_element_type=_pet(ct, rhs))
         order = list(lb) + list(lf) + [lc[i] for i in np.argsort(rc)]
         g = sh.transpose(g, tuple(np.argsort(order)))
         return ew.convert_element_type(g, la.dtype, la.weak_type), None
-    g = dot_general(ct, lhs, ((clf, lf), (cb, lb)), preferred_element_type=None)
+    g = dot_general(ct, lhs, ((clf, lf), (cb, lb)), preferred_element_type=_pet(ct, lhs))
     order = list(rb) + list(rf) + [rc[i] for i in np.argsort(lc)]
     g = sh.transpose(g, tuple(np.argsort(order)))
     return None, ew.convert_element_type(g, ra.dtype, ra.weak_type)

@@ -274,3 +274,28 @@ RECORDS += [
     _r("svd", lambda a: _la.svd(a, full_matrices=False, compute_uv=False), [F(4, 3)],
        grad_order=1),
 ]
+
+# -- convolution and windows -----------------------------------------------------------------
+
+from ..prims import conv as _cv  # noqa: E402
+from ..lax.conv import conv_general_dilated as _conv, reduce_window as _reduce_window  # noqa: E402,E501
+
+RECORDS += [
+    _r("patches", lambda x: _cv.patches(x, (2, 3), (1, 2), ((1, 0), (0, 1)), (1, 1), (1, 1)),
+       [F(4, 5)]),
+    _r("patches_transpose", lambda c: _cv.patches_transpose(c, (4, 5), (2, 2), (2, 1)),
+       [F(2, 4, 2, 2)]),
+    _r("conv_general_dilated", lambda x, w: _conv(
+        x, w, (1, 1), "SAME", dimension_numbers=("NCHW", "OIHW", "NCHW")),
+       [F(2, 3, 5, 5), F(4, 3, 3, 3)], name="conv_same"),
+    _r("conv_general_dilated", lambda x, w: _conv(
+        x, w, (2, 1), ((1, 0), (0, 2)), lhs_dilation=(1, 2), rhs_dilation=(2, 1),
+        dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=2),
+       [F(2, 6, 5, 4), F(2, 3, 2, 6)], name="conv_nhwc_groups_dilated"),
+    _r("reduce_window", lambda x: _reduce_window(x, -np.inf, lax.max, (1, 2, 2), (1, 2, 2),
+                                                   "VALID"), [F(2, 4, 6)], name="max_pool"),
+    _r("reduce_window", lambda x: _reduce_window(x, 0.0, lax.add, (1, 3, 3), (1, 1, 1),
+                                                   "SAME"), [F(2, 4, 5)], name="sum_pool_same"),
+    _r("reduce_window", lambda x: _reduce_window(x, np.inf, lax.min, (2, 2), (1, 1),
+                                                   "VALID"), [F(4, 5)], name="min_window"),
+]

@@ -1,0 +1,582 @@
+"""Windowed primitives: patches (im2col), its transpose (col2im), convolution, reduce_window.
+
+One linear data-movement primitive carries the family. ``patches`` returns every
+window of an operand of rank n as an array of shape ``out_dims + window_dims``
+(strides, (lo, hi) padding, base and window dilation on every dim, holes and
+padding filled with a static ``pad_value``); ``patches_transpose`` is its adjoint,
+scatter-adding windows back (padding and dilation holes are dropped). Then
+
+* a convolution is ``dot_general(patches(lhs), rhs)``, so its cotangents are
+  ``patches_transpose(dot_general(ct, rhs))`` and ``dot_general(ct, patches(lhs))``;
+* ``reduce_window``'s max/min tangent is the tangent's patches averaged over the
+  positions that attain the extremum, and the add transpose is col2im of the
+  broadcast cotangent.
+
+Every rule is written with primitives of this family (plus dot_general, shape and
+elementwise ops), so derivatives of any order and vmap of them stay closed.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..core.adtypes import Zero, is_undefined
+from ..core.aval import ShapedArray
+from ..core.dtypes import canonicalize_dtype
+from ..core.primitive import Primitive
+from ..trace.tracer import bind
+from . import elementwise as ew
+from . import reduce as red
+from . import shape as sh
+from .dot import dot_general
+from .util import (batch_size, bdim_to_front, dtype_error, get_aval, shape_error, shape_str,
+                   tangent_aval)
+
+# -- window arithmetic ------------------------------------------------------------
+
+WINDOW_PARAMS = ("window_dimensions", "window_strides", "padding", "base_dilation",
+                 "window_dilation")
+
+
+def dilate_dim(d: int, r: int) -> int:
+    """Size of a dim of ``d`` elements with ``r - 1`` holes inserted between neighbours."""
+    return 0 if d == 0 else (d - 1) * r + 1
+
+
+def padded_dims(shape, padding, base_dilation):
+    return tuple(dilate_dim(d, b) + lo + hi
+                 for d, (lo, hi), b in zip(shape, padding, base_dilation))
+
+
+def window_out_shape(shape, window_dimensions, window_strides, padding, base_dilation,
+                     window_dilation):
+    """Number of window positions per dim (0 where the window does not fit, as XLA)."""
+    out = []
+    for p, w, s, wd in zip(padded_dims(shape, padding, base_dilation), window_dimensions,
+                           window_strides, window_dilation):
+        eff = dilate_dim(w, wd)
+        out.append((p - eff) // s + 1 if p >= eff else 0)
+    return tuple(out)
+
+
+def _check_window(name, shape, window_dimensions, window_strides, padding, base_dilation,
+                  window_dilation):
+    n = len(shape)
+    lens = [len(window_dimensions), len(window_strides), len(padding), len(base_dilation),
+            len(window_dilation)]
+    ok = (all(k == n for k in lens) and all(len(p) == 2 for p in padding)
+          and all(w >= 0 for w in window_dimensions)
+          and all(v >= 1 for v in window_strides + base_dilation + window_dilation))
+    if not ok:
+        raise shape_error(
+            f"{name}: window_dimensions {window_dimensions}, window_strides {window_strides}, "
+            f"padding {padding}, base_dilation {base_dilation} and window_dilation "
+            f"{window_dilation} must each have one entry per dimension of the operand of shape "
+            f"{shape_str(shape)} (window sizes >= 0, strides and dilations >= 1, padding as "
+            f"(lo, hi) pairs)")
+
+
+def _prefix_window(win, k=1):
+    """Window params with ``k`` leading untouched dims (for batching: window 1, no padding)."""
+    return dict(window_dimensions=(1,) * k + win["window_dimensions"],
+                window_strides=(1,) * k + win["window_strides"],
+                padding=((0, 0),) * k + win["padding"],
+                base_dilation=(1,) * k + win["base_dilation"],
+                window_dilation=(1,) * k + win["window_dilation"])
+
+
+# -- NumPy kernels ----------------------------------------------------------------
+
+def windows_view(x, pad_value, window_dimensions, window_strides, padding, base_dilation,
+                 window_dilation):
+    """Read-only strided view of all windows of padded, dilated ``x``: out_dims + window_dims."""
+    out_shape = window_out_shape(x.shape, window_dimensions, window_strides, padding,
+                                 base_dilation, window_dilation)
+    full = out_shape + tuple(window_dimensions)
+    if 0 in out_shape:
+        return np.full(full, pad_value, x.dtype)
+    cfg = tuple((lo, hi, b - 1) for (lo, hi), b in zip(padding, base_dilation))
+    xp = sh.pad_p.impl(x, np.asarray(pad_value, x.dtype), padding_config=cfg)
+    st = xp.strides
+    strides = (tuple(a * s for a, s in zip(st, window_strides))
+               + tuple(a * d for a, d in zip(st, window_dilation)))
+    return as_strided(xp, full, strides, writeable=False)
+
+
+def _patches_impl(x, *, pad_value, **win):
+    return np.array(windows_view(x, pad_value, **win))
+
+
+def _patches_transpose_impl(ct, *, operand_shape, window_dimensions, window_strides, padding,
+                            base_dilation, window_dilation):
+    n = len(operand_shape)
+    out_shape = ct.shape[:n]
+    if 0 in out_shape or 0 in window_dimensions:
+        return np.zeros(operand_shape, ct.dtype)
+    buf = np.zeros(padded_dims(operand_shape, padding, base_dilation), ct.dtype)
+    for k in np.ndindex(*window_dimensions):  # one vectorized add per window offset
+        region = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                       for i, d, o, s in zip(k, window_dilation, out_shape, window_strides))
+        buf[region] += ct[(Ellipsis,) + k]
+    unpadded = sh.pad_p.impl(buf, np.zeros((), ct.dtype),
+                             padding_config=tuple((-lo, -hi, 0) for lo, hi in padding))
+    return np.ascontiguousarray(unpadded[tuple(slice(None, None, b) for b in base_dilation)])
+
+
+# -- patches ----------------------------------------------------------------------
+
+def _patches_shape(x, *, pad_value, **win):
+    _check_window("patches", x.shape, **win)
+    v = complex(pad_value)
+    if x.dtype.kind in "iub" and not (v.imag == 0 and np.isfinite(v.real)
+                                      and float(v.real).is_integer()):
+        raise dtype_error(f"patches: pad_value {pad_value!r} is not representable in an operand "
+                          f"of dtype {x.dtype.name}")
+    out = window_out_shape(x.shape, **win)
+    return ShapedArray(out + tuple(win["window_dimensions"]), x.dtype, x.weak_type)
+
+
+def _patches_jvp(primals, tangents, **params):
+    (x,), (t,) = primals, tangents
+    out = bind(patches_p, x, **params)
+    if type(t) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    return out, bind(patches_p, t, **dict(params, pad_value=0))  # padding carries no tangent
+
+
+def _patches_transpose_rule(ct, x, *, pad_value, **win):
+    """Adjoint of the linear part: the pad value is a constant, so it gets no cotangent."""
+    if type(ct) is Zero:
+        return (Zero(x.aval),)
+    return (patches_transpose(ct, x.aval.shape, **win),)
+
+
+def _patches_batch(args, dims, *, pad_value, **win):
+    x = bdim_to_front(args[0], dims[0])
+    out = patches(x, pad_value=pad_value, **_prefix_window(win))
+    n = len(x.shape)  # out: (B, out..., 1, window...) -> drop the unit window dim
+    return sh.reshape(out, out.shape[:n] + out.shape[n + 1:]), 0
+
+
+patches_p = Primitive("patches")
+patches_p.impl = _patches_impl
+patches_p.shape_rule = _patches_shape
+patches_p.jvp = _patches_jvp
+patches_p.transpose = _patches_transpose_rule
+patches_p.batch = _patches_batch
+
+
+def normalize_window(ndim, window_dimensions, window_strides=None, padding=None,
+                     base_dilation=None, window_dilation=None):
+    """Window params as int tuples, with the defaults (unit strides and dilations, no padding)."""
+    ones = (1,) * ndim
+    return dict(
+        window_dimensions=tuple(int(w) for w in window_dimensions),
+        window_strides=ones if window_strides is None else tuple(int(s) for s in window_strides),
+        padding=(((0, 0),) * ndim if padding is None
+                 else tuple(tuple(int(v) for v in p) for p in padding)),
+        base_dilation=ones if base_dilation is None else tuple(int(b) for b in base_dilation),
+        window_dilation=ones if window_dilation is None else tuple(int(d) for d in window_dilation))
+
+
+def patches(x, window_dimensions, window_strides=None, padding=None, base_dilation=None,
+            window_dilation=None, pad_value=0):
+    """All windows of ``x`` (shape ``out_dims + window_dims``); see the module docstring."""
+    win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
+                           base_dilation, window_dilation)
+    return bind(patches_p, x, pad_value=pad_value, **win)
+
+
+# -- patches_transpose ------------------------------------------------------------
+
+def _patches_transpose_shape(ct, *, operand_shape, **win):
+    _check_window("patches_transpose", operand_shape, **win)
+    want = window_out_shape(operand_shape, **win) + tuple(win["window_dimensions"])
+    if tuple(ct.shape) != want:
+        raise shape_error(f"patches_transpose: cotangent of shape {shape_str(ct.shape)} does not "
+                          f"match the patches shape {shape_str(want)} of an operand of shape "
+                          f"{shape_str(operand_shape)}")
+    return ShapedArray(operand_shape, ct.dtype, ct.weak_type)
+
+
+def _patches_transpose_transpose(ct, y, *, operand_shape, **win):
+    if type(ct) is Zero:
+        return (Zero(y.aval),)
+    return (patches(ct, pad_value=0, **win),)
+
+
+def _patches_transpose_batch(args, dims, *, operand_shape, **win):
+    ct = bdim_to_front(args[0], dims[0])
+    n = len(operand_shape)  # insert the unit window dim of the batch axis
+    ct = sh.reshape(ct, ct.shape[:n + 1] + (1,) + ct.shape[n + 1:])
+    return patches_transpose(ct, (ct.shape[0],) + tuple(operand_shape),
+                             **_prefix_window(win)), 0
+
+
+patches_transpose_p = Primitive("patches_transpose")
+patches_transpose_p.impl = _patches_transpose_impl
+patches_transpose_p.shape_rule = _patches_transpose_shape
+patches_transpose_p.transpose = _patches_transpose_transpose
+patches_transpose_p.batch = _patches_transpose_batch
+sh.linear_jvp(patches_transpose_p)
+
+
+def patches_transpose(ct, operand_shape, window_dimensions, window_strides=None, padding=None,
+                      base_dilation=None, window_dilation=None):
+    """Adjoint of ``patches``: scatter-add each window back into an operand-shaped array."""
+    operand_shape = tuple(int(d) for d in operand_shape)
+    win = normalize_window(len(operand_shape), window_dimensions, window_strides, padding,
+                           base_dilation, window_dilation)
+    return bind(patches_transpose_p, ct, operand_shape=operand_shape, **win)
+
+
+# -- conv_general_dilated ---------------------------------------------------------
+
+def _is_perm(spec, n):
+    return sorted(spec) == list(range(n))
+
+
+def _conv_shape(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                dimension_numbers, feature_group_count, batch_group_count, precision,
+                preferred_element_type):
+    name = "conv_general_dilated"
+    shapes = f"lhs shape {shape_str(lhs.shape)} and rhs shape {shape_str(rhs.shape)}"
+    if batch_group_count != 1:
+        raise NotImplementedError(f"{name}: batch_group_count={batch_group_count} is not "
+                                  f"supported (only 1)")
+    nd = len(lhs.shape)
+    if nd != len(rhs.shape) or nd < 2:
+        raise shape_error(f"{name}: lhs and rhs must have the same rank (at least 2), got "
+                          f"{shapes}")
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    if not all(_is_perm(s, nd) for s in dimension_numbers):
+        raise shape_error(f"{name}: dimension_numbers {dimension_numbers} must be three "
+                          f"permutations of range({nd}) for {shapes}")
+    ns = nd - 2
+    if not (len(window_strides) == len(padding) == len(lhs_dilation) == len(rhs_dilation) == ns
+            and all(len(p) == 2 for p in padding)
+            and all(v >= 1 for v in window_strides + lhs_dilation + rhs_dilation)):
+        raise shape_error(f"{name}: window_strides {window_strides}, padding {padding}, "
+                          f"lhs_dilation {lhs_dilation} and rhs_dilation {rhs_dilation} need one "
+                          f"entry (>= 1; (lo, hi) pairs for padding) per spatial dimension "
+                          f"({ns} for {shapes})")
+    if lhs.dtype != rhs.dtype:
+        raise dtype_error(f"{name} requires lhs and rhs of the same dtype, got "
+                          f"{lhs.dtype.name} and {rhs.dtype.name}")
+    if lhs.dtype.kind not in "iufc":
+        raise dtype_error(f"{name} does not accept dtype {lhs.dtype.name}")
+    x = [lhs.shape[i] for i in lhs_spec]
+    w = [rhs.shape[i] for i in rhs_spec]
+    g = feature_group_count
+    if g < 1 or x[1] != w[1] * g:
+        raise shape_error(f"{name}: lhs feature dimension ({x[1]}) must equal rhs in-feature "
+                          f"dimension ({w[1]}) times feature_group_count ({g}), for {shapes}")
+    if w[0] % g:
+        raise shape_error(f"{name}: rhs out-feature dimension ({w[0]}) must be a multiple of "
+                          f"feature_group_count ({g}), for {shapes}")
+    padded = padded_dims(x[2:], padding, lhs_dilation)
+    if any(p < 0 for p in padded):
+        raise shape_error(f"{name}: negative padding {padding} is larger than the (dilated) "
+                          f"lhs spatial shape {shape_str(x[2:])}: padded sizes would be "
+                          f"{shape_str(padded)}, for {shapes}")
+    spatial = window_out_shape(x[2:], w[2:], window_strides, padding, lhs_dilation, rhs_dilation)
+    canon = (x[0], w[0]) + spatial
+    shape = [0] * nd
+    for i, d in enumerate(out_spec):
+        shape[d] = canon[i]
+    dtype = lhs.dtype if preferred_element_type is None else preferred_element_type
+    return ShapedArray(shape, dtype, lhs.weak_type and rhs.weak_type)
+
+
+def _conv_window(ks, window_strides, padding, lhs_dilation, rhs_dilation):
+    """patches params for the canonical lhs (N, C, spatial...): no window on N and C."""
+    return _prefix_window(dict(window_dimensions=tuple(ks), window_strides=window_strides,
+                               padding=padding, base_dilation=lhs_dilation,
+                               window_dilation=rhs_dilation), 2)
+
+
+def _conv_impl(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+               dimension_numbers, feature_group_count, batch_group_count, precision,
+               preferred_element_type):
+    """im2col + one batched matmul over feature groups."""
+    if preferred_element_type is not None:
+        lhs, rhs = lhs.astype(preferred_element_type), rhs.astype(preferred_element_type)
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    x, w = np.transpose(lhs, lhs_spec), np.transpose(rhs, rhs_spec)
+    (n, _), (o, i), ks = x.shape[:2], w.shape[:2], w.shape[2:]
+    g = feature_group_count
+    cols = windows_view(x, 0, **_conv_window(ks, window_strides, padding, lhs_dilation,
+                                             rhs_dilation))
+    os_ = cols.shape[2:2 + len(ks)]
+    p, k = math.prod(os_), math.prod(ks)
+    a = cols.reshape(n, g, i, p, k).transpose(1, 0, 3, 2, 4).reshape(g, n * p, i * k)
+    b = w.reshape(g, o // g, i * k).transpose(0, 2, 1)
+    out = np.matmul(a, b).reshape(g, n, p, o // g).transpose(1, 0, 3, 2)
+    return np.transpose(out.reshape((n, o) + os_), np.argsort(out_spec))
+
+
+def _conv_jvp(primals, tangents, **params):
+    (lhs, rhs), (tl, tr) = primals, tangents
+    out = bind(conv_general_dilated_p, lhs, rhs, **params)
+    total = None
+    if type(tl) is not Zero:
+        total = bind(conv_general_dilated_p, tl, rhs, **params)
+    if type(tr) is not Zero:
+        c = bind(conv_general_dilated_p, lhs, tr, **params)
+        total = c if total is None else ew.add(total, c)
+    return out, (Zero(tangent_aval(get_aval(out))) if total is None else total)
+
+
+def _inv(perm):
+    return tuple(int(i) for i in np.argsort(perm))
+
+
+def _contract(a, b, dims):
+    """dot_general accumulating in ``a``'s dtype (the cotangent's, which may be preferred)."""
+    da, db = get_aval(a).dtype, get_aval(b).dtype
+    return dot_general(a, b, dims, preferred_element_type=None if da == db else da)
+
+
+def _grouped_ct(ct, out_spec, g):
+    """The cotangent as (N, G, O/G, out spatial...)."""
+    c = sh.transpose(ct, out_spec)
+    return sh.reshape(c, (c.shape[0], g, c.shape[1] // g) + tuple(c.shape[2:]))
+
+
+def _conv_transpose_lhs(ct, lhs_aval, rhs, p):
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    g = p["feature_group_count"]
+    w = sh.transpose(rhs, rhs_spec)  # (O, I, ks...)
+    (o, i), ks = w.shape[:2], tuple(w.shape[2:])
+    ns = len(ks)
+    ctg = _grouped_ct(ct, out_spec, g)  # (N, G, O/G, os...)
+    n, os_ = ctg.shape[0], tuple(ctg.shape[3:])
+    wg = sh.reshape(w, (g, o // g, i) + ks)
+    cols = _contract(ctg, wg, (((2,), (1,)), ((1,), (0,))))  # (G, N, os..., I, ks...)
+    perm = (1, 0, 2 + ns) + tuple(range(2, 2 + ns)) + tuple(range(3 + ns, 3 + 2 * ns))
+    cols = sh.reshape(sh.transpose(cols, perm), (n, g * i) + os_ + (1, 1) + ks)
+    x_shape = tuple(lhs_aval.shape[d] for d in lhs_spec)
+    win = _conv_window(ks, p["window_strides"], p["padding"], p["lhs_dilation"],
+                       p["rhs_dilation"])
+    gx = sh.transpose(patches_transpose(cols, x_shape, **win), _inv(lhs_spec))
+    return ew.convert_element_type(gx, lhs_aval.dtype, lhs_aval.weak_type)
+
+
+def _conv_transpose_rhs(ct, lhs, rhs_aval, p):
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    g = p["feature_group_count"]
+    w_shape = tuple(rhs_aval.shape[d] for d in rhs_spec)
+    (o, i), ks = w_shape[:2], w_shape[2:]
+    ns = len(ks)
+    x = sh.transpose(lhs, lhs_spec)
+    win = _conv_window(ks, p["window_strides"], p["padding"], p["lhs_dilation"],
+                       p["rhs_dilation"])
+    cols = patches(x, pad_value=0, **win)  # (N, C, os..., 1, 1, ks...)
+    os_ = tuple(cols.shape[2:2 + ns])
+    cols = sh.reshape(cols, (x.shape[0], g, i) + os_ + ks)
+    ctg = _grouped_ct(ct, out_spec, g)  # (N, G, O/G, os...)
+    summed = (0,) + tuple(range(3, 3 + ns))
+    gw = _contract(ctg, cols, ((summed, summed), ((1,), (1,))))  # (G, O/G, I, ks...)
+    gw = sh.transpose(sh.reshape(gw, (o, i) + ks), _inv(rhs_spec))
+    return ew.convert_element_type(gw, rhs_aval.dtype, rhs_aval.weak_type)
+
+
+def _conv_transpose_rule(ct, lhs, rhs, **params):
+    if is_undefined(lhs) and is_undefined(rhs):
+        raise NotImplementedError("conv_general_dilated: transpose with both operands linear")
+    if is_undefined(lhs):
+        if type(ct) is Zero:
+            return Zero(lhs.aval), None
+        return _conv_transpose_lhs(ct, lhs.aval, rhs, params), None
+    if type(ct) is Zero:
+        return None, Zero(rhs.aval)
+    return None, _conv_transpose_rhs(ct, lhs, rhs.aval, params)
+
+
+def _to_canonical(x, d, spec):
+    """``x`` as (spatial-canonical dims...) with its batch dim (if any) in front."""
+    if d is None:
+        return sh.transpose(x, spec)
+    return sh.transpose(bdim_to_front(x, d), (0,) + tuple(s + 1 for s in spec))
+
+
+def _rest(x, k):
+    return tuple(x.shape[k:])
+
+
+def _batch_both(x, w, nb, g, params):
+    """B independent convs as B*G groups: (N, B*C, ...) * (B*O, I, ...)."""
+    x = sh.transpose(x, (1, 0) + tuple(range(2, len(x.shape))))  # (N, B, C, ...)
+    x = sh.reshape(x, (x.shape[0], nb * x.shape[2]) + _rest(x, 3))
+    w = sh.reshape(w, (nb * w.shape[1],) + _rest(w, 2))
+    out = _conv_canonical(x, w, nb * g, params)  # (N, B*O, os...)
+    out = sh.reshape(out, (out.shape[0], nb, out.shape[1] // nb) + _rest(out, 2))
+    return sh.transpose(out, (1, 0) + tuple(range(2, len(out.shape))))
+
+
+def _batch_lhs(x, w, nb, g, params):
+    """The vmapped dim joins the batch dim: (B*N, C, ...)."""
+    out = _conv_canonical(sh.reshape(x, (nb * x.shape[1],) + _rest(x, 2)), w, g, params)
+    return sh.reshape(out, (nb, out.shape[0] // nb) + _rest(out, 1))
+
+
+def _batch_rhs(x, w, nb, g, params):
+    """The vmapped dim joins the out features, ordered (G, B, O/G) to keep groups contiguous."""
+    o = w.shape[1]
+    w = sh.reshape(w, (nb, g, o // g) + _rest(w, 2))
+    w = sh.transpose(w, (1, 0) + tuple(range(2, len(w.shape))))
+    out = _conv_canonical(x, sh.reshape(w, (nb * o,) + _rest(w, 3)), g, params)
+    n, os_ = out.shape[0], _rest(out, 2)
+    out = sh.reshape(out, (n, g, nb, o // g) + os_)
+    out = sh.transpose(out, (2, 0, 1) + tuple(range(3, len(out.shape))))
+    return sh.reshape(out, (nb, n, o) + os_)
+
+
+def _conv_batch(args, dims, **params):
+    """Run one canonical-layout conv with the vmapped dim folded in, then restore the layout."""
+    (lhs, rhs), (dl, dr) = args, dims
+    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    x, w = _to_canonical(lhs, dl, lhs_spec), _to_canonical(rhs, dr, rhs_spec)
+    fold = _batch_both if dl is not None and dr is not None else (
+        _batch_lhs if dl is not None else _batch_rhs)
+    out = fold(x, w, batch_size(args, dims), params["feature_group_count"], params)
+    return sh.transpose(out, (0,) + tuple(p + 1 for p in _inv(out_spec))), 0
+
+
+def _conv_canonical(x, w, groups, params):
+    nd = len(x.shape)
+    canon = tuple(range(nd))
+    return bind(conv_general_dilated_p, x, w,
+                **dict(params, dimension_numbers=(canon, canon, canon),
+                       feature_group_count=groups))
+
+
+conv_general_dilated_p = Primitive("conv_general_dilated")
+conv_general_dilated_p.impl = _conv_impl
+conv_general_dilated_p.shape_rule = _conv_shape
+conv_general_dilated_p.jvp = _conv_jvp
+conv_general_dilated_p.transpose = _conv_transpose_rule
+conv_general_dilated_p.batch = _conv_batch
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
+                         dimension_numbers=None, feature_group_count=1, batch_group_count=1,
+                         precision=None, preferred_element_type=None):
+    """Bind the primitive with normalized params: explicit (lo, hi) padding, int-tuple specs."""
+    nd = len(get_aval(lhs).shape)
+    ns = max(nd - 2, 0)
+    ones = (1,) * ns
+    canon = tuple(range(nd))
+    dn = (canon, canon, canon) if dimension_numbers is None else tuple(
+        tuple(int(i) for i in s) for s in dimension_numbers)
+    pet = None if preferred_element_type is None else canonicalize_dtype(preferred_element_type)
+    if pet is not None and pet == get_aval(lhs).dtype:
+        pet = None
+    return bind(conv_general_dilated_p, lhs, rhs,
+                window_strides=tuple(int(s) for s in window_strides),
+                padding=tuple(tuple(int(v) for v in p) for p in padding),
+                lhs_dilation=ones if lhs_dilation is None else tuple(int(d) for d in lhs_dilation),
+                rhs_dilation=ones if rhs_dilation is None else tuple(int(d) for d in rhs_dilation),
+                dimension_numbers=dn, feature_group_count=int(feature_group_count),
+                batch_group_count=int(batch_group_count), precision=None,
+                preferred_element_type=pet)
+
+
+# -- reduce_window ----------------------------------------------------------------
+
+COMPUTATIONS = ("max", "min", "add")
+
+
+def identity(computation: str, dtype):
+    """The identity of ``computation`` for ``dtype``, as a Python scalar (a hashable param)."""
+    dtype = np.dtype(dtype)
+    if computation == "add":
+        return False if dtype.kind == "b" else 0
+    big = computation == "min"
+    if dtype.kind == "b":
+        return big
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return int(info.max if big else info.min)
+    return float("inf") if big else float("-inf")
+
+
+def _rw_shape(x, *, computation, **win):
+    if computation not in COMPUTATIONS:
+        raise ValueError(f"reduce_window: computation must be one of {COMPUTATIONS}, got "
+                         f"{computation!r}")
+    kinds = "iufc" if computation == "add" else "iufb"
+    if x.dtype.kind not in kinds:
+        raise dtype_error(f"reduce_window ({computation}) does not accept dtype {x.dtype.name}")
+    _check_window("reduce_window", x.shape, **win)
+    return ShapedArray(window_out_shape(x.shape, **win), x.dtype, x.weak_type)
+
+
+def _rw_impl(x, *, computation, **win):
+    init = identity(computation, x.dtype)
+    v = windows_view(x, init, **win)
+    axes = tuple(range(x.ndim, 2 * x.ndim))
+    if computation == "add":
+        return np.sum(v, axis=axes, dtype=x.dtype)
+    f = np.max if computation == "max" else np.min
+    return f(v, axis=axes, initial=init)
+
+
+def _rw_jvp(primals, tangents, *, computation, **win):
+    (x,), (t,) = primals, tangents
+    out = bind(reduce_window_p, x, computation=computation, **win)
+    if type(t) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    if computation == "add":
+        return out, bind(reduce_window_p, t, computation=computation, **win)
+    return out, _chooser_tangent(x, t, out, computation, win)
+
+
+def _chooser_tangent(x, t, out, computation, win):
+    """Tangent at the window's extremum; ties share it evenly (as reduce_max's jvp)."""
+    px = patches(x, pad_value=identity(computation, get_aval(x).dtype), **win)
+    n = len(get_aval(x).shape)
+    shape = tuple(px.shape)
+    hit = ew.eq(px, sh.broadcast_in_dim(out, shape, tuple(range(n))))
+    ind = ew.convert_element_type(hit, get_aval(t).dtype)
+    axes = tuple(range(n, 2 * n))
+    pt = patches(t, pad_value=0, **win)
+    return ew.div(red.reduce_sum(ew.mul(pt, ind), axes), red.reduce_sum(ind, axes))
+
+
+def _rw_transpose(ct, x, *, computation, **win):
+    if computation != "add":
+        raise NotImplementedError(f"reduce_window ({computation}) is not linear, so it has no "
+                                  f"transpose")
+    if type(ct) is Zero:
+        return (Zero(x.aval),)
+    n = len(x.aval.shape)
+    full = sh.broadcast_in_dim(ct, tuple(ct.shape) + win["window_dimensions"], tuple(range(n)))
+    return (patches_transpose(full, x.aval.shape, **win),)
+
+
+def _rw_batch(args, dims, *, computation, **win):
+    x = bdim_to_front(args[0], dims[0])
+    return bind(reduce_window_p, x, computation=computation, **_prefix_window(win)), 0
+
+
+reduce_window_p = Primitive("reduce_window")
+reduce_window_p.impl = _rw_impl
+reduce_window_p.shape_rule = _rw_shape
+reduce_window_p.jvp = _rw_jvp
+reduce_window_p.transpose = _rw_transpose
+reduce_window_p.batch = _rw_batch
+
+
+def reduce_window(x, computation, window_dimensions, window_strides=None, padding=None,
+                  base_dilation=None, window_dilation=None):
+    """Reduce each window of ``x`` with 'max', 'min' or 'add', starting from the identity."""
+    win = normalize_window(len(get_aval(x).shape), window_dimensions, window_strides, padding,
+                           base_dilation, window_dilation)
+    return bind(reduce_window_p, x, computation=str(computation), **win)
+
+
+__all__ = ["patches", "patches_transpose", "conv_general_dilated", "reduce_window",
+           "window_out_shape", "dilate_dim", "identity", "normalize_window"]
