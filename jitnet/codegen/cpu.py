@@ -1,0 +1,332 @@
+"""CPU code generation: a fused program -> the Python source of one Numba function.
+
+The whole program becomes one function (one dispatch per call). Each ``LoopKernel``
+becomes a loop nest whose body evaluates the kernel's expression DAG per element:
+loads go through the index arithmetic of the remaps pulled into the kernel, values
+used only inside the kernel stay in registers, reductions accumulate in scalars (when
+the reduced axes are innermost) or into an output array. Each ``OpKernel`` is emitted
+by its primitive's generator in ``codegen/ops.py``. Shapes are compile-time constants
+(jit specializes on them), so loop bounds are literals.
+
+No numba import here: this module only writes text.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.ir import Literal, Var
+from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
+from . import ops as op_gen
+from .scalar import cast, expr
+
+# loops with more element-operations than this run with prange (measured: below it, the
+# thread start-up costs more than it saves on 2 cores)
+PARALLEL_WORK = 1 << 16
+
+_IDENTITY = {"reduce_sum": "0", "reduce_prod": "1", "reduce_or": "False", "reduce_and": "True"}
+
+
+class Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.depth = 1
+
+    def __call__(self, line: str):
+        self.lines.append("    " * self.depth + line)
+
+    def indent(self):
+        self.depth += 1
+
+    def dedent(self):
+        self.depth -= 1
+
+
+class Names:
+    """Source names: arrays ``v<n>`` (one per Var), temporaries ``t<n>``, constants ``k<n>``."""
+
+    def __init__(self):
+        self.ids: dict[int, str] = {}
+        self.temps = 0
+        self.consts: dict = {}
+        self.const_lines: list[str] = []
+
+    def var(self, v: Var) -> str:
+        n = self.ids.get(id(v))
+        if n is None:
+            n = self.ids[id(v)] = f"v{len(self.ids)}"
+        return n
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def literal(self, lit: Literal) -> str:
+        key = lit.key()
+        n = self.consts.get(key)
+        if n is None:
+            n = self.consts[key] = f"k{len(self.consts)}"
+            v = np.asarray(lit.value, lit.aval.dtype).item()
+            self.const_lines.append(f"{n} = {cast(lit.aval.dtype)}({v!r})")
+        return n
+
+    def atom(self, a) -> str:
+        return self.literal(a) if isinstance(a, Literal) else self.var(a)
+
+
+def alloc(shape, dtype) -> str:
+    return f"np.empty({tuple(shape)!r}, dtype={cast(dtype)})"
+
+
+def sub(idx) -> str:
+    """Subscript text for an index tuple ('()' for 0-d)."""
+    return ", ".join(idx) if idx else "()"
+
+
+# -- index arithmetic of remaps (output index -> operand index) ---------------------------
+
+def _remap_index(e, idx: tuple) -> tuple:
+    name, p = e.prim.name, e.params
+    src = e.inputs[0].aval.shape if e.inputs else ()
+    out = e.outputs[0].aval.shape
+    if name == "broadcast_in_dim":
+        return tuple("0" if src[i] == 1 and out[d] != 1 else idx[d]
+                     for i, d in enumerate(p["broadcast_dimensions"]))
+    if name == "transpose":
+        res = [None] * len(idx)
+        for k, pk in enumerate(p["permutation"]):
+            res[pk] = idx[k]
+        return tuple(res)
+    if name == "rev":
+        return tuple(f"({src[d] - 1} - {i})" if d in p["dimensions"] else i
+                     for d, i in enumerate(idx))
+    if name == "slice":
+        strides = p["strides"] or (1,) * len(idx)
+        return tuple(_affine(s, st, i) for s, st, i in zip(p["start_indices"], strides, idx))
+    if name == "squeeze":
+        it = iter(idx)
+        return tuple("0" if d in p["dimensions"] else next(it) for d in range(len(src)))
+    if name == "reshape":
+        return _reshape_index(src, out, idx)
+    raise NotImplementedError(name)
+
+
+def _affine(start, stride, i) -> str:
+    if start == 0 and stride == 1:
+        return i
+    if stride == 1:
+        return f"({start} + {i})"
+    return f"({start} + {stride} * {i})" if start else f"({stride} * {i})"
+
+
+def _reshape_index(src, out, idx) -> tuple:
+    """Operand index of a reshape; size-1 dims map directly, the rest via the flat offset."""
+    if [d for d in src if d != 1] == [d for d in out if d != 1]:
+        it = iter(i for i, d in zip(idx, out) if d != 1)
+        return tuple("0" if d == 1 else next(it) for d in src)
+    terms, stride = [], 1
+    for i, d in reversed(list(zip(idx, out))):
+        if d != 1:
+            terms.append(i if stride == 1 else f"{i} * {stride}")
+        stride *= d
+    flat = "(" + " + ".join(reversed(terms)) + ")" if terms else "0"
+    res, stride = [], 1
+    for d in reversed(src):
+        res.append("0" if d == 1 else f"(({flat} // {stride}) % {d})" if stride > 1
+                   else f"({flat} % {d})")
+        stride *= d
+    return tuple(reversed(res))
+
+
+# -- loop kernels --------------------------------------------------------------------------
+
+class _Body:
+    """Emits the per-element statements of one loop kernel, memoized by (value, index)."""
+
+    def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict):
+        self.k, self.names, self.w, self.scalars = k, names, w, scalars
+        self.defs = {id(v): e for e in k.eqns for v in e.outputs}
+        self.memo: dict = {}
+
+    def value(self, a, idx: tuple) -> str:
+        if isinstance(a, Literal):
+            return self.names.literal(a)
+        key = (id(a), idx)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        e = self.defs.get(id(a))
+        if e is None:  # read from memory
+            if not a.aval.shape:
+                res = self.scalars[id(a)]
+            else:
+                res = f"{self.names.var(a)}[{sub(idx)}]"
+        elif e.prim.name == "iota":
+            res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
+        elif e.prim.name in ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze",
+                             "reshape"):
+            res = self.value(e.inputs[0], _remap_index(e, idx))
+        else:
+            args = [self.value(x, idx if x.aval.shape else ()) for x in e.inputs]
+            t = self.names.temp()
+            self.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
+            res = t
+        self.memo[key] = res
+        return res
+
+
+def _reads(k: LoopKernel):
+    defined = {id(v) for e in k.eqns for v in e.outputs}
+    out = []
+    for e in k.eqns + k.reductions:
+        for a in e.inputs:
+            if isinstance(a, Var) and id(a) not in defined and a not in out:
+                out.append(a)
+    return out
+
+
+def _red_update(e, acc: str, val: str) -> str:
+    d = e.outputs[0].aval.dtype
+    name = e.prim.name
+    if name == "reduce_sum":
+        return f"{acc} += {val}"
+    if name == "reduce_prod":
+        return f"{acc} *= {val}"
+    if name == "reduce_max":
+        return f"{acc} = jn_max({acc}, {val})"
+    if name == "reduce_min":
+        return f"{acc} = jn_min({acc}, {val})"
+    if name == "reduce_and":
+        return f"{acc} = {acc} & {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} & {val})"
+    return f"{acc} = {acc} | {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} | {val})"
+
+
+def _identity(e) -> str:
+    d = e.outputs[0].aval.dtype
+    name = e.prim.name
+    if name in _IDENTITY:
+        v = _IDENTITY[name]
+        if name == "reduce_and" and d != np.bool_:
+            v = "-1"
+        return f"{cast(d)}({v})"
+    info = np.finfo(d) if d.kind == "f" else np.iinfo(d) if d.kind in "iu" else None
+    if name == "reduce_max":
+        return (f"{cast(d)}(-np.inf)" if d.kind == "f" else "False" if d == np.bool_
+                else f"{cast(d)}({info.min})")
+    return (f"{cast(d)}(np.inf)" if d.kind == "f" else "True" if d == np.bool_
+            else f"{cast(d)}({info.max})")
+
+
+def _cost(k: LoopKernel) -> int:
+    return math.prod(k.shape) * max(1, len(k.eqns) + len(k.reductions))
+
+
+def emit_loop(k: LoopKernel, names: Names, w: Writer):
+    shape = k.shape
+    rank = len(shape)
+    w(f"# {k.describe()}")
+    scalars = {}
+    for a in _reads(k):
+        if not a.aval.shape:
+            s = names.temp()
+            w(f"{s} = {names.var(a)}[()]")
+            scalars[id(a)] = s
+    for v in k.stores:
+        w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
+    reds = k.reductions
+    axes = {e.params["axes"] for e in reds}
+    trailing = len(axes) == 1 and next(iter(axes)) == tuple(range(rank - len(next(iter(axes))),
+                                                                  rank))
+    scalar_acc = bool(reds) and trailing
+    for e in reds:
+        out = e.outputs[0]
+        if not scalar_acc:
+            w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {_identity(e)})")
+        elif out.aval.shape:
+            w(f"{names.var(out)} = {alloc(out.aval.shape, out.aval.dtype)}")
+    parallel = _cost(k) >= PARALLEL_WORK and rank > 0
+    n_outer = rank - (len(next(iter(axes))) if scalar_acc else 0)
+    if scalar_acc and n_outer == 0:
+        # full reduction: prange over the first axis with scalar accumulators (+, * only)
+        parallel = parallel and all(e.prim.name in ("reduce_sum", "reduce_prod") for e in reds)
+    elif not scalar_acc and reds:
+        # accumulating into arrays: parallel only if the first axis is kept by every reduction
+        parallel = parallel and all(0 not in e.params["axes"] for e in reds)
+    idx = tuple(f"i{d}" for d in range(rank))
+    accs = {}
+    body = _Body(k, names, w, scalars)
+
+    def open_loop(d):
+        rng = "prange" if (parallel and d == 0) else "range"
+        w(f"for i{d} in {rng}({shape[d]}):")
+        w.indent()
+
+    for d in range(n_outer if scalar_acc else rank):
+        open_loop(d)
+    if scalar_acc:
+        for e in reds:
+            acc = names.temp()
+            accs[id(e)] = acc
+            w(f"{acc} = {_identity(e)}")
+        for d in range(n_outer, rank):
+            open_loop(d)
+    for v in k.stores:
+        w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, idx)}")
+    for e in reds:
+        val = body.value(e.inputs[0], idx)
+        if scalar_acc:
+            w(_red_update(e, accs[id(e)], val))
+        else:
+            kept = tuple(i for d, i in enumerate(idx) if d not in e.params["axes"])
+            target = f"{names.var(e.outputs[0])}[{sub(kept)}]"
+            w(_red_update(e, target, val))
+    if scalar_acc:
+        for d in range(n_outer, rank):
+            w.dedent()
+        for e in reds:
+            out = e.outputs[0]
+            kept = ", ".join(idx[:n_outer])
+            if out.aval.shape:
+                w(f"{names.var(out)}[{kept}] = {accs[id(e)]}")
+            else:
+                w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
+        for d in range(n_outer):
+            w.dedent()
+    else:
+        for d in range(rank):
+            w.dedent()
+
+
+# -- the program -----------------------------------------------------------------------------
+
+class Generated:
+    def __init__(self, source: str, entry: str, parallel: bool, line_info: dict):
+        self.source, self.entry, self.parallel = source, entry, parallel
+        self.line_info = line_info  # source line number -> kernel description and user line
+
+
+def generate(program: FusedProgram, entry: str = "entry") -> Generated:
+    names = Names()
+    w = Writer()
+    args = [names.var(v) for v in program.invars]
+    line_info = {}
+    for k in program.kernels:
+        start = len(w.lines)
+        if isinstance(k, LoopKernel):
+            emit_loop(k, names, w)
+            src = next((e.source for e in k.eqns + k.reductions if e.source), None)
+        else:
+            op_gen.emit(k.eqn, names, w)
+            src = k.eqn.source
+        for i in range(start, len(w.lines)):
+            line_info[i] = (k.describe(), src)
+    outs = [names.atom(a) if isinstance(a, Var) else None for a in program.outvars]
+    ret = ", ".join(o for o in outs if o is not None)
+    w(f"return ({ret}{',' if ret else ''})")
+    parallel = any("prange(" in ln for ln in w.lines)
+    header = [f"def {entry}({', '.join(args)}):"] + ["    " + c for c in names.const_lines]
+    offset = len(header)
+    source = "\n".join(header + w.lines) + "\n"
+    return Generated(source, entry, parallel,
+                     {i + offset + 1: v for i, v in line_info.items()})

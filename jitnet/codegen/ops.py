@@ -1,0 +1,398 @@
+"""CPU source for the equations that are not fused into loops (``OpKernel``s).
+
+``GENERATORS[prim_name](eqn, names, w)`` writes the statements computing ``eqn``'s
+outputs. Matrix products go to BLAS through ``np.dot`` on 2-D views (transposed views
+instead of copies when the operand layout allows); the rest are explicit loops.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.ir import Var
+from .scalar import cast
+
+GENERATORS: dict = {}
+
+
+def generator(*names):
+    def reg(f):
+        for n in names:
+            GENERATORS[n] = f
+        return f
+    return reg
+
+
+def emit(eqn, names, w):
+    try:
+        gen = GENERATORS[eqn.prim.name]
+    except KeyError:
+        raise NotImplementedError(f"the numba backend has no lowering for primitive "
+                                  f"'{eqn.prim.name}'") from None
+    w(f"# {eqn.prim.name}")
+    gen(eqn, names, w)
+
+
+def _ins(eqn, names):
+    return [names.atom(a) for a in eqn.inputs]
+
+
+def _out(eqn, names, i=0):
+    return names.var(eqn.outputs[i])
+
+
+def _shape(a):
+    return tuple(a.aval.shape)
+
+
+def _alloc(v):
+    return f"np.empty({_shape(v)!r}, dtype={cast(v.aval.dtype)})"
+
+
+def _loops(w, shape, prefix="i"):
+    for d, n in enumerate(shape):
+        w(f"for {prefix}{d} in range({n}):")
+        w.indent()
+    return tuple(f"{prefix}{d}" for d in range(len(shape)))
+
+
+def _close(w, shape):
+    for _ in shape:
+        w.dedent()
+
+
+def _sub(idx):
+    return ", ".join(idx) if idx else "()"
+
+
+# -- dot_general ----------------------------------------------------------------------------
+
+def _matrix_view(x: str, shape, batch, free, contract, names, w):
+    """Source of a (B, rows, K) C-contiguous view of ``x`` and whether rows/K are swapped.
+
+    Returns (name, transposed): when ``transposed`` the view is (B, K, rows) and each batch
+    slice must be used as ``.T`` (an F-contiguous matrix BLAS accepts without a copy).
+    """
+    nd = len(shape)
+    B = math.prod(shape[i] for i in batch)
+    R = math.prod(shape[i] for i in free)
+    K = math.prod(shape[i] for i in contract)
+    t = names.temp()
+    if tuple(batch) + tuple(free) + tuple(contract) == tuple(range(nd)):
+        w(f"{t} = {x}.reshape(({B}, {R}, {K}))")
+        return t, False
+    if tuple(batch) + tuple(contract) + tuple(free) == tuple(range(nd)):
+        w(f"{t} = {x}.reshape(({B}, {K}, {R}))")
+        return t, True
+    perm = tuple(batch) + tuple(free) + tuple(contract)
+    w(f"{t} = np.ascontiguousarray(np.transpose({x}, {perm!r})).reshape(({B}, {R}, {K}))")
+    return t, False
+
+
+@generator("dot_general")
+def _dot_general(e, names, w):
+    lhs, rhs = e.inputs
+    out = e.outputs[0]
+    (lc, rc), (lb, rb) = e.params["dimension_numbers"]
+    ls, rs = _shape(lhs), _shape(rhs)
+    lf = tuple(i for i in range(len(ls)) if i not in lc and i not in lb)
+    rf = tuple(i for i in range(len(rs)) if i not in rc and i not in rb)
+    dt = out.aval.dtype
+    a, b = names.atom(lhs), names.atom(rhs)
+    if lhs.aval.dtype != dt:
+        a2 = names.temp()
+        w(f"{a2} = {a}.astype({cast(dt)})")
+        a = a2
+    if rhs.aval.dtype != dt:
+        b2 = names.temp()
+        w(f"{b2} = {b}.astype({cast(dt)})")
+        b = b2
+    B = math.prod(ls[i] for i in lb)
+    M = math.prod(ls[i] for i in lf)
+    N = math.prod(rs[i] for i in rf)
+    A, at = _matrix_view(a, ls, lb, lf, lc, names, w)
+    Bv, bt = _matrix_view(b, rs, rb, rf, rc, names, w)   # (B, N, K) or (B, K, N) if bt
+    o = _out(e, names)
+    r = names.temp()
+    if dt.kind not in "fc":   # integer products: BLAS has none
+        K = math.prod(ls[i] for i in lc)
+        w(f"{r} = np.zeros(({B}, {M}, {N}), dtype={cast(dt)})")
+        w(f"for q in range({B}):")
+        w.indent()
+        w(f"for m in range({M}):")
+        w.indent()
+        w(f"for kk in range({K}):")
+        w.indent()
+        w(f"av = {A}[q, kk, m] if {at} else {A}[q, m, kk]")
+        w(f"for n in range({N}):")
+        w.indent()
+        w(f"{r}[q, m, n] = {cast(dt)}({r}[q, m, n] + av * ({Bv}[q, kk, n] if {bt} else "
+          f"{Bv}[q, n, kk]))")
+        for _ in range(4):
+            w.dedent()
+        w(f"{o} = {r}.reshape({_shape(out)!r})")
+        return
+    am = f"{A}[q].T" if at else f"{A}[q]"
+    # the rhs view is (B, N, K) unless bt; BLAS wants (K, N): transpose the (N, K) slice
+    bm = f"{Bv}[q]" if bt else f"{Bv}[q].T"
+    if B == 1:
+        w(f"q = 0")
+        w(f"{o} = np.dot({am}, {bm}).reshape({_shape(out)!r})")
+        return
+    w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
+    w(f"for q in range({B}):")
+    w.indent()
+    w(f"np.dot({am}, {bm}, {r}[q])")
+    w.dedent()
+    w(f"{o} = {r}.reshape({_shape(out)!r})")
+
+
+# -- data movement ---------------------------------------------------------------------------
+
+@generator("concatenate")
+def _concatenate(e, names, w):
+    o = _out(e, names)
+    w(f"{o} = {_alloc(e.outputs[0])}")
+    d = e.params["dimension"]
+    start = 0
+    for a, x in zip(e.inputs, _ins(e, names)):
+        n = _shape(a)[d]
+        sl = [":"] * len(_shape(a))
+        sl[d] = f"{start}:{start + n}"
+        w(f"{o}[{', '.join(sl)}] = {x}")
+        start += n
+
+
+@generator("pad")
+def _pad(e, names, w):
+    x, pv = _ins(e, names)
+    o = _out(e, names)
+    cfg = e.params["padding_config"]
+    src = _shape(e.inputs[0])
+    pvv = f"{pv}[()]" if isinstance(e.inputs[1], Var) else pv
+    w(f"{o} = np.full({_shape(e.outputs[0])!r}, {pvv}, dtype={cast(e.outputs[0].aval.dtype)})")
+    idx = _loops(w, src)
+    tgt = [f"({lo} + {i} * {it + 1})" for (lo, hi, it), i in zip(cfg, idx)]
+    conds = [f"0 <= {t} < {n}" for t, n in zip(tgt, _shape(e.outputs[0]))]
+    if conds:
+        w(f"if {' and '.join(conds)}:")
+        w.indent()
+        w(f"{o}[{', '.join(tgt)}] = {x}[{_sub(idx)}]")
+        w.dedent()
+    else:
+        w(f"{o}[()] = {x}[()]")
+    _close(w, src)
+
+
+def _clamped_starts(e, names, w, starts, shape, sizes):
+    out = []
+    for s, d, n in zip(starts, shape, sizes):
+        t = names.temp()
+        w(f"{t} = min(max(np.int64({s}[()]), 0), {d - n})")
+        out.append(t)
+    return out
+
+
+@generator("dynamic_slice")
+def _dynamic_slice(e, names, w):
+    x, *starts = _ins(e, names)
+    sizes = e.params["slice_sizes"]
+    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), sizes)
+    sl = ", ".join(f"{s}:{s} + {n}" for s, n in zip(st, sizes)) or "()"
+    w(f"{_out(e, names)} = np.ascontiguousarray({x}[{sl}])")
+
+
+@generator("dynamic_update_slice")
+def _dynamic_update_slice(e, names, w):
+    x, u, *starts = _ins(e, names)
+    usz = _shape(e.inputs[1])
+    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), usz)
+    o = _out(e, names)
+    w(f"{o} = {x}.copy()")
+    sl = ", ".join(f"{s}:{s} + {n}" for s, n in zip(st, usz)) or "()"
+    w(f"{o}[{sl}] = {u}")
+
+
+# -- gather / scatter ---------------------------------------------------------------------------
+
+def _gather_index(e, names, w, idx_name, bidx, dims):
+    """Per-axis indices for one index row; returns (names, in_bounds expression)."""
+    cols, conds = [], []
+    for k, n in enumerate(dims):
+        t = names.temp()
+        w(f"{t} = np.int64({idx_name}[{_sub(bidx + (str(k),))}])")
+        cols.append(t)
+        conds.append(f"0 <= {t} < {n}")
+    return cols, " and ".join(conds) or "True"
+
+
+@generator("gather")
+def _gather(e, names, w):
+    x, idx = _ins(e, names)
+    xa, ia = e.inputs
+    axes = e.params["axes"]
+    xs = _shape(xa)
+    dims = [xs[a] for a in axes]
+    rest = [d for d in range(len(xs)) if d not in axes]
+    o = _out(e, names)
+    w(f"{o} = {_alloc(e.outputs[0])}")
+    bshape = _shape(ia)[:-1]
+    bidx = _loops(w, bshape, "b")
+    cols, ok = _gather_index(e, names, w, idx, bidx, dims)
+    mode = e.params["mode"]
+    if mode == "clip":
+        for c, n in zip(cols, dims):
+            w(f"{c} = min(max({c}, 0), {max(n - 1, 0)})")
+    else:
+        w(f"inb = {ok}")
+    ridx = _loops(w, [xs[d] for d in rest], "r")
+    src = [None] * len(xs)
+    for a, c in zip(axes, cols):
+        src[a] = c
+    for d, r in zip(rest, ridx):
+        src[d] = r
+    tgt = _sub(bidx + ridx)
+    if mode == "clip":
+        w(f"{o}[{tgt}] = {x}[{_sub(src)}]")
+    else:
+        fv = e.params["fill_value"]
+        w(f"{o}[{tgt}] = {x}[{_sub(src)}] if inb else "
+          f"{cast(e.outputs[0].aval.dtype)}({fv!r})")
+    _close(w, rest)
+    _close(w, bshape)
+
+
+_COMBINE = {"add": "{t} + {u}", "mul": "{t} * {u}", "min": "jn_min({t}, {u})",
+            "max": "jn_max({t}, {u})"}
+
+
+@generator("scatter")
+def _scatter(e, names, w):
+    x, idx, upd = _ins(e, names)
+    xa, ia, ua = e.inputs
+    axes = e.params["axes"]
+    xs = _shape(xa)
+    dims = [xs[a] for a in axes]
+    rest = [d for d in range(len(xs)) if d not in axes]
+    o = _out(e, names)
+    dt = cast(e.outputs[0].aval.dtype)
+    w(f"{o} = {x}.copy()")
+    bshape = _shape(ia)[:-1]
+    bidx = _loops(w, bshape, "b")
+    cols, ok = _gather_index(e, names, w, idx, bidx, dims)
+    if e.params["mode"] == "clip":
+        for c, n in zip(cols, dims):
+            w(f"{c} = min(max({c}, 0), {max(n - 1, 0)})")
+    else:
+        w(f"if {ok}:")
+        w.indent()
+    ridx = _loops(w, [xs[d] for d in rest], "r")
+    tgt = [None] * len(xs)
+    for a, c in zip(axes, cols):
+        tgt[a] = c
+    for d, r in zip(rest, ridx):
+        tgt[d] = r
+    t = f"{o}[{_sub(tgt)}]"
+    u = f"{upd}[{_sub(bidx + ridx)}]"
+    comb = e.params["combiner"]
+    w(f"{t} = {u}" if comb == "set" else f"{t} = {dt}({_COMBINE[comb].format(t=t, u=u)})")
+    _close(w, rest)
+    if e.params["mode"] != "clip":
+        w.dedent()
+    _close(w, bshape)
+
+
+# -- argmax / cumulative / sort -------------------------------------------------------------------
+
+def _move_axis_loops(w, shape, axis):
+    """Loops over every axis but ``axis``; returns the index names with '{a}' at ``axis``."""
+    outer = [n for d, n in enumerate(shape) if d != axis]
+    idx = list(_loops(w, outer, "i"))
+    idx.insert(axis, "{a}")
+    return idx, outer
+
+
+@generator("argmax", "argmin")
+def _argext(e, names, w):
+    (x,) = _ins(e, names)
+    xs = _shape(e.inputs[0])
+    axis = e.params["axes"][0]
+    o = _out(e, names)
+    w(f"{o} = {_alloc(e.outputs[0])}")
+    idx, outer = _move_axis_loops(w, xs, axis)
+    at = ", ".join(idx).format(a="j")
+    a0 = ", ".join(idx).format(a="0")
+    better = ">" if e.prim.name == "argmax" else "<"
+    w(f"best = {x}[{a0}]")
+    w("bi = 0")
+    w(f"for j in range(1, {xs[axis]}):")
+    w.indent()
+    w(f"v = {x}[{at}]")
+    # NaN counts as the extremum (the first NaN wins), as in NumPy
+    w(f"if (v {better} best or (v != v and best == best)):")
+    w.indent()
+    w("best = v")
+    w("bi = j")
+    w.dedent()
+    w.dedent()
+    w(f"{o}[{_sub([i for i in idx if i != '{a}'])}] = bi")
+    _close(w, outer)
+
+
+_CUM = {"cumsum": "{a} + {b}", "cumprod": "{a} * {b}", "cummax": "jn_max({a}, {b})",
+        "cummin": "jn_min({a}, {b})"}
+
+
+@generator("cumsum", "cumprod", "cummax", "cummin")
+def _cumulative(e, names, w):
+    (x,) = _ins(e, names)
+    xs = _shape(e.inputs[0])
+    axis, reverse = e.params["axis"], e.params["reverse"]
+    o = _out(e, names)
+    dt = cast(e.outputs[0].aval.dtype)
+    w(f"{o} = {_alloc(e.outputs[0])}")
+    if xs[axis] == 0:
+        return
+    idx, outer = _move_axis_loops(w, xs, axis)
+    first = xs[axis] - 1 if reverse else 0
+    at = lambda a: ", ".join(idx).format(a=a)  # noqa: E731
+    w(f"acc = {x}[{at(first)}]")
+    w(f"{o}[{at(first)}] = acc")
+    rng = f"range({xs[axis] - 2}, -1, -1)" if reverse else f"range(1, {xs[axis]})"
+    w(f"for j in {rng}:")
+    w.indent()
+    w(f"acc = {dt}({_CUM[e.prim.name].format(a='acc', b=f'{x}[{at(chr(106))}]')})")
+    w(f"{o}[{at('j')}] = acc")
+    w.dedent()
+    _close(w, outer)
+
+
+@generator("sort")
+def _sort(e, names, w):
+    xs = _ins(e, names)
+    shape = _shape(e.inputs[0])
+    axis, nk = e.params["dimension"], e.params["num_keys"]
+    outs = [names.var(v) for v in e.outputs]
+    for o, v in zip(outs, e.outputs):
+        w(f"{o} = {_alloc(v)}")
+    idx, outer = _move_axis_loops(w, shape, axis)
+    line = ", ".join(idx).format(a=":")
+    keys = [f"{x}[{line}]" for x in xs[:nk]]
+    # a stable lexicographic sort: NumPy's stable argsort from the least significant key
+    w(f"perm = np.argsort({keys[-1]}, kind='mergesort')")
+    for k in reversed(keys[:-1]):
+        w(f"perm = perm[np.argsort({k}[perm], kind='mergesort')]")
+    for x, o in zip(xs, outs):
+        w(f"{o}[{line}] = {x}[{line}][perm]")
+    _close(w, outer)
+
+
+@generator("iota")
+def _iota(e, names, w):
+    p = e.params
+    o = _out(e, names)
+    w(f"{o} = {_alloc(e.outputs[0])}")
+    idx = _loops(w, p["shape"])
+    w(f"{o}[{_sub(idx)}] = {idx[p['dimension']]}")
+    _close(w, p["shape"])

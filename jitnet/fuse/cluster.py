@@ -1,0 +1,197 @@
+"""Fusion: group an IR's equations into kernels (``fuse(ir) -> FusedProgram``).
+
+Rules, applied greedily in program order:
+
+* An elementwise equation joins the loop kernel that produced one of its inputs when the
+  iteration shapes match and no cycle between kernels would result; otherwise it opens a
+  new loop kernel.
+* Index remaps (broadcast_in_dim, transpose, rev, slice, reshape, squeeze, iota) are not
+  placed on their own: they are pulled into each consuming loop kernel as index
+  arithmetic on the load, so ``x + b[None, :]`` or ``x + y.T`` allocate nothing.
+* A reduction joins the loop kernel that computes its operand (several reductions can
+  share one loop); a loop kernel never reads its own reduction results.
+* Everything else is an ``OpKernel``. A remapped value needed by an op kernel or as a
+  program output is materialized by a small copy loop.
+* A value computed in a loop kernel is stored only if something outside the kernel reads it.
+"""
+from __future__ import annotations
+
+from ..core.ir import IR, Eqn, Literal, Var
+from .kernels import FusedProgram, LoopKernel, OpKernel
+
+REMAPS = {"broadcast_in_dim", "transpose", "rev", "slice", "reshape", "squeeze", "iota"}
+REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
+              "reduce_or"}
+
+
+def is_elementwise(e: Eqn) -> bool:
+    return "scalar" in e.prim.lowering and not e.prim.multiple_results
+
+
+def classify(e: Eqn) -> str:
+    name = e.prim.name
+    if name in REMAPS:
+        return "remap"
+    if name in REDUCTIONS:
+        return "reduce"
+    if is_elementwise(e):
+        return "elementwise"
+    return "op"
+
+
+class _Fuser:
+    def __init__(self, ir: IR):
+        self.ir = ir
+        self.kernels: list = []
+        self.producer: dict[int, object] = {}     # var id -> kernel that defines it
+        self.reduced: dict[int, object] = {}      # var id -> loop kernel whose reduction it is
+        self.remap: dict[int, Eqn] = {}           # pending remap outputs
+        self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads from
+        self.members: dict[int, set] = {}         # id(kernel) -> ids of eqns placed in it
+
+    # -- helpers ------------------------------------------------------------------
+    def _new(self, k):
+        self.kernels.append(k)
+        self.deps[id(k)] = set()
+        self.members[id(k)] = set()
+        return k
+
+    def _chain(self, a) -> tuple[list[Eqn], list]:
+        """Remap equations leading to ``a`` (in order) and the source atoms they read."""
+        if not isinstance(a, Var) or id(a) not in self.remap:
+            return [], [a]
+        e = self.remap[id(a)]
+        eqns, sources = [], []
+        for x in e.inputs:
+            ce, cs = self._chain(x)
+            eqns += ce
+            sources += cs
+        return eqns + [e], sources
+
+    def _source_kernels(self, sources, into=None):
+        out = []
+        for s in sources:
+            if not isinstance(s, Var):
+                continue
+            k = self.reduced.get(id(s)) or self.producer.get(id(s))
+            if k is not None and (k is not into or id(s) in self.reduced):
+                out.append(k)
+        return out
+
+    def _legal(self, group, kernels) -> bool:
+        return all(k is not group and id(group) not in self.deps[id(k)] for k in kernels)
+
+    def _add_dep(self, k, sources):
+        for d in self._source_kernels(sources, k):
+            if d is not k:
+                self.deps[id(k)] |= self.deps[id(d)] | {id(d)}
+
+    def _place(self, group, e: Eqn):
+        for a in e.inputs:
+            chain, sources = self._chain(a)
+            for ce in chain:
+                if id(ce) not in self.members[id(group)]:
+                    self.members[id(group)].add(id(ce))
+                    group.eqns.append(ce)
+            self._add_dep(group, sources)
+
+    # -- placement ----------------------------------------------------------------
+    def elementwise(self, e: Eqn):
+        shape = e.outputs[0].aval.shape
+        sources = [s for a in e.inputs for s in self._chain(a)[1]]
+        candidates = []
+        for s in sources:
+            k = self.producer.get(id(s)) if isinstance(s, Var) else None
+            if isinstance(k, LoopKernel) and k.shape == shape and id(s) not in self.reduced:
+                candidates.append(k)
+        group = None
+        for k in candidates:
+            if self._legal(k, self._source_kernels(sources, k)):
+                group = k
+                break
+        if group is None:
+            group = self._new(LoopKernel(shape))
+        self._place(group, e)
+        group.eqns.append(e)
+        self.members[id(group)].add(id(e))
+        self.producer[id(e.outputs[0])] = group
+
+    def reduce(self, e: Eqn):
+        src = e.inputs[0]
+        k = self.producer.get(id(src)) if isinstance(src, Var) else None
+        if isinstance(k, LoopKernel) and k.shape == src.aval.shape and id(src) not in self.reduced:
+            group = k
+        else:
+            group = self._new(LoopKernel(src.aval.shape))
+            self._place(group, e)
+        group.reductions.append(e)
+        self.reduced[id(e.outputs[0])] = group
+        self.producer[id(e.outputs[0])] = group
+
+    def op(self, e: Eqn):
+        ins = []
+        for a in e.inputs:
+            self.materialize(a)
+            ins.append(a)
+        k = self._new(OpKernel(e))
+        self._add_dep(k, ins)
+        for v in e.outputs:
+            self.producer[id(v)] = k
+
+    def materialize(self, a):
+        """Give a pending remap value its own copy loop (it is read as memory)."""
+        if not isinstance(a, Var) or id(a) not in self.remap or id(a) in self.producer:
+            return
+        e = self.remap[id(a)]
+        group = self._new(LoopKernel(a.aval.shape))
+        self._place(group, e)
+        group.eqns.append(e)
+        self.members[id(group)].add(id(e))
+        self.producer[id(a)] = group
+
+    def run(self) -> FusedProgram:
+        for e in self.ir.eqns:
+            kind = classify(e)
+            if kind == "remap":
+                self.remap[id(e.outputs[0])] = e
+            elif kind == "elementwise":
+                self.elementwise(e)
+            elif kind == "reduce":
+                self.reduce(e)
+            else:
+                self.op(e)
+        for a in self.ir.outvars:
+            self.materialize(a)
+        self._assign_stores()
+        return FusedProgram(list(self.ir.invars), self.kernels, list(self.ir.outvars),
+                            self.ir.num_consts)
+
+    def _assign_stores(self):
+        reads: dict[int, set] = {}   # var id -> ids of kernels reading it from memory
+        for k in self.kernels:
+            if isinstance(k, OpKernel):
+                srcs = [a for a in k.eqn.inputs]
+            else:
+                defined = {id(v) for e in k.eqns for v in e.outputs}
+                srcs = [a for e in k.eqns + k.reductions for a in e.inputs
+                        if not (isinstance(a, Var) and id(a) in defined)]
+            for a in srcs:
+                if isinstance(a, Var):
+                    reads.setdefault(id(a), set()).add(id(k))
+        outs = {id(a) for a in self.ir.outvars if isinstance(a, Var)}
+        for k in self.kernels:
+            if not isinstance(k, LoopKernel):
+                continue
+            for e in k.eqns:
+                v = e.outputs[0]
+                if self.producer.get(id(v)) is not k:
+                    continue  # a remap pulled in from elsewhere, or not this kernel's value
+                if id(v) in outs or reads.get(id(v), set()) - {id(k)}:
+                    k.stores.append(v)
+
+
+def fuse(ir: IR) -> FusedProgram:
+    return _Fuser(ir).run()
+
+
+__all__ = ["fuse", "classify", "Literal"]
