@@ -139,6 +139,7 @@ def _uniform(data, shape, dtype, minval, maxval):
     fi = np.finfo(dtype)
     if fi.bits not in (16, 32, 64):
         raise TypeError(f"uniform only accepts 16-, 32- or 64-bit float dtypes, got {dtype}")
+    check_arraylike("uniform", minval, maxval)
     minval, maxval = _to(minval, dtype), _to(maxval, dtype)
     _check_shape("uniform", shape, _shape_of(minval), _shape_of(maxval))
     w = _work(dtype)
@@ -187,6 +188,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal values truncated to the open interval ``(lower, upper)``."""
     data, _ = check_key("truncated_normal", key)
     dtype = _float_dtype("truncated_normal", dtype)
+    check_arraylike("truncated_normal", lower, upper)
     lower, upper = _to(lower, dtype), _to(upper, dtype)
     pshapes = (_shape_of(lower), _shape_of(upper))
     if shape is None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from jitnet import random
-from reference import REFERENCE, case_id, expected_array, replay
+from random_reference_helpers import REFERENCE, case_id, expected_array, replay
 
 CASES = [(i, c) for i, c in enumerate(REFERENCE["cases"]) if not c["fn"].startswith("init:")]
 
