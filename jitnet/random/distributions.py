@@ -9,15 +9,17 @@ over keys. Shapes and parameters that decide array shapes must be static.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
-from ..numpy.util import as_jitnet, canonicalize_axis, check_arraylike, convert, to_dtype
+from ..numpy.util import as_jitnet, canonicalize_axis, check_arraylike, to_dtype
 from ..prims.util import get_aval
 from ..trace.array import Array
+from ..trace.tracer import Tracer
 from . import threefry
 from .keys import canonicalize_shape, check_key
 
@@ -69,13 +71,11 @@ def _bcast_to(x, shape):
 
 
 def _rem(x, y):
-    """Unsigned ``x % y`` with XLA's rule ``x % 0 == x`` (jitnet's NumPy ``rem`` gives 0)."""
+    """Unsigned ``x % y`` (same shapes) with XLA's rule ``x % 0 == x``; jitnet's NumPy-based
+    ``lax.rem`` returns 0 there, and randint relies on the XLA rule for a full-width span."""
     zero = lax.eq(y, np.zeros((), get_aval(y).dtype))
-    safe = lax.select(zero, lax.full_like(y, 1), y)
-    r = lax.rem(x, safe)
-    if tuple(get_aval(r).shape) != tuple(get_aval(zero).shape):
-        zero = jnp.broadcast_to(zero, get_aval(r).shape)
-    return lax.select(zero, _bcast_to(x, get_aval(r).shape), r)
+    r = lax.rem(x, lax.select(zero, lax.full_like(y, 1), y))
+    return lax.select(zero, x, r)
 
 
 # -- bits and uniform ----------------------------------------------------------------
@@ -133,6 +133,19 @@ def _fma(a, b, c):
     return jnp.where(jnp.isfinite(r), r, s)
 
 
+def _exact_scale(minval, maxval, dtype) -> bool:
+    """True when the bounds are constants whose span is a power of two (the common [0, 1),
+    [-1, 1) ... cases): then ``u * span`` is exact and needs no FMA emulation."""
+    if not (isinstance(minval, np.ndarray) and isinstance(maxval, np.ndarray)
+            and minval.ndim == 0 and maxval.ndim == 0):
+        return False
+    with np.errstate(all="ignore"):
+        span = np.subtract(maxval, minval)
+    fi = np.finfo(dtype)
+    return bool(np.isfinite(span) and span >= fi.tiny * 2.0 ** fi.nmant
+                and np.frexp(span)[0] == 0.5)
+
+
 def _uniform(data, shape, dtype, minval, maxval):
     """JAX's ``_uniform``: ``max(minval, u * (maxval - minval) + minval)``, the multiply-add
     rounded once (XLA fuses it)."""
@@ -148,7 +161,10 @@ def _uniform(data, shape, dtype, minval, maxval):
     floats = _uniform_bits_to_float(threefry.random_bits(data, fi.bits, shape), dtype)
     if w != dtype:
         floats = lax.convert_element_type(floats, w)
-    out = _fma(floats, jnp.subtract(maxval, minval), minval)
+    if _exact_scale(minval, maxval, w):  # u * span is exact: a plain multiply-add is the FMA
+        out = jnp.add(jnp.multiply(floats, jnp.subtract(maxval, minval)), minval)
+    else:
+        out = _fma(floats, jnp.subtract(maxval, minval), minval)
     out = _bcast_to(jnp.maximum(minval, out), shape)
     return lax.convert_element_type(out, dtype)
 
@@ -344,8 +360,13 @@ def permutation(key, x, axis=0, independent=False):
 
 
 def operator_index(x, what: str) -> int:
-    """A concrete Python int from ``x`` (tracers raise jitnet's concretization error)."""
-    return int(x.__index__()) if hasattr(x, "__index__") else int(x)
+    """``x`` as a concrete Python int; a tracer raises jitnet's concretization error."""
+    if isinstance(x, Tracer):
+        return operator.index(x)
+    try:
+        return operator.index(x)
+    except TypeError:
+        raise TypeError(f"{what} must be a concrete integer, got {x!r}") from None
 
 
 def _top_k_indices(x, k: int):

@@ -181,8 +181,6 @@ def _seed_array(ctor: str, seed):
     if shape:
         raise TypeError(f"{ctor} accepts a scalar seed, but was given an array of shape {shape} "
                         f"!= (). Use jitnet.vmap for batching")
-    if isinstance(s, np.generic):
-        s = np.asarray(s, dtypes.canonicalize_dtype(s.dtype))
     return s
 
 
@@ -249,7 +247,7 @@ def split(key, num=2):
 
 
 def fold_in(key, data):
-    """A new key derived from ``key`` and a 32-bit integer ``data`` (hashed as counter (0, data))."""
+    """A new key from ``key`` and a 32-bit integer ``data`` (the hash of counter (0, data))."""
     kd, typed = check_key("fold_in", key)
     if isinstance(data, bool) or isinstance(data, int):
         if not 0 <= data < 2 ** 32:

@@ -342,6 +342,7 @@ def test_other_shapes_and_dtypes():
     (lambda: random.bernoulli(KEY, 1), TypeError, "floating dtype"),
     (lambda: random.bernoulli(KEY, 0.5, mode="mid"), ValueError, "'high' or 'low'"),
     (lambda: random.gumbel(KEY, mode="x"), ValueError, "valid mode"),
+    (lambda: random.gumbel(KEY, mode="highest"), NotImplementedError, "'low'"),
     (lambda: random.categorical(KEY, jnp.zeros((3, 4)), shape=(2, 4)), ValueError,
      "broadcast"),
     (lambda: random.categorical(KEY, jnp.zeros(3), shape=(4,), replace=False), ValueError,

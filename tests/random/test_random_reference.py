@@ -58,10 +58,10 @@ def check(case, got, want):
         atol = 8 * eps + 2 * eps * np.sqrt(np.pi / 2) * np.exp(np.minimum(w * w / 2, 80))
     rtol = 1e-6 if want.dtype in (np.float32, np.complex64) else 1e-12
     err = np.abs(got - want)
-    bound = atol + rtol * np.abs(want)
+    bound = np.broadcast_to(atol + rtol * np.abs(want), want.shape)
     worst = np.unravel_index(np.argmax(err - bound), want.shape) if want.size else ()
     assert np.all(err <= bound), (f"got {got[worst]}, want {want[worst]} at {worst}: "
-                                  f"error {err[worst]:.3g} > bound {np.broadcast_to(bound, want.shape)[worst]:.3g}")
+                                  f"error {err[worst]:.3g} > bound {bound[worst]:.3g}")
 
 
 @pytest.mark.parametrize("i,case", CASES, ids=[case_id(i, c) for i, c in CASES])
