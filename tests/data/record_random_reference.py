@@ -157,6 +157,11 @@ def cases_x32_and_x64(x64: bool):
         if x64:
             add("randint", key, kwargs={"shape": [20], "minval": -2 ** 40, "maxval": 2 ** 50,
                                         "dtype": "int64"})
+            # full uint32 range: the span wraps to 0 and XLA's x % 0 == x rule decides
+            add("randint", key, kwargs={"shape": [20], "minval": 0, "maxval": 2 ** 32,
+                                        "dtype": "uint32"})
+            add("randint", key, kwargs={"shape": [20], "minval": -5, "maxval": 2 ** 40,
+                                        "dtype": "uint32"})
         for p in (0.5, 0.1, 0.97):
             add("bernoulli", key, args=[p], kwargs={"shape": [64]})
         add("bernoulli", key, args=[arr([0.1, 0.5, 0.9], fdefault)])
