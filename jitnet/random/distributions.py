@@ -61,9 +61,9 @@ def _check_shape(name: str, shape: tuple, *param_shapes) -> None:
 
 def _to(x, dtype):
     """``x`` as a strongly typed array of ``dtype`` (``lax.convert_element_type``)."""
-    if isinstance(x, (bool, int, float)):
-        return np.asarray(x, dtype)
-    return lax.convert_element_type(as_jitnet(x), dtype)
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+        return np.asarray(x, dtype)  # constants stay NumPy values (same rounding as a cast)
+    return lax.convert_element_type(x, dtype)
 
 
 def _bcast_to(x, shape):
@@ -286,8 +286,8 @@ def _randint(data, shape, minval, maxval, dtype):
     minval = _convert_and_clip_integer(minval, dtype)
     maxval = _convert_and_clip_integer(maxval, dtype)
     nbits = np.iinfo(dtype).bits
-    # 2 * nbits random bits per value, reduced modulo the span (biased only when the span is
-    # not a power of two, by about span / 2**(2 * nbits))
+    # 2 * nbits random bits per value reduced modulo the span, exactly as JAX does (including
+    # its wrapping products), so slightly biased unless the span is a power of two
     k1, k2 = threefry.split(data, (2,))
     higher = threefry.random_bits(k1, nbits, shape)
     lower = threefry.random_bits(k2, nbits, shape)
