@@ -16,10 +16,11 @@ from . import prims as _prims  # noqa: F401  (registers the primitive set)
 from .trace.array import Array  # noqa: F401
 from .trace.make_ir import make_jaxpr  # noqa: F401
 from . import numpy, lax, tree_util  # noqa: F401
-from . import random  # noqa: F401,E402
 from .numpy import array_methods as _array_methods
 
 _array_methods.install()
+
+from . import random  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 
