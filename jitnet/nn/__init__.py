@@ -4,3 +4,4 @@ from .functions import (celu, elu, gelu, glu, hard_sigmoid, hard_silu, hard_swis
                         logsumexp, mish, one_hot, relu, relu6, selu, sigmoid, silu, soft_sign,
                         softmax, softplus, sparse_plus, sparse_sigmoid, squareplus, standardize,
                         swish, tanh)
+from . import initializers  # noqa: E402,F401

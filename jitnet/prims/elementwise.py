@@ -235,16 +235,24 @@ def reciprocal(x):
 # -- binary arithmetic ----------------------------------------------------------
 
 def _int_div(x, y):
-    if x.dtype.kind in "iu":
-        return (x - np.fmod(x, y)) // np.where(y == 0, 1, y)  # rounds toward zero, like C
+    if x.dtype.kind in "iu":  # rounds toward zero, like C; x / 0 is all ones, as in XLA
+        safe = np.where(y == 0, 1, y)
+        q = (x - np.fmod(x, safe)) // safe
+        return np.where(y == 0, np.array(-1).astype(x.dtype), q)
     return np.divide(x, y)
+
+
+def _rem(x, y):
+    if x.dtype.kind in "iu":  # x % 0 is x, as in XLA
+        return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)))
+    return np.fmod(x, y)
 
 
 add_p, add = binop("add", np.add)
 sub_p, sub = binop("sub", np.subtract)
 mul_p, mul = binop("mul", np.multiply)
 div_p, div = binop("div", _quiet(_int_div))
-rem_p, rem = binop("rem", _quiet(np.fmod))
+rem_p, rem = binop("rem", _rem)
 pow_p, pow = binop("pow", _quiet(np.power), FLOAT)
 max_p, max = binop("max", np.maximum, ANY)
 min_p, min = binop("min", np.minimum, ANY)

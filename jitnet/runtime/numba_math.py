@@ -35,7 +35,7 @@ def jn_sign(x):
 @_inline
 def jn_idiv(a, b):
     if b == 0:
-        return -1 if a >= 0 else 1  # XLA's integer division by zero: all ones / one
+        return -1  # XLA: integer division by zero gives all ones
     q = abs(a) // abs(b)
     return q if (a < 0) == (b < 0) else -q
 
