@@ -1,7 +1,13 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
 
-import jitnet
+# compiled code goes to a fresh cache per test session unless the caller chose one
+os.environ.setdefault("JITNET_CACHE_DIR", tempfile.mkdtemp(prefix="jitnet-test-cache-"))
+
+import jitnet  # noqa: E402
 
 
 @pytest.fixture

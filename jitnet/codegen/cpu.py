@@ -306,11 +306,8 @@ class Generated:
         self.line_info = line_info  # source line number -> kernel description and user line
 
 
-def generate(program: FusedProgram, entry: str = "entry") -> Generated:
-    names = Names()
-    w = Writer()
-    args = [names.var(v) for v in program.invars]
-    line_info = {}
+def emit_kernels(program: FusedProgram, names: Names, w: Writer, line_info: dict | None = None):
+    """Write the statements of every kernel of ``program`` (its invars already named)."""
     for k in program.kernels:
         start = len(w.lines)
         if isinstance(k, LoopKernel):
@@ -319,8 +316,37 @@ def generate(program: FusedProgram, entry: str = "entry") -> Generated:
         else:
             op_gen.emit(k.eqn, names, w)
             src = k.eqn.source
-        for i in range(start, len(w.lines)):
-            line_info[i] = (k.describe(), src)
+        if line_info is not None:
+            for i in range(start, len(w.lines)):
+                line_info[i] = (k.describe(), src)
+
+
+def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[str]:
+    """Inline a sub-IR (a loop body, a branch) whose inputs are the arrays ``in_names``;
+    returns the source names of its outputs. Used by the control-flow generators."""
+    from ..fuse.cluster import fuse
+    from ..transforms.cleanup import cleanup
+    program = fuse(cleanup(ir))
+    for v, n in zip(program.invars, in_names):
+        names.ids[id(v)] = n
+    emit_kernels(program, names, w)
+    outs = []
+    for a in program.outvars:
+        if isinstance(a, Literal):
+            t = names.temp()
+            w(f"{t} = np.full((), {names.literal(a)})")
+            outs.append(t)
+        else:
+            outs.append(names.var(a))
+    return outs
+
+
+def generate(program: FusedProgram, entry: str = "entry") -> Generated:
+    names = Names()
+    w = Writer()
+    args = [names.var(v) for v in program.invars]
+    line_info: dict = {}
+    emit_kernels(program, names, w, line_info)
     outs = [names.atom(a) if isinstance(a, Var) else None for a in program.outvars]
     ret = ", ".join(o for o in outs if o is not None)
     w(f"return ({ret}{',' if ret else ''})")

@@ -396,3 +396,7 @@ def _iota(e, names, w):
     idx = _loops(w, p["shape"])
     w(f"{o}[{_sub(idx)}] = {idx[p['dimension']]}")
     _close(w, p["shape"])
+
+
+# families lowered in their own modules (each registers its generators on import)
+from . import ops_conv, ops_linalg  # noqa: E402,F401

@@ -49,7 +49,7 @@ def _div(e, a, d):
 def _rem(e, a, d):
     if np.dtype(d).kind in "iu":
         return f"{cast(d)}(jn_irem({a[0]}, {a[1]}))"
-    return f"{cast(d)}(math.fmod({a[0]}, {a[1]}))"
+    return f"{cast(d)}(np.fmod({a[0]}, {a[1]}))"
 
 
 def _not(e, a, d):

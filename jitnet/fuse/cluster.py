@@ -16,7 +16,7 @@ Rules, applied greedily in program order:
 """
 from __future__ import annotations
 
-from ..core.ir import IR, Eqn, Literal, Var
+from ..core.ir import IR, Eqn, Var
 from .kernels import FusedProgram, LoopKernel, OpKernel
 
 REMAPS = {"broadcast_in_dim", "transpose", "rev", "slice", "reshape", "squeeze", "iota"}
@@ -25,7 +25,7 @@ REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_a
 
 
 def is_elementwise(e: Eqn) -> bool:
-    return "scalar" in e.prim.lowering and not e.prim.multiple_results
+    return e.prim.lowering.get("elementwise", False) and not e.prim.multiple_results
 
 
 def classify(e: Eqn) -> str:
@@ -193,5 +193,3 @@ class _Fuser:
 def fuse(ir: IR) -> FusedProgram:
     return _Fuser(ir).run()
 
-
-__all__ = ["fuse", "classify", "Literal"]

@@ -101,7 +101,7 @@ def _define(name, impl, kinds, nargs, out_dtype=None):
     p.impl = impl
     p.shape_rule = nary_shape_rule(name, kinds, out_dtype)
     p.batch = nary_batch(p)
-    p.lowering["nargs"] = nargs
+    p.lowering["elementwise"] = True  # fusible: output element i reads element i of inputs
     return p
 
 
@@ -325,6 +325,7 @@ def _select_impl(which, *cases):
 select_n_p = Primitive("select_n")
 select_n_p.impl = _select_impl
 select_n_p.shape_rule = _select_shape
+select_n_p.lowering["elementwise"] = True
 select_n_p.batch = nary_batch(select_n_p)
 
 
@@ -352,6 +353,7 @@ def _clamp_shape(lo, x, hi):
 clamp_p = Primitive("clamp")
 clamp_p.impl = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi)
 clamp_p.shape_rule = _clamp_shape
+clamp_p.lowering["elementwise"] = True
 clamp_p.batch = nary_batch(clamp_p)
 
 
@@ -380,6 +382,7 @@ def _convert_shape(x, *, new_dtype, weak_type):
 convert_element_type_p = Primitive("convert_element_type")
 convert_element_type_p.impl = _convert_impl
 convert_element_type_p.shape_rule = _convert_shape
+convert_element_type_p.lowering["elementwise"] = True
 convert_element_type_p.batch = lambda args, dims, **p: (bind(convert_element_type_p, *args, **p),
                                                         dims[0])
 
@@ -403,6 +406,7 @@ def _bitcast_shape(x, *, new_dtype):
 bitcast_convert_type_p = Primitive("bitcast_convert_type")
 bitcast_convert_type_p.impl = lambda x, *, new_dtype: x.view(new_dtype)
 bitcast_convert_type_p.shape_rule = _bitcast_shape
+bitcast_convert_type_p.lowering["elementwise"] = True
 bitcast_convert_type_p.batch = lambda args, dims, **p: (bind(bitcast_convert_type_p, *args, **p),
                                                         dims[0])
 
@@ -414,6 +418,7 @@ def bitcast_convert_type(x, new_dtype):
 stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.impl = lambda x: x
 stop_gradient_p.shape_rule = lambda x: ShapedArray(x.shape, x.dtype, x.weak_type)
+stop_gradient_p.lowering["elementwise"] = True
 stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, *args), dims[0])
 
 

@@ -6,6 +6,8 @@ compiler's table of contents.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..core.config import config
@@ -42,11 +44,16 @@ class Interpreter:
         return "# interpreted: no generated source\n"
 
 
-BACKENDS = {"interpreter": Interpreter}
+def _numba(ir):
+    from .numba_backend import NumbaExecutable
+    return NumbaExecutable(ir)
+
+
+BACKENDS = {"interpreter": Interpreter, "numba": _numba}
 
 
 def default_backend() -> str:
-    return "numba" if "numba" in BACKENDS else "interpreter"
+    return os.environ.get("JITNET_BACKEND", "numba")
 
 
 def compile_ir(ir: IR, backend: str | None = None):

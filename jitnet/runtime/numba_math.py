@@ -82,15 +82,16 @@ def jn_shra(x, y, bits):
 def _f2i(dtype):
     info = np.iinfo(dtype)
     lo, hi = float(info.min), float(info.max)
+    imin, imax = int(info.min), int(info.max)
 
     @_inline
     def f(x):
         if x != x:
             return 0
         if x <= lo:
-            return info.min
+            return imin
         if x >= hi:
-            return info.max
+            return imax
         return int(x)
     return f
 

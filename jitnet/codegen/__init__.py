@@ -1,0 +1,1 @@
+"""Code generation: kernel IR -> source text (no numba import here)."""

@@ -1,0 +1,2 @@
+"""Fusion: group equations into kernels (IR -> kernel IR)."""
+from .cluster import fuse  # noqa: F401
