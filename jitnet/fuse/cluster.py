@@ -46,7 +46,7 @@ class _Fuser:
         self.producer: dict[int, object] = {}     # var id -> kernel that defines it
         self.reduced: dict[int, object] = {}      # var id -> loop kernel whose reduction it is
         self.remap: dict[int, Eqn] = {}           # pending remap outputs
-        self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads from
+        self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads
         self.members: dict[int, set] = {}         # id(kernel) -> ids of eqns placed in it
 
     # -- helpers ------------------------------------------------------------------
@@ -78,13 +78,25 @@ class _Fuser:
                 out.append(k)
         return out
 
+    def _reaches(self, k, target) -> bool:
+        """Does kernel ``k`` (transitively) read from ``target``?"""
+        seen, stack = set(), [id(k)]
+        while stack:
+            i = stack.pop()
+            if i == id(target):
+                return True
+            if i not in seen:
+                seen.add(i)
+                stack.extend(self.deps[i])
+        return False
+
     def _legal(self, group, kernels) -> bool:
-        return all(k is not group and id(group) not in self.deps[id(k)] for k in kernels)
+        return all(k is not group and not self._reaches(k, group) for k in kernels)
 
     def _add_dep(self, k, sources):
         for d in self._source_kernels(sources, k):
             if d is not k:
-                self.deps[id(k)] |= self.deps[id(d)] | {id(d)}
+                self.deps[id(k)].add(id(d))
 
     def _place(self, group, e: Eqn):
         for a in e.inputs:
@@ -163,8 +175,27 @@ class _Fuser:
         for a in self.ir.outvars:
             self.materialize(a)
         self._assign_stores()
-        return FusedProgram(list(self.ir.invars), self.kernels, list(self.ir.outvars),
+        return FusedProgram(list(self.ir.invars), self._ordered(), list(self.ir.outvars),
                             self.ir.num_consts)
+
+    def _ordered(self) -> list:
+        """Kernels in an order where each runs after the kernels it reads from (kernels can
+        gain inputs after later kernels were created, so creation order is not enough)."""
+        done: set[int] = set()
+        out = []
+        by_id = {id(k): k for k in self.kernels}
+
+        def visit(k):
+            if id(k) in done:
+                return
+            done.add(id(k))
+            for d in sorted(self.deps[id(k)], key=lambda i: self.kernels.index(by_id[i])):
+                visit(by_id[d])
+            out.append(k)
+
+        for k in self.kernels:
+            visit(k)
+        return out
 
     def _assign_stores(self):
         reads: dict[int, set] = {}   # var id -> ids of kernels reading it from memory
