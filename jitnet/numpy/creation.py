@@ -115,7 +115,7 @@ def full(shape, fill_value, dtype=None):
     dtype = to_dtype(dtype)
     if type(fill_value) in (int, float, bool, complex):
         d, weak = dtypes.dtype_and_weak(fill_value)
-        v = convert(fill_value, dtype or d, False)
+        v = convert(fill_value, dtype or d, weak and dtype is None)
     else:
         check_arraylike("full", fill_value)
         v = as_jitnet(fill_value)
@@ -148,8 +148,12 @@ def _like(a, dtype, shape):
 
 
 def full_like(a, fill_value, dtype=None, shape=None):
+    """``full`` with ``a``'s shape and dtype; weakly typed when ``a`` is and no dtype is given."""
     s, d = _like(a, dtype, shape)
-    return full(s, fill_value, d)
+    out = full(s, fill_value, d)
+    if dtype is None and dtypes.dtype_and_weak(a)[1]:
+        out = convert(out, d, True)
+    return out
 
 
 def zeros_like(a, dtype=None, shape=None):
