@@ -92,6 +92,29 @@ def _broadcast_all(name, args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
+def broadcast_full(*args):
+    """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
+    shapes = [tuple(get_aval(a).shape) for a in args]
+    shape = broadcast_shapes("broadcast", *shapes)
+    out = []
+    for a, s in zip(args, shapes):
+        if s != shape:
+            a = sh.broadcast_in_dim(a, shape, ()) if not s else broadcast_to_shape(a, shape)
+        out.append(a)
+    return out
+
+
+def promote_args_numeric(name: str, *args):
+    """Like ``promote_args`` but bool inputs become the default int (JAX's numeric ops)."""
+    check_arraylike(name, *args)
+    args = [as_jitnet(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    if dtype == np.bool_:
+        dtype = dtypes.default_int()
+    args = [convert(a, dtype, weak) for a in args]
+    return _broadcast_all(name, args)
+
+
 def promote_args_inexact(name: str, *args):
     """Like ``promote_args`` but integer and bool inputs become the default float type."""
     check_arraylike(name, *args)
