@@ -1,6 +1,8 @@
 """Argument handling shared by ``jitnet.numpy``: checks, conversion, promotion, broadcasting."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..core import dtypes
@@ -132,11 +134,11 @@ def promote_dtypes_numeric(*args):
 
 
 def canonicalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
-    axis = int(axis)
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
         raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}"
                          f"{user_line()}")
-    return axis % ndim if ndim else 0
+    return axis % ndim
 
 
 def canonicalize_axes(axis, ndim: int) -> tuple:
