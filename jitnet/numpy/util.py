@@ -94,10 +94,10 @@ def _broadcast_all(name, args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
-def broadcast_full(*args):
+def broadcast_full(*args, name: str = "broadcast"):
     """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
     shapes = [tuple(get_aval(a).shape) for a in args]
-    shape = broadcast_shapes("broadcast", *shapes)
+    shape = broadcast_shapes(name, *shapes)
     out = []
     for a, s in zip(args, shapes):
         if s != shape:
