@@ -40,14 +40,14 @@ def _resolve_shape(shape, size, src_shape):
 def reshape(a, shape=None, order="C", *, newshape=None):
     a = _arg("reshape", a)
     shape = newshape if shape is None else shape
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}{user_line()}")
     aval = get_aval(a)
     new = _resolve_shape(shape, aval.size, aval.shape)
     if order == "F":
         rev_in = tuple(range(aval.ndim))[::-1]
         out = lax.reshape(lax.transpose(a, rev_in), new[::-1])
         return lax.transpose(out, tuple(range(len(new)))[::-1])
-    if order not in ("C", "A"):
-        raise NotImplementedError(f"reshape: order={order!r} is not supported")
     return lax.reshape(a, new)
 
 

@@ -179,7 +179,7 @@ def check(out, expected, dtype=None, weak=None, rtol=None, atol=None, shape=None
 def traced(f):
     """``f`` traced to IR (array arguments abstract) and then evaluated: the staged path."""
     def run(*args):
-        args = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+        args = [jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
         cj = jitnet.make_jaxpr(f)(*args)
         leaves, _ = tree_flatten(args)
         outs = cj(*leaves)
@@ -189,7 +189,7 @@ def traced(f):
 
 def eager(f):
     def run(*args):
-        args = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+        args = [jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
         return f(*args)
     return run
 
