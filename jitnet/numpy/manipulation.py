@@ -196,7 +196,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
     arrays = [as_jitnet(a) for a in arrays]
     shapes = {tuple(get_aval(a).shape) for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"all input arrays must have the same shape, got "
+        raise ValueError(f"stack: all input arrays must have the same shape, got "
                          f"{[tuple(get_aval(a).shape) for a in arrays]}{user_line()}")
     nd = get_aval(arrays[0]).ndim + 1
     ax = canonicalize_axis(axis, nd)

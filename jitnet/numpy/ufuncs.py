@@ -405,6 +405,10 @@ def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):
     max = a_max if max is None else max
     check_arraylike("clip", arr)
     x = as_jitnet(arr)
+    bounds = [b for b in (min, max) if b is not None]
+    check_arraylike("clip", *bounds)
+    broadcast_shapes("clip", get_aval(x).shape, *[np.shape(b) if not hasattr(b, "shape")
+                                                  else b.shape for b in bounds])
     if min is not None:
         x = maximum(x, min)
     if max is not None:
