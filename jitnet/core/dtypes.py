@@ -109,6 +109,21 @@ def default_complex() -> np.dtype:
     return complex128 if x64_enabled() else complex64
 
 
+def to_inexact_dtype(dtype) -> np.dtype:
+    """The inexact dtype an int/bool dtype becomes in ``sin``, ``/``, ``mean``... (as JAX):
+    64-bit integers give float64, every narrower integer and bool gives float32."""
+    d = np.dtype(dtype)
+    if d.kind in "fc":
+        return d
+    return float64 if d.itemsize == 8 else float32
+
+
+def to_numeric_dtype(dtype) -> np.dtype:
+    """bool becomes int32 in arithmetic that has no boolean meaning (as JAX)."""
+    d = np.dtype(dtype)
+    return int32 if d == bool_ else d
+
+
 def _code(dtype: np.dtype, weak: bool) -> str:
     if weak:
         if dtype.kind in "iu":

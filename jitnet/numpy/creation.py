@@ -201,9 +201,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
         raise ValueError(f"Number of samples, {num}, must be non-negative.{user_line()}")
     check_arraylike("linspace", start, stop)
     dtype = to_dtype(dtype)
-    comp = dtypes.result_type(start, stop)
-    if comp.kind not in "fc":
-        comp = dtypes.default_float()
+    comp = dtypes.to_inexact_dtype(dtypes.result_type(start, stop))
     start, stop = convert(as_jitnet(start), comp), convert(as_jitnet(stop), comp)
     from .util import broadcast_full
     start, stop = broadcast_full(start, stop, name="linspace")

@@ -120,7 +120,7 @@ def _count(shape, axes):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     a = _arg("mean", a)
     aval = get_aval(a)
-    dt = to_dtype(dtype) or (aval.dtype if aval.dtype.kind in "fc" else dtypes.default_float())
+    dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
     a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     if where is None:
@@ -143,7 +143,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     aval = get_aval(a)
     if correction is not None:
         ddof = correction
-    dt = to_dtype(dtype) or (aval.dtype if aval.dtype.kind in "fc" else dtypes.default_float())
+    dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
     a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     centered = ufuncs.subtract(a, mean(a, axes, keepdims=True, where=where))

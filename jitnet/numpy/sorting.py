@@ -69,7 +69,7 @@ def searchsorted(a, v, side="left", sorter=None, *, method=None):
         else:  # a <= v  <=>  a <= v, or v is NaN
             cmp = lax.bitwise_or(cmp, v_nan)
     from .reductions import sum
-    return sum(cmp, axis=-1, dtype=dtypes.default_int())
+    return sum(cmp, axis=-1, dtype=np.int32)  # int32 even with x64, as JAX
 
 
 def partition(a, kth, axis=-1):

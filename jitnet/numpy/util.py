@@ -107,23 +107,22 @@ def broadcast_full(*args, name: str = "broadcast"):
 
 
 def promote_args_numeric(name: str, *args):
-    """Like ``promote_args`` but bool inputs become the default int (JAX's numeric ops)."""
+    """Like ``promote_args`` but bool inputs become int32 (JAX's numeric ops)."""
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    if dtype == np.bool_:
-        dtype = dtypes.default_int()
+    dtype = dtypes.to_numeric_dtype(dtype)
     args = [convert(a, dtype, weak) for a in args]
     return _broadcast_all(name, args)
 
 
 def promote_args_inexact(name: str, *args):
-    """Like ``promote_args`` but integer and bool inputs become the default float type."""
+    """Like ``promote_args`` but integer and bool inputs become floating (float32, or float64
+    for 64-bit integers, as JAX's ``to_inexact_dtype``)."""
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    if dtype.kind not in "fc":
-        dtype = dtypes.default_float()
+    dtype = dtypes.to_inexact_dtype(dtype)
     args = [convert(a, dtype, weak) for a in args]
     return _broadcast_all(name, args)
 

@@ -94,10 +94,24 @@ def default_int():
     return np.dtype(np.int64 if x64() else np.int32)
 
 
+# JAX's to_inexact_dtype (jax._src.dtypes._dtype_to_inexact): width, not the x64 flag, decides
+_TO_INEXACT = {"b": np.float32, "i1": np.float32, "i2": np.float32, "i4": np.float32,
+               "i8": np.float64, "u1": np.float32, "u2": np.float32, "u4": np.float32,
+               "u8": np.float64}
+
+
 def inexact_of(dtype):
     """JAX's dtype for an op that needs an inexact type (sin, divide, mean...)."""
     d = np.dtype(dtype)
-    return d if d.kind in "fc" else default_float()
+    if d.kind in "fc":
+        return d
+    return np.dtype(_TO_INEXACT["b" if d.kind == "b" else f"{d.kind}{d.itemsize}"])
+
+
+def numeric_of(dtype):
+    """JAX's dtype for arithmetic without a boolean meaning (floor_divide, power...)."""
+    d = np.dtype(dtype)
+    return np.dtype(np.int32) if d == np.bool_ else d
 
 
 @contextlib.contextmanager

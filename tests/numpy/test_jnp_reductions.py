@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jitnet.numpy as jnp
-from jnp_testutil import check, default_float, default_int, rand, rng_for, traced
+from jnp_testutil import check, default_int, inexact_of, rand, rng_for, traced
 
 f16, f32, i8, i16, i32 = np.float16, np.float32, np.int8, np.int16, np.int32
 u8, u16, u32, b1 = np.uint8, np.uint16, np.uint32, np.bool_
@@ -31,8 +31,7 @@ def _sum_dtype(d):
 
 
 def _mean_dtype(d):
-    d = np.dtype(d)
-    return d if d.kind in "fc" else default_float()
+    return inexact_of(d)
 
 
 def _tol(d):
