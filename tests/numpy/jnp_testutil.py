@@ -212,3 +212,12 @@ def rng_for(*parts):
     """A NumPy Generator seeded deterministically from the test's parameters."""
     import zlib
     return np.random.default_rng(zlib.crc32(repr(parts).encode()))
+
+
+@contextlib.contextmanager
+def quiet():
+    """NumPy reference computations without floating-point or empty-slice warnings."""
+    import warnings
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
