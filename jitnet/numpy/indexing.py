@@ -23,7 +23,7 @@ from ..prims import indexing as ix
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
 from ..trace.tracer import Tracer
-from .util import as_jitnet, broadcast_shapes, check_arraylike, convert
+from .util import as_jitnet, broadcast_shapes, canonicalize_axis, check_arraylike, convert
 
 # entry kinds after normalization
 _SLICE, _INT, _DYN, _ARRAY, _NONE = "slice", "int", "dyn", "array", "none"
@@ -373,7 +373,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
         a = lax.reshape(a, (get_aval(a).size,))
         axis = 0
     nd = get_aval(a).ndim
-    axis = axis % nd
+    axis = canonicalize_axis(axis, nd)
     idx = as_jitnet(indices)
     mode = mode or "fill"
     if mode == "wrap":
@@ -409,7 +409,7 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
         raise ValueError(f"take_along_axis: indices and array must have the same number of "
                          f"dimensions; {len(ishape)} vs {len(ashape)}{user_line()}")
     nd = len(ashape)
-    axis = axis % nd
+    axis = canonicalize_axis(axis, nd)
     shape = list(broadcast_shapes("take_along_axis",
                                   ashape[:axis] + (1,) + ashape[axis + 1:],
                                   ishape[:axis] + (1,) + ishape[axis + 1:]))

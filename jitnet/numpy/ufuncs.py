@@ -191,10 +191,19 @@ def round(a, decimals: int = 0, out=None):
     (a,) = promote_args("round", a)
     dt = get_aval(a).dtype
     if dt.kind in "iub":
-        if decimals >= 0:
+        if decimals >= 0 or dt == np.bool_:
             return a
         f = 10 ** (-decimals)
-        return lax.mul(floor_divide(lax.add(a, _c(a, f // 2)), _c(a, f)), _c(a, f))
+        if f > np.iinfo(dt).max:  # every value rounds to 0
+            return lax.full_like(a, 0)
+        fc = _c(a, f)
+        q = floor_divide(a, fc)
+        r = lax.sub(a, lax.mul(q, fc))  # 0 <= r < f
+        rest = lax.sub(fc, r)
+        odd = lax.ne(lax.bitwise_and(q, _c(q, 1)), _c(q, 0))
+        up = lax.bitwise_or(lax.gt(r, rest), lax.bitwise_and(lax.eq(r, rest), odd))
+        q = lax.select(up, lax.add(q, _c(q, 1)), q)  # half to even, as NumPy
+        return lax.mul(q, fc)
     if decimals == 0:
         return lax.round(a, 1)
     f = _c(a, 10.0 ** decimals)

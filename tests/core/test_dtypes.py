@@ -278,3 +278,15 @@ def test_issubdtype_and_scalar_types():
     assert jnp.float32(3).dtype == np.float32
     assert jnp.int8(3).dtype == np.int8
     assert jnp.dtype(jnp.float32) == np.float32
+
+
+@pytest.mark.parametrize("dt,inexact,numeric", [
+    (np.bool_, np.float32, np.int32), (np.int8, np.float32, np.int8),
+    (np.uint16, np.float32, np.uint16), (np.int32, np.float32, np.int32),
+    (np.uint32, np.float32, np.uint32), (np.int64, np.float64, np.int64),
+    (np.uint64, np.float64, np.uint64), (np.float16, np.float16, np.float16),
+    (np.float32, np.float32, np.float32), (np.complex64, np.complex64, np.complex64)])
+def test_to_inexact_and_numeric(dt, inexact, numeric):
+    """JAX's width-based maps (the same with and without x64)."""
+    assert dtypes.to_inexact_dtype(dt) == inexact
+    assert dtypes.to_numeric_dtype(dt) == numeric

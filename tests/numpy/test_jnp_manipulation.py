@@ -374,3 +374,44 @@ def test_append_shape_ndim_size():
     check(jnp.append(x, x[:1], axis=0), np.append(x, x[:1], axis=0))
     assert jnp.shape(x) == (2, 3) and jnp.ndim(x) == 2 and jnp.size(x) == 6
     assert jnp.size(x, 1) == 3 and jnp.shape(3.0) == () and jnp.ndim(3.0) == 0
+
+
+def test_roll_broadcasts_shift_and_axis():
+    x = _x((3, 4, 5))
+    v = np.arange(5)
+    check(jnp.roll(v, (1, 2)), np.roll(v, (1, 2)))
+    check(jnp.roll(x, (1, 2), 1), np.roll(x, (1, 2), 1))
+    check(jnp.roll(x, (1, -1, 4), (0, 2, 0)), np.roll(x, (1, -1, 4), (0, 2, 0)))
+    with pytest.raises(ValueError):
+        jnp.roll(x, (1, 2, 3), (0, 1))
+
+
+def test_rot90_errors():
+    with pytest.raises(ValueError):
+        jnp.rot90(np.ones((2, 3)), 1, (0, 0))
+    with pytest.raises(ValueError):
+        jnp.rot90(np.ones((2, 3)), 1, (0, -2))
+    with pytest.raises(ValueError):
+        jnp.rot90(np.ones(3))
+
+
+def test_ravel_order_k():
+    x = _x((2, 3, 4))
+    check(jnp.ravel(x, "K"), np.ravel(x, "K"))
+    check(jnp.ravel(x, "A"), np.ravel(x, "A"))
+
+
+@pytest.mark.parametrize("fn", ["take", "take_along_axis", "cumsum", "flip", "sort", "argsort",
+                                "argmax", "split", "concatenate", "expand_dims", "squeeze"])
+def test_axis_out_of_range(fn):
+    x = np.ones((2, 3, 4), np.float32)
+    f = getattr(jnp, fn)
+    call = {"take": lambda ax: f(x, np.array([0]), axis=ax),
+            "take_along_axis": lambda ax: f(x, np.zeros((2, 3, 4), np.int32), axis=ax),
+            "split": lambda ax: f(x, 1, axis=ax),
+            "concatenate": lambda ax: f([x, x], axis=ax),
+            "expand_dims": lambda ax: f(x, ax + 1 if ax > 0 else ax - 1)}.get(
+        fn, lambda ax: f(x, axis=ax))
+    for ax in (3, -4, 7):
+        with pytest.raises(ValueError):
+            call(ax)

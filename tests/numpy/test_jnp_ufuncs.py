@@ -389,9 +389,13 @@ def test_round():
     for dec in (0, 1, 2, 3, -1, -2):
         check(jnp.round(x, dec), np.round(x, dec), dtype=np.float32, rtol=1e-6, atol=1e-6)
         check(jnp.around(x, dec), np.around(x, dec), dtype=np.float32, rtol=1e-6, atol=1e-6)
-    xi = np.array([14, 15, 16, 25, 35, -15, -25, 149, 150, 151], np.int32)
-    check(jnp.round(xi), xi, dtype=np.int32)
-    check(jnp.round(xi, 2), xi, dtype=np.int32)
+    xi = np.array([14, 15, 16, 25, 35, -15, -25, 149, 150, 151, 250, -250, 5, -5, 0, 7],
+                  np.int32)
+    for dec in (0, 2, -1, -2, -3, -12):
+        check(jnp.round(xi, dec), np.round(xi, dec), dtype=np.int32)
+    x8 = np.array([-128, -65, -50, -49, 0, 49, 50, 51, 127], np.int8)
+    check(jnp.round(x8, -2), np.round(x8.astype(np.int32), -2).astype(np.int8), dtype=np.int8)
+    check(jnp.round(x8, -3), np.zeros(9, np.int8), dtype=np.int8)
     check(round(jnp.asarray(np.float32(2.5))), np.float32(2.0))
 
 
