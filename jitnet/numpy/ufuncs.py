@@ -103,7 +103,7 @@ def fmod(x, y, /):
 def power(x, y, /):
     """``x ** y``; a static Python int exponent uses repeated multiplication (``integer_pow``).
 
-    Bool inputs count as the default int type, as in JAX.
+    Bool inputs count as int32, as in JAX.
     """
     check_arraylike("power", x, y)
     if type(y) is int and not isinstance(x, (int, float, complex)):
@@ -453,12 +453,31 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return out
 
 
+def _no_complex(name, x):
+    x = as_jitnet(x)
+    if get_aval(x).dtype.kind == "c":
+        raise NotImplementedError(f"jnp.{name} of complex arrays needs a {name} primitive, "
+                                  f"which jitnet does not have yet")
+    return x
+
+
 def conj(x, /):
-    return as_jitnet(x)
+    """Complex conjugate: the identity on real arrays."""
+    check_arraylike("conj", x)
+    return _no_complex("conj", x)
 
 
 conjugate = conj
 
 
 def real(x, /):
-    return as_jitnet(x)
+    """Real part: the identity on real arrays."""
+    check_arraylike("real", x)
+    return _no_complex("real", x)
+
+
+def imag(x, /):
+    """Imaginary part: zeros (of the same dtype) for real arrays."""
+    check_arraylike("imag", x)
+    x = _no_complex("imag", x)
+    return lax.full_like(x, 0)

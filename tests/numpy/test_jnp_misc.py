@@ -96,3 +96,22 @@ def test_broadcasting_hypothesis(shapes, op):
     check(got, want, rtol=1e-6, atol=1e-6)
     assert got.shape == np.broadcast_shapes(*(shapes.input_shapes if op in ("where", "clip")
                                               else shapes.input_shapes[:2]))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.int32, np.uint8, np.bool_, np.float16])
+def test_real_imag_conj_of_real_arrays(dt):
+    x = rand(rng_for("reim", np.dtype(dt).name), (3, 4), dt)
+    if np.dtype(dt).kind == "f":
+        x[0, 0] = np.nan
+    for got, want in [(jnp.real(x), np.real(x)), (jnp.imag(x), np.imag(x)),
+                      (jnp.conj(x), np.conj(x)), (jnp.conjugate(x), np.conjugate(x)),
+                      (jnp.asarray(x).real, x.real), (jnp.asarray(x).imag, x.imag),
+                      (jnp.asarray(x).conj(), x.conj())]:
+        check(got, want, dtype=dt)
+
+
+def test_complex_parts_are_not_silently_wrong():
+    z = np.array([1 + 2j, -3j], np.complex64)
+    for f in (jnp.real, jnp.imag, jnp.conj):
+        with pytest.raises(NotImplementedError):
+            f(z)
