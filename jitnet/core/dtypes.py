@@ -40,23 +40,23 @@ _CODE_OF = {bool_: "b1", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8",
 _DTYPE_OF = {v: k for k, v in _CODE_OF.items()}
 
 
-def _upper_sets() -> dict[str, frozenset]:
+def _upper_sets(lattice) -> dict[str, frozenset]:
     ups: dict[str, frozenset] = {}
 
     def visit(node):
         if node not in ups:
             s = {node}
-            for parent in _LATTICE[node]:
+            for parent in lattice[node]:
                 s |= visit(parent)
             ups[node] = frozenset(s)
         return ups[node]
 
-    for node in _LATTICE:
+    for node in lattice:
         visit(node)
     return ups
 
 
-_UPPER = _upper_sets()
+_UPPER = _upper_sets(_LATTICE)
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,6 +65,20 @@ def _join(a: str, b: str) -> str:
     # The least upper bound is the common supertype that all others are above.
     for c in common:
         if common <= _UPPER[c]:
+            return c
+    raise TypeError(f"no common supertype for {a} and {b}")  # unreachable on a lattice
+
+
+# Without x64, JAX's promote_types uses a lattice with uint32 below int32 rather than int64,
+# so that no join of 32-bit types creates a 64-bit one.
+_UPPER_NO_X64 = _upper_sets({**_LATTICE, "u4": ["u8", "i4"]})
+
+
+@functools.lru_cache(maxsize=None)
+def _join_no_x64(a: str, b: str) -> str:
+    common = _UPPER_NO_X64[a] & _UPPER_NO_X64[b]
+    for c in common:
+        if common <= _UPPER_NO_X64[c]:
             return c
     raise TypeError(f"no common supertype for {a} and {b}")  # unreachable on a lattice
 
@@ -95,6 +109,21 @@ def default_complex() -> np.dtype:
     return complex128 if x64_enabled() else complex64
 
 
+def to_inexact_dtype(dtype) -> np.dtype:
+    """The inexact dtype an int/bool dtype becomes in ``sin``, ``/``, ``mean``... (as JAX):
+    64-bit integers give float64, every narrower integer and bool gives float32."""
+    d = np.dtype(dtype)
+    if d.kind in "fc":
+        return d
+    return float64 if d.itemsize == 8 else float32
+
+
+def to_numeric_dtype(dtype) -> np.dtype:
+    """bool becomes int32 in arithmetic that has no boolean meaning (as JAX)."""
+    d = np.dtype(dtype)
+    return int32 if d == bool_ else d
+
+
 def _code(dtype: np.dtype, weak: bool) -> str:
     if weak:
         if dtype.kind in "iu":
@@ -117,26 +146,45 @@ def _from_code(code: str) -> tuple[np.dtype, bool]:
 
 
 def promote_types(a, b) -> np.dtype:
-    """``jnp.promote_types``: the dtype a binary op casts two (strong) dtypes to.
+    """``jnp.promote_types``: the dtype a binary op casts two dtypes to, as JAX computes it.
 
-    Python's ``int``/``float``/``complex`` types count as weak, as in JAX.
+    Like JAX (and unlike ``result_type``) the answer is neither canonicalized nor weak:
+    ``promote_types(float32, float64)`` is float64 even without x64. Python's
+    ``int``/``float``/``complex`` types count as weak and, alone, stand for their 64-bit
+    NumPy types. Without x64 the one join that would create a 64-bit type from 32-bit
+    inputs, uint32 with a signed integer, gives int32.
     """
-    (da, wa), (db, wb) = _type_spec(a), _type_spec(b)
-    return _from_code(_join(_code(da, wa), _code(db, wb)))[0]
+    ca, cb = _raw_code(a), _raw_code(b)
+    code = _join(ca, cb) if x64_enabled() else _join_no_x64(ca, cb)
+    return _DTYPE_OF[{"i*": "i8", "f*": "f8", "c*": "c16"}.get(code, code)]
 
 
-def _type_spec(t) -> tuple[np.dtype, bool]:
+def _raw_code(t) -> str:
+    """Lattice code of a dtype specifier, without canonicalization (Python types are weak)."""
     if t is int:
-        return default_int(), True
+        return "i*"
     if t is float:
-        return default_float(), True
+        return "f*"
     if t is complex:
-        return default_complex(), True
-    return np.dtype(t), False
+        return "c*"
+    if t is bool:
+        return "b1"
+    d = np.dtype(t)
+    if d not in _CODE_OF:
+        raise TypeError(f"jitnet does not support dtype {d}")
+    return _CODE_OF[d]
 
 
 def dtype_and_weak(x) -> tuple[np.dtype, bool]:
     """(canonical dtype, weak_type) of a value: jitnet array, tracer, NumPy value or Python scalar."""
+    if x is int:  # Python scalar types stand for weakly typed values, as in JAX
+        return default_int(), True
+    if x is float:
+        return default_float(), True
+    if x is complex:
+        return default_complex(), True
+    if x is bool:
+        return bool_, False
     t = type(x)
     if t is bool:
         return bool_, False

@@ -100,7 +100,7 @@ _PROPERTIES = {
     "mT": lambda self: manipulation.matrix_transpose(self),
     "at": lambda self: indexing._IndexUpdateHelper(self),
     "real": lambda self: ufuncs.real(self),
-    "imag": lambda self: ufuncs.multiply(self, 0),
+    "imag": lambda self: ufuncs.imag(self),
     "itemsize": lambda self: self.dtype.itemsize,
     "nbytes": lambda self: self.size * self.dtype.itemsize,
 }

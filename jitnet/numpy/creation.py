@@ -115,7 +115,7 @@ def full(shape, fill_value, dtype=None):
     dtype = to_dtype(dtype)
     if type(fill_value) in (int, float, bool, complex):
         d, weak = dtypes.dtype_and_weak(fill_value)
-        v = convert(fill_value, dtype or d, False)
+        v = convert(fill_value, dtype or d, weak and dtype is None)
     else:
         check_arraylike("full", fill_value)
         v = as_jitnet(fill_value)
@@ -148,8 +148,12 @@ def _like(a, dtype, shape):
 
 
 def full_like(a, fill_value, dtype=None, shape=None):
+    """``full`` with ``a``'s shape and dtype; weakly typed when ``a`` is and no dtype is given."""
     s, d = _like(a, dtype, shape)
-    return full(s, fill_value, d)
+    out = full(s, fill_value, d)
+    if dtype is None and dtypes.dtype_and_weak(a)[1]:
+        out = convert(out, d, True)
+    return out
 
 
 def zeros_like(a, dtype=None, shape=None):
@@ -197,36 +201,31 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
         raise ValueError(f"Number of samples, {num}, must be non-negative.{user_line()}")
     check_arraylike("linspace", start, stop)
     dtype = to_dtype(dtype)
-    comp = dtypes.result_type(start, stop, dtypes.default_float())
+    comp = dtypes.to_inexact_dtype(dtypes.result_type(start, stop))
     start, stop = convert(as_jitnet(start), comp), convert(as_jitnet(stop), comp)
-    from .util import broadcast_shapes, broadcast_to_shape
-    bshape = broadcast_shapes("linspace", get_aval(start).shape, get_aval(stop).shape)
-    start = lax.broadcast_in_dim(broadcast_to_shape(start, bshape), bshape,
-                                 tuple(range(len(bshape)))) if bshape else start
-    stop = lax.broadcast_in_dim(broadcast_to_shape(stop, bshape), bshape,
-                                tuple(range(len(bshape)))) if bshape else stop
+    from .util import broadcast_full
+    start, stop = broadcast_full(start, stop, name="linspace")
+    bshape = tuple(get_aval(start).shape)
     div = (num - 1) if endpoint else num
     out_shape = (num,) + bshape
     idx = lax.broadcasted_iota(comp, out_shape, 0)
-    s = lax.broadcast_in_dim(start, out_shape, tuple(range(1, len(out_shape))))
-    e = lax.broadcast_in_dim(stop, out_shape, tuple(range(1, len(out_shape))))
+    bdims = tuple(range(1, len(out_shape)))
+    s = lax.broadcast_in_dim(start, out_shape, bdims)
+    e = lax.broadcast_in_dim(stop, out_shape, bdims)
     if div > 0:
-        step = lax.div(lax.sub(e, s), convert(div, comp, True))
-        out = lax.add(s, lax.mul(idx, step))
+        step = lax.div(lax.sub(stop, start), convert(div, comp, True))  # shape bshape
+        out = lax.add(s, lax.mul(idx, lax.broadcast_in_dim(step, out_shape, bdims)))
         if endpoint and num > 1:
             last = lax.eq(idx, convert(num - 1, comp, True))
             out = lax.select(last, e, out)
-    else:
-        step = lax.sub(e, s)
+    else:  # no step (num <= 1 with an endpoint): NumPy's step is NaN
+        step = lax.full(bshape, np.nan, comp)
         out = s
     from .manipulation import moveaxis
     out = moveaxis(out, 0, axis)
     if dtype is not None and dtype != comp:
         out = convert(lax.floor(out) if dtype.kind in "iu" else out, dtype)
-    if retstep:
-        step_out = lax.slice_in_dim(step, 0, 1, 1, 0) if div > 0 else step
-        return out, lax.reshape(step_out, bshape) if div > 0 and num else step
-    return out
+    return (out, step) if retstep else out
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):

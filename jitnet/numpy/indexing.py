@@ -23,17 +23,19 @@ from ..prims import indexing as ix
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
 from ..trace.tracer import Tracer
-from .util import as_jitnet, broadcast_shapes, check_arraylike, convert
+from .util import as_jitnet, broadcast_shapes, canonicalize_axis, check_arraylike, convert
 
 # entry kinds after normalization
 _SLICE, _INT, _DYN, _ARRAY, _NONE = "slice", "int", "dyn", "array", "none"
+_MASK = "mask"  # a concrete boolean mask, before its check and expansion into index arrays
 
 
 class NonConcreteBooleanIndexError(ConcretizationTypeError, IndexError):
     pass
 
 
-def _normalize_entries(idx, ndim, scalars_as_arrays):
+def _normalize_entries(idx, shape, scalars_as_arrays):
+    ndim = len(shape)
     if not isinstance(idx, tuple):
         idx = (idx,)
     entries = []
@@ -58,7 +60,8 @@ def _normalize_entries(idx, ndim, scalars_as_arrays):
     n_ell = sum(k == "ellipsis" for k, _ in entries)
     if n_ell > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(k in (_SLICE, _INT, _DYN, _ARRAY) for k, _ in entries)
+    used = sum(k in (_SLICE, _INT, _DYN, _ARRAY) for k, _ in entries) + \
+        sum(len(v[0]) for k, v in entries if k == _MASK)
     if used > ndim:
         raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but "
                          f"{used} were indexed{user_line()}")
@@ -68,7 +71,30 @@ def _normalize_entries(idx, ndim, scalars_as_arrays):
         entries = entries[:i] + fill + entries[i + 1:]
     else:
         entries = entries + fill
-    return entries
+    return _expand_masks(entries, shape)
+
+
+def _expand_masks(entries, shape):
+    """Check each boolean mask against the dims it covers; replace it by its index arrays."""
+    out, dim = [], 0
+    for kind, v in entries:
+        if kind == _NONE:
+            out.append((kind, v))
+            continue
+        if kind != _MASK:
+            out.append((kind, v))
+            dim += 1
+            continue
+        mshape, arrays = v
+        covered = tuple(shape[dim:dim + len(mshape)])
+        if covered != tuple(mshape):
+            raise IndexError(f"boolean index of shape {tuple(mshape)} does not match the "
+                             f"indexed dimensions {covered} (axes {dim} to "
+                             f"{dim + len(mshape) - 1}) of an array of shape {tuple(shape)}"
+                             f"{user_line()}")
+        out.extend((_ARRAY, a) for a in arrays)
+        dim += len(mshape)
+    return out
 
 
 def _static_slice(s: slice):
@@ -101,7 +127,11 @@ def _array_entries(e, scalars_as_arrays):
                 f"{tuple(e.shape)}{user_line()}. The result's size would depend on the mask's "
                 f"values. Use jnp.where(mask, x, fill) to keep the shape, or jnp.nonzero(mask, "
                 f"size=...) for a fixed-size index.")
-        return [(_ARRAY, ArrayImpl(i.astype(np.int32))) for i in np.nonzero(e._value)]
+        if e.ndim == 0:
+            raise TypeError(f"jitnet does not support indexing with a 0-d boolean array; use "
+                            f"None to add an axis or jnp.where for a mask{user_line()}")
+        return [(_MASK, (tuple(e.shape), [ArrayImpl(i.astype(np.int32))
+                                          for i in np.nonzero(e._value)]))]
     if dt.kind not in "iu":
         raise TypeError(f"Indexer must have integer or boolean type, got indexer with dtype "
                         f"{dt.name}{user_line()}")
@@ -130,7 +160,7 @@ def rewriting_take(x, idx, *, mode="clip", fill_value=None, scalars_as_arrays=Fa
             raise IndexError(f"{e}{user_line()}") from None
     x = as_jitnet(x)
     shape = tuple(get_aval(x).shape)
-    entries = _normalize_entries(idx, len(shape), scalars_as_arrays)
+    entries = _normalize_entries(idx, shape, scalars_as_arrays)
     # Pass 1: static slices, ints and negative steps on the dims they index.
     dim, starts, limits, strides, revs = 0, [], [], [], []
     dyn = {}
@@ -205,6 +235,10 @@ def _advanced(x, entries, mode, fill_value):
         dim += 1
     bshape = broadcast_shapes("indexing (shape mismatch: indexing arrays could not be "
                               "broadcast together)", *[get_aval(a).shape for a in arrays])
+    if math.prod(bshape) and any(cur[ax] == 0 for ax in adv_axes):
+        raise IndexError(f"cannot index an empty axis with a non-empty index array: axes "
+                         f"{[ax for ax in adv_axes if cur[ax] == 0]} of shape {cur} have size 0"
+                         f"{user_line()}")
     cols = []
     for a, ax in zip(arrays, adv_axes):
         cols.append(_normalize_index(a, cur[ax], bshape))
@@ -311,9 +345,12 @@ class _IndexUpdateRef:
     mul = multiply
 
     def divide(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        """``x / d`` where ``d`` is 1 except at the indexed positions (as JAX: integer arrays
+        give a floating result)."""
+        from .creation import ones_like
         from .ufuncs import true_divide
-        one = convert(1, get_aval(self.array).dtype, True)
-        return scatter_update(self.array, self.index, true_divide(one, values), "mul", mode)
+        den = scatter_update(ones_like(self.array), self.index, values, "mul", mode)
+        return true_divide(self.array, den)
 
     def power(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         from .ufuncs import power
@@ -350,7 +387,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
         a = lax.reshape(a, (get_aval(a).size,))
         axis = 0
     nd = get_aval(a).ndim
-    axis = axis % nd
+    axis = canonicalize_axis(axis, nd)
     idx = as_jitnet(indices)
     mode = mode or "fill"
     if mode == "wrap":
@@ -359,7 +396,13 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
                       np.int32(get_aval(a).shape[axis]))
         mode = "clip"
     ishape = tuple(get_aval(idx).shape)
-    col = _normalize_index(idx, get_aval(a).shape[axis], ishape)
+    if math.prod(ishape) and get_aval(a).shape[axis] == 0:
+        raise IndexError(f"take: cannot take a non-empty set of indices from an empty axis "
+                         f"(axis {axis} of shape {tuple(get_aval(a).shape)}){user_line()}")
+    if mode == "clip":  # NumPy and JAX clip negative indices to 0 here (no wrap-around)
+        col = convert(idx, np.int32)
+    else:
+        col = _normalize_index(idx, get_aval(a).shape[axis], ishape)
     fv = ix.default_fill_value(get_aval(a).dtype) if fill_value is None else fill_value
     y = ix.gather(a, lax.reshape(col, ishape + (1,)), (axis,), "fill" if mode == "fill"
                   else "clip", fv)
@@ -380,7 +423,7 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
         raise ValueError(f"take_along_axis: indices and array must have the same number of "
                          f"dimensions; {len(ishape)} vs {len(ashape)}{user_line()}")
     nd = len(ashape)
-    axis = axis % nd
+    axis = canonicalize_axis(axis, nd)
     shape = list(broadcast_shapes("take_along_axis",
                                   ashape[:axis] + (1,) + ashape[axis + 1:],
                                   ishape[:axis] + (1,) + ishape[axis + 1:]))
@@ -438,7 +481,8 @@ def flatnonzero(a, *, size=None, fill_value=None):
 def argwhere(a, *, size=None, fill_value=None):
     from .manipulation import stack
     a = as_jitnet(a)
-    if get_aval(a).ndim == 0:
-        a = lax.reshape(a, (1,))
+    if get_aval(a).ndim == 0:  # NumPy: shape (1, 0) when non-zero, (0, 0) otherwise
+        n = nonzero(lax.reshape(a, (1,)), size=size, fill_value=fill_value)[0]
+        return lax.full((get_aval(n).shape[0], 0), 0, dtypes.default_int())
     idx = nonzero(a, size=size, fill_value=fill_value)
     return stack(idx, axis=-1)

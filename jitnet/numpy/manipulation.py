@@ -40,20 +40,21 @@ def _resolve_shape(shape, size, src_shape):
 def reshape(a, shape=None, order="C", *, newshape=None):
     a = _arg("reshape", a)
     shape = newshape if shape is None else shape
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}{user_line()}")
     aval = get_aval(a)
     new = _resolve_shape(shape, aval.size, aval.shape)
     if order == "F":
         rev_in = tuple(range(aval.ndim))[::-1]
         out = lax.reshape(lax.transpose(a, rev_in), new[::-1])
         return lax.transpose(out, tuple(range(len(new)))[::-1])
-    if order not in ("C", "A"):
-        raise NotImplementedError(f"reshape: order={order!r} is not supported")
     return lax.reshape(a, new)
 
 
 def ravel(a, order="C"):
     a = _arg("ravel", a)
-    return reshape(a, (get_aval(a).size,), order)
+    # jitnet arrays are C-contiguous, so memory order ('K') is C order
+    return reshape(a, (get_aval(a).size,), "C" if order == "K" else order)
 
 
 def transpose(a, axes=None):
@@ -196,7 +197,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
     arrays = [as_jitnet(a) for a in arrays]
     shapes = {tuple(get_aval(a).shape) for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"all input arrays must have the same shape, got "
+        raise ValueError(f"stack: all input arrays must have the same shape, got "
                          f"{[tuple(get_aval(a).shape) for a in arrays]}{user_line()}")
     nd = get_aval(arrays[0]).ndim + 1
     ax = canonicalize_axis(axis, nd)
@@ -322,7 +323,13 @@ def flipud(m):
 def rot90(m, k=1, axes=(0, 1)):
     m = _arg("rot90", m)
     k %= 4
-    a0, a1 = axes
+    nd = get_aval(m).ndim
+    if len(axes) != 2 or nd < 2:
+        raise ValueError(f"rot90: axes must hold 2 axes of an array with at least 2 "
+                         f"dimensions, got axes {axes} for shape {tuple(get_aval(m).shape)}")
+    a0, a1 = (canonicalize_axis(a, nd) for a in axes)
+    if a0 == a1:
+        raise ValueError(f"rot90: axes must be different, got {axes}{user_line()}")
     if k == 0:
         return m
     if k == 2:
@@ -338,8 +345,13 @@ def roll(a, shift, axis=None):
         return reshape(roll(ravel(a), shift, 0), get_aval(a).shape)
     shifts = (shift,) if not isinstance(shift, (tuple, list)) else tuple(shift)
     axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
-    if len(shifts) == 1 and len(axes) > 1:
+    if len(shifts) == 1 and len(axes) > 1:  # broadcast shift and axis against each other
         shifts = shifts * len(axes)
+    elif len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: shift {shift} and axis {axis} have different lengths"
+                         f"{user_line()}")
     for s, ax in zip(shifts, axes):
         ax = canonicalize_axis(ax, get_aval(a).ndim)
         n = get_aval(a).shape[ax]

@@ -6,17 +6,30 @@ import numpy as np
 from .. import lax
 from ..core.source_info import user_line
 from ..prims.util import get_aval
-from .util import check_arraylike, promote_args, promote_dtypes_numeric
+from .util import check_arraylike, convert, promote_args, promote_dtypes_numeric
 
 
 def _pre(name, a, b):
     check_arraylike(name, a, b)
-    a, b = promote_dtypes_numeric(a, b)
-    if get_aval(a).dtype == np.bool_:
-        raise TypeError(f"{name} of boolean arrays is not supported{user_line()}")
-    return a, b
+    return promote_dtypes_numeric(a, b)
 
 
+def _bool_as_int(f):
+    """Boolean products (as NumPy and JAX): computed on int32, then ``!= 0`` (an 'or' of 'and's)."""
+    def g(a, b, *args, **kwargs):
+        check_arraylike(f.__name__, a, b)
+        a, b = promote_dtypes_numeric(a, b)
+        if get_aval(a).dtype != np.bool_:
+            return f(a, b, *args, **kwargs)
+        kwargs.pop("preferred_element_type", None)
+        out = f(convert(a, np.int32), convert(b, np.int32), *args, **kwargs)
+        return lax.ne(out, convert(0, np.int32, True))
+    g.__name__ = g.__qualname__ = f.__name__
+    g.__doc__ = f.__doc__
+    return g
+
+
+@_bool_as_int
 def matmul(a, b, *, precision=None, preferred_element_type=None):
     """``a @ b`` with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
     a, b = _pre("matmul", a, b)
@@ -80,6 +93,7 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     return lax.reshape(out, shape)
 
 
+@_bool_as_int
 def dot(a, b, *, precision=None, preferred_element_type=None):
     a, b = _pre("dot", a, b)
     sa, sb = tuple(get_aval(a).shape), tuple(get_aval(b).shape)
@@ -93,6 +107,7 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
                            preferred_element_type=preferred_element_type)
 
 
+@_bool_as_int
 def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     a, b = _pre("tensordot", a, b)
     na, nbd = get_aval(a).ndim, get_aval(b).ndim
@@ -109,6 +124,7 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
                            preferred_element_type=preferred_element_type)
 
 
+@_bool_as_int
 def inner(a, b, *, precision=None, preferred_element_type=None):
     a, b = _pre("inner", a, b)
     if not get_aval(a).shape or not get_aval(b).shape:
@@ -119,11 +135,13 @@ def inner(a, b, *, precision=None, preferred_element_type=None):
 
 def outer(a, b, out=None):
     a, b = _pre("outer", a, b)
+    from .ufuncs import multiply
     a = lax.reshape(a, (get_aval(a).size, 1))
     b = lax.reshape(b, (1, get_aval(b).size))
-    return lax.mul(*promote_args("outer", a, b))
+    return multiply(a, b)
 
 
+@_bool_as_int
 def vdot(a, b, *, precision=None, preferred_element_type=None):
     a, b = _pre("vdot", a, b)
     return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)),
@@ -152,4 +170,5 @@ def kron(a, b):
     big = tuple(x for pair in zip(sa, sb) for x in pair)
     ea = lax.broadcast_in_dim(a, big, tuple(range(0, 2 * nd, 2)))
     eb = lax.broadcast_in_dim(b, big, tuple(range(1, 2 * nd, 2)))
-    return lax.reshape(lax.mul(ea, eb), tuple(x * y for x, y in zip(sa, sb)))
+    from .ufuncs import multiply
+    return lax.reshape(multiply(ea, eb), tuple(x * y for x, y in zip(sa, sb)))

@@ -47,7 +47,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     a = _arg("sum", a)
     aval = get_aval(a)
     dt = to_dtype(dtype) or (_upcast_int(aval.dtype) if promote_integers else aval.dtype)
-    a = convert(a, dt, aval.weak_type and dtype is None)
+    a = convert(a, dt, False)  # reductions are never weakly typed (as in JAX)
     a = _where_fill(a, where, 0)
     axes = canonicalize_axes(axis, aval.ndim)
     out_ = lax.reduce_sum(a, axes)
@@ -61,7 +61,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     a = _arg("prod", a)
     aval = get_aval(a)
     dt = to_dtype(dtype) or (_upcast_int(aval.dtype) if promote_integers else aval.dtype)
-    a = convert(a, dt, aval.weak_type and dtype is None)
+    a = convert(a, dt, False)
     a = _where_fill(a, where, 1)
     axes = canonicalize_axes(axis, aval.ndim)
     out_ = lax.reduce_prod(a, axes)
@@ -74,6 +74,7 @@ def _extremum(name, reducer, pick, ident_sign):
     def f(a, axis=None, out=None, keepdims=False, initial=None, where=None):
         a = _arg(name, a)
         aval = get_aval(a)
+        a = convert(a, aval.dtype, False)
         axes = canonicalize_axes(axis, aval.ndim)
         if where is not None:
             if initial is None:
@@ -119,8 +120,8 @@ def _count(shape, axes):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     a = _arg("mean", a)
     aval = get_aval(a)
-    dt = to_dtype(dtype) or (aval.dtype if aval.dtype.kind in "fc" else dtypes.default_float())
-    a = convert(a, dt, aval.weak_type and dtype is None)
+    dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
+    a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     if where is None:
         total = lax.reduce_sum(a, axes)
@@ -142,18 +143,19 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     aval = get_aval(a)
     if correction is not None:
         ddof = correction
-    dt = to_dtype(dtype) or (aval.dtype if aval.dtype.kind in "fc" else dtypes.default_float())
-    a = convert(a, dt, aval.weak_type and dtype is None)
+    dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
+    a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     centered = ufuncs.subtract(a, mean(a, axes, keepdims=True, where=where))
     sq = lax.mul(centered, centered)
     if where is None:
-        n = _count(aval.shape, axes) - ddof
+        n = builtins.max(_count(aval.shape, axes) - ddof, 0)  # as NumPy: 0 gives inf/nan
         out_ = lax.div(lax.reduce_sum(sq, axes), convert(n, dt, True))
         return _keep(out_, aval.shape, axes, keepdims)
     total = sum(sq, axis=axes, where=where, keepdims=keepdims)
     n = sum(where_mask(where, aval.shape), axis=axes, dtype=dt, keepdims=keepdims)
-    return lax.div(total, lax.sub(n, convert(ddof, dt, True)))
+    n = lax.max(lax.sub(n, convert(ddof, dt, True)), convert(0, dt, True))
+    return lax.div(total, n)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -180,23 +182,25 @@ argmax = _argext("argmax", lax.argmax)
 argmin = _argext("argmin", lax.argmin)
 
 
-def _cumulative(name, prim, upcast):
+def _cumulative(name, prim):
     def f(a, axis=None, dtype=None, out=None):
         a = _arg(name, a)
         aval = get_aval(a)
-        if axis is None:
+        if axis is None or aval.ndim == 0:
             a = lax.reshape(a, (aval.size,))
             axis = 0
-        dt = to_dtype(dtype) or (_upcast_int(aval.dtype) if upcast else aval.dtype)
-        a = convert(a, dt, aval.weak_type and dtype is None)
+        # JAX keeps integer dtypes (no widening, unlike sum); bool becomes the default int
+        dt = to_dtype(dtype) or (dtypes.default_int() if aval.dtype == np.bool_
+                                 else aval.dtype)
+        a = convert(a, dt, False)
         ax = canonicalize_axis(axis, len(get_aval(a).shape))
         return prim(a, ax)
     f.__name__ = name
     return f
 
 
-cumsum = cumulative_sum = _cumulative("cumsum", lax.cumsum, True)
-cumprod = cumulative_prod = _cumulative("cumprod", lax.cumprod, True)
+cumsum = cumulative_sum = _cumulative("cumsum", lax.cumsum)
+cumprod = cumulative_prod = _cumulative("cumprod", lax.cumprod)
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
@@ -211,10 +215,11 @@ def count_nonzero(a, axis=None, keepdims=False):
 
 def average(a, axis=None, weights=None, returned=False, keepdims=False):
     if weights is None:
+        from .manipulation import broadcast_to
         avg = mean(a, axis, keepdims=keepdims)
         n = _count(get_aval(as_jitnet(a)).shape,
                    canonicalize_axes(axis, get_aval(as_jitnet(a)).ndim))
-        wsum = convert(n, get_aval(avg).dtype)
+        wsum = broadcast_to(convert(n, get_aval(avg).dtype), get_aval(avg).shape)
     else:
         from .ufuncs import multiply
         from .manipulation import broadcast_to
@@ -255,12 +260,25 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     return prod(_nan_replace(a, 1), axis, dtype, keepdims=keepdims, initial=initial, where=where)
 
 
+def _all_nan_to_nan(out, a, axis, keepdims, where):
+    """NaN where a slice had no non-NaN element (nanmax/nanmin, as NumPy)."""
+    from .ufuncs import isnan, logical_not, where as _where
+    a = as_jitnet(a)
+    if get_aval(a).dtype.kind not in "fc":
+        return out
+    valid = logical_not(isnan(a))
+    has = any(valid, axis, keepdims=keepdims, where=where)
+    return _where(has, out, convert(np.nan, get_aval(out).dtype, True))
+
+
 def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    return max(_nan_replace(a, -np.inf), axis, keepdims=keepdims, initial=initial, where=where)
+    res = max(_nan_replace(a, -np.inf), axis, keepdims=keepdims, initial=initial, where=where)
+    return res if initial is not None else _all_nan_to_nan(res, a, axis, keepdims, where)
 
 
 def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    return min(_nan_replace(a, np.inf), axis, keepdims=keepdims, initial=initial, where=where)
+    res = min(_nan_replace(a, np.inf), axis, keepdims=keepdims, initial=initial, where=where)
+    return res if initial is not None else _all_nan_to_nan(res, a, axis, keepdims, where)
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):

@@ -62,8 +62,14 @@ def searchsorted(a, v, side="left", sorter=None, *, method=None):
     vb = lax.broadcast_in_dim(v, vshape + (n,), tuple(range(len(vshape))))
     ab = lax.broadcast_in_dim(a, vshape + (n,), (len(vshape),))
     cmp = lax.lt(ab, vb) if side == "left" else lax.le(ab, vb)
+    if get_aval(a).dtype.kind in "fc":  # NaN sorts last (as NumPy): it is above everything
+        a_nan, v_nan = lax.ne(ab, ab), lax.ne(vb, vb)
+        if side == "left":  # a < v  <=>  a < v, or v is NaN and a is not
+            cmp = lax.bitwise_or(cmp, lax.bitwise_and(v_nan, lax.bitwise_not(a_nan)))
+        else:  # a <= v  <=>  a <= v, or v is NaN
+            cmp = lax.bitwise_or(cmp, v_nan)
     from .reductions import sum
-    return sum(cmp, axis=-1, dtype=dtypes.default_int())
+    return sum(cmp, axis=-1, dtype=np.int32)  # int32 even with x64, as JAX
 
 
 def partition(a, kth, axis=-1):

@@ -5,8 +5,9 @@ import numpy as np
 
 from .. import lax
 from ..prims.util import get_aval
-from .util import (as_jitnet, broadcast_shapes, broadcast_to_shape, check_arraylike, convert,
-                   promote_args, promote_args_inexact)
+from .util import (as_jitnet, broadcast_full, broadcast_shapes, broadcast_to_shape,
+                   check_arraylike, convert, promote_args, promote_args_inexact,
+                   promote_args_numeric)
 
 
 def _c(x, v):
@@ -54,7 +55,7 @@ nextafter = _binary("nextafter", lax.nextafter, inexact=True)
 
 
 def floor_divide(x, y, /):
-    x, y = promote_args("floor_divide", x, y)
+    x, y = promote_args_numeric("floor_divide", x, y)
     dt = get_aval(x).dtype
     if dt.kind in "iu":
         q = lax.div(x, y)
@@ -63,9 +64,9 @@ def floor_divide(x, y, /):
         fix = lax.bitwise_and(lax.ne(lax.rem(x, y), _c(x, 0)),
                               lax.ne(lax.lt(x, _c(x, 0)), lax.lt(y, _c(y, 0))))
         return lax.select(fix, lax.sub(q, _c(q, 1)), q)
-    if dt == np.bool_:
-        raise TypeError("floor_divide does not accept bool arguments")
-    return _float_divmod(x, y)[0]
+    x, y = broadcast_full(x, y)
+    # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy
+    return lax.select(lax.eq(y, _c(y, 0)), lax.div(x, y), _float_divmod(x, y)[0])
 
 
 def _float_divmod(x, y):
@@ -78,7 +79,7 @@ def _float_divmod(x, y):
 
 
 def remainder(x, y, /):
-    x, y = promote_args("remainder", x, y)
+    x, y = promote_args_numeric("remainder", x, y)
     mod = lax.rem(x, y)
     if get_aval(x).dtype.kind == "u":
         return mod
@@ -94,23 +95,27 @@ def divmod(x, y, /):
     return floor_divide(x, y), remainder(x, y)
 
 
-fmod = _binary("fmod", lax.rem)
+def fmod(x, y, /):
+    x, y = promote_args_numeric("fmod", x, y)
+    return lax.rem(x, y)
 
 
 def power(x, y, /):
-    """``x ** y``; a static Python int exponent uses repeated multiplication (``integer_pow``)."""
+    """``x ** y``; a static Python int exponent uses repeated multiplication (``integer_pow``).
+
+    Bool inputs count as int32, as in JAX.
+    """
     check_arraylike("power", x, y)
-    if type(y) is int and not isinstance(x, (int, float)):
-        x = as_jitnet(x)
+    if type(y) is int and not isinstance(x, (int, float, complex)):
+        (x,) = promote_args_numeric("power", x)
         if get_aval(x).dtype.kind in "iu" and y < 0:
             raise ValueError("Integers cannot be raised to negative integer powers")
-        return lax.integer_pow(x, y) if get_aval(x).dtype != np.bool_ else \
-            lax.bitwise_or(x, lax.bitwise_not(x)) if y == 0 else x
-    x, y = promote_args("power", x, y)
+        return lax.integer_pow(x, y)
+    x, y = promote_args_numeric("power", x, y)
     dt = get_aval(x).dtype
     if dt.kind in "fc":
         return lax.pow(x, y)
-    return _integer_power(x, y)
+    return _integer_power(*broadcast_full(x, y))
 
 
 def _integer_power(x, y):
@@ -145,13 +150,11 @@ def fabs(x, /):
 
 def sign(x, /):
     (x,) = promote_args("sign", x)
-    if get_aval(x).dtype == np.bool_:
-        return x
     return lax.sign(x)
 
 
 def square(x, /):
-    (x,) = promote_args("square", x)
+    (x,) = promote_args_numeric("square", x)
     return lax.integer_pow(x, 2)
 
 
@@ -170,7 +173,7 @@ def _round_like(name, op):
 
 floor = _round_like("floor", lax.floor)
 ceil = _round_like("ceil", lax.ceil)
-rint = _round_like("rint", lambda x: lax.round(x, 1))
+rint = _unary("rint", lambda x: lax.round(x, 1))
 
 
 def trunc(x, /):
@@ -188,10 +191,19 @@ def round(a, decimals: int = 0, out=None):
     (a,) = promote_args("round", a)
     dt = get_aval(a).dtype
     if dt.kind in "iub":
-        if decimals >= 0:
+        if decimals >= 0 or dt == np.bool_:
             return a
         f = 10 ** (-decimals)
-        return lax.mul(floor_divide(lax.add(a, _c(a, f // 2)), _c(a, f)), _c(a, f))
+        if f > np.iinfo(dt).max:  # every value rounds to 0
+            return lax.full_like(a, 0)
+        fc = _c(a, f)
+        q = floor_divide(a, fc)
+        r = lax.sub(a, lax.mul(q, fc))  # 0 <= r < f
+        rest = lax.sub(fc, r)
+        odd = lax.ne(lax.bitwise_and(q, _c(q, 1)), _c(q, 0))
+        up = lax.bitwise_or(lax.gt(r, rest), lax.bitwise_and(lax.eq(r, rest), odd))
+        q = lax.select(up, lax.add(q, _c(q, 1)), q)  # half to even, as NumPy
+        return lax.mul(q, fc)
     if decimals == 0:
         return lax.round(a, 1)
     f = _c(a, 10.0 ** decimals)
@@ -235,13 +247,16 @@ def sinc(x, /):
 
 
 def hypot(x, y, /):
-    x, y = promote_args_inexact("hypot", x, y)
+    x, y = broadcast_full(*promote_args_inexact("hypot", x, y))
     x, y = lax.abs(x), lax.abs(y)
     big, small = lax.max(x, y), lax.min(x, y)
     safe = lax.select(lax.eq(big, _c(big, 0)), _c(big, 1), big)
     r = lax.div(small, safe)
-    return lax.select(lax.eq(big, _c(big, 0)), big,
-                      lax.mul(big, lax.sqrt(lax.add(_c(r, 1), lax.mul(r, r)))))
+    out = lax.select(lax.eq(big, _c(big, 0)), big,
+                     lax.mul(big, lax.sqrt(lax.add(_c(r, 1), lax.mul(r, r)))))
+    # an infinite side wins over a NaN one (IEEE hypot, as NumPy)
+    inf = lax.bitwise_or(lax.eq(x, _c(x, np.inf)), lax.eq(y, _c(y, np.inf)))
+    return lax.select(inf, lax.full_like(out, np.inf), out)
 
 
 def logaddexp(x, y, /):
@@ -260,14 +275,16 @@ def logaddexp2(x, y, /):
 
 
 def copysign(x, y, /):
-    x, y = promote_args_inexact("copysign", x, y)
+    x, y = broadcast_full(*promote_args_inexact("copysign", x, y))
     return lax.select(signbit(y), lax.neg(lax.abs(x)), lax.abs(x))
 
 
 def heaviside(x, h0, /):
-    x, h0 = promote_args("heaviside", x, h0)
+    x, h0 = broadcast_full(*promote_args_inexact("heaviside", x, h0))
     zero, one = _c(x, 0), _c(x, 1)
-    return lax.select(lax.lt(x, zero), zero, lax.select(lax.gt(x, zero), one, h0))
+    out = lax.select(lax.lt(x, zero), lax.full_like(x, 0),
+                     lax.select(lax.gt(x, zero), lax.full_like(x, 1), h0))
+    return lax.select(lax.ne(x, x), x, out)  # NaN stays NaN
 
 
 # -- predicates and comparisons -------------------------------------------------------
@@ -350,11 +367,16 @@ bitwise_and = _binary("bitwise_and", lax.bitwise_and)
 bitwise_or = _binary("bitwise_or", lax.bitwise_or)
 bitwise_xor = _binary("bitwise_xor", lax.bitwise_xor)
 invert = bitwise_not = bitwise_invert = _unary("invert", lax.bitwise_not, inexact=False)
-left_shift = bitwise_left_shift = _binary("left_shift", lax.shift_left)
+def left_shift(x, y, /):
+    x, y = promote_args_numeric("left_shift", x, y)
+    return lax.shift_left(x, y)
+
+
+bitwise_left_shift = left_shift
 
 
 def right_shift(x, y, /):
-    x, y = promote_args("right_shift", x, y)
+    x, y = promote_args_numeric("right_shift", x, y)
     if get_aval(x).dtype.kind == "u":
         return lax.shift_right_logical(x, y)
     return lax.shift_right_arithmetic(x, y)
@@ -392,6 +414,10 @@ def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):
     max = a_max if max is None else max
     check_arraylike("clip", arr)
     x = as_jitnet(arr)
+    bounds = [b for b in (min, max) if b is not None]
+    check_arraylike("clip", *bounds)
+    broadcast_shapes("clip", get_aval(x).shape, *[np.shape(b) if not hasattr(b, "shape")
+                                                  else b.shape for b in bounds])
     if min is not None:
         x = maximum(x, min)
     if max is not None:
@@ -427,12 +453,31 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return out
 
 
+def _no_complex(name, x):
+    x = as_jitnet(x)
+    if get_aval(x).dtype.kind == "c":
+        raise NotImplementedError(f"jnp.{name} of complex arrays needs a {name} primitive, "
+                                  f"which jitnet does not have yet")
+    return x
+
+
 def conj(x, /):
-    return as_jitnet(x)
+    """Complex conjugate: the identity on real arrays."""
+    check_arraylike("conj", x)
+    return _no_complex("conj", x)
 
 
 conjugate = conj
 
 
 def real(x, /):
-    return as_jitnet(x)
+    """Real part: the identity on real arrays."""
+    check_arraylike("real", x)
+    return _no_complex("real", x)
+
+
+def imag(x, /):
+    """Imaginary part: zeros (of the same dtype) for real arrays."""
+    check_arraylike("imag", x)
+    x = _no_complex("imag", x)
+    return lax.full_like(x, 0)

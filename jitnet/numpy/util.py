@@ -1,6 +1,8 @@
 """Argument handling shared by ``jitnet.numpy``: checks, conversion, promotion, broadcasting."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..core import dtypes
@@ -120,15 +122,37 @@ def _broadcast_all(name, args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
-def promote_args_inexact(name: str, *args):
-    """Like ``promote_args`` but integer and bool inputs become the default float type."""
-    if len(args) == 1 and type(args[0]) in _ARRAYS and args[0].dtype.kind in "fc":
-        return args
+def broadcast_full(*args, name: str = "broadcast"):
+    """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
+    shapes = [tuple(get_aval(a).shape) for a in args]
+    shape = broadcast_shapes(name, *shapes)
+    out = []
+    for a, s in zip(args, shapes):
+        if s != shape:
+            a = sh.broadcast_in_dim(a, shape, ()) if not s else broadcast_to_shape(a, shape)
+        out.append(a)
+    return out
+
+
+def promote_args_numeric(name: str, *args):
+    """Like ``promote_args`` but bool inputs become int32 (JAX's numeric ops)."""
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    if dtype.kind not in "fc":
-        dtype = dtypes.default_float()
+    dtype = dtypes.to_numeric_dtype(dtype)
+    args = [convert(a, dtype, weak) for a in args]
+    return _broadcast_all(name, args)
+
+
+def promote_args_inexact(name: str, *args):
+    """Like ``promote_args`` but integer and bool inputs become floating (float32, or float64
+    for 64-bit integers, as JAX's ``to_inexact_dtype``)."""
+    if len(args) == 1 and type(args[0]) in _ARRAYS and args[0].dtype.kind in "fc":
+        return args  # fast path: already inexact
+    check_arraylike(name, *args)
+    args = [as_jitnet(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    dtype = dtypes.to_inexact_dtype(dtype)
     args = [convert(a, dtype, weak) for a in args]
     return _broadcast_all(name, args)
 
@@ -139,11 +163,11 @@ def promote_dtypes_numeric(*args):
 
 
 def canonicalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
-    axis = int(axis)
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
         raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}"
                          f"{user_line()}")
-    return axis % ndim if ndim else 0
+    return axis % ndim
 
 
 def canonicalize_axes(axis, ndim: int) -> tuple:

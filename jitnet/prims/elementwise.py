@@ -203,7 +203,7 @@ def _round_impl(x, *, rounding_method):
     return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
 
 
-round_p = _define("round", _round_impl, FLOAT, 1)
+round_p = _define("round", _quiet(_round_impl), FLOAT, 1)
 
 
 def round(x, rounding_method=0):

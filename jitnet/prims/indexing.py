@@ -12,6 +12,8 @@ that result) back, combining with ``set``, ``add``, ``mul``, ``min`` or ``max``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
@@ -201,6 +203,9 @@ def _check_index_form(name, x, idx, axes):
 
 def _gather_shape(x, idx, *, axes, mode, fill_value):
     _check_index_form("gather", x, idx, axes)
+    if any(x.shape[a] == 0 for a in axes) and math.prod(idx.shape[:-1]) > 0:
+        raise shape_error(f"gather: cannot index axis of size 0 (operand shape "
+                          f"{shape_str(x.shape)}, indices shape {shape_str(idx.shape)})")
     if mode not in GATHER_MODES:
         raise ValueError(f"gather: mode must be one of {GATHER_MODES}, got {mode!r}")
     return ShapedArray(_gather_out_shape(x, idx, axes), x.dtype, x.weak_type)

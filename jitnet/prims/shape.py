@@ -152,7 +152,7 @@ linear_jvp(transpose_p)
 
 def transpose(x, permutation):
     permutation = tuple(int(p) for p in permutation)
-    if permutation == tuple(range(len(permutation))) and hasattr(x, "shape"):
+    if hasattr(x, "shape") and permutation == tuple(range(len(x.shape))):
         return x
     return bind(transpose_p, x, permutation=permutation)
 

@@ -14,6 +14,12 @@ RTOL = {np.float32: 3e-6, np.float64: 1e-13}
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
+def _int_for(dtype):
+    """The default int paired with ``dtype``: JAX promotes int32 to float32 even with x64,
+    and int64 to float64."""
+    return np.int64 if np.dtype(dtype) == np.float64 else np.int32
+
+
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
 def dtype(request):
     """The float dtype under test; float64 turns x64 on for the test and restores it."""
@@ -109,10 +115,10 @@ def test_elementwise_scalars_ints_and_tracing(name, dtype):
     out = f(dtype(-0.5))
     check(out, ref(np.float64(dtype(-0.5))), dtype)
     assert f(-0.5).shape == () and f(-0.5).dtype == np.dtype(dtype)  # weak Python scalar
-    ints = np.array([-7, -2, 0, 1, 5, 8], np.int32)
+    ints = np.array([-7, -2, 0, 1, 5, 8], _int_for(dtype))
     keeps_int = name in ("relu", "hard_tanh", "identity")  # as in JAX
     out = f(ints)
-    expected_dtype = np.int32 if keeps_int else dtype
+    expected_dtype = ints.dtype if keeps_int else dtype
     assert out.dtype == np.dtype(expected_dtype)
     np.testing.assert_allclose(np.asarray(out, np.float64), ref(ints.astype(np.float64)),
                                rtol=RTOL[dtype])
@@ -131,7 +137,7 @@ def test_parameters(dtype):
     check(nn.squareplus(x, b=1.0), _squareplus(xd, 1.0), dtype)
     # int input with int slope stays int, as jnp.where(x >= 0, x, slope * x) does in JAX
     assert nn.leaky_relu(np.array([-2, 3], np.int32), negative_slope=2).dtype == np.int32
-    assert nn.leaky_relu(np.array([-2, 3], np.int32)).dtype == np.dtype(dtype)
+    assert nn.leaky_relu(np.array([-2, 3], _int_for(dtype))).dtype == np.dtype(dtype)
 
 
 def test_gelu_tanh_identity(dtype):
@@ -255,7 +261,7 @@ def test_softmax_where(dtype):
 
 def test_softmax_scalar_int_and_tracing(dtype):
     check(nn.softmax(dtype(3.0), axis=None), 1.0, dtype)
-    check(nn.log_softmax(np.array([1, 2, 3], np.int32)), sp.log_softmax([1.0, 2.0, 3.0]), dtype,
+    check(nn.log_softmax(np.array([1, 2, 3], _int_for(dtype))), sp.log_softmax([1.0, 2.0, 3.0]), dtype,
           rtol=RTOL[dtype] * 4)
     x = np.random.default_rng(7).standard_normal((2, 5)).astype(dtype)
     for f in (nn.softmax, nn.log_softmax):
@@ -278,7 +284,7 @@ def _one_hot_ref(x, n, axis=-1):
 
 @pytest.mark.parametrize("axis", [-1, 0, 1, -2])
 def test_one_hot_axes(axis, dtype):
-    x = np.array([[0, 3, 1], [2, 2, 4]], np.int32)
+    x = np.array([[0, 3, 1], [2, 2, 4]], _int_for(dtype))
     check(nn.one_hot(x, 5, axis=axis), _one_hot_ref(x, 5, axis), dtype, rtol=0)
 
 
@@ -345,7 +351,7 @@ def test_standardize_options(dtype):
           xd / np.sqrt(np.mean(xd ** 2, -1, keepdims=True) + 1e-5), dtype, **tol)
     mask = np.array([True, False, True, True, False, True])
     check(nn.standardize(x, where=mask), _standardize_ref(xd, where=mask), dtype, **tol)
-    ints = np.array([[1, 2], [3, 5]], np.int32)
+    ints = np.array([[1, 2], [3, 5]], _int_for(dtype))
     check(nn.standardize(ints), _standardize_ref(ints.astype(np.float64)), dtype, **tol)
     with pytest.raises(ValueError, match="algorithm"):
         nn.standardize(x, algorithm="exact")

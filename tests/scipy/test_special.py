@@ -11,6 +11,12 @@ from jitnet.scipy import special as js
 RTOL = {np.float32: 2e-6, np.float64: 1e-13}
 
 
+def _int_for(dtype):
+    """The default int paired with ``dtype``: JAX promotes int32 to float32 even with x64,
+    and int64 to float64."""
+    return np.int64 if np.dtype(dtype) == np.float64 else np.int32
+
+
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
 def dtype(request):
     """The float dtype under test; float64 turns x64 on for the test and restores it."""
@@ -93,7 +99,7 @@ def test_unary_scalar_int_and_traced(name, dtype):
     assert out.shape == ()
     check(out, ref(arg), dtype, rtol=RTOL[dtype] * 4)
     assert f(arg).shape == () and f(arg).dtype == np.dtype(dtype)  # weak scalar -> default
-    ints = np.array([1, 2, 3, 4], np.int32)
+    ints = np.array([1, 2, 3, 4], _int_for(dtype))
     check(f(ints), ref(ints.astype(np.float64)), dtype, rtol=RTOL[dtype] * 4)
     x = np.linspace(0.1, 0.9, 7).astype(dtype)
     np.testing.assert_array_equal(np.asarray(run_traced(f, x)), np.asarray(f(x)))
@@ -271,7 +277,7 @@ def test_logsumexp_edge_shapes_and_ints(dtype):
     check(js.logsumexp(np.zeros((2, 0), dtype), axis=1), [-np.inf, -np.inf], dtype)
     check(js.logsumexp(dtype(3.0)), 3.0, dtype)
     check(js.logsumexp(3), 3.0, dtype)
-    ints = np.array([1, 2, 3], np.int32)
+    ints = np.array([1, 2, 3], _int_for(dtype))
     check(js.logsumexp(ints), sp.logsumexp([1.0, 2.0, 3.0]), dtype)
     with pytest.raises(ValueError):
         js.logsumexp(np.ones((2, 2), dtype), axis=2)
