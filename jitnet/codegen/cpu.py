@@ -222,9 +222,22 @@ def _cost(k: LoopKernel) -> int:
     return math.prod(k.shape) * max(1, len(k.eqns) + len(k.reductions))
 
 
+LANES = 16       # independent partial results per reduction: lets LLVM vectorize without
+#                  reassociation, and bounds rounding error
+CHUNK = 4096     # elements per partial sum along the innermost reduced axis (accuracy)
+
+
+def _reduced_axes(k: LoopKernel):
+    """The common reduced axes when they are the trailing ones (scalar accumulators)."""
+    axes = {e.params["axes"] for e in k.reductions}
+    if len(axes) != 1:
+        return None
+    ax = next(iter(axes))
+    rank = len(k.shape)
+    return ax if ax == tuple(range(rank - len(ax), rank)) else None
+
+
 def emit_loop(k: LoopKernel, names: Names, w: Writer):
-    shape = k.shape
-    rank = len(shape)
     w(f"# {k.describe()}")
     scalars = {}
     for a in _reads(k):
@@ -234,68 +247,139 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             scalars[id(a)] = s
     for v in k.stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
-    reds = k.reductions
-    axes = {e.params["axes"] for e in reds}
-    trailing = len(axes) == 1 and next(iter(axes)) == tuple(range(rank - len(next(iter(axes))),
-                                                                  rank))
-    scalar_acc = bool(reds) and trailing
+    if k.reductions and _reduced_axes(k) is not None:
+        _emit_scalar_reduction(k, names, w, scalars)
+    else:
+        _emit_array_loop(k, names, w, scalars)
+
+
+def _emit_array_loop(k, names, w, scalars):
+    """Loops over every axis; stores and array-accumulated reductions per element."""
+    shape, reds = k.shape, k.reductions
+    rank = len(shape)
     for e in reds:
         out = e.outputs[0]
-        if not scalar_acc:
-            w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {_identity(e)})")
-        elif out.aval.shape:
-            w(f"{names.var(out)} = {alloc(out.aval.shape, out.aval.dtype)}")
-    parallel = _cost(k) >= PARALLEL_WORK and rank > 0
-    n_outer = rank - (len(next(iter(axes))) if scalar_acc else 0)
-    if scalar_acc and n_outer == 0:
-        # full reduction: prange over the first axis with scalar accumulators (+, * only)
-        parallel = parallel and all(e.prim.name in ("reduce_sum", "reduce_prod") for e in reds)
-    elif not scalar_acc and reds:
-        # accumulating into arrays: parallel only if the first axis is kept by every reduction
-        parallel = parallel and all(0 not in e.params["axes"] for e in reds)
+        w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {_identity(e)})")
+    # accumulating into arrays is race-free in parallel only if axis 0 is kept everywhere
+    parallel = (_cost(k) >= PARALLEL_WORK and rank > 0
+                and all(0 not in e.params["axes"] for e in reds))
     idx = tuple(f"i{d}" for d in range(rank))
-    accs = {}
-    body = _Body(k, names, w, scalars)
-
-    def open_loop(d):
-        rng = "prange" if (parallel and d == 0) else "range"
-        w(f"for i{d} in {rng}({shape[d]}):")
+    for d in range(rank):
+        w(f"for i{d} in {'prange' if parallel and d == 0 else 'range'}({shape[d]}):")
         w.indent()
-
-    for d in range(n_outer if scalar_acc else rank):
-        open_loop(d)
-    if scalar_acc:
-        for e in reds:
-            acc = names.temp()
-            accs[id(e)] = acc
-            w(f"{acc} = {_identity(e)}")
-        for d in range(n_outer, rank):
-            open_loop(d)
+    body = _Body(k, names, w, scalars)
     for v in k.stores:
         w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, idx)}")
     for e in reds:
-        val = body.value(e.inputs[0], idx)
-        if scalar_acc:
-            w(_red_update(e, accs[id(e)], val))
-        else:
-            kept = tuple(i for d, i in enumerate(idx) if d not in e.params["axes"])
-            target = f"{names.var(e.outputs[0])}[{sub(kept)}]"
-            w(_red_update(e, target, val))
-    if scalar_acc:
-        for d in range(n_outer, rank):
-            w.dedent()
-        for e in reds:
-            out = e.outputs[0]
-            kept = ", ".join(idx[:n_outer])
-            if out.aval.shape:
-                w(f"{names.var(out)}[{kept}] = {accs[id(e)]}")
-            else:
-                w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
-        for d in range(n_outer):
-            w.dedent()
+        kept = tuple(i for d, i in enumerate(idx) if d not in e.params["axes"])
+        w(_red_update(e, f"{names.var(e.outputs[0])}[{sub(kept)}]", body.value(e.inputs[0], idx)))
+    for _ in range(rank):
+        w.dedent()
+
+
+def _emit_scalar_reduction(k, names, w, scalars):
+    """Kept axes outside, reduced axes inside with scalar accumulators. The innermost reduced
+    axis runs in chunks of LANES-wide independent partial results."""
+    shape, reds = k.shape, k.reductions
+    rank = len(shape)
+    n_red = len(_reduced_axes(k))
+    n_kept = rank - n_red
+    for e in reds:
+        out = e.outputs[0]
+        if out.aval.shape:
+            w(f"{names.var(out)} = {alloc(out.aval.shape, out.aval.dtype)}")
+    big = _cost(k) >= PARALLEL_WORK
+    sum_like = all(e.prim.name in ("reduce_sum", "reduce_prod") for e in reds)
+    # parallel over the first kept axis, or (full reduction) over the first reduced axis,
+    # whose partial results numba combines (+ and * only)
+    par_kept = big and n_kept > 0
+    idx = [f"i{d}" for d in range(rank)]
+    accs = {id(e): names.temp() for e in reds}
+    for d in range(n_kept):
+        w(f"for i{d} in {'prange' if par_kept and d == 0 else 'range'}({shape[d]}):")
+        w.indent()
+    for e in reds:
+        w(f"{accs[id(e)]} = {_identity(e)}")
+    inner = rank - 1
+    lanes_ok = shape[inner] >= 2 * LANES
+    outer_red = list(range(n_kept, inner))
+    par_red = big and n_kept == 0 and sum_like
+    if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
+        _emit_chunked(k, names, w, scalars, idx, accs, parallel=True)
     else:
-        for d in range(rank):
+        for j, d in enumerate(outer_red):
+            w(f"for i{d} in {'prange' if par_red and j == 0 else 'range'}({shape[d]}):")
+            w.indent()
+        if lanes_ok:
+            _emit_chunked(k, names, w, scalars, idx, accs, parallel=False)
+        else:
+            w(f"for i{inner} in range({shape[inner]}):")
+            w.indent()
+            body = _Body(k, names, w, scalars)
+            for v in k.stores:
+                w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
+            for e in reds:
+                w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
             w.dedent()
+        for _ in outer_red:
+            w.dedent()
+    for e in reds:
+        out = e.outputs[0]
+        if out.aval.shape:
+            w(f"{names.var(out)}[{sub(idx[:n_kept])}] = {accs[id(e)]}")
+        else:
+            w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
+    for _ in range(n_kept):
+        w.dedent()
+
+
+def _emit_chunked(k, names, w, scalars, idx, accs, parallel: bool):
+    """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
+    independent lanes (vectorizable without reassociation), then folded into ``accs``."""
+    reds = k.reductions
+    inner = len(k.shape) - 1
+    m = k.shape[inner]
+    main = m - m % LANES
+    n_chunks = -(-main // CHUNK)
+    lanes = {id(e): names.temp() for e in reds}
+    part = {id(e): names.temp() for e in reds}
+    c = names.temp()
+    w(f"for {c} in {'prange' if parallel else 'range'}({n_chunks}):")
+    w.indent()
+    for e in reds:
+        w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
+    jb = names.temp()
+    w(f"for {jb} in range({c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main}), {LANES}):")
+    w.indent()
+    jl = names.temp()
+    w(f"for {jl} in range({LANES}):")
+    w.indent()
+    at = list(idx)
+    at[inner] = f"({jb} + {jl})"
+    body = _Body(k, names, w, scalars)
+    for v in k.stores:
+        w(f"{names.var(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
+    for e in reds:
+        w(_red_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
+    w.dedent()
+    w.dedent()
+    for e in reds:
+        w(f"{part[id(e)]} = {_identity(e)}")
+        w(f"for {jl} in range({LANES}):")
+        w.indent()
+        w(_red_update(e, part[id(e)], f"{lanes[id(e)]}[{jl}]"))
+        w.dedent()
+        w(_red_update(e, accs[id(e)], part[id(e)]))
+    w.dedent()
+    if main < m:  # the tail that does not fill the lanes
+        w(f"for i{inner} in range({main}, {m}):")
+        w.indent()
+        body = _Body(k, names, w, scalars)
+        for v in k.stores:
+            w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
+        for e in reds:
+            w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
+        w.dedent()
 
 
 # -- the program -----------------------------------------------------------------------------

@@ -48,10 +48,13 @@ class _Fuser:
         self.remap: dict[int, Eqn] = {}           # pending remap outputs
         self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads
         self.members: dict[int, set] = {}         # id(kernel) -> ids of eqns placed in it
+        self._by_id: dict[int, object] = {}
+        self.order = {id(e): i for i, e in enumerate(ir.eqns)}  # program order of equations
 
     # -- helpers ------------------------------------------------------------------
     def _new(self, k):
         self.kernels.append(k)
+        self._by_id[id(k)] = k
         self.deps[id(k)] = set()
         self.members[id(k)] = set()
         return k
@@ -90,6 +93,32 @@ class _Fuser:
                 stack.extend(self.deps[i])
         return False
 
+    def _mergeable(self, a, b) -> bool:
+        """No kernel other than a and b lies on a path between them (no cycle after merging)."""
+        def via_other(x, y):
+            return any(d != id(y) and self._reaches(self._by_id[d], y) for d in self.deps[id(x)])
+        return not via_other(a, b) and not via_other(b, a)
+
+    def _merge(self, into, other):
+        order = self.order
+        into.eqns = sorted(into.eqns + [e for e in other.eqns
+                                        if id(e) not in self.members[id(into)]],
+                           key=lambda e: order[id(e)])
+        into.reductions += other.reductions
+        self.members[id(into)] |= self.members[id(other)]
+        self.deps[id(into)] |= self.deps[id(other)] - {id(into)}
+        for deps in self.deps.values():
+            if id(other) in deps:
+                deps.discard(id(other))
+                deps.add(id(into))
+        self.deps[id(into)].discard(id(into))
+        for table in (self.producer, self.reduced):
+            for key, k in list(table.items()):
+                if k is other:
+                    table[key] = into
+        self.kernels.remove(other)
+        del self.deps[id(other)], self.members[id(other)]
+
     def _legal(self, group, kernels) -> bool:
         return all(k is not group and not self._reaches(k, group) for k in kernels)
 
@@ -123,6 +152,9 @@ class _Fuser:
                 break
         if group is None:
             group = self._new(LoopKernel(shape))
+        for other in candidates:  # sibling chains over the same shape become one loop
+            if other is not group and other in self.kernels and self._mergeable(group, other):
+                self._merge(group, other)
         self._place(group, e)
         group.eqns.append(e)
         self.members[id(group)].add(id(e))

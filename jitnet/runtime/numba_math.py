@@ -10,7 +10,9 @@ import math
 
 import numba
 import numpy as np
-from numba import njit
+from llvmlite import ir as llvm_ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 _inline = njit(inline="always", error_model="numpy")
 
@@ -103,20 +105,137 @@ jn_f2i_uint8, jn_f2i_uint16, jn_f2i_uint32, jn_f2i_uint64 = (_f2i(t) for t in
                                                               np.uint64))
 
 
+# -- float32 transcendentals that vectorize ------------------------------------------
+# Numba lowers math.exp & co. to scalar libm calls, which stop LLVM from vectorizing a
+# loop. These are branch-free (selects only) Cephes-style float32 kernels with range
+# reduction through the exponent bits, accurate to a few ulp over the whole range,
+# NaN/Inf/denormal inputs included (tests/runtime/test_numba_math.py). They rely on IEEE
+# evaluation order (Cody-Waite splitting, Kahan's log1p/expm1), so the generated code
+# never enables the 'reassoc' fast-math flag.
+
+@intrinsic
+def _f32_from_bits(typingctx, x):
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.FloatType())
+    return sig, codegen
+
+
+@intrinsic
+def _bits_of_f32(typingctx, x):
+    sig = types.int32(types.float32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(32))
+    return sig, codegen
+
+
+_F = np.float32
+
+
+@_inline
+def _scale_pow2_f32(y, n):
+    """y * 2**n for an integer-valued float32 n in [-252, 254]: two normal-range factors,
+    applied one after the other so no intermediate overflows or flushes."""
+    n1 = np.int32(n) >> 1
+    n2 = np.int32(n) - n1
+    return (y * _f32_from_bits((n1 + np.int32(127)) << 23)) * \
+        _f32_from_bits((n2 + np.int32(127)) << 23)
+
+
 @_inline
 def jn_exp_f32(x):
-    return np.float32(math.exp(x))
-
-
-@_inline
-def jn_exp_f64(x):
-    return math.exp(x)
+    xc = x if x > _F(-104.0) else _F(-104.0)
+    xc = xc if xc < _F(89.0) else _F(89.0)
+    n = np.floor(xc * _F(1.44269504088896341) + _F(0.5))
+    r = xc - n * _F(0.693359375) + n * _F(2.12194440e-4)
+    p = _F(1.9875691500e-4)
+    p = p * r + _F(1.3981999507e-3)
+    p = p * r + _F(8.3334519073e-3)
+    p = p * r + _F(4.1665795894e-2)
+    p = p * r + _F(1.6666665459e-1)
+    p = p * r + _F(5.0000001201e-1)
+    y = _scale_pow2_f32(p * (r * r) + r + _F(1.0), n)
+    y = y if x < _F(88.72283935546875) else _F(np.inf)
+    y = y if x > _F(-103.972084) else _F(0.0)
+    return y if x == x else x
 
 
 @_inline
 def jn_log_f32(x):
-    return np.float32(math.log(x)) if x > 0 else (np.float32(-np.inf) if x == 0
-                                                  else np.float32(np.nan))
+    tiny = x < _F(1.17549435e-38)
+    xs = x * _F(8388608.0) if tiny else x  # lift denormals by 2**23
+    bits = _bits_of_f32(xs)
+    e = _F(((bits >> 23) & np.int32(0xFF)) - np.int32(126)) - (_F(23.0) if tiny else _F(0.0))
+    m = _f32_from_bits((bits & np.int32(0x007FFFFF)) | np.int32(0x3F000000))  # [0.5, 1)
+    small = m < _F(0.707106781186547524)
+    e = e - _F(1.0) if small else e
+    m = (m + m - _F(1.0)) if small else (m - _F(1.0))
+    z = m * m
+    y = _F(7.0376836292e-2)
+    y = y * m - _F(1.1514610310e-1)
+    y = y * m + _F(1.1676998740e-1)
+    y = y * m - _F(1.2420140846e-1)
+    y = y * m + _F(1.4249322787e-1)
+    y = y * m - _F(1.6668057665e-1)
+    y = y * m + _F(2.0000714765e-1)
+    y = y * m - _F(2.4999993993e-1)
+    y = y * m + _F(3.3333331174e-1)
+    y = y * m * z
+    y = y + e * _F(-2.12194440e-4) - _F(0.5) * z
+    res = m + y + e * _F(0.693359375)
+    res = res if x != _F(np.inf) else x
+    res = res if x > _F(0.0) else (_F(-np.inf) if x == _F(0.0) else _F(np.nan))
+    return res if x == x else x
+
+
+@_inline
+def jn_expm1_f32(x):
+    u = jn_exp_f32(x)
+    lu = jn_log_f32(u)
+    # Kahan: (u - 1) * x / log(u) cancels the rounding error of u
+    y = (u - _F(1.0)) * (x / lu) if (u != _F(1.0) and lu != _F(0.0)) else x
+    y = y if u != _F(np.inf) else u
+    y = y if x > _F(-17.0) else _F(-1.0)
+    return y if x == x else x
+
+
+@_inline
+def jn_log1p_f32(x):
+    u = x + _F(1.0)
+    d = u - _F(1.0)
+    y = jn_log_f32(u) * (x / d) if d != _F(0.0) else x
+    y = y if u != _F(np.inf) else u
+    return y if x == x else x
+
+
+@_inline
+def jn_tanh_f32(x):
+    a = abs(x)
+    z = x * x
+    p = _F(-5.70498872745e-3)
+    p = p * z + _F(2.06390887954e-2)
+    p = p * z - _F(5.37397155531e-2)
+    p = p * z + _F(1.33314422036e-1)
+    p = p * z - _F(3.33332819422e-1)
+    small = p * z * x + x
+    big = _F(1.0) - _F(2.0) / (jn_exp_f32(a + a) + _F(1.0))
+    big = big if x >= _F(0.0) else -big
+    return small if a < _F(0.625) else big
+
+
+@_inline
+def jn_logistic_f32(x):
+    e = jn_exp_f32(-abs(x))  # never overflows; e/(1+e) keeps the tiny values of the left tail
+    return _F(1.0) / (_F(1.0) + e) if x >= _F(0.0) else e / (_F(1.0) + e)
+
+
+# float64: libm (accurate; these do not vectorize)
+
+@_inline
+def jn_exp_f64(x):
+    return math.exp(x)
 
 
 @_inline
@@ -125,19 +244,8 @@ def jn_log_f64(x):
 
 
 @_inline
-def jn_log1p_f32(x):
-    return np.float32(math.log1p(x)) if x > -1 else (np.float32(-np.inf) if x == -1
-                                                     else np.float32(np.nan))
-
-
-@_inline
 def jn_log1p_f64(x):
     return math.log1p(x) if x > -1 else (-np.inf if x == -1 else np.nan)
-
-
-@_inline
-def jn_expm1_f32(x):
-    return np.float32(math.expm1(x))
 
 
 @_inline
@@ -146,18 +254,8 @@ def jn_expm1_f64(x):
 
 
 @_inline
-def jn_tanh_f32(x):
-    return np.float32(math.tanh(x))
-
-
-@_inline
 def jn_tanh_f64(x):
     return math.tanh(x)
-
-
-@_inline
-def jn_logistic_f32(x):
-    return np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-x)))
 
 
 @_inline
