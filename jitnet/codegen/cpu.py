@@ -20,6 +20,7 @@ from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
 from . import ops as op_gen
 from .scalar import cast, expr
+from .scalar import lit as pylit
 
 # loops with more element-operations than this run with prange (measured: below it, the
 # thread start-up costs more than it saves on 2 cores)
@@ -68,7 +69,7 @@ class Names:
         if n is None:
             n = self.consts[key] = f"k{len(self.consts)}"
             v = np.asarray(lit.value, lit.aval.dtype).item()
-            self.const_lines.append(f"{n} = {cast(lit.aval.dtype)}({v!r})")
+            self.const_lines.append(f"{n} = {cast(lit.aval.dtype)}({pylit(v)})")
         return n
 
     def atom(self, a) -> str:

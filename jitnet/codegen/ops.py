@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..core.ir import Var
-from .scalar import cast
+from .scalar import cast, lit
 
 GENERATORS: dict = {}
 
@@ -258,7 +258,7 @@ def _gather(e, names, w):
     else:
         fv = e.params["fill_value"]
         w(f"{o}[{tgt}] = {x}[{_sub(src)}] if inb else "
-          f"{cast(e.outputs[0].aval.dtype)}({fv!r})")
+          f"{cast(e.outputs[0].aval.dtype)}({lit(fv)})")
     _close(w, rest)
     _close(w, bshape)
 

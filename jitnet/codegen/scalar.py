@@ -17,6 +17,13 @@ def cast(dtype) -> str:
     return "np.bool_" if d == np.bool_ else f"np.{d.name}"
 
 
+def lit(v) -> str:
+    """Source text of a Python scalar, including inf and nan."""
+    if isinstance(v, float) and not np.isfinite(v):
+        return "np.nan" if v != v else ("np.inf" if v > 0 else "-np.inf")
+    return repr(v)
+
+
 def _suffix(dtype) -> str:
     return {"float32": "f32", "float64": "f64"}.get(np.dtype(dtype).name, "")
 

@@ -49,6 +49,7 @@ class _Fuser:
         self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads
         self.members: dict[int, set] = {}         # id(kernel) -> ids of eqns placed in it
         self._by_id: dict[int, object] = {}
+        self.reads: dict[int, set] = {}           # id(kernel) -> ids of the vars it loads
         self.order = {id(e): i for i, e in enumerate(ir.eqns)}  # program order of equations
 
     # -- helpers ------------------------------------------------------------------
@@ -57,6 +58,7 @@ class _Fuser:
         self._by_id[id(k)] = k
         self.deps[id(k)] = set()
         self.members[id(k)] = set()
+        self.reads[id(k)] = set()
         return k
 
     def _chain(self, a) -> tuple[list[Eqn], list]:
@@ -94,10 +96,15 @@ class _Fuser:
         return False
 
     def _mergeable(self, a, b) -> bool:
-        """No kernel other than a and b lies on a path between them (no cycle after merging)."""
+        """No kernel other than a and b lies on a path between them (no cycle after merging),
+        and neither reads the other's reduction results (not available inside the loop)."""
         def via_other(x, y):
             return any(d != id(y) and self._reaches(self._by_id[d], y) for d in self.deps[id(x)])
-        return not via_other(a, b) and not via_other(b, a)
+
+        def reads_reduced(x, y):
+            return any(id(e.outputs[0]) in self.reads[id(x)] for e in y.reductions)
+        return not (via_other(a, b) or via_other(b, a) or reads_reduced(a, b)
+                    or reads_reduced(b, a))
 
     def _merge(self, into, other):
         order = self.order
@@ -106,6 +113,7 @@ class _Fuser:
                            key=lambda e: order[id(e)])
         into.reductions += other.reductions
         self.members[id(into)] |= self.members[id(other)]
+        self.reads[id(into)] |= self.reads.pop(id(other))
         self.deps[id(into)] |= self.deps[id(other)] - {id(into)}
         for deps in self.deps.values():
             if id(other) in deps:
@@ -135,8 +143,15 @@ class _Fuser:
                     self.members[id(group)].add(id(ce))
                     group.eqns.append(ce)
             self._add_dep(group, sources)
+            self.reads[id(group)].update(id(x) for x in sources if isinstance(x, Var))
 
     # -- placement ----------------------------------------------------------------
+    def _siblings(self, shape, sources) -> list:
+        """Loops over ``shape`` that already read one of ``sources`` (horizontal fusion)."""
+        ids = {id(s) for s in sources if isinstance(s, Var)}
+        return [k for k in self.kernels if isinstance(k, LoopKernel) and k.shape == shape
+                and self.reads[id(k)] & ids]
+
     def elementwise(self, e: Eqn):
         shape = e.outputs[0].aval.shape
         sources = [s for a in e.inputs for s in self._chain(a)[1]]
@@ -145,6 +160,7 @@ class _Fuser:
             k = self.producer.get(id(s)) if isinstance(s, Var) else None
             if isinstance(k, LoopKernel) and k.shape == shape and id(s) not in self.reduced:
                 candidates.append(k)
+        candidates += [k for k in self._siblings(shape, sources) if k not in candidates]
         group = None
         for k in candidates:
             if self._legal(k, self._source_kernels(sources, k)):
@@ -152,10 +168,10 @@ class _Fuser:
                 break
         if group is None:
             group = self._new(LoopKernel(shape))
+        self._place(group, e)
         for other in candidates:  # sibling chains over the same shape become one loop
             if other is not group and other in self.kernels and self._mergeable(group, other):
                 self._merge(group, other)
-        self._place(group, e)
         group.eqns.append(e)
         self.members[id(group)].add(id(e))
         self.producer[id(e.outputs[0])] = group
@@ -166,7 +182,10 @@ class _Fuser:
         if isinstance(k, LoopKernel) and k.shape == src.aval.shape and id(src) not in self.reduced:
             group = k
         else:
-            group = self._new(LoopKernel(src.aval.shape))
+            sources = self._chain(src)[1]
+            sib = [s for s in self._siblings(src.aval.shape, sources)
+                   if self._legal(s, self._source_kernels(sources, s))]
+            group = sib[0] if sib else self._new(LoopKernel(src.aval.shape))
             self._place(group, e)
         group.reductions.append(e)
         self.reduced[id(e.outputs[0])] = group

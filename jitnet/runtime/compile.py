@@ -14,10 +14,11 @@ from ..core.config import config
 from ..core.ir import IR
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir
-from ..transforms.cleanup import cleanup
+from ..transforms.cleanup import cleanup, strip_stop_gradient
 from ..transforms.inline import inline_calls
 
-PIPELINE = (inline_calls, cleanup)
+# the compiler's passes before fusion and code generation, in order
+PIPELINE = (inline_calls, strip_stop_gradient, cleanup)
 
 _cache: dict = {}
 

@@ -97,7 +97,13 @@ def _identity_of(e: Eqn, ins, defs):
             return y
         return None
     if name in ("convert_element_type", "reshape", "broadcast_in_dim", "squeeze", "copy"):
-        return ins[0] if _same_type(ins[0], out) else None
+        if _same_type(ins[0], out):
+            return ins[0]
+        if name == "reshape":  # reshape of a reshape back to the original shape
+            d = defs.get(id(ins[0]))
+            if d is not None and d.prim.name == "reshape" and _same_type(d.inputs[0], out):
+                return d.inputs[0]
+        return None
     if name == "transpose" and p["permutation"] == tuple(range(len(p["permutation"]))):
         return ins[0]
     if name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod") and not p["axes"]:
@@ -146,6 +152,23 @@ def simplify(ir: IR) -> IR:
     if not changed:
         return ir
     return IR(ir.invars, eqns, [sub(a) for a in ir.outvars], ir.num_consts)
+
+
+def strip_stop_gradient(ir: IR) -> IR:
+    """After differentiation, ``stop_gradient`` is the identity: remove it before compiling
+    (never before AD, where it changes derivatives)."""
+    if not any(e.prim.name == "stop_gradient" for e in ir.eqns):
+        return ir
+    rename: dict[int, object] = {}
+    eqns = []
+    for e in ir.eqns:
+        ins = [rename.get(id(a), a) if isinstance(a, Var) else a for a in e.inputs]
+        if e.prim.name == "stop_gradient":
+            rename[id(e.outputs[0])] = ins[0]
+            continue
+        eqns.append(e if all(a is b for a, b in zip(ins, e.inputs)) else e.replace(inputs=ins))
+    return IR(ir.invars, eqns, [rename.get(id(a), a) if isinstance(a, Var) else a
+                                for a in ir.outvars], ir.num_consts)
 
 
 PASSES = (simplify, cse, dce)
