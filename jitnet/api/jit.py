@@ -158,9 +158,21 @@ class Jitted:
                         name=fun_name(self.fun), backend=self.backend)
             return tree_unflatten(traced.out_tree, outs)
         outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
+        if config.read("jax_debug_nans"):
+            self._check_nans(outs, args, kwargs)
         avals = traced.ir.out_avals
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
                                                 for o, a in zip(outs, avals)])
+
+    def _check_nans(self, outs, args, kwargs):
+        """A NaN in a jitted result: re-run op by op so the eager check names the primitive
+        and the user's line that produced it (as JAX does)."""
+        if not any(o.dtype.kind in "fc" and np.isnan(o).any() for o in outs):
+            return
+        with disable_jit():
+            self.fun(*args, **kwargs)
+        raise FloatingPointError(f"invalid value (nan) in the output of jitted function "
+                                 f"{fun_name(self.fun)}, but not when run op by op")
 
     def lower(self, *args, **kwargs) -> Lowered:
         return Lowered(self._specialize(args, kwargs)[0])

@@ -32,7 +32,7 @@ from numba import prange
 from jitnet.runtime.numba_math import *  # noqa: F401,F403
 
 
-@numba.njit(cache=True, fastmath={fastmath!r}, parallel={parallel}, error_model="numpy",
+@numba.njit(cache=True, fastmath={fastmath}, parallel={parallel}, error_model="numpy",
             nogil=True)
 """
 
@@ -57,7 +57,8 @@ class NumbaExecutable:
         self.ir = ir
         self.program = fuse(ir)
         self.generated = generate(self.program, "entry")
-        src = HEADER.format(name=name, fastmath=set(sorted(FASTMATH)),
+        fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
+        src = HEADER.format(name=name, fastmath=fm,
                             parallel=self.generated.parallel) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
@@ -88,10 +89,14 @@ class NumbaExecutable:
 
     def _explain(self, err) -> Exception:
         text = str(err)
-        lines = [int(m) for m in re.findall(r"line (\d+)", text)]
         offset = self._source[:self._source.index("def entry")].count("\n")
+        lines = [int(m) - offset for m in re.findall(r"line (\d+)", text)]
+        # errors without a line number (NameError...) quote a name: find where it is used
+        body = self.generated.source.splitlines()
+        for name in re.findall(r"'([A-Za-z_]\w*)'", text):
+            lines += [i + 1 for i, ln in enumerate(body) if re.search(rf"\b{name}\b", ln)]
         for ln in lines:
-            info = self.generated.line_info.get(ln - offset)
+            info = self.generated.line_info.get(ln)
             if info is not None:
                 kernel, src = info
                 where = f" (from your code at {src})" if src else ""

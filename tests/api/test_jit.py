@@ -1,0 +1,154 @@
+"""jit: caching and retracing, static arguments, composition with transforms, debugging."""
+import functools
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jitnet as jax
+import jitnet.numpy as jnp
+
+
+def test_cache_hits_and_retraces():
+    calls = []
+
+    @jax.jit
+    def f(x, y):
+        calls.append(1)
+        return x * y + 1.0
+
+    f(np.ones(3, np.float32), 2.0)
+    f(np.ones(3, np.float32), 3.0)           # same signature: no retrace
+    assert len(calls) == 1 and f.trace_count() == 1
+    f(np.ones(4, np.float32), 3.0)           # new shape
+    f(np.ones(3, np.int32), 3.0)             # new dtype
+    f(np.ones(3, np.float32), np.float32(3))  # strong instead of weak scalar
+    assert f.trace_count() == 4 and len(calls) == 4
+
+
+def test_static_argnums_and_names():
+    @functools.partial(jax.jit, static_argnums=1, static_argnames="mode")
+    def f(x, n, mode="sum"):
+        y = x ** n
+        return jnp.sum(y) if mode == "sum" else jnp.max(y)
+
+    x = np.arange(4.0, dtype=np.float32)
+    assert float(f(x, 2)) == 14.0
+    assert float(f(x, 3)) == 36.0
+    assert float(f(x, 2, mode="max")) == 9.0
+    assert f.trace_count() == 3
+    with pytest.raises(ValueError, match="Non-hashable static"):
+        f(x, [2])
+
+
+def test_traced_python_control_flow_error_names_static_argnums():
+    @jax.jit
+    def f(x, n):
+        return x if n > 0 else -x
+    with pytest.raises(jax.TracerBoolConversionError, match="static_argnums"):
+        f(1.0, 2)
+
+
+def test_jit_composes_with_transforms(rng):
+    w = rng.randn(3).astype(np.float32)
+    xs = rng.randn(5, 3).astype(np.float32)
+    loss = lambda w, x: jnp.sum(jnp.tanh(x @ w) ** 2)
+    want = np.stack([jax.grad(loss)(w, x) for x in xs])
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(loss), (None, 0)))(w, xs), want,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.vmap(jax.grad(jax.jit(loss)), (None, 0))(w, xs), want,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.grad(jax.jit(loss))(w, xs[0]), want[0], rtol=1e-5, atol=1e-6)
+    g2 = jax.jit(jax.grad(jax.grad(lambda x: jnp.sin(x) * x)))
+    x = 0.7
+    assert float(g2(x)) == pytest.approx(2 * np.cos(x) - x * np.sin(x), rel=1e-5)
+
+
+def test_lower_shows_ir_and_source():
+    lowered = jax.jit(lambda x: jnp.sum(jnp.exp(x))).lower(np.ones(8, np.float32))
+    assert "exp" in lowered.as_text()
+    assert "def entry" in lowered.source() and "jn_exp_f32" in lowered.source()
+
+
+def test_disable_jit_runs_python_each_call():
+    calls = []
+
+    @jax.jit
+    def f(x):
+        calls.append(1)
+        return x + 1
+
+    with jax.disable_jit():
+        f(1.0)
+        f(1.0)
+    assert len(calls) == 2
+
+
+def test_debug_nans_names_primitive_and_line():
+    @jax.jit
+    def f(x):
+        y = x * 2.0
+        return jnp.log(y - 10.0)
+
+    jax.config.update("jax_debug_nans", True)
+    try:
+        with pytest.raises(FloatingPointError, match=r"nan.*log.*test_jit.py"):
+            f(np.ones(3, np.float32))
+    finally:
+        jax.config.update("jax_debug_nans", False)
+
+
+def test_numba_failure_names_kernel_and_user_line(monkeypatch):
+    from jitnet.codegen import scalar
+    monkeypatch.setitem(scalar.SCALAR, "cos", lambda e, a, d: f"undefined_helper({a[0]})")
+    from jitnet.runtime import compile as rc
+    rc.clear_cache()
+
+    def g(x):
+        return jnp.cos(x) + 1.0
+
+    with pytest.raises(RuntimeError, match=r"kernel loop\[3\]\(cos, add\).*test_jit.py"):
+        jax.jit(g)(np.ones(3, np.float32))
+    rc.clear_cache()
+
+
+_SCRIPT = textwrap.dedent("""
+    import time, numpy as np
+    import jitnet as jax, jitnet.numpy as jnp
+    from jitnet.runtime.compile import compile_ir
+    f = jax.jit(lambda x: jnp.sum(jnp.tanh(x) * 3.0))
+    x = np.arange(10, dtype=np.float32)
+    t = time.perf_counter()
+    y = float(f(x))
+    exe = f.lower(x).compile()
+    print(repr(y), exe.fn.was_cached, time.perf_counter() - t)
+""")
+
+
+def _run(cache):
+    env = dict(os.environ, JITNET_CACHE_DIR=str(cache))
+    out = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), out[1] == "True", float(out[2])
+
+
+def test_disk_cache_reuse_and_corruption(tmp_path):
+    want = float(np.sum(np.tanh(np.arange(10, dtype=np.float32)) * 3.0))
+    y1, cached1, _ = _run(tmp_path)
+    assert not cached1 and y1 == pytest.approx(want, rel=1e-6)
+    y2, cached2, _ = _run(tmp_path)
+    assert cached2 and y2 == y1                          # second process: machine code reused
+    data = list((tmp_path / "__pycache__").glob("*.nbc"))
+    assert data
+    data[0].write_bytes(b"corrupted" + data[0].read_bytes()[9:])
+    y3, cached3, _ = _run(tmp_path)
+    assert not cached3 and y3 == y1                      # tampered entry detected and rebuilt
+    y4, cached4, _ = _run(tmp_path)
+    assert cached4 and y4 == y1
+    module = next(tmp_path.glob("m_*.py"))
+    module.write_text(module.read_text().replace("np.float32(3.0)", "np.float32(4.0)"))
+    y5, _, _ = _run(tmp_path)
+    assert y5 == y1                                      # an edited module is rewritten
