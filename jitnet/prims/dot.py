@@ -99,6 +99,11 @@ def _dot_transpose(ct, lhs, rhs, *, dimension_numbers, precision, preferred_elem
         order = list(lb) + list(lf) + [lc[i] for i in np.argsort(rc)]
         g = sh.transpose(g, tuple(np.argsort(order)))
         return ew.convert_element_type(g, la.dtype, la.weak_type), None
+    # lhs^T @ ct lands in the rhs's own layout for the usual (in, out) weight: no transpose
+    order = list(rb) + [rc[list(lc).index(d)] for d in sorted(lc)] + list(rf)
+    if order == sorted(order):
+        g = dot_general(lhs, ct, ((lf, clf), (lb, cb)), preferred_element_type=_pet(ct, lhs))
+        return None, ew.convert_element_type(g, ra.dtype, ra.weak_type)
     g = dot_general(ct, lhs, ((clf, lf), (cb, lb)), preferred_element_type=_pet(ct, lhs))
     order = list(rb) + list(rf) + [rc[i] for i in np.argsort(lc)]
     g = sh.transpose(g, tuple(np.argsort(order)))
