@@ -27,6 +27,9 @@ from ..trace.tracer import bind, current_builder
 from ..transforms.cleanup import cleanup
 
 
+_EMPTY_KWARGS = tree_flatten({})[1]
+
+
 def _leaf_key(x):
     t = type(x)
     if t is ArrayImpl:
@@ -124,6 +127,8 @@ class Jitted:
     def _trace(self, static, dyn_args, dyn_kwargs, leaves, in_tree, nargs):
         static_d = dict(static)
         store = {}
+        if isinstance(in_tree, tuple):  # the fast path's (args tree, no kwargs)
+            in_tree = tree_flatten((dyn_args, dyn_kwargs))[1]
 
         def flat_fun(*flat):
             a, kw = tree_unflatten(in_tree, flat)
@@ -139,10 +144,14 @@ class Jitted:
         return Traced(cleanup(ir), consts, store["tree"], self.backend)
 
     def _specialize(self, args, kwargs):
-        static, dyn_args, dyn_kwargs = self._split(args, kwargs)
-        leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
-        key = (static, in_tree, tuple(_leaf_key(x) for x in leaves),
-               config.read("jax_enable_x64"))
+        if not kwargs and not self.static_argnums:  # the common case, with less bookkeeping
+            static, dyn_args, dyn_kwargs = (), args, {}
+            leaves, args_tree = tree_flatten(args)
+            in_tree = (args_tree, _EMPTY_KWARGS)
+        else:
+            static, dyn_args, dyn_kwargs = self._split(args, kwargs)
+            leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        key = (static, in_tree, tuple(map(_leaf_key, leaves)), config.read("jax_enable_x64"))
         traced = self._cache.get(key)
         if traced is None:
             traced = self._cache[key] = self._trace(static, dyn_args, dyn_kwargs, leaves,

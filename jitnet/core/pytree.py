@@ -78,14 +78,22 @@ def _is_namedtuple(t: type) -> bool:
 class PyTreeDef:
     """The structure of a pytree: node type, static aux data and child structures."""
 
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("node_type", "aux", "children", "_num_leaves", "_hash")
 
     def __init__(self, node_type, aux: Hashable, children: tuple):
         self.node_type = node_type  # None marks a leaf
         self.aux = aux
         self.children = children
-        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        self._num_leaves = None
         self._hash = None
+
+    @property
+    def num_leaves(self) -> int:
+        n = self._num_leaves
+        if n is None:
+            n = self._num_leaves = (1 if self.node_type is None
+                                    else sum(c.num_leaves for c in self.children))
+        return n
 
     @property
     def num_nodes(self) -> int:
@@ -150,7 +158,10 @@ def _flatten(x, leaves: list, is_leaf) -> PyTreeDef:
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         return _LEAF
-    h = _node_handlers(type(x))
+    t = type(x)
+    if t is tuple or t is list:  # the common containers, without a registry lookup
+        return PyTreeDef(t, None, tuple([_flatten(c, leaves, is_leaf) for c in x]))
+    h = _node_handlers(t)
     if h is None:
         leaves.append(x)
         return _LEAF
