@@ -3,8 +3,8 @@ generated function, with each body inlined once by ``cpu.emit_subprogram``.
 
 Carries are local array variables: they start as copies of the inits and are rebound to
 the body's outputs after each step (every kernel allocates its outputs, so no value is ever
-overwritten in place). Scan outputs are allocated once and written one row per step; a 0-d
-scanned slice is copied into a 0-d buffer so the body sees an array like any other value.
+overwritten in place). Scan outputs are allocated once and written one row per step (element
+loops); a 0-d scanned slice is copied into a 0-d buffer so the body sees an array like any other value.
 """
 from __future__ import annotations
 
@@ -43,6 +43,18 @@ def _rebind(carry: list[str], new: list[str], buffers: set, w):
         return
     vals = [f"{n}.copy()" if n in buffers else n for n in new]
     w(f"{', '.join(carry)} = {', '.join(vals)}" if len(carry) > 1 else f"{carry[0]} = {vals[0]}")
+
+
+def _write_row(ys: str, i: str, y: str, shape, names, w):
+    """``ys[i] = y`` as element loops (Numba's array-valued slice assignment costs seconds
+    of compile time on first use)."""
+    idx = [names.temp() for _ in shape]
+    for j, n in zip(idx, shape):
+        w(f"for {j} in range({n}):")
+        w.indent()
+    w(f"{ys}[{', '.join([i] + idx)}] = {y}[{', '.join(idx) or '()'}]")
+    for _ in shape:
+        w.dedent()
 
 
 def _bind_outputs(outputs, values, names, w):
@@ -120,7 +132,7 @@ def _scan(e, names, w):
             x_names.append(t)
     outs = emit_subprogram(body, names, w, consts + carry + x_names)
     for y, o, v in zip(ys, outs[nk:], e.outputs[nk:]):
-        w(f"{y}[{i}] = {o}[()]" if len(v.aval.shape) == 1 else f"{y}[{i}] = {o}")
+        _write_row(y, i, o, v.aval.shape[1:], names, w)
     _rebind(carry, outs[:nk], set(buffers.values()), w)
     w.dedent()
     _bind_outputs(e.outputs[:nk], carry, names, w)

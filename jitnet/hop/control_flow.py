@@ -496,6 +496,8 @@ def _scan_partial_eval(eqn: Eqn, ins_unknown):
     hoisted = [r for r in residuals if id(r) not in variant]
     fwd_x = [r for r in residuals if id(r) in x_pos]
     stacked = [r for r in residuals if id(r) in variant and id(r) not in x_pos]
+    if not any(out_u):  # nothing for an unknown side: no residuals needed
+        hoisted = fwd_x = stacked = []
     k_consts = known(b_consts, cu)
     inv_eqns, inv_atoms = _inline(dce(IR(k_consts, kir.eqns, hoisted)), known(consts, cu))
     kbody = cleanup(IR(kir.invars, kir.eqns, list(kir.outvars[:n_known_out]) + stacked))

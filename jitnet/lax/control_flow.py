@@ -42,14 +42,11 @@ def _trace(fun: Callable, in_tree, avals, transform: str, labels=None) -> _Trace
     def flat(*leaves):
         out = fun(*tree_unflatten(in_tree, leaves))
         leaves_out, store["tree"] = tree_flatten(out)
-        store["value"] = out
         return leaves_out
 
     ir, consts = trace_to_ir(flat, list(avals), transform=transform, name=fun_name(fun),
                              arg_labels=labels)
-    t = _Traced(cleanup(IR(ir.invars, ir.eqns, ir.outvars)), consts, store["tree"])
-    t.value = store["value"]
-    return t
+    return _Traced(cleanup(IR(ir.invars, ir.eqns, ir.outvars)), consts, store["tree"])
 
 
 def _avals(leaves) -> list[ShapedArray]:
@@ -175,13 +172,16 @@ def _promote_weak(init_leaves, out_avals):
     return new, changed
 
 
-def _check_carry(what: str, init_tree, out_tree, labels, in_avals, out_avals):
+def _check_carry_tree(what: str, init_tree, out_tree):
     if out_tree != init_tree:
         raise TypeError(f"{what} body function carry input and carry output must have the same "
                         f"pytree structure, but they differ:\n\nThe input carry is "
                         f"{init_tree} but the carry output is {out_tree}.\n\nRevise the "
                         f"function so that the carry output has the same pytree structure as "
                         f"the carry input." + user_line())
+
+
+def _check_carry_types(what: str, labels, in_avals, out_avals):
     for lbl, a, b in zip(labels, in_avals, out_avals):
         if not typematch(a, b):
             raise TypeError(f"{what} body function carry input and carry output must have "
@@ -192,18 +192,32 @@ def _check_carry(what: str, init_tree, out_tree, labels, in_avals, out_avals):
                             + user_line())
 
 
+def _trace_carry_fun(what: str, trace_at: Callable, leaves, labels):
+    """Trace a loop body at the carry types, promoting weakly typed inits the body changes
+    (traced again at the promoted types); then check the carry types. Returns (traced,
+    leaves)."""
+    t = trace_at(leaves)
+    n = len(leaves)
+    promoted, changed = _promote_weak(leaves, t.ir.out_avals[:n])
+    if changed:
+        leaves = promoted
+        t = trace_at(leaves)
+    _check_carry_types(what, labels, _avals(leaves), t.ir.out_avals[:n])
+    return t, leaves
+
+
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     """``while cond_fun(val): val = body_fun(val)``; forward-mode differentiable only."""
     leaves, tree = tree_flatten(init_val)
     labels = leaf_labels(init_val, _label_base(body_fun, "val"))
     in_tree = tree_flatten((init_val,))[1]
-    body = _trace(body_fun, in_tree, _avals(leaves), "while_loop body")
-    _check_carry("while_loop", tree, body.out_tree, labels, _avals(leaves), body.ir.out_avals)
-    leaves, changed = _promote_weak(leaves, body.ir.out_avals)
-    if changed:
-        body = _trace(body_fun, in_tree, _avals(leaves), "while_loop body")
-        _check_carry("while_loop", tree, body.out_tree, labels, _avals(leaves),
-                     body.ir.out_avals)
+
+    def trace_at(leaves):
+        t = _trace(body_fun, in_tree, _avals(leaves), "while_loop body")
+        _check_carry_tree("while_loop", tree, t.out_tree)
+        return t
+
+    body, leaves = _trace_carry_fun("while_loop", trace_at, leaves, labels)
     cnd = _trace(cond_fun, in_tree, _avals(leaves), "while_loop cond")
     pred = cnd.ir.out_avals
     if len(pred) != 1 or pred[0].shape != () or pred[0].dtype != np.bool_:
@@ -233,7 +247,7 @@ def _scan_length(xs_leaves, length):
                          + user_line())
     if len(set(lengths)) > 1:
         raise ValueError(f"scan got values with different leading axis sizes: "
-                         f"{', '.join(map(str, lengths))}." + user_line())
+                         f"{', '.join(builtins.map(str, lengths))}." + user_line())
     return lengths[0]
 
 
@@ -259,15 +273,12 @@ def scan(f: Callable, init, xs=None, length=None, reverse: bool = False, unroll=
     in_tree = tree_flatten((init, xs))[1]
     n = len(leaves)
 
-    def traced_at(leaves):
+    def trace_at(leaves):
         t = _trace(body, in_tree, _avals(leaves) + x_avals, "scan")
-        _check_carry("scan", tree, store["carry"], labels, _avals(leaves), t.ir.out_avals[:n])
+        _check_carry_tree("scan", tree, store["carry"])
         return t
 
-    t = traced_at(leaves)
-    leaves, changed = _promote_weak(leaves, t.ir.out_avals[:n])
-    if changed:
-        t = traced_at(leaves)
+    t, leaves = _trace_carry_fun("scan", trace_at, leaves, labels)
     outs = bind(scan_p, *t.consts, *leaves, *xs_leaves, body=t.ir, length=length,
                 reverse=bool(reverse), num_consts=len(t.consts), num_carry=n, unroll=unroll)
     return tree_unflatten(tree, outs[:n]), tree_unflatten(store["y"], outs[n:])
@@ -284,12 +295,13 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
     """``for i in range(lower, upper): val = body_fun(i, val)``. Concrete bounds lower to
     ``scan`` (reverse-differentiable); traced bounds to ``while_loop`` (forward mode only)."""
     la, ua = aval_of(lower), aval_of(upper)
-    if la.dtype != ua.dtype:
+    if la.dtype != ua.dtype and not (la.weak_type or ua.weak_type):
         raise TypeError(f"lower and upper arguments to fori_loop must have equal types, got "
                         f"{la.dtype.name} and {ua.dtype.name}" + user_line())
-    if la.dtype.kind not in "iu":
-        raise TypeError(f"fori_loop bounds must be integers, got {la.dtype.name}" + user_line())
-    weak = la.weak_type and ua.weak_type
+    dtype, weak = dtypes.result_type(la, ua, return_weak_type_flag=True)  # a weak bound adapts
+    if dtype.kind not in "iu":
+        raise TypeError(f"fori_loop bounds must be integers, got {dtype.name}" + user_line())
+    la = ShapedArray((), dtype, weak)
     lo, hi = _static_int(lower), _static_int(upper)
     if lo is not None and hi is not None:
         i0 = ew.convert_element_type(lo, la.dtype, weak_type=weak)
