@@ -4,7 +4,8 @@ generated function, with each body inlined once by ``cpu.emit_subprogram``.
 Carries are local array variables: they start as copies of the inits and are rebound to
 the body's outputs after each step (every kernel allocates its outputs, so no value is ever
 overwritten in place). Scan outputs are allocated once and written one row per step (element
-loops); a 0-d scanned slice is copied into a 0-d buffer so the body sees an array like any other value.
+loops); a 0-d scanned slice is copied into a 0-d buffer, so the body sees an array like any
+other value.
 """
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def _cond(e, names, w):
     branches = e.params["branches"]
     index = e.inputs[0]
     idx = names.temp()
-    w(f"{idx} = {names.literal(index) if isinstance(index, Literal) else names.var(index) + '[()]'}")
+    w(f"{idx} = " + (names.literal(index) if isinstance(index, Literal)
+                     else f"{names.var(index)}[()]"))
     ops = [_array(a, names, w) for a in e.inputs[1:]]
     if len(branches) == 1:
         _bind_outputs(e.outputs, emit_subprogram(branches[0], names, w, ops), names, w)

@@ -14,12 +14,12 @@ point: a carry that the body makes nonzero / batched / unknown must be so from t
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
-from ..core.ir import IR, Eqn, Literal, Var
+from ..core.ir import IR, Eqn, Var
 from ..core.primitive import Primitive
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
@@ -177,7 +177,8 @@ def _cond_partial_eval(eqn: Eqn, ins_unknown):
         out_unk = [a or c for a, c in zip(out_unk, partial_eval(b, unk).out_unknowns)]
     pes = [partial_eval(b, unk, instantiate=out_unk) for b in branches]
     n_known = nout - sum(out_unk)
-    res_avals = [[v.aval for v in pe.known_ir.outvars[n_known:]] for pe in pes]
+    res_avals = [[v.aval for v in pe.known_ir.outvars[n_known:]] if any(out_unk) else []
+                 for pe in pes]
     all_res = [a for r in res_avals for a in r]
     known_in_avals = [a.aval for a, u in zip(eqn.inputs[1:], unk) if not u]
     unknown_in_avals = [a.aval for a, u in zip(eqn.inputs[1:], unk) if u]
@@ -208,6 +209,8 @@ def _cond_partial_eval(eqn: Eqn, ins_unknown):
                           known_outs + res_vars,
                           dict(branches=tuple(known_branch(i, pe) for i, pe in enumerate(pes))),
                           eqn.source))
+    if not any(out_unk):
+        return k_eqns, [], out_unk
     u_eqn = Eqn(cond_p, [index] + res_vars + [a for a, u in zip(eqn.inputs[1:], unk) if u],
                 [v for v, u in zip(eqn.outputs, out_unk) if u],
                 dict(branches=tuple(unknown_branch(i, pe) for i, pe in enumerate(pes))),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.aval import ShapedArray, aval_of
-from ..core.ir import IR
+from ..core.ir import IR, Var
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
 from ..hop.control_flow import cond_p, scan_p, type_str, typematch, while_p
@@ -75,7 +75,6 @@ def _label_base(f, default: str) -> str:
 
 def _join_consts(traced: Sequence[_Traced]) -> tuple[list, list[IR]]:
     """All branches' captured values (each once), and each branch's IR over all of them."""
-    from ..core.ir import Var
     values, index = [], {}
     for t in traced:
         for c in t.consts:
