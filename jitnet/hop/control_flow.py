@@ -427,7 +427,8 @@ def _scan_jvp(primals, tangents, **p):
                 **_scan_params(p, body=jbody, num_consts=nc + sum(c_nz),
                                num_carry=nk + sum(carry_nz)))
     o_k, o_tk, o_y, o_ty = split(outs, nk, sum(carry_nz), ny)
-    out_avals = _scan_shape(*avals_of(primals), **p)
+    out_avals = ([v.aval for v in body.invars[nc:nc + nk]]
+                 + [a.update(shape=(p["length"],) + a.shape) for a in body.out_avals[nk:]])
     t_iter = iter(o_tk + o_ty)
     touts = [next(t_iter) if z else Zero(tangent_aval(a))
              for z, a in zip(carry_nz + y_nz, out_avals)]
@@ -473,34 +474,39 @@ def _inline(ir: IR, args) -> tuple[list[Eqn], list]:
     return eqns, [env.get(id(a), a) if isinstance(a, Var) else a for a in ir.outvars]
 
 
+def _split_residuals(kir: IR, residuals, variant_invars, b_xs):
+    """Residuals by how the unknown scan gets them: loop-invariant ones (consts, values of
+    consts only) are hoisted; known xs slices are read from those xs; the rest are stacked
+    per iteration as extra ys of the known scan."""
+    variant = _loop_variant(kir, variant_invars)
+    x_pos = {id(v): k for k, v in enumerate(b_xs)}
+    hoisted = [r for r in residuals if id(r) not in variant]
+    fwd_x = [r for r in residuals if id(r) in x_pos]
+    stacked = [r for r in residuals if id(r) in variant and id(r) not in x_pos]
+    return hoisted, fwd_x, stacked, x_pos
+
+
 def _scan_partial_eval(eqn: Eqn, ins_unknown):
-    """Known scan: the known carries and ys, plus per-iteration residuals stacked as extra
-    ys. Unknown scan: consumes them as xs. Residuals that do not change across iterations
-    (consts, values computed from consts only) are hoisted out and become its consts;
-    residuals that are known xs slices are read from those xs directly."""
+    """Known scan: the known carries and ys, plus the residuals the unknown scan needs
+    (see ``_split_residuals``). Unknown scan: the rest of the body, reading them. Which
+    carries are unknown is a fixed point: a carry the body makes unknown is unknown from
+    the start (its init, if known, becomes an input of the unknown scan)."""
     p = eqn.params
     body, nc, nk, length = p["body"], p["num_consts"], p["num_carry"], p["length"]
-    nx = len(body.invars) - nc - nk
     ny = len(body.outvars) - nk
     cu, iu, xu = split(list(ins_unknown), nc, nk)
     carry_u = fixpoint(lambda c: partial_eval(body, cu + c + xu).out_unknowns[:nk], iu)
     pe = partial_eval(body, cu + carry_u + xu, instantiate=carry_u + [False] * ny)
     out_u = pe.out_unknowns
-    unk_in = cu + carry_u + xu
     consts, init, xs = split(eqn.inputs, nc, nk)
     b_consts, b_carry, b_xs = split(body.invars, nc, nk)
     known = lambda xs_, us: [x for x, u in zip(xs_, us) if not u]  # noqa: E731
-    n_known_out = len(out_u) - sum(out_u)
+    pick = lambda xs_, us: [x for x, u in zip(xs_, us) if u]  # noqa: E731
     kir = pe.known_ir
-    residuals = list(kir.outvars[n_known_out:])
-    # classify residuals: loop-invariant (hoisted), known xs slices (forwarded), or stacked
-    variant = _loop_variant(kir, known(b_carry, carry_u) + known(b_xs, xu))
-    x_pos = {id(v): k for k, v in enumerate(b_xs)}
-    hoisted = [r for r in residuals if id(r) not in variant]
-    fwd_x = [r for r in residuals if id(r) in x_pos]
-    stacked = [r for r in residuals if id(r) in variant and id(r) not in x_pos]
-    if not any(out_u):  # nothing for an unknown side: no residuals needed
-        hoisted = fwd_x = stacked = []
+    n_known_out = len(out_u) - sum(out_u)
+    residuals = list(kir.outvars[n_known_out:]) if any(out_u) else []
+    hoisted, fwd_x, stacked, x_pos = _split_residuals(
+        kir, residuals, known(b_carry, carry_u) + known(b_xs, xu), b_xs)
     k_consts = known(b_consts, cu)
     inv_eqns, inv_atoms = _inline(dce(IR(k_consts, kir.eqns, hoisted)), known(consts, cu))
     kbody = cleanup(IR(kir.invars, kir.eqns, list(kir.outvars[:n_known_out]) + stacked))
@@ -511,14 +517,12 @@ def _scan_partial_eval(eqn: Eqn, ins_unknown):
                              num_carry=nk - sum(carry_u)), eqn.source)
     if not any(out_u):
         return [k_eqn], [], out_u
-    # the unknown body: (residuals, unknown invars) -> regroup into scan layout
+    # the unknown body reads (residuals, unknown invars): regroup them into scan layout
     res_in = dict(zip(map(id, residuals), pe.unknown_ir.invars[:len(residuals)]))
     u_c, u_k, u_x = split(pe.unknown_ir.invars[len(residuals):], sum(cu), sum(carry_u))
     ubody = cleanup(with_invars(pe.unknown_ir,
                                 [res_in[id(r)] for r in hoisted] + u_c + u_k
-                                + [res_in[id(r)] for r in stacked]
-                                + [res_in[id(r)] for r in fwd_x] + u_x))
-    pick = lambda xs_, us: [x for x, u in zip(xs_, us) if u]  # noqa: E731
+                                + [res_in[id(r)] for r in stacked + fwd_x] + u_x))
     u_ins = (inv_atoms + pick(consts, cu) + pick(init, carry_u) + stacked_vars
              + [xs[x_pos[id(r)]] for r in fwd_x] + pick(xs, xu))
     u_eqn = Eqn(scan_p, u_ins, pick(eqn.outputs, out_u),
