@@ -52,6 +52,7 @@ class Names:
         self.temps = 0
         self.consts: dict = {}
         self.const_lines: list[str] = []
+        self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
 
     def var(self, v: Var) -> str:
         n = self.ids.get(id(v))
@@ -410,8 +411,9 @@ def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[st
     """Inline a sub-IR (a loop body, a branch) whose inputs are the arrays ``in_names``;
     returns the source names of its outputs. Used by the control-flow generators."""
     from ..fuse.cluster import fuse
-    from ..transforms.cleanup import cleanup
-    program = fuse(cleanup(ir))
+    from ..runtime.compile import prepare
+    program = fuse(prepare(ir))  # inlines nested jit_call / remat / custom calls
+    names.keep.append(program)   # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
         names.ids[id(v)] = n
     emit_kernels(program, names, w)

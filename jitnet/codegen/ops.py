@@ -399,4 +399,4 @@ def _iota(e, names, w):
 
 
 # families lowered in their own modules (each registers its generators on import)
-from . import ops_conv, ops_linalg  # noqa: E402,F401
+from . import ops_control, ops_conv, ops_linalg  # noqa: E402,F401

@@ -16,6 +16,8 @@ Rules, applied greedily in program order:
 """
 from __future__ import annotations
 
+import heapq
+
 from ..core.ir import IR, Eqn, Var
 from .kernels import FusedProgram, LoopKernel, OpKernel
 
@@ -230,34 +232,37 @@ class _Fuser:
                             self.ir.num_consts)
 
     def _ordered(self) -> list:
-        """Kernels in an order where each runs after the kernels it reads from (kernels can
-        gain inputs after later kernels were created, so creation order is not enough)."""
-        done: set[int] = set()
-        out = []
-        by_id = {id(k): k for k in self.kernels}
-
-        def visit(k):
-            if id(k) in done:
-                return
-            done.add(id(k))
-            for d in sorted(self.deps[id(k)], key=lambda i: self.kernels.index(by_id[i])):
-                visit(by_id[d])
-            out.append(k)
-
+        """The kernels, each after the kernels it reads (stable otherwise): an elementwise
+        equation can join an earlier kernel while reading a kernel created after it."""
+        index = {id(k): i for i, k in enumerate(self.kernels)}
+        preds: dict[int, set] = {}
+        succs: dict[int, list] = {id(k): [] for k in self.kernels}
         for k in self.kernels:
-            visit(k)
-        return out
+            ps = set()
+            for a in _memory_reads(k):
+                p = self.producer.get(id(a)) if isinstance(a, Var) else None
+                if p is not None and p is not k:
+                    ps.add(id(p))
+            preds[id(k)] = ps
+            for p in ps:
+                succs[p].append(k)
+        ready = [(index[id(k)], k) for k in self.kernels if not preds[id(k)]]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, k = heapq.heappop(ready)
+            order.append(k)
+            for s in succs[id(k)]:
+                preds[id(s)].discard(id(k))
+                if not preds[id(s)]:
+                    heapq.heappush(ready, (index[id(s)], s))
+        assert len(order) == len(self.kernels), "fusion made a cycle between kernels"
+        return order
 
     def _assign_stores(self):
         reads: dict[int, set] = {}   # var id -> ids of kernels reading it from memory
         for k in self.kernels:
-            if isinstance(k, OpKernel):
-                srcs = [a for a in k.eqn.inputs]
-            else:
-                defined = {id(v) for e in k.eqns for v in e.outputs}
-                srcs = [a for e in k.eqns + k.reductions for a in e.inputs
-                        if not (isinstance(a, Var) and id(a) in defined)]
-            for a in srcs:
+            for a in _memory_reads(k):
                 if isinstance(a, Var):
                     reads.setdefault(id(a), set()).add(id(k))
         outs = {id(a) for a in self.ir.outvars if isinstance(a, Var)}
@@ -270,6 +275,15 @@ class _Fuser:
                     continue  # a remap pulled in from elsewhere, or not this kernel's value
                 if id(v) in outs or reads.get(id(v), set()) - {id(k)}:
                     k.stores.append(v)
+
+
+def _memory_reads(k) -> list:
+    """The atoms kernel ``k`` reads from memory (not computed inside it)."""
+    if isinstance(k, OpKernel):
+        return list(k.eqn.inputs)
+    defined = {id(v) for e in k.eqns for v in e.outputs}
+    return [a for e in k.eqns + k.reductions for a in e.inputs
+            if not (isinstance(a, Var) and id(a) in defined)]
 
 
 def fuse(ir: IR) -> FusedProgram:
