@@ -170,7 +170,7 @@ def _pad(e, names, w):
     o = _out(e, names)
     cfg = e.params["padding_config"]
     src = _shape(e.inputs[0])
-    pvv = f"{pv}[()]" if isinstance(e.inputs[1], Var) else pv
+    pvv = _scalar_of(e.inputs[1], pv)
     w(f"{o} = np.full({_shape(e.outputs[0])!r}, {pvv}, dtype={cast(e.outputs[0].aval.dtype)})")
     idx = _loops(w, src)
     tgt = [f"({lo} + {i} * {it + 1})" for (lo, hi, it), i in zip(cfg, idx)]
@@ -185,11 +185,17 @@ def _pad(e, names, w):
     _close(w, src)
 
 
-def _clamped_starts(e, names, w, starts, shape, sizes):
+def _scalar_of(a, name: str) -> str:
+    """A 0-d operand as a scalar expression (arrays are read with [()], literals are already
+    scalars)."""
+    return f"{name}[()]" if isinstance(a, Var) else name
+
+
+def _clamped_starts(e, names, w, starts, shape, sizes, first=1):
     out = []
-    for s, d, n in zip(starts, shape, sizes):
+    for a, s, d, n in zip(e.inputs[first:], starts, shape, sizes):
         t = names.temp()
-        w(f"{t} = min(max(np.int64({s}[()]), 0), {d - n})")
+        w(f"{t} = min(max(np.int64({_scalar_of(a, s)}), 0), {d - n})")
         out.append(t)
     return out
 
@@ -207,7 +213,7 @@ def _dynamic_slice(e, names, w):
 def _dynamic_update_slice(e, names, w):
     x, u, *starts = _ins(e, names)
     usz = _shape(e.inputs[1])
-    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), usz)
+    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), usz, first=2)
     o = _out(e, names)
     w(f"{o} = {x}.copy()")
     sl = ", ".join(f"{s}:{s} + {n}" for s, n in zip(st, usz)) or "()"
