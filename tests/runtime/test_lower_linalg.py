@@ -5,6 +5,9 @@ number of compiled programs stays small. Results are compared without any sign
 normalization: eigenvectors and singular vectors must come out exactly as eager gives them.
 """
 import itertools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -178,14 +181,26 @@ def test_empty_matrices_and_batches(x64):
 
 # -- transforms under jit ------------------------------------------------------------------
 
-# Every linalg gradient fails to compile today because of a core fusion bug, not the
-# linalg lowering: fuse/cluster.py lets an elementwise equation join an earlier loop kernel
-# while reading an op kernel created after it, so the generated code reads a variable before
-# assigning it (Numba NotDefinedError). strict: the test fails once the fuser is fixed, as a
-# reminder to drop the marker.
+def test_jnp_linalg_under_jit(rng):
+    a = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    b = rng.standard_normal((2, 4, 3)).astype(np.float32)
+
+    def f(a, b):
+        spd = a @ jnp.swapaxes(a, -1, -2) + 4 * jnp.eye(4)
+        return (jnp.linalg.solve(a, b), jnp.linalg.cholesky(spd),
+                jnp.linalg.eigh(spd), jnp.linalg.eigvalsh(spd, UPLO="U"), jnp.linalg.qr(a),
+                jnp.linalg.svd(a), jnp.linalg.norm(a, 2, axis=(-2, -1)))
+    _jit_matches_eager(f, a, b)
+
+
+# det, slogdet and every linalg gradient fail to compile today because of a core fusion bug,
+# not the linalg lowering: fuse/cluster.py lets an elementwise equation join an earlier loop
+# kernel while reading an op kernel created after it, so the generated code reads a variable
+# before assigning it (Numba NotDefinedError). strict: this fails once the fuser is fixed, as
+# a reminder to drop the marker.
 @pytest.mark.xfail(strict=True, raises=JitCompileError,
                    reason="core fusion bug: kernels emitted before the op kernels they read")
-def test_grad_of_solve_inv_det_slogdet_cholesky_under_jit(rng):
+def test_det_slogdet_and_grads_of_solve_inv_det_slogdet_cholesky_under_jit(rng):
     a = (rng.standard_normal((4, 4)) + 4 * np.eye(4)).astype(np.float32)
     b = rng.standard_normal((4, 2)).astype(np.float32)
     fns = [lambda a: jnp.sum(jnp.linalg.solve(a, b) ** 2),
@@ -194,11 +209,12 @@ def test_grad_of_solve_inv_det_slogdet_cholesky_under_jit(rng):
            lambda a: jnp.linalg.slogdet(a)[1],
            lambda a: jnp.sum(jnp.linalg.cholesky(a @ a.T) * jnp.arange(4.0))]
 
-    def grads(a):
-        return [jitnet.grad(f)(a) for f in fns]
-    want = grads(a)
-    got = jitnet.jit(grads)(a)
-    for g, w in zip(got, want):
+    def f(a):
+        return [jnp.linalg.det(a), jnp.linalg.slogdet(a)] + [jitnet.grad(g)(a) for g in fns]
+    want = f(a)
+    got = jitnet.jit(f)(a)
+    _assert_same(got[:2], want[:2])
+    for g, w in zip(got[2:], want[2:]):
         assert np.asarray(g).dtype == np.float32 and np.abs(np.asarray(w)).max() > 1e-3
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-4, atol=2e-5)
 
@@ -215,3 +231,29 @@ def test_vmap_under_jit(rng):
     got = jitnet.jit(g)(a, b)
     _assert_same(got, g(a, b))
     _assert_same(got[:4], [np.stack(x) for x in zip(*[f(a[i], b)[:4] for i in range(3)])])
+
+
+_CACHED_RUN = """
+import numpy as np, jitnet
+from jitnet.prims import linalg as pl
+jitnet.config.update("jax_enable_x64", True)
+a = np.array([[4.0, 1.0], [1.0, 3.0]])
+f = jitnet.jit(lambda a: (pl.cholesky(a), pl.eigh(a.astype(np.float32))))
+c, (v, w) = f(a)
+assert np.allclose(c @ c.T, a) and np.allclose((v * w) @ v.T, a, atol=1e-5)
+print(f.lower(a).compile().fn.was_cached)
+"""
+
+
+def test_lapack_calls_survive_the_disk_cache(tmp_path):
+    """A second process loads the machine code, whose LAPACK symbols must still resolve."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # a fixed hash seed: the generated header prints the fastmath set in hash order, so two
+    # processes can write different sources for one program (a core issue)
+    env = dict(os.environ, JITNET_CACHE_DIR=str(tmp_path), PYTHONHASHSEED="0",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    runs = [subprocess.run([sys.executable, "-c", _CACHED_RUN], env=env, capture_output=True,
+                           text=True) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    assert [r.stdout.split() for r in runs] == [["False"], ["True"]]
