@@ -333,11 +333,11 @@ def _single_or_double(dt, p):
             for j in range(n):
                 out[i, j] = f[j, i]
         for i in range(k):
-            p = ipiv[i] - 1
-            piv[i] = p
+            r = ipiv[i] - 1  # LAPACK's pivots are 1-based
+            piv[i] = r
             t = perm[i]
-            perm[i] = perm[p]
-            perm[p] = t
+            perm[i] = perm[r]
+            perm[r] = t
 
     @njit(error_model="numpy")
     def triangular_solve(a, b, out, left, lower, trans, unit):
