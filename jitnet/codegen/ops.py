@@ -152,16 +152,20 @@ def _dot_general(e, names, w):
 
 @generator("concatenate")
 def _concatenate(e, names, w):
+    """Element loops per operand (multi-dimensional slice assignment is slow to compile)."""
     o = _out(e, names)
     w(f"{o} = {_alloc(e.outputs[0])}")
     d = e.params["dimension"]
     start = 0
     for a, x in zip(e.inputs, _ins(e, names)):
-        n = _shape(a)[d]
-        sl = [":"] * len(_shape(a))
-        sl[d] = f"{start}:{start + n}"
-        w(f"{o}[{', '.join(sl)}] = {x}")
-        start += n
+        shape = _shape(a)
+        idx = _loops(w, shape)
+        tgt = list(idx)
+        tgt[d] = f"{start} + {idx[d]}" if start else idx[d]
+        src = names.atom(a) if isinstance(a, Var) else None
+        w(f"{o}[{_sub(tgt)}] = {x}[{_sub(idx)}]" if src else f"{o}[{_sub(tgt)}] = {x}")
+        _close(w, shape)
+        start += shape[d]
 
 
 @generator("pad")

@@ -114,6 +114,10 @@ class NumbaExecutable:
                 return JitCompileError(f"jit: the numba backend failed on kernel {kernel}"
                                        f"{where}: {type(err).__name__}: "
                                        f"{text.splitlines()[0][:300]}")
+        from numba.core.errors import NumbaError
+        if not isinstance(err, NumbaError):
+            return RuntimeError(f"jit: the compiled program raised {type(err).__name__}: "
+                                f"{text[:300]}")
         return JitCompileError(f"jit: the numba backend failed: {type(err).__name__}: "
                                f"{text.splitlines()[0][:300] if text else ''}")
 
