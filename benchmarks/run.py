@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import glob
 import json
 import math
 import os
@@ -109,11 +110,24 @@ def import_frameworks(names) -> tuple[dict, dict]:
     return mods, missing
 
 
+def git_commit(where: str) -> str:
+    """Short commit of the checkout holding ``where``, '+dirty' if jitnet/ has changes."""
+    try:
+        def git(*args):
+            return subprocess.run(["git", *args], cwd=where, text=True,
+                                  capture_output=True).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        return (commit + ("+dirty" if git("status", "--porcelain", ".") else "")) or "?"
+    except OSError:
+        return "?"
+
+
 def versions(mods) -> dict:
     v = {"python": platform.python_version(), "numpy": np.__version__}
     if "jitnet" in mods:
         import numba
-        v["jitnet"] = f"{mods['jitnet'].__version__} ({os.path.dirname(mods['jitnet'].__file__)})"
+        where = os.path.dirname(mods["jitnet"].__file__)
+        v["jitnet"] = f"{mods['jitnet'].__version__} ({where}, commit {git_commit(where)})"
         v["numba"] = numba.__version__
     if "jax" in mods:
         import jaxlib
@@ -393,6 +407,7 @@ def run_w5(frameworks, missing, opts) -> dict:
     res = {"title": "W2a step in a fresh process: import, cold, warm", "frameworks": {}}
     runs = {fw: {"import_s": [], "cold_s": [], "warm_s": []} for fw in fws}
     status = {fw: f"unavailable: {missing[fw]}" for fw in fws if fw in missing}
+    misses = 0
     for rep in range(opts.w5_repeats):
         for fw in fws[rep % len(fws):] + fws[:rep % len(fws)]:
             if fw in status:
@@ -403,6 +418,7 @@ def run_w5(frameworks, missing, opts) -> dict:
                         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                         "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
                         "TORCHINDUCTOR_CACHE_DIR": cache})
+            written = 0
             try:
                 for phase in ("cold_s", "warm_s"):
                     cmd = [sys.executable, os.path.abspath(__file__), "--w5-child", fw,
@@ -418,8 +434,16 @@ def run_w5(frameworks, missing, opts) -> dict:
                         raise RuntimeError(f"wrong loss {r['loss']} (reference {ref_loss})")
                     runs[fw][phase].append(r["first_s"])
                     runs[fw]["import_s"].append(r["import_s"])
+                    note = ""
+                    if fw == "jitnet":  # a warm start should write no new module
+                        modules = len(glob.glob(os.path.join(cache, "m_*.py")))
+                        if phase == "warm_s" and modules > written:
+                            misses += 1
+                            note = (f"  DISK CACHE MISS: {modules - written} new module(s) "
+                                    "written (generated source differs between processes?)")
+                        written = modules
                     print(f"  {fw:14s} {phase[:4]}: import {r['import_s']:.2f} s, "
-                          f"import -> first result {r['first_s']:.2f} s", flush=True)
+                          f"import -> first result {r['first_s']:.2f} s{note}", flush=True)
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 status[fw] = f"failed: {first_line(e)}"
                 print(f"  {fw:14s} {status[fw]}", flush=True)
@@ -430,6 +454,12 @@ def run_w5(frameworks, missing, opts) -> dict:
         res["frameworks"][fw] = {"status": status.get(fw, "ok"),
                                  **{k: float(np.median(v)) for k, v in r.items() if v},
                                  "runs": len(r["cold_s"])}
+    if "jitnet" in res["frameworks"]:
+        res["frameworks"]["jitnet"]["warm_cache_misses"] = misses
+        if misses:
+            res["frameworks"]["jitnet"]["note"] = (
+                f"warm start missed the disk cache in {misses} of {len(runs['jitnet']['warm_s'])}"
+                " runs (new module written)")
     return res
 
 
@@ -474,16 +504,10 @@ def machine() -> dict:
             "os": platform.platform()}
 
 
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
-                              capture_output=True).stdout.strip()
-    except OSError:
-        return ""
 
 
 def ratio(a, b) -> str:
-    return f"{a / b:.2f}x" if a and b else "-"
+    return f"{a / b:.3g}x" if a and b else "-"
 
 
 def cell(entry) -> str:
@@ -506,6 +530,8 @@ def table(result) -> list[str]:
         for fw, e in fws.items():
             if e.get("status", "ok") != "ok":
                 notes.append(f"- {key} {HEADERS[fw]}: {e['status']}")
+            if e.get("note"):
+                notes.append(f"- {key} {HEADERS[fw]}: {e['note']}")
         if key == "W5":
             def med(fw, k):
                 return fws.get(fw, {}).get(k)
@@ -533,7 +559,7 @@ def report(results, opts) -> str:
     first = results[0] if results else {}
     out = ["# jitnet benchmarks", "",
            f"command: `{' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}`",
-           f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, jitnet commit {git_commit()}",
+           f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
            f"machine: {m['cpu']}, {m['logical cores']} logical cores "
            f"({m['usable cores']} usable), {m['memory']}, {m['os']}",
            "versions: " + ", ".join(f"{k} {v}" for k, v in first.get("versions", {}).items()),
