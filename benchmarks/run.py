@@ -554,7 +554,7 @@ def table(result) -> list[str]:
     return lines + ([""] + notes if notes else [])
 
 
-def report(results, opts) -> str:
+def report(results) -> str:
     m = machine()
     first = results[0] if results else {}
     out = ["# jitnet benchmarks", "",
@@ -566,10 +566,9 @@ def report(results, opts) -> str:
            "times: median per call (ratios > 1: jitnet slower); W5: seconds in fresh processes",
            ""]
     for r in results:
-        load = ", ".join(f"{a:.1f}->{b:.1f}" for a, b in zip(r["load_before"][:1],
-                                                              r["load_after"][:1]))
-        out += [f"## {r['threads']} ({', '.join(f'{k}={v}' for k, v in r['thread_settings'].items())}; "
-                f"load average {load})", ""] + table(r) + [""]
+        load = f"{r['load_before'][0]:.1f}->{r['load_after'][0]:.1f}"
+        settings = ", ".join(f"{k}={v}" for k, v in r["thread_settings"].items())
+        out += [f"## {r['threads']} ({settings}; load average {load})", ""] + table(r) + [""]
     return "\n".join(out)
 
 
@@ -585,6 +584,8 @@ def spawn_worker(threads, opts, result_file) -> dict | None:
     preexec = None
     if threads == 1:
         env.update(ONE_THREAD_ENV)
+        env["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"),
+                                                  ONE_THREAD_ENV["XLA_FLAGS"]]))
         cpu = min(os.sched_getaffinity(0))
         preexec = (lambda: os.sched_setaffinity(0, {cpu}))
     p = subprocess.run(cmd, env=env, preexec_fn=preexec)
@@ -611,7 +612,7 @@ def select(only: str | None) -> list[str]:
 
 
 def parse(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__.split("\nMethod\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short run: fewer, shorter samples")
     ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W2 (W2 = W2a,W2b,W2c)")
@@ -660,7 +661,7 @@ def main(argv=None):
             r = spawn_worker(threads, opts, os.path.join(tmp, f"pass{i}.json"))
             if r is not None:
                 results.append(r)
-    text = report(results, opts)
+    text = report(results)
     print("\n" + text)
     if opts.markdown:
         with open(opts.markdown, "w") as f:
