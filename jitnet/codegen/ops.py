@@ -133,18 +133,18 @@ def _dot_general(e, names, w):
             w.dedent()
         w(f"{o} = {r}.reshape({_shape(out)!r})")
         return
-    am = f"{A}[q].T" if at else f"{A}[q]"
-    # the rhs view is (B, N, K) unless bt; BLAS wants (K, N): transpose the (N, K) slice
-    bm = f"{Bv}[q]" if bt else f"{Bv}[q].T"
-    if B == 1:
-        w(f"q = 0")
-        w(f"{o} = np.dot({am}, {bm}).reshape({_shape(out)!r})")
-        return
+    # BLAS gemm on C-contiguous slices with transpose flags: the (B, N, K) rhs view is op(B)
+    # transposed, a (B, K, M) lhs view is op(A) transposed
+    gemm = f"jn_gemm_{'f32' if dt == np.float32 else 'f64'}"
+    ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
-    w(f"for q in range({B}):")
-    w.indent()
-    w(f"np.dot({am}, {bm}, {r}[q])")
-    w.dedent()
+    if B == 1:
+        w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb})")
+    else:
+        w(f"for q in range({B}):")
+        w.indent()
+        w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb})")
+        w.dedent()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
 
 

@@ -14,7 +14,7 @@ from llvmlite import ir as llvm_ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-_inline = njit(inline="always", error_model="numpy")
+_inline = njit(error_model="numpy")  # LLVM inlines these small functions itself
 
 
 @_inline
@@ -332,7 +332,6 @@ jn_bitcast_int32, jn_bitcast_uint32, jn_bitcast_float32 = (_bitcast(t) for t in
 jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
                                                            (np.int64, np.uint64, np.float64))
 
-__all__ = [n for n in dir() if n.startswith("jn_")] + ["numba"]
 
 
 # -- the same kernels as NumPy ufuncs, for eager execution -----------------------------
@@ -617,4 +616,43 @@ def jn_svd(a, s, u, vt, full, compute_uv):
                 vt[i, j] = np.nan if bad else vf[j, i]
 
 
-__all__ += [n for n in dir() if n.startswith("jn_") and n not in __all__]
+# -- matrix products: BLAS gemm on row-major operands -----------------------------------
+# One compiled helper per dtype for every layout (Numba's np.dot compiles one version per
+# operand layout and allocates its result), called with C-contiguous 2-D operands and
+# transpose flags. Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+
+def _gemm(blas_name):
+    gemm = _external("blas", blas_name, 13)
+    dt = np.float32 if blas_name[0] == "s" else np.float64
+
+    @njit(error_model="numpy")
+    def f(a, b, out, ta, tb):
+        m, n = out.shape
+        k = a.shape[0] if ta else a.shape[1]
+        if m == 0 or n == 0:
+            return
+        if k == 0:
+            out[:] = 0
+            return
+        ints = np.empty(6, np.int32)
+        ints[0], ints[1], ints[2] = n, m, k
+        ints[3] = b.shape[1]            # ldb: the stored row length of b
+        ints[4] = a.shape[1]            # lda
+        ints[5] = n                     # ldc
+        chars = np.empty(2, np.uint8)
+        chars[0] = _T if tb else _N
+        chars[1] = _T if ta else _N
+        scal = np.empty(2, dt)
+        scal[0], scal[1] = 1, 0
+        gemm(chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+             ints[2:].ctypes, scal[0:].ctypes, b.ctypes, ints[3:].ctypes, a.ctypes,
+             ints[4:].ctypes, scal[1:].ctypes, out.ctypes, ints[5:].ctypes)
+    return f
+
+
+jn_gemm_f32 = _gemm("sgemm")
+jn_gemm_f64 = _gemm("dgemm")
+
+
+# what generated modules import with "from jitnet.runtime.numba_math import *"
+__all__ = [n for n in dir() if n.startswith("jn_")] + ["numba"]
