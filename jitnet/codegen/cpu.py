@@ -146,8 +146,10 @@ def _reshape_index(src, out, idx) -> tuple:
 class _Body:
     """Emits the per-element statements of one loop kernel, memoized by (value, index)."""
 
-    def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict):
+    def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict,
+                 alias: dict | None = None):
         self.k, self.names, self.w, self.scalars = k, names, w, scalars
+        self.alias = alias or {}  # var id -> name of a flat view (flattened kernels)
         self.defs = {id(v): e for e in k.eqns for v in e.outputs}
         self.memo: dict = {}
 
@@ -163,7 +165,7 @@ class _Body:
             if not a.aval.shape:
                 res = self.scalars[id(a)]
             else:
-                res = f"{self.names.var(a)}[{sub(idx)}]"
+                res = f"{self.alias.get(id(a)) or self.names.var(a)}[{sub(idx)}]"
         elif e.prim.name == "iota":
             res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
         elif e.prim.name in ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze",
@@ -229,62 +231,104 @@ LANES = 16       # independent partial results per reduction: lets LLVM vectoriz
 CHUNK = 4096     # elements per partial sum along the innermost reduced axis (accuracy)
 
 
-def _reduced_axes(k: LoopKernel):
+class _Ctx:
+    """How one loop kernel is emitted: its iteration shape (the kernel's, or 1-D when the
+    kernel is flattened), flat views of the arrays it touches, and reduction axes."""
+
+    def __init__(self, k: LoopKernel, names: Names, flat: bool):
+        self.k, self.names, self.flat = k, names, flat
+        self.shape = (math.prod(k.shape),) if flat else k.shape
+        self.alias: dict[int, str] = {}
+
+    def axes(self, e) -> tuple:
+        return (0,) if self.flat else e.params["axes"]
+
+    def arr(self, v) -> str:
+        return self.alias.get(id(v)) or self.names.var(v)
+
+
+def _reduced_axes(ctx: _Ctx):
     """The common reduced axes when they are the trailing ones (scalar accumulators)."""
-    axes = {e.params["axes"] for e in k.reductions}
+    axes = {ctx.axes(e) for e in ctx.k.reductions}
     if len(axes) != 1:
         return None
     ax = next(iter(axes))
-    rank = len(k.shape)
+    rank = len(ctx.shape)
     return ax if ax == tuple(range(rank - len(ax), rank)) else None
+
+
+def _flattenable(k: LoopKernel) -> bool:
+    """Every access is the identity on the full shape (no remaps), and reductions, if any,
+    reduce everything: then one 1-D loop over contiguous memory does the same work (fewer
+    loops for Numba to compile, and the simplest loop for LLVM to vectorize)."""
+    if len(k.shape) < 2 or any(e.prim.name in _REMAPS for e in k.eqns):
+        return False
+    if any(len(e.params["axes"]) != len(k.shape) for e in k.reductions):
+        return False
+    return all(not a.aval.shape or a.aval.shape == k.shape for a in _reads(k))
+
+
+_REMAPS = ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze", "reshape", "iota")
 
 
 def emit_loop(k: LoopKernel, names: Names, w: Writer):
     w(f"# {k.describe()}")
     scalars = {}
+    ctx = _Ctx(k, names, _flattenable(k))
+    n = ctx.shape[0] if ctx.flat else None
     for a in _reads(k):
         if not a.aval.shape:
             s = names.temp()
             w(f"{s} = {names.var(a)}[()]")
             scalars[id(a)] = s
+        elif ctx.flat:
+            t = names.temp()
+            w(f"{t} = {names.var(a)}.reshape(({n},))")
+            ctx.alias[id(a)] = t
     for v in k.stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
-    if k.reductions and _reduced_axes(k) is not None:
-        _emit_scalar_reduction(k, names, w, scalars)
+        if ctx.flat:
+            t = names.temp()
+            w(f"{t} = {names.var(v)}.reshape(({n},))")
+            ctx.alias[id(v)] = t
+    if k.reductions and _reduced_axes(ctx) is not None:
+        _emit_scalar_reduction(ctx, w, scalars)
     else:
-        _emit_array_loop(k, names, w, scalars)
+        _emit_array_loop(ctx, w, scalars)
 
 
-def _emit_array_loop(k, names, w, scalars):
+def _emit_array_loop(ctx, w, scalars):
     """Loops over every axis; stores and array-accumulated reductions per element."""
-    shape, reds = k.shape, k.reductions
+    k, names = ctx.k, ctx.names
+    shape, reds = ctx.shape, k.reductions
     rank = len(shape)
     for e in reds:
         out = e.outputs[0]
         w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {_identity(e)})")
     # accumulating into arrays is race-free in parallel only if axis 0 is kept everywhere
     parallel = (_cost(k) >= PARALLEL_WORK and rank > 0
-                and all(0 not in e.params["axes"] for e in reds))
+                and all(0 not in ctx.axes(e) for e in reds))
     idx = tuple(f"i{d}" for d in range(rank))
     for d in range(rank):
         w(f"for i{d} in {'prange' if parallel and d == 0 else 'range'}({shape[d]}):")
         w.indent()
-    body = _Body(k, names, w, scalars)
+    body = _Body(k, names, w, scalars, ctx.alias)
     for v in k.stores:
-        w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, idx)}")
+        w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, idx)}")
     for e in reds:
-        kept = tuple(i for d, i in enumerate(idx) if d not in e.params["axes"])
+        kept = tuple(i for d, i in enumerate(idx) if d not in ctx.axes(e))
         w(_red_update(e, f"{names.var(e.outputs[0])}[{sub(kept)}]", body.value(e.inputs[0], idx)))
     for _ in range(rank):
         w.dedent()
 
 
-def _emit_scalar_reduction(k, names, w, scalars):
+def _emit_scalar_reduction(ctx, w, scalars):
     """Kept axes outside, reduced axes inside with scalar accumulators. The innermost reduced
     axis runs in chunks of LANES-wide independent partial results."""
-    shape, reds = k.shape, k.reductions
+    k, names = ctx.k, ctx.names
+    shape, reds = ctx.shape, k.reductions
     rank = len(shape)
-    n_red = len(_reduced_axes(k))
+    n_red = len(_reduced_axes(ctx))
     n_kept = rank - n_red
     for e in reds:
         out = e.outputs[0]
@@ -307,19 +351,19 @@ def _emit_scalar_reduction(k, names, w, scalars):
     outer_red = list(range(n_kept, inner))
     par_red = big and n_kept == 0 and sum_like
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
-        _emit_chunked(k, names, w, scalars, idx, accs, parallel=True)
+        _emit_chunked(ctx, w, scalars, idx, accs, parallel=True)
     else:
         for j, d in enumerate(outer_red):
             w(f"for i{d} in {'prange' if par_red and j == 0 else 'range'}({shape[d]}):")
             w.indent()
         if lanes_ok:
-            _emit_chunked(k, names, w, scalars, idx, accs, parallel=False)
+            _emit_chunked(ctx, w, scalars, idx, accs, parallel=False)
         else:
             w(f"for i{inner} in range({shape[inner]}):")
             w.indent()
-            body = _Body(k, names, w, scalars)
+            body = _Body(k, names, w, scalars, ctx.alias)
             for v in k.stores:
-                w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
+                w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
             for e in reds:
                 w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
             w.dedent()
@@ -335,12 +379,13 @@ def _emit_scalar_reduction(k, names, w, scalars):
         w.dedent()
 
 
-def _emit_chunked(k, names, w, scalars, idx, accs, parallel: bool):
+def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
     independent lanes (vectorizable without reassociation), then folded into ``accs``."""
+    k, names = ctx.k, ctx.names
     reds = k.reductions
-    inner = len(k.shape) - 1
-    m = k.shape[inner]
+    inner = len(ctx.shape) - 1
+    m = ctx.shape[inner]
     main = m - m % LANES
     n_chunks = -(-main // CHUNK)
     lanes = {id(e): names.temp() for e in reds}
@@ -358,9 +403,9 @@ def _emit_chunked(k, names, w, scalars, idx, accs, parallel: bool):
     w.indent()
     at = list(idx)
     at[inner] = f"({jb} + {jl})"
-    body = _Body(k, names, w, scalars)
+    body = _Body(k, names, w, scalars, ctx.alias)
     for v in k.stores:
-        w(f"{names.var(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
+        w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
     for e in reds:
         w(_red_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
     w.dedent()
@@ -376,9 +421,9 @@ def _emit_chunked(k, names, w, scalars, idx, accs, parallel: bool):
     if main < m:  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()
-        body = _Body(k, names, w, scalars)
+        body = _Body(k, names, w, scalars, ctx.alias)
         for v in k.stores:
-            w(f"{names.var(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
+            w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
         for e in reds:
             w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
         w.dedent()

@@ -44,7 +44,13 @@ def _lib(fn):
 
 
 def _binop(op):
-    return lambda e, a, d: f"{cast(d)}({a[0]} {op} {a[1]})"
+    """Integer results are cast back to their width (so they wrap); float32 op float32 is
+    already float32 in Numba, so floats need no cast (less code to compile)."""
+    def f(e, a, d):
+        if np.dtype(d).kind in "fc":
+            return f"({a[0]} {op} {a[1]})"
+        return f"{cast(d)}({a[0]} {op} {a[1]})"
+    return f
 
 
 def _div(e, a, d):
@@ -117,7 +123,8 @@ def _shift(name):
 
 
 SCALAR = {
-    "neg": lambda e, a, d: f"{cast(d)}(-{a[0]})",
+    "neg": lambda e, a, d: (f"(-{a[0]})" if np.dtype(d).kind in "fc"
+                            else f"{cast(d)}(-{a[0]})"),
     "sign": lambda e, a, d: f"{cast(d)}(jn_sign({a[0]}))",
     "floor": lambda e, a, d: f"{cast(d)}(np.floor({a[0]}))",
     "ceil": lambda e, a, d: f"{cast(d)}(np.ceil({a[0]}))",

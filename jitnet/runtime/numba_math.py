@@ -14,7 +14,7 @@ from llvmlite import ir as llvm_ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-_inline = njit(error_model="numpy")  # LLVM inlines these small functions itself
+_inline = njit(inline="always", error_model="numpy")  # inlined so loops vectorize
 
 
 @_inline
