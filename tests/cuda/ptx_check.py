@@ -1,0 +1,78 @@
+"""Compile every kernel the CUDA backend generates for the op records to PTX with the real
+CUDA compiler (NVVM), without a GPU: checks that the generated kernels type in numba.cuda.
+
+    python tests/cuda/ptx_check.py [record-id-substring ...]
+
+Runs without NUMBA_ENABLE_CUDASIM (the simulator would accept any Python).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+assert not os.environ.get("NUMBA_ENABLE_CUDASIM"), "run without the simulator"
+
+
+def kernels_of(fun, args):
+    import jitnet
+    from jitnet.codegen.cuda import generate
+    from jitnet.fuse.cluster import fuse
+    from jitnet.runtime.compile import prepare
+    ir = jitnet.make_jaxpr(fun)(*args).ir
+    gen = generate(fuse(prepare(ir)))
+    return gen
+
+
+def _no_driver(cc):
+    """Device functions compile for the current device's compute capability; without a GPU
+    (no driver) pretend one of ``cc`` (compilation itself needs only NVVM)."""
+    import types
+
+    import numba.cuda.dispatcher as disp
+    fake = types.SimpleNamespace(compute_capability=cc)
+    disp.get_current_device = lambda: fake
+
+
+def compile_all(gen, cc=(9, 0)):
+    from numba import cuda
+    _no_driver(cc)
+    from jitnet.runtime.cuda_backend import HEADER
+    src = (HEADER.format(name="check") + gen.source).replace("@jn_kernel\n", "")
+    ns = {}
+    exec(compile(src, "<generated>", "exec"), ns)
+    errors = []
+    for name, sig in gen.signatures.items():
+        try:
+            cuda.compile_ptx(ns[name], sig, cc=cc)
+        except Exception as err:  # noqa: BLE001
+            errors.append((name, sig, f"{type(err).__name__}: {str(err)[:1500]}"))
+    return errors
+
+
+def main(argv):
+    import numpy as np
+    from jitnet.testing.records import RECORDS
+    bad = 0
+    for rec in RECORDS:
+        if argv and not any(a in rec.id for a in argv):
+            continue
+        args = rec.draw(np.random.RandomState(0))
+        try:
+            gen = kernels_of(rec.fun, args)
+        except NotImplementedError as err:
+            print(f"{rec.id}: not lowered: {err}")
+            continue
+        errs = compile_all(gen)
+        if errs:
+            bad += 1
+            print(f"== {rec.id}: {len(errs)} kernel(s) failed")
+            for name, sig, msg in errs:
+                print(f"  {name} {sig}\n    {msg}")
+        else:
+            print(f"{rec.id}: {len(gen.signatures)} kernel(s) ok")
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main(sys.argv[1:]) else 0)
