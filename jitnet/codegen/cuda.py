@@ -45,6 +45,7 @@ class Limits:
     max_blocks: int = 4096    # blocks per grid; grid-stride loops cover larger sizes
     tile: int = 16            # matmul tile edge: tile x tile threads per block
     items: int = 8            # reduced elements per thread before a reduction splits
+    serial: int = 32          # reductions of at most this many elements: a thread per output
 
 
 def next_pow2(n: int) -> int:
@@ -164,6 +165,10 @@ class Kernel:
             v = np.asarray(a.value, a.aval.dtype).item()
             self.const_lines.append(f"{n} = {const_text(v, a.aval.dtype)}")
         return n
+
+    def load(self, a, off: str) -> str:
+        """Element ``off`` of operand ``a`` (a literal operand is 0-d: its constant)."""
+        return self.lit(a) if isinstance(a, Literal) else f"{self.buf(a)}[{off}]"
 
     def scalar(self, a) -> str:
         """A 0-d operand inside the kernel: a literal constant or element 0 of its buffer."""
@@ -383,6 +388,11 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
     outs = [gen.alloc(e.outputs[0]) for e in reds]
     if K == 0:
         return
+    # short reductions, and column reductions (the last axis kept: neighbouring threads then
+    # read neighbouring elements) over many outputs, are a thread per output
+    if R <= lim.serial or (len(shape) - 1 in kept and K >= 8 * lim.max_threads):
+        _emit_serial_reduction(gen, k, axes, reds, outs, K, R)
+        return
     T = block_threads(R, lim)
     G = max(1, min(-(-R // (T * lim.items)), lim.max_blocks // K))
     targets = outs if G == 1 else [gen.alloc_temp(K * G, e.outputs[0].aval.dtype) for e in reds]
@@ -430,6 +440,34 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
     gen.launch_blocks(kern, min(K * G, lim.max_blocks), T)
     if G > 1:
         _emit_combine(gen, reds, targets, outs, K, G)
+
+
+def _emit_serial_reduction(gen: Gen, k: LoopKernel, axes, reds, outs, K: int, R: int):
+    """One thread per output, reducing its R elements in order (no shared memory)."""
+    shape = tuple(k.shape)
+    kept = [d for d in range(len(shape)) if d not in axes]
+    kern = gen.kernel(f"{k.describe()} reduce axes {list(axes)} (a thread per output)")
+    w = kern.w
+    scalars = _hoist_scalars(k, kern)
+    w(f"for ko in range(cuda.grid(1), {K}, cuda.gridsize(1)):")
+    w.indent()
+    idx = ["0"] * len(shape)
+    for d, i in zip(kept, unravel(w, "ko", [shape[d] for d in kept], [f"ik{d}" for d in kept])):
+        idx[d] = i
+    accs = [f"acc{j}" for j in range(len(reds))]
+    for e, acc in zip(reds, accs):
+        w(f"{acc} = {_identity(e)}")
+    w(f"for r in range({R}):")
+    w.indent()
+    for d, i in zip(axes, unravel(w, "r", [shape[d] for d in axes], [f"ir{d}" for d in axes])):
+        idx[d] = i
+    body = _Body(k, kern, scalars, {}, memory=k.stores)
+    for e, acc in zip(reds, accs):
+        w(_red_update(e, acc, body.value(e.inputs[0], tuple(idx))))
+    w.dedent()
+    for o, acc in zip(outs, accs):
+        w(f"{kern.arg(o)}[ko] = {acc}")
+    gen.launch(kern, K)
 
 
 def _emit_combine(gen: Gen, reds, partials, outs, K: int, G: int):

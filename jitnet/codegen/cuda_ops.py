@@ -69,7 +69,7 @@ def zero_of(dtype) -> str:
 def copy_into(gen: Gen, dst: str, src, n: int, describe="copy"):
     """``dst[:n] = src`` (``src`` a Var) on the device."""
     k = gen.grid_loop(describe, n)
-    k.w(f"{k.arg(dst)}[fl] = {k.buf(src)}[fl]")
+    k.w(f"{k.arg(dst)}[fl] = {k.load(src, 'fl')}")
     gen.launch(k, n)
 
 
@@ -125,7 +125,6 @@ def _dot_general(gen: Gen, e):
     TM, TN, KT = -(-M // T), -(-N // T), -(-K // T)
     k = gen.kernel(f"dot_general tiled {B}x{M}x{N} K={K} (tile {T})")
     w = k.w
-    a, b = k.buf(lhs), k.buf(rhs)
     load_a = (lambda s: s) if lhs.aval.dtype == dt else (lambda s: f"{cast(dt)}({s})")
     load_b = (lambda s: s) if rhs.aval.dtype == dt else (lambda s: f"{cast(dt)}({s})")
     z = zero_of(dt)
@@ -153,7 +152,7 @@ def _dot_general(gen: Gen, e):
     w(f"if m < {M} and ka < {K}:")
     w.indent()
     oka = group_offset(w, "ka", lc, ls, "oka")
-    w(f"sa[ty, tx] = {load_a(f'{a}[{oqa} + {oma} + {oka}]')}")
+    w(f"sa[ty, tx] = {load_a(k.load(lhs, f'{oqa} + {oma} + {oka}'))}")
     w.dedent()
     w("else:")
     w.indent()
@@ -162,7 +161,7 @@ def _dot_general(gen: Gen, e):
     w(f"if kb < {K} and n < {N}:")
     w.indent()
     okb = group_offset(w, "kb", rc, rs, "okb")
-    w(f"sb[ty, tx] = {load_b(f'{b}[{oqb} + {onb} + {okb}]')}")
+    w(f"sb[ty, tx] = {load_b(k.load(rhs, f'{oqb} + {onb} + {okb}'))}")
     w.dedent()
     w("else:")
     w.indent()
@@ -250,14 +249,14 @@ def _pad(gen: Gen, e):
     if conds:
         w(f"if {' and '.join(conds)}:")
         w.indent()
-        w(f"{k.arg(o)}[fl] = {k.buf(x)}[{offset(sidx, src)}]")
+        w(f"{k.arg(o)}[fl] = {k.load(x, offset(sidx, src))}")
         w.dedent()
         w("else:")
         w.indent()
         w(f"{k.arg(o)}[fl] = {padv}")
         w.dedent()
     else:
-        w(f"{k.arg(o)}[fl] = {k.buf(x)}[0]")
+        w(f"{k.arg(o)}[fl] = {k.load(x, '0')}")
     gen.launch(k, n)
 
 
@@ -286,7 +285,7 @@ def _dynamic_slice(gen: Gen, e):
     k.w.indent()
     idx = unravel(k.w, "fl", sizes, _idx_names("ix", len(sizes)))
     src = [f"({i} + {s})" if i != "0" else s for i, s in zip(idx, st)]
-    k.w(f"{k.arg(o)}[fl] = {k.buf(x)}[{offset(src, _shape(x))}]")
+    k.w(f"{k.arg(o)}[fl] = {k.load(x, offset(src, _shape(x)))}")
     gen.launch(k, n)
 
 
@@ -305,18 +304,18 @@ def _dynamic_update_slice(gen: Gen, e):
     k.w.indent()
     w = k.w
     if not size_of(u):
-        w(f"{k.arg(o)}[fl] = {k.buf(x)}[fl]")
+        w(f"{k.arg(o)}[fl] = {k.load(x, 'fl')}")
         gen.launch(k, n)
         return
     idx = unravel(w, "fl", xs, _idx_names("ix", len(xs)))
     conds = [f"{s} <= {i} < {s} + {m}" for i, s, m in zip(idx, st, us)]
     w(f"if {' and '.join(conds) or 'True'}:")
     w.indent()
-    w(f"{k.arg(o)}[fl] = {k.buf(u)}[{offset([f'({i} - {s})' for i, s in zip(idx, st)], us)}]")
+    w(f"{k.arg(o)}[fl] = {k.load(u, offset([f'({i} - {s})' for i, s in zip(idx, st)], us))}")
     w.dedent()
     w("else:")
     w.indent()
-    w(f"{k.arg(o)}[fl] = {k.buf(x)}[fl]")
+    w(f"{k.arg(o)}[fl] = {k.load(x, 'fl')}")
     gen.launch(k, n)
 
 
@@ -382,12 +381,12 @@ def _gather(gen: Gen, e):
     cols, ok = _index_row(k, k.buf(ind), "b", dims, mode)
     src = offset(_operand_index(xs, axes, cols, ridx), xs)
     if mode == "clip":
-        w(f"{k.arg(o)}[fl] = {k.buf(x)}[{src}]")
+        w(f"{k.arg(o)}[fl] = {k.load(x, src)}")
     else:
         fv = const_text(e.params["fill_value"], out.aval.dtype)
         w(f"if {ok}:")
         w.indent()
-        w(f"{k.arg(o)}[fl] = {k.buf(x)}[{src}]")
+        w(f"{k.arg(o)}[fl] = {k.load(x, src)}")
         w.dedent()
         w("else:")
         w.indent()
@@ -439,7 +438,7 @@ def _scatter(gen: Gen, e):
         tgt, ok = target(k, "b", "r")
         w(f"if {ok}:")
         w.indent()
-        w(f"uv = {k.buf(upd)}[fl]")
+        w(f"uv = {k.load(upd, 'fl')}")
         if nan_minmax:
             w("if uv != uv:")
             w.indent()
@@ -464,7 +463,7 @@ def _scatter(gen: Gen, e):
         w(f"if {ok}:")
         w.indent()
         t = f"{k.arg(o)}[{tgt}]"
-        u = f"{k.buf(upd)}[b * {nr} + r]"
+        u = k.load(upd, f"b * {nr} + r")
         w(f"{t} = {cast(out.aval.dtype)}({_COMBINE[comb].format(t=t, u=u)})")
         gen.launch(k, nr)
 
@@ -475,7 +474,7 @@ def _scatter_nan_init(gen, e, o, flags, n):
     big = "np.inf" if e.params["combiner"] == "min" else "-np.inf"
     k = gen.grid_loop("scatter: operand copy, NaNs to flags", n)
     w = k.w
-    w(f"xv = {k.buf(x)}[fl]")
+    w(f"xv = {k.load(x, 'fl')}")
     w("if xv != xv:")
     w.indent()
     w(f"{k.arg(flags)}[fl] = 1")
@@ -514,7 +513,7 @@ def _scatter_set(gen, e, o, target, nb, nr, dims):
     w.indent()
     w(f"if {k.arg(owner)}[{offset([f'j{j}' for j in range(len(dims))], dims)}] == b:")
     w.indent()
-    w(f"{k.arg(o)}[{tgt}] = {k.buf(upd)}[fl]")
+    w(f"{k.arg(o)}[{tgt}] = {k.load(upd, 'fl')}")
     gen.launch(k, nb * nr)
 
 
@@ -544,6 +543,24 @@ def _argext(gen: Gen, e):
     if not K:
         return
     which = "max" if e.prim.name == "argmax" else "min"
+    if L <= gen.limits.serial:  # short lines: a thread per output, in order
+        k = gen.grid_loop(f"{e.prim.name} (a thread per output)", K, "blk")
+        w = k.w
+        idx = _line_loop(k, xs, axis)
+        w("bv = " + k.load(x, offset(_at(idx, axis, "0"), xs)))
+        w("bi = np.int64(0)")
+        w(f"for j in range(1, {L}):")
+        w.indent()
+        w(f"v = {k.load(x, offset(_at(idx, axis, 'j'), xs))}")
+        w(f"if jn_argbetter_{which}(v, j, bv, bi):")
+        w.indent()
+        w("bv = v")
+        w("bi = j")
+        w.dedent()
+        w.dedent()
+        w(f"{k.arg(o)}[blk] = {cast(out.aval.dtype)}(bi)")
+        gen.launch(k, K)
+        return
     T = block_threads(L, gen.limits)
     k = gen.kernel(f"{e.prim.name} (block {T})")
     w = k.w

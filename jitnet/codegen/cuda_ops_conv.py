@@ -64,7 +64,7 @@ def _patches(gen, e):
         conds.append(c)
     w(f"if {' and '.join(conds) or 'True'}:")
     w.indent()
-    w(f"{k.arg(o)}[fl] = {k.buf(x)}[{offset(src, xs)}]")
+    w(f"{k.arg(o)}[fl] = {k.load(x, offset(src, xs))}")
     w.dedent()
     w("else:")
     w.indent()
@@ -114,8 +114,8 @@ def _patches_transpose(gen, e):
         w(f"if {' and '.join(conds) or 'True'}:")
         w.indent()
         at = offset(opos + list(kk), _shape(ct))
-        w(f"acc = {cast(dt)}(acc + {k.buf(ct)}[{at}])" if np.dtype(dt) != np.bool_
-          else f"acc = acc or {k.buf(ct)}[{at}]")
+        w(f"acc = {cast(dt)}(acc + {k.load(ct, at)})" if np.dtype(dt) != np.bool_
+          else f"acc = acc or {k.load(ct, at)}")
         w.dedent()
         w.dedent()
     w(f"{k.arg(o)}[fl] = acc")
@@ -156,7 +156,7 @@ def _reduce_window(gen, e):
             conds.append(c)
         w(f"if {' and '.join(conds) or 'True'}:")
         w.indent()
-        comb = _RW[comp].format(a="acc", b=f"{k.buf(x)}[{offset(src, xs)}]")
+        comb = _RW[comp].format(a="acc", b=k.load(x, offset(src, xs)))
         w(f"acc = {cast(dt)}({comb})" if np.dtype(dt) != np.bool_ else f"acc = {comb}")
         w.dedent()
         w.dedent()
@@ -213,7 +213,7 @@ def _conv(gen, e):
                           if v != "0" and wc[i] != 1) or "0"
         w(f"if {' and '.join(conds) or 'True'}:")
         w.indent()
-        prod = f"{conv_l(f'{k.buf(lhs)}[{loff}]')} * {conv_r(f'{k.buf(rhs)}[{roff}]')}"
+        prod = f"{conv_l(k.load(lhs, loff))} * {conv_r(k.load(rhs, roff))}"
         w(f"acc = {cast(dt)}(acc + {prod})")
         w.dedent()
         w.dedent()

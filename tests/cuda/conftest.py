@@ -10,3 +10,6 @@ if "numba" in sys.modules:  # numba read its configuration already: re-read it
     numba.core.config.reload_config()
 assert "numba.cuda" not in sys.modules or sys.modules["numba"].config.ENABLE_CUDASIM, \
     "numba.cuda was imported before the simulator could be enabled"
+
+# this folder's helper module (cuda_programs) is imported by name
+sys.path.insert(0, os.path.dirname(__file__))
