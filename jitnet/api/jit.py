@@ -93,17 +93,19 @@ class Traced:
 class Lowered:
     """What ``jit(f).lower(*args)`` returns: the IR and the generated source."""
 
-    def __init__(self, traced: Traced):
-        self.traced = traced
+    def __init__(self, traced: Traced, backend: str | None = None):
+        self.traced, self.backend = traced, backend
 
     def as_text(self) -> str:
         return str(prepare(self.traced.ir))
 
     def source(self) -> str:
-        return self.traced.executable.source()
+        return self.compile().source()
 
     def compile(self):
-        return self.traced.executable
+        if self.backend is None:
+            return self.traced.executable
+        return self.traced.executable_for(self.backend)
 
     def __str__(self):
         return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"
@@ -189,10 +191,7 @@ class Jitted:
             outs = bind(jit_call_p, *traced.consts, *leaves, ir=traced.ir,
                         name=fun_name(self.fun), backend=self.backend)
             return tree_unflatten(traced.out_tree, outs)
-        backend = self.backend
-        on_device = traced.on_device or any(type(x) is CudaArray for x in leaves)
-        if backend is None:
-            backend = "cuda" if on_device else devices.default_jit_backend()
+        backend, on_device = self._backend_for(traced, leaves)
         if backend == "cuda":
             return self._call_cuda(traced, leaves, args, kwargs)
         if on_device:
@@ -207,6 +206,14 @@ class Jitted:
         avals = traced.ir.out_avals
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
                                                 for o, a in zip(outs, avals)])
+
+    def _backend_for(self, traced, leaves):
+        """(backend, whether any input is on a device): computation follows data."""
+        on_device = traced.on_device or any(type(x) is CudaArray for x in leaves)
+        backend = self.backend
+        if backend is None:
+            backend = "cuda" if on_device else devices.default_jit_backend()
+        return backend, on_device
 
     def _call_cuda(self, traced, leaves, args, kwargs):
         """Run on the CUDA backend: device arguments are passed as they are, host ones copied
@@ -231,7 +238,8 @@ class Jitted:
                                  f"{fun_name(self.fun)}, but not when run op by op")
 
     def lower(self, *args, **kwargs) -> Lowered:
-        return Lowered(self._specialize(args, kwargs)[0])
+        traced, leaves = self._specialize(args, kwargs)
+        return Lowered(traced, self._backend_for(traced, leaves)[0])
 
     def trace_count(self) -> int:
         """How many specializations have been traced (for tests of retracing)."""

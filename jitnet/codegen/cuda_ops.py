@@ -23,7 +23,6 @@ import math
 
 import numpy as np
 
-from ..core.ir import Literal
 from .cuda import Gen, const_text, next_pow2, numba_type, offset, size_of, unravel
 from .cuda import block_threads
 from .scalar import cast
@@ -684,4 +683,4 @@ def _sort(gen: Gen, e):
 # families lowered in their own modules (each registers its generators on import)
 from . import cuda_ops_control, cuda_ops_conv  # noqa: E402,F401
 
-__all__ = ["GENERATORS", "emit", "Literal"]
+__all__ = ["GENERATORS", "emit", "LINALG"]

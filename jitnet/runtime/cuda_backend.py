@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import re
 import sys
@@ -159,4 +158,3 @@ class CudaExecutable:
 
 
 __all__ = ["CudaExecutable", "launch_limits", "current_limits", "JitCompileError"]
-del functools
