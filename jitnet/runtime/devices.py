@@ -126,8 +126,8 @@ def resolve_backend(name: str | None) -> str | None:
 def default_jit_backend() -> str:
     """The backend a ``jit`` without ``backend=`` uses for host inputs: the default platform's
     (``JITNET_PLATFORM``), else ``JITNET_BACKEND`` (numba)."""
-    if os.environ.get("JITNET_PLATFORM"):
-        return "cuda" if default_platform() == "cuda" else "numba"
+    if os.environ.get("JITNET_PLATFORM") and default_platform() == "cuda":
+        return "cuda"
     from .compile import default_backend
     return default_backend()
 
