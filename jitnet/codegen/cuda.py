@@ -342,10 +342,16 @@ def _hoist_scalars(k: LoopKernel, kern: Kernel) -> dict:
 
 
 def emit_loop(gen: Gen, k: LoopKernel):
+    """The stores of ``k`` in an elementwise kernel, or, when ``k`` reduces, in the kernel of
+    its first reduction group (which visits every element exactly once); later groups read
+    the stored values back instead of recomputing them."""
     n = math.prod(k.shape)
     for v in k.stores:
         gen.alloc(v)
-    if k.stores and n:
+    groups: dict = {}
+    for e in k.reductions:
+        groups.setdefault(tuple(e.params["axes"]), []).append(e)
+    if k.stores and n and not groups:
         kern = gen.kernel(k.describe())
         scalars = _hoist_scalars(k, kern)
         w = kern.w
@@ -356,11 +362,20 @@ def emit_loop(gen: Gen, k: LoopKernel):
         for v in k.stores:
             w(f"{kern.buf(v)}[fl] = {body.value(v, idx)}")
         gen.launch(kern, n)
-    groups: dict = {}
-    for e in k.reductions:
-        groups.setdefault(tuple(e.params["axes"]), []).append(e)
-    for axes, reds in groups.items():
-        _emit_reduction(gen, k, axes, reds)
+    for j, (axes, reds) in enumerate(groups.items()):
+        _emit_reduction(gen, k, axes, reds, stores=bool(j == 0 and k.stores and n))
+
+
+def _reduce_step(k: LoopKernel, kern: Kernel, body: "_Body", reds, accs, idx, stores: bool):
+    """Per element of a reduction kernel: the loop's stores (if this kernel writes them), then
+    the accumulator updates."""
+    w = kern.w
+    if stores:
+        off = offset(idx, tuple(k.shape))
+        for v in k.stores:
+            w(f"{kern.buf(v)}[{off}] = {body.value(v, idx)}")
+    for e, acc in zip(reds, accs):
+        w(_red_update(e, acc, body.value(e.inputs[0], idx)))
 
 
 def _tree(w: Writer, reds, sms, threads: int):
@@ -377,7 +392,7 @@ def _tree(w: Writer, reds, sms, threads: int):
         s //= 2
 
 
-def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
+def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds, stores: bool = False):
     """Reductions of ``k`` over ``axes``: one block (or G blocks, then a combining kernel) per
     output element; see the module docstring."""
     lim = gen.limits
@@ -391,7 +406,7 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
     # short reductions, and column reductions (the last axis kept: neighbouring threads then
     # read neighbouring elements) over many outputs, are a thread per output
     if R <= lim.serial or (len(shape) - 1 in kept and K >= 8 * lim.max_threads):
-        _emit_serial_reduction(gen, k, axes, reds, outs, K, R)
+        _emit_serial_reduction(gen, k, axes, reds, outs, K, R, stores)
         return
     T = block_threads(R, lim)
     G = max(1, min(-(-R // (T * lim.items)), lim.max_blocks // K))
@@ -424,9 +439,8 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
     red_idx = unravel(w, "r", [shape[d] for d in axes], [f"ir{d}" for d in axes])
     for d, i in zip(axes, red_idx):
         idx[d] = i
-    body = _Body(k, kern, scalars, {}, memory=k.stores)
-    for e, acc in zip(reds, accs):
-        w(_red_update(e, acc, body.value(e.inputs[0], tuple(idx))))
+    body = _Body(k, kern, scalars, {}, memory=() if stores else k.stores)
+    _reduce_step(k, kern, body, reds, accs, tuple(idx), stores)
     w.dedent()
     for acc, sm in zip(accs, sms):
         w(f"{sm}[tid] = {acc}")
@@ -442,7 +456,8 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds):
         _emit_combine(gen, reds, targets, outs, K, G)
 
 
-def _emit_serial_reduction(gen: Gen, k: LoopKernel, axes, reds, outs, K: int, R: int):
+def _emit_serial_reduction(gen: Gen, k: LoopKernel, axes, reds, outs, K: int, R: int,
+                           stores: bool):
     """One thread per output, reducing its R elements in order (no shared memory)."""
     shape = tuple(k.shape)
     kept = [d for d in range(len(shape)) if d not in axes]
@@ -461,9 +476,8 @@ def _emit_serial_reduction(gen: Gen, k: LoopKernel, axes, reds, outs, K: int, R:
     w.indent()
     for d, i in zip(axes, unravel(w, "r", [shape[d] for d in axes], [f"ir{d}" for d in axes])):
         idx[d] = i
-    body = _Body(k, kern, scalars, {}, memory=k.stores)
-    for e, acc in zip(reds, accs):
-        w(_red_update(e, acc, body.value(e.inputs[0], tuple(idx))))
+    body = _Body(k, kern, scalars, {}, memory=() if stores else k.stores)
+    _reduce_step(k, kern, body, reds, accs, tuple(idx), stores)
     w.dedent()
     for o, acc in zip(outs, accs):
         w(f"{kern.arg(o)}[ko] = {acc}")

@@ -85,3 +85,19 @@ def test_integer_arithmetic_wraps_and_float32_stays_float32():
     d = cuda(lambda a, b: lax.div(a, b))(np.array([7, -7, 5], np.int32),
                                          np.array([2, 2, 0], np.int32))
     np.testing.assert_array_equal(np.asarray(d), [3, -3, -1])  # C division, x/0 = -1 (XLA)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (40, 70)])  # serial and block reductions
+def test_loop_with_stores_and_two_reduction_groups(shape):
+    """One loop kernel storing a value and reducing it over two different axes: the first
+    reduction kernel writes the store, the second reads it back."""
+    def f(x):
+        y = jnp.exp(x) * 2.0
+        return y, jnp.sum(y, axis=0), jnp.max(y * x, axis=1)
+    x = np.random.RandomState(3).randn(*shape).astype(np.float32)
+    lowered = jitnet.jit(f, backend="cuda").lower(x)
+    assert lowered.compile().program.loop_count() == 1
+    assert lowered.source().count("reduce axes") == 2
+    got, want = cuda(f)(x), f(jnp.asarray(x))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
