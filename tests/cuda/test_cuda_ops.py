@@ -7,6 +7,7 @@ import jitnet
 import jitnet.numpy as jnp
 from jitnet import lax
 from jitnet.prims import indexing as ix
+from jitnet.runtime.cuda_backend import launch_limits
 
 
 def cuda(f):
@@ -87,17 +88,22 @@ def test_integer_arithmetic_wraps_and_float32_stays_float32():
     np.testing.assert_array_equal(np.asarray(d), [3, -3, -1])  # C division, x/0 = -1 (XLA)
 
 
-@pytest.mark.parametrize("shape", [(3, 5), (40, 70)])  # serial and block reductions
-def test_loop_with_stores_and_two_reduction_groups(shape):
+@pytest.mark.parametrize("limits", [{}, {"serial": 2, "max_threads": 4, "items": 1}],
+                         ids=["serial", "block-split"])
+def test_loop_with_stores_and_two_reduction_groups(limits):
     """One loop kernel storing a value and reducing it over two different axes: the first
-    reduction kernel writes the store, the second reads it back."""
+    reduction kernel writes the store, the second reads it back (with tiny limits, both are
+    block reductions split over two blocks each)."""
     def f(x):
         y = jnp.exp(x) * 2.0
         return y, jnp.sum(y, axis=0), jnp.max(y * x, axis=1)
-    x = np.random.RandomState(3).randn(*shape).astype(np.float32)
-    lowered = jitnet.jit(f, backend="cuda").lower(x)
-    assert lowered.compile().program.loop_count() == 1
-    assert lowered.source().count("reduce axes") == 2
-    got, want = cuda(f)(x), f(jnp.asarray(x))
-    for g, w in zip(got, want):
+    x = np.random.RandomState(3).randn(5, 7).astype(np.float32)
+    with launch_limits(**limits):
+        lowered = jitnet.jit(f, backend="cuda").lower(x)
+        assert lowered.compile().program.loop_count() == 1
+        src = lowered.source()
+        assert src.count("reduce axes") == 2
+        assert ("combine 2 partials" in src) == bool(limits)
+        got = cuda(f)(x)
+    for g, w in zip(got, f(jnp.asarray(x))):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
