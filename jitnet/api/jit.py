@@ -43,8 +43,8 @@ def _leaf_key(x):
         return (v.shape, v.dtype, x.weak_type)
     if t in (float, int, bool, complex):
         return t
-    if t is CudaArray:
-        return (x._shape, x._dtype, x.weak_type)
+    if t is CudaArray:  # its own specialization: the device decides the backend
+        return (x._shape, x._dtype, x.weak_type, "cuda")
     a = aval_of(x)
     return (a.shape, a.dtype, a.weak_type)
 
@@ -65,10 +65,14 @@ def _as_value(x):
 class Traced:
     """One specialization: the IR, its captured constants, output tree and executables."""
 
-    def __init__(self, ir, consts, out_tree, backend):
+    def __init__(self, ir, consts, out_tree, backend, leaves=()):
         self.ir, self.consts, self.out_tree, self.backend = ir, consts, out_tree, backend
         self.const_values = [_as_value(c) for c in consts]
-        self.on_device = any(type(c) is CudaArray for c in consts)
+        # computation follows data: decided once per specialization (device arguments have
+        # their own), with the default platform read when it is traced
+        self.on_device = any(type(c) is CudaArray for c in list(consts) + list(leaves))
+        self.run_backend = backend or ("cuda" if self.on_device
+                                       else devices.default_jit_backend())
         self._exes: dict = {}
         self._device_consts = None
 
@@ -80,7 +84,7 @@ class Traced:
 
     @property
     def executable(self):
-        return self.executable_for(self.backend or devices.default_jit_backend())
+        return self.executable_for(self.run_backend)
 
     def device_consts(self) -> list:
         """Captured constants as device buffers, copied (once) if they were on the host."""
@@ -93,8 +97,8 @@ class Traced:
 class Lowered:
     """What ``jit(f).lower(*args)`` returns: the IR and the generated source."""
 
-    def __init__(self, traced: Traced, backend: str | None = None):
-        self.traced, self.backend = traced, backend
+    def __init__(self, traced: Traced):
+        self.traced = traced
 
     def as_text(self) -> str:
         return str(prepare(self.traced.ir))
@@ -103,9 +107,7 @@ class Lowered:
         return self.compile().source()
 
     def compile(self):
-        if self.backend is None:
-            return self.traced.executable
-        return self.traced.executable_for(self.backend)
+        return self.traced.executable
 
     def __str__(self):
         return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"
@@ -166,7 +168,7 @@ class Jitted:
         avals = [aval_of(x) for x in leaves]
         ir, consts = trace_to_ir(flat_fun, avals, transform="jit", name=fun_name(self.fun),
                                  arg_labels=arg_labels(self.fun, dyn_args, dyn_kwargs))
-        return Traced(cleanup(ir), consts, store["tree"], self.backend)
+        return Traced(cleanup(ir), consts, store["tree"], self.backend, leaves)
 
     def _specialize(self, args, kwargs):
         if not kwargs and not self.static_argnums:  # the common case, with less bookkeeping
@@ -191,29 +193,20 @@ class Jitted:
             outs = bind(jit_call_p, *traced.consts, *leaves, ir=traced.ir,
                         name=fun_name(self.fun), backend=self.backend)
             return tree_unflatten(traced.out_tree, outs)
-        backend, on_device = self._backend_for(traced, leaves)
+        backend = traced.run_backend
         if backend == "cuda":
             return self._call_cuda(traced, leaves, args, kwargs)
-        if on_device:
+        if traced.on_device:
             raise ValueError(f"jit of {fun_name(self.fun)} with backend={self.backend!r} got "
                              f"arrays on a CUDA device; copy them to the host first "
                              f"(jitnet.device_get, or device_put(x, jitnet.devices('cpu')[0]))"
                              f"{user_line()}")
-        outs = traced.executable_for(backend)(*traced.const_values,
-                                              *[_as_value(x) for x in leaves])
+        outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
         if config.read("jax_debug_nans"):
             self._check_nans(outs, args, kwargs)
         avals = traced.ir.out_avals
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
                                                 for o, a in zip(outs, avals)])
-
-    def _backend_for(self, traced, leaves):
-        """(backend, whether any input is on a device): computation follows data."""
-        on_device = traced.on_device or any(type(x) is CudaArray for x in leaves)
-        backend = self.backend
-        if backend is None:
-            backend = "cuda" if on_device else devices.default_jit_backend()
-        return backend, on_device
 
     def _call_cuda(self, traced, leaves, args, kwargs):
         """Run on the CUDA backend: device arguments are passed as they are, host ones copied
@@ -238,8 +231,7 @@ class Jitted:
                                  f"{fun_name(self.fun)}, but not when run op by op")
 
     def lower(self, *args, **kwargs) -> Lowered:
-        traced, leaves = self._specialize(args, kwargs)
-        return Lowered(traced, self._backend_for(traced, leaves)[0])
+        return Lowered(self._specialize(args, kwargs)[0])
 
     def trace_count(self) -> int:
         """How many specializations have been traced (for tests of retracing)."""
