@@ -107,3 +107,24 @@ def test_loop_with_stores_and_two_reduction_groups(limits):
         got = cuda(f)(x)
     for g, w in zip(got, f(jnp.asarray(x))):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "max", "min", "and", "or"])
+def test_block_reductions_of_every_kind(name):
+    """Each reducer through the shared-memory tree, split over blocks then combined, on
+    float, integer and boolean operands."""
+    rng = np.random.RandomState(4)
+    if name in ("and", "or"):
+        xs = [rng.rand(3, 50) > 0.1, rng.randint(-8, 8, (3, 50)).astype(np.int32)]
+    else:
+        xs = [rng.uniform(0.9, 1.1, (3, 50)).astype(np.float32),
+              rng.randint(-3, 4, (3, 50)).astype(np.int32)]
+    reducer = getattr(lax, f"reduce_{name}")
+    with launch_limits(serial=2, max_threads=8, items=2):
+        for x in xs:
+            f = lambda x: (reducer(x, (1,)), reducer(x, (0, 1)))  # noqa: E731
+            src = jitnet.jit(f, backend="cuda").lower(x).source()
+            assert "shared.array" in src and "combine" in src
+            for g, w in zip(cuda(f)(x), f(jnp.asarray(x))):
+                assert np.asarray(g).dtype == np.asarray(w).dtype
+                np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5)
