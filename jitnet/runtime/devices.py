@@ -32,6 +32,8 @@ _ALIASES = {"cpu": "numba", "gpu": "cuda", "cuda": "cuda", "numba": "numba",
 # -- platforms and devices --------------------------------------------------------------------
 
 class Device:
+    """A device of a platform, compared by (platform, id) as JAX's devices are."""
+
     platform = "?"
 
     def __init__(self, id: int = 0):
@@ -107,13 +109,13 @@ def devices(backend: str | None = None) -> list:
         if not cuda_available():
             raise RuntimeError("Unknown backend: 'cuda' requested, but numba.cuda found no "
                                "GPU (set NUMBA_ENABLE_CUDASIM=1 for the simulator)")
-        return [CudaDevice(i) for i in range(len(_cuda().list_devices()))]
+        return [CudaDevice(0)]  # the current device: one GPU per process for now
     raise RuntimeError(f"Unknown backend {backend!r}; platforms: {PLATFORMS}")
 
 
 def resolve_backend(name: str | None) -> str | None:
     """A jit ``backend=`` argument as a compiler backend name ('cpu' -> 'numba', 'gpu' ->
-    'cuda'); None stays None (chosen per call)."""
+    'cuda'); None stays None (chosen per specialization, from where the data is)."""
     if name is None:
         return None
     try:
@@ -295,10 +297,6 @@ def _copy_buffer(buf):
     if buf.size:
         out.copy_to_device(buf)
     return out
-
-
-def is_device_array(x) -> bool:
-    return type(x) is CudaArray
 
 
 # -- placement -------------------------------------------------------------------------------------
