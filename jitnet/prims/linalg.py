@@ -378,11 +378,33 @@ def _eigh_shape(x, *, lower):
             ShapedArray(x.shape[:-1], x.dtype, x.weak_type)]
 
 
+def _nan_on_failure(fn, y):
+    """``fn`` over a batch of matrices; a matrix LAPACK cannot handle (no convergence, NaN
+    input) gives NaN outputs instead of an exception, as in the compiled code."""
+    try:
+        return fn(y)
+    except np.linalg.LinAlgError:
+        pass
+    flat = y.reshape((-1,) + y.shape[-2:])
+    template = fn(np.zeros_like(flat[0]))
+    template = template if isinstance(template, tuple) else (template,)
+    outs = []
+    for m in flat:
+        try:
+            r = fn(m)
+            outs.append(r if isinstance(r, tuple) else (r,))
+        except np.linalg.LinAlgError:
+            outs.append(tuple(np.full(t.shape, np.nan, t.dtype) for t in template))
+    res = tuple(np.stack([o[i] for o in outs]).reshape(y.shape[:-2] + template[i].shape)
+                for i in range(len(template)))
+    return res if len(res) > 1 else res[0]
+
+
 def _eigh_impl(x, *, lower):
     y = _lapack_dtype(x)
     if y.size == 0:
         return [np.zeros(x.shape, x.dtype), np.zeros(x.shape[:-1], x.dtype)]
-    w, v = np.linalg.eigh(y, UPLO="L" if lower else "U")
+    w, v = _nan_on_failure(lambda m: tuple(np.linalg.eigh(m, UPLO="L" if lower else "U")), y)
     return [v.astype(x.dtype, copy=False), w.astype(x.dtype, copy=False)]
 
 
@@ -498,8 +520,9 @@ def _svd_impl(x, *, full_matrices, compute_uv):
                 np.broadcast_to(np.eye(*a.shape[-2:], dtype=x.dtype), a.shape).copy()
                 for i, a in enumerate(avals)]
     if not compute_uv:
-        return [np.linalg.svd(y, compute_uv=False).astype(x.dtype, copy=False)]
-    u, s, vt = np.linalg.svd(y, full_matrices=full_matrices)
+        return [_nan_on_failure(lambda m: np.linalg.svd(m, compute_uv=False), y)
+                .astype(x.dtype, copy=False)]
+    u, s, vt = _nan_on_failure(lambda m: tuple(np.linalg.svd(m, full_matrices=full_matrices)), y)
     return [o.astype(x.dtype, copy=False) for o in (s, u, vt)]
 
 

@@ -15,6 +15,7 @@ Safety:
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import hmac
@@ -70,6 +71,7 @@ def _secret() -> bytes:
         return f.read()
 
 
+@functools.lru_cache(maxsize=None)
 def environment_tag() -> str:
     import llvmlite
     import numba
@@ -80,8 +82,12 @@ def environment_tag() -> str:
         cpu = binding.get_host_cpu_name()
     except Exception:  # pragma: no cover - llvmlite always provides it
         cpu = platform.machine()
+    # the helpers generated code calls are compiled into it: their source is part of the key
+    from . import numba_math
+    with open(numba_math.__file__, "rb") as f:
+        helpers = hashlib.sha256(f.read()).hexdigest()[:16]
     return (f"jitnet={__version__};numba={numba.__version__};llvmlite={llvmlite.__version__};"
-            f"python={sys.version.split()[0]};cpu={cpu}")
+            f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 
 
 def _atomic_write(path: str, data: bytes) -> None:

@@ -14,7 +14,7 @@ from llvmlite import ir as llvm_ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-_inline = njit(inline="always", error_model="numpy")
+_inline = njit(error_model="numpy")  # LLVM inlines these small functions itself
 
 
 @_inline
@@ -332,4 +332,327 @@ jn_bitcast_int32, jn_bitcast_uint32, jn_bitcast_float32 = (_bitcast(t) for t in
 jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
                                                            (np.int64, np.uint64, np.float64))
 
+
+
+# -- the same kernels as NumPy ufuncs, for eager execution -----------------------------
+# Eager impls of these primitives call them, so eager and jitted results are identical
+# bit for bit (NumPy's own float32 kernels differ from these by an ulp here and there).
+# Module-level functions (not closures) so Numba's disk cache keys them uniquely.
+
+def _u_exp32(x): return jn_exp_f32(x)  # noqa: E704
+def _u_exp64(x): return jn_exp_f64(x)  # noqa: E704
+def _u_log32(x): return jn_log_f32(x)  # noqa: E704
+def _u_log64(x): return jn_log_f64(x)  # noqa: E704
+def _u_log1p32(x): return jn_log1p_f32(x)  # noqa: E704
+def _u_log1p64(x): return jn_log1p_f64(x)  # noqa: E704
+def _u_expm132(x): return jn_expm1_f32(x)  # noqa: E704
+def _u_expm164(x): return jn_expm1_f64(x)  # noqa: E704
+def _u_tanh32(x): return jn_tanh_f32(x)  # noqa: E704
+def _u_tanh64(x): return jn_tanh_f64(x)  # noqa: E704
+def _u_logistic32(x): return jn_logistic_f32(x)  # noqa: E704
+def _u_logistic64(x): return jn_logistic_f64(x)  # noqa: E704
+def _u_erf_inv32(x): return jn_erf_inv(x)  # noqa: E704
+def _u_erf_inv64(x): return jn_erf_inv(x)  # noqa: E704
+
+
+_UFUNCS: dict = {}
+
+
+def eager_ufunc(name: str):
+    """(float32 ufunc, float64 ufunc) running jitnet's kernel ``name``; compiled on first
+    use (never at import) and cached on disk by Numba."""
+    uf = _UFUNCS.get(name)
+    if uf is None:
+        g = globals()
+        v32 = numba.vectorize(["float32(float32)"], cache=True)(g[f"_u_{name}32"])
+        v64 = numba.vectorize(["float64(float64)"], cache=True)(g[f"_u_{name}64"])
+        # the plain NumPy ufuncs: no Python wrapper (faster), and floating-point warnings
+        # are attributed to the caller, whose module jitnet's warnings filter covers
+        uf = _UFUNCS[name] = (getattr(v32, "ufunc", v32), getattr(v64, "ufunc", v64))
+    return uf
+
+# -- linear algebra: LAPACK / BLAS through scipy's Cython exports ------------------------------
+#
+# The NumPy impls of the linalg primitives call LAPACK: scipy's single- or double-precision
+# potrf / getrf / trsm for cholesky, lu and triangular_solve, and NumPy's double-precision
+# syevd / geqrf+orgqr / gesdd for eigh, qr and svd (NumPy computes float32 in float64 and
+# rounds the result). The helpers below call the same routines with the same arguments on
+# column-major copies, so jit and eager agree to rounding, eigenvector and singular-vector
+# signs included, and factorizations that fail give NaNs instead of raising. Each routine
+# is registered with LLVM under a fixed symbol name, so Numba's disk cache refers to it by
+# name and stays valid in another process. Every argument goes by pointer (Fortran ABI).
+
+from llvmlite import binding as _llvm  # noqa: E402
+from numba import types as _nbt  # noqa: E402
+from numba.extending import get_cython_function_address as _cython_address  # noqa: E402
+
+
+def _external(lib: str, name: str, nargs: int):
+    sym = f"jn_{lib}_{name}"
+    _llvm.add_symbol(sym, _cython_address(f"scipy.linalg.cython_{lib}", name))
+    return _nbt.ExternalFunction(sym, _nbt.void(*([_nbt.voidptr] * nargs)))
+
+
+_L, _U, _N, _T, _R, _V, _A, _S = (ord(c) for c in "LUNTRVAS")
+
+
+@njit(error_model="numpy")
+def _i32(v):
+    """A one-element int32 array (a Fortran integer argument)."""
+    x = np.empty(1, np.int32)
+    x[0] = v
+    return x
+
+
+@njit(error_model="numpy")
+def _ch(c):
+    """A one-element uint8 array (a Fortran character argument)."""
+    x = np.empty(1, np.uint8)
+    x[0] = c
+    return x
+
+
+def _colmajor_to(dt):
+    @njit(error_model="numpy")
+    def colmajor(a):
+        """(n, m) C-ordered copy of the (m, n) matrix ``a``: its column-major layout."""
+        m, n = a.shape
+        f = np.empty((n, m), dt)
+        for i in range(m):
+            for j in range(n):
+                f[j, i] = a[i, j]
+        return f
+    return colmajor
+
+
+_colmajor_f32, _colmajor_f64 = _colmajor_to(np.float32), _colmajor_to(np.float64)
+
+
+def _single_or_double(dt, p):
+    """cholesky / lu / triangular_solve for one LAPACK precision (``p``: 's' or 'd')."""
+    colmajor = _colmajor_f32 if p == "s" else _colmajor_f64
+    potrf = _external("lapack", p + "potrf", 5)
+    getrf = _external("lapack", p + "getrf", 6)
+    trsm = _external("blas", p + "trsm", 11)
+
+    @njit(error_model="numpy")
+    def cholesky(a, out):
+        """potrf('L'): the lower factor of a's lower triangle; NaN (upper zeros) on failure."""
+        n = a.shape[0]
+        if n == 0:
+            return
+        f = colmajor(a)
+        info = np.zeros(1, np.int32)
+        potrf(_ch(_L).ctypes, _i32(n).ctypes, f.ctypes, _i32(n).ctypes, info.ctypes)
+        bad = info[0] != 0
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = 0 if j > i else (np.nan if bad else f[j, i])
+
+    @njit(error_model="numpy")
+    def lu(a, out, piv, perm):
+        """getrf: packed L\\U, 0-based pivots and the permutation they compose to."""
+        m, n = a.shape
+        for i in range(m):
+            perm[i] = i
+        k = min(m, n)
+        if k == 0:
+            return
+        f = colmajor(a)
+        ipiv = np.empty(k, np.int32)
+        info = np.zeros(1, np.int32)
+        getrf(_i32(m).ctypes, _i32(n).ctypes, f.ctypes, _i32(m).ctypes, ipiv.ctypes,
+              info.ctypes)  # info > 0 (singular) is fine: U has a zero on its diagonal
+        for i in range(m):
+            for j in range(n):
+                out[i, j] = f[j, i]
+        for i in range(k):
+            r = ipiv[i] - 1  # LAPACK's pivots are 1-based
+            piv[i] = r
+            t = perm[i]
+            perm[i] = perm[r]
+            perm[r] = t
+
+    @njit(error_model="numpy")
+    def triangular_solve(a, b, out, left, lower, trans, unit):
+        """trsm with alpha 1: op(a) x = b (left) or x op(a) = b; zero pivots give inf/NaN."""
+        m, n = b.shape
+        if m == 0 or n == 0:
+            return
+        fa = colmajor(a)
+        fb = colmajor(b)
+        alpha = np.ones(1, dt)
+        trsm(_ch(_L if left else _R).ctypes, _ch(_L if lower else _U).ctypes,
+             _ch(_T if trans else _N).ctypes, _ch(_U if unit else _N).ctypes,
+             _i32(m).ctypes, _i32(n).ctypes, alpha.ctypes, fa.ctypes, _i32(a.shape[0]).ctypes,
+             fb.ctypes, _i32(m).ctypes)
+        for i in range(m):
+            for j in range(n):
+                out[i, j] = fb[j, i]
+
+    return cholesky, lu, triangular_solve
+
+
+jn_cholesky_f32, jn_lu_f32, jn_triangular_solve_f32 = _single_or_double(np.float32, "s")
+jn_cholesky_f64, jn_lu_f64, jn_triangular_solve_f64 = _single_or_double(np.float64, "d")
+
+_dsyevd = _external("lapack", "dsyevd", 11)
+_dgeqrf = _external("lapack", "dgeqrf", 8)
+_dorgqr = _external("lapack", "dorgqr", 9)
+_dgesdd = _external("lapack", "dgesdd", 14)
+
+
+@njit(error_model="numpy")
+def jn_eigh(a, v, w, lower):
+    """dsyevd('V') of a's ``lower`` (or upper) triangle, as np.linalg.eigh; NaN on failure."""
+    n = a.shape[0]
+    if n == 0:
+        return
+    f = _colmajor_f64(a)
+    wd = np.empty(n, np.float64)
+    jobz, uplo, nn, info = _ch(_V), _ch(_L if lower else _U), _i32(n), np.zeros(1, np.int32)
+    wq, iq = np.empty(1, np.float64), np.empty(1, np.int32)
+    _dsyevd(jobz.ctypes, uplo.ctypes, nn.ctypes, f.ctypes, nn.ctypes, wd.ctypes, wq.ctypes,
+            _i32(-1).ctypes, iq.ctypes, _i32(-1).ctypes, info.ctypes)
+    lwork, liwork = max(1, int(wq[0])), max(1, iq[0])
+    work, iwork = np.empty(lwork, np.float64), np.empty(liwork, np.int32)
+    _dsyevd(jobz.ctypes, uplo.ctypes, nn.ctypes, f.ctypes, nn.ctypes, wd.ctypes, work.ctypes,
+            _i32(lwork).ctypes, iwork.ctypes, _i32(liwork).ctypes, info.ctypes)
+    bad = info[0] != 0
+    for i in range(n):
+        w[i] = np.nan if bad else wd[i]
+        for j in range(n):
+            v[i, j] = np.nan if bad else f[j, i]
+
+
+@njit(error_model="numpy")
+def _eye_into(x):
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            x[i, j] = 1 if i == j else 0
+
+
+@njit(error_model="numpy")
+def jn_qr(a, q, r):
+    """dgeqrf + dorgqr as np.linalg.qr: q is (m, mc) with mc = q.shape[1], r = triu(.)[:mc]."""
+    m, n = a.shape
+    mc = q.shape[1]
+    if m == 0 or n == 0:  # as the impl: identity q, zero r
+        _eye_into(q)
+        r[:] = 0
+        return
+    k = min(m, n)
+    f = _colmajor_f64(a)
+    tau = np.empty(k, np.float64)
+    mm, nn, info = _i32(m), _i32(n), np.zeros(1, np.int32)
+    wq = np.empty(1, np.float64)
+    _dgeqrf(mm.ctypes, nn.ctypes, f.ctypes, mm.ctypes, tau.ctypes, wq.ctypes, _i32(-1).ctypes,
+            info.ctypes)
+    lwork = max(1, n, int(wq[0]))
+    work = np.empty(lwork, np.float64)
+    _dgeqrf(mm.ctypes, nn.ctypes, f.ctypes, mm.ctypes, tau.ctypes, work.ctypes,
+            _i32(lwork).ctypes, info.ctypes)
+    bad = info[0] != 0
+    for i in range(r.shape[0]):
+        for j in range(n):
+            r[i, j] = 0 if j < i else (np.nan if bad else f[j, i])
+    qf = np.zeros((mc, m), np.float64)  # column-major (m, mc): the reflectors, then zeros
+    for j in range(min(n, mc)):
+        for i in range(m):
+            qf[j, i] = f[j, i]
+    mcc, kk, info2 = _i32(mc), _i32(k), np.zeros(1, np.int32)
+    _dorgqr(mm.ctypes, mcc.ctypes, kk.ctypes, qf.ctypes, mm.ctypes, tau.ctypes, wq.ctypes,
+            _i32(-1).ctypes, info2.ctypes)
+    lwork = max(1, mc, int(wq[0]))
+    work = np.empty(lwork, np.float64)
+    _dorgqr(mm.ctypes, mcc.ctypes, kk.ctypes, qf.ctypes, mm.ctypes, tau.ctypes, work.ctypes,
+            _i32(lwork).ctypes, info2.ctypes)
+    bad = bad or info2[0] != 0
+    for i in range(m):
+        for j in range(mc):
+            q[i, j] = np.nan if bad else qf[j, i]
+
+
+@njit(error_model="numpy")
+def jn_svd(a, s, u, vt, full, compute_uv):
+    """dgesdd as np.linalg.svd (jobz 'A', 'S' or 'N'); NaN in every output on failure."""
+    m, n = a.shape
+    k = min(m, n)
+    if k == 0:  # as the impl: identity u and vt
+        if compute_uv:
+            _eye_into(u)
+            _eye_into(vt)
+        return
+    if compute_uv:
+        jz = _A if full else _S
+        ucols, vrows = (m, n) if full else (k, k)
+        ldu, ldvt = m, vrows
+    else:
+        jz, ucols, vrows, ldu, ldvt = _N, 1, 1, 1, 1
+    f = _colmajor_f64(a)
+    sd = np.empty(k, np.float64)
+    uf = np.empty((ucols, ldu), np.float64)   # column-major (ldu, ucols)
+    vf = np.empty((n, ldvt), np.float64)      # column-major (ldvt, n)
+    iwork = np.empty(8 * k, np.int32)
+    jobz, mm, nn, info = _ch(jz), _i32(m), _i32(n), np.zeros(1, np.int32)
+    wq = np.empty(1, np.float64)
+    _dgesdd(jobz.ctypes, mm.ctypes, nn.ctypes, f.ctypes, mm.ctypes, sd.ctypes, uf.ctypes,
+            _i32(ldu).ctypes, vf.ctypes, _i32(ldvt).ctypes, wq.ctypes, _i32(-1).ctypes,
+            iwork.ctypes, info.ctypes)
+    lwork = max(1, int(wq[0]))
+    work = np.empty(lwork, np.float64)
+    _dgesdd(jobz.ctypes, mm.ctypes, nn.ctypes, f.ctypes, mm.ctypes, sd.ctypes, uf.ctypes,
+            _i32(ldu).ctypes, vf.ctypes, _i32(ldvt).ctypes, work.ctypes, _i32(lwork).ctypes,
+            iwork.ctypes, info.ctypes)
+    bad = info[0] != 0
+    for i in range(k):
+        s[i] = np.nan if bad else sd[i]
+    if compute_uv:
+        for i in range(m):
+            for j in range(ucols):
+                u[i, j] = np.nan if bad else uf[j, i]
+        for i in range(vrows):
+            for j in range(n):
+                vt[i, j] = np.nan if bad else vf[j, i]
+
+
+# -- matrix products: BLAS gemm on row-major operands -----------------------------------
+# One compiled helper per dtype for every layout (Numba's np.dot compiles one version per
+# operand layout and allocates its result), called with C-contiguous 2-D operands and
+# transpose flags. Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+
+def _gemm(blas_name):
+    gemm = _external("blas", blas_name, 13)
+    dt = np.float32 if blas_name[0] == "s" else np.float64
+
+    @njit(error_model="numpy")
+    def f(a, b, out, ta, tb):
+        m, n = out.shape
+        k = a.shape[0] if ta else a.shape[1]
+        if m == 0 or n == 0:
+            return
+        if k == 0:
+            out[:] = 0
+            return
+        ints = np.empty(6, np.int32)
+        ints[0], ints[1], ints[2] = n, m, k
+        ints[3] = b.shape[1]            # ldb: the stored row length of b
+        ints[4] = a.shape[1]            # lda
+        ints[5] = n                     # ldc
+        chars = np.empty(2, np.uint8)
+        chars[0] = _T if tb else _N
+        chars[1] = _T if ta else _N
+        scal = np.empty(2, dt)
+        scal[0], scal[1] = 1, 0
+        gemm(chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+             ints[2:].ctypes, scal[0:].ctypes, b.ctypes, ints[3:].ctypes, a.ctypes,
+             ints[4:].ctypes, scal[1:].ctypes, out.ctypes, ints[5:].ctypes)
+    return f
+
+
+jn_gemm_f32 = _gemm("sgemm")
+jn_gemm_f64 = _gemm("dgemm")
+
+
+# what generated modules import with "from jitnet.runtime.numba_math import *"
 __all__ = [n for n in dir() if n.startswith("jn_")] + ["numba"]

@@ -1,0 +1,677 @@
+"""jitnet (Numba backend) against NumPy, JAX and PyTorch on CPU.
+
+    python benchmarks/run.py                   # everything, 1 thread then default threads
+    python benchmarks/run.py --quick           # short run (fewer, shorter samples)
+    python benchmarks/run.py --only W1,W2      # a selection (W2 = W2a, W2b, W2c)
+    python benchmarks/run.py --threads 1       # one pass only: 1 | default | both
+    python benchmarks/run.py --frameworks jitnet,jax --json out.json
+
+Workloads (see workloads.py): W1 fused elementwise + sum, W2 MLP SGD steps, W3 per-example
+gradients, W4 CNN step, W5 cold compile / warm start in fresh processes, W6 char-RNN step.
+Competitors: jitnet, a hand-written NumPy version, ``jax.jit``, PyTorch eager and
+``torch.compile``; a competitor that is not installed or lacks a feature is reported as
+"unavailable: reason" and skipped.
+
+Method
+* Each thread setting runs in its own worker process (``--worker``) so that thread settings
+  are fixed before any framework starts its thread pools.
+  - 1 thread: the worker is pinned to one CPU (``sched_setaffinity``, as ``taskset -c N``),
+    inherited by every thread and subprocess, so no framework can use a second core whatever
+    its own settings; in addition each framework is told to use one thread, so none pays for
+    oversubscribing that core: NUMBA_NUM_THREADS / ``jitnet.config.update("num_threads", 1)``,
+    ``torch.set_num_threads(1)``, ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false``, and
+    OMP/OPENBLAS/MKL_NUM_THREADS=1 for the BLAS behind NumPy and jitnet's matmuls.
+  - default: no pinning, every framework with its own default thread count.
+* All competitors of a workload live in the same process and run on the same inputs. Each is
+  first checked against a float64 NumPy reference (loss, gradients, updated parameters); a
+  competitor whose result does not match is reported and not timed.
+* Compile time is excluded: after the first call (reported as "first call") each competitor is
+  warmed up, then a number of calls per sample is chosen so that a sample lasts about
+  ``target`` seconds. Samples are taken round-robin over the competitors (the order rotates
+  each round), so drift and background load hit all of them alike. Reported: the median time
+  per call, and the spread (half the interquartile range, relative to the median).
+* Training steps feed their updated parameters back in, as a training loop does.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import glob
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+if os.path.isdir(os.path.join(ROOT, "jitnet")):  # benchmark this checkout's jitnet
+    sys.path.insert(1, ROOT)
+import workloads as W  # noqa: E402
+
+FRAMEWORKS = ["jitnet", "numpy", "jax", "torch", "torch.compile"]
+HEADERS = {"jitnet": "jitnet", "numpy": "numpy", "jax": "jax.jit", "torch": "torch eager",
+           "torch.compile": "torch.compile"}
+TOL = 1e-4  # max |x - ref| / max |ref| for every checked array (float32 against float64)
+ONE_THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                  "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                  "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
+UNAVAILABLE = (NotImplementedError, AttributeError, ImportError)
+
+
+# ------------------------------------------------------------------- framework handling
+
+def configure_threads(threads: int | None, mods: dict) -> dict:
+    """Apply a thread count (None: leave defaults); return the effective settings."""
+    info = {}
+    if "jitnet" in mods:
+        import numba
+        if threads:
+            mods["jitnet"].config.update("num_threads", threads)
+            numba.set_num_threads(threads)
+        info["numba threads"] = numba.get_num_threads()
+    if "torch" in mods:
+        torch = mods["torch"]
+        if threads:
+            torch.set_num_threads(threads)
+        info["torch threads"] = torch.get_num_threads()
+    if "jax" in mods:
+        info["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "")
+    return info
+
+
+def import_frameworks(names) -> tuple[dict, dict]:
+    """Import what is wanted and installed; return ({name: module}, {name: reason})."""
+    mods, missing = {}, {}
+    for name in names:
+        try:
+            if name == "jitnet":
+                import jitnet
+                mods[name] = jitnet
+            elif name == "jax":
+                import jax
+                mods[name] = jax
+            elif name in ("torch", "torch.compile"):
+                import torch
+                mods["torch"] = torch
+        except ImportError as e:
+            missing[name] = f"not installed ({e})"
+    return mods, missing
+
+
+def git_commit(where: str) -> str:
+    """Short commit of the checkout holding ``where``, '+dirty' if jitnet/ has changes."""
+    try:
+        def git(*args):
+            return subprocess.run(["git", *args], cwd=where, text=True,
+                                  capture_output=True).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        return (commit + ("+dirty" if git("status", "--porcelain", ".") else "")) or "?"
+    except OSError:
+        return "?"
+
+
+def versions(mods) -> dict:
+    v = {"python": platform.python_version(), "numpy": np.__version__}
+    if "jitnet" in mods:
+        import numba
+        where = os.path.dirname(mods["jitnet"].__file__)
+        v["jitnet"] = f"{mods['jitnet'].__version__} ({where}, commit {git_commit(where)})"
+        v["numba"] = numba.__version__
+    if "jax" in mods:
+        import jaxlib
+        v["jax"] = mods["jax"].__version__
+        v["jaxlib"] = jaxlib.__version__
+    if "torch" in mods:
+        v["torch"] = mods["torch"].__version__
+    return v
+
+
+def to_numpy(x):
+    if hasattr(x, "detach"):
+        x = x.detach().cpu()
+    return np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+
+
+# ---------------------------------------------------------------------- the competitors
+
+@dataclass
+class Prepared:
+    """A competitor ready to run: ``first()`` is the first call of the timed function from the
+    initial state (includes compilation; its outputs are checked), ``call()`` one timed call,
+    ``checks()`` more outputs to check (loss and gradients)."""
+    first: Callable[[], list]
+    call: Callable[[], None]
+    checks: Callable[[], dict] = lambda: {}
+
+
+def stateful(step, params, inputs, block=lambda x: x):
+    """Timed step that feeds updated parameters back; first() runs from a fresh copy."""
+    state = {"p": params}
+
+    def call():
+        state["p"], loss = step(state["p"], *inputs)
+        block((state["p"], loss))
+
+    def first(fresh_params):
+        p, loss = step(fresh_params, *inputs)
+        block((p, loss))
+        return [to_numpy(loss)] + [to_numpy(a) for a in p]
+    return call, first
+
+
+def prepare_jaxlike(fw, w, data, mods):
+    jx = mods[fw]
+    M = W.jax_models(jx)
+    if fw == "jax":
+        put = jx.device_put
+    else:
+        put = jx.numpy.asarray
+    block = jx.block_until_ready
+    inputs = [put(a) for a in data["inputs"]]
+    if w.kind == "elementwise":
+        def call():
+            block(M.w1(*inputs))
+        return Prepared(lambda: [to_numpy(block(M.w1(*inputs)))], call)
+    params = [put(p) for p in data["params"]]
+    if w.kind == "grads":
+        def call():
+            block(M.per_example_grads(params, *inputs))
+        return Prepared(lambda: [to_numpy(g) for g in M.per_example_grads(params, *inputs)], call)
+    step = M.sgd_step(w.model)
+    call, first = stateful(step, params, inputs, block)
+    vg = M.value_and_grad(w.model)
+
+    def checks():
+        loss, grads = vg(params, *inputs)
+        return {"loss+grads": [to_numpy(loss)] + [to_numpy(g) for g in grads]}
+    return Prepared(lambda: first(params), call, checks)
+
+
+def prepare_numpy(fw, w, data, mods, dtype=np.float32):
+    M = W.numpy_models(np)
+    cast = (lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
+    inputs = [cast(a) for a in data["inputs"]]
+    if w.kind == "elementwise":
+        return Prepared(lambda: [to_numpy(M.w1(*inputs))], lambda: M.w1(*inputs))
+    params = [cast(p) for p in data["params"]]
+    if w.kind == "grads":
+        return Prepared(lambda: [to_numpy(g) for g in M.per_example_grads(params, *inputs)],
+                        lambda: M.per_example_grads(params, *inputs))
+    call, first = stateful(M.sgd_step(w.model), params, inputs)
+
+    def checks():
+        loss, grads = M.value_and_grad(w.model)(params, *inputs)
+        return {"loss+grads": [to_numpy(loss)] + [to_numpy(g) for g in grads]}
+    return Prepared(lambda: first(params), call, checks)
+
+
+def prepare_torch(fw, w, data, mods):
+    torch = mods["torch"]
+    M = W.torch_models(torch)
+    compiled = fw == "torch.compile"
+    maybe_compile = torch.compile if compiled else (lambda f: f)
+    tensor = (lambda a: torch.tensor(a, dtype=torch.long) if a.dtype.kind == "i"
+              else torch.tensor(a))
+    inputs = [tensor(a) for a in data["inputs"]]
+    if w.kind == "elementwise":
+        f = maybe_compile(M.w1)
+        return Prepared(lambda: [to_numpy(f(*inputs))], lambda: f(*inputs))
+    if w.kind == "grads":
+        params = [tensor(p) for p in data["params"]]
+        f = maybe_compile(M.per_example_grads)
+        return Prepared(lambda: [to_numpy(g) for g in f(params, *inputs)],
+                        lambda: f(params, *inputs))
+    if compiled:
+        step = torch.compile(M.functional_step(w.model))
+        params = [tensor(p) for p in data["params"]]
+        call, first = stateful(step, params, inputs)
+        return Prepared(lambda: first(params), call)
+
+    def leaves():  # eager: leaf tensors updated in place by each step
+        return [tensor(p).requires_grad_() for p in data["params"]]
+    call, first = stateful(M.eager_step(w.model), leaves(), inputs)
+    vg = M.eager_value_and_grad(w.model)
+
+    def checks():
+        loss, grads = vg(leaves(), *inputs)
+        return {"loss+grads": [to_numpy(loss)] + [to_numpy(g) for g in grads]}
+    return Prepared(lambda: first(leaves()), call, checks)
+
+
+PREPARE = {"jitnet": prepare_jaxlike, "jax": prepare_jaxlike, "numpy": prepare_numpy,
+           "torch": prepare_torch, "torch.compile": prepare_torch}
+
+
+def reference(w, data) -> dict:
+    """Float64 NumPy results: 'out' for the timed function, 'loss+grads' for steps."""
+    ref = prepare_numpy("numpy", w, data, {}, dtype=np.float64)
+    return {"out": ref.first(), **ref.checks()}
+
+
+def max_error(outs, refs) -> float:
+    if len(outs) != len(refs):
+        return math.inf
+    errs = [0.0]
+    for o, r in zip(outs, refs):
+        if np.shape(o) != np.shape(r):
+            return math.inf
+        scale = float(np.max(np.abs(r))) if np.size(r) else 0.0
+        errs.append(float(np.max(np.abs(o - r))) / (scale or 1.0) if np.size(r) else 0.0)
+    return max(errs)
+
+
+# --------------------------------------------------------------------------------- timing
+
+def sample(call, number) -> float:
+    t0 = time.perf_counter()
+    for _ in range(number):
+        call()
+    return (time.perf_counter() - t0) / number
+
+
+def time_interleaved(calls: dict, repeats: int, target: float, warmup: float) -> dict:
+    """Round-robin samples of every competitor; returns {name: [seconds per call, ...]}."""
+    numbers = {}
+    for name, call in calls.items():  # warm up, then size a sample to ~target seconds
+        t_end, n, t_call = time.perf_counter() + warmup, 0, []
+        while n < 3 or time.perf_counter() < t_end:
+            t_call.append(sample(call, 1))
+            n += 1
+        numbers[name] = max(1, int(target / max(float(np.median(t_call)), 1e-9)))
+    names = list(calls)
+    samples = {name: [] for name in names}
+    gc_was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()  # as timeit does; reference counting still frees memory
+    try:
+        for r in range(repeats):
+            k = r % len(names)
+            for name in names[k:] + names[:k]:
+                samples[name].append(sample(calls[name], numbers[name]))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
+
+
+def summarize(times: list[float]) -> dict:
+    q25, med, q75 = np.percentile(times, [25, 50, 75])
+    return {"median_s": float(med), "spread": float((q75 - q25) / 2 / med) if med else 0.0,
+            "samples": len(times)}
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0][:200] if text else ''}"
+
+
+# -------------------------------------------------------------------------- one workload
+
+def run_workload(w, frameworks, mods, missing, opts) -> dict:
+    print(f"\n== {w.key}: {w.title}", flush=True)
+    data = W.make_data(w)
+    ref = reference(w, data)
+    res = {"title": w.title, "frameworks": {}}
+    calls = {}
+    for fw in frameworks:
+        entry = res["frameworks"][fw] = {}
+        if fw in missing:
+            entry["status"] = f"unavailable: {missing[fw]}"
+        else:
+            try:
+                prep = PREPARE[fw](fw, w, data, mods)
+                t0 = time.perf_counter()
+                out = prep.first()
+                entry["first_call_s"] = time.perf_counter() - t0
+                errs = {"out": max_error(out, ref["out"])}
+                for key, vals in prep.checks().items():
+                    errs[key] = max_error(vals, ref[key])
+                entry["max_error"] = max(errs.values())
+                if entry["max_error"] <= TOL:
+                    entry["status"] = "ok"
+                    calls[fw] = prep.call
+                else:
+                    entry["status"] = ("wrong result: " + ", ".join(
+                        f"{k} error {v:.1e}" for k, v in errs.items()) + f" > {TOL:g}")
+            except UNAVAILABLE as e:
+                entry["status"] = f"unavailable: {first_line(e)}"
+            except Exception as e:  # noqa: BLE001 - report, keep benchmarking the others
+                entry["status"] = f"failed: {first_line(e)}"
+                if opts.verbose:
+                    traceback.print_exc()
+        extra = (f"  first call {entry['first_call_s']:.2f} s, error {entry['max_error']:.1e}"
+                 if "max_error" in entry else "")
+        print(f"  {fw:14s} {entry['status']}{extra}", flush=True)
+    if calls:
+        samples = time_interleaved(calls, opts.repeats, opts.target, opts.warmup)
+        for fw, times in samples.items():
+            res["frameworks"][fw].update(summarize(times))
+            s = res["frameworks"][fw]
+            print(f"  {fw:14s} median {fmt_time(s['median_s']):>10s}  "
+                  f"+-{s['spread'] * 100:.0f}%  ({s['samples']} samples)", flush=True)
+    return res
+
+
+# ------------------------------------------------------- W5: cold compile and warm start
+
+W5_FRAMEWORKS = ["jitnet", "jax", "torch.compile"]
+
+
+def w5_child(fw: str, threads: int | None) -> None:
+    """Run in a fresh process: import the framework, then jit and run W2a's step once."""
+    w = W.BY_KEY["W2a"]
+    data = W.make_data(w)
+    t0 = time.perf_counter()
+    if fw == "jitnet":
+        import jitnet as mod
+    elif fw == "jax":
+        import jax as mod
+    else:
+        import torch as mod
+    t1 = time.perf_counter()
+    configure_threads(threads, {"torch" if fw == "torch.compile" else fw: mod})
+    prep = PREPARE[fw](fw, w, data, {"torch" if fw == "torch.compile" else fw: mod})
+    loss = prep.first()[0]
+    t2 = time.perf_counter()
+    print("W5RESULT " + json.dumps({"import_s": t1 - t0, "first_s": t2 - t1,
+                                    "loss": float(loss)}))
+
+
+def run_w5(frameworks, missing, opts) -> dict:
+    print("\n== W5: cold compile / warm start of W2a's step in fresh processes", flush=True)
+    w = W.BY_KEY["W2a"]
+    ref_loss = float(reference(w, W.make_data(w))["out"][0])
+    fws = [f for f in W5_FRAMEWORKS if f in frameworks]
+    res = {"title": "W2a step in a fresh process: import, cold, warm", "frameworks": {}}
+    runs = {fw: {"import_s": [], "cold_s": [], "warm_s": []} for fw in fws}
+    status = {fw: f"unavailable: {missing[fw]}" for fw in fws if fw in missing}
+    misses = 0
+    for rep in range(opts.w5_repeats):
+        for fw in fws[rep % len(fws):] + fws[:rep % len(fws)]:
+            if fw in status:
+                continue
+            cache = tempfile.mkdtemp(prefix="jitnet-bench-w5-")
+            env = dict(os.environ)
+            env.update({"JITNET_CACHE_DIR": cache, "JAX_COMPILATION_CACHE_DIR": cache,
+                        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+                        "TORCHINDUCTOR_CACHE_DIR": cache})
+            written = 0
+            try:
+                for phase in ("cold_s", "warm_s"):
+                    cmd = [sys.executable, os.path.abspath(__file__), "--w5-child", fw,
+                           "--threads", str(opts.threads or "default")]
+                    p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                       timeout=opts.w5_timeout)
+                    line = [ln for ln in p.stdout.splitlines() if ln.startswith("W5RESULT ")]
+                    if p.returncode or not line:
+                        err = (p.stderr.strip().splitlines() or ["no output"])[-1]
+                        raise RuntimeError(f"exit {p.returncode}: {err[:200]}")
+                    r = json.loads(line[0].split(" ", 1)[1])
+                    if abs(r["loss"] - ref_loss) > TOL * abs(ref_loss):
+                        raise RuntimeError(f"wrong loss {r['loss']} (reference {ref_loss})")
+                    runs[fw][phase].append(r["first_s"])
+                    runs[fw]["import_s"].append(r["import_s"])
+                    note = ""
+                    if fw == "jitnet":  # a warm start should write no new module
+                        modules = len(glob.glob(os.path.join(cache, "m_*.py")))
+                        if phase == "warm_s" and modules > written:
+                            misses += 1
+                            note = (f"  DISK CACHE MISS: {modules - written} new module(s) "
+                                    "written (generated source differs between processes?)")
+                        written = modules
+                    print(f"  {fw:14s} {phase[:4]}: import {r['import_s']:.2f} s, "
+                          f"import -> first result {r['first_s']:.2f} s{note}", flush=True)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                status[fw] = f"failed: {first_line(e)}"
+                print(f"  {fw:14s} {status[fw]}", flush=True)
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+    for fw in fws:
+        r = runs[fw]
+        res["frameworks"][fw] = {"status": status.get(fw, "ok"),
+                                 **{k: float(np.median(v)) for k, v in r.items() if v},
+                                 "runs": len(r["cold_s"])}
+    if "jitnet" in res["frameworks"]:
+        res["frameworks"]["jitnet"]["warm_cache_misses"] = misses
+        if misses:
+            res["frameworks"]["jitnet"]["note"] = (
+                f"warm start missed the disk cache in {misses} of {len(runs['jitnet']['warm_s'])}"
+                " runs (new module written)")
+    return res
+
+
+# ------------------------------------------------------------------------------- worker
+
+def worker(opts) -> None:
+    threads = opts.threads
+    mods, missing = import_frameworks(opts.frameworks)
+    thread_info = configure_threads(threads, mods)
+    label = "1 thread" if threads == 1 else f"{threads} threads" if threads else \
+        "default threads"
+    print(f"\n######## pass: {label}  {thread_info}  "
+          f"(affinity: CPUs {sorted(os.sched_getaffinity(0))})", flush=True)
+    out = {"threads": label, "thread_settings": thread_info, "versions": versions(mods),
+           "load_before": os.getloadavg(), "workloads": {}}
+    for key in opts.workloads:
+        if key == "W5":
+            out["workloads"]["W5"] = run_w5(opts.frameworks, missing, opts)
+        else:
+            out["workloads"][key] = run_workload(W.BY_KEY[key], opts.frameworks, mods,
+                                                 missing, opts)
+    out["load_after"] = os.getloadavg()
+    with open(opts.result_file, "w") as f:
+        json.dump(out, f, indent=1)
+
+
+# ------------------------------------------------------------------------- parent: report
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    mem = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+        with open("/proc/meminfo") as f:
+            kb = int(next(ln.split()[1] for ln in f if ln.startswith("MemTotal")))
+            mem = f"{kb / 2**20:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "logical cores": os.cpu_count(),
+            "usable cores": len(os.sched_getaffinity(0)), "memory": mem,
+            "os": platform.platform()}
+
+
+
+
+def ratio(a, b) -> str:
+    return f"{a / b:.3g}x" if a and b else "-"
+
+
+def cell(entry) -> str:
+    if not entry:
+        return "-"
+    if "median_s" in entry:
+        return fmt_time(entry["median_s"])
+    status = entry.get("status", "-")
+    return status.split(":", 1)[0]  # unavailable / failed / wrong result (reasons below)
+
+
+def table(result) -> list[str]:
+    cols = FRAMEWORKS
+    lines = ["| workload | " + " | ".join(HEADERS[c] for c in cols) +
+             " | jitnet/jax | jitnet/torch.compile |",
+             "|---" * (len(cols) + 3) + "|"]
+    notes = []
+    for key, res in result["workloads"].items():
+        fws = res["frameworks"]
+        for fw, e in fws.items():
+            if e.get("status", "ok") != "ok":
+                notes.append(f"- {key} {HEADERS[fw]}: {e['status']}")
+            if e.get("note"):
+                notes.append(f"- {key} {HEADERS[fw]}: {e['note']}")
+        if key == "W5":
+            def med(fw, k):
+                return fws.get(fw, {}).get(k)
+            rows = [("W5 import", {"jitnet": med("jitnet", "import_s"),
+                                   "jax": med("jax", "import_s"),
+                                   "torch": med("torch.compile", "import_s")}),
+                    ("W5 cold: import -> 1st result", {f: med(f, "cold_s") for f in fws}),
+                    ("W5 warm: import -> 1st result", {f: med(f, "warm_s") for f in fws})]
+            for name, vals in rows:
+                lines.append(f"| {name} | " + " | ".join(
+                    fmt_time(vals.get(c)) if vals.get(c) is not None else
+                    (cell(fws.get(c)) if c in fws and name != "W5 import" else "-")
+                    for c in cols) + f" | {ratio(vals.get('jitnet'), vals.get('jax'))} | "
+                    f"{ratio(vals.get('jitnet'), vals.get('torch.compile'))} |")
+            continue
+        med = {fw: e.get("median_s") for fw, e in fws.items()}
+        lines.append(f"| {key} {res['title']} | " + " | ".join(cell(fws.get(c)) for c in cols)
+                     + f" | {ratio(med.get('jitnet'), med.get('jax'))} | "
+                     f"{ratio(med.get('jitnet'), med.get('torch.compile'))} |")
+    return lines + ([""] + notes if notes else [])
+
+
+def report(results) -> str:
+    m = machine()
+    first = results[0] if results else {}
+    out = ["# jitnet benchmarks", "",
+           f"command: `{' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}`",
+           f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+           f"machine: {m['cpu']}, {m['logical cores']} logical cores "
+           f"({m['usable cores']} usable), {m['memory']}, {m['os']}",
+           "versions: " + ", ".join(f"{k} {v}" for k, v in first.get("versions", {}).items()),
+           "times: median per call (ratios > 1: jitnet slower); W5: seconds in fresh processes",
+           ""]
+    for r in results:
+        load = f"{r['load_before'][0]:.1f}->{r['load_after'][0]:.1f}"
+        settings = ", ".join(f"{k}={v}" for k, v in r["thread_settings"].items())
+        out += [f"## {r['threads']} ({settings}; load average {load})", ""] + table(r) + [""]
+    return "\n".join(out)
+
+
+def spawn_worker(threads, opts, result_file) -> dict | None:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--result-file", result_file,
+           "--threads", str(threads or "default"), "--only", ",".join(opts.workloads),
+           "--frameworks", ",".join(opts.frameworks), "--repeats", str(opts.repeats),
+           "--target", str(opts.target), "--warmup", str(opts.warmup),
+           "--w5-repeats", str(opts.w5_repeats), "--w5-timeout", str(opts.w5_timeout)]
+    if opts.verbose:
+        cmd.append("--verbose")
+    env = dict(os.environ)
+    preexec = None
+    if threads == 1:
+        env.update(ONE_THREAD_ENV)
+        env["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"),
+                                                  ONE_THREAD_ENV["XLA_FLAGS"]]))
+        cpu = min(os.sched_getaffinity(0))
+        preexec = (lambda: os.sched_setaffinity(0, {cpu}))
+    p = subprocess.run(cmd, env=env, preexec_fn=preexec)
+    if p.returncode:
+        print(f"worker for threads={threads or 'default'} exited with {p.returncode}",
+              file=sys.stderr)
+        return None
+    with open(result_file) as f:
+        return json.load(f)
+
+
+def select(only: str | None) -> list[str]:
+    keys = [w.key for w in W.WORKLOADS] + ["W5"]
+    keys.sort(key=lambda k: (k[:2], k))
+    if not only:
+        return keys
+    chosen = []
+    for want in only.upper().replace(" ", "").split(","):
+        hits = [k for k in keys if k.upper() == want or k.upper().rstrip("ABC") == want]
+        if not hits:
+            raise SystemExit(f"unknown workload {want!r}; known: {', '.join(keys)}")
+        chosen += [k for k in hits if k not in chosen]
+    return chosen
+
+
+def parse(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\nMethod\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short run: fewer, shorter samples")
+    ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W2 (W2 = W2a,W2b,W2c)")
+    ap.add_argument("--threads", default="both", help="1 | default | both | N")
+    ap.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                    help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
+    ap.add_argument("--repeats", type=int, help="samples per competitor (default 21, quick 5)")
+    ap.add_argument("--target", type=float, help="seconds per sample (default 0.2, quick 0.05)")
+    ap.add_argument("--warmup", type=float, help="warm-up seconds (default 0.5, quick 0.1)")
+    ap.add_argument("--w5-repeats", type=int, help="fresh-process runs (default 3, quick 1)")
+    ap.add_argument("--w5-timeout", type=float, default=600)
+    ap.add_argument("--json", help="also write all results (with samples) to this file")
+    ap.add_argument("--markdown", help="also write the report to this file")
+    ap.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--result-file", help=argparse.SUPPRESS)
+    ap.add_argument("--w5-child", help=argparse.SUPPRESS)
+    opts = ap.parse_args(argv)
+    defaults = dict(repeats=(5, 21), target=(0.05, 0.2), warmup=(0.1, 0.5), w5_repeats=(1, 3))
+    for name, (quick, full) in defaults.items():
+        if getattr(opts, name) is None:
+            setattr(opts, name, quick if opts.quick else full)
+    opts.frameworks = [f for f in opts.frameworks.split(",") if f]
+    bad = set(opts.frameworks) - set(FRAMEWORKS)
+    if bad:
+        raise SystemExit(f"unknown frameworks {sorted(bad)}; known: {FRAMEWORKS}")
+    opts.workloads = select(opts.only)
+    return opts
+
+
+def main(argv=None):
+    opts = parse(argv)
+    if opts.w5_child:
+        w5_child(opts.w5_child, None if opts.threads == "default" else int(opts.threads))
+        return
+    if opts.worker:
+        opts.threads = None if opts.threads == "default" else int(opts.threads)
+        worker(opts)
+        return
+    passes = {"both": [1, None], "default": [None], "1": [1]}.get(opts.threads)
+    if passes is None:
+        passes = [int(opts.threads)]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="jitnet-bench-") as tmp:
+        for i, threads in enumerate(passes):
+            r = spawn_worker(threads, opts, os.path.join(tmp, f"pass{i}.json"))
+            if r is not None:
+                results.append(r)
+    text = report(results)
+    print("\n" + text)
+    if opts.markdown:
+        with open(opts.markdown, "w") as f:
+            f.write(text + "\n")
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"machine": machine(), "argv": sys.argv, "passes": results}, f, indent=1)
+    if len(results) < len(passes):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
