@@ -6,7 +6,7 @@
     NUMBA_ENABLE_CUDASIM=1 python benchmarks/cuda_run.py --tiny --frameworks jitnet
                                                        # smoke run of the script itself
 
-Workloads (the definitions of the CPU benchmark suite):
+Workloads (``workloads.py``, shared with the CPU suite ``run.py``):
   W1   fused elementwise + sum over 10M float32: sum(tanh(1.5x + 0.5)^2 * exp(-|x|)),
        reported as effective bandwidth (bytes read / time) besides time per call
   W2a  MLP 784-512-512-10 SGD step, batch 128 (W2b: batch 32; W2c: MLP 64-64-10, batch 32)
@@ -20,10 +20,12 @@ Method
 * Parameters and data are placed on the device once; training steps feed their updated
   parameters back, as a training loop does.
 * Each competitor's first call (compilation included) is reported apart. Its results (loss and
-  updated parameters, or W1's value) are checked against the float32 NumPy reference (jitnet's
-  interpreter backend) before timing; a competitor that does not match is not timed.
-* Timing: warm-up calls, then samples of ``k`` calls each (``k`` chosen so a sample lasts about
-  ``--target`` seconds), each sample ending with a device synchronization
+  updated parameters, or W1's value) are checked against the float64 NumPy reference of
+  ``workloads.numpy_models`` before timing (as ``run.py`` does); a competitor that does not
+  match is not timed.
+* Timing: warm-up calls, then ``--samples`` samples of ``k`` calls each (``k`` chosen so the
+  samples of a competitor last about ``--target`` seconds in all), each ending with a device
+  synchronization
   (``block_until_ready`` / ``torch.cuda.synchronize``); samples are taken round-robin over the
   competitors. Reported: median time per call and half the interquartile range (relative).
 
@@ -32,6 +34,7 @@ Note: written in a session that had no GPU; it has not been run on one, so no re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -43,171 +46,40 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 if os.path.isdir(os.path.join(ROOT, "jitnet")):  # benchmark this checkout's jitnet
-    sys.path.insert(0, ROOT)
+    sys.path.insert(1, ROOT)
 
-LR = 1e-3
-TOL = 2e-3  # max |x - ref| / max |ref|: float32 GPU reductions against float32 NumPy
+import workloads as W  # noqa: E402  (the CPU suite's definitions: same models, same data)
+
+TOL = 1e-4  # max |x - ref| / max |ref| per checked array, float32 against float64 (run.py's)
 FRAMEWORKS = ["jitnet", "torch", "torch.compile", "jax"]
-
-WORKLOADS = {
-    "W1": dict(model="w1", n=10_000_000),
-    "W2a": dict(model="mlp", sizes=(784, 512, 512, 10), batch=128),
-    "W2b": dict(model="mlp", sizes=(784, 512, 512, 10), batch=32),
-    "W2c": dict(model="mlp", sizes=(64, 64, 10), batch=32),
-    "W4": dict(model="cnn", batch=64, hw=28, c1=16, c2=32, classes=10),
-}
-TINY = {
-    "W1": dict(model="w1", n=1000),
-    "W2a": dict(model="mlp", sizes=(12, 8, 8, 4), batch=4),
-    "W2b": dict(model="mlp", sizes=(12, 8, 8, 4), batch=2),
-    "W2c": dict(model="mlp", sizes=(6, 6, 3), batch=2),
-    "W4": dict(model="cnn", batch=2, hw=4, c1=2, c2=2, classes=3),
+KEYS = ["W1", "W2a", "W2b", "W2c", "W4"]
+TINY = {  # toy shapes for --tiny (a smoke run of the script, e.g. under the simulator)
+    "W1": {"n": 1000},
+    "W2a": {"sizes": (12, 8, 8, 4), "batch": 4},
+    "W2b": {"sizes": (12, 8, 8, 4), "batch": 2},
+    "W2c": {"sizes": (6, 6, 3), "batch": 2},
+    "W4": {"batch": 2, "hw": 4, "c1": 2, "c2": 2, "classes": 3},
 }
 
-
-# ------------------------------------------------------------------------------ data
-
-def make_data(w: dict, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    f32 = np.float32
-    if w["model"] == "w1":
-        return {"inputs": [rng.standard_normal(w["n"], dtype=f32)]}
-    if w["model"] == "mlp":
-        sizes, b = w["sizes"], w["batch"]
-        params = []
-        for m, n in zip(sizes[:-1], sizes[1:]):
-            params += [(rng.standard_normal((m, n)) * np.sqrt(2.0 / m)).astype(f32),
-                       (0.01 * rng.standard_normal(n)).astype(f32)]
-        x = rng.standard_normal((b, sizes[0]), dtype=f32)
-        y = np.eye(sizes[-1], dtype=f32)[rng.integers(0, sizes[-1], b)]
-        return {"params": params, "inputs": [x, y]}
-    b, hw, c1, c2, k = w["batch"], w["hw"], w["c1"], w["c2"], w["classes"]
-    pooled = c2 * (hw // 2) ** 2
-    params = [(rng.standard_normal((c1, 1, 3, 3)) * np.sqrt(2.0 / 9)).astype(f32),
-              np.zeros(c1, f32),
-              (rng.standard_normal((c2, c1, 3, 3)) * np.sqrt(2.0 / (9 * c1))).astype(f32),
-              np.zeros(c2, f32),
-              (rng.standard_normal((pooled, k)) * np.sqrt(1.0 / pooled)).astype(f32),
-              np.zeros(k, f32)]
-    x = rng.standard_normal((b, 1, hw, hw), dtype=f32)
-    y = np.eye(k, dtype=f32)[rng.integers(0, k, b)]
-    return {"params": params, "inputs": [x, y]}
-
-
-# ------------------------------------------------------------------ models (JAX's API)
-
-def jax_models(jax):
-    """Model code against JAX's API; ``jax`` is the jax or the jitnet module."""
-    jnp, lax = jax.numpy, jax.lax
-
-    def w1(x):
-        return jnp.sum(jnp.tanh(1.5 * x + 0.5) ** 2 * jnp.exp(-jnp.abs(x)))
-
-    def cross_entropy(logits, y):
-        shifted = logits - lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
-        log_probs = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
-        return -jnp.mean(jnp.sum(y * log_probs, axis=-1))
-
-    def mlp_loss(params, x, y):
-        h = x
-        for i in range(0, len(params) - 2, 2):
-            h = jnp.maximum(h @ params[i] + params[i + 1], 0.0)
-        return cross_entropy(h @ params[-2] + params[-1], y)
-
-    def conv(x, w, b):
-        y = lax.conv_general_dilated(x, w, (1, 1), "SAME",
-                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
-        return y + b[None, :, None, None]
-
-    def cnn_loss(params, x, y):
-        w1_, b1, w2, b2, w3, b3 = params
-        h = jnp.maximum(conv(x, w1_, b1), 0.0)
-        h = jnp.maximum(conv(h, w2, b2), 0.0)
-        h = lax.reduce_window(h, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
-        h = h.reshape(h.shape[0], -1)
-        return cross_entropy(h @ w3 + b3, y)
-
-    losses = {"mlp": mlp_loss, "cnn": cnn_loss}
-
-    def step(model):
-        loss = losses[model]
-
-        def f(params, x, y):
-            value, grads = jax.value_and_grad(loss)(params, x, y)
-            return [p - LR * g for p, g in zip(params, grads)], value
-        return f
-
-    return w1, step
-
-
-def torch_models(torch):
-    F = torch.nn.functional
-
-    def w1(x):
-        return torch.sum(torch.tanh(1.5 * x + 0.5) ** 2 * torch.exp(-torch.abs(x)))
-
-    def cross_entropy(logits, y):
-        return -torch.mean(torch.sum(y * torch.log_softmax(logits, dim=-1), dim=-1))
-
-    def mlp_loss(params, x, y):
-        h = x
-        for i in range(0, len(params) - 2, 2):
-            h = torch.relu(h @ params[i] + params[i + 1])
-        return cross_entropy(h @ params[-2] + params[-1], y)
-
-    def cnn_loss(params, x, y):
-        w1_, b1, w2, b2, w3, b3 = params
-        h = torch.relu(F.conv2d(x, w1_, b1, padding=1))
-        h = torch.relu(F.conv2d(h, w2, b2, padding=1))
-        h = F.max_pool2d(h, 2).reshape(h.shape[0], -1)
-        return cross_entropy(h @ w3 + b3, y)
-
-    losses = {"mlp": mlp_loss, "cnn": cnn_loss}
-
-    def eager_step(model):
-        loss_fn = losses[model]
-
-        def f(params, x, y):
-            loss = loss_fn(params, x, y)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, g in zip(params, grads):
-                    p.sub_(LR * g)
-            return params, loss.detach()
-        return f
-
-    def functional_step(model):
-        loss_fn = losses[model]
-
-        def f(params, x, y):
-            grads, value = torch.func.grad_and_value(loss_fn)(params, x, y)
-            return [p - LR * g for p, g in zip(params, grads)], value
-        return f
-
-    return w1, eager_step, functional_step
-
-
-# ------------------------------------------------------------------------- competitors
 
 class Unavailable(Exception):
     pass
 
 
-def setup(fw: str, w: dict, data: dict):
-    """(call, sync, result) for one competitor: ``call()`` runs one step on device data and
-    keeps the state; ``result()`` gives (value, params) as NumPy for the check."""
-    kind = w["model"]
+def setup(fw: str, w, data: dict):
+    """(call, sync, result) for one competitor: ``call()`` runs one step on device-resident
+    data, keeping the training state; ``result()`` gives (value, params) as NumPy arrays."""
     if fw == "jitnet":
         import jitnet
         try:
             dev = jitnet.devices("cuda")[0]
         except RuntimeError as err:
             raise Unavailable(str(err)) from None
-        w1, step = jax_models(jitnet)
-        fn = jitnet.jit(w1 if kind == "w1" else step(kind), backend="cuda")
-        sync = jitnet.block_until_ready
-        to_np = np.asarray
+        m = W.jax_models(jitnet)
+        fn = jitnet.jit(m.w1 if w.model == "w1" else m.sgd_step(w.model), backend="cuda")
+        sync, to_np = jitnet.block_until_ready, np.asarray
         put = lambda v: jitnet.device_put(v, dev)  # noqa: E731
     elif fw == "jax":
         try:
@@ -215,10 +87,9 @@ def setup(fw: str, w: dict, data: dict):
             dev = jax.devices("gpu")[0]
         except Exception as err:  # noqa: BLE001 - no jax, or no GPU backend
             raise Unavailable(f"jax GPU: {type(err).__name__}: {err}") from None
-        w1, step = jax_models(jax)
-        fn = jax.jit(w1 if kind == "w1" else step(kind))
-        sync = jax.block_until_ready
-        to_np = np.asarray
+        m = W.jax_models(jax)
+        fn = m.w1 if w.model == "w1" else m.sgd_step(w.model)
+        sync, to_np = jax.block_until_ready, np.asarray
         put = lambda v: jax.device_put(v, dev)  # noqa: E731
     else:
         try:
@@ -227,22 +98,25 @@ def setup(fw: str, w: dict, data: dict):
             raise Unavailable(str(err)) from None
         if not torch.cuda.is_available():
             raise Unavailable("torch.cuda.is_available() is False")
-        w1, eager_step, functional_step = torch_models(torch)
-        if kind == "w1":
-            fn = w1
+        m = W.torch_models(torch)
+        if w.model == "w1":
+            fn = m.w1
         else:
-            fn = eager_step(kind) if fw == "torch" else functional_step(kind)
+            fn = m.eager_step(w.model) if fw == "torch" else m.functional_step(w.model)
         if fw == "torch.compile":
             fn = torch.compile(fn)
 
         def sync(_):
             torch.cuda.synchronize()
-        to_np = lambda t: t.detach().cpu().numpy()  # noqa: E731
-        put = lambda v: torch.tensor(v, device="cuda",  # noqa: E731
-                                     requires_grad=(fw == "torch" and v.ndim > 0))
 
+        def to_np(t):
+            return t.detach().cpu().numpy()
+
+        def put(v):  # eager autograd differentiates with respect to leaf tensors
+            return torch.tensor(v, device="cuda", requires_grad=fw == "torch" and v.ndim > 0
+                                and v.dtype.kind == "f")
     inputs = [put(v) for v in data["inputs"]]
-    if kind == "w1":
+    if w.model == "w1":
         state = {"out": None}
 
         def call():
@@ -257,20 +131,21 @@ def setup(fw: str, w: dict, data: dict):
     return call, sync, lambda: (to_np(state["value"]), [to_np(p) for p in state["params"]])
 
 
-def reference(w: dict, data: dict):
-    """One call of the float32 NumPy reference (jitnet's interpreter backend)."""
-    import jitnet
-    w1, step = jax_models(jitnet)
-    if w["model"] == "w1":
-        return np.asarray(jitnet.jit(w1, backend="interpreter")(*data["inputs"])), []
-    params, value = jitnet.jit(step(w["model"]), backend="interpreter")(data["params"],
-                                                                          *data["inputs"])
+def reference(w, data: dict):
+    """One step of the hand-written NumPy model in float64 (the CPU suite's reference)."""
+    ref = W.numpy_models(np)
+    f64 = [np.asarray(v, np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
+           for v in data["inputs"]]
+    if w.model == "w1":
+        return np.asarray(ref.w1(*f64)), []
+    params, value = ref.sgd_step(w.model)([p.astype(np.float64) for p in data["params"]], *f64)
     return np.asarray(value), [np.asarray(p) for p in params]
 
 
 def mismatch(got, want) -> str | None:
-    for name, g, r in [("value", got[0], want[0])] + [(f"param {i}", a, b) for i, (a, b)
-                                                        in enumerate(zip(got[1], want[1]))]:
+    pairs = [("value", got[0], want[0])] + [(f"param {i}", a, b)
+                                           for i, (a, b) in enumerate(zip(got[1], want[1]))]
+    for name, g, r in pairs:
         g, r = np.asarray(g, np.float64), np.asarray(r, np.float64)
         err = np.max(np.abs(g - r)) / max(np.max(np.abs(r)), 1e-30) if r.size else 0.0
         if g.shape != r.shape or not err <= TOL:
@@ -315,10 +190,10 @@ def measure(runners: dict, target: float, samples: int) -> dict:
     return res
 
 
-def run_workload(key: str, w: dict, frameworks, target, samples) -> dict:
-    data = make_data(w)
+def run_workload(w, frameworks, target, samples) -> dict:
+    data = W.make_data(w)
     want = reference(w, data)
-    out = {"workload": key, "spec": {k: v for k, v in w.items()}, "frameworks": {}}
+    out = {"workload": w.key, "title": w.title, "shape": w.shape, "frameworks": {}}
     runners = {}
     for fw in frameworks:
         try:
@@ -343,13 +218,13 @@ def run_workload(key: str, w: dict, frameworks, target, samples) -> dict:
     if runners:
         for fw, r in measure(runners, target, samples).items():
             out["frameworks"][fw].update(r)
-            if w["model"] == "w1":
-                out["frameworks"][fw]["GB_per_s"] = w["n"] * 4 / r["median_s"] / 1e9
+            if w.model == "w1":
+                out["frameworks"][fw]["GB_per_s"] = w.shape["n"] * 4 / r["median_s"] / 1e9
     return out
 
 
 def report(res: dict):
-    print(f"\n== {res['workload']}: {res['spec']}")
+    print(f"\n== {res['workload']}: {res['title']} {res['shape']}")
     for fw, r in res["frameworks"].items():
         if "median_s" in r:
             bw = f"  {r['GB_per_s']:8.1f} GB/s" if "GB_per_s" in r else ""
@@ -370,19 +245,21 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=9)
     ap.add_argument("--json", help="write the results to this file")
     args = ap.parse_args(argv)
-    table = TINY if args.tiny else WORKLOADS
-    keys = list(table)
+    keys = KEYS
     if args.only:
         want = [k.strip() for k in args.only.split(",")]
         keys = [k for k in keys if any(k == s or (s == "W2" and k.startswith("W2"))
                                        for s in want)]
     frameworks = [f for f in args.frameworks.split(",") if f]
     info = {"python": platform.python_version(), "machine": platform.machine(),
-            "simulator": os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"}
+            "simulator": os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "tiny": args.tiny}
     print(f"# jitnet CUDA benchmark: {info}")
     results = []
     for k in keys:
-        res = run_workload(k, table[k], frameworks, args.target, args.samples)
+        w = W.BY_KEY[k]
+        if args.tiny:
+            w = dataclasses.replace(w, shape=dict(w.shape, **TINY[k]))
+        res = run_workload(w, frameworks, args.target, args.samples)
         report(res)
         results.append(res)
     if args.json:
