@@ -65,6 +65,13 @@ def programs():
 
 
 def main(argv):
+    try:
+        from numba.cuda.cudadrv import nvvm
+        nvvm.NVVM()
+    except Exception as err:  # noqa: BLE001
+        print(f"NVVM (the CUDA toolkit's compiler library) is needed and was not found: "
+              f"{type(err).__name__}: {err}")
+        return 2
     bad = 0
     for pname, fun, args in programs():
         if argv and not any(a in pname for a in argv):
