@@ -205,6 +205,7 @@ class Gen:
         self.kernels: list[Kernel] = []
         self.line_info: dict = {}   # host line index -> (kernel description, user line)
         self.types: dict = {}       # buffer name -> dtype (kernel signatures)
+        self.kernel_info: dict = {}  # kernel name -> (description, user line)
 
     def kernel(self, describe: str) -> Kernel:
         return Kernel(self, describe)
@@ -520,18 +521,19 @@ def _emit_combine(gen: Gen, reds, partials, outs, K: int, G: int):
 
 class Generated:
     def __init__(self, source: str, entry: str, kernels: list, line_info: dict,
-                 signatures: dict):
+                 signatures: dict, kernel_info: dict):
         self.source, self.entry = source, entry
         self.kernels = kernels        # descriptions, in module order
-        self.line_info = line_info    # host line -> (kernel description, user line)
+        self.line_info = line_info    # host line -> (fused kernel description, user line)
         self.signatures = signatures  # kernel name -> numba signature text
+        self.kernel_info = kernel_info  # kernel name -> (description, user line)
 
 
 def emit_kernels(gen: Gen, program: FusedProgram):
     """Write the host statements (and kernels) of every kernel of ``program``."""
     from . import cuda_ops
     for k in program.kernels:
-        start = len(gen.host.lines)
+        start, first = len(gen.host.lines), len(gen.kernels)
         if isinstance(k, LoopKernel):
             emit_loop(gen, k)
             src = next((e.source for e in k.eqns + k.reductions if e.source), None)
@@ -540,6 +542,8 @@ def emit_kernels(gen: Gen, program: FusedProgram):
             src = k.eqn.source
         for i in range(start, len(gen.host.lines)):
             gen.line_info.setdefault(i, (k.describe(), src))
+        for kern in gen.kernels[first:]:
+            gen.kernel_info.setdefault(kern.name, (kern.describe, src))
 
 
 def out_names(gen: Gen, program: FusedProgram) -> list[str]:
@@ -578,4 +582,5 @@ def generate(program: FusedProgram, limits: Limits | None = None,
     for v in program.invars:
         gen.types.setdefault(gen.names.var(v), v.aval.dtype)
     return Generated(gen.module(entry, args), entry, [k.describe for k in gen.kernels],
-                     gen.line_info, {k.name: k.signature() for k in gen.kernels})
+                     gen.line_info, {k.name: k.signature() for k in gen.kernels},
+                     gen.kernel_info)

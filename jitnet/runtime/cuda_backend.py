@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import sys
 import traceback
 
@@ -132,29 +131,31 @@ class CudaExecutable:
         return [devices.to_host(b, a.shape, a.dtype) for b, a in zip(outs, self.out_avals)]
 
     def _explain(self, err, gen, fn) -> Exception:
-        """The kernel (and user line) an error came from, read off the generated module's
-        frames in the traceback."""
+        """The kernel (and user line) an error came from, read off the innermost frame of the
+        generated module in the traceback: a kernel's body, or a host line launching one."""
         path = getattr(fn, "path", None)
-        lines = [fr.lineno for fr in traceback.extract_tb(sys.exc_info()[2])
-                 if path and os.path.samefile(fr.filename, path)] if path else []
-        src = self._module(current_limits())[1]
+        frames = [fr.lineno for fr in traceback.extract_tb(sys.exc_info()[2])
+                  if path and os.path.exists(fr.filename) and os.path.samefile(fr.filename, path)]
+        src_lines = self._module(current_limits())[1].splitlines()
         text = str(err).splitlines()[0][:300] if str(err) else ""
-        for ln in reversed(lines):
-            head = src.splitlines()[:ln]
-            kdefs = [i for i, s in enumerate(head) if re.match(r"def k\d+\(", s)]
-            hdef = [i for i, s in enumerate(head) if s.startswith("def entry(")]
-            if hdef:
-                info = gen.line_info.get(ln - hdef[-1] - 2)
-                if info:
-                    kernel, where = info
-                    at = f" (from your code at {where})" if where else ""
-                    return JitCompileError(f"jit: the cuda backend failed on kernel {kernel}"
-                                           f"{at}: {type(err).__name__}: {text}")
-            elif kdefs:
-                desc = head[kdefs[-1] + 1].strip().lstrip("# ")
-                return JitCompileError(f"jit: the cuda backend failed in {head[kdefs[-1]][4:]}"
-                                       f" [{desc}]: {type(err).__name__}: {text}")
-        return JitCompileError(f"jit: the cuda backend failed: {type(err).__name__}: {text}")
+        info = None
+        for ln in reversed(frames):
+            defs = [(i, s) for i, s in enumerate(src_lines[:ln]) if s.startswith("def ")]
+            if not defs:
+                continue
+            i, head = defs[-1]
+            name = head[4:head.index("(")]
+            info = (gen.kernel_info.get(name) if name != "entry"
+                    else gen.line_info.get(ln - i - 2))
+            if info:
+                break
+        if info is None:
+            return JitCompileError(f"jit: the cuda backend failed: {type(err).__name__}: "
+                                   f"{text}")
+        kernel, where = info
+        at = f" (from your code at {where})" if where else ""
+        return JitCompileError(f"jit: the cuda backend failed on kernel {kernel}{at}: "
+                               f"{type(err).__name__}: {text}")
 
 
 __all__ = ["CudaExecutable", "launch_limits", "current_limits", "JitCompileError"]

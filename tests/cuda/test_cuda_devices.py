@@ -191,3 +191,19 @@ def test_linalg_is_cpu_only_with_a_clear_error():
     a = np.eye(3, dtype=np.float32) * 2
     with pytest.raises(NotImplementedError, match="'cholesky'.*backend='cpu'"):
         jitnet.jit(lambda m: lax.linalg.cholesky(m), backend="cuda")(a)
+
+
+def test_kernel_failure_names_the_kernel_and_user_line(monkeypatch):
+    import jitnet.runtime.cuda_math as cm
+
+    def boom(x):
+        raise ZeroDivisionError("boom")
+    monkeypatch.setattr(cm, "jn_tanh_f32", boom)  # read when the generated module is imported
+
+    def f(x):
+        return jnp.tanh(x * 1.23456789) + 1.0  # a program text no other test compiles
+
+    from jitnet.runtime.cuda_backend import JitCompileError
+    with pytest.raises(JitCompileError, match=r"kernel loop\[3\]\(mul, tanh, add\).*"
+                                              r"test_cuda_devices.py.*ZeroDivisionError"):
+        jitnet.jit(f, backend="cuda")(np.ones(3, np.float32))
