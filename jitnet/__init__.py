@@ -29,10 +29,7 @@ from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,
 from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
 
 
-def device_get(x):
-    """Pytree of jitnet arrays -> pytree of NumPy arrays."""
-    import numpy as _np
-    return tree_map(lambda a: _np.asarray(a) if isinstance(a, Array) else a, x)
+from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
 
 
 def block_until_ready(x):

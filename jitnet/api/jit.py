@@ -4,6 +4,10 @@ A call flattens the arguments, looks up the traced IR by (argument structure,
 shapes, dtypes, weak types, static values, x64 flag) and runs its compiled
 executable. Called inside another trace, a jitted function becomes one
 ``jit_call`` equation, so transforms of jitted functions stay compiled.
+
+The backend follows JAX's rule that computation follows data: ``backend=`` if given
+('cpu', 'cuda'/'gpu'), else CUDA when an argument (or a captured constant) is a device
+array, else the default platform (``JITNET_PLATFORM``). On CUDA, results stay on the device.
 """
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ from ..core.aval import aval_of
 from ..core.config import config
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
+from ..runtime import devices
 from ..runtime.compile import compile_ir, prepare
+from ..runtime.devices import CudaArray
 from ..runtime.jit_call import jit_call_p
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import arg_labels, fun_name, trace_to_ir
@@ -37,6 +43,8 @@ def _leaf_key(x):
         return (v.shape, v.dtype, x.weak_type)
     if t in (float, int, bool, complex):
         return t
+    if t is CudaArray:  # its own specialization: the device decides the backend
+        return (x._shape, x._dtype, x.weak_type, "cuda")
     a = aval_of(x)
     return (a.shape, a.dtype, a.weak_type)
 
@@ -48,23 +56,42 @@ def _as_value(x):
     if t in (float, int, bool, complex):
         d, _ = dtypes.dtype_and_weak(x)
         return np.asarray(x, d)
+    if t is CudaArray:
+        return x  # stays on its device
     a = np.asarray(x)
     return a.astype(dtypes.canonicalize_dtype(a.dtype), copy=False)
 
 
 class Traced:
-    """One specialization: the IR, its captured constants, output tree and executable."""
+    """One specialization: the IR, its captured constants, output tree and executables."""
 
-    def __init__(self, ir, consts, out_tree, backend):
+    def __init__(self, ir, consts, out_tree, backend, leaves=()):
         self.ir, self.consts, self.out_tree, self.backend = ir, consts, out_tree, backend
         self.const_values = [_as_value(c) for c in consts]
-        self._exe = None
+        # computation follows data: decided once per specialization (device arguments have
+        # their own), with the default platform read when it is traced
+        self.on_device = any(type(c) is CudaArray for c in list(consts) + list(leaves))
+        self.run_backend = backend or ("cuda" if self.on_device
+                                       else devices.default_jit_backend())
+        self._exes: dict = {}
+        self._device_consts = None
+
+    def executable_for(self, backend):
+        exe = self._exes.get(backend)
+        if exe is None:
+            exe = self._exes[backend] = compile_ir(self.ir, backend)
+        return exe
 
     @property
     def executable(self):
-        if self._exe is None:
-            self._exe = compile_ir(self.ir, self.backend)
-        return self._exe
+        return self.executable_for(self.run_backend)
+
+    def device_consts(self) -> list:
+        """Captured constants as device buffers, copied (once) if they were on the host."""
+        if self._device_consts is None:
+            self._device_consts = [c._buf if type(c) is CudaArray else devices.to_device(c)
+                                   for c in self.const_values]
+        return self._device_consts
 
 
 class Lowered:
@@ -77,7 +104,7 @@ class Lowered:
         return str(prepare(self.traced.ir))
 
     def source(self) -> str:
-        return self.traced.executable.source()
+        return self.compile().source()
 
     def compile(self):
         return self.traced.executable
@@ -105,7 +132,7 @@ class Jitted:
                 names.add(sig_names[i])
         self.static_argnums, self.static_argnames = frozenset(nums), frozenset(names)
         self.donate_argnums = donate_argnums
-        self.backend = backend
+        self.backend = devices.resolve_backend(backend)
         self._cache: dict = {}
 
     def _split(self, args, kwargs):
@@ -141,7 +168,7 @@ class Jitted:
         avals = [aval_of(x) for x in leaves]
         ir, consts = trace_to_ir(flat_fun, avals, transform="jit", name=fun_name(self.fun),
                                  arg_labels=arg_labels(self.fun, dyn_args, dyn_kwargs))
-        return Traced(cleanup(ir), consts, store["tree"], self.backend)
+        return Traced(cleanup(ir), consts, store["tree"], self.backend, leaves)
 
     def _specialize(self, args, kwargs):
         if not kwargs and not self.static_argnums:  # the common case, with less bookkeeping
@@ -166,12 +193,32 @@ class Jitted:
             outs = bind(jit_call_p, *traced.consts, *leaves, ir=traced.ir,
                         name=fun_name(self.fun), backend=self.backend)
             return tree_unflatten(traced.out_tree, outs)
+        backend = traced.run_backend
+        if backend == "cuda":
+            return self._call_cuda(traced, leaves, args, kwargs)
+        if traced.on_device:
+            raise ValueError(f"jit of {fun_name(self.fun)} with backend={self.backend!r} got "
+                             f"arrays on a CUDA device; copy them to the host first "
+                             f"(jitnet.device_get, or device_put(x, jitnet.devices('cpu')[0]))"
+                             f"{user_line()}")
         outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
         if config.read("jax_debug_nans"):
             self._check_nans(outs, args, kwargs)
         avals = traced.ir.out_avals
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
                                                 for o, a in zip(outs, avals)])
+
+    def _call_cuda(self, traced, leaves, args, kwargs):
+        """Run on the CUDA backend: device arguments are passed as they are, host ones copied
+        in; the results stay on the device."""
+        exe = traced.executable_for("cuda")
+        vals = [x._buf if type(x) is CudaArray else _as_value(x) for x in leaves]
+        bufs = exe.run_device(*traced.device_consts(), *vals)
+        outs = [CudaArray(b, a.shape, a.dtype, a.weak_type)
+                for b, a in zip(bufs, traced.ir.out_avals)]
+        if config.read("jax_debug_nans"):  # debugging asks for the values: copies them
+            self._check_nans([np.asarray(o) for o in outs], args, kwargs)
+        return tree_unflatten(traced.out_tree, outs)
 
     def _check_nans(self, outs, args, kwargs):
         """A NaN in a jitted result: re-run op by op so the eager check names the primitive
@@ -214,7 +261,9 @@ def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(),
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
-                                 backend=backend)
+                                 backend=backend, device=device)
+    if backend is None and device is not None:  # jit(f, device=d): d's platform
+        backend = device.platform if hasattr(device, "platform") else None
     return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
 
 

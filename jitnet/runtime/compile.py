@@ -50,7 +50,12 @@ def _numba(ir):
     return NumbaExecutable(ir)
 
 
-BACKENDS = {"interpreter": Interpreter, "numba": _numba}
+def _cuda(ir):
+    from .cuda_backend import CudaExecutable
+    return CudaExecutable(ir)
+
+
+BACKENDS = {"interpreter": Interpreter, "numba": _numba, "cuda": _cuda}
 
 
 def default_backend() -> str:

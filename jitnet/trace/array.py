@@ -18,6 +18,11 @@ class Array:
     __slots__ = ()
     __array_priority__ = 100  # NumPy operators defer to ours: np_array + jitnet_array -> jitnet
 
+    # Hook for concrete arrays that live off the host (runtime/devices.py): a type setting it
+    # runs eager primitives on its device (``_eager_bind(prim, args, params)``) instead of
+    # NumPy, and traces capture its values as constants.
+    _eager_bind = None
+
     ndim = property(lambda self: len(self.shape))
 
     @property

@@ -164,6 +164,8 @@ class Builder:
             if arr.ndim == 0:
                 return Literal(arr._value, arr.aval)
             return self._capture(arr, arr.aval)
+        if getattr(t, "_eager_bind", None) is not None:
+            return self._capture(x, x.aval)  # a device array: an input, never a literal
         raise TypeError(f"value of type {t.__name__} is not a valid jitnet array: {x!r}")
 
     # -- equations ----------------------------------------------------------------
@@ -272,6 +274,8 @@ def eager(prim, args, params):
             v = np.asarray(a, dtypes.canonicalize_dtype(a.dtype))
             vals.append(v)
             avals.append(ShapedArray(v.shape, v.dtype))
+        elif getattr(t, "_eager_bind", None) is not None:
+            return t._eager_bind(prim, args, params)  # an operand on a device: run there
         else:
             raise TypeError(f"{prim.name}: argument of type {t.__name__} is not a valid "
                             f"jitnet array: {a!r}")
