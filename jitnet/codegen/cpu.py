@@ -24,7 +24,7 @@ from .scalar import lit as pylit
 
 # loops with more element-operations than this run with prange (measured: below it, the
 # thread start-up costs more than it saves on 2 cores)
-PARALLEL_WORK = 1 << 16
+PARALLEL_WORK = 1 << 20
 
 _IDENTITY = {"reduce_sum": "0", "reduce_prod": "1", "reduce_or": "False", "reduce_and": "True"}
 
