@@ -147,15 +147,18 @@ class _Body:
     """Emits the per-element statements of one loop kernel, memoized by (value, index)."""
 
     def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict,
-                 alias: dict | None = None):
+                 alias: dict | None = None, eqns=None, override: dict | None = None):
         self.k, self.names, self.w, self.scalars = k, names, w, scalars
         self.alias = alias or {}  # var id -> name of a flat view (flattened kernels)
-        self.defs = {id(v): e for e in k.eqns for v in e.outputs}
+        self.override = override or {}  # var id -> expression (a finished accumulator)
+        self.defs = {id(v): e for e in (k.eqns if eqns is None else eqns) for v in e.outputs}
         self.memo: dict = {}
 
     def value(self, a, idx: tuple) -> str:
         if isinstance(a, Literal):
             return self.names.literal(a)
+        if id(a) in self.override:
+            return self.override[id(a)]
         key = (id(a), idx)
         hit = self.memo.get(key)
         if hit is not None:
@@ -181,9 +184,9 @@ class _Body:
 
 
 def _reads(k: LoopKernel):
-    defined = {id(v) for e in k.eqns for v in e.outputs}
+    defined = {id(v) for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
     out = []
-    for e in k.eqns + k.reductions:
+    for e in k.eqns + k.reductions + k.epilogue:
         for a in e.inputs:
             if isinstance(a, Var) and id(a) not in defined and a not in out:
                 out.append(a)
@@ -261,7 +264,7 @@ def _flattenable(k: LoopKernel) -> bool:
     """Every access is the identity on the full shape (no remaps), and reductions, if any,
     reduce everything: then one 1-D loop over contiguous memory does the same work (fewer
     loops for Numba to compile, and the simplest loop for LLVM to vectorize)."""
-    if len(k.shape) < 2 or any(e.prim.name in _REMAPS for e in k.eqns):
+    if len(k.shape) < 2 or any(e.prim.name in _REMAPS for e in k.eqns + k.epilogue):
         return False
     if any(len(e.params["axes"]) != len(k.shape) for e in k.reductions):
         return False
@@ -285,6 +288,8 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             t = names.temp()
             w(f"{t} = {names.var(a)}.reshape(({n},))")
             ctx.alias[id(a)] = t
+    for v in k.epilogue_stores:
+        w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
     for v in k.stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
         if ctx.flat:
@@ -375,8 +380,22 @@ def _emit_scalar_reduction(ctx, w, scalars):
             w(f"{names.var(out)}[{sub(idx[:n_kept])}] = {accs[id(e)]}")
         else:
             w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
+    if k.epilogue:  # elementwise work on the finished results, at the kept index
+        kept = tuple(idx[:n_kept])
+        eb = _Body(k, names, w, scalars, eqns=k.epilogue,
+                   override={id(e.outputs[0]): accs[id(e)] for e in reds})
+        for v in k.epilogue_stores:
+            at = _unit_index(kept, shape[:n_kept], v.aval.shape)
+            w(f"{names.var(v)}[{sub(at)}] = {eb.value(v, at)}")
     for _ in range(n_kept):
         w.dedent()
+
+
+def _unit_index(idx, shape, target) -> tuple:
+    """``idx`` over ``shape`` as an index of ``target``, which has the same elements but
+    different size-1 dims (an epilogue value reshaped like (128,) -> (128, 1))."""
+    it = iter(i for i, d in zip(idx, shape) if d != 1)
+    return tuple("0" if d == 1 else next(it) for d in target)
 
 
 def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):

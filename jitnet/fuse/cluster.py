@@ -42,7 +42,7 @@ def classify(e: Eqn) -> str:
 
 
 class _Fuser:
-    def __init__(self, ir: IR):
+    def __init__(self, ir: IR, epilogues: bool = False):
         self.ir = ir
         self.kernels: list = []
         self.producer: dict[int, object] = {}     # var id -> kernel that defines it
@@ -53,6 +53,8 @@ class _Fuser:
         self._by_id: dict[int, object] = {}
         self.reads: dict[int, set] = {}           # id(kernel) -> ids of the vars it loads
         self.order = {id(e): i for i, e in enumerate(ir.eqns)}  # program order of equations
+        self.epilogues = epilogues
+        self.epi_of: dict[int, object] = {}       # var id -> kernel computing it in an epilogue
 
     # -- helpers ------------------------------------------------------------------
     def _new(self, k):
@@ -81,7 +83,8 @@ class _Fuser:
             if not isinstance(s, Var):
                 continue
             k = self.reduced.get(id(s)) or self.producer.get(id(s))
-            if k is not None and (k is not into or id(s) in self.reduced):
+            delayed = id(s) in self.reduced or id(s) in self.epi_of  # ready after the loop
+            if k is not None and (k is not into or delayed):
                 out.append(k)
         return out
 
@@ -106,7 +109,7 @@ class _Fuser:
         def reads_reduced(x, y):
             return any(id(e.outputs[0]) in self.reads[id(x)] for e in y.reductions)
         return not (via_other(a, b) or via_other(b, a) or reads_reduced(a, b)
-                    or reads_reduced(b, a))
+                    or reads_reduced(b, a) or a.epilogue or b.epilogue)
 
     def _merge(self, into, other):
         order = self.order
@@ -154,13 +157,68 @@ class _Fuser:
         return [k for k in self.kernels if isinstance(k, LoopKernel) and k.shape == shape
                 and self.reads[id(k)] & ids]
 
+    def _epilogue_target(self, e: Eqn):
+        """The loop kernel whose reductions ``e`` can follow as an epilogue, or None.
+
+        ``e`` must have the reductions' kept shape (reduced axes trailing, shared by all of
+        the kernel's reductions), and read the kernel only through its reduction results or
+        earlier epilogue values, reshaped at most by size-1 dims (same elements)."""
+        if not self.epilogues:
+            return None
+        shape = e.outputs[0].aval.shape
+        target = None
+        for a in e.inputs:
+            chain, sources = self._chain(a)
+            for s in sources:
+                if not isinstance(s, Var):
+                    continue
+                k = self.reduced.get(id(s)) or self.epi_of.get(id(s))
+                if k is None:
+                    continue
+                if target is not None and k is not target:
+                    return None
+                if any(c.prim.name != "reshape" for c in chain):
+                    return None
+                target = k
+        if target is None:
+            return None
+        axes = {r.params["axes"] for r in target.reductions}
+        rank = len(target.shape)
+        if len(axes) != 1:
+            return None
+        ax = next(iter(axes))
+        kept = target.shape[:rank - len(ax)]
+        if ax != tuple(range(rank - len(ax), rank)) or _squeezed(kept) != _squeezed(shape):
+            return None
+        others = [s for a in e.inputs for s in self._chain(a)[1]
+                  if isinstance(s, Var) and self.reduced.get(id(s)) is not target
+                  and self.epi_of.get(id(s)) is not target]
+        if not self._legal(target, self._source_kernels(others, target)):
+            return None
+        return target
+
     def elementwise(self, e: Eqn):
+        target = self._epilogue_target(e)
+        if target is not None:
+            for a in e.inputs:
+                chain, sources = self._chain(a)
+                for ce in chain:
+                    if ce not in target.epilogue:
+                        target.epilogue.append(ce)
+                self._add_dep(target, [s for s in sources if self.epi_of.get(id(s)) is not target
+                                       and self.reduced.get(id(s)) is not target])
+                self.reads[id(target)].update(id(x) for x in sources if isinstance(x, Var))
+            target.epilogue.append(e)
+            self.epi_of[id(e.outputs[0])] = target
+            self.producer[id(e.outputs[0])] = target
+            return
         shape = e.outputs[0].aval.shape
         sources = [s for a in e.inputs for s in self._chain(a)[1]]
         candidates = []
         for s in sources:
             k = self.producer.get(id(s)) if isinstance(s, Var) else None
-            if isinstance(k, LoopKernel) and k.shape == shape and id(s) not in self.reduced:
+            if (isinstance(k, LoopKernel) and k.shape == shape and id(s) not in self.reduced
+                    and id(s) not in self.epi_of):
                 candidates.append(k)
         candidates += [k for k in self._siblings(shape, sources) if k not in candidates]
         group = None
@@ -181,12 +239,16 @@ class _Fuser:
     def reduce(self, e: Eqn):
         src = e.inputs[0]
         k = self.producer.get(id(src)) if isinstance(src, Var) else None
-        if isinstance(k, LoopKernel) and k.shape == src.aval.shape and id(src) not in self.reduced:
+        fits = (isinstance(k, LoopKernel) and k.shape == src.aval.shape
+                and id(src) not in self.reduced
+                and all(r.params["axes"] == e.params["axes"] for r in k.reductions
+                        if k.epilogue))
+        if fits:
             group = k
         else:
             sources = self._chain(src)[1]
             sib = [s for s in self._siblings(src.aval.shape, sources)
-                   if self._legal(s, self._source_kernels(sources, s))]
+                   if self._legal(s, self._source_kernels(sources, s)) and not s.epilogue]
             group = sib[0] if sib else self._new(LoopKernel(src.aval.shape))
             self._place(group, e)
         group.reductions.append(e)
@@ -275,17 +337,28 @@ class _Fuser:
                     continue  # a remap pulled in from elsewhere, or not this kernel's value
                 if id(v) in outs or reads.get(id(v), set()) - {id(k)}:
                     k.stores.append(v)
+            for e in k.epilogue:
+                v = e.outputs[0]
+                if self.epi_of.get(id(v)) is k and (id(v) in outs
+                                                    or reads.get(id(v), set()) - {id(k)}):
+                    k.epilogue_stores.append(v)
+
+
+def _squeezed(shape) -> tuple:
+    return tuple(d for d in shape if d != 1)
 
 
 def _memory_reads(k) -> list:
     """The atoms kernel ``k`` reads from memory (not computed inside it)."""
     if isinstance(k, OpKernel):
         return list(k.eqn.inputs)
-    defined = {id(v) for e in k.eqns for v in e.outputs}
-    return [a for e in k.eqns + k.reductions for a in e.inputs
+    defined = {id(v) for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
+    return [a for e in k.eqns + k.reductions + k.epilogue for a in e.inputs
             if not (isinstance(a, Var) and id(a) in defined)]
 
 
-def fuse(ir: IR) -> FusedProgram:
-    return _Fuser(ir).run()
+def fuse(ir: IR, epilogues: bool = False) -> FusedProgram:
+    """Kernels for ``ir``; ``epilogues`` lets elementwise work on reduction results run in the
+    reducing kernel (for targets whose code generator supports it)."""
+    return _Fuser(ir, epilogues).run()
 

@@ -21,13 +21,20 @@ class LoopKernel:
     eqns: list[Eqn] = field(default_factory=list)     # elementwise / remap, topological order
     stores: list[Var] = field(default_factory=list)   # full-shape values written to memory
     reductions: list[Eqn] = field(default_factory=list)  # reduce_* over values of the loop
+    # elementwise equations over the reductions' results, evaluated once per kept index
+    # after the reduction finishes (softmax's log, a mean's division...), and what they store
+    epilogue: list[Eqn] = field(default_factory=list)
+    epilogue_stores: list[Var] = field(default_factory=list)
 
     @property
     def outputs(self) -> list[Var]:
-        return list(self.stores) + [e.outputs[0] for e in self.reductions]
+        return (list(self.stores) + [e.outputs[0] for e in self.reductions]
+                + list(self.epilogue_stores))
 
     def describe(self) -> str:
         ops = [e.prim.name for e in self.eqns] + [e.prim.name for e in self.reductions]
+        if self.epilogue:
+            ops.append("then " + ", ".join(e.prim.name for e in self.epilogue))
         return f"loop{list(self.shape)}({', '.join(ops)})"
 
 

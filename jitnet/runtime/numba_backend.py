@@ -67,7 +67,7 @@ class NumbaExecutable:
 
     def __init__(self, ir: IR, name: str = "jitted"):
         self.ir = ir
-        self.program = fuse(ir)
+        self.program = fuse(ir, epilogues=True)
         self.generated = generate(self.program, "entry")
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         src = HEADER.format(name=name, fastmath=fm,

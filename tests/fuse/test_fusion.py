@@ -92,3 +92,16 @@ def test_no_cycles_kernels_topologically_ordered():
         seen.add(id(k))
     out = jax.jit(f)(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32))
     np.testing.assert_allclose(out, np.tanh(1) * 2 + np.tanh(1) * 4, rtol=1e-6)
+
+
+def test_reduction_epilogues_run_in_the_reducing_kernel():
+    def f(x):
+        m = jnp.mean(x, axis=-1)            # sum, then a division per row
+        return jnp.log(jnp.sum(jnp.exp(x - m[:, None]), axis=-1)) + m
+    x = np.random.RandomState(0).randn(6, 5).astype(np.float32)
+    p = fuse(prepare(jax.make_jaxpr(f)(x).ir), epilogues=True)
+    # mean's division and the log run after their reductions, in the same kernels
+    assert len(p.kernels) == 3 and sum(bool(k.epilogue) for k in p.kernels) == 2
+    np.testing.assert_allclose(jax.jit(f)(x), f(x), rtol=1e-6)
+    # without epilogues (the CUDA generator's mode) the elementwise tails are their own loops
+    assert len(fuse(prepare(jax.make_jaxpr(f)(x).ir)).kernels) == 4

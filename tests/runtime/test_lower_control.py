@@ -146,7 +146,7 @@ def test_parallel_kernels_inside_a_loop(rng):
     def f(c0, xs):
         return lax.scan(lambda c, x: (jnp.sin(c) * x + c, None), c0, xs)[0]
 
-    src = _check(f, (rng.randn(300, 300).astype(np.float32), rng.randn(3).astype(np.float32)))
+    src = _check(f, (rng.randn(700, 700).astype(np.float32), rng.randn(3).astype(np.float32)))
     assert "prange(" in src
 
 
