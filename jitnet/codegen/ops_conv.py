@@ -1,5 +1,788 @@
 """CPU lowering of the convolution and window family (patches, patches_transpose,
-conv_general_dilated, reduce_window)."""
+conv_general_dilated, reduce_window).
+
+Every window op walks, per dim, a loop variable ``v`` whose padded-and-dilated source
+coordinate is ``p = a*v + c`` (``c`` built from the other loop variables of that dim).
+Instead of testing every element against the padding and the base-dilation holes, the
+loop bounds are clipped (``_clip``) so that only valid ``p`` are visited: the inner loops
+stay branch-free and vectorize, and dims that can never leave the operand get plain
+``range(n)`` (decided statically; shapes are compile-time constants).
+
+* ``patches`` writes every element (the pad value where the window leaves the operand),
+  in output order, with validity flags hoisted to the loop where they become known.
+* ``patches_transpose`` (col2im) scatter-adds with the window loops outside the position
+  loops, so the innermost loop adds contiguous rows.
+* ``reduce_window`` keeps one accumulator per output element.
+* ``conv_general_dilated`` is either a direct loop nest (few input channels per group,
+  integer/complex dtypes: an im2col matrix would be mostly overhead) or im2col over a
+  chunk of samples + one BLAS matmul per (chunk, group), oriented so that the product
+  lands in the output's memory order (channels-first: W @ cols; channels-last: cols @ W).
+"""
 from __future__ import annotations
 
-from .ops import generator  # noqa: F401
+import math
+import os
+
+import numpy as np
+
+from ..core.ir import Literal
+from ..prims.conv import dilate_dim, window_out_shape
+from .ops import generator
+from .scalar import cast
+
+# im2col + BLAS only when the contraction per group (I * prod(K)) and the out features per
+# group are at least this large; below, the direct loop nest measured faster
+GEMM_MIN_CONTRACT = 16
+GEMM_MIN_FEATURES = 4
+# the largest im2col buffer of one work item (stays in L2 between the gather and the product)
+COLS_BYTES = 1 << 20
+# OpenBLAS computes a product of at most this many multiply-adds (m*n*k) on the calling
+# thread; larger ones wake its own thread pool, which then fights Numba's threads for the
+# cores (measured: 10-100x slowdowns on 2 loaded cores). Products are blocked below it and
+# issued from inside the parallel loop, each thread on its own work items.
+BLAS_BLOCK = 1 << 18
+
+
+def _parallel_work():
+    from .cpu import PARALLEL_WORK  # cpu imports this module: resolve at generation time
+    return PARALLEL_WORK
+
+
+def _shape(a):
+    return tuple(a.aval.shape)
+
+
+def _sub(idx):
+    return ", ".join(idx) if idx else "()"
+
+
+def _lin(terms, const=0) -> str:
+    """Source of ``sum(coef * var) + const``; int vars are folded into the constant."""
+    parts = []
+    for c, v in terms:
+        if c == 0:
+            continue
+        if isinstance(v, int):
+            const += c * v
+        else:
+            parts.append(v if c == 1 else f"{c} * {v}")
+    if const or not parts:
+        parts.append(str(const))
+    s = " + ".join(parts).replace("+ -", "- ")
+    return f"({s})" if len(parts) > 1 else s
+
+
+def _scalar_src(value, dtype) -> str:
+    """Source of the constant ``value`` as a scalar of ``dtype``."""
+    d = np.dtype(dtype)
+    if d == np.bool_:
+        return "True" if bool(value) else "False"
+    if d.kind in "iu":
+        return f"{cast(d)}({int(np.real(value))})"
+
+    def flt(v):
+        v = float(v)
+        return "np.nan" if v != v else ("np.inf" if v == math.inf else
+                                        "-np.inf" if v == -math.inf else repr(v))
+    if d.kind == "c":
+        v = complex(value)
+        return f"{cast(d)}(complex({flt(v.real)}, {flt(v.imag)}))"
+    return f"{cast(d)}({flt(np.real(value))})"
+
+
+def _place(spec, vals):
+    """Index tuple with ``vals[i]`` at position ``spec[i]``."""
+    out = [None] * len(spec)
+    for s, v in zip(spec, vals):
+        out[s] = v
+    return out
+
+
+# -- per-dim window geometry ------------------------------------------------------------------
+
+class _Dim:
+    """One dim of a window op: operand size X, window W, stride S, padding lo/hi, base
+    dilation B, window dilation D; the source of (position o, offset k) is
+    p = o*S + k*D - lo in the padded dilated operand, valid iff 0 <= p < Xd and B | p."""
+
+    def __init__(self, X, W, S, pad, B, D):
+        self.X, self.W, self.S, self.B, self.D = X, W, S, B, D
+        self.lo, self.hi = pad
+        self.Xd = dilate_dim(X, B)
+        self.O = window_out_shape((X,), (W,), (S,), (pad,), (B,), (D,))[0]
+
+    def always_valid(self) -> bool:
+        """Every (o, k) hits a real element."""
+        if self.O == 0 or self.W == 0:
+            return True
+        return (self.B == 1 and -self.lo >= 0
+                and (self.O - 1) * self.S + (self.W - 1) * self.D - self.lo <= self.Xd - 1)
+
+    def plain(self) -> bool:
+        """A single offset that always hits: the position maps to one source index."""
+        return self.W == 1 and self.always_valid()
+
+    def src(self, o, k) -> str:
+        p = _lin([(self.S, o), (self.D, k)], -self.lo)
+        return p if self.B == 1 else f"({p} // {self.B})"
+
+    def cond(self, o, k) -> str | None:
+        """Validity test of (o, k) or None when always valid."""
+        if self.always_valid():
+            return None
+        p = _lin([(self.S, o), (self.D, k)], -self.lo)
+        conds = []
+        if -self.lo < 0:
+            conds.append(f"{p} >= 0")
+        if (self.O - 1) * self.S + (self.W - 1) * self.D - self.lo > self.Xd - 1:
+            conds.append(f"{p} < {self.Xd}")
+        if self.B > 1:
+            conds.append(f"{p} % {self.B} == 0")
+        return " and ".join(conds) or "True"
+
+
+def _clip(w, names, n, a, terms, c0, Xd, B):
+    """Bounds of a loop ``for v in range(start, stop, step)`` visiting exactly the v in
+    [0, n) with p = a*v + sum(terms) + c0 in [0, Xd) and divisible by B.
+
+    ``terms`` are (coef >= 0, var, var_extent) of the enclosing loop variables, so the
+    range of the constant part is known statically and clamps are emitted only when some
+    iteration can leave the operand. Returns (start, stop, step) as source text."""
+    cmin = c0
+    cmax = c0 + sum(c * (m - 1) for c, _, m in terms)
+    if not terms or all(m == 1 for _, _, m in terms):  # fully static: solve here
+        valid = [v for v in range(n) if 0 <= a * v + cmax < Xd and (a * v + cmax) % B == 0]
+        if not valid:
+            return "0", "0", 1
+        step = valid[1] - valid[0] if len(valid) > 1 else 1
+        return str(valid[0]), str(valid[-1] + 1), step
+    c = _lin([(cf, v) for cf, v, _ in terms], c0)
+    start, stop = "0", str(n)
+    if cmin < 0:
+        start = names.temp()
+        w(f"{start} = max(0, ({a - 1} - {c}) // {a})")
+    if a * (n - 1) + cmax > Xd - 1:
+        stop = names.temp()
+        w(f"{stop} = min({n}, ({Xd - 1} - {c}) // {a} + 1)")
+    step = 1
+    if B > 1:
+        step = B // math.gcd(a, B)
+        if start == "0":
+            start = names.temp()
+            w(f"{start} = 0")
+        w(f"while {start} < {stop} and ({a} * {start} + {c}) % {B} != 0:")
+        w.indent()
+        w(f"{start} += 1")
+        w.dedent()
+    return start, stop, step
+
+
+def _range(start, stop, step, par=False):
+    fn = "prange" if par else "range"
+    if step != 1:
+        return f"{fn}({start}, {stop}, {step})"
+    return f"{fn}({stop})" if start == "0" else f"{fn}({start}, {stop})"
+
+
+def _open(w, var, rng):
+    w(f"for {var} in {rng}:")
+    w.indent()
+
+
+def _window_dims(shape, p):
+    return [_Dim(x, *a) for x, *a in zip(shape, p["window_dimensions"], p["window_strides"],
+                                         p["padding"], p["base_dilation"],
+                                         p["window_dilation"])]
+
+
+def _scalar_in(a, names):
+    """A 0-d operand as a scalar (an inlined literal or a 0-d array)."""
+    return names.literal(a) if isinstance(a, Literal) else f"{names.var(a)}[()]"
+
+
+# -- patches ----------------------------------------------------------------------------------
+
+@generator("patches")
+def _patches(e, names, w):
+    (xa,), out = e.inputs, e.outputs[0]
+    o = names.var(out)
+    dt = out.aval.dtype
+    shape = _shape(out)
+    if not _shape(xa):  # 0-d operand: its single window is itself
+        w(f"{o} = np.full((), {_scalar_in(xa, names)}, dtype={cast(dt)})")
+        return
+    x = names.var(xa)
+    dims = _window_dims(_shape(xa), e.params)
+    w(f"{o} = np.empty({shape!r}, dtype={cast(dt)})")
+    if 0 in shape:
+        return
+    n = len(dims)
+    pad = _scalar_src(e.params["pad_value"], dt)
+    par = math.prod(shape) >= _parallel_work() and shape[0] > 1
+    ov = [names.temp() for _ in dims]
+    kv = [names.temp() if d.W > 1 else 0 for d in dims]
+    ok = None
+    for i, d in enumerate(dims):
+        _open(w, ov[i], _range("0", str(d.O), 1, par and i == 0))
+        if d.W == 1:
+            c = d.cond(ov[i], 0)
+            if c is not None:
+                t = names.temp()
+                w(f"{t} = {ok} and {c}" if ok else f"{t} = {c}")
+                ok = t
+    for i, d in enumerate(dims):
+        if d.W == 1:
+            continue
+        _open(w, kv[i], f"range({d.W})")
+        c = d.cond(ov[i], kv[i])
+        if c is not None:
+            t = names.temp()
+            w(f"{t} = {ok} and ({c})" if ok else f"{t} = {c}")
+            ok = t
+    src = f"{x}[{_sub([d.src(ov[i], kv[i]) for i, d in enumerate(dims)])}]"
+    tgt = f"{o}[{_sub(ov + [str(k) for k in kv])}]"
+    w(f"{tgt} = {src} if {ok} else {pad}" if ok else f"{tgt} = {src}")
+    for _ in range(n + sum(d.W > 1 for d in dims)):
+        w.dedent()
+
+
+# -- patches_transpose ------------------------------------------------------------------------
+
+@generator("patches_transpose")
+def _patches_transpose(e, names, w):
+    (ca,), out = e.inputs, e.outputs[0]
+    o = names.var(out)
+    dt = out.aval.dtype
+    oshape = _shape(out)
+    if not oshape:
+        w(f"{o} = np.full((), {_scalar_in(ca, names)}, dtype={cast(dt)})")
+        return
+    ct = names.var(ca)
+    dims = _window_dims(oshape, e.params)
+    w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
+    if 0 in _shape(ca):
+        return
+    plain = [i for i, d in enumerate(dims) if d.plain()]
+    rest = [i for i, d in enumerate(dims) if not d.plain()]
+    ov = [names.temp() for _ in dims]
+    kv = [0 if i in plain else names.temp() for i in range(len(dims))]
+    # distinct positions of a plain dim write distinct elements: its loop may be parallel
+    par = bool(plain) and math.prod(_shape(ca)) >= _parallel_work() and dims[plain[0]].O > 1
+    depth = 0
+    for j, i in enumerate(plain):
+        _open(w, ov[i], _range("0", str(dims[i].O), 1, par and j == 0))
+        depth += 1
+    for i in rest:
+        _open(w, kv[i], f"range({dims[i].W})")
+        depth += 1
+    for i in rest:
+        d = dims[i]
+        rng = _clip(w, names, d.O, d.S, [(d.D, kv[i], d.W)], -d.lo, d.Xd, d.B)
+        _open(w, ov[i], _range(*rng))
+        depth += 1
+    tgt = f"{o}[{_sub([d.src(ov[i], kv[i]) for i, d in enumerate(dims)])}]"
+    src = f"{ct}[{_sub(ov + [str(k) for k in kv])}]"
+    if dt.kind in "iu":
+        w(f"{tgt} = {cast(dt)}({tgt} + {src})")
+    elif dt == np.bool_:
+        w(f"{tgt} = {tgt} or {src}")
+    else:
+        w(f"{tgt} += {src}")
+    for _ in range(depth):
+        w.dedent()
+
+
+# -- reduce_window ----------------------------------------------------------------------------
+
+def _identity(computation, dt) -> str:
+    from ..prims.conv import identity
+    return _scalar_src(identity(computation, dt), dt)
+
+
+def _combine(computation, dt, acc, v) -> str:
+    if computation == "add":
+        return f"{acc} += {v}"
+    if dt == np.bool_:
+        return f"{acc} = {acc} or {v}" if computation == "max" else f"{acc} = {acc} and {v}"
+    return f"{acc} = jn_{computation}({acc}, {v})"
+
+
+@generator("reduce_window")
+def _reduce_window(e, names, w):
+    (xa,), out = e.inputs, e.outputs[0]
+    o = names.var(out)
+    dt = out.aval.dtype
+    comp = e.params["computation"]
+    shape = _shape(out)
+    if not _shape(xa):
+        w(f"{o} = np.full((), {_scalar_in(xa, names)}, dtype={cast(dt)})")
+        return
+    x = names.var(xa)
+    dims = _window_dims(_shape(xa), e.params)
+    w(f"{o} = np.empty({shape!r}, dtype={cast(dt)})")
+    if 0 in shape:
+        return
+    work = math.prod(shape) * max(1, math.prod(e.params["window_dimensions"]))
+    par = work >= _parallel_work() and shape[0] > 1
+    ov = [names.temp() for _ in dims]
+    kv = [0 if d.plain() else names.temp() for d in dims]
+    for i, d in enumerate(dims):
+        _open(w, ov[i], _range("0", str(d.O), 1, par and i == 0))
+    acc = names.temp()
+    w(f"{acc} = {_identity(comp, dt)}")
+    depth = len(dims)
+    for i, d in enumerate(dims):
+        if d.plain():
+            continue
+        rng = _clip(w, names, d.W, d.D, [(d.S, ov[i], d.O)], -d.lo, d.Xd, d.B)
+        _open(w, kv[i], _range(*rng))
+        depth += 1
+    w(_combine(comp, dt, acc, f"{x}[{_sub([d.src(ov[i], kv[i]) for i, d in enumerate(dims)])}]"))
+    for _ in range(depth - len(dims)):
+        w.dedent()
+    res = acc if (comp != "add" or dt.kind not in "iu") else f"{cast(dt)}({acc})"
+    w(f"{o}[{_sub(ov)}] = {res}")
+    for _ in dims:
+        w.dedent()
+
+
+# -- conv_general_dilated ---------------------------------------------------------------------
+
+class _Conv:
+    """Canonical view of one convolution: lhs (N, C, X...), rhs (O, I, K...), out (N, O, P...)."""
+
+    def __init__(self, e):
+        p = e.params
+        lhs, rhs = e.inputs
+        self.lspec, self.rspec, self.ospec = p["dimension_numbers"]
+        ls, rs = _shape(lhs), _shape(rhs)
+        self.N, self.C = ls[self.lspec[0]], ls[self.lspec[1]]
+        self.O, self.I = rs[self.rspec[0]], rs[self.rspec[1]]
+        self.X = [ls[i] for i in self.lspec[2:]]
+        self.K = [rs[i] for i in self.rspec[2:]]
+        self.G = p["feature_group_count"]
+        self.Og = self.O // self.G
+        self.dims = [_Dim(x, k, s, pd, b, d) for x, k, s, pd, b, d in
+                     zip(self.X, self.K, p["window_strides"], p["padding"], p["lhs_dilation"],
+                         p["rhs_dilation"])]
+        self.P = [d.O for d in self.dims]
+        self.nd = len(ls)
+        self.dt = e.outputs[0].aval.dtype
+
+    def lhs_index(self, n, c, src):
+        return _sub(_place(self.lspec, [n, c] + list(src)))
+
+    def rhs_index(self, o, i, k):
+        return _sub(_place(self.rspec, [o, i] + list(k)))
+
+    def out_index(self, n, o, pos):
+        return _sub(_place(self.ospec, [n, o] + list(pos)))
+
+
+def _as_dtype(names, w, x, a, dt):
+    if a.aval.dtype == dt:
+        return x
+    t = names.temp()
+    w(f"{t} = {x}.astype({cast(dt)})")
+    return t
+
+
+@generator("conv_general_dilated")
+def _conv(e, names, w):
+    cv = _Conv(e)
+    out = e.outputs[0]
+    o = names.var(out)
+    dt = cv.dt
+    lhs, rhs = e.inputs
+    x = _as_dtype(names, w, names.var(lhs), lhs, dt)
+    k = _as_dtype(names, w, names.var(rhs), rhs, dt)
+    oshape = _shape(out)
+    contract = cv.I * math.prod(cv.K)
+    if math.prod(oshape) == 0 or contract == 0:
+        w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
+        return
+    blocks = _gemm_blocks(contract, cv.Og)
+    gemm = (dt in (np.float32, np.float64) and contract >= GEMM_MIN_CONTRACT
+            and cv.Og >= GEMM_MIN_FEATURES and blocks is not None)
+    if not gemm:
+        _conv_direct(cv, x, k, o, oshape, names, w)
+    elif cv.ospec[1] == cv.nd - 1 and cv.nd > 2:
+        _conv_gemm_rows(cv, x, k, o, oshape, names, w, *blocks)
+    else:
+        _conv_gemm_cols(cv, x, k, o, oshape, names, w, *blocks)
+
+
+def _conv_direct(cv, x, k, o, oshape, names, w):
+    """out[n, o, pos] += w[o, i, k] * x[n, g*I + i, src(pos, k)], the position loops
+    innermost (contiguous rows of out and, at unit stride, of x)."""
+    dt = cv.dt
+    w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
+    work = math.prod(oshape) * cv.I * math.prod(cv.K)
+    no = names.temp()
+    par = work >= _parallel_work() and cv.N * cv.O > 1
+    _open(w, no, _range("0", str(cv.N * cv.O), 1, par))
+    n, oc, cb, ic = names.temp(), names.temp(), names.temp(), names.temp()
+    w(f"{n} = {no} // {cv.O}")
+    w(f"{oc} = {no} % {cv.O}")
+    w(f"{cb} = ({oc} // {cv.Og}) * {cv.I}")
+    _open(w, ic, f"range({cv.I})")
+    depth = 2
+    kv = [0 if d.plain() else names.temp() for d in cv.dims]
+    for i, d in enumerate(cv.dims):
+        if not d.plain():
+            _open(w, kv[i], f"range({d.W})")
+            depth += 1
+    wv = names.temp()
+    w(f"{wv} = {k}[{cv.rhs_index(oc, ic, [str(v) for v in kv])}]")
+    pv = [names.temp() for _ in cv.dims]
+    for i, d in enumerate(cv.dims):
+        if d.plain():
+            _open(w, pv[i], f"range({d.O})")
+        else:
+            rng = _clip(w, names, d.O, d.S, [(d.D, kv[i], d.W)], -d.lo, d.Xd, d.B)
+            _open(w, pv[i], _range(*rng))
+        depth += 1
+    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    tgt = f"{o}[{cv.out_index(n, oc, pv)}]"
+    val = f"{wv} * {x}[{cv.lhs_index(n, f'{cb} + {ic}', src)}]"
+    if dt.kind in "iu":
+        w(f"{tgt} = {cast(dt)}({tgt} + {val})")
+    else:
+        w(f"{tgt} += {val}")
+    for _ in range(depth):
+        w.dedent()
+
+
+def _round_up(a, b):
+    return -(-a // b) * b
+
+
+def _gemm_blocks(ik, og):
+    """(columns JB, rows Ob) of one BLAS product (Ob, IK) x (IK, JB) of at most BLAS_BLOCK
+    multiply-adds, or None when even a 4-column product of one row is larger."""
+    for jb in (32, 16, 8, 4):
+        ob = min(og, BLAS_BLOCK // (ik * jb))
+        if ob >= min(og, 16):
+            return jb, ob
+    ob = min(og, BLAS_BLOCK // (ik * 4))
+    return (4, ob) if ob >= 1 else None
+
+
+class _Items:
+    """Work items of the im2col kernels over the columns (sample, position).
+
+    An item is either ``nb`` whole samples (small outputs: several samples per product)
+    or one sample's block of rows of the first spatial dim (large outputs or few samples:
+    the buffer stays under COLS_BYTES and every core gets work)."""
+
+    def __init__(self, cv, col_bytes, jb):
+        ns = len(cv.P)
+        self.P = math.prod(cv.P)
+        self.O0 = cv.P[0] if ns else 1
+        self.rest = math.prod(cv.P[1:]) if ns else 1
+        cores = os.cpu_count() or 1
+        cap = max(1, COLS_BYTES // max(1, self.P * col_bytes))
+        self.nb = 1 if self.P >= 4 * jb else min(cv.N, cap, -(-4 * jb // self.P))
+        self.nR = 1
+        if self.nb == 1 and (self.P * col_bytes > COLS_BYTES or cv.N < 2 * cores):
+            rb = max(1, COLS_BYTES // max(1, self.rest * col_bytes))
+            nr = max(-(-self.O0 // min(rb, self.O0)), min(self.O0, -(-2 * cores // cv.N)))
+            self.RB = -(-self.O0 // nr)
+            self.nR = -(-self.O0 // self.RB)
+        self.items = (cv.N // self.nb + (cv.N % self.nb > 0)) * self.nR
+        self.cols = self.nb * self.P if self.nR == 1 else self.RB * self.rest
+
+
+class _Item:
+    """Names of the current work item: first sample, sample count, row block, columns."""
+
+    def __init__(self, cv, it, names, w, parallel):
+        self.it = it
+        nt, t, i = names.temp(), names.temp(), names.temp()
+        # one contiguous range of items per core, each with its own buffers (a constant:
+        # numba.get_num_threads() would make the compiled function uncacheable)
+        w(f"{nt} = {min(it.items, os.cpu_count() or 1) if parallel else 1}")
+        _open(w, t, f"prange({nt})" if parallel else f"range({nt})")
+        self.nt, self.t, self.i = nt, t, i
+        self.cv, self.names, self.w = cv, names, w
+
+    def open(self):
+        it, names, w, cv = self.it, self.names, self.w, self.cv
+        _open(w, self.i, f"range({self.t} * {it.items} // {self.nt}, "
+                         f"({self.t} + 1) * {it.items} // {self.nt})")
+        self.n0 = names.temp()
+        self.r0 = self.r1 = None
+        if it.nR > 1:
+            self.r0, self.r1, self.pc = names.temp(), names.temp(), names.temp()
+            w(f"{self.n0} = {self.i} // {it.nR}")
+            w(f"{self.r0} = ({self.i} % {it.nR}) * {it.RB}")
+            w(f"{self.r1} = min({self.r0} + {it.RB}, {it.O0})")
+            w(f"{self.pc} = ({self.r1} - {self.r0}) * {it.rest}")
+            self.nbc = "1"
+            self.base = _lin([(it.P, self.n0), (it.rest, self.r0)])  # first flat column
+        else:
+            w(f"{self.n0} = {self.i} * {it.nb}")
+            if cv.N % it.nb:
+                self.nbc = names.temp()
+                w(f"{self.nbc} = min({it.nb}, {cv.N} - {self.n0})")
+                self.pc = names.temp()
+                w(f"{self.pc} = {self.nbc} * {it.P}")
+            else:
+                self.nbc, self.pc = str(it.nb), str(it.cols)
+            self.base = _lin([(it.P, self.n0)])
+
+    def sample_loop(self):
+        """Open the loop over the item's samples; returns (sample, its column offset)."""
+        j = self.names.temp()
+        _open(self.w, j, f"range({self.nbc})")
+        col0 = (_lin([(-self.it.rest, self.r0)]) if self.r0 is not None
+                else _lin([(self.it.P, j)]))
+        return _lin([(1, self.n0), (1, j)]), col0
+
+    def position(self, q):
+        """(sample, position indices...) of the item's column ``q`` (emitted)."""
+        flat = self.names.temp()
+        self.w(f"{flat} = {self.base} + {q}")
+        n = self.names.temp()
+        self.w(f"{n} = {flat} // {self.it.P}")
+        p = self.names.temp()
+        self.w(f"{p} = {flat} % {self.it.P}")
+        return n, p, _unflatten(self.w, self.names, p, self.cv.P)
+
+
+def _clip_block(w, names, d, kvar, pvar_lo, pvar_hi):
+    """_clip for a position loop of dim ``d`` given offset ``kvar``, intersected with
+    [pvar_lo, pvar_hi) (a row block) when those are given."""
+    start, stop, step = _clip(w, names, d.O, d.S, [(d.D, kvar, d.W)], -d.lo, d.Xd, 1)
+    if pvar_lo is not None:
+        t0, t1 = names.temp(), names.temp()
+        w(f"{t0} = max({start}, {pvar_lo})")
+        w(f"{t1} = min({stop}, {pvar_hi})")
+        start, stop = t0, t1
+    if d.B > 1:  # first position whose source is on the dilated grid, then every step-th
+        if start == "0" or start.lstrip("-").isdigit():
+            t = names.temp()
+            w(f"{t} = {start}")
+            start = t
+        c = _lin([(d.D, kvar)], -d.lo)
+        w(f"while {start} < {stop} and ({d.S} * {start} + {c}) % {d.B} != 0:")
+        w.indent()
+        w(f"{start} += 1")
+        w.dedent()
+        step = d.B // math.gcd(d.S, d.B)
+    return start, stop, step
+
+
+def _unflatten(w, names, pos, sizes):
+    """Index names of the flat position ``pos`` over ``sizes`` (C order)."""
+    out, stride = [], math.prod(sizes)
+    for s in sizes:
+        stride //= s
+        t = names.temp()
+        w(f"{t} = ({pos} // {stride}) % {s}" if stride > 1 else f"{t} = {pos} % {s}")
+        out.append(t)
+    return out
+
+
+def _weight_loops(cv, names, w):
+    """Open loops over the rhs in canonical order (o, i, k...); returns their names.
+    Explicit loops: Numba compiles np.transpose / array slice assignment in seconds."""
+    o, i = names.temp(), names.temp()
+    kv = [names.temp() for _ in cv.K]
+    for v, n in zip([o, i] + kv, [cv.O, cv.I] + list(cv.K)):
+        _open(w, v, f"range({n})")
+    return o, i, kv
+
+
+def _canonical_weights(cv, k, names, w):
+    """The rhs as a contiguous (G, Og, I*K) array."""
+    ik = cv.I * math.prod(cv.K)
+    t = names.temp()
+    if tuple(cv.rspec) == tuple(range(cv.nd)):
+        w(f"{t} = {k}.reshape(({cv.G}, {cv.Og}, {ik}))")
+        return t
+    c = names.temp()
+    w(f"{c} = np.empty({(cv.O, cv.I) + tuple(cv.K)!r}, dtype={cast(cv.dt)})")
+    o, i, kv = _weight_loops(cv, names, w)
+    w(f"{c}[{_sub([o, i] + kv)}] = {k}[{cv.rhs_index(o, i, kv)}]")
+    for _ in range(2 + len(kv)):
+        w.dedent()
+    w(f"{t} = {c}.reshape(({cv.G}, {cv.Og}, {ik}))")
+    return t
+
+
+def _blocked_weights(cv, k, names, w, ob):
+    """The rhs as (G, out blocks, K..., I, Ob) contiguous, zero past Og: each
+    (block of Ob out features) is a (K*I, Ob) matrix with I innermost."""
+    ik = cv.I * math.prod(cv.K)
+    nob = -(-cv.Og // ob)
+    t, v = names.temp(), names.temp()
+    w(f"{t} = np.zeros(({cv.G}, {nob}, {ik}, {ob}), dtype={cast(cv.dt)})")
+    w(f"{v} = {t}.reshape({(cv.G, nob) + tuple(cv.K) + (cv.I, ob)!r})")
+    o, i, kv = _weight_loops(cv, names, w)
+    oc = f"{o} % {cv.Og}"
+    w(f"{v}[{_sub([f'{o} // {cv.Og}', f'({oc}) // {ob}'] + kv + [i, f'({oc}) % {ob}'])}] = "
+      f"{k}[{cv.rhs_index(o, i, kv)}]")
+    for _ in range(2 + len(kv)):
+        w.dedent()
+    return t
+
+
+def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jb, ob):
+    """Output not channels-last. Per work item and group g: cols (I*K, columns) gathered
+    from the lhs into JB-column panels, then each (Ob, JB) output tile is one BLAS product
+    W_g[rows] (Ob, I*K) @ panel (I*K, JB), copied into place."""
+    dt, ns = cv.dt, len(cv.dims)
+    ik = cv.I * math.prod(cv.K)
+    it = _Items(cv, ik * np.dtype(dt).itemsize, jb)
+    npan = -(-it.cols // jb)
+    w3 = _canonical_weights(cv, k, names, w)
+    w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
+    canon = tuple(cv.ospec) == tuple(range(cv.nd))
+    o3 = names.temp()
+    if canon:
+        w(f"{o3} = {o}.reshape(({cv.N}, {cv.O}, {it.P}))")
+    par = cv.N * cv.O * it.P * ik >= _parallel_work() and it.items > 1
+    item = _Item(cv, it, names, w, par)
+    buf, tmp = names.temp(), names.temp()
+    # zeroed once: padding and holes are the same entries in every item (unless row blocks).
+    # No reshaped views inside the parallel loop: they cost Numba's parfor pass seconds.
+    w(f"{buf} = np.zeros(({npan}, {ik}, {jb}), dtype={cast(dt)})")
+    w(f"{tmp} = np.empty(({ob}, {jb}), dtype={cast(dt)})")
+    item.open()
+    if item.r0 is not None and not all(d.always_valid() for d in cv.dims):
+        w(f"{buf}[:] = 0")  # row blocks differ in where the padding falls
+    g = names.temp()
+    _open(w, g, f"range({cv.G})")
+    # gather
+    n, col0 = item.sample_loop()
+    ic = names.temp()
+    _open(w, ic, f"range({cv.I})")
+    depth = 2
+    kv = [names.temp() if d.W > 1 else 0 for d in cv.dims]
+    for i, d in enumerate(cv.dims):
+        if d.W > 1:
+            _open(w, kv[i], f"range({d.W})")
+            depth += 1
+    pv = [names.temp() for _ in cv.dims]
+    for i, d in enumerate(cv.dims):
+        lo_hi = (item.r0, item.r1) if (i == 0 and item.r0 is not None) else (None, None)
+        _open(w, pv[i], _range(*_clip_block(w, names, d, kv[i], *lo_hi)))
+        depth += 1
+    strides = [math.prod(cv.P[i + 1:]) for i in range(ns)]
+    col = names.temp()
+    w(f"{col} = {_lin([(s_, v) for s_, v in zip(strides, pv)] + [(1, col0)])}")
+    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    kstr = [math.prod(cv.K[i + 1:]) for i in range(ns)]
+    krow = _lin([(math.prod(cv.K), ic)] + [(s_, v) for s_, v in zip(kstr, kv)])
+    w(f"{buf}[{col} // {jb}, {krow}, {col} % {jb}] = "
+      f"{x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]")
+    for _ in range(depth):
+        w.dedent()
+    # products, one (Ob, JB) tile at a time
+    pb, r0 = names.temp(), names.temp()
+    _open(w, pb, f"range(({item.pc} + {jb - 1}) // {jb})" if not item.pc.isdigit()
+          else f"range({-(-int(item.pc) // jb)})")
+    _open(w, r0, f"range(0, {cv.Og}, {ob})")
+    rows = names.temp()
+    w(f"{rows} = min({ob}, {cv.Og} - {r0})")
+    w(f"np.dot({w3}[{g}, {r0}:{r0} + {rows}], {buf}[{pb}], {tmp}[:{rows}])")
+    ii, jj = names.temp(), names.temp()
+    _open(w, ii, f"range({rows})")
+    _open(w, jj, f"range(min({jb}, {item.pc} - {pb} * {jb}))")
+    oc = f"{g} * {cv.Og} + {r0} + {ii}"
+    q = _lin([(jb, pb), (1, jj)])
+    if canon and item.r0 is not None:
+        w(f"{o3}[{item.n0}, {oc}, {_lin([(it.rest, item.r0), (1, q)])}] = {tmp}[{ii}, {jj}]")
+    elif canon and it.nb == 1:
+        w(f"{o3}[{item.n0}, {oc}, {q}] = {tmp}[{ii}, {jj}]")
+    else:
+        nn, p, idx = item.position(q)
+        tgt = f"{o3}[{nn}, {oc}, {p}]" if canon else f"{o}[{cv.out_index(nn, oc, idx)}]"
+        w(f"{tgt} = {tmp}[{ii}, {jj}]")
+    for _ in range(6):   # jj, ii, r0, pb, g, item
+        w.dedent()
+    w.dedent()           # threads
+
+
+def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):
+    """Channels-last output. Per work item and group g: cols (columns, K*I) gathered from
+    the lhs (I innermost: contiguous for channels-last inputs), then each (JB, Ob) output
+    tile is one BLAS product cols[JB rows] @ W_g (K*I, Ob), written in place when the
+    output rows are contiguous."""
+    dt, ns = cv.dt, len(cv.dims)
+    ik = cv.I * math.prod(cv.K)
+    it = _Items(cv, ik * np.dtype(dt).itemsize, jb)
+    rowsp = _round_up(it.cols, jb)
+    nob = -(-cv.Og // ob)
+    wb = _blocked_weights(cv, k, names, w, ob)
+    w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
+    natural = tuple(cv.ospec) == (0, cv.nd - 1) + tuple(range(1, cv.nd - 1))
+    o2 = names.temp()
+    if natural:
+        w(f"{o2} = {o}.reshape(({cv.N * it.P}, {cv.O}))")
+    direct = natural and cv.G == 1 and nob == 1 and ob == cv.Og
+    par = cv.N * cv.O * it.P * ik >= _parallel_work() and it.items > 1
+    item = _Item(cv, it, names, w, par)
+    buf, tmp = names.temp(), names.temp()
+    w(f"{buf} = np.zeros(({rowsp}, {ik}), dtype={cast(dt)})")
+    if not direct:
+        w(f"{tmp} = np.empty(({jb}, {ob}), dtype={cast(dt)})")
+    item.open()
+    if item.r0 is not None and not all(d.always_valid() for d in cv.dims):
+        w(f"{buf}[:] = 0")
+    g = names.temp()
+    _open(w, g, f"range({cv.G})")
+    n, col0 = item.sample_loop()
+    pv = [names.temp() for _ in cv.dims]
+    depth = 1
+    for i, d in enumerate(cv.dims):
+        rng = (f"range({item.r0}, {item.r1})" if (i == 0 and item.r0 is not None)
+               else f"range({d.O})")
+        _open(w, pv[i], rng)
+        depth += 1
+    strides = [math.prod(cv.P[i + 1:]) for i in range(ns)]
+    row = names.temp()
+    w(f"{row} = {_lin([(s_, v) for s_, v in zip(strides, pv)] + [(1, col0)])}")
+    kv = [names.temp() for _ in cv.dims]
+    for i, d in enumerate(cv.dims):
+        rng = _clip(w, names, d.W, d.D, [(d.S, pv[i], d.O)], -d.lo, d.Xd, d.B)
+        _open(w, kv[i], _range(*rng))
+        depth += 1
+    ic = names.temp()
+    _open(w, ic, f"range({cv.I})")
+    depth += 1
+    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    kstr = [math.prod(cv.K[i + 1:]) * cv.I for i in range(ns)]
+    kcol = _lin([(s_, v) for s_, v in zip(kstr, kv)] + [(1, ic)])
+    w(f"{buf}[{row}, {kcol}] = "
+      f"{x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]")
+    for _ in range(depth):
+        w.dedent()
+    pb, c0 = names.temp(), names.temp()
+    _open(w, pb, f"range(({item.pc} + {jb - 1}) // {jb})" if not item.pc.isdigit()
+          else f"range({-(-int(item.pc) // jb)})")
+    q0, q1 = names.temp(), names.temp()
+    w(f"{q0} = {pb} * {jb}")
+    w(f"{q1} = min({q0} + {jb}, {item.pc})")
+    if direct:
+        w(f"np.dot({buf}[{q0}:{q1}], {wb}[0, 0], "
+          f"{o2}[{item.base} + {q0}:{item.base} + {q1}])")
+        w.dedent()
+    else:
+        _open(w, c0, f"range({nob})")
+        w(f"np.dot({buf}[{q0}:{q1}], {wb}[{g}, {c0}], {tmp}[:{q1} - {q0}])")
+        ii, jj = names.temp(), names.temp()
+        _open(w, ii, f"range({q1} - {q0})")
+        _open(w, jj, f"range(min({ob}, {cv.Og} - {c0} * {ob}))")
+        oc = f"{g} * {cv.Og} + {c0} * {ob} + {jj}"
+        if natural:
+            w(f"{o2}[{item.base} + {q0} + {ii}, {oc}] = {tmp}[{ii}, {jj}]")
+        else:
+            nn, p, idx = item.position(f"{q0} + {ii}")
+            w(f"{o}[{cv.out_index(nn, oc, idx)}] = {tmp}[{ii}, {jj}]")
+        for _ in range(4):   # jj, ii, c0, pb
+            w.dedent()
+    w.dedent()   # g
+    w.dedent()   # item
+    w.dedent()   # threads

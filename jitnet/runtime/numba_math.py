@@ -235,3 +235,9 @@ jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
                                                            (np.int64, np.uint64, np.float64))
 
 __all__ = [n for n in dir() if n.startswith("jn_")] + ["numba"]
+
+# Generated code spells non-finite constants with ``repr`` (``np.float32(-inf)``): give those
+# names a meaning in the generated module's namespace (Numba freezes them as constants).
+inf = math.inf
+nan = math.nan
+__all__ += ["inf", "nan"]
