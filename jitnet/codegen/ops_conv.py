@@ -30,10 +30,9 @@ from ..prims.conv import dilate_dim, window_out_shape
 from .ops import generator
 from .scalar import cast
 
-# im2col + BLAS only when the contraction per group (I * prod(K)) and the out features per
-# group are at least this large; below, the direct loop nest measured faster
-GEMM_MIN_CONTRACT = 16
-GEMM_MIN_FEATURES = 4
+# im2col + BLAS unless a group's product is tiny (out features per group times I * prod(K)
+# below this, e.g. depthwise 3x3): there the direct loop nest measured faster
+GEMM_MIN_WORK = 32
 # the largest im2col buffer of one work item (stays in L2 between the gather and the product)
 COLS_BYTES = 1 << 20
 # OpenBLAS computes a product of at most this many multiply-adds (m*n*k) on the calling
@@ -402,9 +401,11 @@ def _conv(e, names, w):
         w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
         return
     blocks = _gemm_blocks(contract, cv.Og)
-    gemm = (dt in (np.float32, np.float64) and contract >= GEMM_MIN_CONTRACT
-            and cv.Og >= GEMM_MIN_FEATURES and blocks is not None)
-    if not gemm:
+    gemm = (dt in (np.float32, np.float64) and contract * cv.Og >= GEMM_MIN_WORK
+            and blocks is not None)
+    if not gemm and cv.ospec[1] == cv.nd - 1 and cv.nd > 2:
+        _conv_direct_channels_last(cv, x, k, o, oshape, names, w)
+    elif not gemm:
         _conv_direct(cv, x, k, o, oshape, names, w)
     elif cv.ospec[1] == cv.nd - 1 and cv.nd > 2:
         _conv_gemm_rows(cv, x, k, o, oshape, names, w, *blocks)
@@ -453,19 +454,62 @@ def _conv_direct(cv, x, k, o, oshape, names, w):
         w.dedent()
 
 
+def _conv_direct_channels_last(cv, x, k, o, oshape, names, w):
+    """out[n, pos, o] += w[o, i, k] * x[n, src(pos, k), g*I + i] with the out features
+    innermost (contiguous in a channels-last output; for depthwise convs, Og == 1, in the
+    lhs too)."""
+    dt = cv.dt
+    w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
+    work = math.prod(oshape) * cv.I * math.prod(cv.K)
+    o0 = cv.P[0]
+    t = names.temp()
+    par = work >= _parallel_work() and cv.N * o0 > 1
+    _open(w, t, _range("0", str(cv.N * o0), 1, par))
+    n = names.temp()
+    pv = [names.temp() for _ in cv.dims]
+    w(f"{n} = {t} // {o0}")
+    w(f"{pv[0]} = {t} % {o0}")
+    depth = 1
+    for i, d in enumerate(cv.dims[1:], 1):
+        _open(w, pv[i], f"range({d.O})")
+        depth += 1
+    kv = [0 if d.plain() else names.temp() for d in cv.dims]
+    for i, d in enumerate(cv.dims):
+        if not d.plain():
+            rng = _clip(w, names, d.W, d.D, [(d.S, pv[i], d.O)], -d.lo, d.Xd, d.B)
+            _open(w, kv[i], _range(*rng))
+            depth += 1
+    ic, oc = names.temp(), names.temp()
+    _open(w, ic, f"range({cv.I})")
+    _open(w, oc, f"range({cv.O})")
+    depth += 2
+    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    ch = (f"{oc} * {cv.I} + {ic}" if cv.Og == 1 else f"({oc} // {cv.Og}) * {cv.I} + {ic}")
+    tgt = f"{o}[{cv.out_index(n, oc, pv)}]"
+    val = (f"{k}[{cv.rhs_index(oc, ic, [str(v) for v in kv])}] * "
+           f"{x}[{cv.lhs_index(n, ch, src)}]")
+    if dt.kind in "iu":
+        w(f"{tgt} = {cast(dt)}({tgt} + {val})")
+    else:
+        w(f"{tgt} += {val}")
+    for _ in range(depth):
+        w.dedent()
+
+
 def _round_up(a, b):
     return -(-a // b) * b
 
 
 def _gemm_blocks(ik, og):
-    """(columns JB, rows Ob) of one BLAS product (Ob, IK) x (IK, JB) of at most BLAS_BLOCK
-    multiply-adds, or None when even a 4-column product of one row is larger."""
+    """(most columns JB, rows Ob) of one BLAS product (Ob, IK) x (IK, JB) of at most
+    BLAS_BLOCK multiply-adds (JB at most 64: wider panels gain little), or None when even
+    a 4-column product of one row is larger."""
     for jb in (32, 16, 8, 4):
         ob = min(og, BLAS_BLOCK // (ik * jb))
         if ob >= min(og, 16):
-            return jb, ob
+            return min(64, BLAS_BLOCK // (ik * ob)), ob
     ob = min(og, BLAS_BLOCK // (ik * 4))
-    return (4, ob) if ob >= 1 else None
+    return (min(64, BLAS_BLOCK // (ik * ob)), ob) if ob >= 1 else None
 
 
 class _Items:
@@ -484,7 +528,7 @@ class _Items:
         cap = max(1, COLS_BYTES // max(1, self.P * col_bytes))
         self.nb = 1 if self.P >= 4 * jb else min(cv.N, cap, -(-4 * jb // self.P))
         self.nR = 1
-        if self.nb == 1 and (self.P * col_bytes > COLS_BYTES or cv.N < 2 * cores):
+        if ns >= 2 and self.nb == 1 and (self.P * col_bytes > COLS_BYTES or cv.N < 2 * cores):
             rb = max(1, COLS_BYTES // max(1, self.rest * col_bytes))
             nr = max(-(-self.O0 // min(rb, self.O0)), min(self.O0, -(-2 * cores // cv.N)))
             self.RB = -(-self.O0 // nr)
@@ -532,12 +576,10 @@ class _Item:
             self.base = _lin([(it.P, self.n0)])
 
     def sample_loop(self):
-        """Open the loop over the item's samples; returns (sample, its column offset)."""
+        """Open the loop over the item's samples; returns (sample, index in the item)."""
         j = self.names.temp()
         _open(self.w, j, f"range({self.nbc})")
-        col0 = (_lin([(-self.it.rest, self.r0)]) if self.r0 is not None
-                else _lin([(self.it.P, j)]))
-        return _lin([(1, self.n0), (1, j)]), col0
+        return _lin([(1, self.n0), (1, j)]), j
 
     def position(self, q):
         """(sample, position indices...) of the item's column ``q`` (emitted)."""
@@ -628,14 +670,26 @@ def _blocked_weights(cv, k, names, w, ob):
     return t
 
 
-def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jb, ob):
+def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob):
     """Output not channels-last. Per work item and group g: cols (I*K, columns) gathered
-    from the lhs into JB-column panels, then each (Ob, JB) output tile is one BLAS product
-    W_g[rows] (Ob, I*K) @ panel (I*K, JB), copied into place."""
+    from the lhs into panels of JB columns, then each (Ob, JB) output tile is one BLAS
+    product W_g[rows] (Ob, I*K) @ panel (I*K, JB), copied into place.
+
+    A panel holds m whole rows of the last spatial dim (or, for long rows, one of nch
+    chunks of a row), so the gather's innermost loop writes a contiguous run."""
     dt, ns = cv.dt, len(cv.dims)
     ik = cv.I * math.prod(cv.K)
-    it = _Items(cv, ik * np.dtype(dt).itemsize, jb)
-    npan = -(-it.cols // jb)
+    it = _Items(cv, ik * np.dtype(dt).itemsize, jcap)
+    L = cv.P[-1] if ns else 1
+    rows_max = it.cols // L
+    if L <= jcap:
+        m, nch = max(1, min(jcap // L, rows_max)), 1
+        jb = m * L
+        npan = -(-rows_max // m)
+    else:
+        m, nch = 1, -(-L // jcap)
+        jb = -(-L // nch)
+        npan = rows_max * nch
     w3 = _canonical_weights(cv, k, names, w)
     w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
     canon = tuple(cv.ospec) == tuple(range(cv.nd))
@@ -655,7 +709,7 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jb, ob):
     g = names.temp()
     _open(w, g, f"range({cv.G})")
     # gather
-    n, col0 = item.sample_loop()
+    n, j = item.sample_loop()
     ic = names.temp()
     _open(w, ic, f"range({cv.I})")
     depth = 2
@@ -665,33 +719,66 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jb, ob):
             _open(w, kv[i], f"range({d.W})")
             depth += 1
     pv = [names.temp() for _ in cv.dims]
-    for i, d in enumerate(cv.dims):
+    for i, d in enumerate(cv.dims[:-1]):
         lo_hi = (item.r0, item.r1) if (i == 0 and item.r0 is not None) else (None, None)
         _open(w, pv[i], _range(*_clip_block(w, names, d, kv[i], *lo_hi)))
         depth += 1
-    strides = [math.prod(cv.P[i + 1:]) for i in range(ns)]
-    col = names.temp()
-    w(f"{col} = {_lin([(s_, v) for s_, v in zip(strides, pv)] + [(1, col0)])}")
-    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    # the row of the panel grid: (sample, positions but the last), relative to the item
+    rstr = [math.prod(cv.P[i + 1:-1]) for i in range(ns - 1)]
+    row0 = ((-(it.rest // L), item.r0) if item.r0 is not None else (it.P // L, j))
+    row = _lin([(s_, v) for s_, v in zip(rstr, pv)] + [row0])
     kstr = [math.prod(cv.K[i + 1:]) for i in range(ns)]
     krow = _lin([(math.prod(cv.K), ic)] + [(s_, v) for s_, v in zip(kstr, kv)])
-    w(f"{buf}[{col} // {jb}, {krow}, {col} % {jb}] = "
-      f"{x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]")
+    src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
+    val = f"{x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]"
+    if not ns:
+        w(f"{buf}[{row} // {m}, {krow}, {row} % {m}] = {val}")
+    elif nch == 1:
+        pan, off = names.temp(), names.temp()
+        w(f"{pan} = {row} // {m}" if m > 1 else f"{pan} = {row}")
+        w(f"{off} = ({row} % {m}) * {L}" if m > 1 else f"{off} = 0")
+        d = cv.dims[-1]
+        _open(w, pv[-1], _range(*_clip_block(w, names, d, kv[-1], None, None)))
+        depth += 1
+        w(f"{buf}[{pan}, {krow}, {off} + {pv[-1]}] = {val}")
+    else:   # long rows: one panel per chunk of jb positions
+        d = cv.dims[-1]
+        start, stop, step = _clip_block(w, names, d, kv[-1], None, None)
+        c, cs, ce = names.temp(), names.temp(), names.temp()
+        _open(w, c, f"range({nch})")
+        w(f"{cs} = max({start}, {c} * {jb})")
+        if step != 1:
+            w(f"{cs} += ({start} - {cs}) % {step}")
+        w(f"{ce} = min({stop}, ({c} + 1) * {jb})")
+        _open(w, pv[-1], _range(cs, ce, step))
+        depth += 2
+        w(f"{buf}[{row} * {nch} + {c}, {krow}, {pv[-1]} - {c} * {jb}] = {val}")
     for _ in range(depth):
         w.dedent()
     # products, one (Ob, JB) tile at a time
     pb, r0 = names.temp(), names.temp()
-    _open(w, pb, f"range(({item.pc} + {jb - 1}) // {jb})" if not item.pc.isdigit()
-          else f"range({-(-int(item.pc) // jb)})")
+    if item.pc.isdigit():
+        rows_item = int(item.pc) // L
+        w(f"for {pb} in range({-(-rows_item // m) * nch}):")
+    else:
+        w(f"for {pb} in range((({item.pc} // {L}) + {m - 1}) // {m} * {nch}):")
+    w.indent()
     _open(w, r0, f"range(0, {cv.Og}, {ob})")
-    rows = names.temp()
-    w(f"{rows} = min({ob}, {cv.Og} - {r0})")
-    w(f"np.dot({w3}[{g}, {r0}:{r0} + {rows}], {buf}[{pb}], {tmp}[:{rows}])")
+    nrow = names.temp()
+    w(f"{nrow} = min({ob}, {cv.Og} - {r0})")
+    w(f"np.dot({w3}[{g}, {r0}:{r0} + {nrow}], {buf}[{pb}], {tmp}[:{nrow}])")
     ii, jj = names.temp(), names.temp()
-    _open(w, ii, f"range({rows})")
-    _open(w, jj, f"range(min({jb}, {item.pc} - {pb} * {jb}))")
+    if nch == 1:
+        q0 = _lin([(jb, pb)])
+        ncol = f"min({jb}, {item.pc} - {q0})"
+    else:
+        q0 = names.temp()
+        w(f"{q0} = ({pb} // {nch}) * {L} + ({pb} % {nch}) * {jb}")
+        ncol = f"min({jb}, {L} - ({pb} % {nch}) * {jb})"
+    _open(w, ii, f"range({nrow})")
+    _open(w, jj, f"range({ncol})")
     oc = f"{g} * {cv.Og} + {r0} + {ii}"
-    q = _lin([(jb, pb), (1, jj)])
+    q = _lin([(1, q0), (1, jj)])
     if canon and item.r0 is not None:
         w(f"{o3}[{item.n0}, {oc}, {_lin([(it.rest, item.r0), (1, q)])}] = {tmp}[{ii}, {jj}]")
     elif canon and it.nb == 1:
@@ -705,7 +792,7 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jb, ob):
     w.dedent()           # threads
 
 
-def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):
+def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):  # jb: rows per product
     """Channels-last output. Per work item and group g: cols (columns, K*I) gathered from
     the lhs (I innermost: contiguous for channels-last inputs), then each (JB, Ob) output
     tile is one BLAS product cols[JB rows] @ W_g (K*I, Ob), written in place when the
@@ -733,7 +820,8 @@ def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):
         w(f"{buf}[:] = 0")
     g = names.temp()
     _open(w, g, f"range({cv.G})")
-    n, col0 = item.sample_loop()
+    n, j = item.sample_loop()
+    col0 = _lin([(-it.rest, item.r0)]) if item.r0 is not None else _lin([(it.P, j)])
     pv = [names.temp() for _ in cv.dims]
     depth = 1
     for i, d in enumerate(cv.dims):

@@ -62,13 +62,15 @@ NCHW_CASES = [
     ((2, 4, 9, 8), (6, 4, 3, 2), (2, 1), ((2, 1), (-1, 3)), {}),          # +/- padding
     ((2, 4, 9, 8), (6, 4, 3, 3), (1, 1), ((1, 1), (1, 1)), dict(rhs_dilation=(2, 1))),
     ((2, 4, 5, 4), (6, 4, 3, 3), (1, 2), ((2, 2), (1, 2)), dict(lhs_dilation=(2, 3))),
-    ((2, 6, 7, 7), (6, 2, 3, 3), (1, 2), "SAME", dict(feature_group_count=3)),  # direct
+    ((2, 6, 7, 7), (6, 2, 3, 3), (1, 2), "SAME", dict(feature_group_count=3)),
+    ((2, 6, 7, 7), (6, 1, 3, 3), (1, 2), "SAME", dict(feature_group_count=6)),  # depthwise: direct
     ((2, 8, 7, 7), (16, 2, 3, 3), (1, 1), "SAME", dict(feature_group_count=4)),  # gemm
-    ((2, 5, 6, 6), (7, 5, 1, 1), (1, 1), "VALID", {}),                      # 1x1: direct
+    ((2, 5, 6, 6), (7, 5, 1, 1), (1, 1), "VALID", {}),                      # 1x1
     ((2, 64, 6, 6), (32, 64, 3, 3), (1, 1), "SAME", {}),     # output rows split per product
     ((1, 3, 40, 33), (8, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), {}),   # one sample: row blocks
     ((1, 2, 20, 10), (8, 2, 3, 3), (1, 1), ((2, 2), (1, 1)), dict(lhs_dilation=(2, 1))),
     ((37, 4, 3, 3), (5, 4, 2, 2), (1, 1), "VALID", {}),  # many samples per block, partial
+    ((1, 4, 5, 70), (8, 4, 3, 3), (1, 1), ((1, 1), (2, 3)), dict(lhs_dilation=(1, 2))),  # long rows
     ((2, 3, 2, 2), (4, 3, 3, 3), (1, 1), "VALID", {}),                      # empty output
 ]
 
@@ -87,6 +89,10 @@ LAYOUT_CASES = [
     ((2, 7, 5, 8), (3, 2, 4, 8), (2, 1), ((2, 0), (0, 1)),
      dict(dimension_numbers=("NWHC", "WHIO", "CNHW"), feature_group_count=2)),
     ((2, 6, 5, 6), (2, 3, 6, 8), (1, 1), "SAME", dict(dimension_numbers=("NHWC", "HWIO", "NWHC"))),
+    ((2, 7, 6, 6), (3, 3, 1, 6), (2, 1), ((1, 2), (-1, 1)),                 # depthwise: direct
+     dict(dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=6, rhs_dilation=(1, 2))),
+    ((2, 6, 7, 6), (3, 3, 1, 12), (1, 1), "SAME",                           # direct, Og = 2
+     dict(dimension_numbers=("NCHW", "HWIO", "NHWC"), feature_group_count=6)),
     ((1, 30, 20, 4), (3, 3, 4, 8), (1, 1), "SAME", dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
 ]
 
@@ -100,6 +106,7 @@ ND_CASES = [
     ((3, 4, 11), (6, 4, 3), (2,), ((1, 2),), dict(rhs_dilation=(2,))),           # direct
     ((3, 8, 11), (6, 8, 3), (1,), "SAME", {}),                                    # gemm
     ((3, 8, 11), (6, 8, 3), (1,), ((3, 1),), dict(lhs_dilation=(3,))),
+    ((2, 8, 150), (6, 8, 3), (1,), ((2, 1),), dict(lhs_dilation=(2,))),          # long rows
     ((2, 3, 5, 6, 4), (4, 3, 2, 3, 2), (1, 2, 1), ((1, 0), (1, 1), (0, 1)), {}),
     ((2, 5, 4, 6, 3), (2, 2, 3, 3, 8), (1, 1, 2), "SAME",
      dict(dimension_numbers=("NDHWC", "DHWIO", "NDHWC"))),
@@ -140,15 +147,19 @@ def test_conv_preferred_element_type(x64):
 
 
 def test_conv_strategy_follows_the_shape():
-    """im2col + BLAS products inside the parallel loop for many channels (W4's second conv),
-    the direct loop nest (no BLAS) for one input channel (its first conv)."""
-    f = lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "VALID")  # noqa: E731
-    big = jitnet.jit(f).lower(np.zeros((64, 16, 26, 26), np.float32),
-                              np.zeros((32, 16, 3, 3), np.float32)).source()
-    small = jitnet.jit(f).lower(np.zeros((64, 1, 28, 28), np.float32),
-                                np.zeros((16, 1, 3, 3), np.float32)).source()
-    assert "np.dot(" in big and "prange(" in big
-    assert "np.dot(" not in small and "prange(" in small
+    """im2col + BLAS products inside the parallel loop (W4's convs, even 1 -> 16 channels),
+    the direct loop nest (no BLAS) for a depthwise conv, whose products would be tiny."""
+    def f(x, w):
+        return lax.conv_general_dilated(x, w, (1, 1), "VALID",
+                                        feature_group_count=x.shape[1] // w.shape[1])
+
+    def source(x_shape, w_shape):
+        return jitnet.jit(f).lower(np.zeros(x_shape, np.float32),
+                                   np.zeros(w_shape, np.float32)).source()
+    for gemm in (source((64, 16, 26, 26), (32, 16, 3, 3)), source((64, 1, 28, 28), (16, 1, 3, 3))):
+        assert "np.dot(" in gemm and "prange(" in gemm
+    direct = source((64, 32, 26, 26), (32, 1, 3, 3))
+    assert "np.dot(" not in direct and "prange(" in direct
 
 
 # -- patches and patches_transpose ------------------------------------------------------------
