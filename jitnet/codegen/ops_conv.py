@@ -40,6 +40,9 @@ COLS_BYTES = 1 << 20
 # cores (measured: 10-100x slowdowns on 2 loaded cores). Products are blocked below it and
 # issued from inside the parallel loop, each thread on its own work items.
 BLAS_BLOCK = 1 << 18
+# weights larger than this (per group) are kept in cache one block at a time, visiting all
+# of a work item's panels per block, instead of streaming all weights once per panel
+WEIGHT_BYTES = 1 << 18
 
 
 def _parallel_work():
@@ -401,8 +404,7 @@ def _conv(e, names, w):
         w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
         return
     blocks = _gemm_blocks(contract, cv.Og)
-    gemm = (dt in (np.float32, np.float64) and contract * cv.Og >= GEMM_MIN_WORK
-            and blocks is not None)
+    gemm = dt in (np.float32, np.float64) and contract * cv.Og >= GEMM_MIN_WORK
     if not gemm and cv.ospec[1] == cv.nd - 1 and cv.nd > 2:
         _conv_direct_channels_last(cv, x, k, o, oshape, names, w)
     elif not gemm:
@@ -501,15 +503,69 @@ def _round_up(a, b):
 
 
 def _gemm_blocks(ik, og):
-    """(most columns JB, rows Ob) of one BLAS product (Ob, IK) x (IK, JB) of at most
-    BLAS_BLOCK multiply-adds (JB at most 64: wider panels gain little), or None when even
-    a 4-column product of one row is larger."""
-    for jb in (32, 16, 8, 4):
-        ob = min(og, BLAS_BLOCK // (ik * jb))
-        if ob >= min(og, 16):
-            return min(64, BLAS_BLOCK // (ik * ob)), ob
-    ob = min(og, BLAS_BLOCK // (ik * 4))
-    return (min(64, BLAS_BLOCK // (ik * ob)), ob) if ob >= 1 else None
+    """(most columns JB, rows Ob, contraction chunk KC) of one BLAS product
+    (Ob, KC) x (KC, JB) of at most BLAS_BLOCK multiply-adds. Products of 32 x 32 or more
+    outputs run 2-3x faster than thin ones, so the contraction is split (KC < IK, partial
+    products summed) rather than the output tile made thin."""
+    if ik * 32 * min(og, 32) <= BLAS_BLOCK:
+        ob = min(og, BLAS_BLOCK // (ik * 32))
+        return min(64, BLAS_BLOCK // (ik * ob)), ob, ik
+    ob = min(og, 32)
+    nkc = -(-ik // (BLAS_BLOCK // (ob * 32)))
+    return 32, ob, -(-ik // nkc)
+
+
+def _emit_tiles(w, names, *, npan, nblk, nkc, rows_of, dot, store, acc, tmp, tc,
+                block_outer):
+    """Emit every output tile of a work item: tile (panel pb, out block b) is the sum over
+    contraction chunks c of one BLAS product each (``dot(pb, b, c)`` -> operand sources);
+    ``rows_of(pb, b)`` emits and returns its row count (only rows vary; ``tc`` columns),
+    ``store(pb, b, tile, rows)`` copies it out.
+
+    Panel-outer order keeps a panel in L1 across the out blocks (small weights); with
+    ``block_outer`` one weight block stays in cache across all panels of the item (large
+    weights) and ``acc`` holds one tile per panel."""
+    def add(dst, rows):
+        ii, jj = names.temp(), names.temp()
+        _open(w, ii, f"range({rows})")
+        _open(w, jj, f"range({tc})")
+        w(f"{dst}[{ii}, {jj}] += {tmp}[{ii}, {jj}]")
+        w.dedent()
+        w.dedent()
+
+    pb, b, c = names.temp(), names.temp(), names.temp()
+    if not block_outer:
+        _open(w, pb, f"range({npan})")
+        _open(w, b, f"range({nblk})")
+        rows = rows_of(pb, b)
+        w(f"np.dot({', '.join(dot(pb, b, 0))}, {acc}[:{rows}])")
+        if nkc > 1:
+            _open(w, c, f"range(1, {nkc})")
+            w(f"np.dot({', '.join(dot(pb, b, c))}, {tmp}[:{rows}])")
+            add(acc, rows)
+            w.dedent()
+        store(pb, b, acc, rows)
+        w.dedent()
+        w.dedent()
+        return
+    _open(w, b, f"range({nblk})")
+    _open(w, pb, f"range({npan})")
+    rows = rows_of(pb, b)
+    w(f"np.dot({', '.join(dot(pb, b, 0))}, {acc}[{pb}, :{rows}])")
+    w.dedent()
+    if nkc > 1:
+        _open(w, c, f"range(1, {nkc})")
+        _open(w, pb, f"range({npan})")
+        rows = rows_of(pb, b)
+        w(f"np.dot({', '.join(dot(pb, b, c))}, {tmp}[:{rows}])")
+        add(f"{acc}[{pb}]", rows)
+        w.dedent()
+        w.dedent()
+    _open(w, pb, f"range({npan})")
+    rows = rows_of(pb, b)
+    store(pb, b, f"{acc}[{pb}]", rows)
+    w.dedent()
+    w.dedent()
 
 
 class _Items:
@@ -653,32 +709,36 @@ def _canonical_weights(cv, k, names, w):
     return t
 
 
-def _blocked_weights(cv, k, names, w, ob):
-    """The rhs as (G, out blocks, K..., I, Ob) contiguous, zero past Og: each
-    (block of Ob out features) is a (K*I, Ob) matrix with I innermost."""
-    ik = cv.I * math.prod(cv.K)
+def _blocked_weights(cv, k, names, w, ob, rows):
+    """The rhs as (G, out blocks, rows, Ob) contiguous: each block of Ob out features is
+    a (K*I, Ob) matrix with I innermost, zero past Og and past K*I (to ``rows``)."""
     nob = -(-cv.Og // ob)
-    t, v = names.temp(), names.temp()
-    w(f"{t} = np.zeros(({cv.G}, {nob}, {ik}, {ob}), dtype={cast(cv.dt)})")
-    w(f"{v} = {t}.reshape({(cv.G, nob) + tuple(cv.K) + (cv.I, ob)!r})")
+    ns = len(cv.K)
+    t = names.temp()
+    w(f"{t} = np.zeros(({cv.G}, {nob}, {rows}, {ob}), dtype={cast(cv.dt)})")
     o, i, kv = _weight_loops(cv, names, w)
     oc = f"{o} % {cv.Og}"
-    w(f"{v}[{_sub([f'{o} // {cv.Og}', f'({oc}) // {ob}'] + kv + [i, f'({oc}) % {ob}'])}] = "
+    kstr = [math.prod(cv.K[d + 1:]) * cv.I for d in range(ns)]
+    kcol = _lin([(s_, v) for s_, v in zip(kstr, kv)] + [(1, i)])
+    w(f"{t}[{o} // {cv.Og}, ({oc}) // {ob}, {kcol}, ({oc}) % {ob}] = "
       f"{k}[{cv.rhs_index(o, i, kv)}]")
     for _ in range(2 + len(kv)):
         w.dedent()
     return t
 
 
-def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob):
+def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob, kc):
     """Output not channels-last. Per work item and group g: cols (I*K, columns) gathered
     from the lhs into panels of JB columns, then each (Ob, JB) output tile is one BLAS
     product W_g[rows] (Ob, I*K) @ panel (I*K, JB), copied into place.
 
     A panel holds m whole rows of the last spatial dim (or, for long rows, one of nch
-    chunks of a row), so the gather's innermost loop writes a contiguous run."""
+    chunks of a row), so the gather's innermost loop writes a contiguous run. A long
+    contraction is cut in chunks of KC rows (zero-padded to nkc * KC)."""
     dt, ns = cv.dt, len(cv.dims)
     ik = cv.I * math.prod(cv.K)
+    nkc = -(-ik // kc)
+    ikp = nkc * kc
     it = _Items(cv, ik * np.dtype(dt).itemsize, jcap)
     L = cv.P[-1] if ns else 1
     rows_max = it.cols // L
@@ -691,6 +751,14 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob):
         jb = -(-L // nch)
         npan = rows_max * nch
     w3 = _canonical_weights(cv, k, names, w)
+    if nkc > 1:  # (G, chunk, Og, KC): each chunk's rows contiguous
+        wk, g_, o_, r_ = names.temp(), names.temp(), names.temp(), names.temp()
+        w(f"{wk} = np.zeros(({cv.G}, {nkc}, {cv.Og}, {kc}), dtype={cast(dt)})")
+        for v, n_ in ((g_, cv.G), (o_, cv.Og), (r_, ik)):
+            _open(w, v, f"range({n_})")
+        w(f"{wk}[{g_}, {r_} // {kc}, {o_}, {r_} % {kc}] = {w3}[{g_}, {o_}, {r_}]")
+        for _ in range(3):
+            w.dedent()
     w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
     canon = tuple(cv.ospec) == tuple(range(cv.nd))
     o3 = names.temp()
@@ -701,8 +769,18 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob):
     buf, tmp = names.temp(), names.temp()
     # zeroed once: padding and holes are the same entries in every item (unless row blocks).
     # No reshaped views inside the parallel loop: they cost Numba's parfor pass seconds.
-    w(f"{buf} = np.zeros(({npan}, {ik}, {jb}), dtype={cast(dt)})")
-    w(f"{tmp} = np.empty(({ob}, {jb}), dtype={cast(dt)})")
+    # panels padded to a multiple of 16 columns (zero, never written): OpenBLAS's kernels
+    # ran 1.5x faster on 32 columns than on 28
+    jbp = _round_up(jb, 16) if jb > 8 else jb
+    w(f"{buf} = np.zeros(({npan}, {ikp}, {jbp}), dtype={cast(dt)})")
+    w(f"{tmp} = np.empty(({ob}, {jbp}), dtype={cast(dt)})")
+    block_outer = (cv.Og * ik * np.dtype(dt).itemsize > WEIGHT_BYTES and npan > 1
+                   and cv.Og > ob)
+    acc = tmp
+    if nkc > 1 or block_outer:
+        acc = names.temp()
+        w(f"{acc} = np.empty({((npan,) if block_outer else ()) + (ob, jbp)!r}, "
+          f"dtype={cast(dt)})")
     item.open()
     if item.r0 is not None and not all(d.always_valid() for d in cv.dims):
         w(f"{buf}[:] = 0")  # row blocks differ in where the padding falls
@@ -755,66 +833,92 @@ def _conv_gemm_cols(cv, x, k, o, oshape, names, w, jcap, ob):
         w(f"{buf}[{row} * {nch} + {c}, {krow}, {pv[-1]} - {c} * {jb}] = {val}")
     for _ in range(depth):
         w.dedent()
-    # products, one (Ob, JB) tile at a time
-    pb, r0 = names.temp(), names.temp()
+    # products by (Ob, JB) tiles
     if item.pc.isdigit():
-        rows_item = int(item.pc) // L
-        w(f"for {pb} in range({-(-rows_item // m) * nch}):")
+        npan_item = str(-(-(int(item.pc) // L) // m) * nch)
     else:
-        w(f"for {pb} in range((({item.pc} // {L}) + {m - 1}) // {m} * {nch}):")
-    w.indent()
-    _open(w, r0, f"range(0, {cv.Og}, {ob})")
-    nrow = names.temp()
-    w(f"{nrow} = min({ob}, {cv.Og} - {r0})")
-    w(f"np.dot({w3}[{g}, {r0}:{r0} + {nrow}], {buf}[{pb}], {tmp}[:{nrow}])")
-    ii, jj = names.temp(), names.temp()
-    if nch == 1:
-        q0 = _lin([(jb, pb)])
-        ncol = f"min({jb}, {item.pc} - {q0})"
-    else:
-        q0 = names.temp()
-        w(f"{q0} = ({pb} // {nch}) * {L} + ({pb} % {nch}) * {jb}")
-        ncol = f"min({jb}, {L} - ({pb} % {nch}) * {jb})"
-    _open(w, ii, f"range({nrow})")
-    _open(w, jj, f"range({ncol})")
-    oc = f"{g} * {cv.Og} + {r0} + {ii}"
-    q = _lin([(1, q0), (1, jj)])
-    if canon and item.r0 is not None:
-        w(f"{o3}[{item.n0}, {oc}, {_lin([(it.rest, item.r0), (1, q)])}] = {tmp}[{ii}, {jj}]")
-    elif canon and it.nb == 1:
-        w(f"{o3}[{item.n0}, {oc}, {q}] = {tmp}[{ii}, {jj}]")
-    else:
-        nn, p, idx = item.position(q)
-        tgt = f"{o3}[{nn}, {oc}, {p}]" if canon else f"{o}[{cv.out_index(nn, oc, idx)}]"
-        w(f"{tgt} = {tmp}[{ii}, {jj}]")
-    for _ in range(6):   # jj, ii, r0, pb, g, item
+        npan_item = f"(({item.pc} // {L}) + {m - 1}) // {m} * {nch}"
+    wsrc = wk if nkc > 1 else w3
+
+    def rows_of(pb, b):
+        nrow = names.temp()
+        w(f"{nrow} = min({ob}, {cv.Og} - {b} * {ob})")
+        return nrow
+
+    def dot(pb, b, c):
+        rows = f"{b} * {ob}:{b} * {ob} + min({ob}, {cv.Og} - {b} * {ob})"
+        if nkc == 1:
+            return f"{wsrc}[{g}, {rows}]", f"{buf}[{pb}]"
+        return (f"{wsrc}[{g}, {c}, {rows}]",
+                f"{buf}[{pb}, {_lin([(kc, c)])}:{_lin([(kc, c)], kc)}]")
+
+    def store(pb, b, tile, nrow):
+        ii, jj = names.temp(), names.temp()
+        if nch == 1:
+            q0 = _lin([(jb, pb)])
+            ncol = f"min({jb}, {item.pc} - {q0})"
+        else:
+            q0 = names.temp()
+            w(f"{q0} = ({pb} // {nch}) * {L} + ({pb} % {nch}) * {jb}")
+            ncol = f"min({jb}, {L} - ({pb} % {nch}) * {jb})"
+        _open(w, ii, f"range({nrow})")
+        _open(w, jj, f"range({ncol})")
+        oc = f"{g} * {cv.Og} + {b} * {ob} + {ii}"
+        q = _lin([(1, q0), (1, jj)])
+        if canon and item.r0 is not None:
+            w(f"{o3}[{item.n0}, {oc}, {_lin([(it.rest, item.r0), (1, q)])}] = "
+              f"{tile}[{ii}, {jj}]")
+        elif canon and it.nb == 1:
+            w(f"{o3}[{item.n0}, {oc}, {q}] = {tile}[{ii}, {jj}]")
+        else:
+            nn, p, idx = item.position(q)
+            tgt = f"{o3}[{nn}, {oc}, {p}]" if canon else f"{o}[{cv.out_index(nn, oc, idx)}]"
+            w(f"{tgt} = {tile}[{ii}, {jj}]")
         w.dedent()
-    w.dedent()           # threads
+        w.dedent()
+
+    _emit_tiles(w, names, npan=npan_item, nblk=-(-cv.Og // ob), nkc=nkc, rows_of=rows_of,
+                dot=dot, store=store, acc=acc, tmp=tmp, tc=jbp, block_outer=block_outer)
+    w.dedent()   # g
+    w.dedent()   # item
+    w.dedent()   # threads
 
 
-def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):  # jb: rows per product
+def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob, kc):  # jb: rows per product
     """Channels-last output. Per work item and group g: cols (columns, K*I) gathered from
     the lhs (I innermost: contiguous for channels-last inputs), then each (JB, Ob) output
     tile is one BLAS product cols[JB rows] @ W_g (K*I, Ob), written in place when the
-    output rows are contiguous."""
+    output rows are contiguous. A long contraction is cut in chunks of KC columns, each
+    chunk of cols stored contiguously."""
     dt, ns = cv.dt, len(cv.dims)
     ik = cv.I * math.prod(cv.K)
+    nkc = -(-ik // kc)
     it = _Items(cv, ik * np.dtype(dt).itemsize, jb)
     rowsp = _round_up(it.cols, jb)
     nob = -(-cv.Og // ob)
-    wb = _blocked_weights(cv, k, names, w, ob)
+    wb = _blocked_weights(cv, k, names, w, ob, nkc * kc)
     w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
     natural = tuple(cv.ospec) == (0, cv.nd - 1) + tuple(range(1, cv.nd - 1))
     o2 = names.temp()
     if natural:
         w(f"{o2} = {o}.reshape(({cv.N * it.P}, {cv.O}))")
-    direct = natural and cv.G == 1 and nob == 1 and ob == cv.Og
+    direct = natural and cv.G == 1 and nob == 1 and ob == cv.Og and nkc == 1
     par = cv.N * cv.O * it.P * ik >= _parallel_work() and it.items > 1
     item = _Item(cv, it, names, w, par)
     buf, tmp = names.temp(), names.temp()
-    w(f"{buf} = np.zeros(({rowsp}, {ik}), dtype={cast(dt)})")
+    if nkc == 1:
+        w(f"{buf} = np.zeros(({rowsp}, {ik}), dtype={cast(dt)})")
+    else:
+        w(f"{buf} = np.zeros(({nkc}, {rowsp}, {kc}), dtype={cast(dt)})")
+    npan = rowsp // jb
+    block_outer = (cv.Og * ik * np.dtype(dt).itemsize > WEIGHT_BYTES and npan > 1 and nob > 1)
     if not direct:
         w(f"{tmp} = np.empty(({jb}, {ob}), dtype={cast(dt)})")
+    acc = tmp
+    if nkc > 1 or block_outer:
+        acc = names.temp()
+        w(f"{acc} = np.empty({((npan,) if block_outer else ()) + (jb, ob)!r}, "
+          f"dtype={cast(dt)})")
     item.open()
     if item.r0 is not None and not all(d.always_valid() for d in cv.dims):
         w(f"{buf}[:] = 0")
@@ -843,34 +947,51 @@ def _conv_gemm_rows(cv, x, k, o, oshape, names, w, jb, ob):  # jb: rows per prod
     src = [d.src(pv[i], kv[i]) for i, d in enumerate(cv.dims)]
     kstr = [math.prod(cv.K[i + 1:]) * cv.I for i in range(ns)]
     kcol = _lin([(s_, v) for s_, v in zip(kstr, kv)] + [(1, ic)])
-    w(f"{buf}[{row}, {kcol}] = "
-      f"{x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]")
+    tgt = (f"{buf}[{row}, {kcol}]" if nkc == 1 else
+           f"{buf}[{kcol} // {kc}, {row}, {kcol} % {kc}]")
+    w(f"{tgt} = {x}[{cv.lhs_index(n, f'{g} * {cv.I} + {ic}', src)}]")
     for _ in range(depth):
         w.dedent()
-    pb, c0 = names.temp(), names.temp()
-    _open(w, pb, f"range(({item.pc} + {jb - 1}) // {jb})" if not item.pc.isdigit()
-          else f"range({-(-int(item.pc) // jb)})")
-    q0, q1 = names.temp(), names.temp()
-    w(f"{q0} = {pb} * {jb}")
-    w(f"{q1} = min({q0} + {jb}, {item.pc})")
-    if direct:
+    npan_item = (str(-(-int(item.pc) // jb)) if item.pc.isdigit()
+                 else f"({item.pc} + {jb - 1}) // {jb}")
+    if direct:  # all out features in one product: BLAS writes the output rows in place
+        pb, q0, q1 = names.temp(), names.temp(), names.temp()
+        _open(w, pb, f"range({npan_item})")
+        w(f"{q0} = {pb} * {jb}")
+        w(f"{q1} = min({q0} + {jb}, {item.pc})")
         w(f"np.dot({buf}[{q0}:{q1}], {wb}[0, 0], "
           f"{o2}[{item.base} + {q0}:{item.base} + {q1}])")
         w.dedent()
     else:
-        _open(w, c0, f"range({nob})")
-        w(f"np.dot({buf}[{q0}:{q1}], {wb}[{g}, {c0}], {tmp}[:{q1} - {q0}])")
-        ii, jj = names.temp(), names.temp()
-        _open(w, ii, f"range({q1} - {q0})")
-        _open(w, jj, f"range(min({ob}, {cv.Og} - {c0} * {ob}))")
-        oc = f"{g} * {cv.Og} + {c0} * {ob} + {jj}"
-        if natural:
-            w(f"{o2}[{item.base} + {q0} + {ii}, {oc}] = {tmp}[{ii}, {jj}]")
-        else:
-            nn, p, idx = item.position(f"{q0} + {ii}")
-            w(f"{o}[{cv.out_index(nn, oc, idx)}] = {tmp}[{ii}, {jj}]")
-        for _ in range(4):   # jj, ii, c0, pb
+        def rows_of(pb, b):
+            nq = names.temp()
+            w(f"{nq} = min({jb}, {item.pc} - {pb} * {jb})")
+            return nq
+
+        def dot(pb, b, c):
+            rows = f"{pb} * {jb}:{pb} * {jb} + min({jb}, {item.pc} - {pb} * {jb})"
+            if nkc == 1:
+                return f"{buf}[{rows}]", f"{wb}[{g}, {b}]"
+            return (f"{buf}[{c}, {rows}]",
+                    f"{wb}[{g}, {b}, {_lin([(kc, c)])}:{_lin([(kc, c)], kc)}]")
+
+        def store(pb, b, tile, nq):
+            ii, jj = names.temp(), names.temp()
+            _open(w, ii, f"range({nq})")
+            _open(w, jj, f"range({ob})" if cv.Og % ob == 0 else
+                  f"range(min({ob}, {cv.Og} - {b} * {ob}))")
+            oc = f"{g} * {cv.Og} + {b} * {ob} + {jj}"
+            q = _lin([(jb, pb), (1, ii)])
+            if natural:
+                w(f"{o2}[{item.base} + {q}, {oc}] = {tile}[{ii}, {jj}]")
+            else:
+                nn, p, idx = item.position(q)
+                w(f"{o}[{cv.out_index(nn, oc, idx)}] = {tile}[{ii}, {jj}]")
             w.dedent()
+            w.dedent()
+
+        _emit_tiles(w, names, npan=npan_item, nblk=nob, nkc=nkc, rows_of=rows_of, dot=dot,
+                    store=store, acc=acc, tmp=tmp, tc=ob, block_outer=block_outer)
     w.dedent()   # g
     w.dedent()   # item
     w.dedent()   # threads

@@ -2,9 +2,10 @@
 
 The cases are chosen to reach every code path of ``jitnet/codegen/ops_conv.py``: clipped loops for padding
 (positive, negative), base and window dilation, strides, all layouts, feature groups,
-the direct conv loop nest and both im2col orientations (with split output blocks, row
-blocks of one sample, several samples per block and a partial last block), integer and
-float64 dtypes, preferred element types; then grad and vmap of them under jit.
+the direct conv loop nests and both im2col orientations (with split output blocks, a
+split contraction, row blocks of one sample, several samples per block, a partial last
+block, long rows in chunks), integer and float64 dtypes, preferred element types; then
+grad and vmap of them under jit.
 """
 import numpy as np
 import pytest
@@ -67,6 +68,9 @@ NCHW_CASES = [
     ((2, 8, 7, 7), (16, 2, 3, 3), (1, 1), "SAME", dict(feature_group_count=4)),  # gemm
     ((2, 5, 6, 6), (7, 5, 1, 1), (1, 1), "VALID", {}),                      # 1x1
     ((2, 64, 6, 6), (32, 64, 3, 3), (1, 1), "SAME", {}),     # output rows split per product
+    ((2, 256, 5, 4), (32, 128, 3, 3), (1, 1), "SAME", dict(feature_group_count=2)),  # K split
+    ((2, 64, 6, 5), (128, 64, 3, 3), (1, 1), "SAME", {}),     # big weights: by block, K split
+    ((5, 64, 4, 4), (1040, 64, 1, 1), (1, 1), "VALID", {}),   # big weights: by block
     ((1, 3, 40, 33), (8, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), {}),   # one sample: row blocks
     ((1, 2, 20, 10), (8, 2, 3, 3), (1, 1), ((2, 2), (1, 1)), dict(lhs_dilation=(2, 1))),
     ((37, 4, 3, 3), (5, 4, 2, 2), (1, 1), "VALID", {}),  # many samples per block, partial
@@ -94,6 +98,10 @@ LAYOUT_CASES = [
     ((2, 6, 7, 6), (3, 3, 1, 12), (1, 1), "SAME",                           # direct, Og = 2
      dict(dimension_numbers=("NCHW", "HWIO", "NHWC"), feature_group_count=6)),
     ((1, 30, 20, 4), (3, 3, 4, 8), (1, 1), "SAME", dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
+    ((2, 5, 4, 130), (3, 3, 130, 20), (1, 1), "SAME",                      # contraction split
+     dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
+    ((2, 6, 5, 64), (3, 3, 64, 128), (1, 1), "SAME",                         # big weights
+     dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
 ]
 
 
