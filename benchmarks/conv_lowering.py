@@ -7,6 +7,12 @@ Model: batch 64x1x28x28 (NCHW) -> conv3x3 1->16, ReLU -> conv3x3 16->32, ReLU ->
 ``value_and_grad`` plus the SGD update. Prints the median (and the fastest) wall time
 of the forward and of the step, after warm-up, for jitnet's Numba backend, jitnet's
 NumPy interpreter and, when importable, PyTorch eager on the same number of threads.
+
+The Numba rows are measured twice: as is, and with the thread pool of the OpenBLAS that
+Numba's ``np.dot`` calls (SciPy's copy) set to one thread. jitnet parallelizes with
+Numba's threads; large products in the program (the dense layer, the weight gradients)
+otherwise wake OpenBLAS's own pool, whose spinning threads then compete with Numba's for
+the same cores.
 """
 from __future__ import annotations
 
@@ -51,6 +57,22 @@ def loss_fn(p, x, onehot):
 def sgd_step(p, x, onehot):
     loss, g = jitnet.value_and_grad(loss_fn)(p, x, onehot)
     return loss, jitnet.tree_map(lambda a, b: a - LR * b, p, g)
+
+
+def scipy_blas_threads(n) -> bool:
+    """Set the thread count of SciPy's OpenBLAS (the BLAS behind Numba's np.dot)."""
+    import ctypes
+    import glob
+
+    import scipy
+    root = os.path.dirname(os.path.dirname(scipy.__file__))
+    for path in glob.glob(os.path.join(root, "scipy.libs", "libscipy_openblas*.so")):
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            if hasattr(lib, name):
+                getattr(lib, name)(int(n))
+                return True
+    return False
 
 
 def timeit(f, reps, warmup=3):
@@ -131,6 +153,10 @@ def main():
         (fm, fmin), (sm, smin), comp = bench_jitnet("numba", p, x, onehot, args.reps)
         print(f"{'jitnet numba':22s} {fm:9.2f} / {fmin:6.2f} {sm:9.2f} / {smin:6.2f}   "
               f"(first calls incl. compile {comp:.1f} s)")
+        if scipy_blas_threads(1):
+            (fm, fmin), (sm, smin), _ = bench_jitnet("numba", p, x, onehot, args.reps)
+            print(f"{'  + 1 OpenBLAS thread':22s} {fm:9.2f} / {fmin:6.2f} {sm:9.2f} / {smin:6.2f}")
+            scipy_blas_threads(threads)
     if "interpreter" in which:
         (fm, fmin), (sm, smin), _ = bench_jitnet("interpreter", p, x, onehot,
                                                  max(3, args.reps // 5))

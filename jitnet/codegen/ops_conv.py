@@ -1,22 +1,25 @@
 """CPU lowering of the convolution and window family (patches, patches_transpose,
 conv_general_dilated, reduce_window).
 
-Every window op walks, per dim, a loop variable ``v`` whose padded-and-dilated source
+Every window op walks, per dim, a loop variable whose padded-and-dilated source
 coordinate is ``p = a*v + c`` (``c`` built from the other loop variables of that dim).
-Instead of testing every element against the padding and the base-dilation holes, the
-loop bounds are clipped (``_clip``) so that only valid ``p`` are visited: the inner loops
-stay branch-free and vectorize, and dims that can never leave the operand get plain
-``range(n)`` (decided statically; shapes are compile-time constants).
+Instead of testing every element against the padding and the base-dilation holes, loop
+bounds are clipped (``_clip``) so that only valid ``p`` are visited: inner loops stay
+branch-free and vectorize, and dims that never leave the operand get a plain ``range(n)``
+(decided statically: shapes are compile-time constants).
 
-* ``patches`` writes every element (the pad value where the window leaves the operand),
-  in output order, with validity flags hoisted to the loop where they become known.
+* ``patches`` writes every element in output order (the pad value where the window
+  leaves the operand), validity flags hoisted to the loop where they become known.
 * ``patches_transpose`` (col2im) scatter-adds with the window loops outside the position
   loops, so the innermost loop adds contiguous rows.
 * ``reduce_window`` keeps one accumulator per output element.
-* ``conv_general_dilated`` is either a direct loop nest (few input channels per group,
-  integer/complex dtypes: an im2col matrix would be mostly overhead) or im2col over a
-  chunk of samples + one BLAS matmul per (chunk, group), oriented so that the product
-  lands in the output's memory order (channels-first: W @ cols; channels-last: cols @ W).
+* ``conv_general_dilated`` (float32/float64) is im2col + BLAS: one parallel loop over
+  work items (samples, or row blocks of one sample), each thread gathering its item's
+  columns into a small buffer and multiplying it by the weights in products small enough
+  for OpenBLAS to run on the calling thread (``BLAS_BLOCK``), oriented so the result lands
+  in the output's memory order (channels-first: W @ cols; channels-last: cols @ W).
+  Integer and complex dtypes, and products too small for BLAS to pay (depthwise convs),
+  use a direct loop nest.
 """
 from __future__ import annotations
 
@@ -71,7 +74,7 @@ def _lin(terms, const=0) -> str:
     if const or not parts:
         parts.append(str(const))
     s = " + ".join(parts).replace("+ -", "- ")
-    return f"({s})" if len(parts) > 1 else s
+    return f"({s})" if " " in s else s
 
 
 def _scalar_src(value, dtype) -> str:

@@ -154,6 +154,20 @@ def test_conv_preferred_element_type(x64):
     assert_jit_matches_eager(f, x, w, xf, wf, tol=1e-5)
 
 
+def test_complex64(x64):
+    """Complex operands take the direct conv loop and the generic window loops."""
+    def c64(shape):
+        return (rand(shape) + 1j * rand(shape)).astype(np.complex64)
+    win = dict(window_dimensions=(1, 1, 2, 2), padding=((0, 0), (0, 0), (1, 0), (0, 1)))
+
+    def f(x, w, ct):
+        return (lax.conv_general_dilated(x, w, (1, 2), "SAME"),
+                pc.reduce_window(x, "add", **win),
+                pc.patches(x, pad_value=1 + 2j, **win),
+                pc.patches_transpose(ct, x.shape, **win))
+    assert_jit_matches_eager(f, c64((2, 3, 6, 5)), c64((4, 3, 3, 3)), c64((2, 3, 6, 5, 1, 1, 2, 2)))
+
+
 def test_conv_strategy_follows_the_shape():
     """im2col + BLAS products inside the parallel loop (W4's convs, even 1 -> 16 channels),
     the direct loop nest (no BLAS) for a depthwise conv, whose products would be tiny."""
