@@ -1,11 +1,11 @@
 """The Numba lowering of the window family equals the NumPy reference (eager execution).
 
-The cases are chosen to reach every code path of ``jitnet/codegen/ops_conv.py``: clipped loops for padding
-(positive, negative), base and window dilation, strides, all layouts, feature groups,
-the direct conv loop nests and both im2col orientations (with split output blocks, a
-split contraction, row blocks of one sample, several samples per block, a partial last
-block, long rows in chunks), integer and float64 dtypes, preferred element types; then
-grad and vmap of them under jit.
+The cases are chosen to reach every code path of ``jitnet/codegen/ops_conv.py``: clipped
+loops for padding (positive, negative), base and window dilation, strides, all layouts,
+feature groups, the direct conv loop nests and both im2col orientations (with split
+output blocks, a split contraction, weights taken block by block, row blocks of one
+sample, several samples per block, a partial last block, long rows in chunks), integer,
+float64 and complex dtypes, preferred element types; then grad and vmap under jit.
 """
 import numpy as np
 import pytest
@@ -97,7 +97,8 @@ LAYOUT_CASES = [
      dict(dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=6, rhs_dilation=(1, 2))),
     ((2, 6, 7, 6), (3, 3, 1, 12), (1, 1), "SAME",                           # direct, Og = 2
      dict(dimension_numbers=("NCHW", "HWIO", "NHWC"), feature_group_count=6)),
-    ((1, 30, 20, 4), (3, 3, 4, 8), (1, 1), "SAME", dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
+    ((1, 30, 20, 4), (3, 3, 4, 8), (1, 1), "SAME",                          # one sample
+     dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
     ((2, 5, 4, 130), (3, 3, 130, 20), (1, 1), "SAME",                      # contraction split
      dict(dimension_numbers=("NHWC", "HWIO", "NHWC"))),
     ((2, 6, 5, 64), (3, 3, 64, 128), (1, 1), "SAME",                         # big weights
@@ -282,7 +283,7 @@ def test_grad_of_conv_under_jit():
 def test_grad_of_pools_under_jit():
     """Max-pool's tangent (patches of the operand, ties shared) and the add transpose."""
     x = rand((4, 3, 12, 11))
-    x[0, 0, :2, :2] = 1.0  # a tie inside one window
+    x[0, 0, :2, :2] = 5.0  # a tie for the maximum of the first window
 
     def loss(x):
         y = lax.reduce_window(x, -np.inf, lax.max, (1, 1, 3, 3), (1, 1, 2, 2), "SAME")
@@ -297,8 +298,11 @@ def test_vmap_under_jit():
     y = rand((5, 2, 6, 7))
 
     def f(x, w, y):
-        conv = lambda a, b: lax.conv_general_dilated(a, b, (1, 2), "SAME")  # noqa: E731
-        pool = lambda a: lax.reduce_window(a, -np.inf, lax.max, (1, 2, 2), (1, 2, 2), "VALID")  # noqa: E731,E501
+        def conv(a, b):
+            return lax.conv_general_dilated(a, b, (1, 2), "SAME")
+
+        def pool(a):
+            return lax.reduce_window(a, -np.inf, lax.max, (1, 2, 2), (1, 2, 2), "VALID")
         return (jitnet.vmap(conv)(x, w),                       # both operands batched
                 jitnet.vmap(conv, in_axes=(None, 0))(x[0], w),  # weights batched
                 jitnet.vmap(jitnet.grad(lambda a: jitnet.numpy.sum(pool(a) ** 2)))(y))
