@@ -656,9 +656,3 @@ jn_gemm_f64 = _gemm("dgemm")
 
 # what generated modules import with "from jitnet.runtime.numba_math import *"
 __all__ = [n for n in dir() if n.startswith("jn_")] + ["numba"]
-
-# Generated code spells non-finite constants with ``repr`` (``np.float32(-inf)``): give those
-# names a meaning in the generated module's namespace (Numba freezes them as constants).
-inf = math.inf
-nan = math.nan
-__all__ += ["inf", "nan"]
