@@ -39,12 +39,17 @@ _EMPTY_KWARGS = tree_flatten({})[1]
 def _leaf_key(x):
     t = type(x)
     if t is ArrayImpl:
-        v = x._value
-        return (v.shape, v.dtype, x.weak_type)
+        k = x._key
+        if k is None:
+            v = x._value
+            k = x._key = (v.shape, v.dtype, x.weak_type)
+        return k
     if t in (float, int, bool, complex):
         return t
     if t is CudaArray:  # its own specialization: the device decides the backend
         return (x._shape, x._dtype, x.weak_type, "cuda")
+    if t is np.ndarray:  # the raw dtype is fine for a key (tracing canonicalizes it)
+        return (x.shape, x.dtype, False)
     a = aval_of(x)
     return (a.shape, a.dtype, a.weak_type)
 
@@ -74,6 +79,8 @@ class Traced:
         self.run_backend = backend or ("cuda" if self.on_device
                                        else devices.default_jit_backend())
         self._exes: dict = {}
+        # the cache keys results will carry (a next call with them skips computing keys)
+        self.out_keys = [(a.shape, a.dtype, a.weak_type) for a in ir.out_avals]
         self._device_consts = None
 
     def executable_for(self, backend):
@@ -204,9 +211,9 @@ class Jitted:
         outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
         if config.read("jax_debug_nans"):
             self._check_nans(outs, args, kwargs)
-        avals = traced.ir.out_avals
-        return tree_unflatten(traced.out_tree, [ArrayImpl(o, a.weak_type)
-                                                for o, a in zip(outs, avals)])
+        return tree_unflatten(traced.out_tree, [ArrayImpl(o, k[2], k) if o.shape == k[0]
+                                                else ArrayImpl(o, k[2])
+                                                for o, k in zip(outs, traced.out_keys)])
 
     def _call_cuda(self, traced, leaves, args, kwargs):
         """Run on the CUDA backend: device arguments are passed as they are, host ones copied

@@ -52,6 +52,7 @@ class Names:
         self.temps = 0
         self.consts: dict = {}
         self.const_lines: list[str] = []
+        self.shared_names: dict[str, str] = {}
         self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
 
     def var(self, v: Var) -> str:
@@ -59,6 +60,13 @@ class Names:
         if n is None:
             n = self.ids[id(v)] = f"v{len(self.ids)}"
         return n
+
+    def shared(self, name: str, init: str) -> str:
+        """A local created once at the top of the generated function (e.g. BLAS scratch)."""
+        if name not in self.shared_names:
+            self.shared_names[name] = init
+            self.const_lines.append(f"{name} = {init}")
+        return name
 
     def temp(self) -> str:
         self.temps += 1

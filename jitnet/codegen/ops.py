@@ -138,12 +138,13 @@ def _dot_general(e, names, w):
     gemm = f"jn_gemm_{'f32' if dt == np.float32 else 'f64'}"
     ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
+    scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
     if B == 1:
-        w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb})")
+        w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb}, {scratch})")
     else:
         w(f"for q in range({B}):")
         w.indent()
-        w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb})")
+        w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb}, {scratch})")
         w.dedent()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import weakref
 from typing import Any, Callable, Hashable, Iterable
 
 # node type -> (flatten(x) -> (children, aux_data), unflatten(aux_data, children) -> x)
@@ -78,7 +79,7 @@ def _is_namedtuple(t: type) -> bool:
 class PyTreeDef:
     """The structure of a pytree: node type, static aux data and child structures."""
 
-    __slots__ = ("node_type", "aux", "children", "_num_leaves", "_hash")
+    __slots__ = ("node_type", "aux", "children", "_num_leaves", "_hash", "__weakref__")
 
     def __init__(self, node_type, aux: Hashable, children: tuple):
         self.node_type = node_type  # None marks a leaf
@@ -109,8 +110,8 @@ class PyTreeDef:
         return out
 
     def __eq__(self, other):
-        return (isinstance(other, PyTreeDef) and self.node_type is other.node_type
-                and self.aux == other.aux and self.children == other.children)
+        return self is other or (isinstance(other, PyTreeDef) and self.node_type is other.node_type
+                                 and self.aux == other.aux and self.children == other.children)
 
     def __hash__(self):
         if self._hash is None:
@@ -154,19 +155,36 @@ def _node_handlers(t: type):
     return h
 
 
+# Structures are hash-consed: equal structures are the same object, so comparing and
+# hashing the structure of a call's arguments (jit's cache key) is an identity check.
+_interned: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+
+def _node(t, aux, children: tuple) -> PyTreeDef:
+    try:
+        key = (t, aux, children)
+        node = _interned.get(key)
+    except TypeError:  # unhashable aux data: a plain node
+        return PyTreeDef(t, aux, children)
+    if node is None:
+        node = PyTreeDef(t, aux, children)
+        _interned[key] = node
+    return node
+
+
 def _flatten(x, leaves: list, is_leaf) -> PyTreeDef:
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         return _LEAF
     t = type(x)
     if t is tuple or t is list:  # the common containers, without a registry lookup
-        return PyTreeDef(t, None, tuple([_flatten(c, leaves, is_leaf) for c in x]))
+        return _node(t, None, tuple([_flatten(c, leaves, is_leaf) for c in x]))
     h = _node_handlers(t)
     if h is None:
         leaves.append(x)
         return _LEAF
     children, aux = h[0](x)
-    return PyTreeDef(type(x), aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return _node(type(x), aux, tuple([_flatten(c, leaves, is_leaf) for c in children]))
 
 
 def tree_flatten(tree, is_leaf: Callable | None = None) -> tuple[list, PyTreeDef]:

@@ -626,7 +626,9 @@ def _gemm(blas_name):
     dt = np.float32 if blas_name[0] == "s" else np.float64
 
     @njit(error_model="numpy")
-    def f(a, b, out, ta, tb):
+    def f(a, b, out, ta, tb, scratch):
+        """``scratch`` (int32[8], allocated once per program) holds BLAS's by-reference
+        integer, character and scalar arguments, so a call allocates nothing."""
         m, n = out.shape
         k = a.shape[0] if ta else a.shape[1]
         if m == 0 or n == 0:
@@ -634,19 +636,18 @@ def _gemm(blas_name):
         if k == 0:
             out[:] = 0
             return
-        ints = np.empty(6, np.int32)
-        ints[0], ints[1], ints[2] = n, m, k
-        ints[3] = b.shape[1]            # ldb: the stored row length of b
-        ints[4] = a.shape[1]            # lda
-        ints[5] = n                     # ldc
-        chars = np.empty(2, np.uint8)
-        chars[0] = _T if tb else _N
-        chars[1] = _T if ta else _N
+        scratch[0], scratch[1], scratch[2] = n, m, k
+        scratch[3] = b.shape[1]            # ldb: the stored row length of b
+        scratch[4] = a.shape[1]            # lda
+        scratch[5] = n                     # ldc
+        scratch[6] = _T if tb else _N      # the two transpose characters
+        scratch[7] = _T if ta else _N
+        s = scratch.view(np.uint8)
         scal = np.empty(2, dt)
         scal[0], scal[1] = 1, 0
-        gemm(chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
-             ints[2:].ctypes, scal[0:].ctypes, b.ctypes, ints[3:].ctypes, a.ctypes,
-             ints[4:].ctypes, scal[1:].ctypes, out.ctypes, ints[5:].ctypes)
+        gemm(s[24:].ctypes, s[28:].ctypes, scratch[0:].ctypes, scratch[1:].ctypes,
+             scratch[2:].ctypes, scal[0:].ctypes, b.ctypes, scratch[3:].ctypes, a.ctypes,
+             scratch[4:].ctypes, scal[1:].ctypes, out.ctypes, scratch[5:].ctypes)
     return f
 
 

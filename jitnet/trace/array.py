@@ -40,13 +40,14 @@ class Array:
 class ArrayImpl(Array):
     """A concrete array on the host: a read-only NumPy array plus JAX's weak-type flag."""
 
-    __slots__ = ("_value", "weak_type")
+    __slots__ = ("_value", "weak_type", "_key")
 
-    def __init__(self, value: np.ndarray, weak_type: bool = False):
+    def __init__(self, value: np.ndarray, weak_type: bool = False, key=None):
         if value.flags.writeable:
             value.flags.writeable = False
         self._value = value
         self.weak_type = weak_type
+        self._key = key  # jit's cache key for this value (shape, dtype, weak), set lazily
 
     shape = property(lambda self: self._value.shape)
     dtype = property(lambda self: self._value.dtype)
