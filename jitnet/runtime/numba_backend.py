@@ -18,9 +18,10 @@ from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
 from . import disk_cache
 
-# fast-math that keeps NaN/Inf semantics and IEEE evaluation order: FMA contraction and
-# ignoring the sign of zero only. No 'reassoc' (it would break the error-compensated math
-# helpers and user code alike); reductions vectorize through explicit lanes instead.
+# fast-math that keeps NaN/Inf semantics, IEEE evaluation order and rounding: only the sign
+# of zero may be ignored. No 'reassoc' (it would break the error-compensated math helpers and
+# user code alike; reductions vectorize through explicit lanes instead) and no 'contract'
+# (FMA contraction would make compiled results differ from eager ones).
 FASTMATH = {"nsz"}
 
 HEADER = """\
