@@ -90,8 +90,16 @@ def alloc(shape, dtype) -> str:
 
 
 def sub(idx) -> str:
-    """Subscript text for an index tuple ('()' for 0-d)."""
-    return ", ".join(idx) if idx else "()"
+    """Subscript text for an index tuple ('()' for 0-d).
+
+    Computed indices are cast to uint64: Numba adds a negative-index wraparound to signed
+    indices it cannot prove non-negative (a sum such as ``c * 4096 + j`` inside a
+    ``prange``), and that select turns contiguous vector loads into gathers (2x on W1).
+    Bare loop variables stay as they are, so Numba can still fuse parallel loops over the
+    same range. Generated indices are never negative."""
+    if not idx:
+        return "()"
+    return ", ".join(i if i.isidentifier() or i.isdigit() else f"np.uint64({i})" for i in idx)
 
 
 # -- index arithmetic of remaps (output index -> operand index) ---------------------------
@@ -408,33 +416,67 @@ def _unit_index(idx, shape, target) -> tuple:
 
 def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
-    independent lanes (vectorizable without reassociation), then folded into ``accs``."""
+    independent lanes (vectorizable without reassociation), then folded into ``accs``.
+
+    A reduction of computed values first writes one chunk of them to a small buffer in a
+    plain element loop, then sums the buffer in lanes: two simple loops vectorize far better
+    than one loop whose lane-indexed body holds the whole computation (2x on tanh/exp
+    chains); a reduction of values read from memory sums them in lanes directly."""
     k, names = ctx.k, ctx.names
     reds = k.reductions
     inner = len(ctx.shape) - 1
     m = ctx.shape[inner]
     main = m - m % LANES
     n_chunks = -(-main // CHUNK)
+    computed = any(isinstance(e.inputs[0], Var) and any(e.inputs[0] is v for q in k.eqns
+                                                         for v in q.outputs) for e in reds)
     lanes = {id(e): names.temp() for e in reds}
     part = {id(e): names.temp() for e in reds}
     c = names.temp()
     w(f"for {c} in {'prange' if parallel else 'range'}({n_chunks}):")
     w.indent()
-    for e in reds:
-        w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
-    jb = names.temp()
-    w(f"for {jb} in range({c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main}), {LANES}):")
-    w.indent()
-    jl = names.temp()
-    w(f"for {jl} in range({LANES}):")
-    w.indent()
-    at = list(idx)
-    at[inner] = f"({jb} + {jl})"
-    body = _Body(k, names, w, scalars, ctx.alias)
-    for v in k.stores:
-        w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
-    for e in reds:
-        w(_red_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
+    jb, jl = names.temp(), names.temp()
+    if computed:
+        lo, hi, j = names.temp(), names.temp(), names.temp()
+        bufs = {id(e): names.temp() for e in reds}
+        w(f"{lo} = {c} * {CHUNK}")
+        w(f"{hi} = min({lo} + {CHUNK}, {main})")
+        for e in reds:
+            w(f"{bufs[id(e)]} = np.empty({CHUNK}, {cast(e.inputs[0].aval.dtype)})")
+        # relative index: a loop variable minus an offset may be negative as far as Numba
+        # knows, and the wraparound check that adds defeats vectorization
+        w(f"for {j} in range({hi} - {lo}):")
+        w.indent()
+        at = list(idx)
+        at[inner] = f"({lo} + {j})"
+        body = _Body(k, names, w, scalars, ctx.alias)
+        for v in k.stores:
+            w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
+        for e in reds:
+            w(f"{bufs[id(e)]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
+        w.dedent()
+        for e in reds:
+            w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
+        w(f"for {jb} in range(0, {hi} - {lo}, {LANES}):")
+        w.indent()
+        w(f"for {jl} in range({LANES}):")
+        w.indent()
+        for e in reds:
+            w(_red_update(e, f"{lanes[id(e)]}[{jl}]", f"{bufs[id(e)]}[{jb} + {jl}]"))
+    else:
+        for e in reds:
+            w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
+        w(f"for {jb} in range({c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main}), {LANES}):")
+        w.indent()
+        w(f"for {jl} in range({LANES}):")
+        w.indent()
+        at = list(idx)
+        at[inner] = f"({jb} + {jl})"
+        body = _Body(k, names, w, scalars, ctx.alias)
+        for v in k.stores:
+            w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
+        for e in reds:
+            w(_red_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
     w.dedent()
     w.dedent()
     for e in reds:
