@@ -383,16 +383,89 @@ def _conv_transpose_rhs(ct, lhs, rhs_aval, p):
     return ew.convert_element_type(gw, rhs_aval.dtype, rhs_aval.weak_type)
 
 
+def _swap01(spec):
+    return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _spatial(shape, spec):
+    return tuple(shape[d] for d in spec[2:])
+
+
+def _as_dtype_of(x, like):
+    """``x`` in ``like``'s dtype (the cotangent's, which a preferred element type may widen)."""
+    d = get_aval(like).dtype
+    return x if get_aval(x).dtype == d else ew.convert_element_type(x, d)
+
+
+def _conv_lhs_grad_as_conv(ct, lhs_aval, rhs, p):
+    """d lhs as one convolution: the cotangent, dilated by the forward strides, convolved
+    with the spatially flipped kernel whose in/out features are swapped. Padding: the
+    dilated kernel overhangs by (its size - 1 - forward low padding) before; the high side
+    makes the output exactly the lhs's size (negative when strides skipped trailing rows)."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    ks = _spatial(rhs.shape, rhs_spec)
+    xs = _spatial(lhs_aval.shape, lhs_spec)
+    os_ = _spatial(get_aval(ct).shape, out_spec)
+    padding = []
+    for x, k, o, s, (lo, _), ld, rd in zip(xs, ks, os_, p["window_strides"], p["padding"],
+                                           p["lhs_dilation"], p["rhs_dilation"]):
+        kd, xd, od = dilate_dim(k, rd), dilate_dim(x, ld), dilate_dim(o, s)
+        before = kd - lo - 1
+        padding.append((before, xd + kd - 1 - od - before))
+    rhs_c = _as_dtype_of(rhs, ct)
+    out = conv_general_dilated(
+        ct, sh.rev(rhs_c, tuple(rhs_spec[2:])), window_strides=p["lhs_dilation"],
+        padding=tuple(padding), lhs_dilation=p["window_strides"],
+        rhs_dilation=p["rhs_dilation"],
+        dimension_numbers=(out_spec, _swap01(rhs_spec), lhs_spec))
+    return ew.convert_element_type(out, lhs_aval.dtype, lhs_aval.weak_type)
+
+
+def _conv_rhs_grad_by_offsets(ct, lhs, rhs_aval, p):
+    """d rhs one kernel offset at a time: for each offset, the strided slice of the padded
+    lhs that the offset's taps saw, contracted with the cotangent over the batch and output
+    positions (one long matmul per offset, no patches array). As a convolution instead, the
+    cotangent would be a kernel as large as the image, which no conv algorithm runs well."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    # feature-major layouts, so that every product contracts trailing contiguous axes
+    x = _as_dtype_of(sh.transpose(lhs, (lhs_spec[1], lhs_spec[0]) + lhs_spec[2:]), ct)
+    c = sh.transpose(ct, (out_spec[1], out_spec[0]) + out_spec[2:])  # (O, N, out spatial...)
+    ch, n = x.shape[:2]
+    ks = _spatial(rhs_aval.shape, rhs_spec)
+    os_ = tuple(c.shape[2:])
+    ns = len(ks)
+    cfg = ((0, 0, 0), (0, 0, 0)) + tuple(
+        (lo, hi, ld - 1) for (lo, hi), ld in zip(p["padding"], p["lhs_dilation"]))
+    xp = sh.pad(x, ew.convert_element_type(0, x.dtype), cfg)          # (C, N, padded...)
+    summed = tuple(range(1, 2 + ns))
+    cols = []
+    for k in np.ndindex(*ks):
+        start = (0, 0) + tuple(kd * rd for kd, rd in zip(k, p["rhs_dilation"]))
+        limit = (ch, n) + tuple(st + (o - 1) * s + 1 for st, o, s in
+                                zip(start[2:], os_, p["window_strides"]))
+        taps = sh.slice(xp, start, limit, (1, 1) + tuple(p["window_strides"]))
+        cols.append(sh.reshape(dot_general(c, taps, ((summed, summed), ((), ()))),
+                               (c.shape[0], ch, 1)))
+    gw = sh.reshape(sh.concatenate(cols, 2), (c.shape[0], ch) + ks)  # (O, I, ks...)
+    return ew.convert_element_type(sh.transpose(gw, _inv(rhs_spec)), rhs_aval.dtype,
+                                   rhs_aval.weak_type)
+
+
 def _conv_transpose_rule(ct, lhs, rhs, **params):
+    """Without feature groups each side's gradient is itself a convolution (no patches are
+    materialized); grouped convolutions go through ``patches``/``patches_transpose``."""
     if is_undefined(lhs) and is_undefined(rhs):
         raise NotImplementedError("conv_general_dilated: transpose with both operands linear")
+    plain = params["feature_group_count"] == 1
     if is_undefined(lhs):
         if type(ct) is Zero:
             return Zero(lhs.aval), None
-        return _conv_transpose_lhs(ct, lhs.aval, rhs, params), None
+        grad = _conv_lhs_grad_as_conv if plain else _conv_transpose_lhs
+        return grad(ct, lhs.aval, rhs, params), None
     if type(ct) is Zero:
         return None, Zero(rhs.aval)
-    return None, _conv_transpose_rhs(ct, lhs, rhs.aval, params)
+    grad = _conv_rhs_grad_by_offsets if plain else _conv_transpose_rhs
+    return None, grad(ct, lhs, rhs.aval, params)
 
 
 def _to_canonical(x, d, spec):

@@ -369,7 +369,7 @@ def test_transposes_dot_product(name, dtype):
 
 
 @pytest.mark.parametrize("layout", ["nhwc", "mixed"])
-@pytest.mark.parametrize("name", ["2d-dilations", "2d-everything"])
+@pytest.mark.parametrize("name", ["2d-dilations", "2d-same-stride", "2d-everything"])
 def test_transposes_dot_product_layouts(name, layout, x64):
     case, dn = CASES[name], LAYOUTS[layout]
     x, w = case_arrays(case, np.float64)
@@ -377,12 +377,26 @@ def test_transposes_dot_product_layouts(name, layout, x64):
     check_transposes(x, w, case_params(case, dn), 1e-10)
 
 
-def test_transposes_with_preferred_element_type(x64):
-    case = CASES["2d-groups-rhs-dil"]
+@pytest.mark.parametrize("name", ["2d-groups-rhs-dil", "2d-dilations"])
+def test_transposes_with_preferred_element_type(name, x64):
+    """Grouped convolutions transpose through patches, plain ones through convolutions and
+    per-offset products: both must honour a wider cotangent dtype."""
+    case = CASES[name]
     x, w = case_arrays(case, np.float32)
     p = dict(case_params(case), preferred_element_type=np.dtype(np.float64))
     assert bind(conv_p, x, w, **p).dtype == np.float64
     check_transposes(x, w, p, 1e-5)
+
+
+def test_transposes_of_an_empty_output_are_zero():
+    case = CASES["2d-empty-output"]
+    x, w = case_arrays(case, np.float32)
+    p = case_params(case)
+    ct = np.zeros(bind(conv_p, x, w, **p).shape, np.float32)
+    gx, _ = conv_p.transpose(ct, UndefinedPrimal(ShapedArray(x.shape, x.dtype)), w, **p)
+    _, gw = conv_p.transpose(ct, x, UndefinedPrimal(ShapedArray(w.shape, w.dtype)), **p)
+    np.testing.assert_array_equal(gx, np.zeros_like(x))
+    np.testing.assert_array_equal(gw, np.zeros_like(w))
 
 
 def test_transpose_of_zero_cotangent_is_zero():

@@ -280,6 +280,23 @@ def test_grad_of_conv_under_jit():
     assert_jit_matches_eager(jitnet.grad(loss, argnums=(0, 1)), x, w, tol=2e-4)
 
 
+@pytest.mark.parametrize("strides, padding, lhs_dilation", [
+    ((2, 2), ((1, 1), (0, 1)), (1, 1)),   # strides leave trailing rows unused
+    ((1, 3), ((2, -1), (1, 0)), (2, 1)),  # negative padding, lhs dilation
+])
+def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation):
+    """Ungrouped conv cotangents: a convolution (lhs) and per-offset products (rhs)."""
+    x, w = rand((3, 4, 11, 10)), rand((3, 2, 4, 5))
+
+    def loss(x, w):
+        y = lax.conv_general_dilated(x, w, strides, padding, lhs_dilation=lhs_dilation,
+                                     rhs_dilation=(1, 2),
+                                     dimension_numbers=("NCHW", "HWIO", "NHWC"))
+        return jitnet.numpy.sum(jitnet.numpy.sin(y))
+
+    assert_jit_matches_eager(jitnet.grad(loss, argnums=(0, 1)), x, w, tol=2e-4)
+
+
 def test_grad_of_pools_under_jit():
     """Max-pool's tangent (patches of the operand, ties shared) and the add transpose."""
     x = rand((4, 3, 12, 11))
