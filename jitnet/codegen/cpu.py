@@ -1,6 +1,8 @@
-"""CPU code generation: a fused program -> the Python source of one Numba function.
+"""CPU code generation: a fused program -> the Python source of one Numba entry point.
 
-The whole program becomes one function (one dispatch per call). Each ``LoopKernel``
+The whole program is called through one entry function (one dispatch per call); large
+programs split their kernels over several functions that the entry calls in order (see
+``GROUP_PARALLEL_LOOPS``: it keeps Numba's compile time near linear). Each ``LoopKernel``
 becomes a loop nest whose body evaluates the kernel's expression DAG per element:
 loads go through the index arithmetic of the remaps pulled into the kernel, values
 used only inside the kernel stay in registers, reductions accumulate in scalars (when
@@ -13,6 +15,7 @@ No numba import here: this module only writes text.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -53,6 +56,7 @@ class Names:
         self.consts: dict = {}
         self.const_lines: list[str] = []
         self.shared_names: dict[str, str] = {}
+        self.shared_lines: list[str] = []
         self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
 
     def var(self, v: Var) -> str:
@@ -62,11 +66,17 @@ class Names:
         return n
 
     def shared(self, name: str, init: str) -> str:
-        """A local created once at the top of the generated function (e.g. BLAS scratch)."""
+        """A local created once at the top of the current function (e.g. BLAS scratch)."""
         if name not in self.shared_names:
             self.shared_names[name] = init
-            self.const_lines.append(f"{name} = {init}")
+            self.shared_lines.append(f"{name} = {init}")
         return name
+
+    def begin_function(self) -> list[str]:
+        """Start a new generated function: its shared locals are its own."""
+        self.shared_names = {}
+        self.shared_lines = []
+        return self.shared_lines
 
     def temp(self) -> str:
         self.temps += 1
@@ -501,9 +511,13 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
 # -- the program -----------------------------------------------------------------------------
 
 class Generated:
+    """Module text (without imports): the generated functions and the entry function that
+    calls them in order. ``decorator`` lines are filled in by the
+    backend. ``line_info`` maps 1-based lines of ``source`` to (kernel, user line)."""
+
     def __init__(self, source: str, entry: str, parallel: bool, line_info: dict):
         self.source, self.entry, self.parallel = source, entry, parallel
-        self.line_info = line_info  # source line number -> kernel description and user line
+        self.line_info = line_info
 
 
 def emit_kernels(program: FusedProgram, names: Names, w: Writer, line_info: dict | None = None):
@@ -542,18 +556,115 @@ def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[st
     return outs
 
 
-def generate(program: FusedProgram, entry: str = "entry") -> Generated:
+_ASSIGNED = re.compile(r"^\s*((?:v\d+\s*,\s*)*v\d+)\s*,?\s*=(?!=)", re.M)
+_VAR = re.compile(r"\bv\d+\b")
+
+
+def _kernel_outputs(k) -> list:
+    if isinstance(k, LoopKernel):
+        return list(k.stores) + list(k.epilogue_stores) + [e.outputs[0] for e in k.reductions]
+    return list(k.eqn.outputs)
+
+
+# Kernels are grouped into generated functions. Numba's parallel passes cost roughly
+# size x number of prange loops per function (W4's step as one 940-line function with 11
+# prange loops: 80 s cold; one function per parallel kernel: 20 s), while every function
+# adds a fixed cost (W2's sequential step split at 200 lines: +0.5 s). So each kernel with
+# a prange gets a function of its own and runs of sequential kernels stay together; a
+# program that forms a single group is the entry function itself.
+GROUP_LINES = 10000        # lines of sequential kernels per function
+GROUP_PARALLEL_LOOPS = 1   # kernels with a prange per function
+
+
+class _Piece:
+    def __init__(self, k, lines, shared, ins, outs, src):
+        self.k, self.lines, self.shared, self.ins, self.outs, self.src = \
+            k, lines, shared, ins, outs, src
+        self.parallel = any("prange(" in ln for ln in lines)
+
+
+def _pieces(program, names):
+    pieces = []
+    for k in program.kernels:
+        shared = names.begin_function()
+        w = Writer()
+        if isinstance(k, LoopKernel):
+            emit_loop(k, names, w)
+            src = next((e.source for e in k.eqns + k.reductions if e.source), None)
+        else:
+            op_gen.emit(k.eqn, names, w)
+            src = k.eqn.source
+        text = "\n".join(w.lines)
+        local = {n for m in _ASSIGNED.finditer(text) for n in re.split(r"\s*,\s*", m.group(1))}
+        ins = list(dict.fromkeys(n for n in _VAR.findall(text) if n not in local))
+        outs = [o for o in dict.fromkeys(names.var(v) for v in _kernel_outputs(k)) if o in local]
+        pieces.append(_Piece(k, w.lines, list(shared), ins, outs, src))
+    return pieces
+
+
+def _groups(pieces):
+    groups, cur = [], []
+    for p in pieces:
+        if cur:
+            same = cur[0].parallel == p.parallel
+            if p.parallel:
+                fits = sum(q.parallel for q in cur) < GROUP_PARALLEL_LOOPS
+            else:
+                fits = sum(len(q.lines) for q in cur) + len(p.lines) <= GROUP_LINES
+            if not (same and fits):
+                groups.append(cur)
+                cur = []
+        cur.append(p)
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def generate(program: FusedProgram, entry: str = "entry",
+             decorator: str = "@numba.njit(parallel={parallel})") -> Generated:
+    """Generated functions holding runs of kernels, called in order by ``entry`` (a call
+    costs nanoseconds; values pass between them as arrays)."""
     names = Names()
-    w = Writer()
     args = [names.var(v) for v in program.invars]
+    pieces = _pieces(program, names)
+    groups = _groups(pieces)
+    later: list[set] = [set() for _ in groups]   # names read after each group
+    rets = [names.atom(a) for a in program.outvars if isinstance(a, Var)]
+    need = set(rets)
+    for gi in range(len(groups) - 1, -1, -1):
+        later[gi] = set(need)
+        for p in groups[gi]:
+            need.update(p.ins)
+    out: list[str] = []
     line_info: dict = {}
-    emit_kernels(program, names, w, line_info)
-    outs = [names.atom(a) if isinstance(a, Var) else None for a in program.outvars]
-    ret = ", ".join(o for o in outs if o is not None)
-    w(f"return ({ret}{',' if ret else ''})")
-    parallel = any("prange(" in ln for ln in w.lines)
-    header = [f"def {entry}({', '.join(args)}):"] + ["    " + c for c in names.const_lines]
-    offset = len(header)
-    source = "\n".join(header + w.lines) + "\n"
-    return Generated(source, entry, parallel,
-                     {i + offset + 1: v for i, v in line_info.items()})
+    body = Writer()
+    for gi, group in enumerate(groups):
+        made: set = set()
+        ins: list = []
+        shared: dict = {}
+        for p in group:
+            ins += [n for n in p.ins if n not in made and n not in ins]
+            made.update(p.outs)
+            for ln in p.shared:
+                shared.setdefault(ln, None)
+        outs = [n for p in group for n in p.outs if n in later[gi]]
+        fname = f"f{gi}"
+        if len(groups) == 1:             # small program: the group is the entry itself
+            fname, ins, outs = entry, args, rets
+        head = [decorator.replace("{parallel}", str(group[0].parallel)),
+                f"def {fname}({', '.join(ins)}):"] + \
+            ["    " + ln for ln in names.const_lines + list(shared)]
+        out += head
+        for p in group:
+            first = len(out) + 1
+            out += p.lines
+            for ln in range(first, len(out) + 1):
+                line_info[ln] = (p.k.describe(), p.src)
+        out += [f"    return ({', '.join(outs)}{',' if outs else ''})", "", ""]
+        lhs = f"{', '.join(outs)}," if outs else "_"
+        body(f"{lhs} = {fname}({', '.join(ins)})")
+    body(f"return ({', '.join(rets)}{',' if rets else ''})")
+    if len(groups) != 1:
+        out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args)}):"] + \
+            body.lines
+    return Generated("\n".join(out) + "\n", entry, any(p.parallel for p in pieces), line_info)

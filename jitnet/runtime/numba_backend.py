@@ -1,4 +1,4 @@
-"""The Numba CPU backend: fuse the IR, generate one function's source, compile it, run it.
+"""The Numba CPU backend: fuse the IR, generate the source of its entry point, compile it, run it.
 
 The generated module lives in a content-addressed file of the disk cache
 (``runtime/disk_cache.py``) and is compiled with ``numba.njit(cache=True)``, so a second
@@ -33,9 +33,10 @@ from numba import prange
 from jitnet.runtime.numba_math import *  # noqa: F401,F403
 
 
-@numba.njit(cache=True, fastmath={fastmath}, parallel={parallel}, error_model="numpy",
-            nogil=True)
 """
+
+DECORATOR = ('@numba.njit(cache=True, fastmath=FASTMATH, parallel={parallel}, '
+             'error_model="numpy", nogil=True)')
 
 
 class JitCompileError(RuntimeError):
@@ -69,10 +70,9 @@ class NumbaExecutable:
     def __init__(self, ir: IR, name: str = "jitted"):
         self.ir = ir
         self.program = fuse(ir, epilogues=True)
-        self.generated = generate(self.program, "entry")
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
-        src = HEADER.format(name=name, fastmath=fm,
-                            parallel=self.generated.parallel) + self.generated.source
+        self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm))
+        src = HEADER.format(name=name) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
         self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
@@ -101,7 +101,7 @@ class NumbaExecutable:
 
     def _explain(self, err) -> Exception:
         text = str(err)
-        offset = self._source[:self._source.index("def entry")].count("\n")
+        offset = self._source.count("\n") - self.generated.source.count("\n")
         lines = [int(m) - offset for m in re.findall(r"line (\d+)", text)]
         # errors without a line number (NameError...) quote a name: find where it is used
         body = self.generated.source.splitlines()

@@ -1,0 +1,107 @@
+"""Large programs are generated as several Numba functions called by one entry function:
+results, returned inputs and literals, control flow and error messages must not depend on
+where the split falls. Limits of 1 force every kernel into its own function."""
+import numpy as np
+import pytest
+
+import jitnet as jax
+import jitnet.numpy as jnp
+from jitnet.codegen import cpu
+from jitnet.runtime import compile as rc
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    monkeypatch.setattr(cpu, "GROUP_LINES", 1)
+    monkeypatch.setattr(cpu, "GROUP_PARALLEL_LOOPS", 1)
+    rc.clear_cache()
+    yield
+    rc.clear_cache()
+
+
+def _mlp_loss(params, x, y):
+    h = x
+    for w, b in params[:-1]:
+        h = jax.nn.relu(h @ w + b)
+    w, b = params[-1]
+    logits = h @ w + b
+    return -jnp.mean(jnp.sum(jax.nn.log_softmax(logits) * y, axis=-1))
+
+
+def _step(params, x, y):
+    loss, g = jax.value_and_grad(_mlp_loss)(params, x, y)
+    new = jax.tree_util.tree_map(lambda p, d: p - 0.1 * d, params, g)
+    return loss, new, x, 3.0       # an input and a literal returned as they are
+
+
+def _data(seed=0):
+    r = np.random.default_rng(seed)
+    sizes = [20, 16, 12, 5]
+    params = [(r.standard_normal((a, b)).astype(np.float32) / np.sqrt(a),
+               r.standard_normal(b).astype(np.float32) * 0.1)
+              for a, b in zip(sizes[:-1], sizes[1:])]
+    x = r.standard_normal((8, 20)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[r.integers(0, 5, 8)]
+    return params, x, y
+
+
+def _close(got, want):
+    got, want = jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-6)
+
+
+def test_training_step_split_into_functions(split_everything):
+    params, x, y = _data()
+    src = jax.jit(_step).lower(params, x, y).source()
+    assert src.count("\ndef f") >= 5 and "\ndef entry(" in src
+    with jax.disable_jit():
+        want = _step(params, x, y)
+    _close(jax.jit(_step)(params, x, y), want)
+
+
+def test_split_matches_single_function():
+    params, x, y = _data(1)
+    rc.clear_cache()
+    whole = jax.jit(_step)(params, x, y)
+    src = jax.jit(_step).lower(params, x, y).source()
+    assert "\ndef f" not in src           # small programs stay one function
+    mp = pytest.MonkeyPatch()
+    mp.setattr(cpu, "GROUP_LINES", 1)
+    try:
+        rc.clear_cache()
+        _close(jax.jit(_step)(params, x, y), whole)
+    finally:
+        mp.undo()
+        rc.clear_cache()
+
+
+def test_control_flow_split(split_everything):
+    def f(h0, xs):
+        def body(h, x):
+            h = jnp.tanh(h * 0.5 + x)
+            return h, jnp.sum(h)
+        h, ys = jax.lax.scan(body, h0, xs)
+        z = jax.lax.cond(jnp.sum(h) > 0, lambda a: a * 2.0, lambda a: a - 1.0, h)
+        return z, jnp.cumsum(ys)
+
+    r = np.random.default_rng(2)
+    h0 = r.standard_normal(4).astype(np.float32)
+    xs = r.standard_normal((6, 4)).astype(np.float32)
+    with jax.disable_jit():
+        want = f(h0, xs)
+    _close(jax.jit(f)(h0, xs), want)
+
+
+def test_failure_in_a_later_function_names_kernel_and_user_line(split_everything, monkeypatch):
+    from jitnet.codegen import scalar
+    monkeypatch.setitem(scalar.SCALAR, "cos", lambda e, a, d: f"undefined_helper({a[0]})")
+
+    def g(x, w):
+        h = jnp.tanh(x @ w)
+        return jnp.cos(h @ w) + 1.0
+
+    x = np.ones((3, 3), np.float32)
+    with pytest.raises(RuntimeError, match=r"\(cos, add\).*test_split_functions.py"):
+        jax.jit(g)(x, x)
