@@ -131,6 +131,19 @@ def _bits_of_f32(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def _fma_f32(typingctx, a, b, c):
+    """a * b + c rounded once (``llvm.fma``: one vfmadd where the CPU has FMA). Only the
+    helpers below use it, so their results do not depend on fast-math contraction."""
+    sig = types.float32(types.float32, types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        t = llvm_ir.FloatType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [t], llvm_ir.FunctionType(t, [t] * 3))
+        return builder.call(fn, args)
+    return sig, codegen
+
+
 _F = np.float32
 
 
@@ -148,15 +161,15 @@ def _scale_pow2_f32(y, n):
 def jn_exp_f32(x):
     xc = x if x > _F(-104.0) else _F(-104.0)
     xc = xc if xc < _F(89.0) else _F(89.0)
-    n = np.floor(xc * _F(1.44269504088896341) + _F(0.5))
-    r = xc - n * _F(0.693359375) + n * _F(2.12194440e-4)
+    n = np.floor(_fma_f32(xc, _F(1.44269504088896341), _F(0.5)))
+    r = _fma_f32(n, _F(2.12194440e-4), _fma_f32(n, _F(-0.693359375), xc))
     p = _F(1.9875691500e-4)
-    p = p * r + _F(1.3981999507e-3)
-    p = p * r + _F(8.3334519073e-3)
-    p = p * r + _F(4.1665795894e-2)
-    p = p * r + _F(1.6666665459e-1)
-    p = p * r + _F(5.0000001201e-1)
-    y = _scale_pow2_f32(p * (r * r) + r + _F(1.0), n)
+    p = _fma_f32(p, r, _F(1.3981999507e-3))
+    p = _fma_f32(p, r, _F(8.3334519073e-3))
+    p = _fma_f32(p, r, _F(4.1665795894e-2))
+    p = _fma_f32(p, r, _F(1.6666665459e-1))
+    p = _fma_f32(p, r, _F(5.0000001201e-1))
+    y = _scale_pow2_f32(_fma_f32(p, r * r, r) + _F(1.0), n)
     y = y if x < _F(88.72283935546875) else _F(np.inf)
     y = y if x > _F(-103.972084) else _F(0.0)
     return y if x == x else x
@@ -215,11 +228,11 @@ def jn_tanh_f32(x):
     a = abs(x)
     z = x * x
     p = _F(-5.70498872745e-3)
-    p = p * z + _F(2.06390887954e-2)
-    p = p * z - _F(5.37397155531e-2)
-    p = p * z + _F(1.33314422036e-1)
-    p = p * z - _F(3.33332819422e-1)
-    small = p * z * x + x
+    p = _fma_f32(p, z, _F(2.06390887954e-2))
+    p = _fma_f32(p, z, _F(-5.37397155531e-2))
+    p = _fma_f32(p, z, _F(1.33314422036e-1))
+    p = _fma_f32(p, z, _F(-3.33332819422e-1))
+    small = _fma_f32(p * z, x, x)
     big = _F(1.0) - _F(2.0) / (jn_exp_f32(a + a) + _F(1.0))
     big = big if x >= _F(0.0) else -big
     return small if a < _F(0.625) else big
