@@ -43,9 +43,35 @@ class JitCompileError(RuntimeError):
     pass
 
 
+_POOL_STARTED = False
+
+
+def start_thread_pool():
+    """Start Numba's thread pool with OpenMP's passive wait policy, unless the user chose one.
+
+    After a ``prange`` region OpenMP's workers spin for a while by default; BLAS calls
+    between parallel regions then fight them for the cores (W4's step on 2 cores: 113 ms
+    spinning, 51 ms passive, 47 ms with one thread). The variable is set only while the pool
+    starts, so other OpenMP runtimes in the process (PyTorch's own libgomp) keep theirs."""
+    global _POOL_STARTED
+    if _POOL_STARTED:
+        return
+    _POOL_STARTED = True
+    from numba.np.ufunc import parallel
+    if "OMP_WAIT_POLICY" in os.environ:
+        parallel._launch_threads()
+        return
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        parallel._launch_threads()
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+
+
 def _set_threads(n):
     import numba
     if n:
+        start_thread_pool()
         numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
 
 
@@ -68,6 +94,7 @@ class NumbaExecutable:
     name = "numba"
 
     def __init__(self, ir: IR, name: str = "jitted"):
+        start_thread_pool()
         self.ir = ir
         self.program = fuse(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text

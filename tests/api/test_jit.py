@@ -152,3 +152,22 @@ def test_disk_cache_reuse_and_corruption(tmp_path):
     module.write_text(module.read_text().replace("np.float32(3.0)", "np.float32(4.0)"))
     y5, _, _ = _run(tmp_path)
     assert y5 == y1                                      # an edited module is rewritten
+
+
+_POOL_SCRIPT = textwrap.dedent("""
+    import os, numpy as np, jitnet
+    from jitnet.runtime import numba_backend as nb
+    f = jitnet.jit(lambda x: (x * 2.0).sum())
+    y = float(f(np.ones(100_000, np.float32)))
+    print(y, nb._POOL_STARTED, os.environ.get("OMP_WAIT_POLICY"))
+""")
+
+
+@pytest.mark.parametrize("policy", [None, "ACTIVE"])
+def test_thread_pool_start_leaves_environment_as_it_was(policy):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    out = subprocess.run([sys.executable, "-c", _POOL_SCRIPT], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["200000.0", "True", str(policy)]
