@@ -77,6 +77,8 @@ def configure_threads(threads: int | None, mods: dict) -> dict:
     info = {}
     if "jitnet" in mods:
         import numba
+        from jitnet.runtime.numba_backend import start_thread_pool
+        start_thread_pool()   # before numba starts its pool with OpenMP's default wait policy
         if threads:
             mods["jitnet"].config.update("num_threads", threads)
             numba.set_num_threads(threads)
