@@ -110,6 +110,8 @@ def _identity_of(e: Eqn, ins, defs):
         return ins[0]
     if name == "rev" and not p["dimensions"]:
         return ins[0]
+    if name == "pad" and all(tuple(c) == (0, 0, 0) for c in p["padding_config"]):
+        return ins[0]
     if name == "integer_pow" and p["y"] == 1:
         return ins[0]
     if name == "select_n" and all(_atom_eq(c, ins[1]) for c in ins[2:]) and _same_type(ins[1], out):

@@ -27,6 +27,12 @@ def test_simplify_identities():
     assert len(cleanup(ir).eqns) == 0
     neg = _ir(lambda x: -(-x), jnp.ones(3))
     assert len(cleanup(neg).eqns) == 0
+    x = jnp.ones((2, 3))
+    zero_pad = _ir(lambda x: jax.lax.pad(x, 0.0, [(0, 0, 0), (0, 0, 0)]), x)  # conv transposes
+    assert [e.prim.name for e in zero_pad.eqns] == ["pad"]
+    assert len(cleanup(zero_pad).eqns) == 0
+    kept = _ir(lambda x: jax.lax.pad(x, 0.0, [(0, 1, 0), (0, 0, 0)]), x)
+    assert [e.prim.name for e in cleanup(kept).eqns] == ["pad"]
 
 
 def _mlp_loss(params, x, y):
