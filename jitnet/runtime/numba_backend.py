@@ -58,14 +58,16 @@ def start_thread_pool():
         return
     _POOL_STARTED = True
     from numba.np.ufunc import parallel
-    if "OMP_WAIT_POLICY" in os.environ:
-        parallel._launch_threads()
-        return
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    chosen = "OMP_WAIT_POLICY" in os.environ
+    if not chosen:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         parallel._launch_threads()
+    except Exception:   # no threading layer: serial programs still run, parallel ones
+        pass            # report Numba's error when they are compiled
     finally:
-        del os.environ["OMP_WAIT_POLICY"]
+        if not chosen:
+            del os.environ["OMP_WAIT_POLICY"]
 
 
 def _set_threads(n):
