@@ -507,6 +507,12 @@ def _scan_partial_eval(eqn: Eqn, ins_unknown):
     residuals = list(kir.outvars[n_known_out:]) if any(out_u) else []
     hoisted, fwd_x, stacked, x_pos = _split_residuals(
         kir, residuals, known(b_carry, carry_u) + known(b_xs, xu), b_xs)
+    # a residual that is also a known ys output is read from that output, not stacked twice
+    n_kc = nk - sum(carry_u)
+    ys_out = {id(v): o for v, o in zip(kir.outvars[n_kc:n_known_out],
+                                       known(eqn.outputs, out_u)[n_kc:])}
+    from_ys = [r for r in stacked if id(r) in ys_out]
+    stacked = [r for r in stacked if id(r) not in ys_out]
     k_consts = known(b_consts, cu)
     inv_eqns, inv_atoms = _inline(dce(IR(k_consts, kir.eqns, hoisted)), known(consts, cu))
     kbody = cleanup(IR(kir.invars, kir.eqns, list(kir.outvars[:n_known_out]) + stacked))
@@ -522,9 +528,10 @@ def _scan_partial_eval(eqn: Eqn, ins_unknown):
     u_c, u_k, u_x = split(pe.unknown_ir.invars[len(residuals):], sum(cu), sum(carry_u))
     ubody = cleanup(with_invars(pe.unknown_ir,
                                 [res_in[id(r)] for r in hoisted] + u_c + u_k
-                                + [res_in[id(r)] for r in stacked + fwd_x] + u_x))
+                                + [res_in[id(r)] for r in stacked + from_ys + fwd_x] + u_x))
     u_ins = (inv_atoms + pick(consts, cu) + pick(init, carry_u) + stacked_vars
-             + [xs[x_pos[id(r)]] for r in fwd_x] + pick(xs, xu))
+             + [ys_out[id(r)] for r in from_ys] + [xs[x_pos[id(r)]] for r in fwd_x]
+             + pick(xs, xu))
     u_eqn = Eqn(scan_p, u_ins, pick(eqn.outputs, out_u),
                 _scan_params(p, body=ubody, num_consts=len(hoisted) + sum(cu),
                              num_carry=sum(carry_u)), eqn.source)

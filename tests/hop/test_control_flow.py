@@ -406,3 +406,22 @@ def test_grad_of_scan_is_a_reverse_scan_with_hoisted_invariants(rng):
     fwd_body = scans[0].params["body"]
     assert "dot_general" in _eqn_names(fwd_body)
     assert all(len(sub.eqns) < 40 for sub in _sub_irs(ir))  # nothing unrolled
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_residual_that_is_an_output_is_not_stacked_twice(x64, rng, reverse):
+    w = rng.randn(3, 3)
+
+    def loss(w, xs):
+        def step(h, x):
+            h = jnp.tanh(h @ w + x)
+            return h, h                       # ys = h, which the backward pass needs too
+        _, hs = lax.scan(step, jnp.zeros(3), xs, reverse=reverse)
+        return jnp.sum(hs ** 2)
+
+    xs = rng.randn(5, 3)
+    ir = jax.make_jaxpr(jax.grad(loss))(w, xs).ir
+    fwd = [e for e in ir.eqns if e.prim.name == "scan"][0]
+    ys = [id(v) for v in fwd.params["body"].outvars[fwd.params["num_carry"]:]]
+    assert len(ys) == len(set(ys)), "a body value is stacked twice"
+    check_grads(loss, (w, xs), order=1, modes=("rev",))
