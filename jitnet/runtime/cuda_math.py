@@ -35,62 +35,23 @@ else:
 
 
 # -- written once for both targets (operators and casts only) ---------------------------
+# The CPU helpers' Python source, compiled as device functions (under the simulator: called
+# as they are), so integer division, float->int saturation and NaN-propagating max/min
+# cannot drift apart between the backends.
+
+jn_max, jn_min, jn_idiv, jn_irem = (_device(f.py_func) for f in
+                                    (_cpu.jn_max, _cpu.jn_min, _cpu.jn_idiv, _cpu.jn_irem))
+(jn_f2i_int8, jn_f2i_int16, jn_f2i_int32, jn_f2i_int64,
+ jn_f2i_uint8, jn_f2i_uint16, jn_f2i_uint32, jn_f2i_uint64) = (
+    _device(getattr(_cpu, f"jn_f2i_{t}").py_func)
+    for t in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+
 
 @_device
-def jn_max(a, b):
-    return a if (a > b or a != a) else b
-
-
-@_device
-def jn_min(a, b):
-    return a if (a < b or a != a) else b
-
-
-@_device
-def jn_sign(x):
+def jn_sign(x):  # not the CPU form: NumPy booleans (the simulator) cannot be subtracted
     if x != x:
         return x
     return 1 if x > 0 else (-1 if x < 0 else 0)
-
-
-@_device
-def jn_idiv(a, b):
-    if b == 0:
-        return -1  # XLA: integer division by zero gives all ones
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
-
-
-@_device
-def jn_irem(a, b):
-    if b == 0:
-        return a
-    r = abs(a) % abs(b)
-    return -r if a < 0 else r
-
-
-def _f2i(dtype):
-    info = np.iinfo(dtype)
-    lo, hi = float(info.min), float(info.max)
-    imin, imax = int(info.min), int(info.max)
-
-    @_device
-    def f(x):
-        if x != x:
-            return 0
-        if x <= lo:
-            return imin
-        if x >= hi:
-            return imax
-        return int(x)
-    return f
-
-
-jn_f2i_int8, jn_f2i_int16, jn_f2i_int32, jn_f2i_int64 = (_f2i(t) for t in
-                                                         (np.int8, np.int16, np.int32, np.int64))
-jn_f2i_uint8, jn_f2i_uint16, jn_f2i_uint32, jn_f2i_uint64 = (_f2i(t) for t in
-                                                             (np.uint8, np.uint16, np.uint32,
-                                                              np.uint64))
 
 
 @_device
