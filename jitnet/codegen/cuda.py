@@ -216,6 +216,11 @@ class Gen:
         self.host(f"{name} = jn_empty({size_of(v)}, {cast(v.aval.dtype)})")
         return name
 
+    def alloc_output(self, e) -> tuple:
+        """(output Var, its buffer, its element count) of single-output equation ``e``."""
+        out = e.outputs[0]
+        return out, self.alloc(out), size_of(out)
+
     def alloc_temp(self, n: int, dtype) -> str:
         t = self.names.temp()
         self.types[t] = np.dtype(dtype)

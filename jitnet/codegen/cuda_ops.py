@@ -186,9 +186,7 @@ def _dot_general(gen: Gen, e):
 
 @generator("concatenate")
 def _concatenate(gen: Gen, e):
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     d = e.params["dimension"]
@@ -220,9 +218,7 @@ def _concatenate(gen: Gen, e):
 @generator("pad")
 def _pad(gen: Gen, e):
     x, pv = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     cfg = e.params["padding_config"]
@@ -272,9 +268,7 @@ def _starts(k, starts, shape, sizes):
 @generator("dynamic_slice")
 def _dynamic_slice(gen: Gen, e):
     x, *starts = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     sizes = e.params["slice_sizes"]
@@ -291,9 +285,7 @@ def _dynamic_slice(gen: Gen, e):
 @generator("dynamic_update_slice")
 def _dynamic_update_slice(gen: Gen, e):
     x, u, *starts = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     xs, us = _shape(x), _shape(u)
@@ -320,9 +312,7 @@ def _dynamic_update_slice(gen: Gen, e):
 
 @generator("iota")
 def _iota(gen: Gen, e):
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     p = e.params
@@ -361,9 +351,7 @@ def _operand_index(xs, axes, cols, rest_idx):
 @generator("gather")
 def _gather(gen: Gen, e):
     x, ind = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     axes, mode = e.params["axes"], e.params["mode"]

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..prims.conv import identity, window_out_shape
-from .cuda import const_text, offset, size_of, strides_of, unravel
+from .cuda import const_text, offset, strides_of, unravel
 from .cuda_ops import _idx_names, _shape, generator, zero_of
 from .scalar import cast
 
@@ -40,9 +40,7 @@ def _window(p):
 @generator("patches")
 def _patches(gen, e):
     (x,) = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     xs = _shape(x)
@@ -75,9 +73,7 @@ def _patches(gen, e):
 @generator("patches_transpose")
 def _patches_transpose(gen, e):
     (ct,) = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     p = e.params
@@ -128,9 +124,7 @@ _RW = {"add": "{a} + {b}", "max": "jn_max({a}, {b})", "min": "jn_min({a}, {b})"}
 @generator("reduce_window")
 def _reduce_window(gen, e):
     (x,) = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     p = e.params
@@ -167,9 +161,7 @@ def _reduce_window(gen, e):
 @generator("conv_general_dilated")
 def _conv(gen, e):
     lhs, rhs = e.inputs
-    out = e.outputs[0]
-    o = gen.alloc(out)
-    n = size_of(out)
+    out, o, n = gen.alloc_output(e)
     if not n:
         return
     p = e.params
