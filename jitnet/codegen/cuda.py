@@ -398,6 +398,37 @@ def _tree(w: Writer, reds, sms, threads: int):
         s //= 2
 
 
+def _accumulators(w: Writer, reds) -> list[str]:
+    """One accumulator per reduction, set to its identity."""
+    accs = [f"acc{j}" for j in range(len(reds))]
+    for e, acc in zip(reds, accs):
+        w(f"{acc} = {_identity(e)}")
+    return accs
+
+
+def _shared_buffers(w: Writer, reds, threads: int) -> list[str]:
+    """A shared-memory buffer per reduction (one slot per thread of the block), and ``tid``."""
+    sms = [f"sm{j}" for j in range(len(reds))]
+    for e, sm in zip(reds, sms):
+        w(f"{sm} = cuda.shared.array({threads}, {numba_type(e.outputs[0].aval.dtype)})")
+    w("tid = cuda.threadIdx.x")
+    return sms
+
+
+def _block_result(kern, reds, accs, sms, threads: int, targets):
+    """Fold the threads' accumulators (``_tree``); thread 0 writes each result at ``blk``."""
+    w = kern.w
+    for acc, sm in zip(accs, sms):
+        w(f"{sm}[tid] = {acc}")
+    _tree(w, reds, sms, threads)
+    w("if tid == 0:")
+    w.indent()
+    for t, sm in zip(targets, sms):
+        w(f"{kern.arg(t)}[blk] = {sm}[0]")
+    w.dedent()
+    w("cuda.syncthreads()  # the shared buffers are reused by the block's next output")
+
+
 def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds, stores: bool = False):
     """Reductions of ``k`` over ``axes``: one block (or G blocks, then a combining kernel) per
     output element; see the module docstring."""
@@ -419,10 +450,7 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds, stores: bool = False):
     targets = outs if G == 1 else [gen.alloc_temp(K * G, e.outputs[0].aval.dtype) for e in reds]
     kern = gen.kernel(f"{k.describe()} reduce axes {list(axes)} (block {T}, split {G})")
     w = kern.w
-    sms = [f"sm{j}" for j in range(len(reds))]
-    for e, sm in zip(reds, sms):
-        w(f"{sm} = cuda.shared.array({T}, {numba_type(e.outputs[0].aval.dtype)})")
-    w("tid = cuda.threadIdx.x")
+    sms = _shared_buffers(w, reds, T)
     scalars = _hoist_scalars(k, kern)
     w(f"for blk in range(cuda.blockIdx.x, {K * G}, cuda.gridDim.x):")
     w.indent()
@@ -437,9 +465,7 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds, stores: bool = False):
     kept_idx = unravel(w, "ko", [shape[d] for d in kept], [f"ik{d}" for d in kept])
     for d, i in zip(kept, kept_idx):
         idx[d] = i
-    accs = [f"acc{j}" for j in range(len(reds))]
-    for e, acc in zip(reds, accs):
-        w(f"{acc} = {_identity(e)}")
+    accs = _accumulators(w, reds)
     w(f"for r in range({start}, {R}, {G * T}):")
     w.indent()
     red_idx = unravel(w, "r", [shape[d] for d in axes], [f"ir{d}" for d in axes])
@@ -448,15 +474,7 @@ def _emit_reduction(gen: Gen, k: LoopKernel, axes, reds, stores: bool = False):
     body = _Body(k, kern, scalars, {}, memory=() if stores else k.stores)
     _reduce_step(k, kern, body, reds, accs, tuple(idx), stores)
     w.dedent()
-    for acc, sm in zip(accs, sms):
-        w(f"{sm}[tid] = {acc}")
-    _tree(w, reds, sms, T)
-    w("if tid == 0:")
-    w.indent()
-    for t, sm in zip(targets, sms):
-        w(f"{kern.arg(t)}[blk] = {sm}[0]")
-    w.dedent()
-    w("cuda.syncthreads()  # the shared buffers are reused by the block's next output")
+    _block_result(kern, reds, accs, sms, T, targets)
     gen.launch_blocks(kern, min(K * G, lim.max_blocks), T)
     if G > 1:
         _emit_combine(gen, reds, targets, outs, K, G)
@@ -475,9 +493,7 @@ def _emit_serial_reduction(gen: Gen, k: LoopKernel, axes, reds, outs, K: int, R:
     idx = ["0"] * len(shape)
     for d, i in zip(kept, unravel(w, "ko", [shape[d] for d in kept], [f"ik{d}" for d in kept])):
         idx[d] = i
-    accs = [f"acc{j}" for j in range(len(reds))]
-    for e, acc in zip(reds, accs):
-        w(f"{acc} = {_identity(e)}")
+    accs = _accumulators(w, reds)
     w(f"for r in range({R}):")
     w.indent()
     for d, i in zip(axes, unravel(w, "r", [shape[d] for d in axes], [f"ir{d}" for d in axes])):
@@ -496,29 +512,16 @@ def _emit_combine(gen: Gen, reds, partials, outs, K: int, G: int):
     T = block_threads(G, lim)
     kern = gen.kernel(f"combine {G} partials of {', '.join(e.prim.name for e in reds)}")
     w = kern.w
-    sms = [f"sm{j}" for j in range(len(reds))]
-    for e, sm in zip(reds, sms):
-        w(f"{sm} = cuda.shared.array({T}, {numba_type(e.outputs[0].aval.dtype)})")
-    w("tid = cuda.threadIdx.x")
+    sms = _shared_buffers(w, reds, T)
     w(f"for blk in range(cuda.blockIdx.x, {K}, cuda.gridDim.x):")
     w.indent()
-    accs = [f"acc{j}" for j in range(len(reds))]
-    for e, acc in zip(reds, accs):
-        w(f"{acc} = {_identity(e)}")
+    accs = _accumulators(w, reds)
     w(f"for j in range(tid, {G}, {T}):")
     w.indent()
     for e, acc, p in zip(reds, accs, partials):
         w(_red_update(e, acc, f"{kern.arg(p)}[blk * {G} + j]"))
     w.dedent()
-    for acc, sm in zip(accs, sms):
-        w(f"{sm}[tid] = {acc}")
-    _tree(w, reds, sms, T)
-    w("if tid == 0:")
-    w.indent()
-    for o, sm in zip(outs, sms):
-        w(f"{kern.arg(o)}[blk] = {sm}[0]")
-    w.dedent()
-    w("cuda.syncthreads()")
+    _block_result(kern, reds, accs, sms, T, outs)
     gen.launch_blocks(kern, min(K, lim.max_blocks), T)
 
 
