@@ -47,14 +47,32 @@ class Writer:
         self.depth -= 1
 
 
+class Constants:
+    """Literals as named constants, one name per (value, dtype); ``lines`` define them."""
+
+    def __init__(self, prefix: str, text=None):
+        self.prefix = prefix
+        self.text = text or (lambda v, dtype: f"{cast(dtype)}({pylit(v)})")
+        self.names: dict = {}
+        self.lines: list[str] = []
+
+    def __call__(self, lit: Literal) -> str:
+        key = lit.key()
+        n = self.names.get(key)
+        if n is None:
+            n = self.names[key] = f"{self.prefix}{len(self.names)}"
+            v = np.asarray(lit.value, lit.aval.dtype).item()
+            self.lines.append(f"{n} = {self.text(v, lit.aval.dtype)}")
+        return n
+
+
 class Names:
     """Source names: arrays ``v<n>`` (one per Var), temporaries ``t<n>``, constants ``k<n>``."""
 
     def __init__(self):
         self.ids: dict[int, str] = {}
         self.temps = 0
-        self.consts: dict = {}
-        self.const_lines: list[str] = []
+        self.literal = Constants("k")
         self.shared_names: dict[str, str] = {}
         self.shared_lines: list[str] = []
         self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
@@ -81,15 +99,6 @@ class Names:
     def temp(self) -> str:
         self.temps += 1
         return f"t{self.temps}"
-
-    def literal(self, lit: Literal) -> str:
-        key = lit.key()
-        n = self.consts.get(key)
-        if n is None:
-            n = self.consts[key] = f"k{len(self.consts)}"
-            v = np.asarray(lit.value, lit.aval.dtype).item()
-            self.const_lines.append(f"{n} = {cast(lit.aval.dtype)}({pylit(v)})")
-        return n
 
     def atom(self, a) -> str:
         return self.literal(a) if isinstance(a, Literal) else self.var(a)
@@ -653,7 +662,7 @@ def generate(program: FusedProgram, entry: str = "entry",
             fname, ins, outs = entry, args, rets
         head = [decorator.replace("{parallel}", str(group[0].parallel)),
                 f"def {fname}({', '.join(ins)}):"] + \
-            ["    " + ln for ln in names.const_lines + list(shared)]
+            ["    " + ln for ln in names.literal.lines + list(shared)]
         out += head
         for p in group:
             first = len(out) + 1

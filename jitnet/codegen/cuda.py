@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel
-from .cpu import Names, Writer, _identity, _reads, _red_update, _remap_index
+from .cpu import Constants, Names, Writer, _identity, _reads, _red_update, _remap_index
 from .scalar import SCALAR, _suffix, cast
 from .scalar import lit as pylit
 
@@ -142,8 +142,7 @@ class Kernel:
         self.describe = describe
         self.params: list[str] = []
         self.w = Writer()
-        self.consts: dict = {}
-        self.const_lines: list[str] = []
+        self.lit = Constants("c", const_text)   # a literal operand's constant in the kernel
         gen.kernels.append(self)
 
     def arg(self, name: str) -> str:
@@ -156,15 +155,6 @@ class Kernel:
         name = self.gen.names.var(v)
         self.gen.types.setdefault(name, v.aval.dtype)
         return self.arg(name)
-
-    def lit(self, a: Literal) -> str:
-        key = a.key()
-        n = self.consts.get(key)
-        if n is None:
-            n = self.consts[key] = f"c{len(self.consts)}"
-            v = np.asarray(a.value, a.aval.dtype).item()
-            self.const_lines.append(f"{n} = {const_text(v, a.aval.dtype)}")
-        return n
 
     def load(self, a, off: str) -> str:
         """Element ``off`` of operand ``a`` (a literal operand is 0-d: its constant)."""
@@ -186,7 +176,7 @@ class Kernel:
     def source(self) -> str:
         head = ["@jn_kernel", f"def {self.name}({', '.join(self.params)}):",
                 f"    # {self.describe}"]
-        return "\n".join(head + ["    " + c for c in self.const_lines] + self.w.lines) + "\n"
+        return "\n".join(head + ["    " + c for c in self.lit.lines] + self.w.lines) + "\n"
 
 
 def const_text(v, dtype) -> str:
