@@ -474,21 +474,19 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for e in reds:
             w(f"{bufs[id(e)]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
         w.dedent()
-        for e in reds:
-            w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
-        w(f"for {jb} in range(0, {hi} - {lo}, {LANES}):")
-        w.indent()
-        w(f"for {jl} in range({LANES}):")
-        w.indent()
+        span = f"0, {hi} - {lo}"
+    else:
+        span = f"{c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main})"
+    for e in reds:
+        w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
+    w(f"for {jb} in range({span}, {LANES}):")
+    w.indent()
+    w(f"for {jl} in range({LANES}):")
+    w.indent()
+    if computed:
         for e in reds:
             w(_red_update(e, f"{lanes[id(e)]}[{jl}]", f"{bufs[id(e)]}[{jb} + {jl}]"))
     else:
-        for e in reds:
-            w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
-        w(f"for {jb} in range({c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main}), {LANES}):")
-        w.indent()
-        w(f"for {jl} in range({LANES}):")
-        w.indent()
         at = list(idx)
         at[inner] = f"({jb} + {jl})"
         body = _Body(k, names, w, scalars, ctx.alias)
