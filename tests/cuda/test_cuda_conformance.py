@@ -5,23 +5,16 @@ import pytest
 import jitnet
 from jitnet.codegen.cuda_ops import LINALG
 from jitnet.runtime.devices import CudaArray
+from jitnet.testing import assert_same
 from jitnet.testing.records import RECORDS
 
 LOWERED = [r for r in RECORDS if r.prim not in LINALG]
 
 
-def assert_same(got, want, rtol):
-    got = got if isinstance(got, (tuple, list)) else [got]
-    want = want if isinstance(want, (tuple, list)) else [want]
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        assert isinstance(g, CudaArray), type(g)  # results stay on the device
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
-        if g.dtype.kind in "fc":
-            np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
-        else:
-            np.testing.assert_array_equal(g, w)
+def assert_on_device_and_same(got, want, rtol):
+    leaves = got if isinstance(got, (tuple, list)) else [got]
+    assert all(isinstance(g, CudaArray) for g in leaves), [type(g) for g in leaves]
+    assert_same(got, want, rtol)    # results stay on the device, and equal eager's
 
 
 @pytest.mark.parametrize("rec", LOWERED, ids=lambda r: r.id)
@@ -29,4 +22,4 @@ def test_cuda_jit_matches_eager(rec):
     args = rec.draw(np.random.RandomState(3))
     want = rec.fun(*args)
     got = jitnet.jit(rec.fun, backend="cuda")(*args)
-    assert_same(got, want, 2e-6)
+    assert_on_device_and_same(got, want, 2e-6)

@@ -16,33 +16,13 @@ import jitnet
 import jitnet.numpy as jnp
 from jitnet.prims import linalg as pl
 from jitnet.runtime.numba_backend import JitCompileError
-
-
-def _flat(x):
-    if isinstance(x, (tuple, list)):
-        return [y for item in x for y in _flat(item)]
-    return [np.asarray(x)]
-
-
-def _assert_same(got, want):
-    """Same structure, shapes and dtypes; floats equal to rounding (NaN and inf positions
-    included), integers exactly."""
-    got, want = _flat(got), _flat(want)
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert (g.shape, g.dtype) == (w.shape, w.dtype), (i, g.shape, g.dtype, w.shape, w.dtype)
-        if g.dtype.kind == "f":
-            tol = 2e-5 if g.dtype == np.float32 else 1e-12
-            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True,
-                                       err_msg=f"output {i}")
-        else:
-            np.testing.assert_array_equal(g, w, err_msg=f"output {i}")
+from jitnet.testing import assert_same
 
 
 def _jit_matches_eager(f, *args):
     want = f(*args)
     got = jitnet.jit(f)(*args)
-    _assert_same(got, want)
+    assert_same(got, want)
     return got
 
 
@@ -206,7 +186,7 @@ def test_det_slogdet_and_grads_of_solve_inv_det_slogdet_cholesky_under_jit(rng):
         return [jnp.linalg.det(a), jnp.linalg.slogdet(a)] + [jitnet.grad(g)(a) for g in fns]
     want = f(a)
     got = jitnet.jit(f)(a)
-    _assert_same(got[:2], want[:2])
+    assert_same(got[:2], want[:2])
     for g, w in zip(got[2:], want[2:]):
         assert np.asarray(g).dtype == np.float32 and np.abs(np.asarray(w)).max() > 1e-3
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-4, atol=2e-5)
@@ -222,8 +202,8 @@ def test_vmap_under_jit(rng):
     b = rng.standard_normal((4, 2)).astype(np.float32)
     g = jitnet.vmap(f, in_axes=(0, None))
     got = jitnet.jit(g)(a, b)
-    _assert_same(got, g(a, b))
-    _assert_same(got[:4], [np.stack(x) for x in zip(*[f(a[i], b)[:4] for i in range(3)])])
+    assert_same(got, g(a, b))
+    assert_same(got[:4], [np.stack(x) for x in zip(*[f(a[i], b)[:4] for i in range(3)])])
 
 
 _CACHED_RUN = """
