@@ -25,17 +25,10 @@ import numpy as np
 
 from .cuda import Gen, const_text, next_pow2, numba_type, offset, size_of, unravel
 from .cuda import block_threads
+from .ops import registry
 from .scalar import cast
 
-GENERATORS: dict = {}
-
-
-def generator(*names):
-    def reg(f):
-        for n in names:
-            GENERATORS[n] = f
-        return f
-    return reg
+GENERATORS, generator = registry()
 
 
 LINALG = ("cholesky", "lu", "triangular_solve", "eigh", "qr", "svd")

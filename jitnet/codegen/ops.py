@@ -13,15 +13,21 @@ import numpy as np
 from ..core.ir import Var
 from .scalar import cast, lit
 
-GENERATORS: dict = {}
+def registry() -> tuple[dict, object]:
+    """A table of generators by primitive name and the decorator that fills it (one per
+    backend: ``ops`` here, ``cuda_ops`` for CUDA)."""
+    table: dict = {}
+
+    def generator(*names):
+        def reg(f):
+            for n in names:
+                table[n] = f
+            return f
+        return reg
+    return table, generator
 
 
-def generator(*names):
-    def reg(f):
-        for n in names:
-            GENERATORS[n] = f
-        return f
-    return reg
+GENERATORS, generator = registry()
 
 
 def emit(eqn, names, w):
