@@ -112,11 +112,7 @@ if SIM:
     def jn_pow(a, b):
         return np.power(a, b)
 
-    def jn_round_away_f32(x):
-        t = np.trunc(x)
-        return t + np.sign(x) if abs(x - t) >= 0.5 else t
-
-    jn_round_away_f64 = jn_round_away_f32
+    jn_round_away_f32 = jn_round_away_f64 = _cpu.jn_round_away.py_func
 
     def jn_lgamma(x):
         if x != x:
@@ -151,10 +147,7 @@ if SIM:
             return 0
         return _wrap((int(x) & ((1 << bits) - 1)) >> int(y), np.asarray(x).dtype)
 
-    def jn_shra(x, y, bits):
-        if y < 0 or y >= bits:
-            return -1 if x < 0 else 0
-        return x >> y
+    jn_shra = _cpu.jn_shra.py_func
 else:
     # -- GPU: math (float32 variants chosen by argument type) and libdevice ----------------
     from numba.core import types as _nbt
@@ -198,22 +191,8 @@ else:
             return sig, codegen
         return cast
 
-    @cuda.jit(device=True)
-    def jn_shl(x, y, bits):
-        return 0 if (y < 0 or y >= bits) else x << y
-
-    @cuda.jit(device=True)
-    def jn_shrl(x, y, bits):
-        if y < 0 or y >= bits:
-            return 0
-        mask = (1 << bits) - 1
-        return (x & mask) >> y
-
-    @cuda.jit(device=True)
-    def jn_shra(x, y, bits):
-        if y < 0 or y >= bits:
-            return -1 if x < 0 else 0
-        return x >> y
+    jn_shl, jn_shrl, jn_shra = (cuda.jit(device=True)(f.py_func) for f in
+                                (_cpu.jn_shl, _cpu.jn_shrl, _cpu.jn_shra))
 
     del _nbt
 
