@@ -519,27 +519,26 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
 
 class Generated:
     """Module text (without imports): the generated functions and the entry function that
-    calls them in order. ``decorator`` lines are filled in by the
-    backend. ``line_info`` maps 1-based lines of ``source`` to (kernel, user line)."""
+    calls them in order, each under the backend's decorator (``generate``'s ``decorator``).
+    ``line_info`` maps 1-based lines of ``source`` to (kernel, user line)."""
 
-    def __init__(self, source: str, entry: str, parallel: bool, line_info: dict):
-        self.source, self.entry, self.parallel = source, entry, parallel
-        self.line_info = line_info
+    def __init__(self, source: str, entry: str, line_info: dict):
+        self.source, self.entry, self.line_info = source, entry, line_info
 
 
-def emit_kernels(program: FusedProgram, names: Names, w: Writer, line_info: dict | None = None):
+def _emit_kernel(k, names: Names, w: Writer):
+    """Write kernel ``k``'s statements; returns the user's source line it came from."""
+    if isinstance(k, LoopKernel):
+        emit_loop(k, names, w)
+        return next((e.source for e in k.eqns + k.reductions if e.source), None)
+    op_gen.emit(k.eqn, names, w)
+    return k.eqn.source
+
+
+def emit_kernels(program: FusedProgram, names: Names, w: Writer):
     """Write the statements of every kernel of ``program`` (its invars already named)."""
     for k in program.kernels:
-        start = len(w.lines)
-        if isinstance(k, LoopKernel):
-            emit_loop(k, names, w)
-            src = next((e.source for e in k.eqns + k.reductions if e.source), None)
-        else:
-            op_gen.emit(k.eqn, names, w)
-            src = k.eqn.source
-        if line_info is not None:
-            for i in range(start, len(w.lines)):
-                line_info[i] = (k.describe(), src)
+        _emit_kernel(k, names, w)
 
 
 def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[str]:
@@ -595,12 +594,7 @@ def _pieces(program, names):
     for k in program.kernels:
         shared = names.begin_function()
         w = Writer()
-        if isinstance(k, LoopKernel):
-            emit_loop(k, names, w)
-            src = next((e.source for e in k.eqns + k.reductions if e.source), None)
-        else:
-            op_gen.emit(k.eqn, names, w)
-            src = k.eqn.source
+        src = _emit_kernel(k, names, w)
         text = "\n".join(w.lines)
         local = {n for m in _ASSIGNED.finditer(text) for n in re.split(r"\s*,\s*", m.group(1))}
         ins = list(dict.fromkeys(n for n in _VAR.findall(text) if n not in local))
@@ -674,4 +668,4 @@ def generate(program: FusedProgram, entry: str = "entry",
     if len(groups) != 1:
         out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args)}):"] + \
             body.lines
-    return Generated("\n".join(out) + "\n", entry, any(p.parallel for p in pieces), line_info)
+    return Generated("\n".join(out) + "\n", entry, line_info)
