@@ -179,7 +179,10 @@ def _reshape_index(src, out, idx) -> tuple:
 # -- loop kernels --------------------------------------------------------------------------
 
 class _Body:
-    """Emits the per-element statements of one loop kernel, memoized by (value, index)."""
+    """Emits the per-element statements of one loop kernel, memoized by (value, index).
+    ``value`` walks the kernel's expression DAG; ``literal``, ``load`` and ``emit`` say how a
+    constant, a value in memory and a computed value are written (the CUDA backend's
+    ``_Body`` overrides them)."""
 
     def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict,
                  alias: dict | None = None, eqns=None, override: dict | None = None):
@@ -189,9 +192,22 @@ class _Body:
         self.defs = {id(v): e for e in (k.eqns if eqns is None else eqns) for v in e.outputs}
         self.memo: dict = {}
 
+    def literal(self, a: Literal) -> str:
+        return self.names.literal(a)
+
+    def load(self, a: Var, idx: tuple) -> str:
+        if not a.aval.shape:
+            return self.scalars[id(a)]
+        return f"{self.alias.get(id(a)) or self.names.var(a)}[{sub(idx)}]"
+
+    def emit(self, e, args) -> str:
+        t = self.names.temp()
+        self.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
+        return t
+
     def value(self, a, idx: tuple) -> str:
         if isinstance(a, Literal):
-            return self.names.literal(a)
+            return self.literal(a)
         if id(a) in self.override:
             return self.override[id(a)]
         key = (id(a), idx)
@@ -200,20 +216,14 @@ class _Body:
             return hit
         e = self.defs.get(id(a))
         if e is None:  # read from memory
-            if not a.aval.shape:
-                res = self.scalars[id(a)]
-            else:
-                res = f"{self.alias.get(id(a)) or self.names.var(a)}[{sub(idx)}]"
+            res = self.load(a, idx)
         elif e.prim.name == "iota":
             res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
         elif e.prim.name in ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze",
                              "reshape"):
             res = self.value(e.inputs[0], _remap_index(e, idx))
         else:
-            args = [self.value(x, idx if x.aval.shape else ()) for x in e.inputs]
-            t = self.names.temp()
-            self.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
-            res = t
+            res = self.emit(e, [self.value(x, idx if x.aval.shape else ()) for x in e.inputs])
         self.memo[key] = res
         return res
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel
-from .cpu import Constants, Names, Writer, _identity, _reads, _red_update, _remap_index
+from .cpu import Constants, Names, Writer, _identity, _reads, _red_update
+from .cpu import _Body as CpuBody
 from .scalar import SCALAR, _suffix, cast
 from .scalar import lit as pylit
 
@@ -284,7 +285,7 @@ def offset(idx, shape) -> str:
 
 # -- loop kernels --------------------------------------------------------------------------
 
-class _Body:
+class _Body(CpuBody):
     """The per-element statements of a loop kernel inside one CUDA kernel, memoized by
     (value, index). ``memory`` holds values already stored by an earlier kernel (read back
     instead of recomputed); ``flat`` maps (index, shape) to a flat-offset variable."""
@@ -294,6 +295,10 @@ class _Body:
         mem = {id(v) for v in memory}
         self.defs = {id(v): e for e in k.eqns for v in e.outputs if id(v) not in mem}
         self.memo: dict = {}
+        self.override: dict = {}
+
+    def literal(self, a: Literal) -> str:
+        return self.kern.lit(a)
 
     def load(self, a: Var, idx: tuple) -> str:
         if not a.aval.shape:
@@ -302,28 +307,10 @@ class _Body:
         off = self.flat.get((idx, shape)) or offset(idx, shape)
         return f"{self.kern.buf(a)}[{off}]"
 
-    def value(self, a, idx: tuple) -> str:
-        if isinstance(a, Literal):
-            return self.kern.lit(a)
-        key = (id(a), idx)
-        hit = self.memo.get(key)
-        if hit is not None:
-            return hit
-        e = self.defs.get(id(a))
-        if e is None:
-            res = self.load(a, idx)
-        elif e.prim.name == "iota":
-            res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
-        elif e.prim.name in ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze",
-                             "reshape"):
-            res = self.value(e.inputs[0], _remap_index(e, idx))
-        else:
-            args = [self.value(x, idx if x.aval.shape else ()) for x in e.inputs]
-            t = self.kern.gen.names.temp()
-            self.kern.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
-            res = t
-        self.memo[key] = res
-        return res
+    def emit(self, e, args) -> str:
+        t = self.kern.gen.names.temp()
+        self.kern.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
+        return t
 
 
 def _hoist_scalars(k: LoopKernel, kern: Kernel) -> dict:
