@@ -341,6 +341,12 @@ def _operand_index(xs, axes, cols, rest_idx):
     return src
 
 
+def _split_flat(w, nr: int):
+    """``b`` (the index row) and ``r`` (the element within the row's ``nr``) of thread ``fl``."""
+    w(f"b = fl // {nr}" if nr != 1 else "b = fl")
+    w(f"r = fl % {nr}" if nr != 1 else "r = 0")
+
+
 @generator("gather")
 def _gather(gen: Gen, e):
     x, ind = e.inputs
@@ -355,8 +361,7 @@ def _gather(gen: Gen, e):
     k = gen.grid_loop(f"gather ({mode})", n)
     w = k.w
     nr = math.prod(rest_shape)
-    w(f"b = fl // {nr}" if nr != 1 else "b = fl")
-    w(f"r = fl % {nr}" if nr != 1 else "r = 0")
+    _split_flat(w, nr)
     ridx = unravel(w, "r", rest_shape, _idx_names("ir", len(rest_shape)))
     cols, ok = _index_row(k, k.buf(ind), "b", dims, mode)
     src = offset(_operand_index(xs, axes, cols, ridx), xs)
@@ -413,8 +418,7 @@ def _scatter(gen: Gen, e):
             (comb in ("min", "max") and dname in ATOMIC_INT_MINMAX):
         k = gen.grid_loop(f"scatter-{comb} (atomic)", nb * nr)
         w = k.w
-        w(f"b = fl // {nr}" if nr != 1 else "b = fl")
-        w(f"r = fl % {nr}" if nr != 1 else "r = 0")
+        _split_flat(w, nr)
         tgt, ok = target(k, "b", "r")
         w(f"if {ok}:")
         w.indent()
@@ -486,8 +490,7 @@ def _scatter_set(gen, e, o, target, nb, nr, dims):
     gen.launch(k, nb)
     k = gen.grid_loop("scatter-set: owners write", nb * nr)
     w = k.w
-    w(f"b = fl // {nr}" if nr != 1 else "b = fl")
-    w(f"r = fl % {nr}" if nr != 1 else "r = 0")
+    _split_flat(w, nr)
     tgt, ok = target(k, "b", "r")
     w(f"if {ok}:")
     w.indent()
