@@ -25,7 +25,7 @@ from . import random  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
-                  vjp, vmap, jit, disable_jit)
+                  vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
 
 

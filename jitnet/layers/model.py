@@ -1,0 +1,127 @@
+"""``Model`` (functional graphs and subclassing) and ``Sequential``, with Keras's
+``compile``/``fit``/``evaluate``/``predict``/``summary``.
+
+A model is a ``Layer``, hence a pytree of its weights. The training machinery set up by
+``compile`` lives in ``_training`` (not part of the pytree); ``fit`` runs one compiled
+step per batch and writes the trained weights back into the model, as Keras users expect.
+"""
+from __future__ import annotations
+
+import re
+
+from .functional import KerasTensor, build_graph, run_graph
+from .module import Layer, _snake
+
+
+def _unique_names(layers) -> None:
+    """Give unnamed layers Keras-style names unique within one model: dense, dense_1, ..."""
+    taken = {l.name for l in layers if l.name}
+    for l in layers:
+        if l.name:
+            continue
+        base, n = _snake(type(l).__name__), 0
+        name = base
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        l.name = name
+        taken.add(name)
+
+
+class Model(Layer):
+    """``Model(inputs, outputs)`` from ``Input`` tensors, or a subclass defining ``call``."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        if inputs is None and outputs is None:
+            return
+        ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        for t in ins + outs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model(inputs, outputs) takes tensors made from "
+                                f"jitnet.layers.Input, got {type(t).__name__}")
+        layers, self._nodes, self._out_slots = build_graph(ins, outs)
+        self.layers = layers
+        _unique_names(layers)
+        self._input_specs = tuple((t.shape, t.dtype.name) for t in ins)
+        self._single_output = not isinstance(outputs, (list, tuple))
+
+    def call(self, *inputs):
+        if "_nodes" not in vars(self):
+            raise NotImplementedError(f"{type(self).__name__} subclasses Model: define call()")
+        outs = run_graph(self.layers, self._nodes, self._out_slots, inputs)
+        return outs[0] if self._single_output else outs
+
+    def _check_inputs(self, inputs):
+        specs = vars(self).get("_input_specs")
+        if specs is None:
+            return
+        if len(inputs) != len(specs):
+            raise ValueError(f"{self.name}: expects {len(specs)} input(s), got {len(inputs)}")
+        for x, (shape, _) in zip(inputs, specs):
+            if len(x.shape) != len(shape) or any(
+                    d is not None and d != s for d, s in zip(shape, x.shape)):
+                raise ValueError(f"{self.name}: expects inputs of shape {shape}, got "
+                                 f"{tuple(x.shape)}")
+
+    # -- Keras's training API (jitnet.train.keras does the work) --------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                seed: int = 0, jit_compile: bool = True, steps_per_execution: int = 1):
+        from ..train.keras import compile_model
+        compile_model(self, optimizer=optimizer, loss=loss, metrics=metrics, seed=seed)
+        return self
+
+    def fit(self, x=None, y=None, **kwargs):
+        from ..train.keras import fit
+        return fit(self, x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        from ..train.keras import evaluate
+        return evaluate(self, x, y, **kwargs)
+
+    def predict(self, x, **kwargs):
+        from ..train.keras import predict
+        return predict(self, x, **kwargs)
+
+    def summary(self, print_fn=print, line_length: int = 80):
+        from .summary import summary
+        return summary(self, print_fn=print_fn, line_length=line_length)
+
+    def input_specs(self):
+        """Per-input (shape with None batch, dtype), when the model knows them."""
+        return vars(self).get("_input_specs")
+
+
+class Sequential(Model):
+    """A stack of layers, each called on the previous one's output.
+
+    ``Sequential([Input((28, 28, 1)), Conv2D(...), ...])`` records the input shape;
+    without it the model is built from the first batch ``fit`` sees (or ``init``)."""
+
+    def __init__(self, layers=None, name=None, trainable: bool = True):
+        Layer.__init__(self, name=name, trainable=trainable)
+        self.layers = []
+        for l in layers or []:
+            self.add(l)
+
+    def add(self, layer) -> None:
+        if isinstance(layer, KerasTensor):
+            if self.layers:
+                raise ValueError("Sequential: an Input can only come first")
+            self._input_specs = ((layer.shape, layer.dtype.name),)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add takes a Layer, got {type(layer).__name__}")
+        self.layers = self.layers + [layer]
+        _unique_names(self.layers)
+        self.built = False
+
+    def call(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def default_name(model: Layer) -> str:
+    return model.name or re.sub(r"^_+", "", _snake(type(model).__name__))
