@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .functional import KerasTensor, build_graph, run_graph
 from .module import Layer, _snake
 
@@ -83,6 +85,22 @@ class Model(Layer):
     def predict(self, x, **kwargs):
         from ..train.keras import predict
         return predict(self, x, **kwargs)
+
+    def fit_one_cycle(self, x=None, y=None, *, epochs=1, max_lr=1e-3, callbacks=None, **kw):
+        """FastAI's ``fit_one_cycle``: ``fit`` with the one-cycle learning-rate policy
+        (FastAI's default peak rate 1e-3; ``lr_find`` suggests one)."""
+        from ..train.callbacks import OneCycle
+        cb = OneCycle(max_lr)
+        return self.fit(x, y, epochs=epochs, callbacks=[cb, *(callbacks or [])], **kw)
+
+    def lr_find(self, x=None, y=None, **kwargs):
+        """FastAI's learning-rate finder: ``(suggestion, lrs, losses)``; weights unchanged."""
+        from ..train.keras import lr_find
+        return lr_find(self, x, y, **kwargs)
+
+    def get_weights(self) -> list:
+        from ..tree_util import tree_leaves
+        return [np.asarray(w) for w in tree_leaves(self)]
 
     def summary(self, print_fn=print, line_length: int = 80):
         from .summary import summary

@@ -445,6 +445,23 @@ def combine(*parts: Layer) -> Layer:
     return tree_unflatten(tree_flatten(first, is_leaf=lambda v: v is None)[1], merged)
 
 
+def assign_weights(dst: Layer, src: Layer) -> None:
+    """Write ``src``'s weights into the layer objects of ``dst`` (same structure), in place:
+    how ``fit`` hands trained weights back to the user's model object."""
+    if isinstance(dst, Layer):
+        for k in dst._weight_kinds:
+            dst.__dict__[k] = src.__dict__[k]
+        for k, v in vars(dst).items():
+            if _is_layer_tree(v):
+                assign_weights(v, src.__dict__[k])
+    elif isinstance(dst, dict):
+        for k in dst:
+            assign_weights(dst[k], src[k])
+    else:
+        for a, b in zip(dst, src):
+            assign_weights(a, b)
+
+
 def count_params(tree) -> int:
     from ..tree_util import tree_leaves
     return int(sum(int(np.prod(np.shape(x))) for x in tree_leaves(tree)))

@@ -1,0 +1,231 @@
+"""The host loop shared by ``model.fit`` and ``Trainer``: epochs of compiled steps, with
+validation, callbacks and progress in between.
+
+The loop owns a ``TrainState`` and never looks inside it except to reset the metric
+trackers at each epoch and to read or set the learning rate (an injected hyperparameter,
+so changing it is a new array of the same shape: no recompile).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+import numpy as np
+
+from .. import optim, random
+from ..api.eval_shape import eval_shape
+from ..data import DataLoader
+from .callbacks import CallbackList, History, as_floats
+from .progress import ProgbarLogger
+from .step import StepLogic, TrainState, build_eval_step, build_train_step
+
+
+def as_loader(data, batch_size, *, shuffle, seed, pad=True, drop=False):
+    """A ``DataLoader`` over ``data`` (one as is; a pytree of arrays is wrapped)."""
+    if isinstance(data, DataLoader):
+        return data
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                      drop_remainder=drop, pad_remainder=pad, prefetch=2)
+
+
+def _epoch_batches(loader, epoch, limit=None):
+    it = loader.epoch(epoch)
+    for i, b in enumerate(it):
+        if limit is not None and i >= limit:
+            break
+        yield b
+
+
+class Engine:
+    """Runs compiled train/eval steps over loaders; what callbacks see as ``trainer``."""
+
+    def __init__(self, train_step, eval_step, train_logic: StepLogic, eval_logic: StepLogic,
+                 state: TrainState, model=None):
+        self.train_step, self.eval_step = train_step, eval_step
+        self.train_logic, self.eval_logic = train_logic, eval_logic
+        self.state = state
+        self.model = model
+        self.stop_training = False
+        self._fresh_train = train_logic.init()
+        self._fresh_eval = eval_logic.init() if eval_logic is not None else None
+
+    # -- what callbacks use ----------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        return float(np.asarray(optim.get_hyperparam(self.state.opt_state, "learning_rate")))
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.state = self.state._replace(opt_state=optim.set_hyperparam(
+            self.state.opt_state, "learning_rate", value))
+
+    def restore_weights(self, state: TrainState) -> None:
+        """Put back the weights (and model state) of an earlier ``state``."""
+        self.state = self.state._replace(params=state.params, model_state=state.model_state)
+
+    # -- loops -----------------------------------------------------------------------------
+    def fit(self, loader, *, epochs, val_loader=None, callbacks=(), verbose=1,
+            initial_epoch=0, max_batches=None, val_every=None, val_max_batches=None,
+            max_steps=None) -> History:
+        steps = len(loader) if max_batches is None else min(len(loader), max_batches)
+        history = History()
+        cbs = [history, *callbacks]
+        if verbose:
+            cbs.append(ProgbarLogger(verbose))
+        cbs = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.state = self.state._replace(metric_states=self._fresh_train)
+            cbs.on_epoch_begin(epoch)
+            step_logs = {}
+            for i, batch in enumerate(_epoch_batches(loader, epoch, max_batches)):
+                cbs.on_train_batch_begin(i)
+                self.state, step_logs = self.train_step(self.state, batch.data, batch.mask)
+                cbs.on_train_batch_end(i, step_logs)
+                if max_steps is not None and int(self.state.step) >= max_steps:
+                    self.stop_training = True
+                if self.stop_training:
+                    break
+                if val_every and val_loader is not None and (i + 1) % val_every == 0 \
+                        and i + 1 < steps:
+                    self.evaluate(val_loader, callbacks=cbs, max_batches=val_max_batches)
+            logs = as_floats(step_logs)
+            if val_loader is not None:
+                val = self.evaluate(val_loader, callbacks=cbs, max_batches=val_max_batches)
+                logs.update({"val_" + k: v for k, v in val.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        return history
+
+    def evaluate(self, loader, *, callbacks=None, max_batches=None) -> dict:
+        states, logs = self._fresh_eval, {}
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        for i, batch in enumerate(_epoch_batches(loader, 0, max_batches)):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(i)
+            states, logs = self.eval_step(self.state.params, self.state.model_state, states,
+                                          batch.data, batch.mask)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(i, logs)
+        logs = as_floats(logs)
+        if callbacks is not None:
+            callbacks.on_test_end(logs)
+        return logs
+
+
+def _accepts(fn, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def wrap_optimizer(optimizer, gradient_clip_val=None, accumulate_grad_batches=1):
+    """Compose clipping and accumulation into the optimizer (they change the step itself)."""
+    if gradient_clip_val is not None:
+        optimizer = optim.chain(optim.clip_by_global_norm(gradient_clip_val), optimizer)
+    if accumulate_grad_batches > 1:
+        optimizer = optim.MultiSteps(optimizer, accumulate_grad_batches)
+    return optimizer
+
+
+class Trainer:
+    """Lightning-style training of any pytree of parameters with a pure loss function.
+
+        trainer = Trainer(max_epochs=5, optimizer=optim.adam(1e-3), seed=0)
+        params = trainer.fit(loss_fn, params, (x, y), val_data=(x_val, y_val))
+
+    ``loss_fn(params, batch)`` returns a scalar loss or ``(loss, logs)`` with a dict of
+    scalars to track. It may also take ``key`` (a per-step PRNG key) and ``mask`` (1 for
+    real rows of a padded batch; without it the last short training batch is dropped and
+    evaluation batches are not padded). The whole step is one compiled call.
+    """
+
+    def __init__(self, max_epochs: int = 1, optimizer=None, callbacks=(), *,
+                 gradient_clip_val=None, accumulate_grad_batches: int = 1,
+                 fast_dev_run=False, overfit_batches=0, val_check_interval=1.0,
+                 seed: int = 0, batch_size: int = 32, verbose: int = 1, max_steps=None):
+        self.max_epochs, self.callbacks = max_epochs, list(callbacks)
+        self.optimizer = optimizer if optimizer is not None else optim.get("adam")
+        self.gradient_clip_val = gradient_clip_val
+        self.accumulate_grad_batches = accumulate_grad_batches
+        self.fast_dev_run, self.overfit_batches = fast_dev_run, overfit_batches
+        self.val_check_interval, self.seed = val_check_interval, seed
+        self.batch_size, self.verbose, self.max_steps = batch_size, verbose, max_steps
+        self.engine = None
+
+    def _compute(self, loss_fn):
+        takes_key, takes_mask = _accepts(loss_fn, "key"), _accepts(loss_fn, "mask")
+
+        def compute(params, model_state, batch, mask, key, training):
+            kw = {}
+            if takes_key:
+                kw["key"] = key if key is not None else random.PRNGKey(0)
+            if takes_mask:
+                kw["mask"] = mask
+            out = loss_fn(params, batch, **kw)
+            loss, logs = (out if isinstance(out, tuple) else (out, {}))
+            return loss, model_state, None, logs
+        return compute, takes_mask
+
+    def fit(self, loss_fn: Callable, params, train_data, val_data=None, eval_fn=None):
+        """Train ``params``; returns the trained parameters (also ``self.params``)."""
+        compute, masked = self._compute(loss_fn)
+        eval_compute = self._compute(eval_fn)[0] if eval_fn is not None else compute
+        train_loader = as_loader(train_data, self.batch_size, shuffle=not self.overfit_batches,
+                                 seed=self.seed, pad=masked, drop=not masked)
+        val_loader = None if val_data is None else as_loader(
+            val_data, self.batch_size, shuffle=False, seed=self.seed, pad=masked)
+        first = next(iter(train_loader.epoch(0)))
+        _, _, _, extra = eval_shape(lambda p, b, m: compute(p, None, b, m, random.PRNGKey(0),
+                                                            True), params, first.data, first.mask)
+        names = sorted(extra)
+        train_logic = StepLogic([], names)
+        eval_logic = StepLogic([], names)
+        opt = wrap_optimizer(self.optimizer, self.gradient_clip_val,
+                             self.accumulate_grad_batches)
+        state = TrainState(np.int32(0), params, None, opt.init(params), train_logic.init(),
+                           random.PRNGKey(self.seed))
+        self.engine = Engine(build_train_step(compute, opt, train_logic),
+                             build_eval_step(eval_compute, eval_logic), train_logic, eval_logic,
+                             state)
+        max_batches, epochs, verbose, val_max = None, self.max_epochs, self.verbose, None
+        if self.fast_dev_run:
+            n = 1 if self.fast_dev_run is True else int(self.fast_dev_run)
+            max_batches, val_max, epochs, verbose = n, n, 1, 0
+        elif self.overfit_batches:
+            ob = self.overfit_batches
+            max_batches = ob if isinstance(ob, int) else max(1, int(len(train_loader) * ob))
+            val_loader, val_max = train_loader, max_batches
+        steps = len(train_loader) if max_batches is None else max_batches
+        vci = self.val_check_interval
+        val_every = (int(vci) if isinstance(vci, int) and not isinstance(vci, bool)
+                     else max(1, int(round(steps * float(vci)))))
+        self.history = self.engine.fit(
+            train_loader, epochs=epochs, val_loader=val_loader, callbacks=self.callbacks,
+            verbose=verbose, max_batches=max_batches,
+            val_every=val_every if val_every < steps else None, val_max_batches=val_max,
+            max_steps=self.max_steps)
+        return self.params
+
+    @property
+    def state(self) -> TrainState:
+        return self.engine.state
+
+    @property
+    def params(self):
+        return self.engine.state.params
+
+    def validate(self, val_data, params=None) -> dict:
+        """Run the evaluation step over ``val_data``; returns the averaged logs."""
+        if params is not None:
+            self.engine.state = self.engine.state._replace(params=params)
+        return self.engine.evaluate(as_loader(val_data, self.batch_size, shuffle=False,
+                                              seed=self.seed, pad=True))
+
+
