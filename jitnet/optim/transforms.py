@@ -27,6 +27,10 @@ class ScaleByScheduleState(NamedTuple):
     count: Any
 
 
+class WeightDecayScheduleState(NamedTuple):
+    count: Any
+
+
 class TraceState(NamedTuple):
     trace: Any
 
@@ -226,7 +230,7 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16) -> GradientTran
     def update(updates, state, params=None):
         check_same_tree("scale_by_belief", state.nu, updates, "optimizer state", "updates")
         mu = _moment(updates, state.mu, b1, 1)
-        surprise = tree_map(lambda g, m: g - m, updates, state.mu)
+        surprise = tree_map(lambda g, m: g - m, updates, mu)
         nu = tree_map(lambda v: v + eps_root, _moment(surprise, state.nu, b2, 2))
         count = safe_increment(state.count)
         out = tree_map(lambda m, v: m / (jnp.sqrt(v) + eps),
@@ -317,19 +321,32 @@ def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
 
 # ---- weight decay and clipping --------------------------------------------------------------
 
-def add_decayed_weights(weight_decay=0.0, mask=None) -> GradientTransformation:
+def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
+                        mask=None) -> GradientTransformation:
     """Adds ``weight_decay * params`` (decoupled weight decay, as in AdamW).
+
+    ``weight_decay`` may be a schedule of the step count (the state then counts steps).
 
     ``mask`` (a pytree of bools like the params, or a function ``params -> pytree``) limits the
     decay to the leaves marked True, e.g. ``lambda p: tree_map(lambda x: x.ndim > 1, p)`` to
     leave biases undecayed.
     """
+    scheduled = callable(weight_decay)
+
+    def init(params):
+        return WeightDecayScheduleState(zero_count()) if scheduled else EmptyState()
+
     def update(updates, state, params=None):
         require_params("add_decayed_weights", params)
         check_same_tree("add_decayed_weights", params, updates, "params", "updates")
-        return tree_map(lambda g, p: g + weight_decay * p, updates, params), state
+        if scheduled:
+            decay = jnp.asarray(weight_decay(state.count))
+            state = WeightDecayScheduleState(safe_increment(state.count))
+        else:
+            decay = weight_decay
+        return tree_map(lambda g, p: g + decay * p, updates, params), state
 
-    inner = GradientTransformation(lambda params: EmptyState(), update)
+    inner = GradientTransformation(init, update)
     return inner if mask is None else masked(inner, mask)
 
 
