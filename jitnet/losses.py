@@ -412,7 +412,7 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
                              f"{user_line()}")
         if y_true.dtype.kind == "f" and not np.all(np.isfinite(y_true) & (y_true == np.round(y_true))):
             bad = y_true[~(np.isfinite(y_true) & (y_true == np.round(y_true)))].flat[0]
-            raise ValueError(f"{self.name}: labels must be integer class indices, found {bad!r}; "
+            raise ValueError(f"{self.name}: labels must be integer class indices, found {bad.item()!r}; "
                              f"for one-hot or soft targets use CategoricalCrossentropy"
                              f"{user_line()}")
         n = shape[axis]
@@ -473,7 +473,7 @@ def _check_unit_interval(name: str, y_true):
         raise ValueError(f"{name}: y_true must be numeric, got dtype {y_true.dtype}{user_line()}")
     bad = ~((y_true >= 0) & (y_true <= 1))
     if np.any(bad):
-        raise ValueError(f"{name}: targets must lie in [0, 1], found {y_true[bad].flat[0]!r} "
+        raise ValueError(f"{name}: targets must lie in [0, 1], found {y_true[bad].flat[0].item()!r} "
                          f"({int(bad.sum())} values outside); rescale or binarize the labels"
                          f"{user_line()}")
 
