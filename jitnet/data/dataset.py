@@ -97,7 +97,7 @@ def as_dataset(data, what: str = "DataLoader"):
         return data
     leaves, treedef = tree_util.tree_flatten(data)
     if (tree_util.treedef_is_leaf(treedef) and isinstance(data, Dataset)
-            and not hasattr(data, "__array__")):
+            and not isinstance(data, (str, bytes)) and not hasattr(data, "__array__")):
         return data
     for x in leaves:
         if not hasattr(x, "__array__"):

@@ -219,11 +219,14 @@ class _EpochIterator:
 
     def __init__(self, source, epoch: int, start: int, loader: DataLoader | None):
         self._source, self._epoch, self._next, self._loader = source, epoch, start, loader
+        self._closed = False
 
     def __iter__(self):
         return self
 
     def __next__(self) -> Batch:
+        if self._closed:  # stopped early: the epoch did not end, the position stays
+            raise StopIteration
         try:
             batch = next(self._source)
         except StopIteration:
@@ -241,6 +244,7 @@ class _EpochIterator:
 
     def close(self) -> None:
         """Stop early (also done when the iterator is garbage collected)."""
+        self._closed = True
         self._source.close()
 
 

@@ -196,6 +196,17 @@ def test_break_then_iter_continues_the_same_epoch():
     assert loader.state_dict() == {"epoch": 1, "batch": 0}
 
 
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_closing_early_keeps_the_position(prefetch):
+    loader = DataLoader(make(20), 4, prefetch=prefetch)
+    it = iter(loader)
+    next(it)
+    it.close()
+    with pytest.raises(StopIteration):
+        next(it)
+    assert loader.state_dict() == {"epoch": 0, "batch": 1}
+
+
 def test_load_state_dict_validates():
     loader = DataLoader(make(10), 4)
     for bad in ({"epoch": 0}, {"epoch": -1, "batch": 0}, {"epoch": 0, "batch": 1.5},
@@ -429,8 +440,9 @@ def test_other_argument_errors():
         DataLoader(make(10), 4, seed=-3)
     with pytest.raises(TypeError, match="transform must be a callable"):
         DataLoader(make(10), 4, transform=3)
-    with pytest.raises(TypeError, match="pytree of arrays or a Dataset"):
-        DataLoader(("a", "b"), 4)
+    for bad in (("a", "b"), "abc", [1, 2, 3]):
+        with pytest.raises(TypeError, match="pytree of arrays or a Dataset"):
+            DataLoader(bad, 4)
     with pytest.raises(ValueError, match="cannot be shuffled"):
         DataLoader(GeneratorDataset(lambda: iter([])), 4)
     with pytest.raises(ValueError, match="start_batch 4 is past the 3 batches"):
