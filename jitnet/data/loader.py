@@ -155,9 +155,14 @@ class DataLoader:
         if not self._streaming and batch > len(self):
             raise ValueError(f"DataLoader.load_state_dict: batch {batch} is past the "
                              f"{len(self)} batches of an epoch{user_line()}")
-        if not self._streaming and batch == len(self) > 0:  # saved after an epoch's last batch
-            epoch, batch = epoch + 1, 0
-        self._epoch, self._batch = epoch, batch
+        self._record(epoch, batch)  # batch == len(self): saved after the epoch's last batch
+
+    def _record(self, epoch: int, next_batch: int, ended: bool = False) -> None:
+        """Set the position after ``iter(loader)`` handed out batch ``next_batch - 1``."""
+        if ended or (not self._streaming and next_batch == len(self) > 0):
+            self._epoch, self._batch = epoch + 1, 0
+        else:
+            self._epoch, self._batch = epoch, next_batch
 
     def _iterate(self, epoch, start_batch, track: bool):
         epoch = _check_int("DataLoader.epoch", "epoch", epoch, 0)
@@ -230,16 +235,12 @@ class _EpochIterator:
         try:
             batch = next(self._source)
         except StopIteration:
-            if self._loader is not None and self._loader._epoch == self._epoch:
-                self._loader._epoch, self._loader._batch = self._epoch + 1, 0
+            if self._loader is not None:
+                self._loader._record(self._epoch, self._next, ended=True)
             raise
         self._next += 1
-        loader = self._loader
-        if loader is not None:
-            if not loader._streaming and self._next == len(loader):
-                loader._epoch, loader._batch = self._epoch + 1, 0
-            else:
-                loader._epoch, loader._batch = self._epoch, self._next
+        if self._loader is not None:
+            self._loader._record(self._epoch, self._next)
         return batch
 
     def close(self) -> None:

@@ -99,6 +99,9 @@ def test_short_last_batch_without_padding():
 def test_drop_remainder_smaller_than_batch_gives_empty_epoch():
     loader = DataLoader(make(3), 4, drop_remainder=True, prefetch=0)
     assert len(loader) == 0 and list(loader) == []
+    assert loader.state_dict() == {"epoch": 1, "batch": 0}
+    loader.load_state_dict({"epoch": 5, "batch": 0})
+    assert loader.state_dict() == {"epoch": 5, "batch": 0}
 
 
 def test_constant_shapes_compile_the_step_once():
