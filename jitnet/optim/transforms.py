@@ -1,0 +1,367 @@
+"""Gradient transformations: the building blocks the optimizers in ``aliases`` chain together.
+
+Each function returns a ``GradientTransformation``; each stateful one has a NamedTuple state
+with Optax's name and fields. Hyperparameters may be Python numbers or scalar arrays (traced
+values under ``inject_hyperparams``), so nothing here branches on their values.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jitnet.numpy as jnp
+from jitnet import lax
+from jitnet.tree_util import tree_leaves, tree_map
+
+from .base import (EmptyState, GradientTransformation, ScalarOrSchedule, check_same_tree,
+                   require_params, safe_increment, zero_count)
+from .wrappers import masked
+
+ScaleState = EmptyState
+ClipState = EmptyState
+ClipByGlobalNormState = EmptyState
+AddDecayedWeightsState = EmptyState
+ScaleByTrustRatioState = EmptyState
+
+
+class ScaleByScheduleState(NamedTuple):
+    count: Any
+
+
+class WeightDecayScheduleState(NamedTuple):
+    count: Any
+
+
+class TraceState(NamedTuple):
+    trace: Any
+
+
+class EmaState(NamedTuple):
+    count: Any
+    ema: Any
+
+
+class ScaleByAdamState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any
+
+
+class ScaleByAmsgradState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any
+    nu_max: Any
+
+
+class ScaleByBeliefState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any
+
+
+class ScaleByRmsState(NamedTuple):
+    nu: Any
+
+
+class ScaleByRStdDevState(NamedTuple):
+    mu: Any
+    nu: Any
+
+
+class ScaleByRssState(NamedTuple):
+    sum_of_squares: Any
+
+
+class ScaleByLionState(NamedTuple):
+    count: Any
+    mu: Any
+
+
+# ---- helpers over pytrees -------------------------------------------------------------------
+
+def _zeros(params, dtype=None):
+    return tree_map(lambda p: jnp.zeros_like(p, dtype=dtype), params)
+
+
+def _cast(tree, dtype):
+    return tree if dtype is None else tree_map(lambda t: t.astype(dtype), tree)
+
+
+def _moment(updates, moments, decay, order: int):
+    """Exponential moving average of ``g ** order``: ``(1 - decay) g^order + decay m``."""
+    return tree_map(lambda g, m: (1 - decay) * (g ** order) + decay * m, updates, moments)
+
+
+def _bias_correction(moments, decay, count):
+    """Divides a moving average started at zero by ``1 - decay ** count`` (Adam's debiasing)."""
+    correction = 1 - decay ** count
+    return tree_map(lambda m: m / jnp.asarray(correction).astype(m.dtype), moments)
+
+
+def global_norm(updates) -> Any:
+    """The L2 norm of all leaves of a pytree taken together."""
+    return jnp.sqrt(sum(jnp.sum(jnp.real(x * jnp.conj(x))) for x in tree_leaves(updates)))
+
+
+# ---- scaling --------------------------------------------------------------------------------
+
+def scale(step_size) -> GradientTransformation:
+    """Multiplies the updates by a fixed ``step_size``."""
+    def update(updates, state, params=None):
+        return tree_map(lambda g: g * jnp.asarray(step_size).astype(g.dtype), updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+def scale_by_schedule(step_size_fn: Callable) -> GradientTransformation:
+    """Multiplies the updates by ``step_size_fn(count)``, counting from 0 at the first update."""
+    def init(params):
+        return ScaleByScheduleState(zero_count())
+
+    def update(updates, state, params=None):
+        step = jnp.asarray(step_size_fn(state.count))
+        return (tree_map(lambda g: g * step.astype(g.dtype), updates),
+                ScaleByScheduleState(safe_increment(state.count)))
+    return GradientTransformation(init, update)
+
+
+def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *,
+                           flip_sign: bool = True) -> GradientTransformation:
+    """Scales by ``-learning_rate`` (a number or a schedule of the step count)."""
+    sign = -1 if flip_sign else 1
+    if callable(learning_rate):
+        return scale_by_schedule(lambda count: sign * learning_rate(count))
+    return scale(sign * learning_rate)
+
+
+# ---- momentum -------------------------------------------------------------------------------
+
+def trace(decay, nesterov: bool = False, accumulator_dtype=None) -> GradientTransformation:
+    """Momentum: ``t = g + decay * t``; the update is ``t`` (or ``g + decay * t``, Nesterov)."""
+    def init(params):
+        return TraceState(_zeros(params, accumulator_dtype))
+
+    def update(updates, state, params=None):
+        check_same_tree("trace", state.trace, updates, "momentum state", "updates")
+        step = lambda g, t: g + decay * t  # noqa: E731
+        new_trace = tree_map(step, updates, state.trace)
+        out = tree_map(step, updates, new_trace) if nesterov else new_trace
+        return out, TraceState(_cast(new_trace, accumulator_dtype))
+    return GradientTransformation(init, update)
+
+
+def ema(decay, debias: bool = True, accumulator_dtype=None) -> GradientTransformation:
+    """Replaces the updates by their exponential moving average (debiased by default)."""
+    def init(params):
+        return EmaState(zero_count(), _zeros(params, accumulator_dtype))
+
+    def update(updates, state, params=None):
+        check_same_tree("ema", state.ema, updates, "ema state", "updates")
+        new_ema = _moment(updates, state.ema, decay, 1)
+        count = safe_increment(state.count)
+        out = _bias_correction(new_ema, decay, count) if debias else new_ema
+        return out, EmaState(count, _cast(new_ema, accumulator_dtype))
+    return GradientTransformation(init, update)
+
+
+# ---- adaptive scalings ----------------------------------------------------------------------
+
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None, *,
+                  nesterov: bool = False) -> GradientTransformation:
+    """Adam's ``m_hat / (sqrt(v_hat + eps_root) + eps)`` (Kingma & Ba); NAdam with ``nesterov``."""
+    def init(params):
+        return ScaleByAdamState(zero_count(), _zeros(params, mu_dtype), _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_adam", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        nu = _moment(updates, state.nu, b2, 2)
+        count = safe_increment(state.count)
+        if nesterov:
+            mu_hat = tree_map(lambda m, g: b1 * m + (1 - b1) * g,
+                              _bias_correction(mu, b1, safe_increment(count)),
+                              _bias_correction(updates, b1, count))
+        else:
+            mu_hat = _bias_correction(mu, b1, count)
+        nu_hat = _bias_correction(nu, b2, count)
+        out = tree_map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_hat)
+        return out, ScaleByAdamState(count, _cast(mu, mu_dtype), nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
+                     mu_dtype=None) -> GradientTransformation:
+    """AMSGrad: Adam with the running maximum of the debiased second moment."""
+    def init(params):
+        return ScaleByAmsgradState(zero_count(), _zeros(params, mu_dtype), _zeros(params),
+                                   _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_amsgrad", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        nu = _moment(updates, state.nu, b2, 2)
+        count = safe_increment(state.count)
+        mu_hat = _bias_correction(mu, b1, count)
+        nu_max = tree_map(jnp.maximum, state.nu_max, _bias_correction(nu, b2, count))
+        out = tree_map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_max)
+        return out, ScaleByAmsgradState(count, _cast(mu, mu_dtype), nu, nu_max)
+    return GradientTransformation(init, update)
+
+
+def scale_by_adamax(b1=0.9, b2=0.999, eps=1e-8) -> GradientTransformation:
+    """AdaMax: Adam with the infinity norm, ``v = max(b2 v, |g| + eps)``."""
+    def init(params):
+        return ScaleByAdamState(zero_count(), _zeros(params), _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_adamax", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        nu = tree_map(lambda g, v: jnp.maximum(b2 * v, jnp.abs(g) + eps), updates, state.nu)
+        count = safe_increment(state.count)
+        out = tree_map(lambda m, v: m / v, _bias_correction(mu, b1, count), nu)
+        return out, ScaleByAdamState(count, mu, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16) -> GradientTransformation:
+    """AdaBelief: the second moment tracks ``(g - m)^2``, the surprise of each gradient."""
+    def init(params):
+        return ScaleByBeliefState(zero_count(), _zeros(params), _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_belief", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        surprise = tree_map(lambda g, m: g - m, updates, mu)
+        nu = tree_map(lambda v: v + eps_root, _moment(surprise, state.nu, b2, 2))
+        count = safe_increment(state.count)
+        out = tree_map(lambda m, v: m / (jnp.sqrt(v) + eps),
+                       _bias_correction(mu, b1, count), _bias_correction(nu, b2, count))
+        return out, ScaleByBeliefState(count, mu, nu)
+    return GradientTransformation(init, update)
+
+
+def _scale_by_root(g, v, eps, eps_in_sqrt: bool):
+    return g * lax.rsqrt(v + eps) if eps_in_sqrt else g / (jnp.sqrt(v) + eps)
+
+
+def scale_by_rms(decay=0.9, eps=1e-8, initial_scale=0.0,
+                 eps_in_sqrt: bool = True) -> GradientTransformation:
+    """RMSProp's scaling by the root of a moving average of ``g^2`` (Hinton's lecture 6e)."""
+    def init(params):
+        return ScaleByRmsState(tree_map(lambda p: jnp.full_like(p, initial_scale), params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_rms", state.nu, updates, "optimizer state", "updates")
+        nu = _moment(updates, state.nu, decay, 2)
+        out = tree_map(lambda g, v: _scale_by_root(g, v, eps, eps_in_sqrt), updates, nu)
+        return out, ScaleByRmsState(nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_stddev(decay=0.9, eps=1e-8, initial_scale=0.0,
+                    eps_in_sqrt: bool = True) -> GradientTransformation:
+    """Centered RMSProp: scales by the root of the moving variance ``E[g^2] - E[g]^2``."""
+    def init(params):
+        return ScaleByRStdDevState(_zeros(params),
+                                   tree_map(lambda p: jnp.full_like(p, initial_scale), params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_stddev", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, decay, 1)
+        nu = _moment(updates, state.nu, decay, 2)
+        out = tree_map(lambda g, m, v: _scale_by_root(g, v - m * m, eps, eps_in_sqrt),
+                       updates, mu, nu)
+        return out, ScaleByRStdDevState(mu, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_rss(initial_accumulator_value=0.1, eps=1e-7) -> GradientTransformation:
+    """Adagrad: scales by the root of the sum of all squared gradients so far."""
+    def init(params):
+        return ScaleByRssState(tree_map(lambda p: jnp.full_like(p, initial_accumulator_value),
+                                        params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_rss", state.sum_of_squares, updates, "optimizer state",
+                        "updates")
+        total = tree_map(lambda g, s: g * g + s, updates, state.sum_of_squares)
+        out = tree_map(lambda g, s: jnp.where(s > 0, lax.rsqrt(s + eps), 0.0) * g, updates, total)
+        return out, ScaleByRssState(total)
+    return GradientTransformation(init, update)
+
+
+def scale_by_lion(b1=0.9, b2=0.99, mu_dtype=None) -> GradientTransformation:
+    """Lion (Chen et al. 2023): the sign of an interpolation of the momentum and the gradient."""
+    def init(params):
+        return ScaleByLionState(zero_count(), _zeros(params, mu_dtype))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_lion", state.mu, updates, "optimizer state", "updates")
+        out = tree_map(lambda g, m: jnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
+        mu = _cast(_moment(updates, state.mu, b2, 1), mu_dtype)
+        return out, ScaleByLionState(safe_increment(state.count), mu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
+                         eps=0.0) -> GradientTransformation:
+    """LARS/LAMB: rescales each leaf's update to ``trust_coefficient * |param| / |update|``."""
+    def scale_leaf(u, p):
+        p_norm = jnp.maximum(jnp.sqrt(jnp.sum(p * p)), min_norm)
+        u_norm = jnp.maximum(jnp.sqrt(jnp.sum(u * u)), min_norm)
+        ratio = trust_coefficient * p_norm / (u_norm + eps)
+        ratio = jnp.where(jnp.logical_or(p_norm == 0, u_norm == 0), 1.0, ratio)
+        return u * ratio.astype(u.dtype)
+
+    def update(updates, state, params=None):
+        require_params("scale_by_trust_ratio", params)
+        check_same_tree("scale_by_trust_ratio", params, updates, "params", "updates")
+        return tree_map(scale_leaf, updates, params), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+# ---- weight decay and clipping --------------------------------------------------------------
+
+def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
+                        mask=None) -> GradientTransformation:
+    """Adds ``weight_decay * params`` (decoupled weight decay, as in AdamW).
+
+    ``weight_decay`` may be a schedule of the step count (the state then counts steps).
+
+    ``mask`` (a pytree of bools like the params, or a function ``params -> pytree``) limits the
+    decay to the leaves marked True, e.g. ``lambda p: tree_map(lambda x: x.ndim > 1, p)`` to
+    leave biases undecayed.
+    """
+    scheduled = callable(weight_decay)
+
+    def init(params):
+        return WeightDecayScheduleState(zero_count()) if scheduled else EmptyState()
+
+    def update(updates, state, params=None):
+        require_params("add_decayed_weights", params)
+        check_same_tree("add_decayed_weights", params, updates, "params", "updates")
+        if scheduled:
+            decay = jnp.asarray(weight_decay(state.count))
+            state = WeightDecayScheduleState(safe_increment(state.count))
+        else:
+            decay = weight_decay
+        return tree_map(lambda g, p: g + decay * p, updates, params), state
+
+    inner = GradientTransformation(init, update)
+    return inner if mask is None else masked(inner, mask)
+
+
+def clip(max_delta) -> GradientTransformation:
+    """Clips every update element to ``[-max_delta, max_delta]``."""
+    def update(updates, state, params=None):
+        return tree_map(lambda g: jnp.clip(g, -max_delta, max_delta), updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+def clip_by_global_norm(max_norm) -> GradientTransformation:
+    """Rescales the updates so their global norm is at most ``max_norm`` (Pascanu et al.)."""
+    def update(updates, state, params=None):
+        norm = global_norm(updates)
+        small = norm < max_norm
+        return tree_map(lambda g: jnp.where(small, g, (g / norm.astype(g.dtype)) * max_norm),
+                        updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
