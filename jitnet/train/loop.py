@@ -130,7 +130,7 @@ def wrap_optimizer(optimizer, gradient_clip_val=None, accumulate_grad_batches=1)
     if gradient_clip_val is not None:
         optimizer = optim.chain(optim.clip_by_global_norm(gradient_clip_val), optimizer)
     if accumulate_grad_batches > 1:
-        optimizer = optim.MultiSteps(optimizer, accumulate_grad_batches)
+        optimizer = optim.MultiSteps(optimizer, accumulate_grad_batches).gradient_transformation()
     return optimizer
 
 
