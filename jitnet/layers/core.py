@@ -26,7 +26,7 @@ class Dense(Layer):
 
     def build(self, input_shape):
         if len(input_shape) < 2:
-            raise ValueError(f"{self.name} (Dense) expects inputs of rank >= 2 (batch, ..., "
+            raise ValueError(f"{self.label} expects inputs of rank >= 2 (batch, ..., "
                              f"features), got shape {tuple(input_shape)}")
         self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
         if self.use_bias:
@@ -35,7 +35,7 @@ class Dense(Layer):
     def _check_inputs(self, inputs):
         expect_rank(self, inputs[0], range(2, 9))
         if inputs[0].shape[-1] != self.kernel.shape[0]:
-            raise ValueError(f"{self.name} (Dense) was built for {self.kernel.shape[0]} input "
+            raise ValueError(f"{self.label} was built for {self.kernel.shape[0]} input "
                              f"features, got shape {tuple(inputs[0].shape)}")
 
     def call(self, x):
@@ -78,7 +78,7 @@ class Reshape(Layer):
         n = math.prod(x.shape[1:])
         known = math.prod(d for d in self.target_shape if d != -1)
         if (-1 not in self.target_shape and known != n) or (known == 0 or n % known):
-            raise ValueError(f"{self.name} (Reshape): cannot reshape samples of shape "
+            raise ValueError(f"{self.label}: cannot reshape samples of shape "
                              f"{tuple(x.shape[1:])} to {self.target_shape}")
         return x.reshape((x.shape[0],) + self.target_shape)
 
@@ -99,7 +99,7 @@ class Dropout(Layer):
             return x
         shape = x.shape if self.noise_shape is None else tuple(
             x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
-        keep = random.bernoulli(ctx.next_key(f"{self.name} (Dropout)"), 1.0 - self.rate, shape)
+        keep = random.bernoulli(ctx.next_key(self.label), 1.0 - self.rate, shape)
         return jnp.where(keep, x / (1.0 - self.rate), jnp.zeros_like(x))
 
 

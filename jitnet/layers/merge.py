@@ -19,9 +19,9 @@ class _Merge(Layer):
     def _check_inputs(self, inputs):
         shapes = [tuple(x.shape) for x in inputs]
         if len(inputs) < 2:
-            raise ValueError(f"{self.name} ({type(self).__name__}) needs at least 2 inputs")
+            raise ValueError(f"{self.label} needs at least 2 inputs")
         if not self._compatible(shapes):
-            raise ValueError(f"{self.name} ({type(self).__name__}): incompatible input "
+            raise ValueError(f"{self.label}: incompatible input "
                              f"shapes {shapes}")
 
     def _compatible(self, shapes):
@@ -41,7 +41,7 @@ class Add(_Merge):
 class Subtract(_Merge):
     def _merge(self, xs):
         if len(xs) != 2:
-            raise ValueError(f"{self.name} (Subtract) takes exactly 2 inputs, got {len(xs)}")
+            raise ValueError(f"{self.label} takes exactly 2 inputs, got {len(xs)}")
         return xs[0] - xs[1]
 
 

@@ -7,10 +7,9 @@ step per batch and writes the trained weights back into the model, as Keras user
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from ..core.source_info import user_line
 from .functional import KerasTensor, build_graph, run_graph
 from .module import Layer, _snake
 
@@ -34,7 +33,7 @@ class Model(Layer):
     """``Model(inputs, outputs)`` from ``Input`` tensors, or a subclass defining ``call``."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable: bool = True):
-        super().__init__(name=name, trainable=trainable)
+        super().__init__(name=name or _snake(type(self).__name__), trainable=trainable)
         if inputs is None and outputs is None:
             return
         ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
@@ -64,8 +63,8 @@ class Model(Layer):
         for x, (shape, _) in zip(inputs, specs):
             if len(x.shape) != len(shape) or any(
                     d is not None and d != s for d, s in zip(shape, x.shape)):
-                raise ValueError(f"{self.name}: expects inputs of shape {shape}, got "
-                                 f"{tuple(x.shape)}")
+                raise ValueError(f"{self.name} ({type(self).__name__}): expects inputs of "
+                                 f"shape {shape}, got {tuple(x.shape)}{user_line()}")
 
     # -- Keras's training API (jitnet.train.keras does the work) --------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -118,7 +117,7 @@ class Sequential(Model):
     without it the model is built from the first batch ``fit`` sees (or ``init``)."""
 
     def __init__(self, layers=None, name=None, trainable: bool = True):
-        Layer.__init__(self, name=name, trainable=trainable)
+        Layer.__init__(self, name=name or "sequential", trainable=trainable)
         self.layers = []
         for l in layers or []:
             self.add(l)
@@ -139,7 +138,3 @@ class Sequential(Model):
         for layer in self.layers:
             x = layer(x)
         return x
-
-
-def default_name(model: Layer) -> str:
-    return model.name or re.sub(r"^_+", "", _snake(type(model).__name__))

@@ -248,6 +248,11 @@ class Layer:
                 _collect_layers(v, out)
         return out
 
+    @property
+    def label(self) -> str:
+        """``name (Type)`` for messages, as Keras prints layers."""
+        return f"{self.name or _snake(type(self).__name__)} ({type(self).__name__})"
+
     def __repr__(self):
         return f"<{type(self).__name__} {self.name or ''}>"
 
@@ -320,7 +325,7 @@ def expect_rank(layer: Layer, x, ranks, what: str = "input") -> None:
     ranks = (ranks,) if isinstance(ranks, int) else tuple(ranks)
     if np.ndim(x) not in ranks and len(getattr(x, "shape", ())) not in ranks:
         want = " or ".join(str(r) for r in ranks)
-        raise ValueError(f"{layer.name or type(layer).__name__} ({type(layer).__name__}) expects "
+        raise ValueError(f"{layer.label} expects "
                          f"a rank-{want} {what}, got shape {tuple(x.shape)}{user_line()}")
 
 
@@ -341,7 +346,7 @@ def _call_extras(cls: type, ctx: Context) -> dict:
 
 
 # -- pytree flattening ------------------------------------------------------------------
-_NOT_PYTREE = ("_training",)     # host-side machinery of compiled models, never traced
+_NOT_PYTREE = ("_training", "history")     # host-side machinery of compiled models, never traced
 
 
 def _flatten(layer: Layer):

@@ -57,7 +57,7 @@ class CallbackList:
             cb.set_params(params)
         for hook in _HOOKS:
             fns = [getattr(cb, hook) for cb in self.callbacks
-                   if getattr(type(cb), hook, None) is not getattr(Callback, hook)]
+                   if getattr(getattr(cb, hook), "__func__", None) is not getattr(Callback, hook)]
             setattr(self, hook, _fanout(fns))
 
     def __iter__(self):
