@@ -10,5 +10,14 @@ from .module import Context, Layer, combine, count_params, partition  # noqa: F4
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape  # noqa: F401
 from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply,  # noqa: F401
                     Subtract)
+from .conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: F401
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
+from .attention import MultiHeadAttention  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401

@@ -314,14 +314,20 @@ def _collect_layers(x, out: list) -> None:
             _collect_layers(v, out)
 
 
+def layer_label(layer: Layer) -> str:
+    """``"name (Type)"`` (or ``"Type"`` before the layer is named), for error messages."""
+    kind = type(layer).__name__
+    return f"{layer.name} ({kind})" if layer.name else kind
+
+
 def expect_rank(layer: Layer, x, ranks, what: str = "input") -> None:
     """Raise a clear error when ``x`` does not have one of ``ranks`` dimensions."""
     from ..core.source_info import user_line
     ranks = (ranks,) if isinstance(ranks, int) else tuple(ranks)
     if np.ndim(x) not in ranks and len(getattr(x, "shape", ())) not in ranks:
         want = " or ".join(str(r) for r in ranks)
-        raise ValueError(f"{layer.name or type(layer).__name__} ({type(layer).__name__}) expects "
-                         f"a rank-{want} {what}, got shape {tuple(x.shape)}{user_line()}")
+        raise ValueError(f"{layer_label(layer)} expects a rank-{want} {what}, got shape "
+                         f"{tuple(x.shape)}{user_line()}")
 
 
 _EXTRAS: dict[type, tuple[bool, bool]] = {}

@@ -1,0 +1,44 @@
+"""``Embedding``: integer ids -> rows of a trainable (input_dim, output_dim) table."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numpy as jnp
+from .. import random
+from .module import Layer, layer_label
+
+
+def _keras_uniform(key, shape, dtype):
+    """Keras's "uniform" embeddings initializer: RandomUniform(-0.05, 0.05)."""
+    return random.uniform(key, shape, dtype, minval=-0.05, maxval=0.05)
+
+
+class Embedding(Layer):
+    """Looks up ``embeddings[ids]``: (batch, ...) integer ids -> (batch, ..., output_dim).
+
+    Ids outside ``[0, input_dim)`` give NaN rows (``jnp.take``'s "fill" mode), so a bad id
+    shows up rather than silently reading another row."""
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
+                 name=None, trainable: bool = True, dtype="float32"):
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Embedding: {what} must be a positive int, got {v!r}")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = embeddings_initializer
+
+    def build(self, input_shape):
+        init = self.embeddings_initializer
+        self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                        _keras_uniform if init == "uniform" else init)
+
+    def _check_inputs(self, inputs):
+        x = inputs[0]
+        if not np.issubdtype(np.dtype(x.dtype), np.integer):
+            raise TypeError(f"{layer_label(self)} takes integer ids, got dtype "
+                            f"{np.dtype(x.dtype).name} (shape {tuple(x.shape)}); cast with "
+                            f"x.astype('int32')")
+
+    def call(self, ids):
+        return jnp.take(self.embeddings, ids, axis=0)
