@@ -4,18 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as jnp
-from .. import random
 from .module import Layer, layer_label
-
-
-def _keras_uniform(key, shape, dtype):
-    """Keras's "uniform" embeddings initializer: RandomUniform(-0.05, 0.05)."""
-    return random.uniform(key, shape, dtype, minval=-0.05, maxval=0.05)
 
 
 class Embedding(Layer):
     """Looks up ``embeddings[ids]``: (batch, ...) integer ids -> (batch, ..., output_dim).
 
+    The default initializer, "uniform", is Keras's RandomUniform(-0.05, 0.05).
     Ids outside ``[0, input_dim)`` give NaN rows (``jnp.take``'s "fill" mode), so a bad id
     shows up rather than silently reading another row."""
 
@@ -29,9 +24,8 @@ class Embedding(Layer):
         self.embeddings_initializer = embeddings_initializer
 
     def build(self, input_shape):
-        init = self.embeddings_initializer
         self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                        _keras_uniform if init == "uniform" else init)
+                        self.embeddings_initializer)
 
     def _check_inputs(self, inputs):
         x = inputs[0]
