@@ -5,6 +5,22 @@
     model.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(x, y, epochs=5, batch_size=128)
+
+A custom layer creates its weights in ``build`` (shapes known from the first input) and
+computes in ``call``; it is a pytree, so ``grad``/``jit``/``vmap`` take it as is:
+
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.add_weight("scale", (input_shape[-1],), "ones")
+
+        def call(self, x):
+            return x * self.scale
+
+    layer = Scale().init(jax.random.PRNGKey(0), x)      # build from a sample input
+    grads = jax.grad(lambda m: jnp.sum(m(x) ** 2))(layer)   # a Scale holding d/d(scale)
+
+``call`` may take ``training`` or ``ctx`` (``ctx.next_key(...)`` for randomness,
+``ctx.set_state(self, name=value)`` for non-trainable weights); see docs/LAYERS.md.
 """
 from .module import Context, Layer, combine, count_params, partition  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape  # noqa: F401

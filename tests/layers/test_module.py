@@ -107,6 +107,19 @@ def test_grad_through_training_pass_with_state(net, images):
     np.testing.assert_allclose(float(g.layers[5].bias[0]), fd, rtol=2e-2)
 
 
+def test_jit_equals_eager_sequence_model():
+    ids = np.random.RandomState(3).randint(0, 10, (2, 5)).astype(np.int32)
+    inp = layers.Input((5,), dtype="int32")
+    h = layers.Embedding(10, 4)(inp)
+    h = layers.Add()([h, layers.MultiHeadAttention(2, 2)(h, h)])
+    h = layers.LayerNormalization()(h)
+    h = layers.GRU(3, return_sequences=True)(layers.SimpleRNN(3, return_sequences=True)(h))
+    model = layers.Model(inp, layers.Dense(2)(layers.LSTM(3)(h)))
+    model.init(KEY, ids)
+    np.testing.assert_allclose(np.asarray(jitnet.jit(lambda m, x: m(x))(model, ids)),
+                               np.asarray(model(ids)), rtol=1e-5, atol=1e-6)
+
+
 def test_vmap_over_stacked_dense():
     x = np.random.RandomState(1).randn(4, 3).astype(np.float32)
     models = [layers.Dense(2).init(jitnet.random.PRNGKey(i), x) for i in range(3)]
@@ -158,9 +171,6 @@ def test_default_names_follow_keras():
 
 def test_custom_layer_from_the_package_docstring():
     class Scale(layers.Layer):
-        def __init__(self, name=None):
-            super().__init__(name=name)
-
         def build(self, input_shape):
             self.add_weight("scale", (input_shape[-1],), "ones")
 
