@@ -5,10 +5,35 @@
     model.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(x, y, epochs=5, batch_size=128)
+
+A custom layer creates its weights in ``build`` (shapes known from the first input) and
+computes in ``call``; it is a pytree, so ``grad``/``jit``/``vmap`` take it as is:
+
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.add_weight("scale", (input_shape[-1],), "ones")
+
+        def call(self, x):
+            return x * self.scale
+
+    layer = Scale().init(jax.random.PRNGKey(0), x)      # build from a sample input
+    grads = jax.grad(lambda m: jnp.sum(m(x) ** 2))(layer)   # a Scale holding d/d(scale)
+
+``call`` may take ``training`` or ``ctx`` (``ctx.next_key(...)`` for randomness,
+``ctx.set_state(self, name=value)`` for non-trainable weights); see docs/LAYERS.md.
 """
 from .module import Context, Layer, combine, count_params, partition  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape  # noqa: F401
 from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply,  # noqa: F401
                     Subtract)
+from .conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: F401
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
+from .attention import MultiHeadAttention  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401

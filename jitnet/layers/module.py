@@ -61,7 +61,9 @@ def _freeze(x):
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("2_d", "2d").replace("1_d", "1d")
+    """Keras's layer names: SimpleRNN -> simple_rnn, LSTM -> lstm, Conv2D -> conv2d."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+    return words.lower().replace("2_d", "2d").replace("1_d", "1d").replace("3_d", "3d")
 
 
 class Context:

@@ -14,13 +14,20 @@ _ACTIVATIONS = {
     "hard_sigmoid": nn.hard_sigmoid, "hard_silu": nn.hard_silu, "exponential": None,
 }
 
+def _random_uniform(key, shape, dtype):
+    """Keras's RandomUniform(): uniform in [-0.05, 0.05)."""
+    from .. import random
+    return random.uniform(key, shape, dtype, minval=-0.05, maxval=0.05)
+
+
 _INITIALIZERS = {
     "zeros": lambda: inits.zeros, "ones": lambda: inits.ones,
     "glorot_uniform": inits.glorot_uniform, "glorot_normal": inits.glorot_normal,
     "he_uniform": inits.he_uniform, "he_normal": inits.he_normal,
     "lecun_uniform": inits.lecun_uniform, "lecun_normal": inits.lecun_normal,
     "orthogonal": inits.orthogonal,
-    "random_normal": lambda: inits.normal(0.05), "random_uniform": lambda: inits.uniform(0.05),
+    "random_normal": lambda: inits.normal(0.05), "random_uniform": lambda: _random_uniform,
+    "uniform": lambda: _random_uniform,
     "truncated_normal": lambda: inits.truncated_normal(0.05),
 }
 

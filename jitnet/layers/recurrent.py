@@ -1,0 +1,179 @@
+"""Recurrent layers over (batch, time, features): SimpleRNN, LSTM, GRU, on ``lax.scan``.
+
+Weights follow Keras's layout, so they are interchangeable with Keras: ``kernel``
+(features, k * units), ``recurrent_kernel`` (units, k * units) and ``bias``, with the gate
+blocks in Keras's order (LSTM: i, f, c, o; GRU: z, r, h). The input projection of every
+step is one matmul before the scan; the scan carries only the recurrent part.
+"""
+from __future__ import annotations
+
+from .. import lax
+from .. import numpy as jnp
+from .module import Layer, expect_rank
+from .resolve import get_activation, get_initializer
+
+
+class _RNN(Layer):
+    """Shared configuration, weights and time loop; subclasses define the cell ``_step``."""
+    gates = 1              # blocks of ``units`` columns in the kernels
+    state_names = ("h",)
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, name=None, trainable: bool = True,
+                 dtype="float32"):
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"{type(self).__name__}: units must be a positive int, "
+                             f"got {units!r}")
+        get_activation(activation)
+        get_activation(recurrent_activation)
+        self.units = units
+        self.activation, self.recurrent_activation = activation, recurrent_activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards = go_backwards
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.label} expects a rank-3 input (batch, time, "
+                             f"features), got shape {tuple(input_shape)}")
+        n = self.gates * self.units
+        self.add_weight("kernel", (input_shape[-1], n), self.kernel_initializer)
+        self.add_weight("recurrent_kernel", (self.units, n), self.recurrent_initializer)
+        if self.use_bias:
+            self.add_weight("bias", self._bias_shape(), self._bias_init())
+
+    def _bias_shape(self) -> tuple:
+        return (self.gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def _check_inputs(self, inputs):
+        x = inputs[0]
+        expect_rank(self, x, 3, "input (batch, time, features)")
+        if x.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"{self.label} was built for {self.kernel.shape[0]} input "
+                             f"features, got shape {tuple(x.shape)}")
+
+    def _act(self, z):
+        f = get_activation(self.activation)
+        return z if f is None else f(z)
+
+    def _ract(self, z):
+        f = get_activation(self.recurrent_activation)
+        return z if f is None else f(z)
+
+    def _input_projection(self, xs):
+        """x_t @ kernel (+ the input bias) for every step at once: (time, batch, k * units)."""
+        proj = xs @ self.kernel
+        return proj + self.bias if self.use_bias else proj
+
+    def call(self, x):
+        xs = jnp.swapaxes(x, 0, 1)                     # time major for the scan
+        if self.go_backwards:
+            xs = jnp.flip(xs, 0)
+        zero = jnp.zeros((x.shape[0], self.units), x.dtype)
+        init = tuple(zero for _ in self.state_names)
+
+        def step(state, proj):
+            state = self._step(state, proj)
+            return state, state[0]
+
+        final, hs = lax.scan(step, init, self._input_projection(xs))
+        out = jnp.swapaxes(hs, 0, 1) if self.return_sequences else final[0]
+        return (out,) + tuple(final) if self.return_state else out
+
+
+class SimpleRNN(_RNN):
+    """``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``."""
+
+    def _step(self, state, proj):
+        return (self._act(proj + state[0] @ self.recurrent_kernel),)
+
+
+class LSTM(_RNN):
+    """Long short-term memory with Keras's equations: ``z = x_t @ kernel + h @ recurrent_kernel
+    + bias`` split into gates i, f, c, o; ``c_t = f * c + i * activation(c~)``,
+    ``h_t = o * activation(c_t)`` (i, f, o through ``recurrent_activation``).
+    ``unit_forget_bias`` starts the forget gate's bias at 1. State: (h, c)."""
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 unit_forget_bias: bool = True, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, name=None,
+                 trainable: bool = True, dtype="float32"):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences,
+                         return_state, go_backwards, name=name, trainable=trainable, dtype=dtype)
+        self.unit_forget_bias = unit_forget_bias
+
+    def _bias_init(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, u = get_initializer(self.bias_initializer), self.units
+
+        def init(key, shape, dtype):
+            b = base(key, shape, dtype)
+            return jnp.concatenate([b[:u], jnp.ones((u,), dtype), b[2 * u:]])
+        return init
+
+    def _step(self, state, proj):
+        h, c = state
+        i, f, g, o = jnp.split(proj + h @ self.recurrent_kernel, 4, axis=-1)
+        c = self._ract(f) * c + self._ract(i) * self._act(g)
+        return self._ract(o) * self._act(c), c
+
+
+class GRU(_RNN):
+    """Gated recurrent unit with Keras's equations, gates z, r, h. ``reset_after=True``
+    (Keras 3's default, cuDNN-compatible) applies the reset gate after the recurrent matmul
+    and keeps separate input and recurrent biases: ``bias`` has shape (2, 3 * units).
+    ``h_t = z * h_{t-1} + (1 - z) * h~``."""
+    gates = 3
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, reset_after: bool = True, name=None,
+                 trainable: bool = True, dtype="float32"):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, return_sequences,
+                         return_state, go_backwards, name=name, trainable=trainable, dtype=dtype)
+        self.reset_after = reset_after
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_projection(self, xs):
+        proj = xs @ self.kernel
+        if not self.use_bias:
+            return proj
+        return proj + (self.bias[0] if self.reset_after else self.bias)
+
+    def _step(self, state, proj):
+        h = state[0]
+        u = self.units
+        x_z, x_r, x_h = jnp.split(proj, 3, axis=-1)
+        if self.reset_after:
+            inner = h @ self.recurrent_kernel
+            if self.use_bias:
+                inner = inner + self.bias[1]
+            r_z, r_r, r_h = jnp.split(inner, 3, axis=-1)
+            z, r = self._ract(x_z + r_z), self._ract(x_r + r_r)
+            candidate = self._act(x_h + r * r_h)
+        else:
+            r_z, r_r = jnp.split(h @ self.recurrent_kernel[:, :2 * u], 2, axis=-1)
+            z, r = self._ract(x_z + r_z), self._ract(x_r + r_r)
+            candidate = self._act(x_h + (r * h) @ self.recurrent_kernel[:, 2 * u:])
+        return (z * h + (1 - z) * candidate,)

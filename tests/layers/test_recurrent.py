@@ -1,0 +1,158 @@
+"""SimpleRNN, LSTM and GRU against NumPy cells run step by step with Keras's equations."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jitnet
+import jitnet.numpy as jnp
+from jitnet import layers
+from jitnet.testing import check_grads
+
+KEY = jitnet.random.PRNGKey(0)
+UNITS = 3
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def np_simple_rnn(x, W, U, b):
+    h = np.zeros((x.shape[0], U.shape[0]))
+    hs = []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ W + h @ U + b)
+        hs.append(h)
+    return np.stack(hs, 1), (h,)
+
+
+def np_lstm(x, W, U, b):
+    n = U.shape[0]
+    h = c = np.zeros((x.shape[0], n))
+    hs = []
+    for t in range(x.shape[1]):
+        z = x[:, t] @ W + h @ U + b
+        i, f, g, o = (z[:, k * n:(k + 1) * n] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        hs.append(h)
+    return np.stack(hs, 1), (h, c)
+
+
+def np_gru(x, W, U, b, reset_after):
+    n = U.shape[0]
+    h = np.zeros((x.shape[0], n))
+    b_in, b_rec = (b[0], b[1]) if reset_after else (b, np.zeros(3 * n))
+    hs = []
+    for t in range(x.shape[1]):
+        xz, xr, xh = np.split(x[:, t] @ W + b_in, 3, axis=1)
+        Uz, Ur, Uh = np.split(U, 3, axis=1)
+        bz, br, bh = np.split(b_rec, 3)
+        z = sigmoid(xz + h @ Uz + bz)
+        r = sigmoid(xr + h @ Ur + br)
+        if reset_after:
+            hh = np.tanh(xh + r * (h @ Uh + bh))
+        else:
+            hh = np.tanh(xh + (r * h) @ Uh)
+        h = z * h + (1 - z) * hh
+        hs.append(h)
+    return np.stack(hs, 1), (h,)
+
+
+@pytest.fixture(scope="module")
+def x():
+    return np.random.RandomState(0).randn(2, 5, 4).astype(np.float32)
+
+
+def randomize_bias(layer):
+    """Zero-initialised biases would hide a bias bug: give them random values."""
+    b = np.random.RandomState(1).randn(*layer.bias.shape).astype(np.float32)
+    layer.bias = jnp.asarray(b)
+    return layer
+
+
+CASES = [
+    (lambda **kw: layers.SimpleRNN(UNITS, **kw), np_simple_rnn, 1),
+    (lambda **kw: layers.LSTM(UNITS, **kw), np_lstm, 4),
+    (lambda **kw: layers.GRU(UNITS, **kw), lambda *a: np_gru(*a, reset_after=True), 3),
+    (lambda **kw: layers.GRU(UNITS, reset_after=False, **kw),
+     lambda *a: np_gru(*a, reset_after=False), 3),
+]
+IDS = ["simple_rnn", "lstm", "gru", "gru_reset_before"]
+
+
+@pytest.mark.parametrize("make,ref,gates", CASES, ids=IDS)
+def test_matches_numpy_cells(x, make, ref, gates):
+    layer = randomize_bias(make(return_sequences=True, return_state=True).init(KEY, x))
+    assert layer.kernel.shape == (4, gates * UNITS)
+    assert layer.recurrent_kernel.shape == (UNITS, gates * UNITS)
+    seq, *states = layer(x)
+    W, U, b = (np.asarray(w, np.float64) for w in (layer.kernel, layer.recurrent_kernel,
+                                                    layer.bias))
+    want_seq, want_states = ref(x.astype(np.float64), W, U, b)
+    np.testing.assert_allclose(np.asarray(seq), want_seq, rtol=1e-5, atol=1e-5)
+    assert len(states) == len(want_states)
+    for s, w in zip(states, want_states):
+        np.testing.assert_allclose(np.asarray(s), w, rtol=1e-5, atol=1e-5)
+    # the default returns only the last output
+    last = make().init(KEY, x)
+    for k in ("kernel", "recurrent_kernel", "bias"):
+        setattr(last, k, getattr(layer, k))
+    np.testing.assert_allclose(np.asarray(last(x)), want_seq[:, -1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make,ref,gates", CASES[:3], ids=IDS[:3])
+def test_go_backwards(x, make, ref, gates):
+    layer = randomize_bias(make(return_sequences=True, go_backwards=True).init(KEY, x))
+    W, U, b = (np.asarray(w, np.float64) for w in (layer.kernel, layer.recurrent_kernel,
+                                                    layer.bias))
+    want, _ = ref(x[:, ::-1].astype(np.float64), W, U, b)     # Keras keeps the reversed order
+    np.testing.assert_allclose(np.asarray(layer(x)), want, rtol=1e-5, atol=1e-5)
+
+
+def test_no_bias(x):
+    layer = layers.LSTM(UNITS, use_bias=False).init(KEY, x)
+    assert not hasattr(layer, "bias") and layer.count_params() == 4 * UNITS * (4 + UNITS)
+    W, U = np.asarray(layer.kernel, np.float64), np.asarray(layer.recurrent_kernel, np.float64)
+    _, (h, _) = np_lstm(x.astype(np.float64), W, U, np.zeros(4 * UNITS))
+    np.testing.assert_allclose(np.asarray(layer(x)), h, rtol=1e-5, atol=1e-5)
+
+
+def test_initial_weights(x):
+    lstm = layers.LSTM(UNITS).init(KEY, x)
+    np.testing.assert_array_equal(np.asarray(lstm.bias),
+                                  np.r_[np.zeros(UNITS), np.ones(UNITS), np.zeros(2 * UNITS)])
+    U = np.asarray(lstm.recurrent_kernel, np.float64)         # orthogonal rows
+    np.testing.assert_allclose(U @ U.T, np.eye(UNITS), atol=1e-5)
+    no_forget = layers.LSTM(UNITS, unit_forget_bias=False).init(KEY, x)
+    np.testing.assert_array_equal(np.asarray(no_forget.bias), np.zeros(4 * UNITS))
+    assert layers.GRU(UNITS).init(KEY, x).bias.shape == (2, 3 * UNITS)
+    assert layers.GRU(UNITS, reset_after=False).init(KEY, x).bias.shape == (3 * UNITS,)
+
+
+def test_param_counts_match_keras(x):
+    # Keras: SimpleRNN u*(in+u+1); LSTM 4u*(in+u+1); GRU (reset_after) 3u*(in+u+2)
+    assert layers.SimpleRNN(UNITS).init(KEY, x).count_params() == 3 * (4 + 3 + 1)
+    assert layers.LSTM(UNITS).init(KEY, x).count_params() == 12 * (4 + 3 + 1)
+    assert layers.GRU(UNITS).init(KEY, x).count_params() == 9 * (4 + 3 + 2)
+
+
+@pytest.mark.parametrize("make", [CASES[1][0], CASES[2][0]], ids=["lstm", "gru"])
+def test_gradients(x64, make):
+    xd = np.random.RandomState(2).randn(2, 3, 2)
+    layer = make(return_sequences=True, dtype="float64").init(KEY, xd)
+    check_grads(lambda m, x: m(x), (layer, xd), order=1)
+
+
+def test_errors(x):
+    lstm = layers.LSTM(UNITS, name="lstm").init(KEY, x)
+    with pytest.raises(ValueError, match=r"lstm \(LSTM\) expects a rank-3 input.*\(5, 4\)"):
+        lstm(x[0])
+    with pytest.raises(ValueError, match=r"built for 4 input features.*\(2, 5, 3\)"):
+        lstm(x[..., :3])
+    with pytest.raises(ValueError, match=r"GRU expects a rank-3 input.*\(2, 20\)"):
+        layers.GRU(2).init(KEY, x.reshape(2, 20))
+    with pytest.raises(ValueError, match="units"):
+        layers.SimpleRNN(0)
+    with pytest.raises(ValueError, match="unknown activation"):
+        layers.LSTM(2, activation="tanhh")
