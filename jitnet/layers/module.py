@@ -252,8 +252,9 @@ class Layer:
 
     @property
     def label(self) -> str:
-        """``name (Type)`` for messages, as Keras prints layers."""
-        return f"{self.name or _snake(type(self).__name__)} ({type(self).__name__})"
+        """``name (Type)`` for messages, as Keras prints layers (``Type`` while unnamed)."""
+        kind = type(self).__name__
+        return f"{self.name} ({kind})" if self.name else kind
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name or ''}>"
