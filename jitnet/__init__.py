@@ -35,3 +35,14 @@ from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
 
 def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
+
+
+_FRAMEWORK = ("optim", "data", "layers", "train")
+
+
+def __getattr__(name):
+    """The framework modules load on first use (``jitnet.layers``...), keeping import fast."""
+    if name in _FRAMEWORK:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'jitnet' has no attribute {name!r}")

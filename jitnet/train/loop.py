@@ -141,9 +141,10 @@ class Trainer:
         params = trainer.fit(loss_fn, params, (x, y), val_data=(x_val, y_val))
 
     ``loss_fn(params, batch)`` returns a scalar loss or ``(loss, logs)`` with a dict of
-    scalars to track. It may also take ``key`` (a per-step PRNG key) and ``mask`` (1 for
-    real rows of a padded batch; without it the last short training batch is dropped and
-    evaluation batches are not padded). The whole step is one compiled call.
+    scalars to track. It may also take ``key`` (a per-step PRNG key), ``training`` (False
+    in validation) and ``mask`` (1 for real rows of a padded batch; without it the last
+    short training batch is dropped and evaluation batches are not padded). The whole step
+    is one compiled call.
     """
 
     def __init__(self, max_epochs: int = 1, optimizer=None, callbacks=(), *,
@@ -161,9 +162,10 @@ class Trainer:
 
     def _compute(self, loss_fn):
         takes_key, takes_mask = _accepts(loss_fn, "key"), _accepts(loss_fn, "mask")
+        takes_training = _accepts(loss_fn, "training")
 
         def compute(params, model_state, batch, mask, key, training):
-            kw = {}
+            kw = {"training": training} if takes_training else {}
             if takes_key:
                 kw["key"] = key if key is not None else random.PRNGKey(0)
             if takes_mask:
@@ -176,6 +178,7 @@ class Trainer:
     def fit(self, loss_fn: Callable, params, train_data, val_data=None, eval_fn=None):
         """Train ``params``; returns the trained parameters (also ``self.params``)."""
         compute, masked = self._compute(loss_fn)
+        self._masked = masked
         eval_compute = self._compute(eval_fn)[0] if eval_fn is not None else compute
         train_loader = as_loader(train_data, self.batch_size, shuffle=not self.overfit_batches,
                                  seed=self.seed, pad=masked, drop=not masked)
@@ -226,6 +229,6 @@ class Trainer:
         if params is not None:
             self.engine.state = self.engine.state._replace(params=params)
         return self.engine.evaluate(as_loader(val_data, self.batch_size, shuffle=False,
-                                              seed=self.seed, pad=True))
+                                              seed=self.seed, pad=self._masked))
 
 
