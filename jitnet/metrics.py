@@ -21,7 +21,8 @@ from . import numpy as jnp
 from . import nn
 from . import losses as _losses
 from .core.source_info import user_line
-from .losses import EPSILON, broadcast_weights, match_shapes, sparse_label_shape, weighted
+from .losses import (EPSILON, aligned, broadcast_weights, snake_case, sparse_labels,
+                     weighted)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
@@ -40,32 +41,15 @@ def _divide_no_nan(a, b):
 
 # -- per-sample metric functions (Keras's names) ------------------------------------------
 
-def _matched(name, y_true, y_pred):
-    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
-    how = match_shapes(name, tuple(y_true.shape), tuple(y_pred.shape))
-    if how == "squeeze_true":
-        y_true = jnp.squeeze(y_true, -1)
-    elif how == "squeeze_pred":
-        y_pred = jnp.squeeze(y_pred, -1)
-    return y_true, y_pred
-
-
-def _sparse_labels(name, y_true, y_pred):
-    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
-    if sparse_label_shape(name, tuple(y_true.shape), tuple(y_pred.shape), -1):
-        y_true = jnp.squeeze(y_true, -1)
-    return y_true.astype(jnp.int32), y_pred
-
-
 def accuracy(y_true, y_pred):
     """1.0 where ``y_true == y_pred`` (elementwise; shapes as for the losses)."""
-    y_true, y_pred = _matched("accuracy", y_true, y_pred)
+    y_true, y_pred = aligned("accuracy", y_true, y_pred)
     return (y_true == y_pred).astype(jnp.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5):
     """1.0 where ``(y_pred > threshold) == y_true`` (elementwise)."""
-    y_true, y_pred = _matched("binary_accuracy", y_true, y_pred)
+    y_true, y_pred = aligned("binary_accuracy", y_true, y_pred)
     predicted = (y_pred > threshold).astype(jnp.float32)
     return (y_true.astype(jnp.float32) == predicted).astype(jnp.float32)
 
@@ -86,7 +70,7 @@ def categorical_accuracy(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the integer label equals the argmax of ``y_pred`` (first maximum wins)."""
-    labels, y_pred = _sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
+    labels = sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
     return (jnp.argmax(y_pred, -1) == labels).astype(jnp.float32)
 
 
@@ -110,8 +94,8 @@ def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     """1.0 where the integer label is in the top ``k`` of ``y_pred``."""
-    labels, y_pred = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
-    return _in_top_k(labels, y_pred, k)
+    labels = sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
+    return _in_top_k(labels, jnp.asarray(y_pred), k)
 
 
 # -- the base class ----------------------------------------------------------------------
@@ -125,7 +109,7 @@ class Metric:
     """
 
     def __init__(self, name: str | None = None, dtype=None):
-        self.name = name if name is not None else _snake(type(self).__name__)
+        self.name = name if name is not None else snake_case(type(self).__name__)
         self.dtype = jnp.dtype(dtype if dtype is not None else jnp.float32)
         self._state = None
 
@@ -181,9 +165,6 @@ class Metric:
 def _hashable(v):
     return tuple(v) if isinstance(v, list) else v
 
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 # -- means -------------------------------------------------------------------------------
@@ -338,7 +319,7 @@ class RootMeanSquaredError(MeanSquaredError):
 
 def _flat_weighted(name, y_true, y_pred, sample_weight, class_id=None):
     """``y_true != 0``, ``y_pred`` and the weights, flattened to one entry per prediction."""
-    y_true, y_pred = _matched(name, y_true, y_pred)
+    y_true, y_pred = aligned(name, y_true, y_pred)
     if sample_weight is None:
         w = jnp.ones(y_pred.shape, jnp.float32)
     else:
@@ -414,10 +395,11 @@ class AUC(Metric):
 
     Keras's thresholds: ``i / (num_thresholds - 1)`` for the inner ones, and ``-eps`` and
     ``1 + eps`` at the ends, so predictions are expected in [0, 1] (``from_logits=True``
-    applies a sigmoid first). The state is tp/fp/tn/fn per threshold; the area is a
-    Riemann sum over the threshold buckets with ``summation_method`` ``"interpolation"``
-    (trapezoids; for PR this is the trapezoid rule over (recall, precision), not Keras's
-    Davis-Goadrich interpolation), ``"minoring"`` or ``"majoring"``.
+    applies a sigmoid first). The state is tp/fp/tn/fn per threshold. The area is a sum
+    over the threshold buckets: ``summation_method="interpolation"`` uses trapezoids for
+    ROC and, for PR, integrates precision exactly under Davis & Goadrich's interpolation
+    (true positives linear in predicted positives inside a bucket), as Keras does;
+    ``"minoring"``/``"majoring"`` take the smaller/larger height of each bucket.
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
@@ -454,6 +436,8 @@ class AUC(Metric):
 
     def _result(self, state):
         tp, fp, tn, fn = state["tp"], state["fp"], state["tn"], state["fn"]
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return _interpolated_pr_auc(tp, fp, fn)
         if self.curve == "ROC":
             x, y = _divide_no_nan(fp, fp + tn), _divide_no_nan(tp, tp + fn)
         else:
@@ -470,6 +454,22 @@ class AUC(Metric):
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,
                 "from_logits": self.from_logits}
+
+
+def _interpolated_pr_auc(tp, fp, fn):
+    """PR area with true positives linear in the predicted positives ``p`` inside each
+    bucket (Davis & Goadrich 2006): ``tp = slope * p + intercept``, so precision is
+    ``slope + intercept / p`` and recall grows by ``slope dp / positives``; the integral
+    over a bucket is ``slope * (dtp + intercept * log(p_lo_threshold / p_hi_threshold))``
+    divided by the number of positives."""
+    p = tp + fp
+    dtp, dp = tp[:-1] - tp[1:], p[:-1] - p[1:]
+    slope = _divide_no_nan(dtp, jnp.maximum(dp, 0))
+    intercept = tp[1:] - slope * p[1:]
+    both = (p[:-1] > 0) & (p[1:] > 0)
+    ratio = jnp.where(both, _divide_no_nan(p[:-1], jnp.maximum(p[1:], 0)), jnp.ones_like(dp))
+    area = slope * (dtp + intercept * jnp.log(ratio))
+    return jnp.sum(_divide_no_nan(area, jnp.maximum(tp[1:] + fn[1:], 0)))
 
 
 # -- F-scores and the confusion matrix ----------------------------------------------------

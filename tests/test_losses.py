@@ -308,7 +308,9 @@ def test_config_hash_and_get():
     assert config == {"name": "sparse_categorical_crossentropy", "from_logits": True,
                       "axis": -1, "ignore_class": None, "reduction": "sum_over_batch_size"}
     assert losses.SparseCategoricalCrossentropy.from_config(config) == a
-    assert losses.Huber(delta=2.0).get_config()["delta"] == 2.0
+    assert losses.Huber(delta=2.0).get_config() == {"name": "huber_loss", "delta": 2.0,
+                                                    "reduction": "sum_over_batch_size"}
+    assert losses.MeanSquaredError().name == "mean_squared_error"
     assert losses.Huber.from_config(losses.Huber(delta=2.0).get_config()) == losses.Huber(2.0)
     expected = {"sparse_categorical_crossentropy": losses.SparseCategoricalCrossentropy,
                 "categorical_crossentropy": losses.CategoricalCrossentropy,

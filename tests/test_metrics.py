@@ -83,6 +83,27 @@ def np_auc(positive, scores, n, curve="ROC", method="interpolation"):
     return area
 
 
+def np_pr_auc_interpolated(positive, scores, n, samples=4001):
+    """PR area by numerical integration of the interpolated curve: inside each bucket the
+    true positives grow linearly with the predicted positives P; precision tp(P) / P is
+    integrated over recall tp(P) / positives with fine trapezoids."""
+    tp, fp, fn, _ = np_counts(positive, scores, np_auc_thresholds(n))
+    p, npos = tp + fp, positive.sum()
+    area = 0.0
+    for i in range(n - 1):
+        if p[i] == p[i + 1]:
+            continue
+        grid = np.linspace(p[i + 1], p[i], samples)
+        tps = tp[i + 1] + (tp[i] - tp[i + 1]) * (grid - p[i + 1]) / (p[i] - p[i + 1])
+        if p[i + 1] == 0:   # the line goes through the origin: precision is its slope
+            precision = np.full(samples, (tp[i] - tp[i + 1]) / (p[i] - p[i + 1]))
+        else:
+            precision = tps / grid
+        recall = tps / npos
+        area += np.sum((recall[1:] - recall[:-1]) * (precision[1:] + precision[:-1]) / 2)
+    return area
+
+
 def np_fbeta(true, pred01, beta, average):
     axis = None if average == "micro" else 0
     tp = (pred01 * true).sum(axis)
@@ -148,6 +169,7 @@ def test_binary_metrics(rng):
           metrics.Precision(), metrics.Recall(), metrics.Precision(thresholds=[0.2, 0.6]),
           metrics.Recall(thresholds=[0.2, 0.6], class_id=1),
           metrics.AUC(num_thresholds=11), metrics.AUC(num_thresholds=7, curve="PR"),
+          metrics.AUC(num_thresholds=7, curve="PR", summation_method="interpolation"),
           metrics.AUC(num_thresholds=9, summation_method="minoring"),
           metrics.AUC(num_thresholds=9, curve="PR", summation_method="majoring"),
           metrics.get("accuracy", loss=losses.BinaryCrossentropy())]
@@ -160,10 +182,15 @@ def test_binary_metrics(rng):
     p1, s1 = pos[:, 1], scores[:, 1]
     close(out[5], [np.sum(p1 & (s1 > t)) / np.sum(p1) for t in (0.2, 0.6)])
     close(out[6], np_auc(pos.ravel(), scores.ravel(), 11))
-    close(out[7], np_auc(pos.ravel(), scores.ravel(), 7, "PR"))
-    close(out[8], np_auc(pos.ravel(), scores.ravel(), 9, "ROC", "minoring"))
-    close(out[9], np_auc(pos.ravel(), scores.ravel(), 9, "PR", "majoring"))
-    close(out[10], out[0])
+    close(out[7], np_pr_auc_interpolated(pos.ravel(), scores.ravel(), 7))
+    np.testing.assert_array_equal(out[8], out[7])
+    close(out[9], np_auc(pos.ravel(), scores.ravel(), 9, "ROC", "minoring"))
+    close(out[10], np_auc(pos.ravel(), scores.ravel(), 9, "PR", "majoring"))
+    close(out[11], out[0])
+    # the interpolated PR area lies between the minoring and majoring sums
+    lo = np_auc(pos.ravel(), scores.ravel(), 7, "PR", "minoring")
+    hi = np_auc(pos.ravel(), scores.ravel(), 7, "PR", "majoring")
+    assert lo <= out[7] <= hi
     assert out[4].shape == (2,) and out[2].shape == ()
 
 
