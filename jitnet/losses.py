@@ -224,9 +224,17 @@ def broadcast_weights(name: str, sample_weight, values):
         wshape = tuple(w.shape)
     if len(wshape) > len(vshape) or any(a not in (1, b) for a, b in zip(wshape, vshape)):
         raise ValueError(f"{name}: sample_weight of shape {wshape} does not broadcast to the "
-                         f"per-sample losses of shape {vshape}{user_line()}")
+                         f"values of shape {vshape}{user_line()}")
     w = jnp.reshape(w, wshape + (1,) * (len(vshape) - len(wshape)))
     return jnp.broadcast_to(w, vshape)
+
+
+def divide_no_nan(a, b):
+    """``a / b``, and 0 where ``b`` is 0 (Keras's ``divide_no_nan``)."""
+    b = jnp.asarray(b)
+    safe = jnp.where(b == 0, jnp.ones_like(b), b)
+    quotient = a / safe
+    return jnp.where(b == 0, jnp.zeros_like(quotient), quotient)
 
 
 def weighted(values, weights):
@@ -247,7 +255,7 @@ class Loss:
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
         if reduction not in REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, "
-                             f"got {reduction!r}")
+                             f"got {reduction!r}{user_line()}")
         self.name = name if name is not None else snake_case(type(self).__name__)
         self.reduction = reduction
 
@@ -274,7 +282,7 @@ class Loss:
             w = broadcast_weights(self.name, sample_weight, values)
             if mask is not None:
                 w = jnp.where(mask, w, jnp.zeros_like(w))
-            return total / jnp.sum(w)
+            return divide_no_nan(total, jnp.sum(w))
         count = values.size if mask is None else jnp.maximum(jnp.sum(mask), 1)
         return total / count
 

@@ -21,8 +21,8 @@ from . import numpy as jnp
 from . import nn
 from . import losses as _losses
 from .core.source_info import user_line
-from .losses import (EPSILON, aligned, broadcast_weights, snake_case, sparse_labels,
-                     weighted)
+from .losses import (EPSILON, aligned, broadcast_weights, divide_no_nan, snake_case,
+                     sparse_labels, weighted)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
@@ -31,12 +31,6 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "RootMeanSquaredError", "accuracy", "binary_accuracy", "categorical_accuracy",
            "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "get"]
-
-
-def _divide_no_nan(a, b):
-    """``a / b``, and 0 where ``b`` is 0 (Keras's ``divide_no_nan``)."""
-    safe = jnp.where(b == 0, jnp.ones_like(b), b)
-    return jnp.where(b == 0, jnp.zeros_like(a / safe), a / safe)
 
 
 # -- per-sample metric functions (Keras's names) ------------------------------------------
@@ -200,7 +194,7 @@ class Mean(Metric):
         self._state = self.update(self._state, values, sample_weight)
 
     def _result(self, state):
-        return _divide_no_nan(state["total"], state["count"])
+        return divide_no_nan(state["total"], state["count"])
 
 
 class MeanMetricWrapper(Mean):
@@ -380,14 +374,14 @@ class Precision(_ThresholdMetric):
     ``class_id`` restricts to one column. A list of thresholds gives a vector."""
 
     def _result(self, state):
-        return self._finish(_divide_no_nan(state["tp"], state["tp"] + state["fp"]))
+        return self._finish(divide_no_nan(state["tp"], state["tp"] + state["fp"]))
 
 
 class Recall(_ThresholdMetric):
     """``tp / (tp + fn)`` of predictions ``y_pred > threshold`` (0 without positives)."""
 
     def _result(self, state):
-        return self._finish(_divide_no_nan(state["tp"], state["tp"] + state["fn"]))
+        return self._finish(divide_no_nan(state["tp"], state["tp"] + state["fn"]))
 
 
 class AUC(Metric):
@@ -439,9 +433,9 @@ class AUC(Metric):
         if self.curve == "PR" and self.summation_method == "interpolation":
             return _interpolated_pr_auc(tp, fp, fn)
         if self.curve == "ROC":
-            x, y = _divide_no_nan(fp, fp + tn), _divide_no_nan(tp, tp + fn)
+            x, y = divide_no_nan(fp, fp + tn), divide_no_nan(tp, tp + fn)
         else:
-            x, y = _divide_no_nan(tp, tp + fn), _divide_no_nan(tp, tp + fp)
+            x, y = divide_no_nan(tp, tp + fn), divide_no_nan(tp, tp + fp)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2
         elif self.summation_method == "minoring":
@@ -464,12 +458,12 @@ def _interpolated_pr_auc(tp, fp, fn):
     divided by the number of positives."""
     p = tp + fp
     dtp, dp = tp[:-1] - tp[1:], p[:-1] - p[1:]
-    slope = _divide_no_nan(dtp, jnp.maximum(dp, 0))
+    slope = divide_no_nan(dtp, jnp.maximum(dp, 0))
     intercept = tp[1:] - slope * p[1:]
     both = (p[:-1] > 0) & (p[1:] > 0)
-    ratio = jnp.where(both, _divide_no_nan(p[:-1], jnp.maximum(p[1:], 0)), jnp.ones_like(dp))
+    ratio = jnp.where(both, divide_no_nan(p[:-1], jnp.maximum(p[1:], 0)), jnp.ones_like(dp))
     area = slope * (dtp + intercept * jnp.log(ratio))
-    return jnp.sum(_divide_no_nan(area, jnp.maximum(tp[1:] + fn[1:], 0)))
+    return jnp.sum(divide_no_nan(area, jnp.maximum(tp[1:] + fn[1:], 0)))
 
 
 # -- F-scores and the confusion matrix ----------------------------------------------------
