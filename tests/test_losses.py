@@ -235,6 +235,7 @@ def test_reductions_and_sample_weights(rng):
     close(make("sum_over_batch_size")(labels, logits, w), (ref * w).sum() / 4)
     close(make("sum")(labels, logits, w), (ref * w).sum())
     close(make("mean_with_sample_weight")(labels, logits, w), (ref * w).sum() / w.sum())
+    assert float(make("mean_with_sample_weight")(labels, logits, 0 * w)) == 0.0
     close(make("none")(labels, logits, w), ref * w)
     close(make("none").call(labels, logits), ref)
     # a (batch, 1) weight column is accepted too
@@ -325,6 +326,19 @@ def test_config_hash_and_get():
         losses.get("cross_entropy")
     with pytest.raises(TypeError, match="losses.get"):
         losses.get(3)
+
+
+def test_losses_are_static_configuration_of_jit(rng):
+    """Equal configurations share one trace; a different one traces again."""
+    step = jitnet.jit(lambda loss, t, p: loss(t, p), static_argnums=0)
+    t = rng.uniform(0, 1, (3, 2)).astype(np.float32)
+    p = rng.uniform(0, 1, (3, 2)).astype(np.float32)
+    a = step(losses.BinaryCrossentropy(label_smoothing=0.1), t, p)
+    b = step(losses.BinaryCrossentropy(label_smoothing=0.1), t, p)
+    assert step.trace_count() == 1 and float(a) == float(b)
+    c = step(losses.BinaryCrossentropy(), t, p)
+    assert step.trace_count() == 2
+    close(c, np_bce(t, p).mean(), rtol=1e-5)
 
 
 def test_plain_function_is_wrapped(rng):

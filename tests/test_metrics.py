@@ -371,6 +371,19 @@ def test_config_and_hash():
         assert leaf.dtype == np.float32 and leaf.shape == (4,) and not np.any(np.asarray(leaf))
 
 
+def test_metrics_are_static_configuration_of_jit(rng):
+    update = jitnet.jit(lambda m, state, t, p: m.update(state, t, p), static_argnums=0)
+    t = rng.randint(0, 2, (4, 2)).astype(np.float32)
+    p = rng.uniform(0, 1, (4, 2)).astype(np.float32)
+    m1, m2 = metrics.Precision(thresholds=[0.3, 0.6]), metrics.Precision(thresholds=[0.3, 0.6])
+    s1 = update(m1, m1.init(), t, p)
+    s2 = update(m2, m2.init(), t, p)
+    assert update.trace_count() == 1
+    np.testing.assert_array_equal(np.asarray(m1.result(s1)), np.asarray(m2.result(s2)))
+    update(metrics.Precision(thresholds=[0.3, 0.7]), m1.init(), t, p)
+    assert update.trace_count() == 2
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"sparse_categorical_accuracy: y_true has shape "
                                          r"\(4, 2\) but y_pred has shape \(4, 3\).*test_metrics"):
