@@ -123,22 +123,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
 
     ``y_true`` has ``y_pred``'s shape without ``axis`` (or with a trailing 1); float labels
     are truncated to integers as Keras does. Entries whose label is ``ignore_class`` give 0.
-    Out-of-range labels cannot be detected inside a compiled step (they give a loss of 0
-    from probabilities, or ``-log_softmax`` of nothing); ``Loss.check_targets`` catches them
-    on the host.
+    A compiled step cannot raise on data, so a label outside ``[0, num_classes)`` gives
+    nan (loud, where Keras's JAX backend silently gives 0); ``Loss.check_targets`` catches
+    such labels on the host before compiling.
     """
     name = "sparse_categorical_crossentropy"
     y_pred = _float_pred(y_pred)
     labels = sparse_labels(name, y_true, y_pred, axis)
-    if ignore_class is not None:
-        valid = labels != ignore_class
-        labels = jnp.where(valid, labels, 0)
-    log_prob = _log_probs(y_pred, from_logits, axis)
     ax = axis % y_pred.ndim
-    picked = jnp.take_along_axis(log_prob, jnp.expand_dims(labels, ax), axis=ax)
-    loss = -jnp.squeeze(picked, ax)
+    in_range = (labels >= 0) & (labels < y_pred.shape[ax])
+    log_prob = _log_probs(y_pred, from_logits, ax)
+    index = jnp.expand_dims(jnp.where(in_range, labels, 0), ax)
+    loss = -jnp.squeeze(jnp.take_along_axis(log_prob, index, axis=ax), ax)
+    loss = jnp.where(in_range, loss, jnp.full_like(loss, jnp.nan))
     if ignore_class is not None:
-        loss = jnp.where(valid, loss, jnp.zeros_like(loss))
+        loss = jnp.where(labels != ignore_class, loss, jnp.zeros_like(loss))
     return loss
 
 

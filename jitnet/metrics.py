@@ -70,9 +70,12 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 def _in_top_k(labels, y_pred, k: int):
     """Whether each label's score is among the ``k`` largest: fewer than ``k`` classes score
-    strictly higher. A tie at the k-th place counts as a hit, as Keras's ``in_top_k``."""
-    score = jnp.take_along_axis(y_pred, jnp.expand_dims(labels, -1), axis=-1)
-    return (jnp.sum(y_pred > score, axis=-1) < k).astype(jnp.float32)
+    strictly higher. A tie at the k-th place counts as a hit, as Keras's ``in_top_k``.
+    Labels outside ``[0, num_classes)`` are misses."""
+    in_range = (labels >= 0) & (labels < y_pred.shape[-1])
+    index = jnp.expand_dims(jnp.where(in_range, labels, 0), -1)
+    score = jnp.take_along_axis(y_pred, index, axis=-1)
+    return ((jnp.sum(y_pred > score, axis=-1) < k) & in_range).astype(jnp.float32)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):

@@ -83,6 +83,18 @@ def test_sparse_categorical_crossentropy(rng, from_logits):
           np_sparse_ce(labels, pred, from_logits))
 
 
+def test_sparse_crossentropy_out_of_range_labels_are_nan():
+    pred = np.array([[0.2, 0.3, 0.5]] * 4, np.float32)
+    labels = np.array([0, 3, -1, 2])
+    for from_logits in (False, True):
+        out = np.asarray(losses.sparse_categorical_crossentropy(labels, pred, from_logits))
+        assert np.isnan(out[1]) and np.isnan(out[2])
+        close(out[[0, 3]], np_sparse_ce(labels[[0, 3]], pred[[0, 3]], from_logits))
+    # an ignored class may lie outside the range (a padding label)
+    out = losses.sparse_categorical_crossentropy(labels, pred, ignore_class=-1)
+    assert np.isnan(np.asarray(out)[1]) and np.asarray(out)[2] == 0.0
+
+
 def test_sparse_crossentropy_other_axis_and_sequences(rng):
     logits = rng.standard_normal((2, 4, 3)).astype(np.float32)   # classes on axis 1
     labels = rng.randint(0, 4, (2, 3))
@@ -268,6 +280,11 @@ def test_ignore_class(rng):
     w = np.array([2.0, 0.5], np.float32)
     close(loss(labels, logits, w), (ref * w[:, None]).sum() / valid.sum())
     close(loss.call(labels, logits), ref.sum(1) / valid.sum(1))
+    # ignored positions get no gradient: softmax - onehot on the valid ones, 0 elsewhere
+    g = jitnet.grad(lambda x: loss(labels, x))(logits)
+    onehot = np.eye(4)[np.where(valid, labels, 0)]
+    expected = (np.exp(np_log_softmax(logits)) - onehot) * valid[..., None] / valid.sum()
+    close(g, expected, atol=1e-6)
 
 
 def test_eager_and_jit_agree(rng):

@@ -304,6 +304,9 @@ def test_top_k_ties_count_as_hits():
     np.testing.assert_array_equal(np.asarray(out), [1, 1, 1, 0])
     out = metrics.top_k_categorical_accuracy(np.eye(4)[labels], scores, k=2)
     np.testing.assert_array_equal(np.asarray(out), [1, 1, 0, 0])
+    # labels out of range are misses, however large k is
+    out = metrics.sparse_top_k_categorical_accuracy(np.array([-1, 4, 0, 3]), scores, k=4)
+    np.testing.assert_array_equal(np.asarray(out), [0, 0, 1, 1])
 
 
 def test_precision_recall_without_positives_are_zero():
