@@ -98,7 +98,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
 # -- the base class ----------------------------------------------------------------------
 
 class Metric:
-    """Base class. Subclasses define ``init``, ``update`` and ``result``.
+    """Base class. Subclasses define ``init``, ``update`` and ``_result`` (the value of a
+    state; ``result`` adds the internal state of the stateful interface).
 
     ``init(y_pred_shape=None)`` takes the model's output shape only for metrics whose state
     size depends on the number of classes (``F1Score`` without ``num_classes``); the
@@ -161,7 +162,6 @@ class Metric:
 
 def _hashable(v):
     return tuple(v) if isinstance(v, list) else v
-
 
 
 # -- means -------------------------------------------------------------------------------
