@@ -632,6 +632,10 @@ _BY_NAME = {
     "precision": Precision, "recall": Recall, "auc": AUC, "f1_score": F1Score,
 }
 
+_CLASSES = {name: obj for name, obj in globals().items()
+            if isinstance(obj, type) and issubclass(obj, Metric) and not name.startswith("_")
+            and name not in ("Metric", "MeanMetricWrapper", "ConfusionMatrix")}
+
 _ACCURACY_BY_LOSS = {
     _losses.SparseCategoricalCrossentropy: SparseCategoricalAccuracy,
     _losses.CategoricalCrossentropy: CategoricalAccuracy,
@@ -640,8 +644,9 @@ _ACCURACY_BY_LOSS = {
 
 
 def get(identifier, loss=None) -> Metric:
-    """A ``Metric`` from a name, a ``Metric`` (returned as is) or a function
-    ``f(y_true, y_pred)`` of per-sample values (wrapped in a ``MeanMetricWrapper``).
+    """A ``Metric`` from a name (``"auc"``, or a class name such as ``"AUC"``), a ``Metric``
+    (returned as is) or a function ``f(y_true, y_pred)`` of per-sample values (wrapped in
+    a ``MeanMetricWrapper``).
 
     ``"accuracy"``/``"acc"`` follow the loss (a name or ``Loss``) like Keras's ``compile``:
     sparse categorical cross-entropy gives ``SparseCategoricalAccuracy``, categorical
@@ -655,7 +660,7 @@ def get(identifier, loss=None) -> Metric:
             loss_obj = _losses.get(loss) if loss is not None else None
             cls = _ACCURACY_BY_LOSS.get(type(loss_obj), Accuracy)
             return cls(name=identifier)
-        cls = _BY_NAME.get(identifier)
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
         if cls is None:
             raise ValueError(f"metrics.get: unknown metric {identifier!r}; known names are "
                              f"{sorted(_BY_NAME) + ['accuracy', 'acc']}{user_line()}")

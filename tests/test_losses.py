@@ -338,6 +338,8 @@ def test_config_hash_and_get():
                 "huber": losses.Huber}
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
+    for cls in set(expected.values()):
+        assert type(losses.get(cls.__name__)) is cls
     assert losses.get(a) is a
     with pytest.raises(ValueError, match="unknown loss 'cross_entropy'"):
         losses.get("cross_entropy")

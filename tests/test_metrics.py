@@ -351,6 +351,9 @@ def test_get_resolves_names_like_keras():
              "f1_score": metrics.F1Score}
     for name, cls in names.items():
         assert type(metrics.get(name)) is cls
+    for cls in (metrics.AUC, metrics.F1Score, metrics.SparseCategoricalAccuracy,
+                metrics.RootMeanSquaredError, metrics.Mean):
+        assert type(metrics.get(cls.__name__)) is cls
     auc = metrics.AUC()
     assert metrics.get(auc) is auc
     with pytest.raises(ValueError, match="unknown metric 'acuracy'"):
