@@ -410,3 +410,40 @@ def test_errors():
         metrics.Precision(thresholds=1.5)
     with pytest.raises(ValueError, match=r"sample_weight of shape \(3,\)"):
         metrics.Mean().update_state(np.zeros(4), np.ones(3))
+
+
+def test_one_jitted_training_step(rng):
+    """Loss, gradient and metric updates in one jitted call, as ``fit`` compiles them."""
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    tracked = [metrics.get("accuracy", loss=loss), metrics.SparseTopKCategoricalAccuracy(k=2)]
+    running = metrics.Mean(name="loss")
+
+    @jitnet.jit
+    def step(params, states, x, y, w):
+        def objective(params):
+            per_sample = loss.call(y, x @ params)
+            return jnp.sum(jnp.where(w != 0, per_sample * w, 0.0)) / jnp.sum(w), per_sample
+
+        (value, per_sample), grads = jitnet.value_and_grad(objective, has_aux=True)(params)
+        logits = x @ params
+        new = [m.update(s, y, logits, w) for m, s in zip(tracked, states[1:])]
+        return value, grads, [running.update(states[0], per_sample, w)] + new
+
+    params = rng.standard_normal((4, 3)).astype(np.float32)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    y = rng.randint(0, 3, 6)
+    w = np.array([1, 1, 1, 1, 0, 0], np.float32)          # two padded rows
+    states = [running.init()] + [m.init() for m in tracked]
+    value, grads, states = step(params, states, x, y, w)
+
+    logits = x.astype(np.float64) @ params
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    per_sample = -logp[np.arange(6), y]
+    close(value, per_sample[:4].mean())
+    onehot = np.eye(3)[y]
+    close(grads, x[:4].T.astype(np.float64) @ (np.exp(logp) - onehot)[:4] / 4, atol=1e-5)
+    close(running.result(states[0]), per_sample[:4].mean())
+    close(tracked[0].result(states[1]), np.mean(logits.argmax(1)[:4] == y[:4]))
+    top2 = (logits > logits[np.arange(6), y][:, None]).sum(1) < 2
+    close(tracked[1].result(states[2]), top2[:4].mean())
