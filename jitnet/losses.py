@@ -370,10 +370,6 @@ class _BuiltinLoss(LossFunctionWrapper):
         super().__init__(fn, name if name is not None else self.default_name or fn.__name__,
                          reduction, **kwargs)
 
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
     def _key(self):
         return Loss._key(self)
 
