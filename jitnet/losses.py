@@ -247,11 +247,13 @@ class Loss:
 
     ``loss(y_true, y_pred, sample_weight=None)`` reduces with ``reduction``:
     ``"sum_over_batch_size"`` (Keras's default: ``sum(l * w) / number of values``),
-    ``"sum"``, ``"mean_with_sample_weight"`` (``sum(l * w) / sum(w)``) or ``"none"``.
-    Two losses with the same class and configuration are equal and hash alike.
+    ``"sum"``, ``"mean_with_sample_weight"`` (``sum(l * w) / sum(w)``) or ``"none"``
+    (also spelled None). Two losses with the same class and configuration are equal and
+    hash alike.
     """
 
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
+        reduction = "none" if reduction is None else reduction
         if reduction not in REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, "
                              f"got {reduction!r}{user_line()}")

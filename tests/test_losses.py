@@ -249,6 +249,7 @@ def test_reductions_and_sample_weights(rng):
     close(make("mean_with_sample_weight")(labels, logits, w), (ref * w).sum() / w.sum())
     assert float(make("mean_with_sample_weight")(labels, logits, 0 * w)) == 0.0
     close(make("none")(labels, logits, w), ref * w)
+    close(make(None)(labels, logits, w), ref * w)
     close(make("none").call(labels, logits), ref)
     # a (batch, 1) weight column is accepted too
     close(make("sum")(labels, logits, w[:, None]), (ref * w).sum())

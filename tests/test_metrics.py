@@ -309,6 +309,20 @@ def test_top_k_ties_count_as_hits():
     np.testing.assert_array_equal(np.asarray(out), [0, 0, 1, 1])
 
 
+def test_accuracy_and_confusion_of_predicted_labels(rng):
+    y_true = rng.randint(0, 3, 12)
+    y_pred = np.where(rng.uniform(0, 1, 12) < 0.5, y_true, rng.randint(0, 3, 12))
+    w = rng.uniform(0.5, 2, 12).astype(np.float32)
+    acc = metrics.Accuracy()
+    acc.update_state(y_true[:, None], y_pred, w)    # a trailing axis of 1 is squeezed
+    close(acc.result(), np.sum((y_true == y_pred) * w.astype(np.float64)) / w.sum())
+    cm = metrics.ConfusionMatrix(3)
+    cm.update_state(y_true[:, None], y_pred, w)
+    expected = np.zeros((3, 3))
+    np.add.at(expected, (y_true, y_pred), w)
+    close(cm.result(), expected)
+
+
 def test_precision_recall_without_positives_are_zero():
     p = metrics.Precision()
     p.update_state(np.array([1.0, 0.0]), np.array([0.1, 0.2]))
