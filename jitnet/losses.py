@@ -352,7 +352,12 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         """Per-sample losses, shape ``(batch,)`` (further axes are averaged)."""
-        return _per_sample(self.fn(y_true, y_pred, **self.kwargs))
+        values = jnp.asarray(self.fn(y_true, y_pred, **self.kwargs))
+        if values.ndim == 0:
+            raise ValueError(f"{self.name}: the loss function returned a scalar; it must "
+                             f"return one loss per sample, reducing only the feature axis "
+                             f"(e.g. jnp.mean(..., axis=-1)){user_line()}")
+        return _per_sample(values)
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self.kwargs}

@@ -373,6 +373,10 @@ def test_plain_function_is_wrapped(rng):
     ref = (np.abs(t - p.astype(np.float64)) ** 3).mean(1)
     close(loss.call(t, p), ref, rtol=1e-5)
     close(loss(t, p, np.array([1.0, 0.0, 1.0])), (ref[0] + ref[2]) / 3, rtol=1e-5)
+    scalar = losses.get(lambda y_true, y_pred: jnp.mean((y_true - y_pred) ** 2))
+    with pytest.raises(ValueError, match="returned a scalar; it must return one loss per "
+                                         "sample"):
+        scalar.call(t, p)
 
 
 # -- errors ---------------------------------------------------------------------------------
