@@ -31,10 +31,6 @@ __all__ = ["EPSILON", "Loss", "LossFunctionWrapper", "SparseCategoricalCrossentr
 
 # -- shapes ---------------------------------------------------------------------------------
 
-def _shape(x) -> tuple:
-    return tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
-
-
 def _shape_error(name: str, true_shape, pred_shape, expected: str) -> ValueError:
     return ValueError(f"{name}: y_true has shape {tuple(true_shape)} but y_pred has shape "
                       f"{tuple(pred_shape)}; {expected}{user_line()}")
@@ -57,17 +53,20 @@ def match_shapes(name: str, true_shape, pred_shape) -> str | None:
                        "they must be equal (or differ by a trailing axis of size 1)")
 
 
-def _elementwise_pair(name: str, y_true, y_pred):
-    """``(y_true, y_pred)`` as float arrays of one shape (``y_pred``'s float dtype)."""
-    y_pred = jnp.asarray(y_pred)
-    if not jnp.issubdtype(y_pred.dtype, jnp.floating):
-        y_pred = y_pred.astype(jnp.float32)
-    y_true = jnp.asarray(y_true)
-    how = match_shapes(name, _shape(y_true), _shape(y_pred))
+def aligned(name: str, y_true, y_pred):
+    """``(y_true, y_pred)`` as arrays of one shape (see ``match_shapes``)."""
+    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
+    how = match_shapes(name, y_true.shape, y_pred.shape)
     if how == "squeeze_true":
         y_true = jnp.squeeze(y_true, -1)
     elif how == "squeeze_pred":
         y_pred = jnp.squeeze(y_pred, -1)
+    return y_true, y_pred
+
+
+def _elementwise_pair(name: str, y_true, y_pred):
+    """``(y_true, y_pred)`` as float arrays of one shape (``y_pred``'s float dtype)."""
+    y_true, y_pred = aligned(name, y_true, _float_pred(y_pred))
     if y_pred.ndim == 0:
         raise ValueError(f"{name}: y_pred must have a batch axis, got a scalar{user_line()}")
     return y_true.astype(y_pred.dtype), y_pred
@@ -94,6 +93,14 @@ def sparse_label_shape(name: str, true_shape, pred_shape, axis: int) -> bool:
                        f"axis {axis}) or {expected + (1,)}")
 
 
+def sparse_labels(name: str, y_true, y_pred, axis: int = -1):
+    """Integer labels (int32) of ``y_pred``'s shape without its class ``axis``."""
+    y_true = jnp.asarray(y_true)
+    if sparse_label_shape(name, y_true.shape, jnp.shape(y_pred), axis):
+        y_true = jnp.squeeze(y_true, -1)
+    return y_true.astype(jnp.int32)
+
+
 def _float_pred(y_pred):
     y_pred = jnp.asarray(y_pred)
     return y_pred if jnp.issubdtype(y_pred.dtype, jnp.floating) else y_pred.astype(jnp.float32)
@@ -116,25 +123,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
 
     ``y_true`` has ``y_pred``'s shape without ``axis`` (or with a trailing 1); float labels
     are truncated to integers as Keras does. Entries whose label is ``ignore_class`` give 0.
-    Out-of-range labels cannot be detected inside a compiled step (they give a loss of 0
-    from probabilities, or ``-log_softmax`` of nothing); ``Loss.check_targets`` catches them
-    on the host.
+    A compiled step cannot raise on data, so a label outside ``[0, num_classes)`` gives
+    nan (loud, where Keras's JAX backend silently gives 0); ``Loss.check_targets`` catches
+    such labels on the host before compiling.
     """
     name = "sparse_categorical_crossentropy"
     y_pred = _float_pred(y_pred)
-    y_true = jnp.asarray(y_true)
-    if sparse_label_shape(name, _shape(y_true), _shape(y_pred), axis):
-        y_true = jnp.squeeze(y_true, -1)
-    labels = y_true.astype(jnp.int32)
-    if ignore_class is not None:
-        valid = labels != ignore_class
-        labels = jnp.where(valid, labels, 0)
-    log_prob = _log_probs(y_pred, from_logits, axis)
+    labels = sparse_labels(name, y_true, y_pred, axis)
     ax = axis % y_pred.ndim
-    picked = jnp.take_along_axis(log_prob, jnp.expand_dims(labels, ax), axis=ax)
-    loss = -jnp.squeeze(picked, ax)
+    in_range = (labels >= 0) & (labels < y_pred.shape[ax])
+    log_prob = _log_probs(y_pred, from_logits, ax)
+    index = jnp.expand_dims(jnp.where(in_range, labels, 0), ax)
+    loss = -jnp.squeeze(jnp.take_along_axis(log_prob, index, axis=ax), ax)
+    loss = jnp.where(in_range, loss, jnp.full_like(loss, jnp.nan))
     if ignore_class is not None:
-        loss = jnp.where(valid, loss, jnp.zeros_like(loss))
+        loss = jnp.where(labels != ignore_class, loss, jnp.zeros_like(loss))
     return loss
 
 
@@ -148,8 +151,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     name = "categorical_crossentropy"
     y_pred = _float_pred(y_pred)
     y_true = jnp.asarray(y_true)
-    if _shape(y_true) != _shape(y_pred):
-        raise _shape_error(name, _shape(y_true), _shape(y_pred), "they must be equal (one-hot "
+    if y_true.shape != y_pred.shape:
+        raise _shape_error(name, y_true.shape, y_pred.shape, "they must be equal (one-hot "
                            "targets; use sparse_categorical_crossentropy for integer labels)")
     if y_pred.ndim == 0:
         raise ValueError(f"{name}: y_pred must have a class axis, got a scalar{user_line()}")
@@ -214,15 +217,23 @@ def _per_sample(values):
 def broadcast_weights(name: str, sample_weight, values):
     """``sample_weight`` broadcast to ``values`` (missing trailing axes are added)."""
     w = jnp.asarray(sample_weight).astype(values.dtype)
-    wshape, vshape = _shape(w), _shape(values)
+    wshape, vshape = tuple(w.shape), tuple(values.shape)
     if len(wshape) > len(vshape) and wshape[len(vshape):] == (1,) * (len(wshape) - len(vshape)):
         w = jnp.reshape(w, wshape[:len(vshape)])
-        wshape = _shape(w)
+        wshape = tuple(w.shape)
     if len(wshape) > len(vshape) or any(a not in (1, b) for a, b in zip(wshape, vshape)):
         raise ValueError(f"{name}: sample_weight of shape {wshape} does not broadcast to the "
-                         f"per-sample losses of shape {vshape}{user_line()}")
+                         f"values of shape {vshape}{user_line()}")
     w = jnp.reshape(w, wshape + (1,) * (len(vshape) - len(wshape)))
     return jnp.broadcast_to(w, vshape)
+
+
+def divide_no_nan(a, b):
+    """``a / b``, and 0 where ``b`` is 0 (Keras's ``divide_no_nan``)."""
+    b = jnp.asarray(b)
+    safe = jnp.where(b == 0, jnp.ones_like(b), b)
+    quotient = a / safe
+    return jnp.where(b == 0, jnp.zeros_like(quotient), quotient)
 
 
 def weighted(values, weights):
@@ -236,15 +247,17 @@ class Loss:
 
     ``loss(y_true, y_pred, sample_weight=None)`` reduces with ``reduction``:
     ``"sum_over_batch_size"`` (Keras's default: ``sum(l * w) / number of values``),
-    ``"sum"``, ``"mean_with_sample_weight"`` (``sum(l * w) / sum(w)``) or ``"none"``.
-    Two losses with the same class and configuration are equal and hash alike.
+    ``"sum"``, ``"mean_with_sample_weight"`` (``sum(l * w) / sum(w)``) or ``"none"``
+    (also spelled None). Two losses with the same class and configuration are equal and
+    hash alike.
     """
 
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
+        reduction = "none" if reduction is None else reduction
         if reduction not in REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, "
-                             f"got {reduction!r}")
-        self.name = name if name is not None else _snake(type(self).__name__)
+                             f"got {reduction!r}{user_line()}")
+        self.name = name if name is not None else snake_case(type(self).__name__)
         self.reduction = reduction
 
     def call(self, y_true, y_pred):
@@ -270,7 +283,7 @@ class Loss:
             w = broadcast_weights(self.name, sample_weight, values)
             if mask is not None:
                 w = jnp.where(mask, w, jnp.zeros_like(w))
-            return total / jnp.sum(w)
+            return divide_no_nan(total, jnp.sum(w))
         count = values.size if mask is None else jnp.maximum(jnp.sum(mask), 1)
         return total / count
 
@@ -317,9 +330,9 @@ class Loss:
         match_shapes(self.name, true_shape, (true_shape[0],) + tuple(output_shape)[1:])
 
 
-def _snake(name: str) -> str:
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return out
+def snake_case(name: str) -> str:
+    """``"MeanSquaredError"`` -> ``"mean_squared_error"`` (Keras's default names)."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 class LossFunctionWrapper(Loss):
@@ -339,7 +352,12 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         """Per-sample losses, shape ``(batch,)`` (further axes are averaged)."""
-        return _per_sample(self.fn(y_true, y_pred, **self.kwargs))
+        values = jnp.asarray(self.fn(y_true, y_pred, **self.kwargs))
+        if values.ndim == 0:
+            raise ValueError(f"{self.name}: the loss function returned a scalar; it must "
+                             f"return one loss per sample, reducing only the feature axis "
+                             f"(e.g. jnp.mean(..., axis=-1)){user_line()}")
+        return _per_sample(values)
 
     def get_config(self) -> dict:
         return {**super().get_config(), **self.kwargs}
@@ -352,14 +370,12 @@ class _BuiltinLoss(LossFunctionWrapper):
     """A Keras loss class: its function is fixed, its config is its arguments."""
 
     fn = None  # set by each subclass
+    default_name = None  # Keras's default name when it is not the function's
 
     def __init__(self, name=None, reduction="sum_over_batch_size", **kwargs):
-        super().__init__(type(self).fn, name if name is not None else type(self).fn.__name__,
+        fn = type(self).fn
+        super().__init__(fn, name if name is not None else self.default_name or fn.__name__,
                          reduction, **kwargs)
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
 
     def _key(self):
         return Loss._key(self)
@@ -385,10 +401,7 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
         ignore = self.kwargs["ignore_class"]
         if ignore is None:
             return None
-        y_true = jnp.asarray(y_true)
-        if sparse_label_shape(self.name, _shape(y_true), _shape(y_pred), self.kwargs["axis"]):
-            y_true = jnp.squeeze(y_true, -1)
-        return y_true.astype(jnp.int32) != ignore
+        return sparse_labels(self.name, y_true, y_pred, self.kwargs["axis"]) != ignore
 
     def values(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self.kwargs), self._valid(y_true, y_pred)
@@ -410,9 +423,10 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
         if y_true.dtype.kind not in "biuf":
             raise ValueError(f"{self.name}: labels must be integers, got dtype {y_true.dtype}"
                              f"{user_line()}")
-        if y_true.dtype.kind == "f" and not np.all(np.isfinite(y_true) & (y_true == np.round(y_true))):
-            bad = y_true[~(np.isfinite(y_true) & (y_true == np.round(y_true)))].flat[0]
-            raise ValueError(f"{self.name}: labels must be integer class indices, found {bad.item()!r}; "
+        integral = np.isfinite(y_true) & (y_true == np.round(y_true))
+        if not np.all(integral):
+            bad = y_true[~integral].flat[0].item()
+            raise ValueError(f"{self.name}: labels must be integer class indices, found {bad!r}; "
                              f"for one-hot or soft targets use CategoricalCrossentropy"
                              f"{user_line()}")
         n = shape[axis]
@@ -473,7 +487,8 @@ def _check_unit_interval(name: str, y_true):
         raise ValueError(f"{name}: y_true must be numeric, got dtype {y_true.dtype}{user_line()}")
     bad = ~((y_true >= 0) & (y_true <= 1))
     if np.any(bad):
-        raise ValueError(f"{name}: targets must lie in [0, 1], found {y_true[bad].flat[0].item()!r} "
+        first = y_true[bad].flat[0].item()
+        raise ValueError(f"{name}: targets must lie in [0, 1], found {first!r} "
                          f"({int(bad.sum())} values outside); rescale or binarize the labels"
                          f"{user_line()}")
 
@@ -500,6 +515,7 @@ class Huber(_BuiltinLoss):
     """Huber loss; see ``huber``."""
 
     fn = staticmethod(huber)
+    default_name = "huber_loss"
 
     def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size",
                  name: str | None = None):
@@ -523,7 +539,7 @@ def get(identifier) -> Loss:
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_NAME.get(_snake(identifier))
+        cls = _BY_NAME.get(identifier) or _BY_NAME.get(snake_case(identifier))
         if cls is None:
             raise ValueError(f"losses.get: unknown loss {identifier!r}; known names are "
                              f"{sorted(_BY_NAME)}{user_line()}")

@@ -21,7 +21,8 @@ from . import numpy as jnp
 from . import nn
 from . import losses as _losses
 from .core.source_info import user_line
-from .losses import EPSILON, broadcast_weights, match_shapes, sparse_label_shape, weighted
+from .losses import (EPSILON, aligned, broadcast_weights, divide_no_nan, snake_case,
+                     sparse_labels, weighted)
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
@@ -32,40 +33,17 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "sparse_top_k_categorical_accuracy", "get"]
 
 
-def _divide_no_nan(a, b):
-    """``a / b``, and 0 where ``b`` is 0 (Keras's ``divide_no_nan``)."""
-    safe = jnp.where(b == 0, jnp.ones_like(b), b)
-    return jnp.where(b == 0, jnp.zeros_like(a / safe), a / safe)
-
-
 # -- per-sample metric functions (Keras's names) ------------------------------------------
-
-def _matched(name, y_true, y_pred):
-    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
-    how = match_shapes(name, tuple(y_true.shape), tuple(y_pred.shape))
-    if how == "squeeze_true":
-        y_true = jnp.squeeze(y_true, -1)
-    elif how == "squeeze_pred":
-        y_pred = jnp.squeeze(y_pred, -1)
-    return y_true, y_pred
-
-
-def _sparse_labels(name, y_true, y_pred):
-    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
-    if sparse_label_shape(name, tuple(y_true.shape), tuple(y_pred.shape), -1):
-        y_true = jnp.squeeze(y_true, -1)
-    return y_true.astype(jnp.int32), y_pred
-
 
 def accuracy(y_true, y_pred):
     """1.0 where ``y_true == y_pred`` (elementwise; shapes as for the losses)."""
-    y_true, y_pred = _matched("accuracy", y_true, y_pred)
+    y_true, y_pred = aligned("accuracy", y_true, y_pred)
     return (y_true == y_pred).astype(jnp.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5):
     """1.0 where ``(y_pred > threshold) == y_true`` (elementwise)."""
-    y_true, y_pred = _matched("binary_accuracy", y_true, y_pred)
+    y_true, y_pred = aligned("binary_accuracy", y_true, y_pred)
     predicted = (y_pred > threshold).astype(jnp.float32)
     return (y_true.astype(jnp.float32) == predicted).astype(jnp.float32)
 
@@ -86,15 +64,18 @@ def categorical_accuracy(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the integer label equals the argmax of ``y_pred`` (first maximum wins)."""
-    labels, y_pred = _sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
+    labels = sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
     return (jnp.argmax(y_pred, -1) == labels).astype(jnp.float32)
 
 
 def _in_top_k(labels, y_pred, k: int):
     """Whether each label's score is among the ``k`` largest: fewer than ``k`` classes score
-    strictly higher. A tie at the k-th place counts as a hit, as Keras's ``in_top_k``."""
-    score = jnp.take_along_axis(y_pred, jnp.expand_dims(labels, -1), axis=-1)
-    return (jnp.sum(y_pred > score, axis=-1) < k).astype(jnp.float32)
+    strictly higher. A tie at the k-th place counts as a hit, as Keras's ``in_top_k``.
+    Labels outside ``[0, num_classes)`` are misses."""
+    in_range = (labels >= 0) & (labels < y_pred.shape[-1])
+    index = jnp.expand_dims(jnp.where(in_range, labels, 0), -1)
+    score = jnp.take_along_axis(y_pred, index, axis=-1)
+    return ((jnp.sum(y_pred > score, axis=-1) < k) & in_range).astype(jnp.float32)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
@@ -110,14 +91,15 @@ def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     """1.0 where the integer label is in the top ``k`` of ``y_pred``."""
-    labels, y_pred = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
-    return _in_top_k(labels, y_pred, k)
+    labels = sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
+    return _in_top_k(labels, jnp.asarray(y_pred), k)
 
 
 # -- the base class ----------------------------------------------------------------------
 
 class Metric:
-    """Base class. Subclasses define ``init``, ``update`` and ``result``.
+    """Base class. Subclasses define ``init``, ``update`` and ``_result`` (the value of a
+    state; ``result`` adds the internal state of the stateful interface).
 
     ``init(y_pred_shape=None)`` takes the model's output shape only for metrics whose state
     size depends on the number of classes (``F1Score`` without ``num_classes``); the
@@ -125,7 +107,7 @@ class Metric:
     """
 
     def __init__(self, name: str | None = None, dtype=None):
-        self.name = name if name is not None else _snake(type(self).__name__)
+        self.name = name if name is not None else snake_case(type(self).__name__)
         self.dtype = jnp.dtype(dtype if dtype is not None else jnp.float32)
         self._state = None
 
@@ -182,10 +164,6 @@ def _hashable(v):
     return tuple(v) if isinstance(v, list) else v
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
 # -- means -------------------------------------------------------------------------------
 
 class Mean(Metric):
@@ -219,7 +197,7 @@ class Mean(Metric):
         self._state = self.update(self._state, values, sample_weight)
 
     def _result(self, state):
-        return _divide_no_nan(state["total"], state["count"])
+        return divide_no_nan(state["total"], state["count"])
 
 
 class MeanMetricWrapper(Mean):
@@ -338,7 +316,7 @@ class RootMeanSquaredError(MeanSquaredError):
 
 def _flat_weighted(name, y_true, y_pred, sample_weight, class_id=None):
     """``y_true != 0``, ``y_pred`` and the weights, flattened to one entry per prediction."""
-    y_true, y_pred = _matched(name, y_true, y_pred)
+    y_true, y_pred = aligned(name, y_true, y_pred)
     if sample_weight is None:
         w = jnp.ones(y_pred.shape, jnp.float32)
     else:
@@ -399,14 +377,14 @@ class Precision(_ThresholdMetric):
     ``class_id`` restricts to one column. A list of thresholds gives a vector."""
 
     def _result(self, state):
-        return self._finish(_divide_no_nan(state["tp"], state["tp"] + state["fp"]))
+        return self._finish(divide_no_nan(state["tp"], state["tp"] + state["fp"]))
 
 
 class Recall(_ThresholdMetric):
     """``tp / (tp + fn)`` of predictions ``y_pred > threshold`` (0 without positives)."""
 
     def _result(self, state):
-        return self._finish(_divide_no_nan(state["tp"], state["tp"] + state["fn"]))
+        return self._finish(divide_no_nan(state["tp"], state["tp"] + state["fn"]))
 
 
 class AUC(Metric):
@@ -414,10 +392,11 @@ class AUC(Metric):
 
     Keras's thresholds: ``i / (num_thresholds - 1)`` for the inner ones, and ``-eps`` and
     ``1 + eps`` at the ends, so predictions are expected in [0, 1] (``from_logits=True``
-    applies a sigmoid first). The state is tp/fp/tn/fn per threshold; the area is a
-    Riemann sum over the threshold buckets with ``summation_method`` ``"interpolation"``
-    (trapezoids; for PR this is the trapezoid rule over (recall, precision), not Keras's
-    Davis-Goadrich interpolation), ``"minoring"`` or ``"majoring"``.
+    applies a sigmoid first). The state is tp/fp/tn/fn per threshold. The area is a sum
+    over the threshold buckets: ``summation_method="interpolation"`` uses trapezoids for
+    ROC and, for PR, integrates precision exactly under Davis & Goadrich's interpolation
+    (true positives linear in predicted positives inside a bucket), as Keras does;
+    ``"minoring"``/``"majoring"`` take the smaller/larger height of each bucket.
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
@@ -454,10 +433,12 @@ class AUC(Metric):
 
     def _result(self, state):
         tp, fp, tn, fn = state["tp"], state["fp"], state["tn"], state["fn"]
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return _interpolated_pr_auc(tp, fp, fn)
         if self.curve == "ROC":
-            x, y = _divide_no_nan(fp, fp + tn), _divide_no_nan(tp, tp + fn)
+            x, y = divide_no_nan(fp, fp + tn), divide_no_nan(tp, tp + fn)
         else:
-            x, y = _divide_no_nan(tp, tp + fn), _divide_no_nan(tp, tp + fp)
+            x, y = divide_no_nan(tp, tp + fn), divide_no_nan(tp, tp + fp)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2
         elif self.summation_method == "minoring":
@@ -470,6 +451,22 @@ class AUC(Metric):
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,
                 "from_logits": self.from_logits}
+
+
+def _interpolated_pr_auc(tp, fp, fn):
+    """PR area with true positives linear in the predicted positives ``p`` inside each
+    bucket (Davis & Goadrich 2006): ``tp = slope * p + intercept``, so precision is
+    ``slope + intercept / p`` and recall grows by ``slope dp / positives``; the integral
+    over a bucket is ``slope * (dtp + intercept * log(p_lo_threshold / p_hi_threshold))``
+    divided by the number of positives."""
+    p = tp + fp
+    dtp, dp = tp[:-1] - tp[1:], p[:-1] - p[1:]
+    slope = divide_no_nan(dtp, jnp.maximum(dp, 0))
+    intercept = tp[1:] - slope * p[1:]
+    both = (p[:-1] > 0) & (p[1:] > 0)
+    ratio = jnp.where(both, divide_no_nan(p[:-1], jnp.maximum(p[1:], 0)), jnp.ones_like(dp))
+    area = slope * (dtp + intercept * jnp.log(ratio))
+    return jnp.sum(divide_no_nan(area, jnp.maximum(tp[1:] + fn[1:], 0)))
 
 
 # -- F-scores and the confusion matrix ----------------------------------------------------
@@ -635,6 +632,10 @@ _BY_NAME = {
     "precision": Precision, "recall": Recall, "auc": AUC, "f1_score": F1Score,
 }
 
+_CLASSES = {name: obj for name, obj in globals().items()
+            if isinstance(obj, type) and issubclass(obj, Metric) and not name.startswith("_")
+            and name not in ("Metric", "MeanMetricWrapper", "ConfusionMatrix")}
+
 _ACCURACY_BY_LOSS = {
     _losses.SparseCategoricalCrossentropy: SparseCategoricalAccuracy,
     _losses.CategoricalCrossentropy: CategoricalAccuracy,
@@ -643,8 +644,9 @@ _ACCURACY_BY_LOSS = {
 
 
 def get(identifier, loss=None) -> Metric:
-    """A ``Metric`` from a name, a ``Metric`` (returned as is) or a function
-    ``f(y_true, y_pred)`` of per-sample values (wrapped in a ``MeanMetricWrapper``).
+    """A ``Metric`` from a name (``"auc"``, or a class name such as ``"AUC"``), a ``Metric``
+    (returned as is) or a function ``f(y_true, y_pred)`` of per-sample values (wrapped in
+    a ``MeanMetricWrapper``).
 
     ``"accuracy"``/``"acc"`` follow the loss (a name or ``Loss``) like Keras's ``compile``:
     sparse categorical cross-entropy gives ``SparseCategoricalAccuracy``, categorical
@@ -658,7 +660,7 @@ def get(identifier, loss=None) -> Metric:
             loss_obj = _losses.get(loss) if loss is not None else None
             cls = _ACCURACY_BY_LOSS.get(type(loss_obj), Accuracy)
             return cls(name=identifier)
-        cls = _BY_NAME.get(identifier)
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
         if cls is None:
             raise ValueError(f"metrics.get: unknown metric {identifier!r}; known names are "
                              f"{sorted(_BY_NAME) + ['accuracy', 'acc']}{user_line()}")

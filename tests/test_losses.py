@@ -83,6 +83,18 @@ def test_sparse_categorical_crossentropy(rng, from_logits):
           np_sparse_ce(labels, pred, from_logits))
 
 
+def test_sparse_crossentropy_out_of_range_labels_are_nan():
+    pred = np.array([[0.2, 0.3, 0.5]] * 4, np.float32)
+    labels = np.array([0, 3, -1, 2])
+    for from_logits in (False, True):
+        out = np.asarray(losses.sparse_categorical_crossentropy(labels, pred, from_logits))
+        assert np.isnan(out[1]) and np.isnan(out[2])
+        close(out[[0, 3]], np_sparse_ce(labels[[0, 3]], pred[[0, 3]], from_logits))
+    # an ignored class may lie outside the range (a padding label)
+    out = losses.sparse_categorical_crossentropy(labels, pred, ignore_class=-1)
+    assert np.isnan(np.asarray(out)[1]) and np.asarray(out)[2] == 0.0
+
+
 def test_sparse_crossentropy_other_axis_and_sequences(rng):
     logits = rng.standard_normal((2, 4, 3)).astype(np.float32)   # classes on axis 1
     labels = rng.randint(0, 4, (2, 3))
@@ -235,7 +247,9 @@ def test_reductions_and_sample_weights(rng):
     close(make("sum_over_batch_size")(labels, logits, w), (ref * w).sum() / 4)
     close(make("sum")(labels, logits, w), (ref * w).sum())
     close(make("mean_with_sample_weight")(labels, logits, w), (ref * w).sum() / w.sum())
+    assert float(make("mean_with_sample_weight")(labels, logits, 0 * w)) == 0.0
     close(make("none")(labels, logits, w), ref * w)
+    close(make(None)(labels, logits, w), ref * w)
     close(make("none").call(labels, logits), ref)
     # a (batch, 1) weight column is accepted too
     close(make("sum")(labels, logits, w[:, None]), (ref * w).sum())
@@ -267,6 +281,11 @@ def test_ignore_class(rng):
     w = np.array([2.0, 0.5], np.float32)
     close(loss(labels, logits, w), (ref * w[:, None]).sum() / valid.sum())
     close(loss.call(labels, logits), ref.sum(1) / valid.sum(1))
+    # ignored positions get no gradient: softmax - onehot on the valid ones, 0 elsewhere
+    g = jitnet.grad(lambda x: loss(labels, x))(logits)
+    onehot = np.eye(4)[np.where(valid, labels, 0)]
+    expected = (np.exp(np_log_softmax(logits)) - onehot) * valid[..., None] / valid.sum()
+    close(g, expected, atol=1e-6)
 
 
 def test_eager_and_jit_agree(rng):
@@ -308,7 +327,9 @@ def test_config_hash_and_get():
     assert config == {"name": "sparse_categorical_crossentropy", "from_logits": True,
                       "axis": -1, "ignore_class": None, "reduction": "sum_over_batch_size"}
     assert losses.SparseCategoricalCrossentropy.from_config(config) == a
-    assert losses.Huber(delta=2.0).get_config()["delta"] == 2.0
+    assert losses.Huber(delta=2.0).get_config() == {"name": "huber_loss", "delta": 2.0,
+                                                    "reduction": "sum_over_batch_size"}
+    assert losses.MeanSquaredError().name == "mean_squared_error"
     assert losses.Huber.from_config(losses.Huber(delta=2.0).get_config()) == losses.Huber(2.0)
     expected = {"sparse_categorical_crossentropy": losses.SparseCategoricalCrossentropy,
                 "categorical_crossentropy": losses.CategoricalCrossentropy,
@@ -318,11 +339,26 @@ def test_config_hash_and_get():
                 "huber": losses.Huber}
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
+    for cls in set(expected.values()):
+        assert type(losses.get(cls.__name__)) is cls
     assert losses.get(a) is a
     with pytest.raises(ValueError, match="unknown loss 'cross_entropy'"):
         losses.get("cross_entropy")
     with pytest.raises(TypeError, match="losses.get"):
         losses.get(3)
+
+
+def test_losses_are_static_configuration_of_jit(rng):
+    """Equal configurations share one trace; a different one traces again."""
+    step = jitnet.jit(lambda loss, t, p: loss(t, p), static_argnums=0)
+    t = rng.uniform(0, 1, (3, 2)).astype(np.float32)
+    p = rng.uniform(0, 1, (3, 2)).astype(np.float32)
+    a = step(losses.BinaryCrossentropy(label_smoothing=0.1), t, p)
+    b = step(losses.BinaryCrossentropy(label_smoothing=0.1), t, p)
+    assert step.trace_count() == 1 and float(a) == float(b)
+    c = step(losses.BinaryCrossentropy(), t, p)
+    assert step.trace_count() == 2
+    close(c, np_bce(t, p).mean(), rtol=1e-5)
 
 
 def test_plain_function_is_wrapped(rng):
@@ -337,6 +373,10 @@ def test_plain_function_is_wrapped(rng):
     ref = (np.abs(t - p.astype(np.float64)) ** 3).mean(1)
     close(loss.call(t, p), ref, rtol=1e-5)
     close(loss(t, p, np.array([1.0, 0.0, 1.0])), (ref[0] + ref[2]) / 3, rtol=1e-5)
+    scalar = losses.get(lambda y_true, y_pred: jnp.mean((y_true - y_pred) ** 2))
+    with pytest.raises(ValueError, match="returned a scalar; it must return one loss per "
+                                         "sample"):
+        scalar.call(t, p)
 
 
 # -- errors ---------------------------------------------------------------------------------
