@@ -424,10 +424,14 @@ def test_random_split_partitions_reproducibly():
 # -- validation -------------------------------------------------------------------------------
 
 def test_mismatched_leading_lengths_name_every_shape():
-    with pytest.raises(ValueError, match=r"leaf 0: \(10, 2\), leaf 1: \(9,\)"):
+    with pytest.raises(ValueError, match=r"DataLoader: .*leaf 0: \(10, 2\), leaf 1: \(9,\)"):
         DataLoader((np.zeros((10, 2)), np.zeros(9)), 4)
-    with pytest.raises(ValueError, match=r"\(\)"):
+    with pytest.raises(ValueError, match=r"DataLoader: .*leaf 1: \(\)"):
         DataLoader({"a": np.zeros(3), "b": np.float32(1.0)}, 4)
+    with pytest.raises(ValueError, match=r"validation_split: .*leaf 1: \(4,\)"):
+        validation_split((np.zeros(3), np.zeros(4)), 0.5)
+    with pytest.raises(ValueError, match=r"ArrayDataset: .*leaf 1: \(4,\)"):
+        ArrayDataset(np.zeros(3), np.zeros(4))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "4"])
