@@ -103,6 +103,7 @@ def as_dataset(data, what: str = "DataLoader"):
         if not hasattr(x, "__array__"):
             raise TypeError(f"{what}: data must be a pytree of arrays or a Dataset; got a "
                             f"leaf of type {type(x).__name__}{user_line()}")
+    _leading_length(what, data)  # named for the caller; ArrayDataset checks it again
     return ArrayDataset(data)
 
 

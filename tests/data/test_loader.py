@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import jitnet
 from jitnet.data import (ArrayDataset, Batch, DataLoader, GeneratorDataset, Subset, batches,
@@ -75,6 +76,30 @@ def test_every_sample_once_per_epoch(n, shuffle, mode, prefetch):
             assert b.size == int(b.mask.sum())
             if mode != "short":
                 assert b.data[0].shape == (bs, 2) and b.data[1].shape == (bs,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), bs=st.integers(1, 12), shuffle=st.booleans(),
+       mode=st.sampled_from(["pad", "short", "drop"]), seed=st.integers(0, 2**32 - 1),
+       epoch=st.integers(0, 1000), data=st.data())
+def test_batches_follow_the_order_for_any_sizes(n, bs, shuffle, mode, seed, epoch, data):
+    loader = DataLoader(make(n), bs, shuffle=shuffle, seed=seed, prefetch=0,
+                        drop_remainder=mode == "drop", pad_remainder=mode == "pad")
+    order = (np.random.default_rng([seed, epoch]).permutation(n) if shuffle
+             else np.arange(n))
+    expected = [order[i:i + bs] for i in range(0, n, bs)]
+    if mode == "drop" and len(expected[-1]) < bs:
+        expected.pop()
+    got = list(loader.epoch(epoch))
+    assert len(got) == len(expected) == len(loader)
+    for b, want in zip(got, expected):
+        np.testing.assert_array_equal(ids(b), want)
+        rows = bs if mode == "pad" else len(want)
+        assert b.mask.shape == (rows,) and b.data[0].shape == (rows, 2)
+        np.testing.assert_array_equal(b.mask, np.arange(rows) < len(want))
+    k = data.draw(st.integers(0, len(got)))
+    assert [ids(b).tolist() for b in loader.epoch(epoch, start_batch=k)] == \
+        [ids(b).tolist() for b in got[k:]]
 
 
 def test_padded_last_batch_masks_and_copies_real_rows():
@@ -424,10 +449,14 @@ def test_random_split_partitions_reproducibly():
 # -- validation -------------------------------------------------------------------------------
 
 def test_mismatched_leading_lengths_name_every_shape():
-    with pytest.raises(ValueError, match=r"leaf 0: \(10, 2\), leaf 1: \(9,\)"):
+    with pytest.raises(ValueError, match=r"DataLoader: .*leaf 0: \(10, 2\), leaf 1: \(9,\)"):
         DataLoader((np.zeros((10, 2)), np.zeros(9)), 4)
-    with pytest.raises(ValueError, match=r"\(\)"):
+    with pytest.raises(ValueError, match=r"DataLoader: .*leaf 1: \(\)"):
         DataLoader({"a": np.zeros(3), "b": np.float32(1.0)}, 4)
+    with pytest.raises(ValueError, match=r"validation_split: .*leaf 1: \(4,\)"):
+        validation_split((np.zeros(3), np.zeros(4)), 0.5)
+    with pytest.raises(ValueError, match=r"ArrayDataset: .*leaf 1: \(4,\)"):
+        ArrayDataset(np.zeros(3), np.zeros(4))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "4"])
