@@ -71,13 +71,15 @@ def _ensure_built(model, x_sample, seed):
         model.init(random.fold_in(random.PRNGKey(seed), 1), *x_sample)
 
 
-def _engine(model, t) -> Engine:
+def _engine(model, t, x_sample) -> Engine:
     """The compiled steps for this model (made once per ``compile``) with fresh weights."""
     params, rest = partition(model)
     if t["engine"] is None:
         compute = _compute_fn(t["loss"])
-        train_logic = StepLogic(t["metrics"])
-        eval_logic = StepLogic(t["metrics"])
+        out = eval_shape(lambda *xs: model(*xs), *_first_spec(x_sample))
+        shape = tuple(getattr(out, "shape", ())) or None
+        train_logic = StepLogic(t["metrics"], output_shape=shape)
+        eval_logic = StepLogic(t["metrics"], output_shape=shape)
         opt = t["optimizer"]
         state = TrainState(np.int32(0), params, rest, opt.init(params), train_logic.init(),
                            random.PRNGKey(t["seed"]))
@@ -136,7 +138,7 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
     if validation_data is not None:
         vx, vy = validation_data[0], validation_data[1] if len(validation_data) > 1 else None
         val_loader = _loader(vx, vy, None, validation_batch_size or batch_size, False, 0)
-    engine = _engine(model, t)
+    engine = _engine(model, t, x_sample)
     verbose = 1 if verbose == "auto" else int(verbose)
     try:
         history = engine.fit(loader, epochs=epochs, val_loader=val_loader,
@@ -157,7 +159,7 @@ def evaluate(model, x=None, y=None, *, batch_size=None, verbose="auto", sample_w
     x_sample = _sample_x(loader)
     _ensure_built(model, list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample],
                   t["seed"])
-    logs = _engine(model, t).evaluate(loader)
+    logs = _engine(model, t, x_sample).evaluate(loader)
     if return_dict:
         return logs
     values = list(logs.values())
@@ -191,5 +193,5 @@ def lr_find(model, x, y=None, *, batch_size=None, **kwargs):
     x_sample = _sample_x(loader)
     _ensure_built(model, list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample],
                   t["seed"])
-    return _lr_find(_engine(model, t), loader, **kwargs)
+    return _lr_find(_engine(model, t, x_sample), loader, **kwargs)
 

@@ -36,19 +36,23 @@ def weighted_mean(per_sample, weights, count=None):
     only real rows counted; ``count`` defaults to ``weights``); 0 for an all-padding batch."""
     per_sample = per_sample.reshape(per_sample.shape[0], -1).mean(axis=1)
     n = jnp.sum(weights if count is None else count)
-    return jnp.sum(per_sample * weights) / jnp.maximum(n, 1.0)
+    terms = jnp.where(weights != 0, per_sample * weights, 0.0)   # a NaN in a padding row stays out
+    return jnp.sum(terms) / jnp.maximum(n, 1.0)
 
 
 class StepLogic:
     """The trackers of one kind of step: running loss, extra logs, user metrics."""
 
-    def __init__(self, metrics: Sequence, extra_log_names: Sequence[str] = ()):
+    def __init__(self, metrics: Sequence, extra_log_names: Sequence[str] = (),
+                 output_shape=None):
         self.metrics = list(metrics)
+        self.output_shape = output_shape      # some metrics size their state by it (F1Score)
         self.extra = list(extra_log_names)
         self.trackers = [Mean(name="loss")] + [Mean(name=n) for n in self.extra]
 
     def init(self):
-        return (tuple(t.init() for t in self.trackers), tuple(m.init() for m in self.metrics))
+        return (tuple(t.init() for t in self.trackers),
+                tuple(m.init(self.output_shape) for m in self.metrics))
 
     def update(self, states, loss, extra: dict, pair, mask):
         t_states, m_states = states

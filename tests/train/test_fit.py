@@ -232,3 +232,4 @@ def test_progress_output_one_line_per_epoch_when_not_a_tty(blobs, capsys):
     assert len(out) == 2 and out[0].startswith("Epoch 1/2") and "loss:" in out[0]
     compiled().fit(x, y, epochs=1, batch_size=50, verbose=0)
     assert capsys.readouterr().out == ""
+
