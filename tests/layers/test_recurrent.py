@@ -17,21 +17,22 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def np_simple_rnn(x, W, U, b):
+# ``m`` is the recurrent dropout multiplier on the state entering the recurrent kernel
+def np_simple_rnn(x, W, U, b, m=1.0):
     h = np.zeros((x.shape[0], U.shape[0]))
     hs = []
     for t in range(x.shape[1]):
-        h = np.tanh(x[:, t] @ W + h @ U + b)
+        h = np.tanh(x[:, t] @ W + (h * m) @ U + b)
         hs.append(h)
     return np.stack(hs, 1), (h,)
 
 
-def np_lstm(x, W, U, b):
+def np_lstm(x, W, U, b, m=1.0):
     n = U.shape[0]
     h = c = np.zeros((x.shape[0], n))
     hs = []
     for t in range(x.shape[1]):
-        z = x[:, t] @ W + h @ U + b
+        z = x[:, t] @ W + (h * m) @ U + b
         i, f, g, o = (z[:, k * n:(k + 1) * n] for k in range(4))
         c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
         h = sigmoid(o) * np.tanh(c)
@@ -39,7 +40,7 @@ def np_lstm(x, W, U, b):
     return np.stack(hs, 1), (h, c)
 
 
-def np_gru(x, W, U, b, reset_after):
+def np_gru(x, W, U, b, m=1.0, reset_after=True):
     n = U.shape[0]
     h = np.zeros((x.shape[0], n))
     b_in, b_rec = (b[0], b[1]) if reset_after else (b, np.zeros(3 * n))
@@ -48,12 +49,12 @@ def np_gru(x, W, U, b, reset_after):
         xz, xr, xh = np.split(x[:, t] @ W + b_in, 3, axis=1)
         Uz, Ur, Uh = np.split(U, 3, axis=1)
         bz, br, bh = np.split(b_rec, 3)
-        z = sigmoid(xz + h @ Uz + bz)
-        r = sigmoid(xr + h @ Ur + br)
+        z = sigmoid(xz + (h * m) @ Uz + bz)
+        r = sigmoid(xr + (h * m) @ Ur + br)
         if reset_after:
-            hh = np.tanh(xh + r * (h @ Uh + bh))
+            hh = np.tanh(xh + r * ((h * m) @ Uh + bh))
         else:
-            hh = np.tanh(xh + (r * h) @ Uh)
+            hh = np.tanh(xh + (r * h * m) @ Uh)
         h = z * h + (1 - z) * hh
         hs.append(h)
     return np.stack(hs, 1), (h,)
@@ -110,6 +111,30 @@ def test_go_backwards(x, make, ref, gates):
     np.testing.assert_allclose(np.asarray(layer(x)), want, rtol=1e-5, atol=1e-5)
 
 
+def weights64(layer):
+    return tuple(np.asarray(w, np.float64) for w in (layer.kernel, layer.recurrent_kernel,
+                                                     layer.bias))
+
+
+@pytest.mark.parametrize("make,ref,gates", CASES, ids=IDS)
+def test_dropout_masks_are_fixed_over_time(x, make, ref, gates):
+    layer = randomize_bias(make(dropout=0.5, recurrent_dropout=0.25,
+                                return_sequences=True).init(KEY, x))
+    key = jitnet.random.PRNGKey(7)
+    y, same = layer.apply(x, training=True, key=key)
+    assert same is layer
+    # the documented key protocol: the n-th key a pass hands out is fold_in(key, n)
+    keep_in = np.asarray(jitnet.random.bernoulli(jitnet.random.fold_in(key, 0), 0.5, (2, 4)))
+    keep_rec = np.asarray(jitnet.random.bernoulli(jitnet.random.fold_in(key, 1), 0.75, (2, 3)))
+    assert 0 < keep_in.sum() < keep_in.size
+    want, _ = ref(x * keep_in[:, None] / 0.5, *weights64(layer), keep_rec / 0.75)
+    np.testing.assert_allclose(np.asarray(y), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer(x)), ref(x, *weights64(layer))[0], rtol=1e-5,
+                               atol=1e-5)                      # inference: no dropout
+    with pytest.raises(ValueError, match="key=..."):
+        layer.apply(x, training=True)
+
+
 def test_no_bias(x):
     layer = layers.LSTM(UNITS, use_bias=False).init(KEY, x)
     assert not hasattr(layer, "bias") and layer.count_params() == 4 * UNITS * (4 + UNITS)
@@ -154,5 +179,7 @@ def test_errors(x):
         layers.GRU(2).init(KEY, x.reshape(2, 20))
     with pytest.raises(ValueError, match="units"):
         layers.SimpleRNN(0)
+    with pytest.raises(ValueError, match="recurrent_dropout must be in"):
+        layers.GRU(2, recurrent_dropout=1.0)
     with pytest.raises(ValueError, match="unknown activation"):
         layers.LSTM(2, activation="tanhh")
