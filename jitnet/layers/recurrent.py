@@ -50,7 +50,17 @@ class _RNN(Layer):
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards = go_backwards
 
+    def __call__(self, inputs, *states, initial_state=None, training=None, key=None):
+        """Keras's call: ``layer(x, initial_state=[h] or [h, c])``. The states travel as
+        extra positional inputs, so the functional API and ``apply(x, h, c)`` take them too."""
+        if initial_state is not None:
+            states += tuple(initial_state) if isinstance(initial_state, (list, tuple)) \
+                else (initial_state,)
+        return super().__call__(inputs, *states, training=training, key=key)
+
     def build(self, input_shape):
+        if isinstance(input_shape, list):               # (x, initial states...)
+            input_shape = input_shape[0]
         if len(input_shape) != 3:
             raise ValueError(f"{layer_label(self)} expects a rank-3 input (batch, time, "
                              f"features), got shape {tuple(input_shape)}")
@@ -72,6 +82,14 @@ class _RNN(Layer):
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"{layer_label(self)} was built for {self.kernel.shape[0]} input "
                              f"features, got shape {tuple(x.shape)}")
+        states = inputs[1:]
+        want = (x.shape[0], self.units)
+        if states and (len(states) != len(self.state_names)
+                       or any(tuple(s.shape) != want for s in states)):
+            raise ValueError(f"{layer_label(self)}: initial_state must be "
+                             f"{len(self.state_names)} array(s) of shape {want} "
+                             f"({', '.join(self.state_names)}), got shapes "
+                             f"{[tuple(s.shape) for s in states]}")
 
     def _act(self, z):
         f = get_activation(self.activation)
@@ -93,7 +111,7 @@ class _RNN(Layer):
         keep = random.bernoulli(ctx.next_key(f"{layer_label(self)} {what}"), 1.0 - rate, shape)
         return keep.astype(self.kernel.dtype) / (1.0 - rate)
 
-    def call(self, x, ctx):
+    def call(self, x, *initial_state, ctx):
         batch = x.shape[0]
         in_mask = self._mask(ctx, self.dropout, (batch, x.shape[-1]), "dropout")
         rec_mask = self._mask(ctx, self.recurrent_dropout, (batch, self.units),
@@ -104,7 +122,8 @@ class _RNN(Layer):
         if self.go_backwards:
             xs = jnp.flip(xs, 0)
         zero = jnp.zeros((batch, self.units), x.dtype)
-        init = tuple(zero for _ in self.state_names)
+        init = tuple(s.astype(x.dtype) for s in initial_state) if initial_state else \
+            tuple(zero for _ in self.state_names)
 
         def step(state, proj):
             h_in = state[0] if rec_mask is None else state[0] * rec_mask

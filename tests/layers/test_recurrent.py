@@ -18,8 +18,8 @@ def sigmoid(z):
 
 
 # ``m`` is the recurrent dropout multiplier on the state entering the recurrent kernel
-def np_simple_rnn(x, W, U, b, m=1.0):
-    h = np.zeros((x.shape[0], U.shape[0]))
+def np_simple_rnn(x, W, U, b, m=1.0, h=None):
+    h = np.zeros((x.shape[0], U.shape[0])) if h is None else h
     hs = []
     for t in range(x.shape[1]):
         h = np.tanh(x[:, t] @ W + (h * m) @ U + b)
@@ -27,9 +27,10 @@ def np_simple_rnn(x, W, U, b, m=1.0):
     return np.stack(hs, 1), (h,)
 
 
-def np_lstm(x, W, U, b, m=1.0):
+def np_lstm(x, W, U, b, m=1.0, h=None, c=None):
     n = U.shape[0]
-    h = c = np.zeros((x.shape[0], n))
+    h = np.zeros((x.shape[0], n)) if h is None else h
+    c = np.zeros((x.shape[0], n)) if c is None else c
     hs = []
     for t in range(x.shape[1]):
         z = x[:, t] @ W + (h * m) @ U + b
@@ -40,9 +41,9 @@ def np_lstm(x, W, U, b, m=1.0):
     return np.stack(hs, 1), (h, c)
 
 
-def np_gru(x, W, U, b, m=1.0, reset_after=True):
+def np_gru(x, W, U, b, m=1.0, h=None, reset_after=True):
     n = U.shape[0]
-    h = np.zeros((x.shape[0], n))
+    h = np.zeros((x.shape[0], n)) if h is None else h
     b_in, b_rec = (b[0], b[1]) if reset_after else (b, np.zeros(3 * n))
     hs = []
     for t in range(x.shape[1]):
@@ -133,6 +134,44 @@ def test_dropout_masks_are_fixed_over_time(x, make, ref, gates):
                                atol=1e-5)                      # inference: no dropout
     with pytest.raises(ValueError, match="key=..."):
         layer.apply(x, training=True)
+
+
+@pytest.mark.parametrize("make,ref,gates", CASES[:3], ids=IDS[:3])
+def test_initial_state(x, make, ref, gates):
+    layer = randomize_bias(make(return_state=True).init(KEY, x))
+    n_states = 2 if gates == 4 else 1
+    states = [np.random.RandomState(9 + i).randn(2, UNITS).astype(np.float32)
+              for i in range(n_states)]
+    out, *final = layer(x, initial_state=states)
+    _, want = ref(x.astype(np.float64), *weights64(layer), 1.0, *states)
+    for got, w in zip([out] + final, (want[0],) + tuple(want)):
+        np.testing.assert_allclose(np.asarray(got), w, rtol=1e-5, atol=1e-5)
+    # the same through apply (states as positional inputs) and the functional API
+    np.testing.assert_allclose(np.asarray(layer.apply(x, *states)[0][0]), want[0], rtol=1e-5,
+                               atol=1e-5)
+    xi = layers.Input((5, 4))
+    si = [layers.Input((UNITS,)) for _ in states]
+    model = layers.Model([xi] + si, layer(xi, initial_state=si)[0])
+    model.init(KEY, x, *states)
+    again = model.layers[0]
+    _, want2 = ref(x.astype(np.float64), *weights64(again), 1.0, *states)
+    np.testing.assert_allclose(np.asarray(model(x, *states)), want2[0], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"initial_state must be"):
+        layer(x, initial_state=[s[:, :2] for s in states])
+
+
+def test_encoder_decoder_with_states(x):
+    enc_in, dec_in = layers.Input((5, 4)), layers.Input((3, 2))
+    _, h, c = layers.LSTM(UNITS, return_state=True)(enc_in)
+    dec = layers.LSTM(UNITS, return_sequences=True)(dec_in, initial_state=[h, c])
+    model = layers.Model([enc_in, dec_in], layers.Dense(1)(dec))
+    y = np.random.RandomState(4).randn(2, 3, 2).astype(np.float32)
+    model.init(KEY, x, y)
+    enc, dec_layer, dense = model.layers
+    _, (h0, c0) = np_lstm(x.astype(np.float64), *weights64(enc))
+    seq, _ = np_lstm(y.astype(np.float64), *weights64(dec_layer), 1.0, h0, c0)
+    want = seq @ np.asarray(dense.kernel, np.float64) + np.asarray(dense.bias)
+    np.testing.assert_allclose(np.asarray(model(x, y)), want, rtol=1e-5, atol=1e-5)
 
 
 def test_no_bias(x):
