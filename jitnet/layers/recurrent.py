@@ -225,3 +225,62 @@ class GRU(_RNN):
             z, r = self._ract(x_z + r_z), self._ract(x_r + r_r)
             candidate = self._act(x_h + (r * h_in) @ self.recurrent_kernel[:, 2 * u:])
         return (z * h + (1 - z) * candidate,)
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent ``layer`` forwards and a copy of it backwards and merges the outputs
+    (Keras's wrapper). With ``return_sequences`` the backward outputs are flipped back into
+    time order first, so step t of both halves describes input step t. ``merge_mode``:
+    "concat" (default), "sum", "mul", "ave" or None (the two outputs as a list). With
+    ``return_state`` the states follow the output: forward ones, then backward ones."""
+
+    _MERGES = ("concat", "sum", "mul", "ave", None)
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None,
+                 trainable: bool = True):
+        super().__init__(name=name, trainable=trainable, dtype=getattr(layer, "dtype",
+                                                                        "float32"))
+        if not isinstance(layer, _RNN):
+            raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU, got "
+                            f"{type(layer).__name__}")
+        if merge_mode not in self._MERGES:
+            raise ValueError(f"Bidirectional: merge_mode must be one of {self._MERGES}, "
+                             f"got {merge_mode!r}")
+        if backward_layer is None:
+            config = dict(layer.get_config(), go_backwards=not layer.go_backwards,
+                          name=f"backward_{layer.name}" if layer.name else None)
+            backward_layer = type(layer)(**config)
+        elif not isinstance(backward_layer, _RNN) or \
+                backward_layer.go_backwards == layer.go_backwards or \
+                (backward_layer.return_sequences, backward_layer.return_state) != \
+                (layer.return_sequences, layer.return_state):
+            raise ValueError("Bidirectional: backward_layer must be a recurrent layer with the "
+                             "opposite go_backwards and the same return_sequences and "
+                             "return_state")
+        self.forward_layer, self.backward_layer = layer, backward_layer
+        self.merge_mode = merge_mode
+
+    def call(self, x, *initial_state):
+        half = len(initial_state) // 2
+        fwd = self.forward_layer(x, *initial_state[:half])
+        bwd = self.backward_layer(x, *initial_state[half:])
+        states = ()
+        if self.forward_layer.return_state:
+            fwd, *f_states = fwd
+            bwd, *b_states = bwd
+            states = tuple(f_states) + tuple(b_states)
+        if self.forward_layer.return_sequences:
+            bwd = jnp.flip(bwd, 1)
+        if self.merge_mode == "concat":
+            out = jnp.concatenate([fwd, bwd], axis=-1)
+        elif self.merge_mode == "sum":
+            out = fwd + bwd
+        elif self.merge_mode == "mul":
+            out = fwd * bwd
+        elif self.merge_mode == "ave":
+            out = (fwd + bwd) / 2
+        else:
+            out = (fwd, bwd)
+        if not states:
+            return out
+        return (out if isinstance(out, tuple) else (out,)) + states

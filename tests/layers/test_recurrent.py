@@ -222,3 +222,52 @@ def test_errors(x):
         layers.GRU(2, recurrent_dropout=1.0)
     with pytest.raises(ValueError, match="unknown activation"):
         layers.LSTM(2, activation="tanhh")
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul", None])
+def test_bidirectional_sequences(x, merge_mode):
+    layer = layers.Bidirectional(layers.GRU(UNITS, return_sequences=True),
+                                 merge_mode=merge_mode).init(KEY, x)
+    assert layer.backward_layer.go_backwards and not layer.forward_layer.go_backwards
+    fwd, _ = np_gru(x.astype(np.float64), *weights64(layer.forward_layer))
+    bwd, _ = np_gru(x[:, ::-1].astype(np.float64), *weights64(layer.backward_layer))
+    bwd = bwd[:, ::-1]                                  # back in input time order
+    want = {"concat": lambda: np.concatenate([fwd, bwd], -1), "sum": lambda: fwd + bwd,
+            "ave": lambda: (fwd + bwd) / 2, "mul": lambda: fwd * bwd,
+            None: lambda: None}[merge_mode]()
+    out = layer(x)
+    if merge_mode is None:
+        np.testing.assert_allclose(np.asarray(out[0]), fwd, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(out[1]), bwd, rtol=1e-5, atol=1e-5)
+    else:
+        np.testing.assert_allclose(np.asarray(out), want, rtol=1e-5, atol=1e-5)
+
+
+def test_bidirectional_last_output_states_and_counts(x):
+    layer = layers.Bidirectional(layers.LSTM(UNITS, return_state=True)).init(KEY, x)
+    out, fh, fc, bh, bc = layer(x)
+    _, (h1, c1) = np_lstm(x.astype(np.float64), *weights64(layer.forward_layer))
+    _, (h2, c2) = np_lstm(x[:, ::-1].astype(np.float64), *weights64(layer.backward_layer))
+    np.testing.assert_allclose(np.asarray(out), np.concatenate([h1, h2], -1), rtol=1e-5,
+                               atol=1e-5)
+    for got, want in zip((fh, fc, bh, bc), (h1, c1, h2, c2)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
+    assert layer.count_params() == 2 * 12 * (4 + 3 + 1)          # Keras: twice the LSTM's
+    # the two directions have their own weights
+    assert not np.allclose(np.asarray(layer.forward_layer.kernel),
+                           np.asarray(layer.backward_layer.kernel))
+    model = layers.Sequential([layers.Input((5, 4)),
+                               layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True)),
+                               layers.Bidirectional(layers.LSTM(2)), layers.Dense(1)])
+    model.init(KEY, x)
+    assert model(x).shape == (2, 1)
+    assert model.count_params() == 2 * 2 * (4 + 2 + 1) + 2 * 8 * (4 + 2 + 1) + 5
+
+
+def test_bidirectional_errors():
+    with pytest.raises(TypeError, match="Bidirectional wraps"):
+        layers.Bidirectional(layers.Dense(2))
+    with pytest.raises(ValueError, match="merge_mode"):
+        layers.Bidirectional(layers.GRU(2), merge_mode="max")
+    with pytest.raises(ValueError, match="opposite go_backwards"):
+        layers.Bidirectional(layers.GRU(2), backward_layer=layers.GRU(2))
