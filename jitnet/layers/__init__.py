@@ -35,6 +35,8 @@ from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .embedding import Embedding  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
+from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
+                        ZeroPadding1D, ZeroPadding2D)
 from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401
