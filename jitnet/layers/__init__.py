@@ -33,7 +33,10 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .embedding import Embedding  # noqa: F401
-from .recurrent import GRU, LSTM, SimpleRNN  # noqa: F401
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
+from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
+                        ZeroPadding1D, ZeroPadding2D)
+from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401

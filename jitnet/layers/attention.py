@@ -1,6 +1,7 @@
 """``MultiHeadAttention`` (Keras's layer, weights in Keras's layout)."""
 from __future__ import annotations
 
+import contextvars
 import math
 
 import numpy as np
@@ -13,6 +14,10 @@ from .module import Layer, expect_rank
 # added to the scores of masked-out keys before the softmax (Keras uses the same kind of
 # large finite number, so a fully masked row gives uniform weights rather than NaN)
 _MASKED = -1e9
+
+# set by __call__ for the duration of one call with return_attention_scores=True: a call
+# argument, not configuration, so it must not live on the layer (a pytree)
+_RETURN_SCORES: contextvars.ContextVar = contextvars.ContextVar("mha_scores", default=False)
 
 
 class MultiHeadAttention(Layer):
@@ -51,15 +56,19 @@ class MultiHeadAttention(Layer):
         self.dropout, self.use_bias, self.output_shape = float(dropout), use_bias, output_shape
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
-    def __call__(self, query, value, key=None, attention_mask=None, training=None,
+    def __call__(self, query, value, key=None, attention_mask=None,
+                 return_attention_scores: bool = False, training=None,
                  use_causal_mask: bool = False, rng=None):
         """Keras's call signature; ``rng`` is the PRNG key for dropout in an eager
-        ``training=True`` call (``apply`` and ``fit`` pass theirs)."""
+        ``training=True`` call (``apply`` and ``fit`` pass theirs). With
+        ``return_attention_scores`` the result is ``(output, scores)``, scores being the
+        softmax weights (B, heads, Tq, Tk) before dropout."""
+        from .functional import KerasTensor
+        if (use_causal_mask or return_attention_scores) and isinstance(query, KerasTensor):
+            raise ValueError(f"{self.label}: use_causal_mask and "
+                             "return_attention_scores are not supported in the functional "
+                             "API; use them inside a subclassed model's call")
         if use_causal_mask:
-            from .functional import KerasTensor
-            if isinstance(query, KerasTensor):
-                raise ValueError(f"{self.label}: use_causal_mask is not supported in "
-                                 "the functional API; use it inside a subclassed model's call")
             causal = np.tril(np.ones((query.shape[1], value.shape[1]), bool))[None]
             attention_mask = causal if attention_mask is None else \
                 jnp.logical_and(attention_mask, causal)
@@ -68,7 +77,11 @@ class MultiHeadAttention(Layer):
             inputs += (value if key is None else key,)
         if attention_mask is not None:
             inputs += (attention_mask,)
-        return super().__call__(*inputs, training=training, key=rng)
+        token = _RETURN_SCORES.set(bool(return_attention_scores))
+        try:
+            return super().__call__(*inputs, training=training, key=rng)
+        finally:
+            _RETURN_SCORES.reset(token)
 
     def build(self, input_shape):
         shapes = list(input_shape)
@@ -121,11 +134,13 @@ class MultiHeadAttention(Layer):
         if attention_mask is not None:
             allowed = jnp.asarray(attention_mask).astype(bool)[:, None]
             scores = jnp.where(allowed, scores, jnp.asarray(_MASKED, scores.dtype))
-        weights = nn.softmax(scores, axis=-1)
+        probs = weights = nn.softmax(scores, axis=-1)
         if ctx is not None and ctx.training and self.dropout > 0.0:
             keep = random.bernoulli(ctx.next_key(f"{self.label} dropout"),
                                     1.0 - self.dropout, weights.shape)
             weights = jnp.where(keep, weights / (1.0 - self.dropout), jnp.zeros_like(weights))
         heads = jnp.einsum("bhqt,bthv->bqhv", weights, v)
         out = jnp.einsum("bqhv,hvo->bqo", heads, self.output_kernel)
-        return out + self.output_bias if self.use_bias else out
+        if self.use_bias:
+            out = out + self.output_bias
+        return (out, probs) if _RETURN_SCORES.get() else out

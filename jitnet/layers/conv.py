@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import lax
 from .. import numpy as jnp
+from ..core.source_info import user_line
 from .module import Layer, expect_rank
 from .resolve import get_activation
 
@@ -64,9 +65,10 @@ class _Conv(Layer):
 
     def _in_channels(self, input_shape) -> int:
         if len(input_shape) != self.rank + 2:
-            raise ValueError(f"{self.label} expects a rank-"
-                             f"{self.rank + 2} input (batch, {'spatial, ' * self.rank}channels), "
-                             f"got shape {tuple(input_shape)}")
+            spatial = ("steps, ", "height, width, ")[self.rank - 1]
+            raise ValueError(f"{self.label} expects a rank-{self.rank + 2} input "
+                             f"(batch, {spatial}channels), got shape {tuple(input_shape)}"
+                             f"{user_line()}")
         return int(input_shape[-1])
 
     def build(self, input_shape):
@@ -114,7 +116,8 @@ class Conv1D(_Conv):
 
 
 class Conv2D(_Conv):
-    """2-D convolution over (batch, height, width, channels); kernel (kh, kw, in/groups, filters)."""
+    """2-D convolution over (batch, height, width, channels); kernel
+    (kh, kw, in / groups, filters)."""
     rank = 2
 
 

@@ -19,10 +19,11 @@ _ids = itertools.count()
 class KerasTensor:
     """A symbolic tensor: shape (``None`` for the batch), dtype and the call that made it."""
 
-    def __init__(self, shape, dtype, layer=None, inputs=(), index=0, name=None):
+    def __init__(self, shape, dtype, layer=None, inputs=(), index=0, name=None, n_outputs=1):
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.layer, self.inputs, self.index = layer, tuple(inputs), index
+        self.n_outputs = n_outputs          # how many outputs the call that made it has
         self.name = name
         self.id = next(_ids)
 
@@ -51,8 +52,8 @@ def call_symbolic(layer: Layer, inputs) -> KerasTensor | tuple:
     out_specs: list = []
     discover_shapes(_Probe(layer, out_specs), specs, rebuild_all=False)
     leaves, tree = tree_flatten(out_specs[0])
-    outs = [KerasTensor((None,) + s.shape[1:], s.dtype, layer, inputs, i)
-            for i, s in enumerate(leaves)]
+    outs = [KerasTensor((None,) + s.shape[1:], s.dtype, layer, inputs, i,
+                        n_outputs=len(leaves)) for i, s in enumerate(leaves)]
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
@@ -106,9 +107,7 @@ def build_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]):
             if not any(l is t.layer for l in layers):
                 layers.append(t.layer)
             li = next(i for i, l in enumerate(layers) if l is t.layer)
-            siblings = [u for u in order if u.layer is t.layer
-                        and tuple(i.id for i in u.inputs) == call_key[1]]
-            n_out = max(u.index for u in siblings) + 1
+            n_out = t.n_outputs
             nodes.append((li, tuple(slot[i.id] for i in t.inputs), n_out))
             done[call_key] = list(range(n_values, n_values + n_out))
             n_values += n_out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import nn
+from .. import nn, random
 from ..nn import initializers as inits
 
 _ACTIVATIONS = {
@@ -14,9 +14,9 @@ _ACTIVATIONS = {
     "hard_sigmoid": nn.hard_sigmoid, "hard_silu": nn.hard_silu, "exponential": None,
 }
 
+
 def _random_uniform(key, shape, dtype):
     """Keras's RandomUniform(): uniform in [-0.05, 0.05)."""
-    from .. import random
     return random.uniform(key, shape, dtype, minval=-0.05, maxval=0.05)
 
 

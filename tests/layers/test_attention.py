@@ -13,7 +13,7 @@ KEY = jitnet.random.PRNGKey(0)
 HEADS, KEY_DIM = 2, 3
 
 
-def np_mha(layer, q_in, v_in, k_in=None, mask=None):
+def np_mha(layer, q_in, v_in, k_in=None, mask=None, scores=None):
     """Per head h: softmax(q_h k_h^T / sqrt(key_dim)) v_h, masked entries excluded; then the
     heads' outputs projected and summed."""
     w = {n: np.asarray(getattr(layer, n), np.float64) for n in
@@ -33,6 +33,8 @@ def np_mha(layer, q_in, v_in, k_in=None, mask=None):
                                              (Tq, Tk)), s, -np.inf)
             p = np.exp(s - s.max(-1, keepdims=True))
             p /= p.sum(-1, keepdims=True)
+            if scores is not None:
+                scores[b, h] = p
             out[b] += (p @ v[b]) @ w["output_kernel"][h]
     return out
 
@@ -84,6 +86,19 @@ def test_mask(data, mha):
                                np_mha(mha, q, v, k, causal), rtol=1e-5, atol=1e-5)
 
 
+def test_return_attention_scores(data, mha):
+    q, v, k = data
+    mask = np.tril(np.ones((3, 5), bool))[None].repeat(2, 0)
+    want_scores = np.zeros((2, HEADS, 3, 5))
+    want = np_mha(mha, q, v, k, mask, want_scores)
+    out, scores = mha(q, v, k, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(np.asarray(out), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(scores), want_scores, rtol=1e-5, atol=1e-6)
+    assert np.asarray(mha(q, v, k)).shape == (2, 3, 4)       # the flag lasts one call
+    with pytest.raises(ValueError, match="not supported in the functional API"):
+        mha(layers.Input((3, 4)), layers.Input((5, 6)), return_attention_scores=True)
+
+
 def test_self_attention_default_key_and_output_shape(data):
     q = data[0]
     mha = layers.MultiHeadAttention(HEADS, KEY_DIM, value_dim=2, output_shape=7).init(KEY, q, q)
@@ -117,7 +132,7 @@ def test_functional_api(data):
     mha = randomize_biases(model.layers[0])
     np.testing.assert_allclose(np.asarray(model(q, v, k, mask)), np_mha(mha, q, v, k, mask),
                                rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match="use_causal_mask is not supported"):
+    with pytest.raises(ValueError, match="not supported in the functional API"):
         mha(qi, vi, use_causal_mask=True)
 
 

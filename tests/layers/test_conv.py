@@ -55,20 +55,20 @@ def keras_transpose_length(n, k, s, padding, output_padding, d=1):
     return (n - 1) * s + k - 2 * pad + output_padding
 
 
-def np_conv_transpose(x, w, strides, padding, output_padding=None):
+def np_conv_transpose(x, w, strides, padding, output_padding=None, d=1):
     """The adjoint of a forward convolution (kernel (k..., filters, in)) written as a scatter:
     input position i, kernel offset t land at output position i*s + t - crop, where crop is
     the start padding of the forward SAME convolution from the output length (0 for VALID)."""
     nsp = x.ndim - 2
     ops = output_padding or (None,) * nsp
-    lengths = [keras_transpose_length(n, k, s, padding, p)
+    lengths = [keras_transpose_length(n, k, s, padding, p, d)
                for n, k, s, p in zip(x.shape[1:-1], w.shape[:nsp], strides, ops)]
-    crops = [max((n - 1) * s + k - L, 0) // 2 if padding == "same" else 0
+    crops = [max((n - 1) * s + (k - 1) * d + 1 - L, 0) // 2 if padding == "same" else 0
              for n, k, s, L in zip(x.shape[1:-1], w.shape[:nsp], strides, lengths)]
     y = np.zeros((x.shape[0], *lengths, w.shape[-2]))
     for i in np.ndindex(*x.shape[1:-1]):
         for t in np.ndindex(*w.shape[:nsp]):
-            p = tuple(a * s + b - c for a, s, b, c in zip(i, strides, t, crops))
+            p = tuple(a * s + b * d - c for a, s, b, c in zip(i, strides, t, crops))
             if all(0 <= q < L for q, L in zip(p, lengths)):
                 y[(slice(None),) + p] += x[(slice(None),) + i] @ w[t].T
     return y
@@ -139,6 +139,18 @@ def test_conv2d_transpose_matches_scatter(k, s, padding, op):
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_transpose_dilated(padding):
+    x = np.random.RandomState(6).randn(1, 3, 4, 2).astype(np.float32)
+    layer = layers.Conv2DTranspose(3, 3, padding=padding, dilation_rate=2,
+                                   use_bias=False).init(KEY, x)
+    ref = np_conv_transpose(x.astype(np.float64), np.asarray(layer.kernel, np.float64), (1, 1),
+                            padding, d=2)
+    y = np.asarray(layer(x))
+    assert y.shape == ref.shape == ((1, 3, 4, 3) if padding == "same" else (1, 7, 8, 3))
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+
+
 def test_conv_transpose_is_the_adjoint_of_conv(x2d):
     """<conv(u), v> == <u, conv_transpose(v)> with the same kernel (SAME, stride 2, input
     sizes a multiple of the stride so that the transposed output has the input's size)."""
@@ -164,6 +176,12 @@ def test_gradients(x64):
     tconv = layers.Conv2DTranspose(2, 3, strides=2, padding="same",
                                    dtype="float64").init(KEY, x)
     check_grads(lambda m, x: m(x), (tconv, x), order=1)
+    grouped = layers.Conv2D(4, 2, groups=2, dilation_rate=2, padding="same",
+                            dtype="float64").init(KEY, x)
+    check_grads(lambda m, x: m(x), (grouped, x), order=1)
+    seq = x[:, 0]
+    causal = layers.Conv1D(2, 3, padding="causal", dtype="float64").init(KEY, seq)
+    check_grads(lambda m, x: m(x), (causal, seq), order=1)
 
 
 def test_vmap_over_stacked_convs(x2d):

@@ -57,3 +57,9 @@ def test_errors(emb):
         emb(IDS.astype(np.float32))
     with pytest.raises(ValueError, match="input_dim"):
         layers.Embedding(0, 3)
+
+
+def test_random_uniform_is_symmetric_like_keras():
+    kernel = np.asarray(layers.Dense(50, kernel_initializer="random_uniform")
+                        .init(KEY, np.zeros((1, 20), np.float32)).kernel)
+    assert -0.05 <= kernel.min() < -0.04 and 0.04 < kernel.max() < 0.05

@@ -113,7 +113,7 @@ def test_jit_equals_eager_sequence_model():
     h = layers.Embedding(10, 4)(inp)
     h = layers.Add()([h, layers.MultiHeadAttention(2, 2)(h, h)])
     h = layers.LayerNormalization()(h)
-    h = layers.GRU(3, return_sequences=True)(layers.SimpleRNN(3, return_sequences=True)(h))
+    h = layers.GRU(3, return_sequences=True)(h)
     model = layers.Model(inp, layers.Dense(2)(layers.LSTM(3)(h)))
     model.init(KEY, ids)
     np.testing.assert_allclose(np.asarray(jitnet.jit(lambda m, x: m(x))(model, ids)),
@@ -191,3 +191,23 @@ def test_wrong_rank_in_a_model_names_the_layer(net):
     model = layers.Sequential([layers.Flatten(), layers.Conv1D(2, 3)])
     with pytest.raises(ValueError, match=r"conv1d \(Conv1D\) expects a rank-3 input.*\(2, 12\)"):
         model.init(KEY, np.zeros((2, 3, 4), np.float32))
+
+
+def test_a_few_sgd_steps_reduce_the_loss(net, images):
+    """End to end: grads through conv, BatchNorm (state threaded), pooling and dense."""
+    target = np.random.RandomState(5).randn(2, 3).astype(np.float32)
+
+    def loss(params, rest, x):
+        y, new = combine(params, rest).apply(x, training=True, key=KEY)
+        return jnp.mean((y - target) ** 2), new
+
+    params, rest = partition(net)
+    losses = []
+    for _ in range(4):
+        (value, new), g = jitnet.value_and_grad(loss, has_aux=True)(params, rest, images)
+        losses.append(float(value))
+        params = tree_map(lambda p, d: p - 0.1 * d, params, g)
+        rest = partition(new)[1]
+    assert losses[-1] < losses[0] * 0.9, losses
+    assert not np.allclose(np.asarray(rest.layers[1].moving_mean),
+                           np.asarray(net.layers[1].moving_mean))
