@@ -7,17 +7,17 @@ from .base import (EmptyState, GradientTransformation, OptState, Params, Schedul
                    ScalarOrSchedule, Updates, apply_updates, chain, identity, safe_increment,
                    set_to_zero, stateless)
 from .transforms import (AddDecayedWeightsState, ClipByGlobalNormState, ClipState,  # noqa: F401
-                         EmaState, ScaleByAdamState, ScaleByAmsgradState, ScaleByBeliefState,
-                         ScaleByLionState, ScaleByRmsState, ScaleByRssState,
+                         EmaState, ScaleByAdaDeltaState, ScaleByAdamState, ScaleByAmsgradState,
+                         ScaleByBeliefState, ScaleByLionState, ScaleByRmsState, ScaleByRssState,
                          ScaleByRStdDevState, ScaleByScheduleState, ScaleByTrustRatioState,
-                         ScaleState, TraceState, WeightDecayScheduleState,
-                         add_decayed_weights, clip, clip_by_global_norm,
-                         ema, global_norm, scale, scale_by_adam, scale_by_adamax,
-                         scale_by_amsgrad, scale_by_belief, scale_by_learning_rate,
-                         scale_by_lion, scale_by_rms, scale_by_rss, scale_by_schedule,
-                         scale_by_stddev, scale_by_trust_ratio, trace)
-from .aliases import (adabelief, adagrad, adam, adamax, adamw, amsgrad, lamb, lars,  # noqa: F401
-                      lion, nadam, nadamw, rmsprop, sgd)
+                         ScaleState, TraceState, WeightDecayScheduleState, add_decayed_weights,
+                         clip, clip_by_global_norm, ema, global_norm, scale, scale_by_adadelta,
+                         scale_by_adam, scale_by_adamax, scale_by_amsgrad, scale_by_belief,
+                         scale_by_learning_rate, scale_by_lion, scale_by_radam, scale_by_rms,
+                         scale_by_rss, scale_by_schedule, scale_by_stddev, scale_by_trust_ratio,
+                         scale_by_yogi, trace)
+from .aliases import (adabelief, adadelta, adagrad, adam, adamax, adamw, amsgrad,  # noqa: F401
+                      lamb, lars, lion, nadam, nadamw, radam, rmsprop, sgd, yogi)
 from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
                         cosine_decay_schedule, cosine_onecycle_schedule, exponential_decay,
                         join_schedules, linear, linear_onecycle_schedule, linear_schedule,

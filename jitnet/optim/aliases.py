@@ -3,9 +3,10 @@ defaults. ``learning_rate`` is a number or a schedule (a function of the step co
 from __future__ import annotations
 
 from .base import GradientTransformation, ScalarOrSchedule, chain, identity
-from .transforms import (add_decayed_weights, scale_by_adam, scale_by_adamax, scale_by_amsgrad,
-                         scale_by_belief, scale_by_learning_rate, scale_by_lion, scale_by_rms,
-                         scale_by_rss, scale_by_stddev, scale_by_trust_ratio, trace)
+from .transforms import (add_decayed_weights, scale_by_adadelta, scale_by_adam, scale_by_adamax,
+                         scale_by_amsgrad, scale_by_belief, scale_by_learning_rate,
+                         scale_by_lion, scale_by_radam, scale_by_rms, scale_by_rss,
+                         scale_by_stddev, scale_by_trust_ratio, scale_by_yogi, trace)
 from .wrappers import masked
 
 
@@ -64,6 +65,25 @@ def adabelief(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-16,
               eps_root=1e-16) -> GradientTransformation:
     """AdaBelief (Zhuang et al., 2020)."""
     return chain(scale_by_belief(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
+
+
+def radam(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
+          threshold=5.0, *, nesterov: bool = False) -> GradientTransformation:
+    """Rectified Adam (Liu et al., 2020)."""
+    return chain(scale_by_radam(b1, b2, eps, eps_root, threshold, nesterov=nesterov),
+                 scale_by_learning_rate(learning_rate))
+
+
+def yogi(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-3) -> GradientTransformation:
+    """Yogi (Zaheer et al., 2018)."""
+    return chain(scale_by_yogi(b1, b2, eps), scale_by_learning_rate(learning_rate))
+
+
+def adadelta(learning_rate: ScalarOrSchedule, rho=0.9, eps=1e-6, weight_decay=0.0,
+             weight_decay_mask=None) -> GradientTransformation:
+    """Adadelta (Zeiler, 2012), with optional weight decay added to the gradient first."""
+    return chain(add_decayed_weights(weight_decay, weight_decay_mask),
+                 scale_by_adadelta(rho, eps), scale_by_learning_rate(learning_rate))
 
 
 def rmsprop(learning_rate: ScalarOrSchedule, decay=0.9, eps=1e-8, initial_scale=0.0,

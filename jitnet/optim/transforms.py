@@ -59,6 +59,11 @@ class ScaleByBeliefState(NamedTuple):
     nu: Any
 
 
+class ScaleByAdaDeltaState(NamedTuple):
+    e_g: Any
+    e_x: Any
+
+
 class ScaleByRmsState(NamedTuple):
     nu: Any
 
@@ -236,6 +241,66 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16) -> GradientTran
         out = tree_map(lambda m, v: m / (jnp.sqrt(v) + eps),
                        _bias_correction(mu, b1, count), _bias_correction(nu, b2, count))
         return out, ScaleByBeliefState(count, mu, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_yogi(b1=0.9, b2=0.999, eps=1e-3, eps_root=0.0,
+                  initial_accumulator_value=1e-6) -> GradientTransformation:
+    """Yogi (Zaheer et al., 2018): the second moment moves additively, by ``(1 - b2) g^2``,
+    towards ``g^2`` instead of exponentially."""
+    def init(params):
+        full = tree_map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
+        return ScaleByAdamState(zero_count(), full, full)
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_yogi", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        nu = tree_map(lambda g, v: v - (1 - b2) * jnp.sign(v - g * g) * g * g, updates, state.nu)
+        count = safe_increment(state.count)
+        out = tree_map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps),
+                       _bias_correction(mu, b1, count), _bias_correction(nu, b2, count))
+        return out, ScaleByAdamState(count, mu, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, threshold=5.0, *,
+                   nesterov: bool = False) -> GradientTransformation:
+    """Rectified Adam (Liu et al., 2020): plain momentum while the variance estimate is
+    unreliable (its length ``rho_t`` below ``threshold``), then Adam with a rectification."""
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    adam = scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov)
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_radam", state.nu, updates, "optimizer state", "updates")
+        adam_out, new_state = adam.update(updates, state)
+        count = new_state.count
+        b2t = b2 ** count
+        rho = rho_inf - 2 * count * b2t / (1 - b2t)
+        rect = jnp.sqrt(jnp.maximum((rho - 4.0) * (rho - 2.0) * rho_inf
+                                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho), 0.0))
+        if nesterov:
+            mu_hat = tree_map(lambda m, g: b1 * m + (1 - b1) * g,
+                              _bias_correction(new_state.mu, b1, safe_increment(count)),
+                              _bias_correction(updates, b1, count))
+        else:
+            mu_hat = _bias_correction(new_state.mu, b1, count)
+        out = tree_map(lambda a, m: jnp.where(rho >= threshold, rect.astype(a.dtype) * a, m),
+                       adam_out, mu_hat)
+        return out, new_state
+    return GradientTransformation(adam.init, update)
+
+
+def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
+    """Adadelta (Zeiler, 2012): the step is ``g * RMS(past steps) / RMS(gradients)``."""
+    def init(params):
+        return ScaleByAdaDeltaState(_zeros(params), _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_adadelta", state.e_g, updates, "optimizer state", "updates")
+        e_g = _moment(updates, state.e_g, rho, 2)
+        out = tree_map(lambda g, eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps) * g,
+                       updates, e_g, state.e_x)
+        return out, ScaleByAdaDeltaState(e_g, _moment(out, state.e_x, rho, 2))
     return GradientTransformation(init, update)
 
 

@@ -14,11 +14,11 @@ from jitnet import optim
 STEPS = 4
 
 
-def _problem(seed=0):
+def _problem(seed=0, steps=STEPS):
     rng = np.random.RandomState(seed)
     params = {"w": rng.randn(2, 3).astype(np.float32), "b": rng.randn(3).astype(np.float32)}
     grads = [{k: rng.randn(*v.shape).astype(np.float32) for k, v in params.items()}
-             for _ in range(STEPS)]
+             for _ in range(steps)]
     return params, grads
 
 
@@ -118,6 +118,38 @@ def ref_adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     return zeros_state("m", "s"), step
 
 
+def ref_yogi(lr, b1=0.9, b2=0.999, eps=1e-3, v0=1e-6):
+    def step(g, p, s, t):
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = s["v"] - (1 - b2) * np.sign(s["v"] - g * g) * g * g
+        return -lr * (s["m"] / (1 - b1 ** t)) / (np.sqrt(s["v"] / (1 - b2 ** t)) + eps)
+    return zeros_state("m", "v", fill=v0), step
+
+
+def ref_radam(lr, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0):
+    rho_inf = 2 / (1 - b2) - 1
+
+    def step(g, p, s, t):
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        m_hat = s["m"] / (1 - b1 ** t)
+        rho = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        if rho < threshold:
+            return -lr * m_hat
+        r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        return -lr * r * m_hat / (np.sqrt(s["v"] / (1 - b2 ** t)) + eps)
+    return zeros_state("m", "v"), step
+
+
+def ref_adadelta(lr, rho=0.9, eps=1e-6):
+    def step(g, p, s, t):
+        s["eg"] = rho * s["eg"] + (1 - rho) * g * g
+        d = np.sqrt(s["ex"] + eps) / np.sqrt(s["eg"] + eps) * g
+        s["ex"] = rho * s["ex"] + (1 - rho) * d * d
+        return -lr * d
+    return zeros_state("eg", "ex"), step
+
+
 def ref_rmsprop(lr, decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, centered=False,
                 momentum=None, nesterov=False):
     def init(p):
@@ -192,6 +224,8 @@ CASES = {
     "amsgrad": (optim.amsgrad(0.01), ref_amsgrad(0.01)),
     "adamax": (optim.adamax(0.01), ref_adamax(0.01)),
     "adabelief": (optim.adabelief(0.01), ref_adabelief(0.01)),
+    "yogi": (optim.yogi(0.01), ref_yogi(0.01)),
+    "adadelta": (optim.adadelta(1.0), ref_adadelta(1.0)),
     "rmsprop": (optim.rmsprop(0.01), ref_rmsprop(0.01)),
     "rmsprop_centered": (optim.rmsprop(0.01, eps=0.1, centered=True, initial_scale=1.0),
                          ref_rmsprop(0.01, eps=0.1, centered=True, initial_scale=1.0)),
@@ -215,6 +249,14 @@ def test_matches_numpy_reference(name, use_jit):
     params, grads = _problem()
     assert_same(run_jitnet(opt, params, grads, use_jit),
                 run_reference(ref_init, ref_step, params, grads))
+
+
+@pytest.mark.parametrize("use_jit", [False, True], ids=["eager", "jit"])
+def test_radam_both_branches(use_jit):
+    # b2=0.8: rho_t = 1.0, 1.89, 2.71, 3.45, 4.13, 4.73 -> momentum for 4 steps, then rectified
+    params, grads = _problem(4, steps=6)
+    got = run_jitnet(optim.radam(0.01, b2=0.8, threshold=4.0), params, grads, use_jit)
+    assert_same(got, run_reference(*ref_radam(0.01, b2=0.8, threshold=4.0), params, grads))
 
 
 def test_sgd_schedule_uses_count_before_increment():
