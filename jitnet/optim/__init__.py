@@ -26,6 +26,6 @@ from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
                         warmup_cosine_decay, warmup_cosine_decay_schedule,
                         warmup_exponential_decay, warmup_exponential_decay_schedule)
 from .wrappers import (InjectHyperparamsState, MaskedNode, MaskedState,  # noqa: F401
-                       MultiSteps, MultiStepsState, get_hyperparam, inject_hyperparams, masked,
-                       set_hyperparam)
+                       MultiSteps, MultiStepsState, MultiTransformState, get_hyperparam,
+                       inject_hyperparams, masked, multi_transform, set_hyperparam)
 from .registry import get  # noqa: F401

@@ -59,6 +59,42 @@ def masked(inner: GradientTransformation, mask) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+class MultiTransformState(NamedTuple):
+    inner_states: Any     # dict label -> MaskedState of that label's transformation
+
+
+def multi_transform(transforms: dict, param_labels) -> GradientTransformation:
+    """A different transformation per group of parameters.
+
+    ``param_labels`` is a pytree like the params (or a function of the params returning one)
+    whose leaves are keys of ``transforms``; each transformation sees only its own leaves.
+    """
+    def labels_for(tree):
+        labels = param_labels(tree) if callable(param_labels) else param_labels
+        missing = set(tree_leaves(labels)) - set(transforms)
+        if missing:
+            raise ValueError(f"multi_transform: labels {sorted(map(str, missing))} have no "
+                             f"transformation; transforms has {sorted(map(str, transforms))}"
+                             f"{user_line()}")
+        return labels
+
+    def group(label, labels):
+        return masked(transforms[label], tree_map(lambda x: x == label, labels))
+
+    def init(params):
+        labels = labels_for(params)
+        return MultiTransformState({k: group(k, labels).init(params) for k in transforms})
+
+    def update(updates, state, params=None):
+        labels = labels_for(updates)
+        new_states = {}
+        for k in transforms:
+            updates, new_states[k] = group(k, labels).update(updates, state.inner_states[k],
+                                                             params)
+        return updates, MultiTransformState(new_states)
+    return GradientTransformation(init, update)
+
+
 # ---- MultiSteps -----------------------------------------------------------------------------
 
 class MultiStepsState(NamedTuple):

@@ -241,3 +241,24 @@ def test_get_passthrough_and_errors():
         optim.get("adamm")
     with pytest.raises(TypeError, match="optim.get: expected an optimizer name"):
         optim.get(3)
+
+
+# ---- multi_transform ------------------------------------------------------------------------
+
+def test_multi_transform_per_group():
+    params = {"enc": jnp.asarray([1.0, 2.0]), "head": jnp.asarray([3.0]), "frozen": jnp.ones(1)}
+    grads = {"enc": jnp.asarray([0.5, -1.0]), "head": jnp.asarray([2.0]), "frozen": jnp.ones(1)}
+    opt = optim.multi_transform(
+        {"slow": optim.sgd(0.01), "fast": optim.sgd(0.1, momentum=0.5),
+         "none": optim.set_to_zero()},
+        {"enc": "slow", "head": "fast", "frozen": "none"})
+    state = jitnet.jit(opt.init)(params)
+    step = jitnet.jit(opt.update)
+    u, state = step(grads, state, params)
+    u, state = step(grads, state, params)
+    np.testing.assert_allclose(u["enc"], [-0.005, 0.01], rtol=1e-6)
+    np.testing.assert_allclose(u["head"], [-0.1 * 2.0 * 1.5], rtol=1e-6)
+    np.testing.assert_array_equal(u["frozen"], [0.0])
+    with pytest.raises(ValueError, match=r"multi_transform: labels \['huge'\]"):
+        optim.multi_transform({"slow": optim.sgd(0.1)}, lambda p: jitnet.tree_map(
+            lambda x: "huge", p)).init(params)
