@@ -44,6 +44,7 @@ def get(identifier, learning_rate=None) -> GradientTransformation:
     if key not in OPTIMIZERS:
         raise ValueError(f"optim.get: unknown optimizer {identifier!r}; known names: "
                          f"{', '.join(sorted(OPTIMIZERS))}{user_line()}")
-    factory, default_lr = OPTIMIZERS[key]
-    return inject_hyperparams(factory)(
-        learning_rate=default_lr if learning_rate is None else learning_rate)
+    factory, lr = OPTIMIZERS[key]
+    if learning_rate is not None:   # an int would make the injected rate an int32 array
+        lr = learning_rate if callable(learning_rate) else float(learning_rate)
+    return inject_hyperparams(factory)(learning_rate=lr)

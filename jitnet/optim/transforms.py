@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 import jitnet.numpy as jnp
 from jitnet import lax
+from jitnet.core.source_info import user_line
 from jitnet.tree_util import tree_leaves, tree_map
 
 from .base import (EmptyState, GradientTransformation, ScalarOrSchedule, check_same_tree,
@@ -133,6 +136,10 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *,
                            flip_sign: bool = True) -> GradientTransformation:
     """Scales by ``-learning_rate`` (a number or a schedule of the step count)."""
     sign = -1 if flip_sign else 1
+    if not (callable(learning_rate) or isinstance(learning_rate, (int, float, np.number))
+            or hasattr(learning_rate, "dtype")):
+        raise TypeError(f"learning_rate must be a number, a scalar array or a schedule "
+                        f"(a function of the step count), got {learning_rate!r}{user_line()}")
     if callable(learning_rate):
         return scale_by_schedule(lambda count: sign * learning_rate(count))
     return scale(sign * learning_rate)

@@ -224,8 +224,9 @@ def test_get_by_name(name):
     assert float(optim.get_hyperparam(s, "learning_rate")) == pytest.approx(KERAS_DEFAULTS[name])
     u, s = opt.update({"x": jnp.asarray([0.5, 0.5])}, s, p)
     assert u["x"].shape == (2,)
-    custom = optim.get(name.upper(), learning_rate=0.5)
-    assert float(optim.get_hyperparam(custom.init(p), "learning_rate")) == 0.5
+    custom = optim.get(name.upper(), learning_rate=1)   # an int rate still stores a float
+    lr = optim.get_hyperparam(custom.init(p), "learning_rate")
+    assert lr.dtype == jnp.float32 and float(lr) == 1.0
     # the same update as the plain optimizer with that learning rate
     plain = getattr(optim, name)(KERAS_DEFAULTS[name])
     u_plain, _ = plain.update({"x": jnp.asarray([0.5, 0.5])}, plain.init(p), p)
