@@ -10,12 +10,12 @@ from .transforms import (AddDecayedWeightsState, ClipByGlobalNormState, ClipStat
                          EmaState, ScaleByAdaDeltaState, ScaleByAdamState, ScaleByAmsgradState,
                          ScaleByBeliefState, ScaleByLionState, ScaleByRmsState, ScaleByRssState,
                          ScaleByRStdDevState, ScaleByScheduleState, ScaleByTrustRatioState,
-                         ScaleState, TraceState, WeightDecayScheduleState, add_decayed_weights,
-                         clip, clip_by_global_norm, ema, global_norm, scale, scale_by_adadelta,
-                         scale_by_adam, scale_by_adamax, scale_by_amsgrad, scale_by_belief,
-                         scale_by_learning_rate, scale_by_lion, scale_by_radam, scale_by_rms,
-                         scale_by_rss, scale_by_schedule, scale_by_stddev, scale_by_trust_ratio,
-                         scale_by_yogi, trace)
+                         ScaleState, TraceState, WeightDecayScheduleState, ZeroNansState,
+                         add_decayed_weights, clip, clip_by_global_norm, ema, global_norm, scale,
+                         scale_by_adadelta, scale_by_adam, scale_by_adamax, scale_by_amsgrad,
+                         scale_by_belief, scale_by_learning_rate, scale_by_lion, scale_by_radam,
+                         scale_by_rms, scale_by_rss, scale_by_schedule, scale_by_stddev,
+                         scale_by_trust_ratio, scale_by_yogi, trace, zero_nans)
 from .aliases import (adabelief, adadelta, adagrad, adam, adamax, adamw, amsgrad,  # noqa: F401
                       lamb, lars, lion, nadam, nadamw, radam, rmsprop, sgd, yogi)
 from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
@@ -25,7 +25,8 @@ from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
                         piecewise_interpolate_schedule, polynomial, polynomial_schedule,
                         warmup_cosine_decay, warmup_cosine_decay_schedule,
                         warmup_exponential_decay, warmup_exponential_decay_schedule)
-from .wrappers import (InjectHyperparamsState, MaskedNode, MaskedState,  # noqa: F401
-                       MultiSteps, MultiStepsState, MultiTransformState, get_hyperparam,
-                       inject_hyperparams, masked, multi_transform, set_hyperparam)
+from .wrappers import (ApplyIfFiniteState, InjectHyperparamsState, MaskedNode,  # noqa: F401
+                       MaskedState, MultiSteps, MultiStepsState, MultiTransformState,
+                       apply_if_finite, get_hyperparam, inject_hyperparams, masked,
+                       multi_transform, set_hyperparam)
 from .registry import get  # noqa: F401

@@ -34,6 +34,10 @@ class WeightDecayScheduleState(NamedTuple):
     count: Any
 
 
+class ZeroNansState(NamedTuple):
+    found_nan: Any         # per leaf: whether the last updates had a NaN
+
+
 class TraceState(NamedTuple):
     trace: Any
 
@@ -420,6 +424,18 @@ def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
 
     inner = GradientTransformation(init, update)
     return inner if mask is None else masked(inner, mask)
+
+
+def zero_nans() -> GradientTransformation:
+    """Replaces NaN updates by zeros, recording per leaf whether any were found."""
+    def init(params):
+        return ZeroNansState(tree_map(lambda p: jnp.asarray(False), params))
+
+    def update(updates, state, params=None):
+        found = tree_map(lambda g: jnp.any(jnp.isnan(g)), updates)
+        return tree_map(lambda g: jnp.where(jnp.isnan(g), jnp.zeros_like(g), g), updates), \
+            ZeroNansState(found)
+    return GradientTransformation(init, update)
 
 
 def clip(max_delta) -> GradientTransformation:

@@ -263,3 +263,32 @@ def test_multi_transform_per_group():
     with pytest.raises(ValueError, match=r"multi_transform: labels \['huge'\]"):
         optim.multi_transform({"slow": optim.sgd(0.1)}, lambda p: jitnet.tree_map(
             lambda x: "huge", p)).init(params)
+
+
+# ---- apply_if_finite, zero_nans -------------------------------------------------------------
+
+def test_apply_if_finite_skips_nonfinite_steps():
+    opt = optim.apply_if_finite(optim.sgd(1.0, momentum=0.5), max_consecutive_errors=1)
+    step = jitnet.jit(opt.update)
+    s = opt.init({"x": jnp.zeros(2)})
+    ok, bad = {"x": jnp.asarray([1.0, 2.0])}, {"x": jnp.asarray([1.0, np.inf])}
+    u, s = step(ok, s)
+    np.testing.assert_array_equal(u["x"], [-1.0, -2.0])
+    u, s = step(bad, s)                          # rejected: zero update, momentum kept
+    np.testing.assert_array_equal(u["x"], [0.0, 0.0])
+    assert not bool(s.last_finite) and int(s.notfinite_count) == 1
+    np.testing.assert_array_equal(s.inner_state[0].trace["x"], [1.0, 2.0])
+    u, s = step(ok, s)                           # momentum 0.5 * [1, 2] + [1, 2]
+    np.testing.assert_array_equal(u["x"], [-1.5, -3.0])
+    assert int(s.notfinite_count) == 0 and int(s.total_notfinite) == 1
+    u, s = step(bad, s)
+    u, s = step(bad, s)                          # second in a row > 1 allowed: applied
+    assert np.isinf(np.asarray(u["x"])[1]) and int(s.total_notfinite) == 3
+
+
+def test_zero_nans():
+    z = optim.zero_nans()
+    u, s = z.update({"a": jnp.asarray([1.0, np.nan]), "b": jnp.ones(1)},
+                    z.init({"a": jnp.zeros(2), "b": jnp.zeros(1)}))
+    np.testing.assert_array_equal(u["a"], [1.0, 0.0])
+    assert bool(s.found_nan["a"]) and not bool(s.found_nan["b"])
