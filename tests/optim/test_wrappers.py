@@ -163,13 +163,19 @@ def test_scheduled_hyperparam_is_evaluated_from_the_count():
     g = {"x": jnp.asarray([1.0])}
     s = opt.init(g)
     assert float(s.hyperparams["learning_rate"]) == 1.0
-    step = jitnet.jit(opt.update)
+    traces = []
+
+    @jitnet.jit
+    def step(g, s):
+        traces.append(1)
+        return opt.update(g, s)
     got = []
     for _ in range(5):
         u, s = step(g, s)
         got.append(float(u["x"][0]))
     np.testing.assert_allclose(got, [-1.0, -0.75, -0.5, -0.25, 0.0], atol=1e-7)
     assert int(s.count) == 5
+    assert len(traces) == 1   # the state's types do not change from step to step
 
 
 def test_static_args_and_bools_stay_python_values():
