@@ -2,11 +2,15 @@
 defaults. ``learning_rate`` is a number or a schedule (a function of the step count)."""
 from __future__ import annotations
 
+import jitnet.numpy as jnp
+
 from .base import GradientTransformation, ScalarOrSchedule, chain, identity
-from .transforms import (add_decayed_weights, scale_by_adadelta, scale_by_adam, scale_by_adamax,
-                         scale_by_amsgrad, scale_by_belief, scale_by_learning_rate,
-                         scale_by_lion, scale_by_radam, scale_by_rms, scale_by_rss,
-                         scale_by_stddev, scale_by_trust_ratio, scale_by_yogi, trace)
+from .factorized import scale_by_factored_rms
+from .transforms import (add_decayed_weights, clip_by_block_rms, ema, scale, scale_by_adadelta,
+                         scale_by_adam, scale_by_adamax, scale_by_amsgrad, scale_by_belief,
+                         scale_by_learning_rate, scale_by_lion, scale_by_param_block_rms,
+                         scale_by_radam, scale_by_rms, scale_by_rss, scale_by_stddev,
+                         scale_by_trust_ratio, scale_by_yogi, trace)
 from .wrappers import masked
 
 
@@ -129,3 +133,26 @@ def lars(learning_rate: ScalarOrSchedule, weight_decay=0.0, weight_decay_mask=Tr
                         trust_ratio_mask),
                  scale_by_learning_rate(learning_rate),
                  trace(momentum, nesterov))
+
+
+def adafactor(learning_rate: ScalarOrSchedule = None, min_dim_size_to_factor: int = 128,
+              decay_rate=0.8, decay_offset=0, multiply_by_parameter_scale: bool = True,
+              clipping_threshold=1.0, momentum=None, dtype_momentum=jnp.float32,
+              weight_decay_rate=None, eps=1e-30, factored: bool = True,
+              weight_decay_mask=None) -> GradientTransformation:
+    """Adafactor (Shazeer & Stern, 2018): factored second moments, update clipping and steps
+    relative to each parameter's scale. ``learning_rate=None`` means a rate of 1 (the relative
+    step of ``multiply_by_parameter_scale`` sets the size)."""
+    parts = [scale_by_factored_rms(factored, decay_rate, decay_offset, min_dim_size_to_factor,
+                                   eps)]
+    if clipping_threshold is not None:
+        parts.append(clip_by_block_rms(clipping_threshold))
+    if learning_rate is not None:
+        parts.append(scale_by_learning_rate(learning_rate, flip_sign=False))
+    if multiply_by_parameter_scale:
+        parts.append(scale_by_param_block_rms())
+    if momentum is not None:
+        parts.append(ema(momentum, debias=False, accumulator_dtype=dtype_momentum))
+    if weight_decay_rate is not None:
+        parts.append(add_decayed_weights(weight_decay_rate, weight_decay_mask))
+    return chain(*parts, scale(-1))

@@ -445,6 +445,28 @@ def clip(max_delta) -> GradientTransformation:
     return GradientTransformation(lambda params: EmptyState(), update)
 
 
+def _rms(x):
+    return jnp.sqrt(jnp.mean(x * x))
+
+
+def clip_by_block_rms(threshold) -> GradientTransformation:
+    """Rescales each leaf whose root mean square exceeds ``threshold`` down to it."""
+    def update(updates, state, params=None):
+        return tree_map(lambda g: g / jnp.maximum(1.0, _rms(g) / threshold), updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+def scale_by_param_block_rms(min_scale=1e-3) -> GradientTransformation:
+    """Multiplies each leaf's update by its parameter's root mean square (at least
+    ``min_scale``): Adafactor's relative step size."""
+    def update(updates, state, params=None):
+        require_params("scale_by_param_block_rms", params)
+        check_same_tree("scale_by_param_block_rms", params, updates, "params", "updates")
+        return tree_map(lambda g, p: g * jnp.maximum(_rms(p), min_scale).astype(g.dtype),
+                        updates, params), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
 def clip_by_global_norm(max_norm) -> GradientTransformation:
     """Rescales the updates so their global norm is at most ``max_norm`` (Pascanu et al.)."""
     def update(updates, state, params=None):

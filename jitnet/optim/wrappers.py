@@ -208,6 +208,12 @@ class InjectHyperparamsState(NamedTuple):
 _NEVER_INJECTED = frozenset({"mask", "weight_decay_mask"})
 
 
+def _is_dtype(value) -> bool:
+    """``jnp.float32``, ``np.float32``, ``np.dtype(...)``: callable or array-like, but static."""
+    return (isinstance(value, (type, np.dtype))
+            or (hasattr(value, "dtype") and not hasattr(value, "shape")))
+
+
 def _as_hyperparam(value, dtype):
     value = jnp.asarray(value)
     if dtype is not None and jnp.issubdtype(value.dtype, jnp.floating):
@@ -237,7 +243,8 @@ def inject_hyperparams(inner_factory: Callable, static_args=(),
         bound.apply_defaults()
         scheduled, numeric, other = {}, {}, {}
         for key, value in bound.arguments.items():
-            if key in static or key in _NEVER_INJECTED or isinstance(value, (bool, np.bool_)):
+            if (key in static or key in _NEVER_INJECTED or isinstance(value, (bool, np.bool_))
+                    or _is_dtype(value)):
                 other[key] = value
             elif callable(value):
                 scheduled[key] = value

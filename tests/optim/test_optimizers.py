@@ -399,3 +399,73 @@ def test_mismatched_pytrees_raise_clear_errors():
         optim.chain(optim.scale(1.0), "adam")
     with pytest.raises(TypeError, match="learning_rate must be a number"):
         optim.adam("0.1")
+
+
+# ---- Adafactor ------------------------------------------------------------------------------
+
+def ref_adafactor_leaf(min_dim, clip=1.0, lr=None, momentum=None, eps=1e-30):
+    """Shazeer & Stern's Algorithm 4 with Optax's defaults: decay 1 - t^-0.8, factored second
+    moments for matrices, update clipping, relative step size."""
+    def init(p):
+        return {"r": np.zeros(p.shape[:1]), "c": np.zeros(p.shape[1:2]), "v": np.zeros_like(p),
+                "m": np.zeros_like(p)}
+
+    def step(g, p, s, t):
+        beta = 1 - t ** -0.8
+        g2 = g * g + eps
+        if p.ndim == 2 and min(p.shape) >= min_dim:
+            # rows along the smaller axis 0 here (shape (2, 3)): R = mean over columns
+            s["r"] = beta * s["r"] + (1 - beta) * g2.mean(axis=1)
+            s["c"] = beta * s["c"] + (1 - beta) * g2.mean(axis=0)
+            v_hat = np.outer(s["r"], s["c"]) / s["r"].mean()
+        else:
+            s["v"] = beta * s["v"] + (1 - beta) * g2
+            v_hat = s["v"]
+        u = g / np.sqrt(v_hat)
+        u = u / max(1.0, np.sqrt(np.mean(u * u)) / clip)
+        if lr is not None:
+            u = lr * u
+        u = u * max(np.sqrt(np.mean(p * p)), 1e-3)
+        if momentum is not None:
+            s["m"] = momentum * s["m"] + (1 - momentum) * u
+            u = s["m"]
+        return -u
+    return init, step
+
+
+@pytest.mark.parametrize("use_jit", [False, True], ids=["eager", "jit"])
+@pytest.mark.parametrize("factor", [True, False], ids=["factored", "full"])
+def test_adafactor(factor, use_jit):
+    params, grads = _problem(5)
+    min_dim = 2 if factor else 128
+    got = run_jitnet(optim.adafactor(min_dim_size_to_factor=min_dim), params, grads, use_jit)
+    assert_same(got, run_reference(*ref_adafactor_leaf(min_dim), params, grads))
+
+
+def test_adafactor_with_rate_momentum_and_tight_clipping():
+    params, grads = _problem(6)
+    opt = optim.adafactor(0.5, min_dim_size_to_factor=2, clipping_threshold=0.5, momentum=0.9)
+    assert_same(run_jitnet(opt, params, grads, True),
+                run_reference(*ref_adafactor_leaf(2, clip=0.5, lr=0.5, momentum=0.9),
+                              params, grads))
+    state = opt.init({k: jnp.asarray(v) for k, v in params.items()})
+    factored = state[0]
+    assert factored.v_row["w"].shape == (2,) and factored.v_col["w"].shape == (3,)
+    assert factored.v["b"].shape == (3,)
+
+
+def test_factored_rms_axes_for_tall_and_3d_leaves():
+    """Row/column statistics over the two largest axes, per slice of any leading axis."""
+    rng = np.random.RandomState(7)
+    g = {"tall": rng.randn(4, 2).astype(np.float32), "cube": rng.randn(2, 3, 4).astype(np.float32)}
+    t = optim.scale_by_factored_rms(min_dim_size_to_factor=2)
+    params = {k: jnp.asarray(v) for k, v in g.items()}
+    s = t.init(params)
+    assert s.v_row["cube"].shape == (2, 3) and s.v_col["cube"].shape == (2, 4)
+    u, s = t.update(params, s, params)      # first step: the decay is 0, so v = g^2 + eps
+    g2 = {k: v.astype(np.float64) ** 2 + 1e-30 for k, v in g.items()}
+    v_tall = np.outer(g2["tall"].mean(1), g2["tall"].mean(0)) / g2["tall"].mean()
+    rows, cols = g2["cube"].mean(2), g2["cube"].mean(1)          # (2, 3), (2, 4)
+    v_cube = rows[:, :, None] * cols[:, None, :] / rows.mean(1)[:, None, None]
+    np.testing.assert_allclose(u["tall"], g["tall"] / np.sqrt(v_tall), rtol=2e-5)
+    np.testing.assert_allclose(u["cube"], g["cube"] / np.sqrt(v_cube), rtol=2e-5)

@@ -187,6 +187,21 @@ def test_static_args_and_bools_stay_python_values():
     np.testing.assert_allclose(u["x"], [-0.1 * 1.9], rtol=1e-6)   # nesterov: g + 0.9 * g
 
 
+def test_adafactor_injected_keeps_dtypes_and_sizes_static():
+    opt = optim.inject_hyperparams(optim.adafactor, static_args="min_dim_size_to_factor")(
+        0.1, min_dim_size_to_factor=2, momentum=0.9, dtype_momentum=jnp.float32)
+    p = {"w": jnp.ones((2, 3))}
+    s = opt.init(p)
+    assert "dtype_momentum" not in s.hyperparams and "momentum" in s.hyperparams
+    u, s = jitnet.jit(opt.update)({"w": jnp.full((2, 3), 0.5)}, s, p)
+    plain = optim.adafactor(0.1, min_dim_size_to_factor=2, momentum=0.9,
+                            dtype_momentum=jnp.float32)
+    u_plain, s_plain = plain.update({"w": jnp.full((2, 3), 0.5)}, plain.init(p), p)
+    np.testing.assert_allclose(u["w"], u_plain["w"], rtol=5e-5)
+    ema_state = [x for x in s.inner_state if isinstance(x, optim.EmaState)][0]
+    assert ema_state.ema["w"].dtype == jnp.float32
+
+
 def test_get_and_set_hyperparam_in_nested_states():
     inner = optim.inject_hyperparams(optim.adam)(learning_rate=1e-3)
     opt = optim.chain(optim.clip_by_global_norm(1.0), inner)
@@ -219,7 +234,7 @@ def test_inject_hyperparams_bad_arguments():
 # ---- optim.get ------------------------------------------------------------------------------
 
 KERAS_DEFAULTS = {"sgd": 1e-2, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 1e-3,
-                  "lamb": 1e-3, "lion": 1e-4}
+                  "lamb": 1e-3, "lion": 1e-4, "adafactor": 1e-3}
 
 
 @pytest.mark.parametrize("name", sorted(KERAS_DEFAULTS))
