@@ -6,17 +6,18 @@
 from .base import (EmptyState, GradientTransformation, OptState, Params, Schedule,  # noqa: F401
                    ScalarOrSchedule, Updates, apply_updates, chain, identity, safe_increment,
                    set_to_zero, stateless)
-from .transforms import (AddDecayedWeightsState, ClipByGlobalNormState, ClipState,  # noqa: F401
-                         EmaState, ScaleByAdaDeltaState, ScaleByAdamState, ScaleByAmsgradState,
-                         ScaleByBeliefState, ScaleByLionState, ScaleByRmsState, ScaleByRssState,
-                         ScaleByRStdDevState, ScaleByScheduleState, ScaleByTrustRatioState,
-                         ScaleState, TraceState, WeightDecayScheduleState, ZeroNansState,
-                         add_decayed_weights, clip, clip_by_block_rms, clip_by_global_norm, ema,
-                         global_norm, scale, scale_by_adadelta, scale_by_adam, scale_by_adamax,
-                         scale_by_amsgrad, scale_by_belief, scale_by_learning_rate,
-                         scale_by_lion, scale_by_param_block_rms, scale_by_radam, scale_by_rms,
-                         scale_by_rss, scale_by_schedule, scale_by_stddev, scale_by_trust_ratio,
-                         scale_by_yogi, trace, zero_nans)
+from .transforms import (AddDecayedWeightsState, EmaState, ScaleByAdaDeltaState,  # noqa: F401
+                         ScaleByAdamState, ScaleByAmsgradState, ScaleByBeliefState,
+                         ScaleByLionState, ScaleByRmsState, ScaleByRssState, ScaleByRStdDevState,
+                         ScaleByScheduleState, ScaleByTrustRatioState, ScaleState, TraceState,
+                         WeightDecayScheduleState, add_decayed_weights, ema, scale,
+                         scale_by_adadelta, scale_by_adam, scale_by_adamax, scale_by_amsgrad,
+                         scale_by_belief, scale_by_learning_rate, scale_by_lion,
+                         scale_by_param_block_rms, scale_by_radam, scale_by_rms, scale_by_rss,
+                         scale_by_schedule, scale_by_stddev, scale_by_trust_ratio, scale_by_yogi,
+                         trace)
+from .clipping import (ClipByGlobalNormState, ClipState, ZeroNansState, clip,  # noqa: F401
+                       clip_by_block_rms, clip_by_global_norm, global_norm, zero_nans)
 from .factorized import FactoredState, scale_by_factored_rms  # noqa: F401
 from .aliases import (adabelief, adadelta, adafactor, adagrad, adam, adamax,  # noqa: F401
                       adamw, amsgrad, lamb, lars, lion, nadam, nadamw, radam, rmsprop, sgd, yogi)

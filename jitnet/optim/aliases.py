@@ -6,8 +6,9 @@ import jitnet.numpy as jnp
 
 from .base import GradientTransformation, ScalarOrSchedule, chain, identity
 from .factorized import scale_by_factored_rms
-from .transforms import (add_decayed_weights, clip_by_block_rms, ema, scale, scale_by_adadelta,
-                         scale_by_adam, scale_by_adamax, scale_by_amsgrad, scale_by_belief,
+from .clipping import clip_by_block_rms
+from .transforms import (add_decayed_weights, ema, scale, scale_by_adadelta, scale_by_adam,
+                         scale_by_adamax, scale_by_amsgrad, scale_by_belief,
                          scale_by_learning_rate, scale_by_lion, scale_by_param_block_rms,
                          scale_by_radam, scale_by_rms, scale_by_rss, scale_by_stddev,
                          scale_by_trust_ratio, scale_by_yogi, trace)

@@ -13,15 +13,14 @@ import numpy as np
 import jitnet.numpy as jnp
 from jitnet import lax
 from jitnet.core.source_info import user_line
-from jitnet.tree_util import tree_leaves, tree_map
+from jitnet.tree_util import tree_map
 
 from .base import (EmptyState, GradientTransformation, ScalarOrSchedule, check_same_tree,
                    require_params, safe_increment, zero_count)
+from .clipping import block_rms
 from .wrappers import masked
 
 ScaleState = EmptyState
-ClipState = EmptyState
-ClipByGlobalNormState = EmptyState
 AddDecayedWeightsState = EmptyState
 ScaleByTrustRatioState = EmptyState
 
@@ -32,10 +31,6 @@ class ScaleByScheduleState(NamedTuple):
 
 class WeightDecayScheduleState(NamedTuple):
     count: Any
-
-
-class ZeroNansState(NamedTuple):
-    found_nan: Any         # per leaf: whether the last updates had a NaN
 
 
 class TraceState(NamedTuple):
@@ -108,11 +103,6 @@ def _bias_correction(moments, decay, count):
     """Divides a moving average started at zero by ``1 - decay ** count`` (Adam's debiasing)."""
     correction = 1 - decay ** count
     return tree_map(lambda m: m / jnp.asarray(correction).astype(m.dtype), moments)
-
-
-def global_norm(updates) -> Any:
-    """The L2 norm of all leaves of a pytree taken together."""
-    return jnp.sqrt(sum(jnp.sum(jnp.real(x * jnp.conj(x))) for x in tree_leaves(updates)))
 
 
 # ---- scaling --------------------------------------------------------------------------------
@@ -395,7 +385,7 @@ def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
     return GradientTransformation(lambda params: EmptyState(), update)
 
 
-# ---- weight decay and clipping --------------------------------------------------------------
+# ---- weight decay and per-parameter scales ---------------------------------------------------
 
 def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
                         mask=None) -> GradientTransformation:
@@ -426,52 +416,12 @@ def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
     return inner if mask is None else masked(inner, mask)
 
 
-def zero_nans() -> GradientTransformation:
-    """Replaces NaN updates by zeros, recording per leaf whether any were found."""
-    def init(params):
-        return ZeroNansState(tree_map(lambda p: jnp.asarray(False), params))
-
-    def update(updates, state, params=None):
-        found = tree_map(lambda g: jnp.any(jnp.isnan(g)), updates)
-        return tree_map(lambda g: jnp.where(jnp.isnan(g), jnp.zeros_like(g), g), updates), \
-            ZeroNansState(found)
-    return GradientTransformation(init, update)
-
-
-def clip(max_delta) -> GradientTransformation:
-    """Clips every update element to ``[-max_delta, max_delta]``."""
-    def update(updates, state, params=None):
-        return tree_map(lambda g: jnp.clip(g, -max_delta, max_delta), updates), state
-    return GradientTransformation(lambda params: EmptyState(), update)
-
-
-def _rms(x):
-    return jnp.sqrt(jnp.mean(x * x))
-
-
-def clip_by_block_rms(threshold) -> GradientTransformation:
-    """Rescales each leaf whose root mean square exceeds ``threshold`` down to it."""
-    def update(updates, state, params=None):
-        return tree_map(lambda g: g / jnp.maximum(1.0, _rms(g) / threshold), updates), state
-    return GradientTransformation(lambda params: EmptyState(), update)
-
-
 def scale_by_param_block_rms(min_scale=1e-3) -> GradientTransformation:
     """Multiplies each leaf's update by its parameter's root mean square (at least
     ``min_scale``): Adafactor's relative step size."""
     def update(updates, state, params=None):
         require_params("scale_by_param_block_rms", params)
         check_same_tree("scale_by_param_block_rms", params, updates, "params", "updates")
-        return tree_map(lambda g, p: g * jnp.maximum(_rms(p), min_scale).astype(g.dtype),
+        return tree_map(lambda g, p: g * jnp.maximum(block_rms(p), min_scale).astype(g.dtype),
                         updates, params), state
-    return GradientTransformation(lambda params: EmptyState(), update)
-
-
-def clip_by_global_norm(max_norm) -> GradientTransformation:
-    """Rescales the updates so their global norm is at most ``max_norm`` (Pascanu et al.)."""
-    def update(updates, state, params=None):
-        norm = global_norm(updates)
-        small = norm < max_norm
-        return tree_map(lambda g: jnp.where(small, g, (g / norm.astype(g.dtype)) * max_norm),
-                        updates), state
     return GradientTransformation(lambda params: EmptyState(), update)
