@@ -26,6 +26,7 @@ from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
                         join_schedules, linear, linear_onecycle_schedule, linear_schedule,
                         one_cycle, piecewise_constant, piecewise_constant_schedule,
                         piecewise_interpolate_schedule, polynomial, polynomial_schedule,
+                        sgdr_schedule,
                         warmup_cosine_decay, warmup_cosine_decay_schedule,
                         warmup_exponential_decay, warmup_exponential_decay_schedule)
 from .wrappers import (ApplyIfFiniteState, InjectHyperparamsState, MaskedNode,  # noqa: F401

@@ -46,6 +46,12 @@ CASES = [
       150: 4e-6}),
     ("linear_onecycle", optim.linear_onecycle_schedule(100, 1.0),
      {0: 0.04, 15: 0.52, 30: 1.0, 50: 1.0 + 20 / 55 * (0.04 - 1.0), 85: 0.04, 100: 4e-6}),
+    ("sgdr", optim.sgdr_schedule([dict(init_value=0.0, peak_value=1.0, warmup_steps=2,
+                                       decay_steps=6),
+                                  dict(init_value=0.5, peak_value=0.5, warmup_steps=0,
+                                       decay_steps=4, end_value=0.1)]),
+     {0: 0.0, 1: 0.5, 2: 1.0, 4: 0.5, 5: 0.5 * (1 + math.cos(math.pi * 3 / 4)), 6: 0.5,
+      8: 0.3, 10: 0.1, 12: 0.1}),
     ("interpolate_linear", optim.piecewise_interpolate_schedule("linear", 2.0, {4: 0.5}),
      {0: 2.0, 2: 1.5, 4: 1.0, 9: 1.0}),
 ]
