@@ -14,13 +14,14 @@ from .transforms import (AddDecayedWeightsState, EmaState, ScaleByAdaDeltaState,
                          scale_by_adadelta, scale_by_adam, scale_by_adamax, scale_by_amsgrad,
                          scale_by_belief, scale_by_learning_rate, scale_by_lion,
                          scale_by_param_block_rms, scale_by_radam, scale_by_rms, scale_by_rss,
-                         scale_by_schedule, scale_by_stddev, scale_by_trust_ratio, scale_by_yogi,
-                         trace)
+                         scale_by_schedule, scale_by_sign, scale_by_stddev, scale_by_trust_ratio,
+                         scale_by_yogi, trace)
 from .clipping import (ClipByGlobalNormState, ClipState, ZeroNansState, clip,  # noqa: F401
                        clip_by_block_rms, clip_by_global_norm, global_norm, zero_nans)
 from .factorized import FactoredState, scale_by_factored_rms  # noqa: F401
 from .aliases import (adabelief, adadelta, adafactor, adagrad, adam, adamax,  # noqa: F401
-                      adamw, amsgrad, lamb, lars, lion, nadam, nadamw, radam, rmsprop, sgd, yogi)
+                      adamaxw, adamw, amsgrad, fromage, lamb, lars, lion, nadam, nadamw, radam,
+                      rmsprop, sgd, sign_sgd, yogi)
 from .schedules import (constant, constant_schedule, cosine_decay,  # noqa: F401
                         cosine_decay_schedule, cosine_onecycle_schedule, exponential_decay,
                         join_schedules, linear, linear_onecycle_schedule, linear_schedule,

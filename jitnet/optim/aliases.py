@@ -10,8 +10,8 @@ from .clipping import clip_by_block_rms
 from .transforms import (add_decayed_weights, ema, scale, scale_by_adadelta, scale_by_adam,
                          scale_by_adamax, scale_by_amsgrad, scale_by_belief,
                          scale_by_learning_rate, scale_by_lion, scale_by_param_block_rms,
-                         scale_by_radam, scale_by_rms, scale_by_rss, scale_by_stddev,
-                         scale_by_trust_ratio, scale_by_yogi, trace)
+                         scale_by_radam, scale_by_rms, scale_by_rss, scale_by_sign,
+                         scale_by_stddev, scale_by_trust_ratio, scale_by_yogi, trace)
 from .wrappers import masked
 
 
@@ -64,6 +64,13 @@ def adamax(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999,
            eps=1e-8) -> GradientTransformation:
     """AdaMax, Adam's infinity-norm variant (Kingma & Ba, 2014, section 7)."""
     return chain(scale_by_adamax(b1, b2, eps), scale_by_learning_rate(learning_rate))
+
+
+def adamaxw(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4,
+            mask=None) -> GradientTransformation:
+    """AdaMax with decoupled weight decay."""
+    return chain(scale_by_adamax(b1, b2, eps), add_decayed_weights(weight_decay, mask),
+                 scale_by_learning_rate(learning_rate))
 
 
 def adabelief(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-16,
@@ -123,6 +130,24 @@ def lion(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.99, mu_dtype=None, weight
     """Lion (Chen et al., 2023): sign of interpolated momentum, with decoupled weight decay."""
     return chain(scale_by_lion(b1, b2, mu_dtype), add_decayed_weights(weight_decay, mask),
                  scale_by_learning_rate(learning_rate))
+
+
+def sign_sgd(learning_rate: ScalarOrSchedule) -> GradientTransformation:
+    """SGD on the signs of the gradient components (Bernstein et al., 2018)."""
+    return chain(scale_by_sign(), scale_by_learning_rate(learning_rate))
+
+
+def fromage(learning_rate: ScalarOrSchedule, min_norm=1e-6) -> GradientTransformation:
+    """Fromage (Bernstein et al., 2020): ``p <- (p - lr |p| / |g| g) / sqrt(1 + lr^2)`` per
+    leaf, a step relative to each layer's norm that keeps the norms from growing."""
+    if callable(learning_rate):
+        mult = lambda count: 1 / jnp.sqrt(1 + learning_rate(count) ** 2)  # noqa: E731
+        return chain(scale_by_trust_ratio(min_norm),
+                     scale_by_learning_rate(lambda count: mult(count) * learning_rate(count)),
+                     add_decayed_weights(lambda count: mult(count) - 1))
+    mult = 1 / jnp.sqrt(1 + jnp.asarray(learning_rate) ** 2)
+    return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(learning_rate * mult),
+                 add_decayed_weights(mult - 1))
 
 
 def lars(learning_rate: ScalarOrSchedule, weight_decay=0.0, weight_decay_mask=True,

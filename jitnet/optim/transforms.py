@@ -368,6 +368,13 @@ def scale_by_lion(b1=0.9, b2=0.99, mu_dtype=None) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+def scale_by_sign() -> GradientTransformation:
+    """Replaces each update by its sign."""
+    def update(updates, state, params=None):
+        return tree_map(jnp.sign, updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
 def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
                          eps=0.0) -> GradientTransformation:
     """LARS/LAMB: rescales each leaf's update to ``trust_coefficient * |param| / |update|``."""

@@ -109,6 +109,22 @@ def ref_adamax(lr, b1=0.9, b2=0.999, eps=1e-8):
     return zeros_state("m", "u"), step
 
 
+def ref_adamaxw(lr, wd):
+    init, adamax_step = ref_adamax(1.0)
+    return init, lambda g, p, s, t: lr * adamax_step(g, p, s, t) - lr * wd * p
+
+
+def ref_sign_sgd(lr):
+    return zeros_state(), lambda g, p, s, t: -lr * np.sign(g)
+
+
+def ref_fromage(lr):
+    def step(g, p, s, t):   # the paper's update, returned as new - old
+        new = (p - lr * np.linalg.norm(p) / np.linalg.norm(g) * g) / np.sqrt(1 + lr * lr)
+        return new - p
+    return zeros_state(), step
+
+
 def ref_adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     def step(g, p, s, t):
         s["m"] = b1 * s["m"] + (1 - b1) * g
@@ -223,7 +239,11 @@ CASES = {
     "adamw": (optim.adamw(0.01, weight_decay=0.1), ref_adam(0.01, wd=0.1)),
     "amsgrad": (optim.amsgrad(0.01), ref_amsgrad(0.01)),
     "adamax": (optim.adamax(0.01), ref_adamax(0.01)),
+    "adamaxw": (optim.adamaxw(0.01, weight_decay=0.1), ref_adamaxw(0.01, 0.1)),
     "adabelief": (optim.adabelief(0.01), ref_adabelief(0.01)),
+    "sign_sgd": (optim.sign_sgd(0.01), ref_sign_sgd(0.01)),
+    "fromage": (optim.fromage(0.1), ref_fromage(0.1)),
+    "fromage_schedule": (optim.fromage(lambda c: 0.1 + 0.0 * c), ref_fromage(0.1)),
     "yogi": (optim.yogi(0.01), ref_yogi(0.01)),
     "adadelta": (optim.adadelta(1.0), ref_adadelta(1.0)),
     "rmsprop": (optim.rmsprop(0.01), ref_rmsprop(0.01)),
