@@ -74,8 +74,9 @@ def ref_sgd(lr, momentum=None, nesterov=False):
     return zeros_state("v"), step
 
 
-def ref_adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, wd=0.0, nesterov=False,
-             decayed=lambda name: True):
+def ref_adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, wd=0.0, nesterov=False):
+    """Adam / NAdam / AdamW; ``lr`` may be a function of the 0-based step; the state's "wd"
+    lets a test switch weight decay off per leaf."""
     def step(g, p, s, t):
         s["m"] = b1 * s["m"] + (1 - b1) * g
         s["v"] = b2 * s["v"] + (1 - b2) * g * g
