@@ -9,7 +9,8 @@ from .factorized import scale_by_factored_rms
 from .clipping import clip_by_block_rms
 from .transforms import (add_decayed_weights, ema, scale, scale_by_adadelta, scale_by_adam,
                          scale_by_adamax, scale_by_amsgrad, scale_by_belief,
-                         scale_by_learning_rate, scale_by_lion, scale_by_param_block_rms,
+                         scale_by_learning_rate, scale_by_lion, scale_by_novograd,
+                         scale_by_param_block_rms,
                          scale_by_radam, scale_by_rms, scale_by_rss, scale_by_sign,
                          scale_by_stddev, scale_by_trust_ratio, scale_by_yogi, trace)
 from .wrappers import masked
@@ -96,6 +97,13 @@ def adadelta(learning_rate: ScalarOrSchedule, rho=0.9, eps=1e-6, weight_decay=0.
     """Adadelta (Zeiler, 2012), with optional weight decay added to the gradient first."""
     return chain(add_decayed_weights(weight_decay, weight_decay_mask),
                  scale_by_adadelta(rho, eps), scale_by_learning_rate(learning_rate))
+
+
+def novograd(learning_rate: ScalarOrSchedule, b1=0.9, b2=0.25, eps=1e-6, eps_root=0.0,
+             weight_decay=0.0) -> GradientTransformation:
+    """NovoGrad (Ginsburg et al., 2019): layer-wise second moments."""
+    return chain(scale_by_novograd(b1, b2, eps, eps_root, weight_decay),
+                 scale_by_learning_rate(learning_rate))
 
 
 def rmsprop(learning_rate: ScalarOrSchedule, decay=0.9, eps=1e-8, initial_scale=0.0,

@@ -66,6 +66,12 @@ class ScaleByAdaDeltaState(NamedTuple):
     e_x: Any
 
 
+class ScaleByNovogradState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any      # one scalar per leaf: the moving average of the leaf's squared norm
+
+
 class ScaleByRmsState(NamedTuple):
     nu: Any
 
@@ -302,6 +308,28 @@ def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
         out = tree_map(lambda g, eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps) * g,
                        updates, e_g, state.e_x)
         return out, ScaleByAdaDeltaState(e_g, _moment(out, state.e_x, rho, 2))
+    return GradientTransformation(init, update)
+
+
+def scale_by_novograd(b1=0.9, b2=0.25, eps=1e-8, eps_root=0.0, weight_decay=0.0,
+                      mu_dtype=None) -> GradientTransformation:
+    """NovoGrad (Ginsburg et al., 2019): Adam-like, but the second moment is one number per
+    leaf (its squared norm), and weight decay joins the normalised gradient before momentum."""
+    def init(params):
+        return ScaleByNovogradState(zero_count(), _zeros(params, mu_dtype),
+                                    tree_map(lambda p: jnp.zeros((), p.dtype), params))
+
+    def update(updates, state, params=None):
+        require_params("scale_by_novograd", params)
+        check_same_tree("scale_by_novograd", params, updates, "params", "updates")
+        first = state.count == 0   # both averages start from the first step's values
+        sq_norms = tree_map(lambda g: jnp.sum(g * g), updates)
+        nu = tree_map(lambda n, v: jnp.where(first, n, (1 - b2) * n + b2 * v), sq_norms, state.nu)
+        step = tree_map(lambda g, p, v: g / (jnp.sqrt(v + eps_root) + eps) + weight_decay * p,
+                        updates, params, nu)
+        mu = tree_map(lambda s, m: jnp.where(first, s, b1 * m + s), step, state.mu)
+        mu = _cast(mu, mu_dtype)
+        return mu, ScaleByNovogradState(safe_increment(state.count), mu, nu)
     return GradientTransformation(init, update)
 
 

@@ -126,6 +126,19 @@ def ref_fromage(lr):
     return zeros_state(), step
 
 
+def ref_novograd(lr, b1=0.9, b2=0.25, eps=1e-6, wd=0.0):
+    def init(p):
+        return {"m": np.zeros_like(p), "v": 0.0}
+
+    def step(g, p, s, t):
+        n2 = np.sum(g * g)
+        s["v"] = n2 if t == 1 else b2 * s["v"] + (1 - b2) * n2
+        d = g / (np.sqrt(s["v"]) + eps) + wd * p
+        s["m"] = d if t == 1 else b1 * s["m"] + d
+        return -lr * s["m"]
+    return init, step
+
+
 def ref_adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     def step(g, p, s, t):
         s["m"] = b1 * s["m"] + (1 - b1) * g
@@ -242,6 +255,7 @@ CASES = {
     "adamax": (optim.adamax(0.01), ref_adamax(0.01)),
     "adamaxw": (optim.adamaxw(0.01, weight_decay=0.1), ref_adamaxw(0.01, 0.1)),
     "adabelief": (optim.adabelief(0.01), ref_adabelief(0.01)),
+    "novograd": (optim.novograd(0.01, weight_decay=0.1), ref_novograd(0.01, wd=0.1)),
     "sign_sgd": (optim.sign_sgd(0.01), ref_sign_sgd(0.01)),
     "fromage": (optim.fromage(0.1), ref_fromage(0.1)),
     "fromage_schedule": (optim.fromage(lambda c: 0.1 + 0.0 * c), ref_fromage(0.1)),
