@@ -432,6 +432,8 @@ def test_mismatched_pytrees_raise_clear_errors():
         w.update({"w": jnp.zeros(3)}, w.init({"w": jnp.zeros(3)}))
     with pytest.raises(TypeError, match="chain: argument 1"):
         optim.chain(optim.scale(1.0), "adam")
+    with pytest.raises(ValueError, match="chain: expected the state of 2 transformations"):
+        optim.adam(0.1).update({"w": jnp.zeros(3)}, optim.scale(1.0).init({"w": jnp.zeros(3)}))
     with pytest.raises(TypeError, match="learning_rate must be a number"):
         optim.adam("0.1")
 
