@@ -62,6 +62,12 @@ def zero_count():
     return jnp.zeros((), jnp.int32)
 
 
+def tree_where(pred, on_true, on_false):
+    """Leafwise ``jnp.where(pred, a, b)`` for a scalar ``pred``: how a wrapper chooses between
+    two results under ``jit`` without Python branching on a traced value."""
+    return tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
 def apply_updates(params: Params, updates: Updates) -> Params:
     """``params + updates`` leaf by leaf, keeping each parameter's dtype."""
     check_same_tree("apply_updates", params, updates, "params", "updates")

@@ -16,11 +16,18 @@ OPTIMIZERS = {
     "amsgrad": (aliases.amsgrad, 1e-3),
     "adamax": (aliases.adamax, 1e-3),
     "adabelief": (aliases.adabelief, 1e-3),
+    "adadelta": (aliases.adadelta, 1e-3),
+    "adafactor": (aliases.adafactor, 1e-3),
+    "radam": (aliases.radam, 1e-3),
+    "yogi": (aliases.yogi, 1e-3),
     "rmsprop": (aliases.rmsprop, 1e-3),
     "adagrad": (aliases.adagrad, 1e-3),
     "lamb": (aliases.lamb, 1e-3),
     "lion": (aliases.lion, 1e-4),
 }
+
+# arguments that decide shapes or structure, so they cannot become traced hyperparameters
+STATIC_ARGS = {"adafactor": ("min_dim_size_to_factor",)}
 
 
 def get(identifier, learning_rate=None) -> GradientTransformation:
@@ -41,6 +48,7 @@ def get(identifier, learning_rate=None) -> GradientTransformation:
     if key not in OPTIMIZERS:
         raise ValueError(f"optim.get: unknown optimizer {identifier!r}; known names: "
                          f"{', '.join(sorted(OPTIMIZERS))}{user_line()}")
-    factory, default_lr = OPTIMIZERS[key]
-    return inject_hyperparams(factory)(
-        learning_rate=default_lr if learning_rate is None else learning_rate)
+    factory, lr = OPTIMIZERS[key]
+    if learning_rate is not None:   # an int would make the injected rate an int32 array
+        lr = learning_rate if callable(learning_rate) else float(learning_rate)
+    return inject_hyperparams(factory, static_args=STATIC_ARGS.get(key, ()))(learning_rate=lr)

@@ -128,6 +128,17 @@ def warmup_cosine_decay_schedule(init_value, peak_value, warmup_steps: int, deca
                                                  alpha, exponent)], [warmup_steps])
 
 
+def sgdr_schedule(cosine_kwargs) -> Schedule:
+    """Warm restarts (Loshchilov & Hutter's SGDR): one ``warmup_cosine_decay_schedule`` per dict
+    of its arguments, each starting when the previous one's ``decay_steps`` are over."""
+    schedules, boundaries, step = [], [], 0
+    for kwargs in cosine_kwargs:
+        schedules.append(warmup_cosine_decay_schedule(**kwargs))
+        step += kwargs["decay_steps"]
+        boundaries.append(step)
+    return join_schedules(schedules, boundaries[:-1])
+
+
 def warmup_exponential_decay_schedule(init_value, peak_value, warmup_steps: int,
                                       transition_steps, decay_rate, transition_begin: int = 0,
                                       staircase: bool = False, end_value=None) -> Schedule:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 import jitnet.numpy as jnp
 from jitnet import lax
-from jitnet.tree_util import tree_leaves, tree_map
+from jitnet.core.source_info import user_line
+from jitnet.tree_util import tree_map
 
 from .base import (EmptyState, GradientTransformation, ScalarOrSchedule, check_same_tree,
                    require_params, safe_increment, zero_count)
+from .clipping import block_rms
 from .wrappers import masked
 
 ScaleState = EmptyState
-ClipState = EmptyState
-ClipByGlobalNormState = EmptyState
 AddDecayedWeightsState = EmptyState
 ScaleByTrustRatioState = EmptyState
 
@@ -57,6 +59,17 @@ class ScaleByBeliefState(NamedTuple):
     count: Any
     mu: Any
     nu: Any
+
+
+class ScaleByAdaDeltaState(NamedTuple):
+    e_g: Any
+    e_x: Any
+
+
+class ScaleByNovogradState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any      # one scalar per leaf: the moving average of the leaf's squared norm
 
 
 class ScaleByRmsState(NamedTuple):
@@ -98,11 +111,6 @@ def _bias_correction(moments, decay, count):
     return tree_map(lambda m: m / jnp.asarray(correction).astype(m.dtype), moments)
 
 
-def global_norm(updates) -> Any:
-    """The L2 norm of all leaves of a pytree taken together."""
-    return jnp.sqrt(sum(jnp.sum(jnp.real(x * jnp.conj(x))) for x in tree_leaves(updates)))
-
-
 # ---- scaling --------------------------------------------------------------------------------
 
 def scale(step_size) -> GradientTransformation:
@@ -128,6 +136,10 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *,
                            flip_sign: bool = True) -> GradientTransformation:
     """Scales by ``-learning_rate`` (a number or a schedule of the step count)."""
     sign = -1 if flip_sign else 1
+    if not (callable(learning_rate) or isinstance(learning_rate, (int, float, np.number))
+            or hasattr(learning_rate, "dtype")):
+        raise TypeError(f"learning_rate must be a number, a scalar array or a schedule "
+                        f"(a function of the step count), got {learning_rate!r}{user_line()}")
     if callable(learning_rate):
         return scale_by_schedule(lambda count: sign * learning_rate(count))
     return scale(sign * learning_rate)
@@ -239,6 +251,88 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16) -> GradientTran
     return GradientTransformation(init, update)
 
 
+def scale_by_yogi(b1=0.9, b2=0.999, eps=1e-3, eps_root=0.0,
+                  initial_accumulator_value=1e-6) -> GradientTransformation:
+    """Yogi (Zaheer et al., 2018): the second moment moves additively, by ``(1 - b2) g^2``,
+    towards ``g^2`` instead of exponentially."""
+    def init(params):
+        full = tree_map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
+        return ScaleByAdamState(zero_count(), full, full)
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_yogi", state.nu, updates, "optimizer state", "updates")
+        mu = _moment(updates, state.mu, b1, 1)
+        nu = tree_map(lambda g, v: v - (1 - b2) * jnp.sign(v - g * g) * g * g, updates, state.nu)
+        count = safe_increment(state.count)
+        out = tree_map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps),
+                       _bias_correction(mu, b1, count), _bias_correction(nu, b2, count))
+        return out, ScaleByAdamState(count, mu, nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, threshold=5.0, *,
+                   nesterov: bool = False) -> GradientTransformation:
+    """Rectified Adam (Liu et al., 2020): plain momentum while the variance estimate is
+    unreliable (its length ``rho_t`` below ``threshold``), then Adam with a rectification."""
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    adam = scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov)
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_radam", state.nu, updates, "optimizer state", "updates")
+        adam_out, new_state = adam.update(updates, state)
+        count = new_state.count
+        b2t = b2 ** count
+        rho = rho_inf - 2 * count * b2t / (1 - b2t)
+        rect = jnp.sqrt(jnp.maximum((rho - 4.0) * (rho - 2.0) * rho_inf
+                                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho), 0.0))
+        if nesterov:
+            mu_hat = tree_map(lambda m, g: b1 * m + (1 - b1) * g,
+                              _bias_correction(new_state.mu, b1, safe_increment(count)),
+                              _bias_correction(updates, b1, count))
+        else:
+            mu_hat = _bias_correction(new_state.mu, b1, count)
+        out = tree_map(lambda a, m: jnp.where(rho >= threshold, rect.astype(a.dtype) * a, m),
+                       adam_out, mu_hat)
+        return out, new_state
+    return GradientTransformation(adam.init, update)
+
+
+def scale_by_adadelta(rho=0.9, eps=1e-6) -> GradientTransformation:
+    """Adadelta (Zeiler, 2012): the step is ``g * RMS(past steps) / RMS(gradients)``."""
+    def init(params):
+        return ScaleByAdaDeltaState(_zeros(params), _zeros(params))
+
+    def update(updates, state, params=None):
+        check_same_tree("scale_by_adadelta", state.e_g, updates, "optimizer state", "updates")
+        e_g = _moment(updates, state.e_g, rho, 2)
+        out = tree_map(lambda g, eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps) * g,
+                       updates, e_g, state.e_x)
+        return out, ScaleByAdaDeltaState(e_g, _moment(out, state.e_x, rho, 2))
+    return GradientTransformation(init, update)
+
+
+def scale_by_novograd(b1=0.9, b2=0.25, eps=1e-8, eps_root=0.0, weight_decay=0.0,
+                      mu_dtype=None) -> GradientTransformation:
+    """NovoGrad (Ginsburg et al., 2019): Adam-like, but the second moment is one number per
+    leaf (its squared norm), and weight decay joins the normalised gradient before momentum."""
+    def init(params):
+        return ScaleByNovogradState(zero_count(), _zeros(params, mu_dtype),
+                                    tree_map(lambda p: jnp.zeros((), p.dtype), params))
+
+    def update(updates, state, params=None):
+        require_params("scale_by_novograd", params)
+        check_same_tree("scale_by_novograd", params, updates, "params", "updates")
+        first = state.count == 0   # both averages start from the first step's values
+        sq_norms = tree_map(lambda g: jnp.sum(g * g), updates)
+        nu = tree_map(lambda n, v: jnp.where(first, n, (1 - b2) * n + b2 * v), sq_norms, state.nu)
+        step = tree_map(lambda g, p, v: g / (jnp.sqrt(v + eps_root) + eps) + weight_decay * p,
+                        updates, params, nu)
+        mu = tree_map(lambda s, m: jnp.where(first, s, b1 * m + s), step, state.mu)
+        mu = _cast(mu, mu_dtype)
+        return mu, ScaleByNovogradState(safe_increment(state.count), mu, nu)
+    return GradientTransformation(init, update)
+
+
 def _scale_by_root(g, v, eps, eps_in_sqrt: bool):
     return g * lax.rsqrt(v + eps) if eps_in_sqrt else g / (jnp.sqrt(v) + eps)
 
@@ -302,6 +396,13 @@ def scale_by_lion(b1=0.9, b2=0.99, mu_dtype=None) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+def scale_by_sign() -> GradientTransformation:
+    """Replaces each update by its sign."""
+    def update(updates, state, params=None):
+        return tree_map(jnp.sign, updates), state
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
 def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
                          eps=0.0) -> GradientTransformation:
     """LARS/LAMB: rescales each leaf's update to ``trust_coefficient * |param| / |update|``."""
@@ -319,7 +420,7 @@ def scale_by_trust_ratio(min_norm=0.0, trust_coefficient=1.0,
     return GradientTransformation(lambda params: EmptyState(), update)
 
 
-# ---- weight decay and clipping --------------------------------------------------------------
+# ---- weight decay and per-parameter scales ---------------------------------------------------
 
 def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
                         mask=None) -> GradientTransformation:
@@ -350,18 +451,12 @@ def add_decayed_weights(weight_decay: ScalarOrSchedule = 0.0,
     return inner if mask is None else masked(inner, mask)
 
 
-def clip(max_delta) -> GradientTransformation:
-    """Clips every update element to ``[-max_delta, max_delta]``."""
+def scale_by_param_block_rms(min_scale=1e-3) -> GradientTransformation:
+    """Multiplies each leaf's update by its parameter's root mean square (at least
+    ``min_scale``): Adafactor's relative step size."""
     def update(updates, state, params=None):
-        return tree_map(lambda g: jnp.clip(g, -max_delta, max_delta), updates), state
-    return GradientTransformation(lambda params: EmptyState(), update)
-
-
-def clip_by_global_norm(max_norm) -> GradientTransformation:
-    """Rescales the updates so their global norm is at most ``max_norm`` (Pascanu et al.)."""
-    def update(updates, state, params=None):
-        norm = global_norm(updates)
-        small = norm < max_norm
-        return tree_map(lambda g: jnp.where(small, g, (g / norm.astype(g.dtype)) * max_norm),
-                        updates), state
+        require_params("scale_by_param_block_rms", params)
+        check_same_tree("scale_by_param_block_rms", params, updates, "params", "updates")
+        return tree_map(lambda g, p: g * jnp.maximum(block_rms(p), min_scale).astype(g.dtype),
+                        updates, params), state
     return GradientTransformation(lambda params: EmptyState(), update)

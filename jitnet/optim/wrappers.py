@@ -1,5 +1,6 @@
-"""Transformations that wrap other transformations: ``masked``, ``MultiSteps`` (gradient
-accumulation) and ``inject_hyperparams`` (hyperparameters kept in the state as arrays)."""
+"""Transformations that wrap other transformations: ``masked`` and ``multi_transform`` (per
+parameter group), ``MultiSteps`` (gradient accumulation), ``apply_if_finite`` (skip steps with
+inf/nan) and ``inject_hyperparams`` (hyperparameters kept in the state as arrays)."""
 from __future__ import annotations
 
 import inspect
@@ -11,7 +12,8 @@ import jitnet.numpy as jnp
 from jitnet.core.source_info import user_line
 from jitnet.tree_util import tree_leaves, tree_map
 
-from .base import (GradientTransformation, check_same_tree, safe_increment, zero_count)
+from .base import (GradientTransformation, check_same_tree, safe_increment, tree_where,
+                   zero_count)
 
 
 # ---- masked ---------------------------------------------------------------------------------
@@ -59,6 +61,42 @@ def masked(inner: GradientTransformation, mask) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+class MultiTransformState(NamedTuple):
+    inner_states: Any     # dict label -> MaskedState of that label's transformation
+
+
+def multi_transform(transforms: dict, param_labels) -> GradientTransformation:
+    """A different transformation per group of parameters.
+
+    ``param_labels`` is a pytree like the params (or a function of the params returning one)
+    whose leaves are keys of ``transforms``; each transformation sees only its own leaves.
+    """
+    def labels_for(tree):
+        labels = param_labels(tree) if callable(param_labels) else param_labels
+        missing = set(tree_leaves(labels)) - set(transforms)
+        if missing:
+            raise ValueError(f"multi_transform: labels {sorted(map(str, missing))} have no "
+                             f"transformation; transforms has {sorted(map(str, transforms))}"
+                             f"{user_line()}")
+        return labels
+
+    def group(label, labels):
+        return masked(transforms[label], tree_map(lambda x: x == label, labels))
+
+    def init(params):
+        labels = labels_for(params)
+        return MultiTransformState({k: group(k, labels).init(params) for k in transforms})
+
+    def update(updates, state, params=None):
+        labels = labels_for(updates)
+        new_states = {}
+        for k in transforms:
+            updates, new_states[k] = group(k, labels).update(updates, state.inner_states[k],
+                                                             params)
+        return updates, MultiTransformState(new_states)
+    return GradientTransformation(init, update)
+
+
 # ---- MultiSteps -----------------------------------------------------------------------------
 
 class MultiStepsState(NamedTuple):
@@ -66,7 +104,6 @@ class MultiStepsState(NamedTuple):
     gradient_step: Any    # real updates made so far
     inner_opt_state: Any
     acc_grads: Any        # running mean (or sum) of the accumulated gradients
-    skip_state: Any = ()
 
 
 class MultiSteps:
@@ -110,18 +147,13 @@ class MultiSteps:
             acc = tree_map(lambda g, a: a + g, updates, state.acc_grads)
         final = state.mini_step >= jnp.asarray(self._every_k(state.gradient_step)) - 1
         inner_updates, inner_state = self._opt.update(acc, state.inner_opt_state, params)
-
-        def pick(now, later):
-            return tree_map(lambda a, b: jnp.where(final, a, b), now, later)
         new_state = MultiStepsState(
             mini_step=jnp.where(final, 0, safe_increment(state.mini_step)).astype(jnp.int32),
             gradient_step=jnp.where(final, safe_increment(state.gradient_step),
                                     state.gradient_step).astype(jnp.int32),
-            inner_opt_state=pick(inner_state, state.inner_opt_state),
-            acc_grads=tree_map(lambda a: jnp.where(final, jnp.zeros_like(a), a), acc),
-            skip_state=state.skip_state)
-        out = tree_map(lambda u: jnp.where(final, u, jnp.zeros_like(u)), inner_updates)
-        return out, new_state
+            inner_opt_state=tree_where(final, inner_state, state.inner_opt_state),
+            acc_grads=tree_where(final, tree_map(jnp.zeros_like, acc), acc))
+        return tree_where(final, inner_updates, tree_map(jnp.zeros_like, inner_updates)), new_state
 
     def has_updated(self, state: MultiStepsState):
         """True right after a call that applied a real update."""
@@ -129,6 +161,39 @@ class MultiSteps:
 
     def gradient_transformation(self) -> GradientTransformation:
         return GradientTransformation(self.init, self.update)
+
+
+# ---- apply_if_finite ------------------------------------------------------------------------
+
+class ApplyIfFiniteState(NamedTuple):
+    notfinite_count: Any   # consecutive steps rejected so far
+    last_finite: Any       # whether the last updates were all finite
+    total_notfinite: Any   # steps rejected in total
+    inner_state: Any
+
+
+def apply_if_finite(inner: GradientTransformation,
+                    max_consecutive_errors: int) -> GradientTransformation:
+    """Applies ``inner`` only when every update is finite; otherwise returns zero updates and
+    keeps ``inner``'s state, unless more than ``max_consecutive_errors`` steps in a row were
+    rejected (then the update goes through, so a diverged run shows instead of stalling)."""
+    def init(params):
+        return ApplyIfFiniteState(zero_count(), jnp.asarray(True), zero_count(),
+                                  inner.init(params))
+
+    def update(updates, state, params=None):
+        finite = jnp.asarray(True)
+        for leaf in tree_leaves(updates):
+            finite = jnp.logical_and(finite, jnp.all(jnp.isfinite(leaf)))
+        notfinite = jnp.where(finite, 0, safe_increment(state.notfinite_count)).astype(jnp.int32)
+        apply = jnp.logical_or(finite, notfinite > max_consecutive_errors)
+        new_updates, inner_state = inner.update(updates, state.inner_state, params)
+        total = jnp.where(finite, state.total_notfinite,
+                          safe_increment(state.total_notfinite)).astype(jnp.int32)
+        return (tree_where(apply, new_updates, tree_map(jnp.zeros_like, new_updates)),
+                ApplyIfFiniteState(notfinite, finite, total,
+                                   tree_where(apply, inner_state, state.inner_state)))
+    return GradientTransformation(init, update)
 
 
 # ---- inject_hyperparams ---------------------------------------------------------------------
@@ -141,6 +206,12 @@ class InjectHyperparamsState(NamedTuple):
 
 # arguments that look callable but are not schedules
 _NEVER_INJECTED = frozenset({"mask", "weight_decay_mask"})
+
+
+def _is_dtype(value) -> bool:
+    """``jnp.float32``, ``np.float32``, ``np.dtype(...)``: callable or array-like, but static."""
+    return (isinstance(value, (type, np.dtype))
+            or (hasattr(value, "dtype") and not hasattr(value, "shape")))
 
 
 def _as_hyperparam(value, dtype):
@@ -172,7 +243,8 @@ def inject_hyperparams(inner_factory: Callable, static_args=(),
         bound.apply_defaults()
         scheduled, numeric, other = {}, {}, {}
         for key, value in bound.arguments.items():
-            if key in static or key in _NEVER_INJECTED or isinstance(value, (bool, np.bool_)):
+            if (key in static or key in _NEVER_INJECTED or isinstance(value, (bool, np.bool_))
+                    or _is_dtype(value)):
                 other[key] = value
             elif callable(value):
                 scheduled[key] = value

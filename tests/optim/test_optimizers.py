@@ -14,11 +14,11 @@ from jitnet import optim
 STEPS = 4
 
 
-def _problem(seed=0):
+def _problem(seed=0, steps=STEPS):
     rng = np.random.RandomState(seed)
     params = {"w": rng.randn(2, 3).astype(np.float32), "b": rng.randn(3).astype(np.float32)}
     grads = [{k: rng.randn(*v.shape).astype(np.float32) for k, v in params.items()}
-             for _ in range(STEPS)]
+             for _ in range(steps)]
     return params, grads
 
 
@@ -74,8 +74,9 @@ def ref_sgd(lr, momentum=None, nesterov=False):
     return zeros_state("v"), step
 
 
-def ref_adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, wd=0.0, nesterov=False,
-             decayed=lambda name: True):
+def ref_adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, wd=0.0, nesterov=False):
+    """Adam / NAdam / AdamW; ``lr`` may be a function of the 0-based step; the state's "wd"
+    lets a test switch weight decay off per leaf."""
     def step(g, p, s, t):
         s["m"] = b1 * s["m"] + (1 - b1) * g
         s["v"] = b2 * s["v"] + (1 - b2) * g * g
@@ -109,6 +110,35 @@ def ref_adamax(lr, b1=0.9, b2=0.999, eps=1e-8):
     return zeros_state("m", "u"), step
 
 
+def ref_adamaxw(lr, wd):
+    init, adamax_step = ref_adamax(1.0)
+    return init, lambda g, p, s, t: lr * adamax_step(g, p, s, t) - lr * wd * p
+
+
+def ref_sign_sgd(lr):
+    return zeros_state(), lambda g, p, s, t: -lr * np.sign(g)
+
+
+def ref_fromage(lr):
+    def step(g, p, s, t):   # the paper's update, returned as new - old
+        new = (p - lr * np.linalg.norm(p) / np.linalg.norm(g) * g) / np.sqrt(1 + lr * lr)
+        return new - p
+    return zeros_state(), step
+
+
+def ref_novograd(lr, b1=0.9, b2=0.25, eps=1e-6, wd=0.0):
+    def init(p):
+        return {"m": np.zeros_like(p), "v": 0.0}
+
+    def step(g, p, s, t):
+        n2 = np.sum(g * g)
+        s["v"] = n2 if t == 1 else b2 * s["v"] + (1 - b2) * n2
+        d = g / (np.sqrt(s["v"]) + eps) + wd * p
+        s["m"] = d if t == 1 else b1 * s["m"] + d
+        return -lr * s["m"]
+    return init, step
+
+
 def ref_adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     def step(g, p, s, t):
         s["m"] = b1 * s["m"] + (1 - b1) * g
@@ -116,6 +146,38 @@ def ref_adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
         m_hat, s_hat = s["m"] / (1 - b1 ** t), s["s"] / (1 - b2 ** t)
         return -lr * m_hat / (np.sqrt(s_hat) + eps)
     return zeros_state("m", "s"), step
+
+
+def ref_yogi(lr, b1=0.9, b2=0.999, eps=1e-3, v0=1e-6):
+    def step(g, p, s, t):
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = s["v"] - (1 - b2) * np.sign(s["v"] - g * g) * g * g
+        return -lr * (s["m"] / (1 - b1 ** t)) / (np.sqrt(s["v"] / (1 - b2 ** t)) + eps)
+    return zeros_state("m", "v", fill=v0), step
+
+
+def ref_radam(lr, b1=0.9, b2=0.999, eps=1e-8, threshold=5.0):
+    rho_inf = 2 / (1 - b2) - 1
+
+    def step(g, p, s, t):
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        m_hat = s["m"] / (1 - b1 ** t)
+        rho = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        if rho < threshold:
+            return -lr * m_hat
+        r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        return -lr * r * m_hat / (np.sqrt(s["v"] / (1 - b2 ** t)) + eps)
+    return zeros_state("m", "v"), step
+
+
+def ref_adadelta(lr, rho=0.9, eps=1e-6):
+    def step(g, p, s, t):
+        s["eg"] = rho * s["eg"] + (1 - rho) * g * g
+        d = np.sqrt(s["ex"] + eps) / np.sqrt(s["eg"] + eps) * g
+        s["ex"] = rho * s["ex"] + (1 - rho) * d * d
+        return -lr * d
+    return zeros_state("eg", "ex"), step
 
 
 def ref_rmsprop(lr, decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, centered=False,
@@ -191,7 +253,14 @@ CASES = {
     "adamw": (optim.adamw(0.01, weight_decay=0.1), ref_adam(0.01, wd=0.1)),
     "amsgrad": (optim.amsgrad(0.01), ref_amsgrad(0.01)),
     "adamax": (optim.adamax(0.01), ref_adamax(0.01)),
+    "adamaxw": (optim.adamaxw(0.01, weight_decay=0.1), ref_adamaxw(0.01, 0.1)),
     "adabelief": (optim.adabelief(0.01), ref_adabelief(0.01)),
+    "novograd": (optim.novograd(0.01, weight_decay=0.1), ref_novograd(0.01, wd=0.1)),
+    "sign_sgd": (optim.sign_sgd(0.01), ref_sign_sgd(0.01)),
+    "fromage": (optim.fromage(0.1), ref_fromage(0.1)),
+    "fromage_schedule": (optim.fromage(lambda c: 0.1 + 0.0 * c), ref_fromage(0.1)),
+    "yogi": (optim.yogi(0.01), ref_yogi(0.01)),
+    "adadelta": (optim.adadelta(1.0), ref_adadelta(1.0)),
     "rmsprop": (optim.rmsprop(0.01), ref_rmsprop(0.01)),
     "rmsprop_centered": (optim.rmsprop(0.01, eps=0.1, centered=True, initial_scale=1.0),
                          ref_rmsprop(0.01, eps=0.1, centered=True, initial_scale=1.0)),
@@ -215,6 +284,14 @@ def test_matches_numpy_reference(name, use_jit):
     params, grads = _problem()
     assert_same(run_jitnet(opt, params, grads, use_jit),
                 run_reference(ref_init, ref_step, params, grads))
+
+
+@pytest.mark.parametrize("use_jit", [False, True], ids=["eager", "jit"])
+def test_radam_both_branches(use_jit):
+    # b2=0.8: rho_t = 1.0, 1.89, 2.71, 3.45, 4.13, 4.73 -> momentum for 4 steps, then rectified
+    params, grads = _problem(4, steps=6)
+    got = run_jitnet(optim.radam(0.01, b2=0.8, threshold=4.0), params, grads, use_jit)
+    assert_same(got, run_reference(*ref_radam(0.01, b2=0.8, threshold=4.0), params, grads))
 
 
 def test_sgd_schedule_uses_count_before_increment():
@@ -260,14 +337,15 @@ def test_global_norm_and_clip_by_global_norm():
     tree = {"a": jnp.asarray([3.0, 0.0]), "b": jnp.asarray([[4.0]])}
     assert float(optim.global_norm(tree)) == pytest.approx(5.0)
     clip = optim.clip_by_global_norm(2.5)
-    out, state = clip.update(tree, clip.init(tree))
-    np.testing.assert_allclose(out["a"], [1.5, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(out["b"], [[2.0]], rtol=1e-6)
-    assert state == optim.EmptyState()
-    out, _ = jitnet.jit(lambda t: clip.update(t, clip.init(t)))(tree)   # below the bound
-    np.testing.assert_allclose(optim.clip_by_global_norm(10.0).update(tree, ())[0]["a"],
-                               [3.0, 0.0])
-    np.testing.assert_allclose(out["b"], [[2.0]], rtol=1e-6)
+    for update in (clip.update, jitnet.jit(clip.update)):
+        out, state = update(tree, clip.init(tree))   # norm 5 > 2.5: scaled by 1/2
+        np.testing.assert_allclose(out["a"], [1.5, 0.0], rtol=1e-6)
+        np.testing.assert_allclose(out["b"], [[2.0]], rtol=1e-6)
+        assert state == optim.EmptyState()
+    loose = optim.clip_by_global_norm(10.0)            # below the bound: unchanged
+    out, _ = loose.update(tree, loose.init(tree))
+    np.testing.assert_array_equal(out["a"], [3.0, 0.0])
+    np.testing.assert_array_equal(out["b"], [[4.0]])
 
 
 def test_clip_elementwise():
@@ -322,8 +400,7 @@ def test_identity_set_to_zero_stateless_and_apply_updates_keep_dtype():
     np.testing.assert_array_equal(optim.set_to_zero().update(g, ())[0]["x"], [0.0, 0.0])
     neg = optim.stateless(lambda u, p: jitnet.tree_map(lambda x: -x, u))
     np.testing.assert_array_equal(neg.update(g, neg.init(g))[0]["x"], [-1.0, -2.0])
-    p = {"x": jnp.asarray([1, 2], dtype=jnp.bfloat16) if hasattr(jnp, "bfloat16")
-         else jnp.asarray([1, 2], dtype=jnp.float16)}
+    p = {"x": jnp.asarray([1, 2], dtype=jnp.float16)}
     out = optim.apply_updates(p, {"x": jnp.asarray([0.5, 0.5])})
     assert out["x"].dtype == p["x"].dtype
     np.testing.assert_allclose(np.asarray(out["x"], np.float32), [1.5, 2.5])
@@ -355,3 +432,77 @@ def test_mismatched_pytrees_raise_clear_errors():
         w.update({"w": jnp.zeros(3)}, w.init({"w": jnp.zeros(3)}))
     with pytest.raises(TypeError, match="chain: argument 1"):
         optim.chain(optim.scale(1.0), "adam")
+    with pytest.raises(ValueError, match="chain: expected the state of 2 transformations"):
+        optim.adam(0.1).update({"w": jnp.zeros(3)}, optim.scale(1.0).init({"w": jnp.zeros(3)}))
+    with pytest.raises(TypeError, match="learning_rate must be a number"):
+        optim.adam("0.1")
+
+
+# ---- Adafactor ------------------------------------------------------------------------------
+
+def ref_adafactor_leaf(min_dim, clip=1.0, lr=None, momentum=None, eps=1e-30):
+    """Shazeer & Stern's Algorithm 4 with Optax's defaults: decay 1 - t^-0.8, factored second
+    moments for matrices, update clipping, relative step size."""
+    def init(p):
+        return {"r": np.zeros(p.shape[:1]), "c": np.zeros(p.shape[1:2]), "v": np.zeros_like(p),
+                "m": np.zeros_like(p)}
+
+    def step(g, p, s, t):
+        beta = 1 - t ** -0.8
+        g2 = g * g + eps
+        if p.ndim == 2 and min(p.shape) >= min_dim:
+            # rows along the smaller axis 0 here (shape (2, 3)): R = mean over columns
+            s["r"] = beta * s["r"] + (1 - beta) * g2.mean(axis=1)
+            s["c"] = beta * s["c"] + (1 - beta) * g2.mean(axis=0)
+            v_hat = np.outer(s["r"], s["c"]) / s["r"].mean()
+        else:
+            s["v"] = beta * s["v"] + (1 - beta) * g2
+            v_hat = s["v"]
+        u = g / np.sqrt(v_hat)
+        u = u / max(1.0, np.sqrt(np.mean(u * u)) / clip)
+        if lr is not None:
+            u = lr * u
+        u = u * max(np.sqrt(np.mean(p * p)), 1e-3)
+        if momentum is not None:
+            s["m"] = momentum * s["m"] + (1 - momentum) * u
+            u = s["m"]
+        return -u
+    return init, step
+
+
+@pytest.mark.parametrize("use_jit", [False, True], ids=["eager", "jit"])
+@pytest.mark.parametrize("factor", [True, False], ids=["factored", "full"])
+def test_adafactor(factor, use_jit):
+    params, grads = _problem(5)
+    min_dim = 2 if factor else 128
+    got = run_jitnet(optim.adafactor(min_dim_size_to_factor=min_dim), params, grads, use_jit)
+    assert_same(got, run_reference(*ref_adafactor_leaf(min_dim), params, grads))
+
+
+def test_adafactor_with_rate_momentum_and_tight_clipping():
+    params, grads = _problem(6)
+    opt = optim.adafactor(0.5, min_dim_size_to_factor=2, clipping_threshold=0.5, momentum=0.9)
+    assert_same(run_jitnet(opt, params, grads, True),
+                run_reference(*ref_adafactor_leaf(2, clip=0.5, lr=0.5, momentum=0.9),
+                              params, grads))
+    state = opt.init({k: jnp.asarray(v) for k, v in params.items()})
+    factored = state[0]
+    assert factored.v_row["w"].shape == (2,) and factored.v_col["w"].shape == (3,)
+    assert factored.v["b"].shape == (3,)
+
+
+def test_factored_rms_axes_for_tall_and_3d_leaves():
+    """Row/column statistics over the two largest axes, per slice of any leading axis."""
+    rng = np.random.RandomState(7)
+    g = {"tall": rng.randn(4, 2).astype(np.float32), "cube": rng.randn(2, 3, 4).astype(np.float32)}
+    t = optim.scale_by_factored_rms(min_dim_size_to_factor=2)
+    params = {k: jnp.asarray(v) for k, v in g.items()}
+    s = t.init(params)
+    assert s.v_row["cube"].shape == (2, 3) and s.v_col["cube"].shape == (2, 4)
+    u, s = t.update(params, s, params)      # first step: the decay is 0, so v = g^2 + eps
+    g2 = {k: v.astype(np.float64) ** 2 + 1e-30 for k, v in g.items()}
+    v_tall = np.outer(g2["tall"].mean(1), g2["tall"].mean(0)) / g2["tall"].mean()
+    rows, cols = g2["cube"].mean(2), g2["cube"].mean(1)          # (2, 3), (2, 4)
+    v_cube = rows[:, :, None] * cols[:, None, :] / rows.mean(1)[:, None, None]
+    np.testing.assert_allclose(u["tall"], g["tall"] / np.sqrt(v_tall), rtol=2e-5)
+    np.testing.assert_allclose(u["cube"], g["cube"] / np.sqrt(v_cube), rtol=2e-5)
