@@ -5,9 +5,11 @@
     python benchmarks/run.py --only W1,W2      # a selection (W2 = W2a, W2b, W2c)
     python benchmarks/run.py --threads 1       # one pass only: 1 | default | both
     python benchmarks/run.py --frameworks jitnet,jax --json out.json
+    python benchmarks/run.py --loaded          # quiet and with one core kept busy: ratios
 
 Workloads (see workloads.py): W1 fused elementwise + sum, W2 MLP SGD steps, W3 per-example
-gradients, W4 CNN step, W5 cold compile / warm start in fresh processes, W6 char-RNN step.
+gradients, W4 CNN step, W5 cold compile / warm start in fresh processes, W6 char-RNN step,
+W7 a vmapped population of 4 small layers.
 Competitors: jitnet, a hand-written NumPy version, ``jax.jit``, PyTorch eager and
 ``torch.compile``; a competitor that is not installed or lacks a feature is reported as
 "unavailable: reason" and skipped.
@@ -31,6 +33,11 @@ Method
   each round), so drift and background load hit all of them alike. Reported: the median time
   per call, and the spread (half the interquartile range, relative to the median).
 * Training steps feed their updated parameters back in, as a training loop does.
+* ``--loaded``: samples are taken in blocks, alternately quiet and with a spinning process
+  keeping one core busy (another experiment, an MPI rank, a browser); it ends at a deadline
+  or when its parent is gone, whichever comes first. Reported: both medians and their
+  ratio (loaded / quiet) per competitor, and loaded / 1-thread when both passes run. W5
+  (fresh processes) is not run in this mode.
 """
 from __future__ import annotations
 
@@ -48,6 +55,7 @@ import sys
 import tempfile
 import time
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -77,7 +85,7 @@ def configure_threads(threads: int | None, mods: dict) -> dict:
     info = {}
     if "jitnet" in mods:
         import numba
-        from jitnet.runtime.numba_backend import start_thread_pool
+        from jitnet.runtime.threads import start_thread_pool
         start_thread_pool()   # before numba starts its pool with OpenMP's default wait policy
         if threads:
             mods["jitnet"].config.update("num_threads", threads)
@@ -182,10 +190,12 @@ def prepare_jaxlike(fw, w, data, mods):
         put = jx.numpy.asarray
     block = jx.block_until_ready
     inputs = [put(a) for a in data["inputs"]]
-    if w.kind == "elementwise":
+    if w.kind == "forward":
+        f = getattr(M, w.model)
+
         def call():
-            block(M.w1(*inputs))
-        return Prepared(lambda: [to_numpy(block(M.w1(*inputs)))], call)
+            block(f(*inputs))
+        return Prepared(lambda: [to_numpy(block(f(*inputs)))], call)
     params = [put(p) for p in data["params"]]
     if w.kind == "grads":
         def call():
@@ -205,8 +215,9 @@ def prepare_numpy(fw, w, data, mods, dtype=np.float32):
     M = W.numpy_models(np)
     cast = (lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
     inputs = [cast(a) for a in data["inputs"]]
-    if w.kind == "elementwise":
-        return Prepared(lambda: [to_numpy(M.w1(*inputs))], lambda: M.w1(*inputs))
+    if w.kind == "forward":
+        f = getattr(M, w.model)
+        return Prepared(lambda: [to_numpy(f(*inputs))], lambda: f(*inputs))
     params = [cast(p) for p in data["params"]]
     if w.kind == "grads":
         return Prepared(lambda: [to_numpy(g) for g in M.per_example_grads(params, *inputs)],
@@ -227,8 +238,8 @@ def prepare_torch(fw, w, data, mods):
     tensor = (lambda a: torch.tensor(a, dtype=torch.long) if a.dtype.kind == "i"
               else torch.tensor(a))
     inputs = [tensor(a) for a in data["inputs"]]
-    if w.kind == "elementwise":
-        f = maybe_compile(M.w1)
+    if w.kind == "forward":
+        f = maybe_compile(getattr(M, w.model))
         return Prepared(lambda: [to_numpy(f(*inputs))], lambda: f(*inputs))
     if w.kind == "grads":
         params = [tensor(p) for p in data["params"]]
@@ -308,6 +319,48 @@ def time_interleaved(calls: dict, repeats: int, target: float, warmup: float) ->
     return samples
 
 
+# keeps one core busy until the deadline (epoch seconds) or until its parent is gone
+SPIN_SOURCE = """
+import os, sys, time
+deadline, parent = float(sys.argv[1]), int(sys.argv[2])
+os.sched_setaffinity(0, range(os.cpu_count()))   # not pinned with a 1-thread worker
+while time.time() < deadline and os.getppid() == parent:
+    for _ in range(100_000):
+        pass
+"""
+
+
+class Spinner:
+    """A compute-bound process for the duration of a ``with`` block (``seconds`` at most)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", SPIN_SOURCE,
+                                      str(time.time() + self.seconds), str(os.getpid())])
+        time.sleep(0.1)  # let it start spinning
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def time_quiet_loaded(calls: dict, opts) -> tuple[dict, dict]:
+    """Blocks of round-robin samples, alternately quiet and loaded (the first of each pair
+    alternating too); returns ({name: quiet samples}, {name: loaded samples})."""
+    per_block = max(1, -(-opts.repeats // opts.load_blocks))
+    quiet, loaded = ({name: [] for name in calls} for _ in range(2))
+    for b in range(opts.load_blocks):
+        for busy in ((False, True) if b % 2 == 0 else (True, False)):
+            with Spinner(opts.spin_limit) if busy else nullcontext():
+                s = time_interleaved(calls, per_block, opts.target, opts.warmup)
+            for name, times in s.items():
+                (loaded if busy else quiet)[name] += times
+    return quiet, loaded
+
+
 def summarize(times: list[float]) -> dict:
     q25, med, q75 = np.percentile(times, [25, 50, 75])
     return {"median_s": float(med), "spread": float((q75 - q25) / 2 / med) if med else 0.0,
@@ -366,7 +419,17 @@ def run_workload(w, frameworks, mods, missing, opts) -> dict:
         extra = (f"  first call {entry['first_call_s']:.2f} s, error {entry['max_error']:.1e}"
                  if "max_error" in entry else "")
         print(f"  {fw:14s} {entry['status']}{extra}", flush=True)
-    if calls:
+    if calls and opts.loaded:
+        quiet, loaded = time_quiet_loaded(calls, opts)
+        for fw in calls:
+            e = res["frameworks"][fw]
+            e.update(summarize(quiet[fw]))
+            e["loaded"] = summarize(loaded[fw])
+            print(f"  {fw:14s} quiet {fmt_time(e['median_s']):>10s} +-{e['spread'] * 100:.0f}%"
+                  f"   loaded {fmt_time(e['loaded']['median_s']):>10s} "
+                  f"+-{e['loaded']['spread'] * 100:.0f}%   loaded/quiet "
+                  f"{ratio(e['loaded']['median_s'], e['median_s'])}", flush=True)
+    elif calls:
         samples = time_interleaved(calls, opts.repeats, opts.target, opts.warmup)
         for fw, times in samples.items():
             res["frameworks"][fw].update(summarize(times))
@@ -477,9 +540,11 @@ def worker(opts) -> None:
           f"(affinity: CPUs {sorted(os.sched_getaffinity(0))})", flush=True)
     out = {"threads": label, "thread_settings": thread_info, "versions": versions(mods),
            "load_before": os.getloadavg(), "workloads": {}}
+    out["loaded"] = opts.loaded
     for key in opts.workloads:
         if key == "W5":
-            out["workloads"]["W5"] = run_w5(opts.frameworks, missing, opts)
+            if not opts.loaded:
+                out["workloads"]["W5"] = run_w5(opts.frameworks, missing, opts)
         else:
             out["workloads"][key] = run_workload(W.BY_KEY[key], opts.frameworks, mods,
                                                  missing, opts)
@@ -556,6 +621,34 @@ def table(result) -> list[str]:
     return lines + ([""] + notes if notes else [])
 
 
+LOADED_FRAMEWORKS = ["jitnet", "jax"]
+
+
+def loaded_table(result, one_thread=None) -> list[str]:
+    """Quiet and loaded medians side by side, with loaded / quiet (and loaded / the 1-thread
+    pass's quiet median when that pass ran) per framework."""
+    cols = [fw for fw in LOADED_FRAMEWORKS
+            if any(fw in r["frameworks"] for r in result["workloads"].values())]
+    vs1 = one_thread is not None and one_thread is not result
+    head = ["workload"]
+    for fw in cols:
+        head += [f"{HEADERS[fw]} quiet", f"{HEADERS[fw]} loaded", f"{HEADERS[fw]} loaded/quiet"]
+        if vs1:
+            head.append(f"{HEADERS[fw]} loaded/1-thread")
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for key, res in result["workloads"].items():
+        row = [f"{key} {res['title']}"]
+        for fw in cols:
+            e = res["frameworks"].get(fw, {})
+            q, ld = e.get("median_s"), e.get("loaded", {}).get("median_s")
+            row += [cell(e), fmt_time(ld), ratio(ld, q)]
+            if vs1:
+                one = one_thread["workloads"].get(key, {}).get("frameworks", {}).get(fw, {})
+                row.append(ratio(ld, one.get("median_s")))
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
 def report(results) -> str:
     m = machine()
     first = results[0] if results else {}
@@ -567,10 +660,14 @@ def report(results) -> str:
            "versions: " + ", ".join(f"{k} {v}" for k, v in first.get("versions", {}).items()),
            "times: median per call (ratios > 1: jitnet slower); W5: seconds in fresh processes",
            ""]
+    one_thread = next((r for r in results if r["threads"] == "1 thread"), None)
     for r in results:
         load = f"{r['load_before'][0]:.1f}->{r['load_after'][0]:.1f}"
         settings = ", ".join(f"{k}={v}" for k, v in r["thread_settings"].items())
         out += [f"## {r['threads']} ({settings}; load average {load})", ""] + table(r) + [""]
+        if r.get("loaded"):
+            out += [f"### {r['threads']}: quiet and with one core busy", ""] + \
+                loaded_table(r, one_thread) + [""]
     return "\n".join(out)
 
 
@@ -579,9 +676,12 @@ def spawn_worker(threads, opts, result_file) -> dict | None:
            "--threads", str(threads or "default"), "--only", ",".join(opts.workloads),
            "--frameworks", ",".join(opts.frameworks), "--repeats", str(opts.repeats),
            "--target", str(opts.target), "--warmup", str(opts.warmup),
-           "--w5-repeats", str(opts.w5_repeats), "--w5-timeout", str(opts.w5_timeout)]
+           "--w5-repeats", str(opts.w5_repeats), "--w5-timeout", str(opts.w5_timeout),
+           "--load-blocks", str(opts.load_blocks), "--spin-limit", str(opts.spin_limit)]
     if opts.verbose:
         cmd.append("--verbose")
+    if opts.loaded:
+        cmd.append("--loaded")
     env = dict(os.environ)
     preexec = None
     if threads == 1:
@@ -629,6 +729,12 @@ def parse(argv=None):
     ap.add_argument("--json", help="also write all results (with samples) to this file")
     ap.add_argument("--markdown", help="also write the report to this file")
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
+    ap.add_argument("--loaded", action="store_true",
+                    help="time each workload quiet and with one core kept busy (ratios)")
+    ap.add_argument("--load-blocks", type=int, default=3,
+                    help="--loaded: quiet/loaded block pairs (the samples are split over them)")
+    ap.add_argument("--spin-limit", type=float, default=900,
+                    help="--loaded: seconds after which a spinning process stops on its own")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--result-file", help=argparse.SUPPRESS)
     ap.add_argument("--w5-child", help=argparse.SUPPRESS)

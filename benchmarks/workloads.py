@@ -28,13 +28,14 @@ LR = 1e-3  # SGD learning rate of every training step (small: the timed loops tr
 class Workload:
     key: str            # "W2a"
     title: str          # printed name
-    kind: str           # "elementwise" | "step" (training step) | "grads" (no state)
-    model: str          # which model functions to use: "w1", "mlp", "pex", "cnn", "rnn"
+    kind: str           # "forward" (a function of the inputs) | "step" (training step) |
+    #                     "grads" (per-example gradients, no state)
+    model: str          # which model functions to use: "w1", "pop", "mlp", "pex", "cnn", "rnn"
     shape: dict         # sizes
 
 
 WORKLOADS = [
-    Workload("W1", "fused elementwise+sum, 10M f32", "elementwise", "w1", {"n": 10_000_000}),
+    Workload("W1", "fused elementwise+sum, 10M f32", "forward", "w1", {"n": 10_000_000}),
     Workload("W2a", "MLP 784-512-512-10 SGD step, batch 128", "step", "mlp",
              {"sizes": (784, 512, 512, 10), "batch": 128}),
     Workload("W2b", "MLP 784-512-512-10 SGD step, batch 32", "step", "mlp",
@@ -47,6 +48,8 @@ WORKLOADS = [
              {"batch": 64, "hw": 28, "c1": 16, "c2": 32, "classes": 10}),
     Workload("W6", "char-RNN step, scan tanh H128 V64 T50 B32", "step", "rnn",
              {"batch": 32, "seq": 50, "vocab": 64, "embed": 32, "hidden": 128}),
+    Workload("W7", "population: vmap(tanh(x @ w)) over 4 layers, x 32x64, w 64x256", "forward",
+             "pop", {"members": 4, "batch": 32, "fan_in": 64, "fan_out": 256}),
 ]
 BY_KEY = {w.key: w for w in WORKLOADS}
 # W5 (cold compile / warm start of W2a's step) is measured in subprocesses by run.py.
@@ -59,6 +62,10 @@ def make_data(w: Workload, seed: int = 0) -> dict:
     s = w.shape
     if w.model == "w1":
         return {"inputs": [rng.standard_normal(s["n"], dtype=f32)]}
+    if w.model == "pop":
+        ws = rng.standard_normal((s["members"], s["fan_in"], s["fan_out"]), dtype=f32)
+        x = rng.standard_normal((s["batch"], s["fan_in"]), dtype=f32)
+        return {"inputs": [ws / f32(np.sqrt(s["fan_in"])), x]}
     if w.model in ("mlp", "pex"):
         sizes, b = s["sizes"], s["batch"]
         params = []
@@ -158,8 +165,9 @@ def jax_models(jax):
         return cross_entropy(h @ w2 + b2, y)
 
     per_example_grads = jax.jit(jax.vmap(jax.grad(per_example_loss), in_axes=(None, 0, 0)))
-    return SimpleNamespace(w1=jax.jit(w1), sgd_step=sgd_step, value_and_grad=value_and_grad,
-                           per_example_grads=per_example_grads)
+    pop = jax.jit(jax.vmap(lambda w, x: jnp.tanh(x @ w), in_axes=(0, None)))
+    return SimpleNamespace(w1=jax.jit(w1), pop=pop, sgd_step=sgd_step,
+                           value_and_grad=value_and_grad, per_example_grads=per_example_grads)
 
 
 # ------------------------------------------------------------------------------ PyTorch
@@ -234,7 +242,11 @@ def torch_models(torch):
 
     per_example_grads = torch.func.vmap(torch.func.grad(per_example_loss),
                                         in_dims=(None, 0, 0))
-    return SimpleNamespace(w1=w1, eager_step=eager_step, functional_step=functional_step,
+    def pop(ws, x):
+        return torch.tanh(x @ ws)
+
+    return SimpleNamespace(w1=w1, pop=pop, eager_step=eager_step,
+                           functional_step=functional_step,
                            eager_value_and_grad=eager_value_and_grad,
                            per_example_grads=per_example_grads)
 
@@ -368,5 +380,8 @@ def numpy_models(np):
             return [p - p.dtype.type(LR) * g for p, g in zip(params, grads)], value
         return step
 
-    return SimpleNamespace(w1=w1, sgd_step=sgd_step, value_and_grad=value_and_grad,
+    def pop(ws, x):
+        return np.tanh(x @ ws)
+
+    return SimpleNamespace(w1=w1, pop=pop, sgd_step=sgd_step, value_and_grad=value_and_grad,
                            per_example_grads=per_example_grads)

@@ -31,6 +31,7 @@ from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
 
 
 from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
+from .runtime import threads as _threads  # noqa: E402,F401  (applies config num_threads)
 
 
 def block_until_ready(x):

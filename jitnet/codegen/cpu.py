@@ -403,8 +403,14 @@ def _emit_scalar_reduction(ctx, w, scalars):
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
         _emit_chunked(ctx, w, scalars, idx, accs, parallel=True)
     else:
-        for j, d in enumerate(outer_red):
-            w(f"for i{d} in {'prange' if par_red and j == 0 else 'range'}({shape[d]}):")
+        final = accs
+        if par_red:  # one partial result per step of the parallel loop, each from identity
+            parts = _open_partials(w, names, reds, f"i{outer_red[0]}", shape[outer_red[0]])
+            accs = {id(e): names.temp() for e in reds}
+            for e in reds:
+                w(f"{accs[id(e)]} = {_identity(e)}")
+        for j, d in enumerate(outer_red[1 if par_red else 0:]):
+            w(f"for i{d} in range({shape[d]}):")
             w.indent()
         if lanes_ok:
             _emit_chunked(ctx, w, scalars, idx, accs, parallel=False)
@@ -417,8 +423,12 @@ def _emit_scalar_reduction(ctx, w, scalars):
             for e in reds:
                 w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
             w.dedent()
-        for _ in outer_red:
+        for _ in outer_red[1 if par_red else 0:]:
             w.dedent()
+        if par_red:
+            _close_partials(w, names, reds, parts, accs, final, f"i{outer_red[0]}",
+                            shape[outer_red[0]])
+            accs = final
     for e in reds:
         out = e.outputs[0]
         if out.aval.shape:
@@ -443,6 +453,32 @@ def _unit_index(idx, shape, target) -> tuple:
     return tuple("0" if d == 1 else next(it) for d in target)
 
 
+def _open_partials(w, names, reds, var: str, n: int) -> dict:
+    """Open ``for var in prange(n)`` for a full reduction that stores one partial result per
+    step, folded in order afterwards (``_close_partials``): unlike Numba's own prange
+    reductions, which combine one partial per thread, the result does not depend on the
+    thread count (it is the serial loop's, bit for bit)."""
+    parts = {id(e): names.temp() for e in reds}
+    for e in reds:
+        w(f"{parts[id(e)]} = np.empty({n}, {cast(e.outputs[0].aval.dtype)})")
+    w(f"for {var} in prange({n}):")
+    w.indent()
+    return parts
+
+
+def _close_partials(w, names, reds, parts, partial, accs, var: str, n: int):
+    """Store this step's ``partial`` results, close the loop, fold them into ``accs``."""
+    for e in reds:
+        w(f"{parts[id(e)]}[{var}] = {partial[id(e)]}")
+    w.dedent()
+    j = names.temp()
+    w(f"for {j} in range({n}):")
+    w.indent()
+    for e in reds:
+        w(_red_update(e, accs[id(e)], f"{parts[id(e)]}[{j}]"))
+    w.dedent()
+
+
 def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
     independent lanes (vectorizable without reassociation), then folded into ``accs``.
@@ -462,8 +498,11 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     lanes = {id(e): names.temp() for e in reds}
     part = {id(e): names.temp() for e in reds}
     c = names.temp()
-    w(f"for {c} in {'prange' if parallel else 'range'}({n_chunks}):")
-    w.indent()
+    if parallel:
+        chunk_parts = _open_partials(w, names, reds, c, n_chunks)
+    else:
+        w(f"for {c} in range({n_chunks}):")
+        w.indent()
     jb, jl = names.temp(), names.temp()
     if computed:
         lo, hi, j = names.temp(), names.temp(), names.temp()
@@ -512,8 +551,12 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         w.indent()
         w(_red_update(e, part[id(e)], f"{lanes[id(e)]}[{jl}]"))
         w.dedent()
-        w(_red_update(e, accs[id(e)], part[id(e)]))
-    w.dedent()
+        if not parallel:
+            w(_red_update(e, accs[id(e)], part[id(e)]))
+    if parallel:
+        _close_partials(w, names, reds, chunk_parts, part, accs, c, n_chunks)
+    else:
+        w.dedent()
     if main < m:  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()

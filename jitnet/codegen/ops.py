@@ -7,6 +7,7 @@ instead of copies when the operand layout allows); the rest are explicit loops.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -96,6 +97,22 @@ def _matrix_view(x: str, shape, batch, free, contract, names, w):
     return t, False
 
 
+# Matrix products of at least this many multiply-adds run in parallel on Numba's pool, as
+# row blocks of at least GEMM_MIN_ROWS rows, each a single-threaded BLAS call (see
+# runtime/threads.py for why BLAS's own threads are off). Below it one call on one thread.
+GEMM_PARALLEL_WORK = 1 << 22
+GEMM_MIN_ROWS = 16
+
+
+def _row_blocks(B: int, M: int, work: int) -> int:
+    """Row blocks per product for a parallel product, or 0 to keep it serial."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or work < GEMM_PARALLEL_WORK:
+        return 0
+    S = 1 if B >= cores else min(-(-cores // B), M // GEMM_MIN_ROWS)
+    return S if B * S > 1 else 0
+
+
 @generator("dot_general")
 def _dot_general(e, names, w):
     lhs, rhs = e.inputs
@@ -144,10 +161,26 @@ def _dot_general(e, names, w):
     gemm = f"jn_gemm_{'f32' if dt == np.float32 else 'f64'}"
     ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
-    scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
-    if B == 1:
+    K = math.prod(ls[i] for i in lc)
+    S = _row_blocks(B, M, B * M * N * K)
+    if S:
+        # work items (product q, row block t) over Numba's pool, BLAS single-threaded in each;
+        # the blocks are fixed here, so results do not depend on the thread count
+        i, q, r0, r1 = names.temp(), names.temp(), names.temp(), names.temp()
+        w(f"for {i} in prange({B * S}):")
+        w.indent()
+        w(f"{q} = {i} // {S}")
+        w(f"{r0} = {i} % {S} * {M} // {S}")
+        w(f"{r1} = ({i} % {S} + 1) * {M} // {S}")
+        lhs = f"{A}[{q}, :, {r0}:{r1}]" if at else f"{A}[{q}, {r0}:{r1}]"
+        w(f"{gemm}({lhs}, {Bv}[{q}], {r}[{q}, {r0}:{r1}], {ta}, {tb}, "
+          f"np.empty(8, dtype=np.int32))")
+        w.dedent()
+    elif B == 1:
+        scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
         w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb}, {scratch})")
     else:
+        scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
         w(f"for q in range({B}):")
         w.indent()
         w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb}, {scratch})")

@@ -28,9 +28,9 @@ class Config:
         if name not in self._values:
             raise AttributeError(f"unknown jitnet config option {name!r}; "
                                  f"known options: {sorted(self._values)}")
+        for hook in _update_hooks.get(name, ()):  # a hook rejects a bad value by raising,
+            hook(value)                            # before it is stored
         self._values[name] = value
-        for hook in _update_hooks.get(name, ()):
-            hook(value)
 
     def read(self, name: str):
         return self._values[name]

@@ -12,11 +12,11 @@ import re
 
 import numpy as np
 
-from ..core.config import config, on_update
 from ..core.ir import IR, Literal
 from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
 from . import disk_cache
+from .threads import start_thread_pool
 
 # fast-math that keeps NaN/Inf semantics, IEEE evaluation order and rounding: only the sign
 # of zero may be ignored. No 'reassoc' (it would break the error-compensated math helpers and
@@ -41,43 +41,6 @@ DECORATOR = ('@numba.njit(cache=True, fastmath=FASTMATH, parallel={parallel}, '
 
 class JitCompileError(RuntimeError):
     pass
-
-
-_POOL_STARTED = False
-
-
-def start_thread_pool():
-    """Start Numba's thread pool with OpenMP's passive wait policy, unless the user chose one.
-
-    After a ``prange`` region OpenMP's workers spin for a while by default; BLAS calls
-    between parallel regions then fight them for the cores (W4's step on 2 cores: 113 ms
-    spinning, 51 ms passive, 47 ms with one thread). The variable is set only while the pool
-    starts, so other OpenMP runtimes in the process (PyTorch's own libgomp) keep theirs."""
-    global _POOL_STARTED
-    if _POOL_STARTED:
-        return
-    _POOL_STARTED = True
-    from numba.np.ufunc import parallel
-    chosen = "OMP_WAIT_POLICY" in os.environ
-    if not chosen:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        parallel._launch_threads()
-    except Exception:   # no threading layer: serial programs still run, parallel ones
-        pass            # report Numba's error when they are compiled
-    finally:
-        if not chosen:
-            del os.environ["OMP_WAIT_POLICY"]
-
-
-def _set_threads(n):
-    import numba
-    if n:
-        start_thread_pool()
-        numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
-
-
-on_update("num_threads", _set_threads)
 
 
 def _readonly_c(v: np.ndarray) -> np.ndarray:
@@ -151,6 +114,3 @@ class NumbaExecutable:
         return JitCompileError(f"jit: the numba backend failed: {type(err).__name__}: "
                                f"{text.splitlines()[0][:300] if text else ''}")
 
-
-if config.read("num_threads"):
-    _set_threads(config.read("num_threads"))

@@ -630,9 +630,10 @@ def jn_svd(a, s, u, vt, full, compute_uv):
 
 
 # -- matrix products: BLAS gemm on row-major operands -----------------------------------
-# One compiled helper per dtype for every layout (Numba's np.dot compiles one version per
-# operand layout and allocates its result), called with C-contiguous 2-D operands and
-# transpose flags. Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+# One compiled helper per dtype (Numba's np.dot compiles one version per operand layout and
+# allocates its result), called with row-contiguous 2-D operands (C-contiguous, or a block of
+# columns of one: the leading dimensions come from the row strides) and transpose flags.
+# Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
 
 def _gemm(blas_name):
     gemm = _external("blas", blas_name, 13)
@@ -650,9 +651,9 @@ def _gemm(blas_name):
             out[:] = 0
             return
         scratch[0], scratch[1], scratch[2] = n, m, k
-        scratch[3] = b.shape[1]            # ldb: the stored row length of b
-        scratch[4] = a.shape[1]            # lda
-        scratch[5] = n                     # ldc
+        scratch[3] = b.strides[0] // b.itemsize    # ldb: the stored row length of b
+        scratch[4] = a.strides[0] // a.itemsize    # lda
+        scratch[5] = out.strides[0] // out.itemsize  # ldc
         scratch[6] = _T if tb else _N      # the two transpose characters
         scratch[7] = _T if ta else _N
         s = scratch.view(np.uint8)

@@ -156,7 +156,7 @@ def test_disk_cache_reuse_and_corruption(tmp_path):
 
 _POOL_SCRIPT = textwrap.dedent("""
     import os, numpy as np, jitnet
-    from jitnet.runtime import numba_backend as nb
+    from jitnet.runtime import threads as nb
     f = jitnet.jit(lambda x: (x * 2.0).sum())
     y = float(f(np.ones(100_000, np.float32)))
     print(y, nb._POOL_STARTED, os.environ.get("OMP_WAIT_POLICY"))
