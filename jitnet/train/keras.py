@@ -17,7 +17,7 @@ from ..api.eval_shape import ShapeDtypeStruct, eval_shape
 from ..data import DataLoader, validation_split as _split
 from ..layers.module import assign_weights, combine, partition
 from .lr_find import lr_find as _lr_find
-from .loop import Engine, as_loader
+from .loop import Engine, as_loader, sample_batch
 from .step import StepLogic, TrainState, build_eval_step, build_train_step, weighted_mean
 
 
@@ -116,7 +116,9 @@ def _loader(x, y, sample_weight, batch_size, shuffle, seed):
 
 
 def _sample_x(loader):
-    return next(iter(loader.epoch(0))).data[0]
+    """The inputs of one sample: read from the dataset directly when it has random access
+    (iterating would start the prefetch thread and run transforms ahead)."""
+    return sample_batch(loader).data[0]
 
 
 def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", callbacks=None,

@@ -28,6 +28,16 @@ def as_loader(data, batch_size, *, shuffle, seed, pad=True, drop=False):
                       drop_remainder=drop, pad_remainder=pad, prefetch=2)
 
 
+def sample_batch(loader):
+    """A ``Batch`` of the loader's shapes without starting its prefetch or its transforms
+    (read from the dataset when it has random access)."""
+    from ..data import Batch
+    if loader._streaming:
+        return next(iter(loader.epoch(0)))
+    idx = np.arange(min(loader.batch_size, len(loader.dataset)))
+    return Batch(loader.dataset[idx], np.ones(len(idx), np.float32))
+
+
 def _epoch_batches(loader, epoch, limit=None):
     it = loader.epoch(epoch)
     for i, b in enumerate(it):
@@ -184,7 +194,7 @@ class Trainer:
                                  seed=self.seed, pad=masked, drop=not masked)
         val_loader = None if val_data is None else as_loader(
             val_data, self.batch_size, shuffle=False, seed=self.seed, pad=masked)
-        first = next(iter(train_loader.epoch(0)))
+        first = sample_batch(train_loader)
         _, _, _, extra = eval_shape(lambda p, b, m: compute(p, None, b, m, random.PRNGKey(0),
                                                             True), params, first.data, first.mask)
         names = sorted(extra)

@@ -233,3 +233,49 @@ def test_progress_output_one_line_per_epoch_when_not_a_tty(blobs, capsys):
     compiled().fit(x, y, epochs=1, batch_size=50, verbose=0)
     assert capsys.readouterr().out == ""
 
+
+
+def test_one_compiled_call_per_batch(blobs, monkeypatch):
+    """A fit epoch dispatches exactly one jitted call per batch."""
+    from jitnet.api.jit import Jitted
+    x, y = blobs
+    m = compiled()
+    m.fit(x, y, epochs=1, batch_size=50, verbose=0)           # build and compile first
+    calls = []
+    orig_call = Jitted.__call__
+
+    def counting_call(self, *a, **k):
+        calls.append(1)
+        return orig_call(self, *a, **k)
+    monkeypatch.setattr(Jitted, "__call__", counting_call)
+    m.fit(x, y, epochs=2, batch_size=50, verbose=0)
+    assert len(calls) == 2 * 6
+
+
+def test_progress_bar_on_a_terminal(blobs):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    x, y = blobs
+    out = Tty()
+    m = compiled()
+    m.fit(x, y, epochs=1, batch_size=50, verbose=0,
+          callbacks=[train.ProgbarLogger(verbose=1, stream=out, refresh_s=0.0)])
+    text = out.getvalue()
+    assert "Epoch 1/1" in text and "6/6" in text and "loss:" in text and "accuracy:" in text
+
+
+def test_fit_on_a_dataloader_with_augmentation(blobs):
+    from jitnet.data import DataLoader
+    x, y = blobs
+    seen = []
+
+    def noise(batch, rng):
+        xb, yb = batch
+        seen.append(1)
+        return xb + rng.normal(0, 0.01, xb.shape).astype(np.float32), yb
+    loader = DataLoader((x, y), 50, seed=0, transform=noise)
+    h = compiled().fit(loader, epochs=2, verbose=0)
+    assert len(seen) == 12 and h.history["loss"][-1] < h.history["loss"][0]
