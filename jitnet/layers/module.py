@@ -117,6 +117,7 @@ class Layer:
     def __setattr__(self, name, value):
         if _is_array(value) and name not in self._weight_kinds:
             self._weight_kinds[name] = "const"      # an array that is not a weight: a leaf
+        self.__dict__.pop("_plan", None)            # the pytree layout may change
         object.__setattr__(self, name, value)
 
     # -- weights --------------------------------------------------------------------
@@ -125,6 +126,7 @@ class Layer:
         kinds = self.__dict__.get("_kinds")
         if kinds is None:
             kinds = {}
+            self.__dict__.pop("_plan", None)
             object.__setattr__(self, "_kinds", kinds)
         return kinds
 
@@ -294,6 +296,7 @@ def run_in_context(ctx: Context, root: Layer, specs):
 
 
 def _unbuild(layer: Layer) -> None:
+    layer.__dict__.pop("_plan", None)
     for k, kind in list(layer._weight_kinds.items()):
         if kind != "const":
             layer.__dict__.pop(k, None)
@@ -349,23 +352,32 @@ def _call_extras(cls: type, ctx: Context) -> dict:
 
 
 # -- pytree flattening ------------------------------------------------------------------
-_NOT_PYTREE = ("_training", "history")     # host-side machinery of compiled models, never traced
+_NOT_PYTREE = ("_training", "history", "_plan")   # host-side, never traced
 
 
 def _flatten(layer: Layer):
-    names, children, static = [], [], []
+    """Children (weights, sublayers) and static aux. The layout is computed once per layer
+    and kept in ``_plan`` (dropped by ``__setattr__``): flattening is on every jitted call."""
+    d = layer.__dict__
+    plan = d.get("_plan")
+    if plan is None:
+        plan = d["_plan"] = _plan(layer)
+    return [d[k] for k in plan[0]], plan
+
+
+def _plan(layer: Layer):
+    names, static = [], []
     kinds = layer.__dict__.get("_kinds", {})
     for k, v in vars(layer).items():
         if k in _NOT_PYTREE:
             continue
         if k in kinds or _is_layer_tree(v):
             names.append(k)
-            children.append(v)
         elif k == "_kinds":
             static.append((k, tuple(v.items())))
         else:
             static.append((k, _freeze(v)))
-    return children, (tuple(names), tuple(static))
+    return tuple(names), tuple(static)
 
 
 def _unflatten(cls, aux, children):
@@ -376,6 +388,7 @@ def _unflatten(cls, aux, children):
         d[k] = dict(v) if k == "_kinds" else v
     for k, v in zip(names, children):
         d[k] = v
+    d["_plan"] = aux
     return obj
 
 

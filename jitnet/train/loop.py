@@ -21,11 +21,15 @@ from .step import StepLogic, TrainState, build_eval_step, build_train_step
 
 
 def as_loader(data, batch_size, *, shuffle, seed, pad=True, drop=False):
-    """A ``DataLoader`` over ``data`` (one as is; a pytree of arrays is wrapped)."""
+    """A ``DataLoader`` over ``data`` (one as is; a pytree of arrays is wrapped).
+
+    In-memory arrays are gathered on demand (prefetch=0): a gather costs ~10 us, less than
+    handing batches between threads under the GIL (measured: 130 vs 200-460 us per step of
+    a small MLP). Pass a ``DataLoader`` with ``prefetch`` for costly transforms."""
     if isinstance(data, DataLoader):
         return data
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                      drop_remainder=drop, pad_remainder=pad, prefetch=2)
+                      drop_remainder=drop, pad_remainder=pad, prefetch=0)
 
 
 def sample_batch(loader):
