@@ -1,44 +1,67 @@
-"""The disk cache of generated code, shared by processes.
+"""The disk cache of compiled code, shared by processes and safe to load (docs/SECURITY.md).
 
-Layout (``JITNET_CACHE_DIR``, default ``~/.cache/jitnet``): one module per program,
-``m_<hash>.py``, where the hash covers the source text and the jitnet, Numba, llvmlite,
-Python versions and the CPU; Numba caches its machine code for it under ``__pycache__``.
+Layout of ``JITNET_CACHE_DIR`` (default ``~/.cache/jitnet``; ``off``: compile in memory):
 
-Safety:
-* modules are written atomically (temporary file + rename) and re-checked against the
-  expected text before import, so a corrupt or edited module is simply rewritten;
-* Numba's cache files are pickles, so they are signed with an HMAC-SHA256 whose key lives
-  outside the cache directory (``~/.config/jitnet/cache.key``, mode 0600). Unsigned or
-  mismatching files are deleted before Numba could load them, and the code is recompiled;
-* a per-module file lock serializes concurrent compilations of the same program.
+* ``m_<hash>.py``: a generated module, named by a hash of its text and of the environment
+  (``environment_tag``). It is written for tracebacks and for reading: jitnet never imports
+  or executes it, it compiles the text it generated itself, so no bytecode file is read;
+* ``m_<hash>.<function>-<line>.py3XX.nbi`` and ``.<n>.nbc``: Numba's index and machine code
+  of the module's functions (pickles), ``numba_math.*`` those of the eager ufuncs. They are
+  written by jitnet's own Numba cache (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR``
+  says, each carrying an HMAC-SHA256 of its file name and contents under a secret key
+  (``JITNET_CACHE_KEY_FILE``, default ``~/.config/jitnet/cache.key``, >= 32 random bytes).
+  The signature is checked on the bytes read, and only those bytes are unpickled;
+* ``m_<hash>.lock``: a lock serializing the compilation of one program; it exists only
+  while held.
+
+The directory and the key file must belong to the user and not be writable (the key: not
+readable either) by others, else ``CacheSecurityError``. A location that cannot be used
+(read-only, a file in the way, ...) makes jitnet compile in memory after one
+``CacheWarning``. The cache is bounded (``disk_cache_max_mb``): least recently used
+programs are deleted first.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
-import glob
 import hashlib
 import hmac
-import importlib.util
-import json
+import linecache
 import os
 import platform
+import stat
 import sys
 import tempfile
+import time
+import types
+import warnings
 
-_memo: dict = {}
+from ..core.config import config
+from ..core.lru import LRU
+
+KEY_BYTES = 32
+_MAGIC = b"jitnet-signed-v1\n"  # file = magic + HMAC(key, name \0 payload) + payload
 
 
-def cache_dir() -> str:
+class CacheSecurityError(RuntimeError):
+    """The cache directory or key file could be changed by someone else: jitnet refuses it."""
+
+
+class CacheWarning(UserWarning):
+    """The cache location cannot be used: jitnet compiles in memory."""
+
+
+def cache_setting() -> str:
+    """The cache directory ``JITNET_CACHE_DIR`` names (or the default), or ``off``."""
     d = os.environ.get("JITNET_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "jitnet")
-    os.makedirs(d, exist_ok=True)
-    return d
+    if d:
+        return d
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "jitnet")
 
 
-def _key_file() -> str:
+def key_setting() -> str:
     f = os.environ.get("JITNET_CACHE_KEY_FILE")
     if f:
         return f
@@ -46,29 +69,290 @@ def _key_file() -> str:
     return os.path.join(base, "jitnet", "cache.key")
 
 
-def _secret() -> bytes:
-    path = _key_file()
+def _user(uid: int) -> str:
     try:
-        with open(path, "rb") as f:
-            key = f.read()
-        if len(key) >= 32:
-            return key
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = os.urandom(32)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    os.chmod(tmp, 0o600)
+        import pwd
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+_DIR_WAY_OUT = ("Set JITNET_CACHE_DIR to a directory of your own (jitnet creates it with mode "
+                "0700), or JITNET_CACHE_DIR=off to compile in memory.")
+_KEY_WAY_OUT = ("Set JITNET_CACHE_KEY_FILE to a path of your own, or delete the file: jitnet "
+                "then writes a new random key with mode 0600.")
+
+
+def _check_private(path: str, st: os.stat_result, what: str, way_out: str,
+                   secret: bool = False) -> None:
+    """Refuse ``path`` unless the user owns it and others cannot write it (or, for a secret,
+    read it): whoever can change it could make jitnet load their code."""
+    me = os.geteuid() if hasattr(os, "geteuid") else st.st_uid
+    if st.st_uid != me:
+        raise CacheSecurityError(
+            f"jitnet: the {what} {path} belongs to {_user(st.st_uid)}, not to you "
+            f"({_user(me)}); its owner could plant code that jit would run. {way_out}")
+    bad = st.st_mode & (0o077 if secret else 0o022)
+    if bad:
+        who = " and ".join(w for w, m in (("its group", 0o070), ("other users", 0o007))
+                           if bad & m)
+        can = "read or write" if secret else "write"
+        fix = f"chmod 600 {path}" if secret else f"chmod go-w {path}"
+        raise CacheSecurityError(
+            f"jitnet: the {what} {path} has mode {stat.S_IMODE(st.st_mode):o}: {who} can "
+            f"{can} it and so make jit run their code. Run `{fix}`, or: {way_out}")
+
+
+def _private_dir(path: str, what: str, way_out: str) -> None:
+    """Create ``path`` (mode 0700) or check an existing one; OSError if it cannot be."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", path)
+    _check_private(path, st, what, way_out)
+    parent = os.stat(os.path.dirname(os.path.abspath(path)))
+    if parent.st_mode & 0o002 and not parent.st_mode & stat.S_ISVTX:
+        raise CacheSecurityError(
+            f"jitnet: the {what} {path} is in a directory anyone can write without the sticky "
+            f"bit (mode {stat.S_IMODE(parent.st_mode):o}): others could replace it. {way_out}")
+
+
+def _read_key(path: str) -> bytes | None:
     try:
-        os.link(tmp, path)  # first writer wins; a concurrent writer reads the winner's key
-    except FileExistsError:
-        pass
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        _check_private(path, os.fstat(fd), "cache key file", _KEY_WAY_OUT, secret=True)
+        key = f.read()
+    if len(key) < KEY_BYTES:
+        raise CacheSecurityError(
+            f"jitnet: the cache key file {path} holds {len(key)} bytes; a signing key needs "
+            f"at least {KEY_BYTES}. {_KEY_WAY_OUT}")
+    return key
+
+
+def _load_key(path: str) -> bytes:
+    """The signing key, created (random, mode 0600) if missing; the first writer wins."""
+    key = _read_key(path)
+    if key is not None:
+        return key
+    d = os.path.dirname(os.path.abspath(path))
+    _private_dir(d, "directory of the cache key file", _KEY_WAY_OUT)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(KEY_BYTES))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
     finally:
         os.unlink(tmp)
-    with open(path, "rb") as f:
-        return f.read()
+    return _read_key(path)
+
+
+class Store:
+    """A checked cache directory and its key: signing, locking, LRU eviction."""
+
+    def __init__(self, directory: str, key_file: str):
+        self.dir = os.path.abspath(directory)
+        self.key_file = key_file
+        _private_dir(self.dir, "compile cache directory", _DIR_WAY_OUT)
+        self.key = _load_key(key_file)
+        self.wrote = False  # set when new files are written: the next compile checks the bound
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.dir, name)
+
+    # -- signatures ----------------------------------------------------------------------
+    def _mac(self, name: str, payload: bytes) -> bytes:
+        return hmac.new(self.key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+    def write_signed(self, name: str, payload: bytes) -> None:
+        self.write(name, _MAGIC + self._mac(name, payload) + payload)
+
+    def read_signed(self, name: str) -> bytes | None:
+        """The payload of file ``name`` if its signature holds (else the file is deleted and
+        None returned); FileNotFoundError if there is none."""
+        with open(self.path(name), "rb") as f:
+            blob = f.read()
+        n = len(_MAGIC)
+        if blob[:n] == _MAGIC and hmac.compare_digest(blob[n:n + 32],
+                                                      self._mac(name, blob[n + 32:])):
+            return blob[n + 32:]
+        with contextlib.suppress(OSError):
+            os.unlink(self.path(name))
+        return None
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write atomically (temporary file + rename), mode 0600."""
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path(name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.wrote = True
+
+    # -- locks ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, stem: str, blocking: bool = True):
+        """Hold ``<stem>.lock`` (yields False if busy and not ``blocking``). The holder
+        deletes the file; a waiter that wakes up on a deleted file retries, so no lock file
+        outlives its use."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - non-POSIX: no locking
+            yield True
+            return
+        path = self.path(stem + ".lock")
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                fd = None
+                break
+            try:
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        if fd is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            os.close(fd)
+
+    # -- size bound ----------------------------------------------------------------------
+    def groups(self) -> dict:
+        """{stem: [bytes, last use, file names]}: a program (``m_<hash>``) or ``numba_math``
+        with all its files; last use is the newest modification time (loads touch files).
+        Temporary files of writers that died an hour ago are deleted."""
+        out: dict = {}
+        now = time.time()
+        for e in os.scandir(self.dir):
+            if not e.is_file(follow_symlinks=False):
+                continue
+            st = e.stat(follow_symlinks=False)
+            if e.name.startswith(".tmp-"):
+                if now - st.st_mtime > 3600:
+                    with contextlib.suppress(OSError):
+                        os.unlink(e.path)
+                continue
+            g = out.setdefault(e.name.split(".", 1)[0], [0, 0.0, []])
+            g[0] += st.st_size
+            g[1] = max(g[1], st.st_mtime)
+            g[2].append(e.name)
+        return out
+
+    def remove(self, stem: str, names: list[str]) -> bool:
+        """Delete a group unless a process holds its lock; True if deleted."""
+        with self.locked(stem, blocking=False) as got:
+            if got:
+                for n in names:
+                    if not n.endswith(".lock"):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(self.path(n))
+        return got
+
+    def evict(self, keep: str = "") -> int:
+        """Delete least recently used groups until the cache fits ``disk_cache_max_mb``."""
+        self.wrote = False
+        limit = float(config.read("disk_cache_max_mb")) * 2**20
+        groups = self.groups()
+        total = sum(g[0] for g in groups.values())
+        removed = 0
+        for stem, (size, _, names) in sorted(groups.items(), key=lambda kv: kv[1][1]):
+            if total <= limit:
+                break
+            if stem != keep and self.remove(stem, names):
+                total -= size
+                removed += 1
+        return removed
+
+
+# -- the store in use --------------------------------------------------------------------
+
+_state: dict = {"settings": None, "store": None, "reason": None}
+
+
+def store() -> Store | None:
+    """The cache of the current settings, or None when compiling in memory (``off``, or an
+    unusable location: warned once). Raises CacheSecurityError for an unsafe location."""
+    settings = (cache_setting(), key_setting())
+    if _state["settings"] != settings:
+        _state.update(settings=settings, store=None, reason=None)
+        if settings[0].lower() != "off":
+            try:
+                _state["store"] = Store(*settings)
+            except OSError as err:
+                disable(err)
+            except CacheSecurityError:
+                _state["settings"] = None  # refused every time until fixed
+                raise
+    return _state["store"]
+
+
+def disable(err: OSError) -> None:
+    """Compile in memory from now on (for these settings), with one warning naming why."""
+    if _state["reason"] is None:
+        _state["reason"] = str(err)
+        warnings.warn(
+            f"jitnet: cannot use the compile cache at {cache_setting()} ({err}); compiling in "
+            f"memory, so compiled code is not reused by other processes. Set JITNET_CACHE_DIR "
+            f"to a writable directory of your own, or JITNET_CACHE_DIR=off to compile in "
+            f"memory without this warning.", CacheWarning, stacklevel=_user_stacklevel())
+    _state["store"] = None
+
+
+def _user_stacklevel() -> int:
+    """The stack level of the first frame outside jitnet, Numba and generated code (the
+    warning points at the user's call)."""
+    from ..core.source_info import _is_internal
+    numba = sys.modules.get("numba")
+    others = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba,) if m is not None)
+    cache = _state["settings"][0] if _state["settings"] else None
+    f, level = sys._getframe(1), 1
+    while f is not None:
+        name = f.f_code.co_filename
+        if not (_is_internal(name) or name.startswith(others) or name.startswith("<jitnet ")
+                or (cache and name.startswith(os.path.abspath(cache) + os.sep))):
+            break
+        f, level = f.f_back, level + 1
+    return level
+
+
+def disabled_reason() -> str | None:
+    return _state["reason"]
+
+
+@contextlib.contextmanager
+def compiling(stem: str):
+    """Hold ``stem``'s lock while Numba compiles or loads it (nothing in memory-only mode);
+    afterwards, keep the cache within its bound."""
+    st = store()
+    with contextlib.ExitStack() as stack:
+        if st is not None:
+            try:
+                stack.enter_context(st.locked(stem))
+            except OSError as err:
+                disable(err)
+                st = None
+        yield
+    if st is not None and st.wrote:
+        try:
+            st.evict(keep=stem)
+        except OSError as err:
+            disable(err)
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,110 +374,102 @@ def environment_tag() -> str:
             f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def _locked(path: str):
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(path + ".lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _numba_files(stem: str) -> list[str]:
-    d = os.path.join(cache_dir(), "__pycache__")
-    return sorted(glob.glob(os.path.join(d, stem + ".*.nbi")) +
-                  glob.glob(os.path.join(d, stem + ".*.nbc")))
-
-
-def _digest(path: str) -> str:
-    with open(path, "rb") as f:
-        return hmac.new(_secret(), f.read(), hashlib.sha256).hexdigest()
-
-
-def _verify_numba_files(stem: str) -> bool:
-    """Delete Numba cache files of ``stem`` unless all carry our signature; True if kept."""
-    files = _numba_files(stem)
-    sig_path = os.path.join(cache_dir(), stem + ".sig")
-    try:
-        with open(sig_path) as f:
-            sigs = json.load(f)
-    except (OSError, ValueError):
-        sigs = None
-    ok = bool(files) and isinstance(sigs, dict) and all(
-        hmac.compare_digest(sigs.get(os.path.basename(p), ""), _digest(p)) for p in files)
-    if not ok:
-        for p in files + [sig_path]:
-            with contextlib.suppress(OSError):
-                os.unlink(p)
-    return ok
-
-
-def sign_numba_files(stem: str) -> None:
-    files = _numba_files(stem)
-    if files:
-        sigs = {os.path.basename(p): _digest(p) for p in files}
-        _atomic_write(os.path.join(cache_dir(), stem + ".sig"), json.dumps(sigs).encode())
-
+# -- loading generated modules -----------------------------------------------------------
 
 class CachedFunction:
-    """A compiled entry point; signs Numba's cache files after the first compilation."""
+    """A generated entry point. Its first call (Numba's compile, or its load of signed
+    machine code) runs under the program's lock."""
 
-    def __init__(self, fn, stem: str, path: str, was_cached: bool):
-        self.fn, self.stem, self.path = fn, stem, path
-        self.was_cached = was_cached
-        self._signed = was_cached
+    def __init__(self, fn, stem: str, module):
+        self.fn, self.stem, self.module = fn, stem, module
+        self.path = module.__file__
+        self._ready = False
+
+    @property
+    def was_cached(self) -> bool:
+        """Whether the first call loaded verified machine code instead of compiling."""
+        return bool(sum(getattr(self.fn, "_cache_hits", {}).values()))
 
     def __call__(self, *args):
-        if self._signed:
+        if self._ready:
             return self.fn(*args)
-        with _locked(self.path):
+        # Numba's loader looks the module up by name (the memo may have evicted it)
+        sys.modules.setdefault(self.module.__name__, self.module)
+        with compiling(self.stem):
             res = self.fn(*args)
-            sign_numba_files(self.stem)
-        self._signed = True
+        self._ready = True
         return res
 
 
+def _forget(_, fn: CachedFunction) -> None:
+    sys.modules.pop(fn.module.__name__, None)
+
+
+_modules = LRU(on_evict=_forget)
+
+
 def load_function(source: str, entry: str) -> CachedFunction:
-    """Import ``entry`` from the cached module holding ``source`` (writing it if needed)."""
-    tag = environment_tag()
-    h = hashlib.sha256((tag + "\n" + source).encode()).hexdigest()[:40]
-    hit = _memo.get(h)
+    """Compile ``source`` (the text jitnet generated, never a file's contents) as a module
+    whose Numba functions use the signed disk cache, and return its ``entry``."""
+    h = hashlib.sha256((environment_tag() + "\n" + source).encode()).hexdigest()[:40]
+    hit = _modules.get(h)
     if hit is not None:
         return hit
     stem = f"m_{h}"
-    d = cache_dir()
-    path = os.path.join(d, stem + ".py")
-    data = source.encode()
-    with _locked(path):
+    st = store()
+    if st is not None:
         try:
-            with open(path, "rb") as f:
-                intact = f.read() == data
-        except OSError:
-            intact = False
-        if not intact:
-            _atomic_write(path, data)
-            _verify_numba_files(stem)  # stale machine code for another text: drop it
-            cached = False
-        else:
-            cached = _verify_numba_files(stem)
+            with st.locked(stem):
+                path = st.path(stem + ".py")
+                try:
+                    with open(path, "rb") as f:
+                        intact = f.read() == source.encode()
+                except FileNotFoundError:
+                    intact = False
+                if intact:
+                    os.utime(path)  # last use, for eviction
+                else:
+                    st.write(stem + ".py", source.encode())
+        except OSError as err:
+            disable(err)
+            st = None
+    filename = path if st is not None else f"<jitnet {stem}>"
     name = f"jitnet_cache.{stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    module.__jitnet_cache__ = st  # read by numba_cache.jn_njit when the functions are defined
+    if st is None:  # tracebacks and Numba's messages can still show the source
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
-    fn = CachedFunction(getattr(module, entry), stem, path, cached)
-    _memo[h] = fn
+    exec(compile(source, filename, "exec"), module.__dict__)
+    fn = CachedFunction(getattr(module, entry), stem, module)
+    _modules[h] = fn
     return fn
+
+
+# -- inspection (jitnet.cache_info / clear_caches) ---------------------------------------
+
+def info() -> dict:
+    st = store()
+    d = {"directory": cache_setting(), "key_file": key_setting(),
+         "enabled": st is not None, "reason": disabled_reason(),
+         "max_bytes": int(float(config.read("disk_cache_max_mb")) * 2**20),
+         "programs": 0, "files": 0, "bytes": 0, "modules_in_memory": len(_modules)}
+    if st is not None:
+        groups = st.groups()
+        d.update(programs=sum(s.startswith("m_") for s in groups),
+                 files=sum(len(g[2]) for g in groups.values()),
+                 bytes=sum(g[0] for g in groups.values()))
+    return d
+
+
+def clear(disk: bool = True) -> int:
+    """Forget loaded modules; with ``disk``, delete every cached file not in use by a
+    compilation right now. Returns the number of groups deleted."""
+    for h, fn in list(_modules.items()):
+        _forget(h, fn)
+    _modules.clear()
+    st = store() if disk else None
+    if st is None:
+        return 0
+    return sum(st.remove(stem, g[2]) for stem, g in st.groups().items())
