@@ -28,7 +28,10 @@ class LRU(OrderedDict):
             value = OrderedDict.__getitem__(self, key)
         except KeyError:
             return default
-        self.move_to_end(key)
+        try:
+            self.move_to_end(key)
+        except KeyError:  # another thread evicted it meanwhile: still a valid hit
+            pass
         return value
 
     def __setitem__(self, key, value):

@@ -30,6 +30,7 @@ import hmac
 import linecache
 import os
 import platform
+import shutil
 import stat
 import sys
 import tempfile
@@ -259,7 +260,7 @@ class Store:
         with self.locked(stem, blocking=False) as got:
             if got:
                 for n in names:
-                    if not n.endswith(".lock"):
+                    if n != stem + ".lock":  # ours: removed on release
                         with contextlib.suppress(FileNotFoundError):
                             os.unlink(self.path(n))
         return got
@@ -472,4 +473,6 @@ def clear(disk: bool = True) -> int:
     st = store() if disk else None
     if st is None:
         return 0
+    # the layout of jitnet <= 0.1.0 kept Numba's files (unsigned by Numba) in __pycache__
+    shutil.rmtree(st.path("__pycache__"), ignore_errors=True)
     return sum(st.remove(stem, g[2]) for stem, g in st.groups().items())

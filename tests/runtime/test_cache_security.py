@@ -393,6 +393,9 @@ def test_cache_info_clear_and_command(cache):
                          text=True, env=dict(os.environ, PYTHONPATH=ROOT), check=True)
     assert f"directory: {cache} (in use)" in out.stdout and "programs:  1 " in out.stdout
     assert out.stderr == ""
+    (cache / "__pycache__").mkdir()  # an old layout's leftovers are cleared too
+    (cache / "__pycache__" / "m_old.entry-1.py311.nbi").write_bytes(b"old")
+    (cache / "m_old.py.lock").write_bytes(b"")
     from jitnet.cache import main
     assert main(["cache", "clear"]) == 0
     assert list(cache.iterdir()) == []
@@ -402,6 +405,7 @@ def test_cache_info_clear_and_command(cache):
 
 # -- 13. hermetic test runs ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_suite_writes_nothing_to_home_or_the_temporary_directory(tmp_path):
     home, tmp = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()
