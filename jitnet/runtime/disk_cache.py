@@ -84,14 +84,19 @@ _KEY_WAY_OUT = ("Set JITNET_CACHE_KEY_FILE to a path of your own, or delete the 
                 "then writes a new random key with mode 0600.")
 
 
+def _owner(st: os.stat_result) -> int:
+    return st.st_uid  # (a seam: tests without root cannot chown files away)
+
+
 def _check_private(path: str, st: os.stat_result, what: str, way_out: str,
                    secret: bool = False) -> None:
     """Refuse ``path`` unless the user owns it and others cannot write it (or, for a secret,
     read it): whoever can change it could make jitnet load their code."""
     me = os.geteuid() if hasattr(os, "geteuid") else st.st_uid
-    if st.st_uid != me:
+    owner = _owner(st)
+    if owner != me:
         raise CacheSecurityError(
-            f"jitnet: the {what} {path} belongs to {_user(st.st_uid)}, not to you "
+            f"jitnet: the {what} {path} belongs to {_user(owner)}, not to you "
             f"({_user(me)}); its owner could plant code that jit would run. {way_out}")
     bad = st.st_mode & (0o077 if secret else 0o022)
     if bad:
@@ -217,6 +222,9 @@ class Store:
                 os.close(fd)
                 fd = None
                 break
+            except BaseException:
+                os.close(fd)
+                raise
             try:
                 if os.stat(path).st_ino == os.fstat(fd).st_ino:
                     break

@@ -9,6 +9,7 @@ unsigned or mismatching file is deleted and the function recompiled.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -22,8 +23,8 @@ from . import disk_cache
 
 
 class _Unverified(OSError):
-    """A cache file without a valid signature (``IndexDataCacheFile.load`` treats OSError
-    as a miss)."""
+    """A cache file without a valid signature, or unreadable (``IndexDataCacheFile.load``
+    treats OSError as a miss)."""
 
 
 class _Locator(_CacheLocator):
@@ -76,8 +77,12 @@ class _SignedFiles(IndexDataCacheFile):
 
     def _load_index(self):
         try:
-            version, stamp, overloads = pickle.loads(self._read(self._index_path))
+            payload = self._read(self._index_path)
         except OSError:
+            return {}
+        try:  # our own (signed) file, but maybe written by another Numba version
+            version, stamp, overloads = pickle.loads(payload)
+        except Exception:
             return {}
         if version != self._version or stamp != self._source_stamp:
             return {}
@@ -89,8 +94,13 @@ class _SignedFiles(IndexDataCacheFile):
 
     def _load_data(self, name):
         path = self._data_path(name)
-        tup = pickle.loads(self._read(path))
-        os.utime(path)  # last use, for eviction
+        payload = self._read(path)
+        try:
+            tup = pickle.loads(payload)
+        except Exception as err:  # signed by us, unreadable by this Numba: recompile
+            raise _Unverified(f"unreadable cache file {path}: {err}") from None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # last use, for eviction
         return tup
 
     def _save_data(self, name, data):

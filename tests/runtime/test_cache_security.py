@@ -22,6 +22,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -204,15 +205,27 @@ def test_signatures_are_bound_to_the_file_name_and_the_key(cache, tmp_path):
 
 # -- 5. ownership and modes ------------------------------------------------------------------
 
+def _give_away(path, monkeypatch):
+    """Make ``path`` belong to another user: chown as root, else (no right to chown) make
+    jitnet see that owner for it."""
+    if os.geteuid() == 0:
+        os.chown(path, OTHER_UID, -1)
+        return
+    ino = os.stat(path).st_ino
+    real = disk_cache._owner
+    monkeypatch.setattr(disk_cache, "_owner",
+                        lambda st: OTHER_UID if st.st_ino == ino else real(st))
+
+
 def _security_error(match):
     """The error jit raises (before compiling) for an unsafe location, checked end to end."""
     with pytest.raises(jitnet.CacheSecurityError, match=match):
         _program(float(np.random.rand()))(X)
 
 
-def test_foreign_owned_cache_directory_is_refused(cache):
+def test_foreign_owned_cache_directory_is_refused(cache, monkeypatch):
     cache.mkdir()
-    os.chown(cache, OTHER_UID, -1)
+    _give_away(cache, monkeypatch)
     _security_error(rf"{cache} belongs to .*uid {OTHER_UID}.*JITNET_CACHE_DIR")
 
 
@@ -242,11 +255,12 @@ def test_foreign_owned_or_readable_key_file_and_short_key_are_refused(cache, tmp
     key = tmp_path / "key" / "cache.key"
     assert disk_cache.store() is not None and len(key.read_bytes()) == 32
     assert (key.stat().st_mode & 0o777) == 0o600
-    os.chown(key, OTHER_UID, -1)
-    monkeypatch.setenv("JITNET_CACHE_KEY_FILE", str(key) + "")  # same path: re-check
-    disk_cache._state["settings"] = None
-    _security_error(rf"cache key file {key} belongs to .*uid {OTHER_UID}")
-    os.chown(key, os.geteuid(), -1)
+    with monkeypatch.context() as m:
+        _give_away(key, m)
+        disk_cache._state["settings"] = None  # same settings: check again
+        _security_error(rf"cache key file {key} belongs to .*uid {OTHER_UID}")
+        if os.geteuid() == 0:
+            os.chown(key, 0, -1)
     key.chmod(0o644)
     disk_cache._state["settings"] = None
     _security_error(rf"key file {key} has mode 644: its group and other users can read or "
@@ -322,21 +336,25 @@ def _as_user(uid):
         os.seteuid(0)
 
 
-def test_a_read_only_cache_directory(tmp_path, monkeypatch):
+def test_a_read_only_cache_directory(monkeypatch):
     uid = OTHER_UID if os.geteuid() == 0 else os.geteuid()
-    home = tmp_path / "user"
-    (home / "cache").mkdir(parents=True)
-    (home / "key").mkdir()
-    for p in (home, home / "cache", home / "key"):
-        os.chown(p, uid, -1)
-    (home / "cache").chmod(0o500)
-    monkeypatch.setenv("JITNET_CACHE_DIR", str(home / "cache"))
-    monkeypatch.setenv("JITNET_CACHE_KEY_FILE", str(home / "key" / "cache.key"))
-    jitnet.clear_caches()
-    tmp_path.chmod(0o755)  # the test user may pass through
-    with _as_user(uid):
-        _one_warning("Permission denied")
-    jitnet.clear_caches()
+    home = tempfile.mkdtemp(prefix="jitnet-readonly-")  # a place the test user can reach
+    try:
+        os.chmod(home, 0o755)
+        for sub in ("cache", "key"):
+            os.mkdir(os.path.join(home, sub), 0o700)
+            os.chown(os.path.join(home, sub), uid, -1)
+        os.chmod(os.path.join(home, "cache"), 0o500)
+        monkeypatch.setenv("JITNET_CACHE_DIR", os.path.join(home, "cache"))
+        monkeypatch.setenv("JITNET_CACHE_KEY_FILE", os.path.join(home, "key", "cache.key"))
+        jitnet.clear_caches()
+        with _as_user(uid):
+            # the cause names the file jitnet could not create in the directory
+            _one_warning(f"Permission denied: '{os.path.join(home, 'cache', '')}")
+        assert os.listdir(os.path.join(home, "cache")) == []
+    finally:
+        shutil.rmtree(home)
+        jitnet.clear_caches()
 
 
 def test_off_compiles_in_memory_without_a_warning(monkeypatch):
