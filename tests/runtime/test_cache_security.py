@@ -159,20 +159,29 @@ def test_eager_ufuncs_are_cached_signed_and_ignore_numba_locations(cache, tmp_pa
     np.testing.assert_allclose(exp64(x), np.exp(x), rtol=1e-15)
 
 
+_CUDA_CHECK = """
+from numba.cuda.dispatcher import CUDACache
+from jitnet.runtime import disk_cache, numba_cache
+st = disk_cache.store()
+ns = {"__jitnet_cache__": st}
+exec(compile("def k(a):\\n    a[0] = 1\\n", st.path("m_x.py"), "exec"), ns)
+kernel = numba_cache.jn_cuda_jit(ns["k"])
+files = kernel._cache._cache_file
+assert isinstance(kernel._cache, CUDACache) and isinstance(files, numba_cache._SignedFiles)
+print(kernel._cache.cache_path, files._store is st, files._index_path)
+"""
+
+
 def test_cuda_kernels_get_the_signed_cache(cache):
     """CUDA kernels of generated modules are cached like CPU functions (compiling one needs
-    a GPU; this checks where its files would go)."""
-    from jitnet.runtime import numba_cache
-    st = disk_cache.store()
-    ns = {"__jitnet_cache__": st}
-    exec(compile("def k(a):\n    a[0] = 1\n", st.path("m_x.py"), "exec"), ns)
-    kernel = numba_cache.jn_cuda_jit(ns["k"])
-    from numba.cuda.dispatcher import CUDACache
-    assert isinstance(kernel._cache, CUDACache) and kernel._cache.cache_path == str(cache)
-    files = kernel._cache._cache_file
-    assert isinstance(files, numba_cache._SignedFiles) and files._store is st
-    assert files._index_path == str(cache / f"m_x.k-1.py{sys.version_info[0]}"
-                                              f"{sys.version_info[1]}.nbi")
+    a GPU; this checks where its files would go, in a process without the CUDA simulator,
+    which tests/cuda switches on)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    out = subprocess.run([sys.executable, "-c", _CUDA_CHECK], capture_output=True, text=True,
+                         env=dict(env, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    tag = f"{sys.version_info[0]}{sys.version_info[1]}"
+    assert out.stdout.split() == [str(cache), "True", str(cache / f"m_x.k-1.py{tag}.nbi")]
 
 
 # -- 3, 4. signatures ------------------------------------------------------------------------
