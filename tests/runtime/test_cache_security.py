@@ -30,7 +30,7 @@ import pytest
 
 import jitnet
 import jitnet.numpy as jnp
-from jitnet.runtime import disk_cache, numba_math
+from jitnet.runtime import cache_store, disk_cache, numba_math
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OTHER_UID = 12345
@@ -207,8 +207,8 @@ def test_signatures_are_bound_to_the_file_name_and_the_key(cache, tmp_path):
     shutil.copy(cache / "m_a.entry-1.py311.nbi", cache / "m_b.entry-1.py311.nbi")
     assert st.read_signed("m_b.entry-1.py311.nbi") is None  # replayed under another name
     assert not (cache / "m_b.entry-1.py311.nbi").exists()  # and deleted
-    other = disk_cache.Store(str(cache), str(tmp_path / "other-key"))
-    assert other.key != st.key and len(other.key) == disk_cache.KEY_BYTES
+    other = cache_store.Store(str(cache), str(tmp_path / "other-key"))
+    assert other.key != st.key and len(other.key) == cache_store.KEY_BYTES
     assert other.read_signed("m_a.entry-1.py311.nbi") is None  # signed with another key
 
 
@@ -221,7 +221,7 @@ def _give_away(path, monkeypatch):
         os.chown(path, OTHER_UID, -1)
         return
     ino = os.stat(path).st_ino
-    real = disk_cache._owner
+    real = cache_store._owner
     monkeypatch.setattr(disk_cache, "_owner",
                         lambda st: OTHER_UID if st.st_ino == ino else real(st))
 
