@@ -161,8 +161,8 @@ def jn_cuda_jit(fn):
 
 def signed_vectorize(py_func, signatures):
     """``numba.vectorize(signatures)(py_func)`` as a plain NumPy ufunc, with its machine
-    code in the signed store (compiled in memory without one). Cached: ~0.05 s per ufunc
-    in a new process; compiling: ~0.2 s."""
+    code in the signed store (compiled in memory without one). Worth caching: a new process
+    loads the 14 eager ufuncs in 1.5 s instead of compiling them in 5.2 s (busy 2 cores)."""
     from numba.np.ufunc.ufuncbuilder import UFuncBuilder
     stem = os.path.splitext(os.path.basename(inspect.getfile(py_func)))[0]
     with disk_cache.compiling(stem):
