@@ -162,6 +162,8 @@ class CachedFunction:
 
 def _forget(_, fn: CachedFunction) -> None:
     sys.modules.pop(fn.module.__name__, None)
+    if fn.path.startswith("<jitnet "):
+        linecache.cache.pop(fn.path, None)
 
 
 _modules = LRU(on_evict=_forget)
