@@ -14,6 +14,10 @@ appear, and the program must still compute the right result. Attacks tried:
    everyone, a world-writable parent without the sticky bit), and a key shorter than 32 bytes;
 6. unusable locations (a file in the way, a path under a file, a lock path that is a
    directory, an uncreatable key file, a read-only directory): one warning, right results.
+
+Also checked: the first call (compile or load) runs under the program's lock; the memory and
+disk caches are bounded (LRU) and leave no lock files; ``jitnet cache``; and a test run with
+``-n 2`` writes nothing to the home or temporary directory.
 """
 import contextlib
 import importlib._bootstrap_external as bootstrap
@@ -101,6 +105,33 @@ def test_planted_pyc_beside_a_cached_module_never_runs(cache, tmp_path):
     assert not marker.exists()
     assert fn2.was_cached  # the verified machine code was used
     np.testing.assert_allclose(y2, _want(X, 3.0), rtol=1e-6)
+
+
+def test_first_call_compiles_or_loads_under_the_programs_lock(cache):
+    import fcntl
+    f = _program(9.0)
+    cached = f.lower(X).compile().fn  # the module is loaded; Numba has not run yet
+    inner, seen = cached.fn, []
+
+    def probe(*args):
+        try:
+            fd = os.open(cache / (cached.stem + ".lock"), os.O_RDWR)
+        except FileNotFoundError:
+            seen.append("absent")
+            return inner(*args)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            seen.append("free")
+        except BlockingIOError:
+            seen.append("held")
+        finally:
+            os.close(fd)
+        return inner(*args)
+
+    cached.fn = probe
+    np.testing.assert_allclose(np.asarray(f(X)), _want(X, 9.0), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(f(X)), _want(X, 9.0), rtol=1e-6)
+    assert seen == ["held", "absent"]  # the second call: no lock, and no lock file left
 
 
 # -- 2. Numba's own cache locations are never used --------------------------------------------
