@@ -1,9 +1,10 @@
 """The Numba CPU backend: fuse the IR, generate the source of its entry point, compile it, run it.
 
 The generated module lives in a content-addressed file of the disk cache
-(``runtime/disk_cache.py``) and its functions are compiled with ``numba_cache.jn_njit``, so a
-second process with the same program loads (signed) machine code instead of compiling. A Numba error never
-reaches the user raw: it is reported with the kernel and the user's line it came from.
+(``runtime/disk_cache.py``) and its functions are compiled with ``numba_cache.jn_njit``, so
+a second process with the same program loads (signed) machine code instead of compiling. A
+Numba error never reaches the user raw: it is reported with the kernel and the user's line
+it came from.
 """
 from __future__ import annotations
 
