@@ -32,6 +32,8 @@ from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
 
 from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
 from .runtime import threads as _threads  # noqa: E402,F401  (applies config num_threads)
+from .api.caches import cache_info, clear_caches  # noqa: E402,F401
+from .runtime.disk_cache import CacheSecurityError, CacheWarning  # noqa: E402,F401
 
 
 def block_until_ready(x):

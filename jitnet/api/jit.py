@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.aval import aval_of
 from ..core.config import config
+from ..core.lru import LRU
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
 from ..runtime import devices
@@ -120,6 +122,10 @@ class Lowered:
         return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"
 
 
+# every jitted function, so jitnet.clear_caches() can empty their trace caches
+ALL_JITTED: weakref.WeakSet = weakref.WeakSet()
+
+
 class Jitted:
     def __init__(self, fun, static_argnums, static_argnames, donate_argnums, backend):
         functools.update_wrapper(self, fun)
@@ -140,7 +146,8 @@ class Jitted:
         self.static_argnums, self.static_argnames = frozenset(nums), frozenset(names)
         self.donate_argnums = donate_argnums
         self.backend = devices.resolve_backend(backend)
-        self._cache: dict = {}
+        self._cache = LRU()  # traces by signature, bounded (memory_cache_entries)
+        ALL_JITTED.add(self)
 
     def _split(self, args, kwargs):
         static = []

@@ -12,7 +12,14 @@ _DEFAULTS = {
     "jax_debug_nans": False,
     "jax_disable_jit": False,
     "num_threads": 0,  # 0: Numba's default (all cores)
+    # bounds of the compile caches (least recently used entries go first; runtime/disk_cache.py)
+    "memory_cache_entries": 1024,  # per in-memory cache: traces, executables, modules
+    "disk_cache_max_mb": 2048,     # the disk cache (JITNET_CACHE_DIR)
 }
+
+# options whose default an environment variable may set (an int)
+_ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",
+             "disk_cache_max_mb": "JITNET_CACHE_MAX_MB"}
 
 
 class Config:
@@ -23,6 +30,13 @@ class Config:
         env_x64 = os.environ.get("JAX_ENABLE_X64", os.environ.get("JITNET_ENABLE_X64"))
         if env_x64 is not None:
             self._values["jax_enable_x64"] = env_x64.lower() in ("1", "true", "yes")
+        for name, var in _ENV_INTS.items():
+            if os.environ.get(var):
+                try:
+                    self._values[name] = int(os.environ[var])
+                except ValueError:
+                    raise ValueError(f"{var}={os.environ[var]!r}: expected an integer") \
+                        from None
 
     def update(self, name: str, value) -> None:
         if name not in self._values:

@@ -22,6 +22,7 @@ from ..core import dtypes
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray, aval_of
 from ..core.ir import IR
+from ..core.lru import LRU
 from ..core.primitive import Primitive
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_line
@@ -53,7 +54,7 @@ class Rule:
 
     def __init__(self, flat_fn, key, name):
         self.flat_fn, self.key, self.name = flat_fn, key, name
-        self._cache: dict = {}
+        self._cache = LRU()
 
     def trace(self, avals):
         avals = tuple(avals)

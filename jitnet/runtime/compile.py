@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from ..core.config import config
+from ..core.lru import LRU
 from ..core.ir import IR
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir
@@ -20,7 +21,7 @@ from ..transforms.inline import inline_calls
 # the compiler's passes before fusion and code generation, in order
 PIPELINE = (inline_calls, strip_stop_gradient, cleanup)
 
-_cache: dict = {}
+_cache = LRU()  # executables by (IR, backend, x64), bounded (memory_cache_entries)
 
 
 def prepare(ir: IR) -> IR:

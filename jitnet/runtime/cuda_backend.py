@@ -65,7 +65,8 @@ def _kernel_decorator():
     from numba import cuda
     if devices.cuda_simulated():
         return cuda.jit
-    return cuda.jit(cache=True)   # machine code cached beside the module (disk_cache)
+    from .numba_cache import jn_cuda_jit
+    return jn_cuda_jit   # machine code in the signed disk cache (numba_cache.py)
 
 
 class _Lazy:

@@ -22,6 +22,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.config import config
+from ..core.lru import LRU
 from ..trace.array import Array, ArrayImpl
 
 PLATFORMS = ("cpu", "cuda")
@@ -351,7 +352,7 @@ def device_get(x):
 
 # -- eager operations on device arrays ----------------------------------------------------------
 
-_eager_cache: dict = {}
+_eager_cache = LRU()  # one-primitive programs, bounded (memory_cache_entries)
 
 
 def _freeze(params):

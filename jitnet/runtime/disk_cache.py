@@ -1,74 +1,117 @@
-"""The disk cache of generated code, shared by processes.
+"""The disk cache of compiled code, shared by processes and safe to load (docs/SECURITY.md).
 
-Layout (``JITNET_CACHE_DIR``, default ``~/.cache/jitnet``): one module per program,
-``m_<hash>.py``, where the hash covers the source text and the jitnet, Numba, llvmlite,
-Python versions and the CPU; Numba caches its machine code for it under ``__pycache__``.
+Layout of ``JITNET_CACHE_DIR`` (default ``~/.cache/jitnet``; ``off``: compile in memory):
 
-Safety:
-* modules are written atomically (temporary file + rename) and re-checked against the
-  expected text before import, so a corrupt or edited module is simply rewritten;
-* Numba's cache files are pickles, so they are signed with an HMAC-SHA256 whose key lives
-  outside the cache directory (``~/.config/jitnet/cache.key``, mode 0600). Unsigned or
-  mismatching files are deleted before Numba could load them, and the code is recompiled;
-* a per-module file lock serializes concurrent compilations of the same program.
+* ``m_<hash>.py``: a generated module, named by a hash of its text and of the environment
+  (``environment_tag``). It is written for tracebacks and for reading: jitnet never imports
+  or executes it, it compiles the text it generated itself, so no bytecode file is read;
+* ``m_<hash>.<function>-<line>.py3XX.nbi`` and ``.<n>.nbc``: Numba's index and machine code
+  of the module's functions (pickles), ``numba_math.*`` those of the eager ufuncs. They are
+  written by jitnet's own Numba cache (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR``
+  says, each carrying an HMAC-SHA256 of its file name and contents under a secret key
+  (``JITNET_CACHE_KEY_FILE``, default ``~/.config/jitnet/cache.key``, >= 32 random bytes).
+  The signature is checked on the bytes read, and only those bytes are unpickled;
+* ``m_<hash>.lock``: a lock serializing the compilation of one program; it exists only
+  while held.
+
+The directory and the key file must belong to the user and not be writable (the key: not
+readable either) by others, else ``CacheSecurityError`` (the checks, signatures, locks and
+eviction are ``cache_store.Store``'s). A location that cannot be used
+(read-only, a file in the way, ...) makes jitnet compile in memory after one
+``CacheWarning``. The cache is bounded (``disk_cache_max_mb``): least recently used
+programs are deleted first.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import hashlib
-import hmac
-import importlib.util
-import json
+import linecache
 import os
 import platform
+import shutil
 import sys
-import tempfile
+import types
+import warnings
 
-_memo: dict = {}
+from ..core.config import config
+from ..core.lru import LRU
+from .cache_store import (CacheSecurityError, CacheWarning, Store, cache_setting,
+                          key_setting)
 
+# -- the store in use --------------------------------------------------------------------
 
-def cache_dir() -> str:
-    d = os.environ.get("JITNET_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "jitnet")
-    os.makedirs(d, exist_ok=True)
-    return d
-
-
-def _key_file() -> str:
-    f = os.environ.get("JITNET_CACHE_KEY_FILE")
-    if f:
-        return f
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "jitnet", "cache.key")
+_state: dict = {"settings": None, "store": None, "reason": None}
 
 
-def _secret() -> bytes:
-    path = _key_file()
-    try:
-        with open(path, "rb") as f:
-            key = f.read()
-        if len(key) >= 32:
-            return key
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = os.urandom(32)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    os.chmod(tmp, 0o600)
-    try:
-        os.link(tmp, path)  # first writer wins; a concurrent writer reads the winner's key
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
-    with open(path, "rb") as f:
-        return f.read()
+def store() -> Store | None:
+    """The cache of the current settings, or None when compiling in memory (``off``, or an
+    unusable location: warned once). Raises CacheSecurityError for an unsafe location."""
+    settings = (cache_setting(), key_setting())
+    if _state["settings"] != settings:
+        _state.update(settings=settings, store=None, reason=None)
+        if settings[0].lower() != "off":
+            try:
+                _state["store"] = Store(*settings)
+            except OSError as err:
+                disable(err)
+            except CacheSecurityError:
+                _state["settings"] = None  # refused every time until fixed
+                raise
+    return _state["store"]
+
+
+def disable(err: OSError) -> None:
+    """Compile in memory from now on (for these settings), with one warning naming why."""
+    if _state["reason"] is None:
+        _state["reason"] = str(err)
+        warnings.warn(
+            f"jitnet: cannot use the compile cache at {cache_setting()} ({err}); compiling in "
+            f"memory, so compiled code is not reused by other processes. Set JITNET_CACHE_DIR "
+            f"to a writable directory of your own, or JITNET_CACHE_DIR=off to compile in "
+            f"memory without this warning.", CacheWarning, stacklevel=_user_stacklevel())
+    _state["store"] = None
+
+
+def _user_stacklevel() -> int:
+    """The stack level of the first frame outside jitnet, Numba and generated code (the
+    warning points at the user's call)."""
+    from ..core.source_info import _is_internal
+    numba = sys.modules.get("numba")
+    others = tuple(os.path.dirname(m.__file__) + os.sep for m in (numba,) if m is not None)
+    cache = _state["settings"][0] if _state["settings"] else None
+    f, level = sys._getframe(1), 1
+    while f is not None:
+        name = f.f_code.co_filename
+        if not (_is_internal(name) or name.startswith(others) or name.startswith("<jitnet ")
+                or (cache and name.startswith(os.path.abspath(cache) + os.sep))):
+            break
+        f, level = f.f_back, level + 1
+    return level
+
+
+def disabled_reason() -> str | None:
+    return _state["reason"]
+
+
+@contextlib.contextmanager
+def compiling(stem: str):
+    """Hold ``stem``'s lock while Numba compiles or loads it (nothing in memory-only mode);
+    afterwards, keep the cache within its bound."""
+    st = store()
+    with contextlib.ExitStack() as stack:
+        if st is not None:
+            try:
+                stack.enter_context(st.locked(stem))
+            except OSError as err:
+                disable(err)
+                st = None
+        yield
+    if st is not None and st.wrote:
+        try:
+            st.evict(keep=stem)
+        except OSError as err:
+            disable(err)
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,110 +133,106 @@ def environment_tag() -> str:
             f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def _locked(path: str):
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(path + ".lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _numba_files(stem: str) -> list[str]:
-    d = os.path.join(cache_dir(), "__pycache__")
-    return sorted(glob.glob(os.path.join(d, stem + ".*.nbi")) +
-                  glob.glob(os.path.join(d, stem + ".*.nbc")))
-
-
-def _digest(path: str) -> str:
-    with open(path, "rb") as f:
-        return hmac.new(_secret(), f.read(), hashlib.sha256).hexdigest()
-
-
-def _verify_numba_files(stem: str) -> bool:
-    """Delete Numba cache files of ``stem`` unless all carry our signature; True if kept."""
-    files = _numba_files(stem)
-    sig_path = os.path.join(cache_dir(), stem + ".sig")
-    try:
-        with open(sig_path) as f:
-            sigs = json.load(f)
-    except (OSError, ValueError):
-        sigs = None
-    ok = bool(files) and isinstance(sigs, dict) and all(
-        hmac.compare_digest(sigs.get(os.path.basename(p), ""), _digest(p)) for p in files)
-    if not ok:
-        for p in files + [sig_path]:
-            with contextlib.suppress(OSError):
-                os.unlink(p)
-    return ok
-
-
-def sign_numba_files(stem: str) -> None:
-    files = _numba_files(stem)
-    if files:
-        sigs = {os.path.basename(p): _digest(p) for p in files}
-        _atomic_write(os.path.join(cache_dir(), stem + ".sig"), json.dumps(sigs).encode())
-
+# -- loading generated modules -----------------------------------------------------------
 
 class CachedFunction:
-    """A compiled entry point; signs Numba's cache files after the first compilation."""
+    """A generated entry point. Its first call (Numba's compile, or its load of signed
+    machine code) runs under the program's lock."""
 
-    def __init__(self, fn, stem: str, path: str, was_cached: bool):
-        self.fn, self.stem, self.path = fn, stem, path
-        self.was_cached = was_cached
-        self._signed = was_cached
+    def __init__(self, fn, stem: str, module):
+        self.fn, self.stem, self.module = fn, stem, module
+        self.path = module.__file__
+        self._ready = False
+
+    @property
+    def was_cached(self) -> bool:
+        """Whether the first call loaded verified machine code instead of compiling."""
+        return bool(sum(getattr(self.fn, "_cache_hits", {}).values()))
 
     def __call__(self, *args):
-        if self._signed:
+        if self._ready:
             return self.fn(*args)
-        with _locked(self.path):
+        # Numba's loader looks the module up by name (the memo may have evicted it)
+        sys.modules.setdefault(self.module.__name__, self.module)
+        with compiling(self.stem):
             res = self.fn(*args)
-            sign_numba_files(self.stem)
-        self._signed = True
+        self._ready = True
         return res
 
 
+def _forget(_, fn: CachedFunction) -> None:
+    sys.modules.pop(fn.module.__name__, None)
+    if fn.path.startswith("<jitnet "):
+        linecache.cache.pop(fn.path, None)
+
+
+_modules = LRU(on_evict=_forget)
+
+
 def load_function(source: str, entry: str) -> CachedFunction:
-    """Import ``entry`` from the cached module holding ``source`` (writing it if needed)."""
-    tag = environment_tag()
-    h = hashlib.sha256((tag + "\n" + source).encode()).hexdigest()[:40]
-    hit = _memo.get(h)
+    """Compile ``source`` (the text jitnet generated, never a file's contents) as a module
+    whose Numba functions use the signed disk cache, and return its ``entry``."""
+    h = hashlib.sha256((environment_tag() + "\n" + source).encode()).hexdigest()[:40]
+    hit = _modules.get(h)
     if hit is not None:
         return hit
     stem = f"m_{h}"
-    d = cache_dir()
-    path = os.path.join(d, stem + ".py")
-    data = source.encode()
-    with _locked(path):
+    st = store()
+    if st is not None:
         try:
-            with open(path, "rb") as f:
-                intact = f.read() == data
-        except OSError:
-            intact = False
-        if not intact:
-            _atomic_write(path, data)
-            _verify_numba_files(stem)  # stale machine code for another text: drop it
-            cached = False
-        else:
-            cached = _verify_numba_files(stem)
+            with st.locked(stem):
+                path = st.path(stem + ".py")
+                try:
+                    with open(path, "rb") as f:
+                        intact = f.read() == source.encode()
+                except FileNotFoundError:
+                    intact = False
+                if intact:
+                    os.utime(path)  # last use, for eviction
+                else:
+                    st.write(stem + ".py", source.encode())
+        except OSError as err:
+            disable(err)
+            st = None
+    filename = path if st is not None else f"<jitnet {stem}>"
     name = f"jitnet_cache.{stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    module.__jitnet_cache__ = st  # read by numba_cache.jn_njit when the functions are defined
+    if st is None:  # tracebacks and Numba's messages can still show the source
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
-    fn = CachedFunction(getattr(module, entry), stem, path, cached)
-    _memo[h] = fn
+    exec(compile(source, filename, "exec"), module.__dict__)
+    fn = CachedFunction(getattr(module, entry), stem, module)
+    _modules[h] = fn
     return fn
+
+
+# -- inspection (jitnet.cache_info / clear_caches) ---------------------------------------
+
+def info() -> dict:
+    st = store()
+    d = {"directory": cache_setting(), "key_file": key_setting(),
+         "enabled": st is not None, "reason": disabled_reason(),
+         "max_bytes": int(float(config.read("disk_cache_max_mb")) * 2**20),
+         "programs": 0, "files": 0, "bytes": 0, "modules_in_memory": len(_modules)}
+    if st is not None:
+        groups = st.groups()
+        d.update(programs=sum(s.startswith("m_") for s in groups),
+                 files=sum(len(g[2]) for g in groups.values()),
+                 bytes=sum(g[0] for g in groups.values()))
+    return d
+
+
+def clear(disk: bool = True) -> int:
+    """Forget loaded modules; with ``disk``, delete every cached file not in use by a
+    compilation right now. Returns the number of groups deleted."""
+    for h, fn in list(_modules.items()):
+        _forget(h, fn)
+    _modules.clear()
+    st = store() if disk else None
+    if st is None:
+        return 0
+    # the layout of jitnet <= 0.1.0 kept Numba's files (unsigned by Numba) in __pycache__
+    shutil.rmtree(st.path("__pycache__"), ignore_errors=True)
+    return sum(st.remove(stem, g[2]) for stem, g in st.groups().items())

@@ -1,9 +1,10 @@
 """The Numba CPU backend: fuse the IR, generate the source of its entry point, compile it, run it.
 
 The generated module lives in a content-addressed file of the disk cache
-(``runtime/disk_cache.py``) and is compiled with ``numba.njit(cache=True)``, so a second
-process with the same program loads machine code instead of compiling. A Numba error never
-reaches the user raw: it is reported with the kernel and the user's line it came from.
+(``runtime/disk_cache.py``) and its functions are compiled with ``numba_cache.jn_njit``, so
+a second process with the same program loads (signed) machine code instead of compiling. A
+Numba error never reaches the user raw: it is reported with the kernel and the user's line
+it came from.
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ import numpy as np
 import numba
 from numba import prange
 from jitnet.runtime.numba_math import *  # noqa: F401,F403
+from jitnet.runtime.numba_cache import jn_njit
 
 
 """
 
-DECORATOR = ('@numba.njit(cache=True, fastmath=FASTMATH, parallel={parallel}, '
+# jn_njit: numba.njit with its machine code in jitnet's signed disk cache (numba_cache.py)
+DECORATOR = ('@jn_njit(fastmath=FASTMATH, parallel={parallel}, '
              'error_model="numpy", nogil=True)')
 
 

@@ -350,7 +350,7 @@ jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
 # -- the same kernels as NumPy ufuncs, for eager execution -----------------------------
 # Eager impls of these primitives call them, so eager and jitted results are identical
 # bit for bit (NumPy's own float32 kernels differ from these by an ulp here and there).
-# Module-level functions (not closures) so Numba's disk cache keys them uniquely.
+# Module-level functions (not closures) so the disk cache keys them uniquely.
 
 def _u_exp32(x): return jn_exp_f32(x)  # noqa: E704
 def _u_exp64(x): return jn_exp_f64(x)  # noqa: E704
@@ -373,15 +373,15 @@ _UFUNCS: dict = {}
 
 def eager_ufunc(name: str):
     """(float32 ufunc, float64 ufunc) running jitnet's kernel ``name``; compiled on first
-    use (never at import) and cached on disk by Numba."""
+    use (never at import) and cached in jitnet's signed disk cache (``numba_cache``). They
+    are plain NumPy ufuncs: no Python wrapper (faster), and floating-point warnings are
+    attributed to the caller, whose module jitnet's warnings filter covers."""
     uf = _UFUNCS.get(name)
     if uf is None:
+        from .numba_cache import signed_vectorize
         g = globals()
-        v32 = numba.vectorize(["float32(float32)"], cache=True)(g[f"_u_{name}32"])
-        v64 = numba.vectorize(["float64(float64)"], cache=True)(g[f"_u_{name}64"])
-        # the plain NumPy ufuncs: no Python wrapper (faster), and floating-point warnings
-        # are attributed to the caller, whose module jitnet's warnings filter covers
-        uf = _UFUNCS[name] = (getattr(v32, "ufunc", v32), getattr(v64, "ufunc", v64))
+        uf = _UFUNCS[name] = (signed_vectorize(g[f"_u_{name}32"], ["float32(float32)"]),
+                              signed_vectorize(g[f"_u_{name}64"], ["float64(float64)"]))
     return uf
 
 # -- linear algebra: LAPACK / BLAS through scipy's Cython exports ------------------------------
