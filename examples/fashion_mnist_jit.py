@@ -1,8 +1,8 @@
 """Train an MLP or a small CNN on Fashion-MNIST (or scikit-learn's digits) with a jitted
 functional step.
 
-    python examples/fashion_mnist.py [--epochs 8] [--hidden 512 512] [--batch 128]
-    python examples/fashion_mnist.py --model cnn [--epochs 2] [--batch 64]
+    python examples/fashion_mnist_jit.py [--epochs 8] [--hidden 512 512] [--batch 128]
+    python examples/fashion_mnist_jit.py --model cnn [--epochs 2] [--batch 64]
 
 The CNN is benchmark W4's: conv3x3 1->16 ReLU, conv3x3 16->32 ReLU, 2x2 max-pool, dense.
 Prints epoch, training loss, test accuracy and time per epoch.
