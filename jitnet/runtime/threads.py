@@ -17,7 +17,9 @@ and the row blocks are fixed at code generation, so results do not depend on the
 count.
 
 A multi-process strategy (one rank per core) applies its share of the cores per process with
-the same switch, e.g. ``num_threads = cores // ranks``.
+the same switch, e.g. ``num_threads = cores // ranks``. Numba's count is per calling thread
+(``numba.set_num_threads``): the switch applies to the thread that sets it; other threads
+that call jitted code (a background loader) use all of Numba's threads until they set it too.
 """
 from __future__ import annotations
 
