@@ -12,7 +12,7 @@ is descheduled stalls every product (2 cores, one busy: W2a's step 310-410 ms wi
 on two threads, 17-35 ms on one; a vmapped population of 4 small layers 22 ms against
 0.15 ms; benchmarks/RESULTS.md), and a second, independent pool oversubscribes the cores
 Numba's threads already use. Numba's pool waits passively (``OMP_WAIT_POLICY=PASSIVE``;
-measured with BLAS on one thread: ACTIVE is 2-5x slower on W2a and W4 on a busy machine),
+measured with BLAS on one thread: ACTIVE is 2-6x slower on W2a and W4 on a busy machine),
 and the row blocks are fixed at code generation, so results do not depend on the thread
 count.
 
