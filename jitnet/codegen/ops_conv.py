@@ -38,10 +38,10 @@ from .scalar import cast
 GEMM_MIN_WORK = 32
 # the largest im2col buffer of one work item (stays in L2 between the gather and the product)
 COLS_BYTES = 1 << 20
-# OpenBLAS computes a product of at most this many multiply-adds (m*n*k) on the calling
-# thread; larger ones wake its own thread pool, which then fights Numba's threads for the
-# cores (measured: 10-100x slowdowns on 2 loaded cores). Products are blocked below it and
-# issued from inside the parallel loop, each thread on its own work items.
+# Products are blocked below this many multiply-adds (m*n*k) and issued from inside the
+# parallel loop, each thread on its own work items: the parallelism is Numba's, BLAS runs on
+# one thread (runtime/threads.py; OpenBLAS's own pool, which larger products would wake,
+# fought Numba's threads: 10-100x slowdowns on 2 loaded cores).
 BLAS_BLOCK = 1 << 18
 # weights larger than this (per group) are kept in cache one block at a time, visiting all
 # of a work item's panels per block, instead of streaming all weights once per panel

@@ -116,4 +116,3 @@ class NumbaExecutable:
                                 f"{text[:300]}")
         return JitCompileError(f"jit: the numba backend failed: {type(err).__name__}: "
                                f"{text.splitlines()[0][:300] if text else ''}")
-

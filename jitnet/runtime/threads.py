@@ -8,16 +8,22 @@ OpenBLAS, which jitted code calls) is kept at one thread.
 
 Why: OpenBLAS wakes its own worker threads for every product above ~2^18 multiply-adds and
 waits for them spinning and yielding. When another process keeps a core busy, a worker that
-is descheduled stalls every product (W2a's step, 2 cores, one busy: 312 ms with OpenBLAS's
-two threads, 17 ms with one; a second, independent pool also oversubscribes the cores Numba's
-threads already use). Numba's pool waits passively (``OMP_WAIT_POLICY=PASSIVE``) and its
-row blocks are fixed at code generation, so results do not depend on the thread count.
+is descheduled stalls every product (2 cores, one busy: W2a's step 310-410 ms with OpenBLAS
+on two threads, 17-35 ms on one; a vmapped population of 4 small layers 22 ms against
+0.15 ms; benchmarks/RESULTS.md), and a second, independent pool oversubscribes the cores
+Numba's threads already use. Numba's pool waits passively (``OMP_WAIT_POLICY=PASSIVE``;
+measured with BLAS on one thread: ACTIVE is 2-6x slower on W2a and W4 on a busy machine),
+and the row blocks are fixed at code generation, so results do not depend on the thread
+count.
 
 A multi-process strategy (one rank per core) applies its share of the cores per process with
-the same switch, e.g. ``num_threads = cores // ranks``.
+the same switch, e.g. ``num_threads = cores // ranks``. Numba's count is per calling thread
+(``numba.set_num_threads``): the switch applies to the thread that sets it; other threads
+that call jitted code (a background loader) use all of Numba's threads until they set it too.
 """
 from __future__ import annotations
 
+import numbers
 import os
 
 from ..core.config import on_update
@@ -55,11 +61,11 @@ def start_thread_pool():
 def set_num_threads(n) -> None:
     """Apply the ``num_threads`` budget (0: all of Numba's threads); the config hook."""
     import numba
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"config num_threads: expected an int >= 0 (0: all cores), got {n!r}")
     start_thread_pool()
     limit = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(n, limit) if n else limit)
+    numba.set_num_threads(min(int(n), limit) if n else limit)
 
 
 def thread_counts() -> dict:

@@ -40,7 +40,8 @@ def test_budget_sets_numba_threads_and_keeps_blas_single_threaded(budget, n):
 
 
 def test_zero_means_all_of_numbas_threads(budget):
-    budget(1)
+    budget(np.int64(1))   # any integer type
+    assert numba.get_num_threads() == 1
     budget(0)
     assert numba.get_num_threads() == CORES
 
