@@ -54,7 +54,11 @@ def _binop(op):
 
 
 def _div(e, a, d):
-    if np.dtype(d).kind in "iu":
+    if np.dtype(d).kind == "u":  # x / 0 is all ones (XLA); jn_idiv's -1 and an unsigned
+        #                          quotient would unify to float64 in Numba
+        return (f"({cast(d)}({a[0]} // {a[1]}) if {a[1]} != 0 "
+                f"else {cast(d)}({np.iinfo(d).max}))")
+    if np.dtype(d).kind == "i":
         return f"{cast(d)}(jn_idiv({a[0]}, {a[1]}))"
     return f"({a[0]} / {a[1]})"
 

@@ -136,9 +136,9 @@ def _array_entries(e, scalars_as_arrays):
         raise TypeError(f"Indexer must have integer or boolean type, got indexer with dtype "
                         f"{dt.name}{user_line()}")
     if get_aval(e).ndim == 0 and not scalars_as_arrays:
-        if isinstance(e, Tracer):
-            return [(_DYN, e)]
-        return [(_INT, int(e._value))]
+        # a 0-d jitnet array is a dynamic index even when concrete: out-of-bounds values
+        # clamp (dynamic_slice), eagerly as under jit, as in JAX
+        return [(_DYN, e)]
     return [(_ARRAY, e)]
 
 

@@ -376,13 +376,22 @@ def clamp(min, x, max):
 
 # -- dtype conversion -----------------------------------------------------------
 
+def _float_to_int(x, dtype):
+    """Saturating conversion with NaN -> 0, as XLA (and the compiled ``jn_f2i_*``) do.
+    The bounds are compared in float64 before casting: clipping to ``iinfo.max`` in the
+    source type would round it up (2**31 - 1 is 2**31 in float32) and the cast would wrap."""
+    info = np.iinfo(dtype)
+    wide = x.astype(np.float64)
+    hi, lo = wide >= float(info.max), wide <= float(info.min)
+    with np.errstate(invalid="ignore"):
+        out = np.where(hi | lo | np.isnan(wide), 0, np.trunc(wide)).astype(dtype)
+    return np.where(hi, np.array(info.max, dtype), np.where(lo, np.array(info.min, dtype), out))
+
+
 def _convert_impl(x, *, new_dtype, weak_type):
     new_dtype = np.dtype(new_dtype)
-    if x.dtype.kind in "fc" and new_dtype.kind in "iu":  # saturate, NaN -> 0, like XLA on CPU
-        info = np.iinfo(new_dtype)
-        x = np.real(x)
-        with np.errstate(invalid="ignore"):
-            x = np.where(np.isnan(x), 0, np.clip(np.trunc(x), info.min, info.max))
+    if x.dtype.kind in "fc" and new_dtype.kind in "iu":
+        return _float_to_int(np.real(x), new_dtype)
     if new_dtype == np.bool_:
         return x != 0
     return x.astype(new_dtype)

@@ -118,6 +118,21 @@ def test_out_of_bounds_array_indices_are_clamped():
     check(jnp.asarray(y)[A([5, -1]), A([0, 7])], y[[2, 2], [0, 3]])
 
 
+def test_out_of_bounds_scalar_array_index_clamps_eagerly_as_under_jit():
+    """A 0-d jitnet array is a dynamic index (as in JAX), even when concrete: out of bounds
+    it clamps eagerly too, instead of raising as a static int would."""
+    import jitnet
+    x = jnp.asarray(np.arange(5, dtype=np.float32))
+    get = lambda a, i: a[i]  # noqa: E731
+    for i, want in ((7, 4.0), (-9, 0.0), (-1, 4.0), (2, 2.0)):
+        i = jnp.asarray(np.int32(i))
+        assert float(get(x, i)) == want
+        assert float(jitnet.jit(get)(x, i)) == want
+    y = jnp.asarray(X)
+    check(y[jnp.asarray(9), 1:3], X[-1, 1:3])
+    check(jitnet.jit(get)(y, jnp.asarray(-9)), X[0])
+
+
 def test_static_out_of_bounds_int_raises():
     x = jnp.asarray(X)
     for idx in (4, -5, (0, 5), (0, 0, -7), (Ellipsis, 6)):
