@@ -109,9 +109,10 @@ def _convert(e, a, d):
     dst = np.dtype(d)
     if dst == np.bool_:
         return f"({a[0]} != 0)"
+    x = f"{a[0]}.real" if src.kind == "c" and dst.kind != "c" else a[0]  # as NumPy casts
     if src.kind in "fc" and dst.kind in "iu":
-        return f"{cast(d)}(jn_f2i_{dst.name}({a[0]}))"
-    return f"{cast(d)}({a[0]})"
+        return f"{cast(d)}(jn_f2i_{dst.name}({x}))"
+    return f"{cast(d)}({x})"
 
 
 def _round(e, a, d):

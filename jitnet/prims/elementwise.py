@@ -15,6 +15,7 @@ import scipy.special as sp
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
+from ..trace.array import ArrayImpl
 from ..trace.tracer import bind
 from . import reduce as red
 from . import shape as sh
@@ -192,6 +193,18 @@ sqrt_p, sqrt = unop("sqrt", _quiet(np.sqrt))
 rsqrt_p, rsqrt = unop("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))))
 cbrt_p, cbrt = unop("cbrt", np.cbrt)
 abs_p, abs = unop("abs", np.abs, NUMERIC)
+_abs_rule = abs_p.shape_rule
+
+
+def _abs_shape(x):
+    """|complex| is real (complex64 -> float32), as in NumPy and JAX."""
+    out = _abs_rule(x)
+    if out.dtype.kind == "c":
+        return ShapedArray(out.shape, np.finfo(out.dtype).dtype, out.weak_type)
+    return out
+
+
+abs_p.shape_rule = _abs_shape
 erf_p, erf = unop("erf", sp.erf)
 erfc_p, erfc = unop("erfc", sp.erfc)
 erf_inv_p, erf_inv = unop("erf_inv", _kernel("erf_inv", _quiet(sp.erfinv)))
@@ -407,6 +420,25 @@ convert_element_type_p.shape_rule = _convert_shape
 convert_element_type_p.lowering["elementwise"] = True
 convert_element_type_p.batch = lambda args, dims, **p: (bind(convert_element_type_p, *args, **p),
                                                         dims[0])
+
+
+def convert_index(x, new_dtype):
+    """``x`` as the index dtype ``new_dtype`` without x64 canonicalization: positions in an
+    axis longer than 2**31 - 1 need int64 even with x64 off (``dtypes.index_dtype``)."""
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype:
+        return x
+    return bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=False)
+
+
+def index_constant(v: int, dtype):
+    """``v`` as a 0-d index of ``dtype``: a NumPy scalar (a literal in traces), or, for int64
+    with x64 off, a concrete array, which is not canonicalized (wrapped) to int32."""
+    from ..core.dtypes import canonicalize_dtype
+    dtype = np.dtype(dtype)
+    if canonicalize_dtype(dtype) != dtype:
+        return ArrayImpl(np.asarray(v, dtype))
+    return dtype.type(v)
 
 
 def convert_element_type(x, new_dtype, weak_type: bool = False):
