@@ -126,11 +126,13 @@ class Jitted:
         self.fun = fun
         sig_names = []
         try:
-            sig_names = list(inspect.signature(fun).parameters)
+            params = inspect.signature(fun).parameters
         except (TypeError, ValueError):
-            pass
+            params = {}
+        sig_names = list(params)
         nums = set((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
         names = set((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        nums = _check_static_args(fun, params, nums, names)
         for n in names:  # static names also make their positions static, and vice versa
             if n in sig_names:
                 nums.add(sig_names.index(n))
@@ -268,6 +270,30 @@ class Jitted:
 
     def __get__(self, obj, objtype=None):  # jit on methods
         return self if obj is None else functools.partial(self, obj)
+
+
+def _check_static_args(fun, params, nums, names) -> set:
+    """Static argument numbers (negative ones counted from the end) must name positional
+    parameters and static names must name parameters, unless the signature takes ``*args``
+    / ``**kwargs``; a typo would otherwise silently make nothing static (JAX raises)."""
+    if not params:  # no signature to check against (a builtin)
+        return nums
+    kinds = [p.kind for p in params.values()]
+    positional = sum(k in (inspect.Parameter.POSITIONAL_ONLY,
+                           inspect.Parameter.POSITIONAL_OR_KEYWORD) for k in kinds)
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        bad = sorted(i for i in nums if not -positional <= i < positional)
+        if bad:
+            raise ValueError(f"jit of {fun_name(fun)}: static_argnums {tuple(bad)} out of range"
+                             f": the function takes {positional} positional argument(s)"
+                             f"{user_line()}")
+        nums = {i % positional for i in nums}
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        bad = sorted(n for n in names if n not in params)
+        if bad:
+            raise ValueError(f"jit of {fun_name(fun)}: static_argnames {tuple(bad)} are not "
+                             f"parameters of the function ({', '.join(params)}){user_line()}")
+    return nums
 
 
 def _hashable_static(v, where):

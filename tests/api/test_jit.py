@@ -44,6 +44,20 @@ def test_static_argnums_and_names():
         f(x, [2])
 
 
+def test_static_argnums_out_of_range_raise_and_negative_count_from_the_end():
+    def f(x, n):
+        return x * n
+    for kw, pattern in ((dict(static_argnums=2), r"static_argnums \(2,\) out of range.* 2 "),
+                        (dict(static_argnums=(0, -3)), r"static_argnums \(-3,\)"),
+                        (dict(static_argnames="m"), r"static_argnames \('m',\).*x, n")):
+        with pytest.raises(ValueError, match=pattern + r".*test_jit.py"):
+            jax.jit(f, **kw)
+    g = jax.jit(f, static_argnums=-1)          # the last positional parameter: n
+    assert float(g(2.0, 3)) == 6.0 and float(g(2.0, 4)) == 8.0
+    assert g.trace_count() == 2                 # one trace per static value
+    assert float(jax.jit(lambda *a: a[0] * a[1], static_argnums=1)(2.0, 5)) == 10.0
+
+
 def test_traced_python_control_flow_error_names_static_argnums():
     @jax.jit
     def f(x, n):
