@@ -20,15 +20,16 @@ def _machine_memory() -> int:
 MEMORY_BYTES = _machine_memory()
 
 
-def check_allocation(op: str, aval, where: str = "") -> None:
+def check_allocation(op: str, aval, where=lambda: "") -> None:
     """MemoryError for a result larger than the machine's memory, raised when the operation
     is applied or traced: NumPy would fail at some later allocation or, for a broadcast or
-    a fused loop that never materializes it, compute over it for minutes."""
+    a fused loop that never materializes it, compute over it for minutes. ``where()`` (the
+    user's line) is only computed for the error: this runs for every eager operation."""
     nbytes = aval.size * aval.dtype.itemsize
     if nbytes > MEMORY_BYTES:
         raise MemoryError(f"{op}: a result of shape {tuple(aval.shape)} and dtype "
                           f"{aval.dtype.name} needs {nbytes / 2**30:.4g} GiB, more than this "
-                          f"machine's memory ({MEMORY_BYTES / 2**30:.4g} GiB){where}")
+                          f"machine's memory ({MEMORY_BYTES / 2**30:.4g} GiB){where()}")
 
 
 class ShapedArray:

@@ -296,8 +296,11 @@ def eager(prim, args, params):
 
 
 def _check_sizes(prim, out) -> None:
-    for a in (out if prim.multiple_results else (out,)):
-        check_allocation(prim.name, a, user_line())
+    if prim.multiple_results:
+        for a in out:
+            check_allocation(prim.name, a, user_line)
+    else:
+        check_allocation(prim.name, out, user_line)
 
 
 def _wrap(value, aval: ShapedArray) -> ArrayImpl:
