@@ -30,7 +30,7 @@ from ..runtime.compile import compile_ir, prepare
 from ..runtime.devices import CudaArray
 from ..runtime.jit_call import jit_call_p
 from ..trace.array import ArrayImpl
-from ..trace.make_ir import arg_labels, fun_name, trace_to_ir
+from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..trace.tracer import bind, current_builder
 from ..transforms.cleanup import cleanup
 
@@ -132,11 +132,13 @@ class Jitted:
         self.fun = fun
         sig_names = []
         try:
-            sig_names = list(inspect.signature(fun).parameters)
+            params = inspect.signature(fun).parameters
         except (TypeError, ValueError):
-            pass
+            params = {}
+        sig_names = list(params)
         nums = set((static_argnums,) if isinstance(static_argnums, int) else static_argnums)
         names = set((static_argnames,) if isinstance(static_argnames, str) else static_argnames)
+        nums = _check_static_args(fun, params, nums, names)
         for n in names:  # static names also make their positions static, and vice versa
             if n in sig_names:
                 nums.add(sig_names.index(n))
@@ -217,7 +219,7 @@ class Jitted:
                              f"{user_line()}")
         outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
         if config.read("jax_debug_nans"):
-            self._check_nans(outs, args, kwargs)
+            self._check_nans(traced, outs, leaves)
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, k[2], k) if o.shape == k[0]
                                                 else ArrayImpl(o, k[2])
                                                 for o, k in zip(outs, traced.out_keys)])
@@ -231,18 +233,37 @@ class Jitted:
         outs = [CudaArray(b, a.shape, a.dtype, a.weak_type)
                 for b, a in zip(bufs, traced.ir.out_avals)]
         if config.read("jax_debug_nans"):  # debugging asks for the values: copies them
-            self._check_nans([np.asarray(o) for o in outs], args, kwargs)
+            self._check_nans(traced, [np.asarray(o) for o in outs], leaves)
         return tree_unflatten(traced.out_tree, outs)
 
-    def _check_nans(self, outs, args, kwargs):
-        """A NaN in a jitted result: re-run op by op so the eager check names the primitive
-        and the user's line that produced it (as JAX does)."""
+    def _check_nans(self, traced, outs, leaves):
+        """A NaN in a jitted result: replay the compiled program's primitives one by one with
+        their NumPy implementations and name the first that makes a NaN, with the user's
+        line that traced it (JAX re-runs op by op). Replaying the program, not calling the
+        Python function again, finds it even when the function would not trace the same
+        way twice (state, randomness)."""
         if not any(o.dtype.kind in "fc" and np.isnan(o).any() for o in outs):
             return
-        with disable_jit():
-            self.fun(*args, **kwargs)
+        name = fun_name(self.fun)
+
+        def check(eqn, results):
+            if any(r.dtype.kind in "fc" and np.isnan(np.asarray(r)).any() for r in results):
+                where = f" (at {eqn.source})" if eqn.source else ""
+                raise FloatingPointError(f"invalid value (nan) encountered in {eqn.prim.name}"
+                                         f"{where}, in jitted function {name}")
+
+        config.update("jax_debug_nans", False)  # the replay checks with the traced lines
+        try:
+            ir = prepare(traced.ir)
+            vals = [ArrayImpl(np.asarray(_as_value(x)), v.aval.weak_type)  # host copies
+                    for x, v in zip(list(traced.consts) + list(leaves), ir.invars)]
+            eval_ir(ir, vals, after=check)
+        finally:
+            config.update("jax_debug_nans", True)
         raise FloatingPointError(f"invalid value (nan) in the output of jitted function "
-                                 f"{fun_name(self.fun)}, but not when run op by op")
+                                 f"{name}, but its primitives replayed one by one with NumPy "
+                                 f"make none: the compiled code differs from them here "
+                                 f"(JITNET_BACKEND=interpreter runs the reference)")
 
     def lower(self, *args, **kwargs) -> Lowered:
         return Lowered(self._specialize(args, kwargs)[0])
@@ -256,6 +277,30 @@ class Jitted:
 
     def __get__(self, obj, objtype=None):  # jit on methods
         return self if obj is None else functools.partial(self, obj)
+
+
+def _check_static_args(fun, params, nums, names) -> set:
+    """Static argument numbers (negative ones counted from the end) must name positional
+    parameters and static names must name parameters, unless the signature takes ``*args``
+    / ``**kwargs``; a typo would otherwise silently make nothing static (JAX raises)."""
+    if not params:  # no signature to check against (a builtin)
+        return nums
+    kinds = [p.kind for p in params.values()]
+    positional = sum(k in (inspect.Parameter.POSITIONAL_ONLY,
+                           inspect.Parameter.POSITIONAL_OR_KEYWORD) for k in kinds)
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        bad = sorted(i for i in nums if not -positional <= i < positional)
+        if bad:
+            raise ValueError(f"jit of {fun_name(fun)}: static_argnums {tuple(bad)} out of range"
+                             f": the function takes {positional} positional argument(s)"
+                             f"{user_line()}")
+        nums = {i % positional for i in nums}
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        bad = sorted(n for n in names if n not in params)
+        if bad:
+            raise ValueError(f"jit of {fun_name(fun)}: static_argnames {tuple(bad)} are not "
+                             f"parameters of the function ({', '.join(params)}){user_line()}")
+    return nums
 
 
 def _hashable_static(v, where):

@@ -206,6 +206,39 @@ class _Body:
         return t
 
     def value(self, a, idx: tuple) -> str:
+        """Source of ``a`` at ``idx``, emitting the statements it needs first. The DAG is
+        walked with an explicit stack (post-order, inputs left to right), not by recursion:
+        a 10,000-op elementwise chain is one kernel and would exhaust Python's stack."""
+        results: list[str] = []
+        todo: list = [(a, idx, ())]  # (value, index, memo keys that alias it) or an emit
+        while todo:
+            item = todo.pop()
+            if len(item) == 2:  # all inputs of an equation are on `results`: emit it
+                e, keys = item
+                n = len(e.inputs)
+                res = self.emit(e, results[len(results) - n:])
+                del results[len(results) - n:]
+            else:
+                a, idx, keys = item
+                res = self._leaf(a, idx)
+                if res is None:
+                    key = (id(a), idx)
+                    e = self.defs[id(a)]
+                    if e.prim.name in _REMAPS:
+                        todo.append((e.inputs[0], _remap_index(e, idx), keys + (key,)))
+                        continue
+                    todo.append((e, keys + (key,)))
+                    todo.extend((x, idx if x.aval.shape else (), ())
+                                for x in reversed(e.inputs))
+                    continue
+            for key in keys:
+                self.memo[key] = res
+            results.append(res)
+        return results[0]
+
+    def _leaf(self, a, idx: tuple):
+        """The source of ``a`` at ``idx`` when it needs no statement (a constant, a known or
+        memoized value, a memory read, an iota), else None."""
         if isinstance(a, Literal):
             return self.literal(a)
         if id(a) in self.override:
@@ -219,11 +252,8 @@ class _Body:
             res = self.load(a, idx)
         elif e.prim.name == "iota":
             res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
-        elif e.prim.name in ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze",
-                             "reshape"):
-            res = self.value(e.inputs[0], _remap_index(e, idx))
         else:
-            res = self.emit(e, [self.value(x, idx if x.aval.shape else ()) for x in e.inputs])
+            return None
         self.memo[key] = res
         return res
 
@@ -712,8 +742,9 @@ def generate(program: FusedProgram, entry: str = "entry",
         for p in group:
             first = len(out) + 1
             out += p.lines
+            info = (p.k.describe(), p.src)
             for ln in range(first, len(out) + 1):
-                line_info[ln] = (p.k.describe(), p.src)
+                line_info[ln] = info
         out += [f"    return ({', '.join(outs)}{',' if outs else ''})", "", ""]
         lhs = f"{', '.join(outs)}," if outs else "_"
         body(f"{lhs} = {fname}({', '.join(ins)})")

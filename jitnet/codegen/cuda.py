@@ -525,8 +525,9 @@ def emit_kernels(gen: Gen, program: FusedProgram):
         else:
             cuda_ops.emit(gen, k.eqn)
             src = k.eqn.source
+        info = (k.describe(), src)
         for i in range(start, len(gen.host.lines)):
-            gen.line_info.setdefault(i, (k.describe(), src))
+            gen.line_info.setdefault(i, info)
         for kern in gen.kernels[first:]:
             gen.kernel_info.setdefault(kern.name, (kern.describe, src))
 

@@ -138,7 +138,7 @@ def _dot_general(e, names, w):
     Bv, bt = _matrix_view(b, rs, rb, rf, rc, names, w)   # (B, N, K) or (B, K, N) if bt
     o = _out(e, names)
     r = names.temp()
-    if dt.kind not in "fc":   # integer products: BLAS has none
+    if dt.kind != "f":   # integer and complex products: jn_gemm_* is sgemm/dgemm only
         K = math.prod(ls[i] for i in lc)
         w(f"{r} = np.zeros(({B}, {M}, {N}), dtype={cast(dt)})")
         w(f"for q in range({B}):")
@@ -344,7 +344,8 @@ def _scatter(e, names, w):
     for d, r in zip(rest, ridx):
         tgt[d] = r
     t = f"{o}[{_sub(tgt)}]"
-    u = f"{upd}[{_sub(bidx + ridx)}]"
+    # a scalar update may be a Literal (x.at[i].set(3.0)): a constant, not an array
+    u = f"{upd}[{_sub(bidx + ridx)}]" if isinstance(ua, Var) else upd
     comb = e.params["combiner"]
     w(f"{t} = {u}" if comb == "set" else f"{t} = {dt}({_COMBINE[comb].format(t=t, u=u)})")
     _close(w, rest)

@@ -54,7 +54,11 @@ def _binop(op):
 
 
 def _div(e, a, d):
-    if np.dtype(d).kind in "iu":
+    if np.dtype(d).kind == "u":  # x / 0 is all ones (XLA); jn_idiv's -1 and an unsigned
+        #                          quotient would unify to float64 in Numba
+        return (f"({cast(d)}({a[0]} // {a[1]}) if {a[1]} != 0 "
+                f"else {cast(d)}({np.iinfo(d).max}))")
+    if np.dtype(d).kind == "i":
         return f"{cast(d)}(jn_idiv({a[0]}, {a[1]}))"
     return f"({a[0]} / {a[1]})"
 
@@ -105,9 +109,10 @@ def _convert(e, a, d):
     dst = np.dtype(d)
     if dst == np.bool_:
         return f"({a[0]} != 0)"
+    x = f"{a[0]}.real" if src.kind == "c" and dst.kind != "c" else a[0]  # as NumPy casts
     if src.kind in "fc" and dst.kind in "iu":
-        return f"{cast(d)}(jn_f2i_{dst.name}({a[0]}))"
-    return f"{cast(d)}({a[0]})"
+        return f"{cast(d)}(jn_f2i_{dst.name}({x}))"
+    return f"{cast(d)}({x})"
 
 
 def _round(e, a, d):

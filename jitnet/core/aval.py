@@ -2,10 +2,34 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from . import dtypes
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not a POSIX system: no limit
+        return 1 << 62
+
+
+# bytes of physical memory: no array may be larger (tests may lower it)
+MEMORY_BYTES = _machine_memory()
+
+
+def check_allocation(op: str, aval, where=lambda: "") -> None:
+    """MemoryError for a result larger than the machine's memory, raised when the operation
+    is applied or traced: NumPy would fail at some later allocation or, for a broadcast or
+    a fused loop that never materializes it, compute over it for minutes. ``where()`` (the
+    user's line) is only computed for the error: this runs for every eager operation."""
+    nbytes = aval.size * aval.dtype.itemsize
+    if nbytes > MEMORY_BYTES:
+        raise MemoryError(f"{op}: a result of shape {tuple(aval.shape)} and dtype "
+                          f"{aval.dtype.name} needs {nbytes / 2**30:.4g} GiB, more than this "
+                          f"machine's memory ({MEMORY_BYTES / 2**30:.4g} GiB){where()}")
 
 
 class ShapedArray:

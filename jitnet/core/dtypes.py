@@ -101,6 +101,16 @@ def default_int() -> np.dtype:
     return int64 if x64_enabled() else int32
 
 
+_INT32_MAX = 2**31 - 1
+
+
+def index_dtype(n: int) -> np.dtype:
+    """Integer dtype for positions among ``n`` elements: the default int (int32 unless x64,
+    as in JAX), widened to int64 when a position may exceed 2**31 - 1, so indices into
+    large axes never wrap negative (JAX's int32 would)."""
+    return int64 if n - 1 > _INT32_MAX else default_int()
+
+
 def default_float() -> np.dtype:
     return float64 if x64_enabled() else float32
 

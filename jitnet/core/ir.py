@@ -89,6 +89,14 @@ class Eqn:
         return f"Eqn({self.prim.name}, {len(self.inputs)} in, {len(self.outputs)} out)"
 
 
+def sub_irs(eqn: Eqn):
+    """The IRs held in ``eqn``'s params (the branches of a cond, a loop's body...)."""
+    for p in eqn.params.values():
+        for s in (p if isinstance(p, tuple) else (p,)):
+            if isinstance(s, IR):
+                yield s
+
+
 class IR:
     """A traced program: ``(invars) -> eqns -> (outvars)``, immutable."""
 

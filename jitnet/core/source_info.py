@@ -33,6 +33,27 @@ def user_frame(skip: int = 1):
     return f
 
 
+def warn(message: str, category=UserWarning) -> None:
+    """``warnings.warn`` attributed to the user's line (the first frame outside jitnet)."""
+    import warnings
+    f, level = sys._getframe(1), 2
+    while f is not None and _is_internal(f.f_code.co_filename):
+        f, level = f.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def api_name() -> str:
+    """The jitnet function the user called, for messages about its arguments: the outermost
+    public name among the jitnet frames above the caller (``_astype`` gives ``astype``)."""
+    f = sys._getframe(2)
+    name = f.f_code.co_name.lstrip("_")
+    while f is not None and _is_internal(f.f_code.co_filename):
+        if not f.f_code.co_name.startswith(("_", "<")):
+            name = f.f_code.co_name
+        f = f.f_back
+    return name
+
+
 def current_source_info() -> SourceInfo | None:
     f = user_frame(2)
     if f is None:

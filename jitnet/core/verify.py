@@ -1,7 +1,7 @@
 """The IR verifier: checks that an IR is well formed, after any pass, in tests and debug mode."""
 from __future__ import annotations
 
-from .ir import IR, Literal, Var
+from .ir import IR, Literal, Var, sub_irs
 
 
 class IRError(Exception):
@@ -32,10 +32,8 @@ def verify(ir: IR, check_types: bool = True) -> None:
             hash(e.params)
         except TypeError as err:
             raise IRError(f"{where} has unhashable params: {err}") from None
-        for p in e.params.values():
-            for sub in (p if isinstance(p, tuple) else (p,)):
-                if isinstance(sub, IR):
-                    verify(sub, check_types)
+        for sub in sub_irs(e):
+            verify(sub, check_types)
         if check_types and e.prim.shape_rule is not None:
             out = e.prim.shape_rule(*[a.aval for a in e.inputs], **e.params)
             outs = out if e.prim.multiple_results else [out]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import index_dtype
 from ..core.pytree import tree_map
 from ..prims.dot import dot, dot_general
 from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh,
@@ -14,6 +15,7 @@ from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2
                                  shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
                                  sqrt, square, sub, tan, tanh)
 from ..prims.elementwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from ..prims.elementwise import convert_index, index_constant
 from ..prims.elementwise import stop_gradient as _stop_gradient
 from ..prims.indexing import dynamic_slice as _dynamic_slice
 from ..prims.indexing import dynamic_update_slice as _dynamic_update_slice
@@ -36,11 +38,15 @@ def stop_gradient(x):
 
 
 def _normalize_start(i, dim):
-    """Negative start indices count from the end, as in JAX (then XLA clamps)."""
+    """Negative start indices count from the end, as in JAX (then XLA clamps). Starts into
+    an axis longer than 2**31 - 1 are int64 (``dtypes.index_dtype``)."""
     if isinstance(i, (int, np.integer)):
-        return np.int32(i + dim if i < 0 else i)
-    i = convert_element_type(i, np.int32)
-    return select(lt(i, np.int32(0)), add(i, np.int32(dim)), i)
+        i = int(i) + dim if i < 0 else int(i)
+        return index_constant(0 if i < 0 else dim if i > dim else i,  # XLA clamps it anyway
+                              index_dtype(dim + 1))
+    dt = np.promote_types(get_aval(i).dtype, index_dtype(dim + 1))
+    i = convert_index(i, dt)
+    return select(lt(i, index_constant(0, dt)), add(i, index_constant(dim, dt)), i)
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):

@@ -20,6 +20,7 @@ from ..core import dtypes
 from ..core.errors import ConcretizationTypeError
 from ..core.source_info import user_line
 from ..prims import indexing as ix
+from ..prims.elementwise import convert_index, index_constant
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
 from ..trace.tracer import Tracer
@@ -49,9 +50,11 @@ def _normalize_entries(idx, shape, scalars_as_arrays):
         elif isinstance(e, (bool, np.bool_)):
             raise TypeError(f"jitnet does not support indexing with a Python bool ({e}); use "
                             f"None to add an axis or jnp.where for a mask{user_line()}")
+        elif isinstance(e, (int, np.integer)) and scalars_as_arrays:
+            dt = dtypes.index_dtype(abs(int(e)) + 1)
+            entries.append((_ARRAY, ArrayImpl(np.asarray(e, dt))))
         elif isinstance(e, (int, np.integer)):
-            entries.append((_ARRAY, ArrayImpl(np.asarray(e, np.int32))) if scalars_as_arrays
-                           else (_INT, int(e)))
+            entries.append((_INT, int(e)))
         elif isinstance(e, (list, tuple, np.ndarray, Array)):
             entries.extend(_array_entries(e, scalars_as_arrays))
         else:
@@ -136,9 +139,9 @@ def _array_entries(e, scalars_as_arrays):
         raise TypeError(f"Indexer must have integer or boolean type, got indexer with dtype "
                         f"{dt.name}{user_line()}")
     if get_aval(e).ndim == 0 and not scalars_as_arrays:
-        if isinstance(e, Tracer):
-            return [(_DYN, e)]
-        return [(_INT, int(e._value))]
+        # a 0-d jitnet array is a dynamic index even when concrete: out-of-bounds values
+        # clamp (dynamic_slice), eagerly as under jit, as in JAX
+        return [(_DYN, e)]
     return [(_ARRAY, e)]
 
 
@@ -279,13 +282,15 @@ def _advanced(x, entries, mode, fill_value):
 
 
 def _normalize_index(a, n, bshape):
-    """Negative indices count from the end; broadcast to the common index shape; int32."""
+    """Negative indices count from the end; broadcast to the common index shape; int32, or
+    int64 for an axis longer than 2**31 - 1 (``dtypes.index_dtype``)."""
+    dt = dtypes.index_dtype(n + 1)
     if isinstance(a, ArrayImpl):
         v = a._value.astype(np.int64)
-        v = np.where(v < 0, v + n, v).astype(np.int32)
+        v = np.clip(np.where(v < 0, v + n, v), -1, n).astype(dt)  # out of bounds stays so
         return ArrayImpl(np.ascontiguousarray(np.broadcast_to(v, bshape)))
-    a = convert(a, np.int32)
-    a = lax.select(lax.lt(a, np.int32(0)), lax.add(a, np.int32(n)), a)
+    a = convert_index(a, dt)
+    a = lax.select(lax.lt(a, index_constant(0, dt)), lax.add(a, index_constant(n, dt)), a)
     from .util import broadcast_to_shape
     a = broadcast_to_shape(a, bshape)
     if tuple(get_aval(a).shape) != tuple(bshape):
@@ -300,7 +305,7 @@ def scatter_update(x, idx, y, combiner: str, mode=None):
     x = as_jitnet(x)
     aval = get_aval(x)
     n = aval.size
-    flat_pos = lax.reshape(lax.iota(np.int32, n), aval.shape)
+    flat_pos = lax.reshape(lax.iota(dtypes.index_dtype(n), n), aval.shape)
     gmode = "clip" if mode == "clip" else "fill"
     pos = rewriting_take(flat_pos, idx, mode=gmode, fill_value=-1, scalars_as_arrays=True)
     pshape = tuple(get_aval(pos).shape)

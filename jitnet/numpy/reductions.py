@@ -169,10 +169,10 @@ def _argext(name, prim):
         aval = get_aval(a)
         if axis is None:
             flat = lax.reshape(a, (aval.size,))
-            res = prim(flat, 0, dtypes.default_int())
+            res = prim(flat, 0, dtypes.index_dtype(aval.size))
             return lax.reshape(res, (1,) * aval.ndim) if keepdims else res
         ax = canonicalize_axis(axis, aval.ndim)
-        res = prim(a, ax, dtypes.default_int())
+        res = prim(a, ax, dtypes.index_dtype(aval.shape[ax]))
         return lax.expand_dims(res, (ax,)) if keepdims else res
     f.__name__ = name
     return f

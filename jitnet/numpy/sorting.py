@@ -29,7 +29,7 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False)
     """Indices that sort ``a`` along ``axis``; stable, so ties keep their order."""
     a, axis = _prep("argsort", a, axis)
     shape = tuple(get_aval(a).shape)
-    iota = lax.broadcasted_iota(dtypes.default_int(), shape, axis)
+    iota = lax.broadcasted_iota(dtypes.index_dtype(shape[axis]), shape, axis)
     if descending:  # stable descending: sort the reversed array, then map indices back
         ra = lax.rev(a, (axis,))
         _, idx = lax.sort((ra, iota), axis, is_stable=True, num_keys=1)
@@ -43,7 +43,7 @@ def lexsort(keys, axis=-1):
     keys = [as_jitnet(k) for k in keys]
     shape = tuple(get_aval(keys[0]).shape)
     axis = canonicalize_axis(axis, len(shape))
-    iota = lax.broadcasted_iota(dtypes.default_int(), shape, axis)
+    iota = lax.broadcasted_iota(dtypes.index_dtype(shape[axis]), shape, axis)
     outs = lax.sort(tuple(keys[::-1]) + (iota,), axis, is_stable=True, num_keys=len(keys))
     return outs[-1]
 

@@ -61,8 +61,10 @@ def floor_divide(x, y, /):
         q = lax.div(x, y)
         if dt.kind == "u":
             return q
+        # JAX's rule, signs compared with lax.sign: x // 0 is -2 for x != 0 (XLA's x / 0
+        # is -1, and sign(x) != sign(0)), 0 // 0 is -1
         fix = lax.bitwise_and(lax.ne(lax.rem(x, y), _c(x, 0)),
-                              lax.ne(lax.lt(x, _c(x, 0)), lax.lt(y, _c(y, 0))))
+                              lax.ne(lax.sign(x), lax.sign(y)))
         return lax.select(fix, lax.sub(q, _c(q, 1)), q)
     x, y = broadcast_full(x, y)
     # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy
@@ -78,8 +80,17 @@ def _float_divmod(x, y):
     return lax.round(div), mod
 
 
+def _nonzero_divisor(x, y):
+    """Integer ``y`` with zeros replaced by ones: ``x % 0`` and ``fmod(x, 0)`` are 0 in JAX
+    (and NumPy), not XLA's ``x``."""
+    if get_aval(x).dtype.kind not in "iu":
+        return y
+    return lax.select(lax.eq(y, _c(y, 0)), _c(y, 1), y)
+
+
 def remainder(x, y, /):
     x, y = promote_args_numeric("remainder", x, y)
+    y = _nonzero_divisor(x, y)
     mod = lax.rem(x, y)
     if get_aval(x).dtype.kind == "u":
         return mod
@@ -97,7 +108,7 @@ def divmod(x, y, /):
 
 def fmod(x, y, /):
     x, y = promote_args_numeric("fmod", x, y)
-    return lax.rem(x, y)
+    return lax.rem(x, _nonzero_divisor(x, y))
 
 
 def power(x, y, /):

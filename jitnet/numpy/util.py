@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from ..core import dtypes
-from ..core.source_info import user_line
+from ..core.source_info import api_name, user_line, warn
 from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.util import get_aval
@@ -182,5 +182,16 @@ def canonicalize_axes(axis, ndim: int) -> tuple:
 
 
 def to_dtype(dtype):
-    """A user dtype argument (NumPy dtype, type, string or jnp scalar type) canonicalized."""
-    return None if dtype is None else dtypes.canonicalize_dtype(np.dtype(dtype))
+    """A user dtype argument (NumPy dtype, type, string or jnp scalar type) canonicalized.
+    A 64-bit dtype asked for explicitly with x64 off is truncated with JAX's warning (Python's
+    ``int``/``float``/``complex`` just mean the default types)."""
+    if dtype is None:
+        return None
+    d = np.dtype(dtype)
+    out = dtypes.canonicalize_dtype(d)
+    if out != d and not any(dtype is t for t in (int, float, complex)):
+        warn(f"Explicitly requested dtype {d.name} requested in {api_name()} is not "
+             f"available, and will be truncated to dtype {out.name}. To enable more dtypes, "
+             f"set the jax_enable_x64 configuration option "
+             f"(jitnet.config.update('jax_enable_x64', True)).")
+    return out

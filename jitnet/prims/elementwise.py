@@ -15,6 +15,7 @@ import scipy.special as sp
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
+from ..trace.array import ArrayImpl
 from ..trace.tracer import bind
 from . import reduce as red
 from . import shape as sh
@@ -192,6 +193,18 @@ sqrt_p, sqrt = unop("sqrt", _quiet(np.sqrt))
 rsqrt_p, rsqrt = unop("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))))
 cbrt_p, cbrt = unop("cbrt", np.cbrt)
 abs_p, abs = unop("abs", np.abs, NUMERIC)
+_abs_rule = abs_p.shape_rule
+
+
+def _abs_shape(x):
+    """|complex| is real (complex64 -> float32), as in NumPy and JAX."""
+    out = _abs_rule(x)
+    if out.dtype.kind == "c":
+        return ShapedArray(out.shape, np.finfo(out.dtype).dtype, out.weak_type)
+    return out
+
+
+abs_p.shape_rule = _abs_shape
 erf_p, erf = unop("erf", sp.erf)
 erfc_p, erfc = unop("erfc", sp.erfc)
 erf_inv_p, erf_inv = unop("erf_inv", _kernel("erf_inv", _quiet(sp.erfinv)))
@@ -376,13 +389,22 @@ def clamp(min, x, max):
 
 # -- dtype conversion -----------------------------------------------------------
 
+def _float_to_int(x, dtype):
+    """Saturating conversion with NaN -> 0, as XLA (and the compiled ``jn_f2i_*``) do.
+    The bounds are compared in float64 before casting: clipping to ``iinfo.max`` in the
+    source type would round it up (2**31 - 1 is 2**31 in float32) and the cast would wrap."""
+    info = np.iinfo(dtype)
+    wide = x.astype(np.float64)
+    hi, lo = wide >= float(info.max), wide <= float(info.min)
+    with np.errstate(invalid="ignore"):
+        out = np.where(hi | lo | np.isnan(wide), 0, np.trunc(wide)).astype(dtype)
+    return np.where(hi, np.array(info.max, dtype), np.where(lo, np.array(info.min, dtype), out))
+
+
 def _convert_impl(x, *, new_dtype, weak_type):
     new_dtype = np.dtype(new_dtype)
-    if x.dtype.kind in "fc" and new_dtype.kind in "iu":  # saturate, NaN -> 0, like XLA on CPU
-        info = np.iinfo(new_dtype)
-        x = np.real(x)
-        with np.errstate(invalid="ignore"):
-            x = np.where(np.isnan(x), 0, np.clip(np.trunc(x), info.min, info.max))
+    if x.dtype.kind in "fc" and new_dtype.kind in "iu":
+        return _float_to_int(np.real(x), new_dtype)
     if new_dtype == np.bool_:
         return x != 0
     return x.astype(new_dtype)
@@ -398,6 +420,25 @@ convert_element_type_p.shape_rule = _convert_shape
 convert_element_type_p.lowering["elementwise"] = True
 convert_element_type_p.batch = lambda args, dims, **p: (bind(convert_element_type_p, *args, **p),
                                                         dims[0])
+
+
+def convert_index(x, new_dtype):
+    """``x`` as the index dtype ``new_dtype`` without x64 canonicalization: positions in an
+    axis longer than 2**31 - 1 need int64 even with x64 off (``dtypes.index_dtype``)."""
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype:
+        return x
+    return bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=False)
+
+
+def index_constant(v: int, dtype):
+    """``v`` as a 0-d index of ``dtype``: a NumPy scalar (a literal in traces), or, for int64
+    with x64 off, a concrete array, which is not canonicalized (wrapped) to int32."""
+    from ..core.dtypes import canonicalize_dtype
+    dtype = np.dtype(dtype)
+    if canonicalize_dtype(dtype) != dtype:
+        return ArrayImpl(np.asarray(v, dtype))
+    return dtype.type(v)
 
 
 def convert_element_type(x, new_dtype, weak_type: bool = False):

@@ -431,9 +431,11 @@ iota_p.jvp = lambda primals, tangents, **p: (bind(iota_p, **p),
 
 
 def broadcasted_iota(dtype, shape, dimension):
-    from ..core.dtypes import canonicalize_dtype
-    return bind(iota_p, dtype=canonicalize_dtype(dtype), shape=tuple(int(s) for s in shape),
-                dimension=int(dimension))
+    from ..core.dtypes import canonicalize_dtype, index_dtype
+    d = canonicalize_dtype(dtype)
+    if d == np.int32 and np.dtype(dtype) == np.int64:  # x64 off: int64 only where int32 wraps
+        d = index_dtype(shape[dimension])
+    return bind(iota_p, dtype=d, shape=tuple(int(s) for s in shape), dimension=int(dimension))
 
 
 def iota(dtype, size):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core.adtypes import Zero
 from ..core.aval import ShapedArray
+from ..core.dtypes import index_dtype
 from ..core.primitive import Primitive
 from ..trace.tracer import bind
 from . import shape as sh
@@ -40,7 +41,7 @@ def _sort_impl(*xs, dimension, is_stable, num_keys):
 
 def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
     shape = tuple(get_aval(primals[0]).shape)
-    iota = sh.broadcasted_iota(np.int32, shape, dimension)
+    iota = sh.broadcasted_iota(index_dtype(shape[dimension]), shape, dimension)
     *outs, perm = bind(sort_p, *primals, iota, dimension=dimension, is_stable=is_stable,
                        num_keys=num_keys)
     touts = [Zero(tangent_aval(get_aval(o))) if type(t) is Zero

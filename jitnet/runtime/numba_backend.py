@@ -18,6 +18,7 @@ from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
 from . import disk_cache
 from .threads import start_thread_pool
+from .numba_support import check_supported
 
 # fast-math that keeps NaN/Inf semantics, IEEE evaluation order and rounding: only the sign
 # of zero may be ignored. No 'reassoc' (it would break the error-compensated math helpers and
@@ -62,6 +63,7 @@ class NumbaExecutable:
     name = "numba"
 
     def __init__(self, ir: IR, name: str = "jitted"):
+        check_supported(ir)
         start_thread_pool()
         self.ir = ir
         self.program = fuse(ir, epilogues=True)

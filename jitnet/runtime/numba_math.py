@@ -82,19 +82,21 @@ def jn_shra(x, y, bits):
 
 
 def _f2i(dtype):
+    """Saturating float -> ``dtype``, NaN -> 0. Every branch returns ``dtype``: Python ints
+    would unify int64 with uint64's maximum to float64 and lose it."""
     info = np.iinfo(dtype)
     lo, hi = float(info.min), float(info.max)
-    imin, imax = int(info.min), int(info.max)
+    zero, imin, imax = dtype(0), dtype(info.min), dtype(info.max)
 
     @_inline
     def f(x):
         if x != x:
-            return 0
+            return zero
         if x <= lo:
             return imin
         if x >= hi:
             return imax
-        return int(x)
+        return dtype(x)
     return f
 
 

@@ -35,8 +35,9 @@ def trace_to_ir(flat_fun: Callable, in_avals: Sequence[ShapedArray], *, transfor
         return builder.build(outs)
 
 
-def eval_ir(ir: IR, args: Sequence) -> list:
-    """Run ``ir`` on ``args`` (consts first): eagerly, or into the current trace."""
+def eval_ir(ir: IR, args: Sequence, after=None) -> list:
+    """Run ``ir`` on ``args`` (consts first): eagerly, or into the current trace.
+    ``after(eqn, outputs)``, if given, sees each equation's results as they are made."""
     env: dict[int, object] = {}
     for v, x in zip(ir.invars, args, strict=True):
         env[id(v)] = x
@@ -48,6 +49,8 @@ def eval_ir(ir: IR, args: Sequence) -> list:
 
     for e in ir.eqns:
         out = bind(e.prim, *[read(a) for a in e.inputs], **e.params)
+        if after is not None:
+            after(e, out if e.prim.multiple_results else [out])
         if e.prim.multiple_results:
             for v, o in zip(e.outputs, out):
                 env[id(v)] = o

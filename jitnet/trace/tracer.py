@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from ..core import dtypes
-from ..core.aval import ShapedArray
+from ..core.aval import ShapedArray, check_allocation
 from ..core.config import config
 from ..core.errors import (TracerArrayConversionError, TracerBoolConversionError,
                            TracerIntegerConversionError, ConcretizationTypeError,
@@ -173,6 +173,7 @@ class Builder:
         atoms = [self.to_atom(a) for a in args]
         source = current_source_info()
         out = prim.shape_rule(*[a.aval for a in atoms], **params)
+        _check_sizes(prim, out)
         if prim.multiple_results:
             outvars = [Var(a) for a in out]
             self.eqns.append(Eqn(prim, atoms, outvars, params, source))
@@ -280,6 +281,7 @@ def eager(prim, args, params):
             raise TypeError(f"{prim.name}: argument of type {t.__name__} is not a valid "
                             f"jitnet array: {a!r}")
     out_aval = prim.shape_rule(*avals, **params)
+    _check_sizes(prim, out_aval)
     out = prim.impl(*vals, **params)
     if prim.multiple_results:
         outs = [_wrap(o, a) for o, a in zip(out, out_aval)]
@@ -291,6 +293,14 @@ def eager(prim, args, params):
     if config.read("jax_debug_nans"):
         _check_nans(prim, out)
     return out
+
+
+def _check_sizes(prim, out) -> None:
+    if prim.multiple_results:
+        for a in out:
+            check_allocation(prim.name, a, user_line)
+    else:
+        check_allocation(prim.name, out, user_line)
 
 
 def _wrap(value, aval: ShapedArray) -> ArrayImpl:

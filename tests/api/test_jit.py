@@ -44,6 +44,20 @@ def test_static_argnums_and_names():
         f(x, [2])
 
 
+def test_static_argnums_out_of_range_raise_and_negative_count_from_the_end():
+    def f(x, n):
+        return x * n
+    for kw, pattern in ((dict(static_argnums=2), r"static_argnums \(2,\) out of range.* 2 "),
+                        (dict(static_argnums=(0, -3)), r"static_argnums \(-3,\)"),
+                        (dict(static_argnames="m"), r"static_argnames \('m',\).*x, n")):
+        with pytest.raises(ValueError, match=pattern + r".*test_jit.py"):
+            jax.jit(f, **kw)
+    g = jax.jit(f, static_argnums=-1)          # the last positional parameter: n
+    assert float(g(2.0, 3)) == 6.0 and float(g(2.0, 4)) == 8.0
+    assert g.trace_count() == 2                 # one trace per static value
+    assert float(jax.jit(lambda *a: a[0] * a[1], static_argnums=1)(2.0, 5)) == 10.0
+
+
 def test_traced_python_control_flow_error_names_static_argnums():
     @jax.jit
     def f(x, n):
@@ -99,6 +113,41 @@ def test_debug_nans_names_primitive_and_line():
             f(np.ones(3, np.float32))
     finally:
         jax.config.update("jax_debug_nans", False)
+
+
+@pytest.fixture
+def debug_nans():
+    jax.config.update("jax_debug_nans", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_debug_nans", False)
+
+
+def test_debug_nans_replays_the_compiled_program_not_the_function(debug_nans):
+    """The NaN check used to call the Python function again op by op: a function that does
+    not trace the same way twice (here: state) was reported as 'not when run op by op'.
+    The compiled program's own primitives are replayed, naming the first NaN and its line."""
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        y = x * 2.0
+        if len(calls) == 1:       # only the traced (compiled) version takes the log
+            y = jnp.log(y - 10.0)
+        return y + 1.0
+    line = f.__code__.co_firstlineno + 4
+    with pytest.raises(FloatingPointError, match=rf"nan.* in log \(at .*test_jit.py:{line} "):
+        jax.jit(f)(np.ones(3, np.float32))
+
+
+def test_debug_nans_names_the_line_inside_a_nested_jit(debug_nans):
+    def g(x):
+        return jnp.sqrt(x - 5.0)
+    inner, line = jax.jit(g), g.__code__.co_firstlineno + 1
+    with pytest.raises(FloatingPointError, match=rf"nan.* in sqrt \(at .*test_jit.py:{line} "):
+        jax.jit(lambda x: inner(x) * 2.0)(np.arange(3, dtype=np.float32))
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda x: x * 2.0)(np.ones(2))), [2, 2])
 
 
 def test_numba_failure_names_kernel_and_user_line(monkeypatch):

@@ -170,7 +170,11 @@ def test_canonicalize_dtype(x64, dt, want32):
     assert dtypes.canonicalize_dtype(dt) == want
     assert dtypes.canonicalize_dtype(np.dtype(dt).name) == want
     assert jnp.asarray(np.zeros(3, dt)).dtype == want
-    assert jnp.zeros(3, dt).dtype == want
+    if want != np.dtype(dt):  # an explicit dtype that is truncated warns (as in JAX)
+        with pytest.warns(UserWarning, match="Explicitly requested dtype"):
+            assert jnp.zeros(3, dt).dtype == want
+    else:
+        assert jnp.zeros(3, dt).dtype == want
     assert jnp.array(np.zeros((), dt)).dtype == want
 
 
@@ -290,3 +294,10 @@ def test_to_inexact_and_numeric(dt, inexact, numeric):
     """JAX's width-based maps (the same with and without x64)."""
     assert dtypes.to_inexact_dtype(dt) == inexact
     assert dtypes.to_numeric_dtype(dt) == numeric
+
+
+def test_index_dtype_widens_only_past_int32():
+    # positions 0 .. n-1 must fit: int32 up to n = 2**31, int64 beyond (also with x64 off)
+    assert dtypes.index_dtype(2**31) == np.int32
+    assert dtypes.index_dtype(2**31 + 1) == np.int64
+    assert dtypes.index_dtype(0) == np.int32

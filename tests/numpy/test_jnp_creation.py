@@ -301,3 +301,24 @@ def test_scalar_type_constructors():
         check(t(3), np.asarray(3, np_t), dtype=np_t, weak=False)
         check(t([1, 0]), np.asarray([1, 0], np_t), dtype=np_t)
         assert np.dtype(t) == np_t
+
+
+def test_64_bit_dtype_without_x64_warns_as_jax():
+    """With x64 off an explicit float64/int64 is truncated, with JAX's warning naming the
+    function and the dtypes; Python's float/int/complex ask for nothing special (no warning),
+    and neither does a 32-bit dtype."""
+    import warnings
+    cases = [(lambda: jnp.zeros(3, dtype=jnp.float64), "float64", "zeros", "float32"),
+             (lambda: jnp.ones(3).astype("int64"), "int64", "astype", "int32"),
+             (lambda: jnp.sum(jnp.ones(3), dtype=np.float64), "float64", "sum", "float32"),
+             (lambda: jnp.array([1, 2], dtype=np.uint64), "uint64", "array", "uint32")]
+    for make, asked, fn, got in cases:
+        with pytest.warns(UserWarning, match=rf"Explicitly requested dtype {asked} requested "
+                                             rf"in {fn} is not available, and will be "
+                                             rf"truncated to dtype {got}") as rec:
+            out = make()
+        assert out.dtype == np.dtype(got)
+        assert rec[0].filename == __file__  # attributed to the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jnp.zeros(3, dtype=float), jnp.arange(3, dtype=int), jnp.ones(2, jnp.float32)

@@ -118,6 +118,21 @@ def test_out_of_bounds_array_indices_are_clamped():
     check(jnp.asarray(y)[A([5, -1]), A([0, 7])], y[[2, 2], [0, 3]])
 
 
+def test_out_of_bounds_scalar_array_index_clamps_eagerly_as_under_jit():
+    """A 0-d jitnet array is a dynamic index (as in JAX), even when concrete: out of bounds
+    it clamps eagerly too, instead of raising as a static int would."""
+    import jitnet
+    x = jnp.asarray(np.arange(5, dtype=np.float32))
+    get = lambda a, i: a[i]  # noqa: E731
+    for i, want in ((7, 4.0), (-9, 0.0), (-1, 4.0), (2, 2.0)):
+        i = jnp.asarray(np.int32(i))
+        assert float(get(x, i)) == want
+        assert float(jitnet.jit(get)(x, i)) == want
+    y = jnp.asarray(X)
+    check(y[jnp.asarray(9), 1:3], X[-1, 1:3])
+    check(jitnet.jit(get)(y, jnp.asarray(-9)), X[0])
+
+
 def test_static_out_of_bounds_int_raises():
     x = jnp.asarray(X)
     for idx in (4, -5, (0, 5), (0, 0, -7), (Ellipsis, 6)):
@@ -473,3 +488,36 @@ def test_nonzero_per_dimension_fill_and_0d():
     b = np.array([True, False, True])
     for g, w in zip(jnp.where(b), np.where(b)):
         check(g, w)
+
+
+def test_at_with_python_scalar_update_under_jit():
+    """A Python scalar update is a literal in the IR; the compiled scatter used to index it
+    like an array (a Numba typing error)."""
+    import jitnet
+    x = np.arange(5, dtype=np.float32)
+    set_f = jitnet.jit(lambda a, i: a.at[i].set(100.0))
+    add_f = jitnet.jit(lambda a: a.at[jnp.array([1, 3])].add(1.5))
+    want = x.copy()
+    want[2] = 100.0
+    check(set_f(x, 2), want)
+    want = x.copy()
+    want[[1, 3]] += 1.5
+    check(add_f(x), want)
+    xi = np.arange(5, dtype=np.int32)
+    check(jitnet.jit(lambda a: a.at[-1].set(7))(xi), np.array([0, 1, 2, 3, 7], np.int32))
+
+
+def test_dynamic_index_past_2_31_in_a_long_axis():
+    """Indices into an axis longer than 2**31 - 1 raised OverflowError (int32 starts) or
+    wrapped. ``np.zeros`` of 2**31 + 5 bytes is only address space until written: the test
+    touches two pages, and both paths read single elements."""
+    import jitnet
+    from jitnet import lax
+    n = 2**31 + 5
+    x = np.zeros(n, np.uint8)
+    x[n - 3], x[n - 2] = 7, 9
+    assert int(lax.dynamic_index_in_dim(x, n - 3, keepdims=False)) == 7
+    assert int(lax.dynamic_index_in_dim(x, -2, keepdims=False)) == 9
+    assert int(lax.dynamic_slice(x, (n - 3,), (2,))[1]) == 9
+    get = jitnet.jit(lambda a, i: a[i])
+    assert int(get(x, -3)) == 7 and int(get(x, -2)) == 9

@@ -313,3 +313,16 @@ def test_bad_axes(axis):
         for fn in (jnp.argmax, jnp.cumsum):
             with pytest.raises(ValueError):
                 fn(x, axis=axis)
+
+
+def test_index_results_over_2_31_elements_are_int64():
+    """argmax/argmin/argsort positions past 2**31 - 1 wrapped negative in int32. A zero-stride
+    broadcast view stands for the 2**31 + 5 elements (no memory), and only the traced
+    program is built: the dtypes are what the values would be computed in."""
+    import jitnet
+    big = np.broadcast_to(np.uint8(1), (2**31 + 5,))
+    for f in (jnp.argmax, jnp.argmin, lambda a: jnp.argmax(a, axis=0), jnp.argsort):
+        (out,) = jitnet.make_jaxpr(f)(big).out_avals
+        assert out.dtype == np.int64, f
+    small = np.ones(2**31 - 1, np.uint8)[:10]  # an ordinary array keeps JAX's int32
+    assert jnp.argmax(small).dtype == np.int32

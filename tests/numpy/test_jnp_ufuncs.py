@@ -545,3 +545,28 @@ def test_bool_arithmetic():
     with pytest.raises(TypeError):
         -jx
     check(~jx, ~x, dtype=np.bool_)
+
+
+def _jax_int_division_by_zero(op, x, dt):
+    """JAX's values for an integer divisor of 0, written out per element: XLA divides to all
+    ones (-1 / the unsigned max); floor_divide then subtracts 1 where sign(x) != sign(0) and
+    the remainder (x) is non-zero; remainder and fmod use a divisor of 1 instead (-> 0)."""
+    if op in ("remainder", "fmod"):
+        return 0
+    if np.dtype(dt).kind == "u":
+        return int(np.iinfo(dt).max)
+    return -1 if x == 0 else -2
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder", "fmod"])
+@pytest.mark.parametrize("dt", [i8, i32, u8, u32])
+def test_int_division_by_zero_eager_and_jit_agree_with_jax(op, dt):
+    import jitnet
+    info = np.iinfo(dt)
+    x = np.array(sorted({0, 1, 7, int(info.max), int(info.min)} | ({-7} if info.min else set())),
+                 dt)
+    y = np.zeros_like(x)
+    want = np.array([_jax_int_division_by_zero(op, int(v), dt) for v in x]).astype(dt)
+    f = getattr(jnp, op)
+    check(f(x, y), want, dtype=dt)
+    check(jitnet.jit(f)(x, y), want, dtype=dt)

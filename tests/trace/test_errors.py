@@ -81,3 +81,24 @@ def test_traced_boolean_mask_error():
 def test_lists_rejected_by_ufuncs():
     with pytest.raises(TypeError, match="asarray"):
         jnp.sin([1.0, 2.0])
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit", "grad"])
+def test_impossible_allocation_fails_at_once(mode):
+    """A 4 TB array used to be a lazy broadcast that ``sum`` (or a fused compiled loop) then
+    walked for minutes; it is a MemoryError naming the shape and the line, before any work."""
+    import time
+    f = lambda x: jnp.zeros((10**6, 10**6)).sum() * x  # noqa: E731
+    run = {"eager": f, "jit": jax.jit(f), "grad": jax.grad(f)}[mode]
+    start = time.perf_counter()
+    with pytest.raises(MemoryError, match=r"\(1000000, 1000000\).*float32.*test_errors.py"):
+        run(1.0)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_allocation_limit_is_the_machine_memory(monkeypatch):
+    from jitnet.core import aval
+    monkeypatch.setattr(aval, "MEMORY_BYTES", 4000)
+    jnp.ones(1000)  # exactly 4000 bytes: fine
+    with pytest.raises(MemoryError, match=r"iota: .*\(1001,\) and dtype int32"):
+        jnp.arange(1001)
