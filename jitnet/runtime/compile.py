@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from ..core.config import config
+from . import profiling
 from ..core.ir import IR
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir
@@ -72,7 +73,8 @@ def compile_ir(ir: IR, backend: str | None = None):
         except KeyError:
             raise ValueError(f"unknown backend {backend!r}; available: {sorted(BACKENDS)}") \
                 from None
-        exe = _cache[key] = factory(prepare(ir))
+        with profiling.span("compile", backend):
+            exe = _cache[key] = factory(prepare(ir))
     return exe
 
 

@@ -154,14 +154,22 @@ class CachedFunction:
     def __init__(self, fn, stem: str, path: str, was_cached: bool):
         self.fn, self.stem, self.path = fn, stem, path
         self.was_cached = was_cached
-        self._signed = was_cached
+        self._signed = False     # until the first call: Numba compiles or loads its cache
 
     def __call__(self, *args):
         if self._signed:
             return self.fn(*args)
-        with _locked(self.path):
-            res = self.fn(*args)
-            sign_numba_files(self.stem)
+        return self._first_call(args)
+
+    def _first_call(self, args):
+        from . import profiling
+        if self.was_cached:
+            with profiling.span("cache_load", self.stem):
+                res = self.fn(*args)
+        else:
+            with profiling.span("compile", self.stem), _locked(self.path):
+                res = self.fn(*args)
+                sign_numba_files(self.stem)
         self._signed = True
         return res
 
