@@ -156,3 +156,18 @@ def test_image_helpers_and_logger_image(tmp_path):
     assert im.step == 3 and (im.height, im.width) == g.shape[:2]
     hv = acc.Histograms("h")[0].histogram_value
     assert (hv.num, hv.sum, hv.min, hv.max) == (3, 7.0, 1.0, 4.0)
+
+
+def test_tensorboard_misclassified_images(blobs, tmp_path):
+    x, y = blobs
+    imgs = x.reshape(-1, 2, 2)
+    model = layers.Sequential([layers.Input((2, 2)), layers.Flatten(), layers.Dense(3)])
+    model.compile(optimizer="sgd", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
+                  seed=0)
+    model.fit(imgs, y, epochs=1, batch_size=100, verbose=0,
+              callbacks=[TensorBoard(tmp_path, image_data=(imgs, y), max_images=4)])
+    wrong = int((np.asarray(model.predict(imgs)).argmax(1) != y).sum())
+    assert wrong >= 4      # one epoch of plain SGD leaves mistakes to show
+    im = read_events(tmp_path / "train").Images("misclassified")[0]
+    # a 2 x 2 grid of 2 x 2 tiles with 1-pixel padding
+    assert im.step == 0 and (im.height, im.width) == (7, 7)
