@@ -276,12 +276,15 @@ class TensorBoard(Callback):
     * every ``histogram_freq`` epochs (0: never) a histogram of every weight;
     * ``write_graph``: the model summary as text (``model_summary``) at the start;
     * ``image_data=(x, y)`` (a Keras model's fit): every ``histogram_freq`` epochs (or every
-      epoch when 0) a grid of up to ``max_images`` misclassified samples (``misclassified``).
-    Nothing here runs inside the compiled step.
+      epoch when 0) a grid of up to ``max_images`` misclassified samples (``misclassified``);
+    * ``grad_data=(x, y)`` (a Keras model's fit, with ``histogram_freq``): histograms
+      ``grad/<weight>`` of the compiled loss's gradient on that data, by a separate jitted
+      function (compiled once).
+    Nothing here runs inside the compiled training step, which is the same with or without it.
     """
 
     def __init__(self, log_dir="logs", histogram_freq: int = 0, write_graph: bool = True,
-                 update_freq="epoch", image_data=None, max_images: int = 16):
+                 update_freq="epoch", image_data=None, max_images: int = 16, grad_data=None):
         super().__init__()
         if update_freq != "epoch" and (not isinstance(update_freq, int) or update_freq < 1):
             raise ValueError(f"TensorBoard: update_freq must be 'epoch' or an int >= 1, got "
@@ -289,8 +292,12 @@ class TensorBoard(Callback):
         if not isinstance(histogram_freq, int) or histogram_freq < 0:
             raise ValueError(f"TensorBoard: histogram_freq must be an int >= 0, got "
                              f"{histogram_freq!r}")
-        if image_data is not None and len(image_data) != 2:
-            raise ValueError("TensorBoard: image_data must be (x, y)")
+        for name, d in (("image_data", image_data), ("grad_data", grad_data)):
+            if d is not None and len(d) != 2:
+                raise ValueError(f"TensorBoard: {name} must be (x, y)")
+        if grad_data is not None and not histogram_freq:
+            raise ValueError("TensorBoard: grad_data needs histogram_freq >= 1")
+        self.grad_data, self._grad_fn = grad_data, None
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq, self.write_graph = histogram_freq, write_graph
         self.update_freq, self.image_data, self.max_images = update_freq, image_data, max_images
@@ -340,11 +347,33 @@ class TensorBoard(Callback):
             for name, a in named_arrays(self.trainer.state.params):
                 if a.dtype.kind == "f" and a.size:
                     w.add_histogram(name, a.astype(np.float64).ravel(), epoch)
+            if self.grad_data is not None:
+                for name, a in named_arrays(self._gradients()):
+                    if a.dtype.kind == "f" and a.size:
+                        w.add_histogram("grad/" + name, a.astype(np.float64).ravel(), epoch)
         if self.image_data is not None and (not self.histogram_freq or
                                             epoch % self.histogram_freq == 0):
             self._write_misclassified(epoch)
         for w in self._writers.values():
             w.flush()
+
+    def _gradients(self):
+        """Gradient of the compiled loss (mean over ``grad_data``) w.r.t. the weights."""
+        if self.model is None:
+            raise ValueError("TensorBoard: grad_data needs a Keras model's fit")
+        from .. import numpy as jnp
+        from ..api import grad, jit
+        from ..layers.module import combine
+        from .keras import _training
+        if self._grad_fn is None:
+            loss = _training(self.model)["loss"]
+
+            def objective(params, rest, x, y):
+                return jnp.mean(loss.call(y, combine(params, rest)(x)))
+            self._grad_fn = jit(grad(objective))
+        x, y = self.grad_data
+        s = self.trainer.state
+        return self._grad_fn(s.params, s.model_state, np.asarray(x), np.asarray(y))
 
     def _write_misclassified(self, epoch):
         if self.model is None:

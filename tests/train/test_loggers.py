@@ -165,9 +165,26 @@ def test_tensorboard_misclassified_images(blobs, tmp_path):
     model.compile(optimizer="sgd", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                   seed=0)
     model.fit(imgs, y, epochs=1, batch_size=100, verbose=0,
-              callbacks=[TensorBoard(tmp_path, image_data=(imgs, y), max_images=4)])
-    wrong = int((np.asarray(model.predict(imgs)).argmax(1) != y).sum())
+              callbacks=[TensorBoard(tmp_path, image_data=(imgs, y), max_images=4,
+                                     histogram_freq=1, grad_data=(imgs[:50], y[:50]))])
+    logits = np.asarray(model.predict(imgs), np.float64)
+    wrong = int((logits.argmax(1) != y).sum())
     assert wrong >= 4      # one epoch of plain SGD leaves mistakes to show
-    im = read_events(tmp_path / "train").Images("misclassified")[0]
+    acc = read_events(tmp_path / "train")
+    im = acc.Images("misclassified")[0]
     # a 2 x 2 grid of 2 x 2 tiles with 1-pixel padding
     assert im.step == 0 and (im.height, im.width) == (7, 7)
+    # gradients of the mean cross-entropy on the first 50 samples, in NumPy
+    z = logits[:50]
+    sm = np.exp(z - z.max(1, keepdims=True))
+    sm /= sm.sum(1, keepdims=True)
+    d = (sm - np.eye(3)[y[:50]]) / 50
+    ref = {"kernel": x[:50].astype(np.float64).T @ d, "bias": d.sum(0)}
+    tags = [t for t in acc.Tags()["histograms"] if t.startswith("grad/")]
+    assert len(tags) == 2
+    for tag in tags:
+        h = acc.Histograms(tag)[0].histogram_value
+        g = ref[tag.rsplit("/", 1)[1]]
+        assert h.num == g.size
+        np.testing.assert_allclose([h.sum, h.min, h.max], [g.sum(), g.min(), g.max()],
+                                   rtol=1e-4, atol=1e-6)
