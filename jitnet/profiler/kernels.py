@@ -18,7 +18,7 @@ import numpy as np
 
 class KernelRow(NamedTuple):
     function: str          # the generated function's name
-    kernels: list          # descriptions of the kernels it runs (``loop[...](...)``, ``dot_general``)
+    kernels: list          # what it runs: ``loop[...](...)``, ``dot_general``...
     seconds: float         # mean time per call
 
 

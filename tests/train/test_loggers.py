@@ -51,7 +51,8 @@ def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path):
     tb, cs = TensorBoardLogger(tmp_path, name="run"), CSVLogger(tmp_path, name="run")
     assert tb.log_dir.endswith(os.path.join("run", "version_0"))
     assert cs.log_dir.endswith(os.path.join("run", "version_1"))   # the next free version
-    t = train.Trainer(max_epochs=3, optimizer=optim.get("adam", learning_rate=0.05), batch_size=64, verbose=0,
+    t = train.Trainer(max_epochs=3, optimizer=optim.get("adam", learning_rate=0.05),
+                      batch_size=64, verbose=0,
                       logger=[tb, cs])
     p = t.fit(loss_fn, init(), (x, y), val_data=(x, y))
     steps_per_epoch = 5   # 300 rows in batches of 64, the last one padded

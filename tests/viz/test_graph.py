@@ -3,7 +3,6 @@ a small structural check otherwise) and shows the layers, shapes, equations and 
 import re
 import shutil
 import subprocess
-import warnings
 
 import numpy as np
 import pytest
