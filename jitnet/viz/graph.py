@@ -161,7 +161,8 @@ def _kernel_eqns(k) -> list:
 
 def ir_to_dot(ir, kernels: bool = False, rankdir: str = "TB") -> str:
     """DOT text of ``ir``: inputs, one node per equation (primitive and output types),
-    outputs; with ``kernels`` the equations are boxed by the fused kernel holding them."""
+    outputs; with ``kernels`` the equations are boxed by the fused kernel holding them (an
+    equation recomputed in several kernels is drawn in each, dashed after the first)."""
     from ..core.ir import Var
     from ..core.printer import _Names
     names = _Names()
@@ -174,33 +175,34 @@ def ir_to_dot(ir, kernels: bool = False, rankdir: str = "TB") -> str:
                style="filled", fillcolor="lightyellow")
         made[id(v)] = nid
 
-    def eqn_node(j, e):
+    def eqn_node(j, e, again=False):
         outs = ", ".join(f"{names(o)}: {o.aval.str_short()}" for o in e.outputs)
-        return f"e{j}", f"{e.prim.name}\n{outs}", {}
+        return f"e{j}", f"{e.prim.name}\n{outs}", ({"style": "rounded,dashed"} if again else {})
 
-    order = list(ir.eqns)
-    groups = None
-    if kernels:
+    if kernels:   # a cheap equation may be recomputed in several kernels: a node in each
         from ..fuse import fuse
-        program = fuse(ir, epilogues=True)
-        groups = [(k, _kernel_eqns(k)) for k in program.kernels]
-        order = [e for _, es in groups for e in es]
-    index = {id(e): j for j, e in enumerate(order)}
-    for j, e in enumerate(order):
-        for o in e.outputs:
-            made[id(o)] = f"e{j}"
-    if groups is None:
-        for j, e in enumerate(order):
-            nid, lab, attrs = eqn_node(j, e)
-            g.node(nid, lab, **attrs)
+        groups = [(k, _kernel_eqns(k)) for k in fuse(ir, epilogues=True).kernels]
     else:
-        for ki, (k, es) in enumerate(groups):
-            g.cluster(f"k{ki}", f"kernel {ki}: {k.describe()}",
-                      [eqn_node(index[id(e)], e) for e in es])
-    for j, e in enumerate(order):
-        for a in e.inputs:
-            if isinstance(a, Var) and id(a) in made:
-                g.edge(made[id(a)], f"e{j}")
+        groups = [(None, list(ir.eqns))]
+    j, drawn, edges = 0, set(), []
+    for ki, (k, es) in enumerate(groups):
+        local: dict = {}
+        nodes = []
+        for e in es:
+            edges += [(local.get(id(a)) or made[id(a)], f"e{j}") for a in e.inputs
+                      if isinstance(a, Var) and (id(a) in local or id(a) in made)]
+            nodes.append(eqn_node(j, e, id(e) in drawn))
+            drawn.add(id(e))
+            local.update((id(o), f"e{j}") for o in e.outputs)
+            j += 1
+        if k is None:
+            for nid, lab, attrs in nodes:
+                g.node(nid, lab, **attrs)
+        else:
+            g.cluster(f"k{ki}", f"kernel {ki}: {k.describe()}", nodes)
+        made.update(local)
+    for a, b in edges:
+        g.edge(a, b)
     for i, a in enumerate(ir.outvars):
         nid = f"out{i}"
         label = f"out {i}: {a.aval.str_short()}"

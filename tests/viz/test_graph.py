@@ -87,11 +87,38 @@ def test_plot_ir_and_kernels(tmp_path):
     assert_dot_parses(ktext)
     clusters = re.findall(r'subgraph "cluster_k\d+" \{\n    label="([^"]*)"', ktext)
     assert any(c.endswith("dot_general") for c in clusters)
-    # every equation is drawn exactly once, inside a kernel box
-    assert sorted(re.findall(r'"(e\d+)" \[label=', ktext)) == \
-        sorted(f"e{j}" for j in range(len(prims)))
+    assert_well_formed(ktext, prims)
     out = viz.plot_kernels(f, x, w, path=tmp_path / "k.png")
     assert open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def g(x, w):   # its gradient recomputes a broadcast in two kernels
+    return jnp.sum(jax.nn.log_softmax(x @ w), axis=1).mean() + jnp.tanh(x).sum()
+
+
+def assert_well_formed(text, prims):
+    """Node ids unique, every edge between drawn nodes, every equation drawn (recomputed
+    ones once more per extra kernel, dashed)."""
+    nodes = re.findall(r'"(\w+)" \[label="([^"]*)"(, style="([^"]*)")?', text)
+    ids = [n for n, *_ in nodes]
+    assert len(ids) == len(set(ids))
+    for a, b in re.findall(r'"(\w+)" -> "(\w+)"', text):
+        assert a in ids and b in ids
+    solid = [lab.split("\\n")[0] for n, lab, _, style in nodes
+             if n.startswith("e") and "dashed" not in style]
+    assert sorted(solid) == sorted(prims)
+
+
+def test_kernels_with_recomputed_equations():
+    x, w = np.ones((8, 4), np.float32), np.ones((4, 3), np.float32)
+    dg = jax.grad(g, argnums=1)
+    listing = jax.jit(dg).lower(x, w).as_text()
+    prims = [re.split(r"[\s\[]", ln.split(" = ")[1].strip())[0]
+             for ln in listing.splitlines() if " = " in ln]
+    text = viz.ir_to_dot(viz.graph.lowered_ir(dg, x, w), kernels=True)
+    assert_dot_parses(text)
+    assert_well_formed(text, prims)
+    assert 'style="rounded,dashed"' in text
 
 
 def test_render_without_dot_writes_dot_text(tmp_path, monkeypatch):
