@@ -86,7 +86,7 @@ def test_trainer_profiler_steps_and_chrome_trace(tmp_path):
                    for e in execs)
 
 
-def test_profiler_callback_owns_recording_and_errors():
+def test_profiler_callback_owns_recording_and_errors(capsys):
     x, y = data()
     cb = profiler.ProfilerCallback()
     train.Trainer(max_epochs=1, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
@@ -96,6 +96,11 @@ def test_profiler_callback_owns_recording_and_errors():
     assert cb.profiler.wall > 0
     with pytest.raises(TypeError, match="Profiler"):
         profiler.ProfilerCallback(object())
+    train.Trainer(max_epochs=1, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
+                  profiler="simple").fit(loss_fn, {"w": jnp.zeros((4, 3)), "b": jnp.zeros(3)},
+                                         (x, y))
+    out = capsys.readouterr().out
+    assert "jitnet profiler report" in out and "execute" in out
     with profiler.Profiler():
         with pytest.raises(RuntimeError, match="already recording"):
             profiler.Profiler().start()

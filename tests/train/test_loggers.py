@@ -52,9 +52,16 @@ def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path):
     assert tb.log_dir.endswith(os.path.join("run", "version_0"))
     assert cs.log_dir.endswith(os.path.join("run", "version_1"))   # the next free version
     t = train.Trainer(max_epochs=3, optimizer=optim.get("adam", learning_rate=0.05),
-                      batch_size=64, verbose=0,
-                      logger=[tb, cs])
+                      batch_size=64, verbose=0, logger=[tb, cs],
+                      callbacks=[TensorBoard(tmp_path / "tb", histogram_freq=2)])
     p = t.fit(loss_fn, init(), (x, y), val_data=(x, y))
+    hist = read_events(tmp_path / "tb" / "train")      # weights named by the pytree's keys
+    assert sorted(hist.Tags()["histograms"]) == ["b", "w"]
+    for k in ("b", "w"):
+        hs = hist.Histograms(k)
+        assert [h.step for h in hs] == [0, 2]
+        np.testing.assert_allclose(hs[-1].histogram_value.sum,
+                                   np.asarray(p[k], np.float64).sum(), rtol=1e-5, atol=1e-6)
     steps_per_epoch = 5   # 300 rows in batches of 64, the last one padded
     acc = read_events(tb.log_dir)
     assert {"loss", "val_loss", "learning_rate", "epoch"} <= set(acc.Tags()["scalars"])
