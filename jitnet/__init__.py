@@ -40,7 +40,7 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train")
+_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler")
 
 
 def __getattr__(name):

@@ -25,7 +25,7 @@ from ..core.config import config
 from ..core.lru import LRU
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
-from ..runtime import devices
+from ..runtime import devices, profiling
 from ..runtime.compile import compile_ir, prepare
 from ..runtime.devices import CudaArray
 from ..runtime.jit_call import jit_call_p
@@ -197,11 +197,15 @@ class Jitted:
         key = (static, in_tree, tuple(map(_leaf_key, leaves)), config.read("jax_enable_x64"))
         traced = self._cache.get(key)
         if traced is None:
-            traced = self._cache[key] = self._trace(static, dyn_args, dyn_kwargs, leaves,
-                                                    in_tree, len(args))
+            with profiling.span("trace", fun_name(self.fun)):
+                traced = self._cache[key] = self._trace(static, dyn_args, dyn_kwargs, leaves,
+                                                        in_tree, len(args))
         return traced, leaves
 
     def __call__(self, *args, **kwargs):
+        rec = profiling.active      # None unless jitnet.profiler is recording
+        if rec is not None and not rec.dispatching:
+            return rec.dispatch(self, fun_name(self.fun), args, kwargs)
         if config.read("jax_disable_jit"):
             return self.fun(*args, **kwargs)
         traced, leaves = self._specialize(args, kwargs)
@@ -217,7 +221,12 @@ class Jitted:
                              f"arrays on a CUDA device; copy them to the host first "
                              f"(jitnet.device_get, or device_put(x, jitnet.devices('cpu')[0]))"
                              f"{user_line()}")
-        outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
+        if rec is None:
+            outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
+        else:
+            exe = traced.executable
+            with rec.span("execute", fun_name(self.fun)):
+                outs = exe(*traced.const_values, *[_as_value(x) for x in leaves])
         if config.read("jax_debug_nans"):
             self._check_nans(traced, outs, leaves)
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, k[2], k) if o.shape == k[0]
@@ -229,7 +238,8 @@ class Jitted:
         in; the results stay on the device."""
         exe = traced.executable_for("cuda")
         vals = [x._buf if type(x) is CudaArray else _as_value(x) for x in leaves]
-        bufs = exe.run_device(*traced.device_consts(), *vals)
+        with profiling.span("execute", fun_name(self.fun)):
+            bufs = exe.run_device(*traced.device_consts(), *vals)
         outs = [CudaArray(b, a.shape, a.dtype, a.weak_type)
                 for b, a in zip(bufs, traced.ir.out_avals)]
         if config.read("jax_debug_nans"):  # debugging asks for the values: copies them

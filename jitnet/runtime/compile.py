@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core.config import config
 from ..core.lru import LRU
+from . import profiling
 from ..core.ir import IR
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir
@@ -73,7 +74,8 @@ def compile_ir(ir: IR, backend: str | None = None):
         except KeyError:
             raise ValueError(f"unknown backend {backend!r}; available: {sorted(BACKENDS)}") \
                 from None
-        exe = _cache[key] = factory(prepare(ir))
+        with profiling.span("compile", backend):
+            exe = _cache[key] = factory(prepare(ir))
     return exe
 
 

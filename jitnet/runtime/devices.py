@@ -23,6 +23,7 @@ from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.config import config
 from ..core.lru import LRU
+from . import profiling
 from ..trace.array import Array, ArrayImpl
 
 PLATFORMS = ("cpu", "cuda")
@@ -156,7 +157,10 @@ def to_device(value) -> object:
     v = np.ascontiguousarray(value).reshape(-1)
     _stats["h2d"] += 1
     _stats["h2d_bytes"] += v.nbytes
-    return _cuda().to_device(v)
+    if profiling.active is None:
+        return _cuda().to_device(v)
+    with profiling.span("transfer", "host_to_device"):
+        return _cuda().to_device(v)
 
 
 def to_host(buf, shape, dtype) -> np.ndarray:
@@ -165,7 +169,10 @@ def to_host(buf, shape, dtype) -> np.ndarray:
     _stats["d2h_bytes"] += int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     if not buf.size:
         return np.empty(shape, dtype)
-    return buf.copy_to_host().reshape(shape)
+    if profiling.active is None:
+        return buf.copy_to_host().reshape(shape)
+    with profiling.span("transfer", "device_to_host"):
+        return buf.copy_to_host().reshape(shape)
 
 
 def read_control(buf):

@@ -36,6 +36,7 @@ import warnings
 
 from ..core.config import config
 from ..core.lru import LRU
+from . import profiling
 from .cache_store import (CacheSecurityError, CacheWarning, Store, cache_setting,
                           key_setting)
 
@@ -155,7 +156,8 @@ class CachedFunction:
         # Numba's loader looks the module up by name (the memo may have evicted it)
         sys.modules.setdefault(self.module.__name__, self.module)
         with compiling(self.stem):
-            res = self.fn(*args)
+            res = profiling.timed_first_call(self.stem, lambda: self.fn(*args),
+                                             lambda: self.was_cached)
         self._ready = True
         return res
 

@@ -97,6 +97,12 @@ class History(Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
+    def plot(self, path=None, **kwargs):
+        """Training and validation curves as a matplotlib ``Figure``, written to ``path``
+        (PNG) when given: ``jitnet.viz.plot_history`` (needs the ``plot`` extra)."""
+        from ..viz.plots import plot_history
+        return plot_history(self, path, **kwargs)
+
 
 class LambdaCallback(Callback):
     """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""

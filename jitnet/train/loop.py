@@ -139,6 +139,20 @@ def _accepts(fn, name: str) -> bool:
         return False
 
 
+def _extra_callbacks(logger, profiler, trainer) -> list:
+    """``Trainer(logger=, profiler=)`` as callbacks (nothing when both are None)."""
+    from .loggers import LoggerCallback, as_loggers
+    out = []
+    if as_loggers(logger):
+        out.append(LoggerCallback(logger, hparams={
+            "max_epochs": trainer.max_epochs, "batch_size": trainer.batch_size,
+            "seed": trainer.seed}))
+    if profiler is not None:
+        from ..profiler import as_callback
+        out.append(as_callback(profiler))
+    return out
+
+
 def wrap_optimizer(optimizer, gradient_clip_val=None, accumulate_grad_batches=1):
     """Compose clipping and accumulation into the optimizer (they change the step itself)."""
     if gradient_clip_val is not None:
@@ -164,8 +178,10 @@ class Trainer:
     def __init__(self, max_epochs: int = 1, optimizer=None, callbacks=(), *,
                  gradient_clip_val=None, accumulate_grad_batches: int = 1,
                  fast_dev_run=False, overfit_batches=0, val_check_interval=1.0,
-                 seed: int = 0, batch_size: int = 32, verbose: int = 1, max_steps=None):
+                 seed: int = 0, batch_size: int = 32, verbose: int = 1, max_steps=None,
+                 logger=None, profiler=None):
         self.max_epochs, self.callbacks = max_epochs, list(callbacks)
+        self.logger, self.profiler = logger, profiler   # see jitnet.train.loggers, jitnet.profiler
         self.optimizer = optimizer if optimizer is not None else optim.get("adam")
         self.gradient_clip_val = gradient_clip_val
         self.accumulate_grad_batches = accumulate_grad_batches
@@ -224,7 +240,8 @@ class Trainer:
         val_every = (int(vci) if isinstance(vci, int) and not isinstance(vci, bool)
                      else max(1, int(round(steps * float(vci)))))
         self.history = self.engine.fit(
-            train_loader, epochs=epochs, val_loader=val_loader, callbacks=self.callbacks,
+            train_loader, epochs=epochs, val_loader=val_loader,
+            callbacks=self.callbacks + _extra_callbacks(self.logger, self.profiler, self),
             verbose=verbose, max_batches=max_batches,
             val_every=val_every if val_every < steps else None, val_max_batches=val_max,
             max_steps=self.max_steps)
