@@ -3,7 +3,8 @@
     python examples/fashion_mnist.py [--epochs 4] [--batch 128]
 
 Prints the model summary, trains with a progress bar (one line per epoch when the output is
-not a terminal) and early stopping on the validation loss, then the test accuracy.
+not a terminal) and early stopping on the validation loss, then the test accuracy, and
+writes the training curves and the test confusion matrix as PNG files (``--plots``).
 The same task at the two lower levels: ``fashion_mnist_trainer.py`` (Trainer with a pure
 loss function) and ``fashion_mnist_jit.py`` (a hand-written jitted step).
 Falls back to scikit-learn's 8x8 digits when Debian's dataset-fashion-mnist is missing.
@@ -40,6 +41,7 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plots", default="demo_output", help="folder for the PNG plots")
     args = ap.parse_args()
 
     name, (x_tr, y_tr), (x_te, y_te) = load_image_classification()
@@ -56,11 +58,18 @@ def main():
     model.summary()
 
     t0 = time.perf_counter()
-    model.fit(x_tr, y_tr, epochs=args.epochs, batch_size=args.batch, validation_split=0.1,
+    history = model.fit(x_tr, y_tr, epochs=args.epochs, batch_size=args.batch, validation_split=0.1,
               callbacks=[train.EarlyStopping(patience=1, restore_best_weights=True)])
     loss, acc = model.evaluate(x_te, y_te, batch_size=500)
     print(f"test loss {loss:.4f}, test accuracy {acc:.4f} "
           f"({time.perf_counter() - t0:.0f} s including compilation)")
+    try:
+        from jitnet import viz
+        paths = viz.save_training_plots(args.plots, history, y_te,
+                                        model.predict(x_te, batch_size=500))
+        print("plots written to: " + ", ".join(paths))
+    except ImportError:
+        print("matplotlib is not installed: no plots (pip install 'jitnet[plot]')")
 
 
 if __name__ == "__main__":
