@@ -5,6 +5,7 @@ the pure step builders of ``jitnet.train.step``."""
 from .callbacks import (Callback, CallbackList, CSVLogger, EarlyStopping, History,  # noqa: F401
                         LambdaCallback, LearningRateScheduler, OneCycle, ReduceLROnPlateau,
                         TerminateOnNaN)
+from .checkpointing import ModelCheckpoint  # noqa: F401
 from .loop import Engine, Trainer  # noqa: F401
 from .lr_find import LRFinderResult, lr_find  # noqa: F401
 from .progress import ProgbarLogger  # noqa: F401
