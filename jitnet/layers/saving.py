@@ -47,7 +47,8 @@ def _encode(value, where: str):
 def layer_config(layer: Layer) -> dict:
     """``{"class_name", "config"}`` (and ``"graph"`` for a functional model)."""
     name = type(layer).__name__
-    config = {k: _encode(v, f"{layer.label}.{k}") for k, v in layer.get_config().items()}
+    who = layer.name or name
+    config = {k: _encode(v, f"{who}.{k}") for k, v in layer.get_config().items()}
     out = {"class_name": name, "config": config}
     d = vars(layer)
     if "_nodes" in d:            # a functional Model: the layers and the call graph
