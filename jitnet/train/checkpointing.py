@@ -9,7 +9,7 @@ A run checkpoint (a ``jitnet.checkpoint`` directory) holds three items:
   model state, optimizer state (counts, injected learning rate), metric states, PRNG key;
 * ``loop`` -- the running step logs and the ``History`` so far;
 
-and in the metadata ``loop: {epoch, batch}``, the position of the next batch. The data
+and in the metadata ``loop: {epoch, batch, step}``, the position of the next batch. The data
 order of epoch ``e`` depends only on the loader's seed and ``e`` and dropout keys only on
 the key and the step, so jumping the loader to ``(epoch, batch)`` with this state continues
 the run bit for bit.
@@ -49,7 +49,8 @@ def _tree(engine, weights_only: bool, logs=None):
 def save_run(engine, path, *, epoch: int, batch: int, logs=None,
              weights_only: bool = False) -> str:
     """Write ``engine``'s run to ``path``; resuming starts at batch ``batch`` of ``epoch``."""
-    meta = {} if weights_only else {"loop": {"epoch": int(epoch), "batch": int(batch)}}
+    meta = {} if weights_only else {"loop": {"epoch": int(epoch), "batch": int(batch),
+                                             "step": int(engine.state.step)}}
     if engine.model is not None:
         from ..layers.saving import model_metadata
         meta.update(model_metadata(engine.model))
@@ -58,6 +59,7 @@ def save_run(engine, path, *, epoch: int, batch: int, logs=None,
 
 
 class Resumed(NamedTuple):
+    """Where a resumed ``fit`` starts (the next batch) and what it carries over."""
     epoch: int
     batch: int
     logs: dict
@@ -70,7 +72,7 @@ def load_run(engine, path) -> Resumed:
     from ..layers.module import partition
     reader = checkpoint.CheckpointReader(checkpoint.resolve(path))
     loop = reader.metadata.get("loop")
-    if not isinstance(loop, dict) or set(loop) != {"epoch", "batch"}:
+    if not isinstance(loop, dict) or set(loop) != {"epoch", "batch", "step"}:
         raise ValueError(f"resume: {reader.path} is not a training checkpoint (no loop "
                          "position; written by model.save or save_weights_only=True?)")
     like = _tree(engine, False)

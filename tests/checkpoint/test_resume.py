@@ -8,6 +8,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
+from jitnet import checkpoint as ckpt
 from jitnet import layers as L
 from jitnet import optim, train, tree_util
 
@@ -79,6 +80,10 @@ def test_resume_from_step_checkpoint_is_bit_identical(tmp_path, straight, save_f
     first = make()
     fit(first, 2, callbacks=[train.ModelCheckpoint(str(tmp_path / "s{step}"),
                                                    save_freq=save_freq)])
+    # 6 batches per epoch: step 6 ends epoch 0 before its validation, step 8 is inside epoch 1
+    position = {6: (0, 6), 8: (1, 2)}[save_freq]
+    loop = ckpt.CheckpointReader(tmp_path / f"s{save_freq}").metadata["loop"]
+    assert (loop["epoch"], loop["batch"], loop["step"]) == (*position, save_freq)
     resumed = make()
     h = fit(resumed, 4, resume=tmp_path / f"s{save_freq}")
     assert h.history == history
