@@ -132,3 +132,41 @@ def test_weights_into_a_different_model_list_the_mismatches(tmp_path):
 def test_unbuilt_model_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="not built"):
         L.Sequential([L.Dense(2)]).save(tmp_path / "m")
+
+
+def _seq3():
+    return np.random.RandomState(0).randn(2, 5, 6).astype(np.float32)
+
+
+LAYER_CASES = {
+    "conv_pool": (lambda: [L.Conv2D(2, 3, padding="same"), L.MaxPooling2D(2),
+                           L.GlobalAveragePooling2D()],
+                  lambda: np.random.RandomState(0).randn(2, 6, 6, 3).astype(np.float32)),
+    "recurrent": (lambda: [L.LSTM(3, return_sequences=True), L.Bidirectional(L.GRU(2)),
+                           L.LayerNormalization()], _seq3),
+    "wrappers": (lambda: [L.TimeDistributed(L.Dense(2)), L.Cropping1D(1), L.Flatten()], _seq3),
+    "embedding": (lambda: [L.Embedding(10, 4), L.GlobalAveragePooling1D()],
+                  lambda: np.array([[1, 2, 3], [9, 0, 4]], np.int32)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_layer_kinds_round_trip(tmp_path, case):
+    make_layers, make_x = LAYER_CASES[case]
+    x = make_x()
+    m = L.Sequential([L.Input(x.shape[1:], dtype=x.dtype.name), *make_layers()])
+    m.init(jax.random.PRNGKey(0), x)
+    m.save(tmp_path / "m")
+    back = L.load_model(tmp_path / "m")
+    assert [type(l) for l in back.layers] == [type(l) for l in m.layers]
+    assert same_weights(m, back)
+    np.testing.assert_array_equal(back(x), m(x))
+
+
+def test_attention_model_round_trip(tmp_path):
+    x = _seq3()
+    inp = L.Input((5, 6))
+    m = L.Model(inp, L.MultiHeadAttention(2, 3)(inp, inp))
+    m.init(jax.random.PRNGKey(0), x)
+    m.save(tmp_path / "m")
+    np.testing.assert_array_equal(L.load_model(tmp_path / "m")(x), m(x))
