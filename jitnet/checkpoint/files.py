@@ -182,8 +182,9 @@ def _looks_like_pickle(data: bytes) -> bool:
 
 
 class CheckpointReader:
-    """A verified checkpoint: ``metadata``, ``tree`` (the manifest's description) and
-    ``restore(like=None, item=None)``. Every file is read and checked once, here."""
+    """A checkpoint with a verified manifest: ``metadata``, ``tree`` (the manifest's
+    description) and ``restore(like=None, item=None)``. The data file is read and checked
+    once, at the first ``restore`` (reading metadata does not touch it)."""
 
     def __init__(self, path):
         self.path = os.path.abspath(os.fspath(path))
@@ -207,7 +208,7 @@ class CheckpointReader:
         self.manifest = manifest
         self.metadata = manifest["metadata"]
         self.tree = manifest["tree"]
-        self._arrays = self._read_arrays()
+        self._arrays = None
 
     def _read_arrays(self) -> dict:
         name, info = ARRAYS, self.manifest["files"][ARRAYS]
@@ -254,15 +255,19 @@ class CheckpointReader:
                 have = node.get("keys") if node["kind"] == "dict" else _tree.summary(node)
                 raise KeyError(f"checkpoint {self.path}: no item {item!r} (has {have})")
             node = node["children"][node["keys"].index(item)]
+        if like is not None:
+            expected, _ = _tree.describe(like)
+            problems = _tree.mismatches(node, expected)
+            if problems:
+                shown = "\n  ".join(problems[:30])
+                more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
+                raise ValueError(f"checkpoint.restore: {self.path} does not match the "
+                                 f"structure of like= ({len(problems)} mismatch(es)):\n  "
+                                 f"{shown}{more}")
+        if self._arrays is None:
+            self._arrays = self._read_arrays()
         if like is None:
             return _tree.build(node, self._arrays)
-        expected, _ = _tree.describe(like)
-        problems = _tree.mismatches(node, expected)
-        if problems:
-            shown = "\n  ".join(problems[:30])
-            more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
-            raise ValueError(f"checkpoint.restore: {self.path} does not match the structure "
-                             f"of like= ({len(problems)} mismatch(es)):\n  {shown}{more}")
         return _tree.build_like(node, self._arrays, like)
 
 

@@ -90,7 +90,8 @@ def describe(tree, path: str = "", arrays: dict | None = None):
         node = {"kind": "namedtuple", "type": t.__name__, "fields": names}
     else:
         names = _field_names(tree, td, len(kids))
-        node = {"kind": "node", "type": f"{t.__module__}.{t.__qualname__}", "fields": names}
+        # the class name only: a class defined in a script (__main__) matches its import
+        node = {"kind": "node", "type": t.__qualname__, "fields": names}
     node["children"] = [describe(c, f"{path}/{n}" if path else n, arrays)[0]
                         for c, n in zip(kids, names)]
     return node, arrays
@@ -112,7 +113,7 @@ def summary(node) -> str:
     if kind == "scalar":
         return f"Python {node['type']}"
     if kind in ("namedtuple", "node"):
-        return node["type"].rsplit(".", 1)[-1]
+        return node["type"]
     return kind
 
 
