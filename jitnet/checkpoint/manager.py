@@ -81,7 +81,7 @@ class CheckpointManager:
         best, best_v = None, None
         for s in self.all_steps():
             v = (self.metrics(s) or {}).get(self.keep_best)
-            if v is None or math.isnan(v):
+            if v is None:
                 continue
             if best_v is None or (v < best_v if self.mode == "min" else v > best_v):
                 best, best_v = s, v
@@ -90,8 +90,9 @@ class CheckpointManager:
     def save(self, step: int, tree, metrics: dict | None = None, metadata=None) -> str:
         meta = dict(metadata or {})
         meta["step"] = int(step)
-        if metrics is not None:
-            meta["metrics"] = {k: float(v) for k, v in metrics.items()}
+        if metrics is not None:       # a NaN or infinite metric is kept as null (JSON)
+            meta["metrics"] = {k: float(v) if math.isfinite(float(v)) else None
+                               for k, v in metrics.items()}
         if self.keep_best and self.keep_best not in (metrics or {}):
             raise KeyError(f"CheckpointManager.save: keep_best={self.keep_best!r} needs that "
                            f"metric in metrics= (got {sorted(metrics or {})})")

@@ -235,7 +235,7 @@ def test_manifest_and_file_must_agree(tmp_path):
 
 def test_manager_keeps_last_k_and_the_best(tmp_path):
     m = ckpt.CheckpointManager(tmp_path / "run", max_to_keep=2, keep_best="val_loss")
-    losses = {10: 0.9, 20: 0.3, 30: 0.5, 40: 0.7, 50: 0.6}
+    losses = {10: 0.9, 20: 0.3, 30: 0.5, 35: float("nan"), 40: 0.7, 50: 0.6}
     for step, loss in losses.items():
         m.save(step, {"w": np.full(2, step, np.float32)}, metrics={"val_loss": loss})
     assert m.all_steps() == [20, 40, 50] and m.best_step() == 20 and m.latest_step() == 50

@@ -65,6 +65,7 @@ def test_resume_after_epoch_checkpoint_is_bit_identical(tmp_path, straight):
     assert_bit_identical(state_of(resumed).opt_state, state.opt_state)
     assert_bit_identical(state_of(resumed), state)          # step, metric states, key too
     assert int(state_of(resumed).step) == 24
+    assert resumed._training["engine"].train_step.trace_count() == 1   # no recompile
     # the keys matter: another seed's dropout gives other weights from the same start
     other = make()
     fit(other, 2)
