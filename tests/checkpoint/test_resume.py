@@ -169,3 +169,28 @@ def test_trainer_resume_mid_epoch_is_bit_identical(tmp_path):
     assert t_rest.history.history == t_all.history.history
     assert t_rest.history.epoch == [0, 1, 2]
     assert_bit_identical(t_rest.state, t_all.state)
+
+
+RESUME_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+import test_resume as t
+m = t.make()
+h = t.fit(m, 4, resume={ckpt!r})
+m.save({out!r}, metadata={{"history": h.history}})
+"""
+
+
+def test_resume_in_a_new_process(tmp_path, straight):
+    """The checkpoint alone carries the run: a new interpreter continues it bit-identically."""
+    import subprocess
+    import sys
+    model, _, history = straight
+    fit(make(), 2, callbacks=[train.ModelCheckpoint(str(tmp_path / "e{epoch}"))])
+    script = RESUME_SCRIPT.format(tests=os.path.dirname(__file__), ckpt=str(tmp_path / "e2"),
+                                  out=str(tmp_path / "final"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=600)
+    assert_bit_identical(L.load_model(tmp_path / "final"), model)
+    saved = ckpt.CheckpointReader(tmp_path / "final").metadata["history"]
+    assert saved == history
