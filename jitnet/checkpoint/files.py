@@ -177,6 +177,8 @@ def _check_manifest(m, where: str) -> None:
 
 
 def _looks_like_pickle(data: bytes) -> bool:
+    """Pickle protocol 2-5 framing (PROTO opcode first, STOP last); asked only of bytes that
+    failed to parse, so it only chooses the error message."""
     return data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") \
         and data.rstrip()[-1:] == b"."
 
@@ -225,11 +227,12 @@ class CheckpointReader:
         if digest != info["sha256"]:
             raise CheckpointError(f"{fpath}: sha256 checksum mismatch (file {digest[:16]}..., "
                                   f"manifest {info['sha256'][:16]}...): the file is corrupted")
-        if _looks_like_pickle(data):
-            raise CheckpointError(f"{fpath}: holds a pickle payload, which jitnet never loads")
         try:
             stored = _safetensors().load(data)
         except Exception as e:       # safetensors raises its own error type
+            if _looks_like_pickle(data):
+                raise CheckpointError(f"{fpath}: holds a pickle payload, which jitnet never "
+                                      "loads") from None
             raise CheckpointError(f"{fpath}: not a valid safetensors file: {e}") from None
         wanted = {}
         _array_nodes(self.tree, wanted)
