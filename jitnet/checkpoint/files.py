@@ -49,6 +49,8 @@ def _ml_dtype(name: str):
 
 _NATIVE = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
            "float16", "float32", "float64"}
+_AS_BITS = {"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz", "float8_e5m2",
+            "float8_e5m2fnuz"}
 
 
 def _to_storage(x, key: str) -> np.ndarray:
@@ -57,7 +59,7 @@ def _to_storage(x, key: str) -> np.ndarray:
         a = a.copy(order="C")      # (np.ascontiguousarray would turn 0-d into 1-d)
     if a.dtype.name in _NATIVE:
         return a
-    if a.dtype.kind == "V" and a.dtype.itemsize in (1, 2):    # ml_dtypes floats
+    if a.dtype.name in _AS_BITS:                                  # ml_dtypes floats
         return a.view(np.uint8 if a.dtype.itemsize == 1 else np.uint16)
     raise TypeError(f"checkpoint.save: {key} has dtype {a.dtype}, which checkpoints do not "
                     f"store (supported: {', '.join(sorted(_NATIVE))}, bfloat16, float8)")
@@ -241,6 +243,9 @@ class CheckpointReader:
                                   "in only one of the file and the manifest")
         out = {}
         for key, node in wanted.items():
+            if node["dtype"] not in _NATIVE | _AS_BITS:
+                raise CheckpointError(f"{self.path}: tensor {key!r} has the unknown dtype "
+                                      f"{node['dtype']!r} in the manifest")
             a = _from_storage(stored[key], node["dtype"])
             if a.dtype.name != node["dtype"] or list(a.shape) != node["shape"]:
                 raise CheckpointError(f"{fpath}: tensor {key!r} is {a.dtype.name}"

@@ -234,8 +234,14 @@ def validate(node, path: str = "") -> None:
     elif kind != "none":
         kids = node["children"]
         names = node.get("keys", node.get("fields"))
-        if not isinstance(kids, list) or (names is not None and (
-                not isinstance(names, list) or len(names) != len(kids))):
+        allowed = (str, int) if kind == "dict" else (str,)
+        ok = isinstance(kids, list) and (names is None or (
+            isinstance(names, list) and len(names) == len(kids) and
+            all(isinstance(n, allowed) and not isinstance(n, bool) for n in names)))
+        if ok and kind in ("namedtuple", "node"):
+            ok = isinstance(node["type"], str) and (kind == "node" or (
+                node["type"].isidentifier() and all(n.isidentifier() for n in names)))
+        if not ok:
             raise ValueError(f"malformed {kind} node at {where}")
         for c, n in zip(kids, _names(node)):
             validate(c, f"{path}/{n}" if path else n)

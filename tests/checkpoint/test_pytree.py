@@ -20,7 +20,7 @@ from jitnet.checkpoint import files as ckpt_files
 Pair = collections.namedtuple("Pair", "first second")
 
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "float16", "float32", "float64", ml_dtypes.bfloat16]
+          "float16", "float32", "float64", ml_dtypes.bfloat16, ml_dtypes.float8_e4m3fn]
 
 
 def sample(dtype, shape=(2, 3)):
@@ -216,6 +216,8 @@ def test_pickle_payloads_are_rejected(tmp_path, no_unpickling):
     (lambda m: m["tree"]["children"][0].update(codec="npy"), r"unknown fields \['codec'\]"),
     (lambda m: m["tree"].update(kind="node"), "missing fields"),
     (lambda m: m.update(version=99), "manifest version 99"),
+    (lambda m: m["tree"]["children"][0].update(dtype="__loader__"), "unknown dtype '__loader__'"),
+    (lambda m: m["tree"].update(keys=[["w"]]), "malformed dict node"),
     (lambda m: m["files"]["arrays.safetensors"].update(compress="zip"), "exactly 'sha256'"),
 ])
 def test_unknown_manifest_fields_are_rejected(tmp_path, edit, message):
