@@ -211,8 +211,8 @@ class Trainer:
     def fit(self, loss_fn: Callable, params, train_data, val_data=None, eval_fn=None, *,
             ckpt_path=None):
         """Train ``params``; returns the trained parameters (also ``self.params``).
-        ``ckpt_path``: a checkpoint written by ``ModelCheckpoint`` (or a directory of them)
-        to resume from exactly."""
+        ``ckpt_path``: a checkpoint written by ``ModelCheckpoint`` (or a ``CheckpointManager``
+        directory: its latest) to resume from exactly."""
         compute, masked = self._compute(loss_fn)
         self._masked = masked
         eval_compute = self._compute(eval_fn)[0] if eval_fn is not None else compute
