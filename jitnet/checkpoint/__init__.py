@@ -10,7 +10,7 @@ shape. ``CheckpointManager`` numbers checkpoints by step and keeps the last K / 
 See docs/CHECKPOINT.md.
 """
 from .files import CheckpointError, CheckpointReader, restore, save  # noqa: F401
-from .manager import CheckpointManager, resolve  # noqa: F401
+from .manager import CheckpointManager, point_latest, resolve  # noqa: F401
 
 import sys as _sys
 import types as _types

@@ -11,6 +11,7 @@ from .files import CheckpointError, CheckpointReader, save, write_text_atomic
 
 LATEST = "latest"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
+_CHECKPOINT_NAME = re.compile(r"^[A-Za-z0-9_=+-][A-Za-z0-9_.=+-]*$")   # a plain sibling name
 
 
 def step_dir(step: int) -> str:
@@ -18,17 +19,24 @@ def step_dir(step: int) -> str:
 
 
 def resolve(path) -> str:
-    """``path`` itself, or the checkpoint its ``latest`` pointer names (a manager's
-    directory), so ``fit(resume=...)`` takes either."""
+    """``path`` itself, or the checkpoint its ``latest`` pointer names (the directory of a
+    ``CheckpointManager`` or of a ``ModelCheckpoint``), so ``fit(resume=...)`` takes either."""
     path = os.fspath(path)
     pointer = os.path.join(path, LATEST)
     if os.path.isfile(pointer):
         with open(pointer) as f:
             name = f.read().strip()
-        if not _STEP_DIR.match(name):
-            raise CheckpointError(f"{pointer}: does not name a step directory: {name!r}")
+        if not _CHECKPOINT_NAME.match(name):
+            raise CheckpointError(f"{pointer}: does not name a checkpoint in its directory: "
+                                  f"{name!r}")
         return os.path.join(path, name)
     return path
+
+
+def point_latest(checkpoint_path) -> None:
+    """Make ``checkpoint_path``'s directory's ``latest`` pointer name it (atomically)."""
+    path = os.path.abspath(os.fspath(checkpoint_path))
+    write_text_atomic(os.path.join(os.path.dirname(path), LATEST), os.path.basename(path))
 
 
 class CheckpointManager:
@@ -62,9 +70,9 @@ class CheckpointManager:
                           self.directory, n)))
 
     def latest_step(self) -> int | None:
-        pointer = os.path.join(self.directory, LATEST)
-        if os.path.isfile(pointer):
-            return int(_STEP_DIR.match(os.path.basename(resolve(self.directory))).group(1))
+        m = _STEP_DIR.match(os.path.basename(resolve(self.directory)))
+        if m:
+            return int(m.group(1))
         steps = self.all_steps()
         return steps[-1] if steps else None
 
@@ -97,7 +105,7 @@ class CheckpointManager:
             raise KeyError(f"CheckpointManager.save: keep_best={self.keep_best!r} needs that "
                            f"metric in metrics= (got {sorted(metrics or {})})")
         path = save(self.path(step), tree, meta)
-        write_text_atomic(os.path.join(self.directory, LATEST), step_dir(step))
+        point_latest(path)
         self._prune(int(step))
         return path
 

@@ -92,6 +92,8 @@ class ModelCheckpoint(_Monitor):
     ``{step}`` and logged values (``"ckpt/e{epoch:02d}-{val_loss:.3f}"``). A full checkpoint
     resumes exactly with ``model.fit(..., resume=path)`` / ``Trainer.fit(..., ckpt_path=)``
     and loads with ``jitnet.layers.load_model``; ``save_weights_only`` writes only weights.
+    When ``filepath`` has fields, the directory of the checkpoints gets a ``latest`` pointer
+    to the newest full one, so ``resume=<that directory>`` continues a killed run.
     ``save_best_only`` saves when ``monitor`` improves (``mode`` min/max/auto);
     ``max_to_keep`` deletes the oldest checkpoints this callback wrote beyond that many."""
 
@@ -144,6 +146,8 @@ class ModelCheckpoint(_Monitor):
                            f"{', '.join(sorted(fields))})") from None
         self.trainer.save_checkpoint(path, epoch=epoch, batch=batch, logs=step_logs,
                                      weights_only=self.save_weights_only)
+        if path != self.filepath and not self.save_weights_only:
+            checkpoint.point_latest(path)     # resume=<their directory> finds the newest
         if self.verbose:
             print(f"Epoch {shown}: saving checkpoint to {path}")
         self._retain(os.path.abspath(path))

@@ -247,6 +247,10 @@ def test_manager_keeps_last_k_and_the_best(tmp_path):
     # a new manager on the same directory (a new process) sees the same state
     again = ckpt.CheckpointManager(tmp_path / "run", max_to_keep=2, keep_best="val_loss")
     assert again.best_step() == 20 and again.metrics(50) == {"val_loss": 0.6}
+    (tmp_path / "run" / "latest").write_text("../elsewhere")
+    with pytest.raises(ckpt.CheckpointError, match="does not name a checkpoint in its "
+                       "directory: '../elsewhere'"):
+        ckpt.resolve(tmp_path / "run")
     with pytest.raises(KeyError, match="keep_best='val_loss' needs that metric"):
         m.save(60, {"w": np.zeros(2)})
     mx = ckpt.CheckpointManager(tmp_path / "acc", max_to_keep=1, keep_best="val_accuracy")

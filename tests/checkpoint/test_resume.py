@@ -56,7 +56,7 @@ def test_resume_after_epoch_checkpoint_is_bit_identical(tmp_path, straight):
     model, state, history = straight
     first = make()
     fit(first, 2, callbacks=[train.ModelCheckpoint(str(tmp_path / "e{epoch}"))])
-    assert sorted(os.listdir(tmp_path)) == ["e1", "e2"]
+    assert sorted(os.listdir(tmp_path)) == ["e1", "e2", "latest"]
     resumed = make()                       # a new model object, freshly initialised weights
     h = fit(resumed, 4, resume=tmp_path / "e2")
     assert h.epoch == [0, 1, 2, 3] and h.history == history
@@ -124,7 +124,8 @@ def test_save_best_only_and_max_to_keep(tmp_path, straight):
         if best is None or v < best:
             best = v
             improved.append(f"e{epoch + 1}-{v:.5f}")
-    assert sorted(os.listdir(tmp_path)) == sorted(improved[-2:])
+    assert sorted(os.listdir(tmp_path)) == sorted(improved[-2:] + ["latest"])
+    assert (tmp_path / "latest").read_text() == improved[-1]
     assert cb.best == min(history["val_loss"])
 
 
@@ -187,7 +188,9 @@ def test_resume_in_a_new_process(tmp_path, straight):
     import sys
     model, _, history = straight
     fit(make(), 2, callbacks=[train.ModelCheckpoint(str(tmp_path / "e{epoch}"))])
-    script = RESUME_SCRIPT.format(tests=os.path.dirname(__file__), ckpt=str(tmp_path / "e2"),
+    # the directory's latest pointer names the newest checkpoint of the killed run
+    assert (tmp_path / "latest").read_text() == "e2"
+    script = RESUME_SCRIPT.format(tests=os.path.dirname(__file__), ckpt=str(tmp_path),
                                   out=str(tmp_path / "final"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=600)
