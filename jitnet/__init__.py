@@ -27,7 +27,8 @@ from . import losses, metrics  # noqa: E402,F401
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
                   vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
-from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
+from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
+from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
 
 
 from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401

@@ -40,3 +40,4 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401
+from .saving import load_model  # noqa: F401

@@ -97,6 +97,12 @@ class Model(Layer):
         from ..train.keras import lr_find
         return lr_find(self, x, y, **kwargs)
 
+    def save(self, filepath, metadata=None) -> str:
+        """Write the configuration (JSON) and weights (safetensors) to the checkpoint
+        directory ``filepath``; ``jitnet.layers.load_model(filepath)`` reads it back."""
+        from .saving import save_model
+        return save_model(self, filepath, metadata)
+
     def get_weights(self) -> list:
         from ..tree_util import tree_leaves
         return [np.asarray(w) for w in tree_leaves(self)]

@@ -260,6 +260,9 @@ class Bidirectional(Layer):
         self.forward_layer, self.backward_layer = layer, backward_layer
         self.merge_mode = merge_mode
 
+    def get_config(self) -> dict:
+        return dict(super().get_config(), layer=self.forward_layer)
+
     def call(self, x, *initial_state):
         half = len(initial_state) // 2
         fwd = self.forward_layer(x, *initial_state[:half])

@@ -7,6 +7,7 @@ from .callbacks import (Callback, CallbackList, CSVLogger, EarlyStopping, Histor
                         TerminateOnNaN)
 from . import loggers  # noqa: F401
 from .loggers import TensorBoard  # noqa: F401
+from .checkpointing import ModelCheckpoint  # noqa: F401
 from .loop import Engine, Trainer  # noqa: F401
 from .lr_find import LRFinderResult, lr_find  # noqa: F401
 from .progress import ProgbarLogger  # noqa: F401

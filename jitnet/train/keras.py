@@ -123,8 +123,10 @@ def _sample_x(loader):
 
 def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-        sample_weight=None, validation_batch_size=None, steps_per_epoch=None):
-    """Keras's ``Model.fit``; returns a ``History``."""
+        sample_weight=None, validation_batch_size=None, steps_per_epoch=None, resume=None):
+    """Keras's ``Model.fit``; returns a ``History``. ``resume``: a checkpoint written by
+    ``ModelCheckpoint`` (or a ``CheckpointManager`` directory) to continue exactly from
+    (weights, optimizer and metric states, PRNG key, epoch and batch, history so far)."""
     t = _training(model)
     if validation_split and validation_data is None:
         if isinstance(x, DataLoader):
@@ -145,7 +147,8 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
     try:
         history = engine.fit(loader, epochs=epochs, val_loader=val_loader,
                              callbacks=list(callbacks or []), verbose=verbose,
-                             initial_epoch=initial_epoch, max_batches=steps_per_epoch)
+                             initial_epoch=initial_epoch, max_batches=steps_per_epoch,
+                             ckpt_path=resume)
     finally:
         assign_weights(model, combine(engine.state.params, engine.state.model_state))
     history.model = model

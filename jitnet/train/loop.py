@@ -42,12 +42,14 @@ def sample_batch(loader):
     return Batch(loader.dataset[idx], np.ones(len(idx), np.float32))
 
 
-def _epoch_batches(loader, epoch, limit=None):
-    it = loader.epoch(epoch)
-    for i, b in enumerate(it):
+def _epoch_batches(loader, epoch, limit=None, start=0):
+    """``(index, batch)`` of ``epoch`` from batch ``start`` on (a resumed epoch jumps there)."""
+    if limit is not None and start >= limit:
+        return
+    for i, b in enumerate(loader.epoch(epoch, start), start):
         if limit is not None and i >= limit:
             break
-        yield b
+        yield i, b
 
 
 class Engine:
@@ -60,6 +62,7 @@ class Engine:
         self.state = state
         self.model = model
         self.stop_training = False
+        self.epoch, self.history = 0, None      # where fit is (for callbacks and checkpoints)
         self._fresh_train = train_logic.init()
         self._fresh_eval = eval_logic.init() if eval_logic is not None else None
 
@@ -77,24 +80,44 @@ class Engine:
         """Put back the weights (and model state) of an earlier ``state``."""
         self.state = self.state._replace(params=state.params, model_state=state.model_state)
 
+    def save_checkpoint(self, path, *, epoch: int, batch: int, logs=None,
+                        weights_only: bool = False) -> str:
+        """Write the run to ``path`` (see ``jitnet.train.checkpointing``); ``epoch, batch``
+        is the position of the next batch to train, ``logs`` the running step logs."""
+        from .checkpointing import save_run
+        return save_run(self, path, epoch=epoch, batch=batch, logs=logs,
+                        weights_only=weights_only)
+
     # -- loops -----------------------------------------------------------------------------
     def fit(self, loader, *, epochs, val_loader=None, callbacks=(), verbose=1,
             initial_epoch=0, max_batches=None, val_every=None, val_max_batches=None,
-            max_steps=None) -> History:
+            max_steps=None, ckpt_path=None) -> History:
+        """Train from ``initial_epoch``, or exactly where the checkpoint ``ckpt_path`` left
+        off (state, position within the epoch, history so far)."""
         steps = len(loader) if max_batches is None else min(len(loader), max_batches)
-        history = History()
+        start, resumed = (initial_epoch, 0), None
+        if ckpt_path is not None:
+            from .checkpointing import load_run
+            resumed = load_run(self, ckpt_path)
+            start = resumed.epoch, resumed.batch
+        history = self.history = History()
         cbs = [history, *callbacks]
         if verbose:
             cbs.append(ProgbarLogger(verbose))
         cbs = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         cbs.on_train_begin()
+        if resumed is not None:
+            history.history, history.epoch = resumed.history, resumed.epochs
         logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            self.state = self.state._replace(metric_states=self._fresh_train)
+        for epoch in range(start[0], epochs):
+            first = start[1] if epoch == start[0] else 0
+            if not first:     # a resumed epoch keeps its running metrics
+                self.state = self.state._replace(metric_states=self._fresh_train)
+            self.epoch = epoch
             cbs.on_epoch_begin(epoch)
-            step_logs = {}
-            for i, batch in enumerate(_epoch_batches(loader, epoch, max_batches)):
+            step_logs = resumed.logs if first else {}
+            for i, batch in _epoch_batches(loader, epoch, max_batches, first):
                 cbs.on_train_batch_begin(i)
                 self.state, step_logs = self.train_step(self.state, batch.data, batch.mask)
                 cbs.on_train_batch_end(i, step_logs)
@@ -119,7 +142,7 @@ class Engine:
         states, logs = self._fresh_eval, {}
         if callbacks is not None:
             callbacks.on_test_begin()
-        for i, batch in enumerate(_epoch_batches(loader, 0, max_batches)):
+        for i, batch in _epoch_batches(loader, 0, max_batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(i)
             states, logs = self.eval_step(self.state.params, self.state.model_state, states,
@@ -205,8 +228,11 @@ class Trainer:
             return loss, model_state, None, logs
         return compute, takes_mask
 
-    def fit(self, loss_fn: Callable, params, train_data, val_data=None, eval_fn=None):
-        """Train ``params``; returns the trained parameters (also ``self.params``)."""
+    def fit(self, loss_fn: Callable, params, train_data, val_data=None, eval_fn=None, *,
+            ckpt_path=None):
+        """Train ``params``; returns the trained parameters (also ``self.params``).
+        ``ckpt_path``: a checkpoint written by ``ModelCheckpoint`` (or a ``CheckpointManager``
+        directory: its latest) to resume from exactly."""
         compute, masked = self._compute(loss_fn)
         self._masked = masked
         eval_compute = self._compute(eval_fn)[0] if eval_fn is not None else compute
@@ -244,7 +270,7 @@ class Trainer:
             callbacks=self.callbacks + _extra_callbacks(self.logger, self.profiler, self),
             verbose=verbose, max_batches=max_batches,
             val_every=val_every if val_every < steps else None, val_max_batches=val_max,
-            max_steps=self.max_steps)
+            max_steps=self.max_steps, ckpt_path=ckpt_path)
         return self.params
 
     @property
