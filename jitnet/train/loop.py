@@ -14,7 +14,9 @@ import numpy as np
 
 from .. import optim, random
 from ..api.eval_shape import eval_shape
+from ..api import jit
 from ..data import DataLoader
+from ..tree_util import tree_flatten
 from .callbacks import CallbackList, History, as_floats
 from .progress import ProgbarLogger
 from .step import StepLogic, TrainState, build_eval_step, build_train_step
@@ -57,14 +59,39 @@ class Engine:
 
     def __init__(self, train_step, eval_step, train_logic: StepLogic, eval_logic: StepLogic,
                  state: TrainState, model=None):
-        self.train_step, self.eval_step = train_step, eval_step
-        self.train_logic, self.eval_logic = train_logic, eval_logic
+        """``train_step``/``eval_step`` are the jitted steps of ``jitnet.train.step``; the
+        engine runs them on the state's flat leaves (``flat_step``) so that each batch costs
+        one dispatch and no pytree walk of the whole state."""
         self.state = state
+        self.train_step = flat_step(train_step, self._treedef)
+        self.eval_step = flat_eval_step(eval_step, self._treedef) if eval_step else None
+        self.train_logic, self.eval_logic = train_logic, eval_logic
         self.model = model
         self.stop_training = False
         self.epoch, self.history = 0, None      # where fit is (for callbacks and checkpoints)
         self._fresh_train = train_logic.init()
         self._fresh_eval = eval_logic.init() if eval_logic is not None else None
+
+    @property
+    def state(self) -> TrainState:
+        """The run's ``TrainState`` (rebuilt from the flat leaves when asked for)."""
+        if self._state is None:
+            self._state = self._treedef.unflatten(self._leaves)
+        return self._state
+
+    @state.setter
+    def state(self, state: TrainState) -> None:
+        leaves, treedef = tree_flatten(state)
+        if getattr(self, "_treedef", treedef) != treedef:
+            raise ValueError(f"Engine.state: the new state's structure differs from the "
+                             f"run's:\n{treedef}\nvs\n{self._treedef}")
+        self._leaves, self._treedef, self._state = leaves, treedef, state
+
+    def run_step(self, batch) -> dict:
+        """One compiled training step on ``batch``; returns the running logs."""
+        self._leaves, logs = self.train_step(self._leaves, batch.data, batch.mask)
+        self._state = None
+        return logs
 
     # -- what callbacks use ----------------------------------------------------------------
     @property
@@ -110,6 +137,7 @@ class Engine:
         if resumed is not None:
             history.history, history.epoch = resumed.history, resumed.epochs
         logs: dict = {}
+        step = int(self.state.step)
         for epoch in range(start[0], epochs):
             first = start[1] if epoch == start[0] else 0
             if not first:     # a resumed epoch keeps its running metrics
@@ -119,9 +147,10 @@ class Engine:
             step_logs = resumed.logs if first else {}
             for i, batch in _epoch_batches(loader, epoch, max_batches, first):
                 cbs.on_train_batch_begin(i)
-                self.state, step_logs = self.train_step(self.state, batch.data, batch.mask)
+                step_logs = self.run_step(batch)
+                step += 1
                 cbs.on_train_batch_end(i, step_logs)
-                if max_steps is not None and int(self.state.step) >= max_steps:
+                if max_steps is not None and step >= max_steps:
                     self.stop_training = True
                 if self.stop_training:
                     break
@@ -145,14 +174,33 @@ class Engine:
         for i, batch in _epoch_batches(loader, 0, max_batches):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(i)
-            states, logs = self.eval_step(self.state.params, self.state.model_state, states,
-                                          batch.data, batch.mask)
+            states, logs = self.eval_step(self._leaves, states, batch.data, batch.mask)
             if callbacks is not None:
                 callbacks.on_test_batch_end(i, logs)
         logs = as_floats(logs)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs
+
+
+def flat_step(step, treedef):
+    """``step(state, batch, mask)`` as a jitted function of the state's leaves."""
+    def run(leaves, batch, mask):
+        new, logs = step.fun(treedef.unflatten(leaves), batch, mask)
+        new_leaves, new_def = tree_flatten(new)
+        if new_def != treedef:
+            raise ValueError(f"the training step changed the state's structure:\n{new_def}\n"
+                             f"vs\n{treedef}")
+        return new_leaves, logs
+    return jit(run)
+
+
+def flat_eval_step(step, treedef):
+    """``step(params, model_state, metric_states, batch, mask)`` on the state's leaves."""
+    def run(leaves, metric_states, batch, mask):
+        state = treedef.unflatten(leaves)
+        return step.fun(state.params, state.model_state, metric_states, batch, mask)
+    return jit(run)
 
 
 def _accepts(fn, name: str) -> bool:

@@ -28,7 +28,7 @@ def lr_find(engine, loader, start_lr=1e-7, end_lr=10.0, num_it=100, stop_div=Tru
                 lr = start_lr * (end_lr / start_lr) ** (i / max(1, num_it - 1))
                 engine.learning_rate = lr
                 engine.state = engine.state._replace(metric_states=fresh)
-                engine.state, logs = engine.train_step(engine.state, batch.data, batch.mask)
+                logs = engine.run_step(batch)
                 loss = float(np.asarray(logs["loss"]))
                 avg = beta * avg + (1 - beta) * loss
                 smooth = avg / (1 - beta ** (i + 1))
