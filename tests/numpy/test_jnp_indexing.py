@@ -521,3 +521,12 @@ def test_dynamic_index_past_2_31_in_a_long_axis():
     assert int(lax.dynamic_slice(x, (n - 3,), (2,))[1]) == 9
     get = jitnet.jit(lambda a, i: a[i])
     assert int(get(x, -3)) == 7 and int(get(x, -2)) == 9
+
+
+def test_take_along_axis_int64_indices_with_x64(x64):
+    """int64 indices (x64 on) gather like NumPy (the iotas follow the index dtype)."""
+    import jitnet.numpy as jnp
+    a = np.arange(12.0).reshape(3, 4)
+    idx = np.array([[3], [0], [2]], np.int64)
+    np.testing.assert_array_equal(jnp.take_along_axis(a, idx, axis=1),
+                                  np.take_along_axis(a, idx, axis=1))
