@@ -14,7 +14,7 @@ from .. import lax
 from .. import numpy as jnp
 from ..numpy.util import canonicalize_axes, promote_args_inexact
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
+__all__ = ["betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
            "logit", "logsumexp", "ndtr", "ndtri", "xlog1py", "xlogy"]
 
 # Python floats, not NumPy scalars: they are weakly typed, so they keep the input's dtype.
@@ -55,6 +55,12 @@ def gammaln(x):
     """``log|Gamma(x)|``; ``+inf`` at the poles and at ``-inf`` (as JAX)."""
     x = _float("gammaln", x)
     return jnp.where(x == -jnp.inf, jnp.full_like(x, jnp.inf), lax.lgamma(x))
+
+
+def betaln(a, b):
+    """``log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)``."""
+    a, b = _float("betaln", a, b)
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
 
 
 def digamma(x):
