@@ -41,7 +41,7 @@ def _pairs(name, padding, n):
 
 
 def _window_out(size, window, stride, lo, hi):
-    return max(0, (size + lo + hi - window) // stride + 1)
+    return (size + lo + hi - window) // stride + 1
 
 
 def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count=1):
@@ -58,7 +58,7 @@ def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count=1):
     if isinstance(pads, str):
         pads = padtype_to_pads(lhs_shape[2:], rhs_shape[2:], strides, pads)
     pads = _pairs("conv_shape_tuple", pads, ns)
-    spatial = tuple(_window_out(n, k, s, lo, hi) for n, k, s, (lo, hi)
+    spatial = tuple(max(0, _window_out(n, k, s, lo, hi)) for n, k, s, (lo, hi)
                     in zip(lhs_shape[2:], rhs_shape[2:], strides, pads))
     return (lhs_shape[0] // batch_group_count, rhs_shape[0]) + spatial
 
@@ -111,7 +111,8 @@ def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
 
 def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, padding,
                               base_dilation=None, window_dilation=None):
-    """Output shape of ``reduce_window`` for explicit (lo, hi) ``padding`` pairs."""
+    """Output shape of ``reduce_window`` for explicit (lo, hi) ``padding`` pairs. A window of
+    1 keeps a placeholder size such as stax's batch dimension ``-1`` unchanged."""
     n = len(operand_shape)
     base_dilation = (1,) * n if base_dilation is None else tuple(base_dilation)
     window_dilation = (1,) * n if window_dilation is None else tuple(window_dilation)
