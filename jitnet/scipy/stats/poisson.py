@@ -16,3 +16,11 @@ def logpmf(k, mu, loc=0):
 
 
 pmf = exp_of(logpmf)
+
+
+def cdf(k, mu, loc=0):
+    """``P(K <= k) = gammaincc(floor(k - loc) + 1, mu)``; 0 below ``loc``."""
+    k, mu, loc = floats("poisson.cdf", k, mu, loc)
+    x = jnp.floor(k - loc)
+    out = special.gammaincc(jnp.maximum(x, 0) + 1, mu)
+    return jnp.where(x < 0, jnp.zeros_like(out), out)
