@@ -16,3 +16,23 @@ def logpdf(x, a, b, loc=0, scale=1):
 
 
 pdf = exp_of(logpdf)
+
+
+def cdf(x, a, b, loc=0, scale=1):
+    """``betainc(a, b, z)`` with ``z = (x - loc) / scale`` clipped to ``[0, 1]``."""
+    x, a, b, loc, scale = floats("beta.cdf", x, a, b, loc, scale)
+    return special.betainc(a, b, jnp.clip((x - loc) / scale, 0, 1))
+
+
+def sf(x, a, b, loc=0, scale=1):
+    """``1 - cdf`` as ``I_{1-z}(b, a)``, accurate in the right tail."""
+    x, a, b, loc, scale = floats("beta.sf", x, a, b, loc, scale)
+    return special.betainc(b, a, jnp.clip(1 - (x - loc) / scale, 0, 1))
+
+
+def logcdf(x, a, b, loc=0, scale=1):
+    return jnp.log(cdf(x, a, b, loc, scale))
+
+
+def logsf(x, a, b, loc=0, scale=1):
+    return jnp.log(sf(x, a, b, loc, scale))
