@@ -66,6 +66,14 @@ CASES = [
     (stats.cauchy.cdf, ss.cauchy.cdf, (X, 0.3, 0.8)),
     (stats.cauchy.sf, ss.cauchy.sf, (X, 0.3, 0.8)),
     (stats.cauchy.ppf, ss.cauchy.ppf, (UNIT, 0.3, 0.8)),
+    (stats.cauchy.logcdf, ss.cauchy.logcdf, (X * 10, 0.3, 0.8)),
+    (stats.cauchy.logsf, ss.cauchy.logsf, (X * 10, 0.3, 0.8)),
+    (stats.expon.logcdf, ss.expon.logcdf, (X, -0.5, 2.0)),
+    (stats.expon.logsf, ss.expon.logsf, (X, -0.5, 2.0)),
+    (stats.pareto.logpdf, ss.pareto.logpdf, (POS + 0.5, 2.5, 0.0, 0.8)),
+    (stats.pareto.pdf, ss.pareto.pdf, (POS * 2, POS, 0.0, 1.0)),
+    (stats.nbinom.logpmf, ss.nbinom.logpmf, (K - 1, 3.5, 0.4)),
+    (stats.nbinom.pmf, ss.nbinom.pmf, (K, 2.0, UNIT)),
     (stats.cauchy.isf, ss.cauchy.isf, (UNIT, 0.3, 0.8)),
     (stats.bernoulli.logpmf, ss.bernoulli.logpmf, (np.array([0., 1., 0., 1., 2., -1.]), UNIT)),
     (stats.bernoulli.pmf, ss.bernoulli.pmf, (np.array([0., 1., 0., 1., 2., -1.]), UNIT)),
@@ -143,6 +151,17 @@ def test_dirichlet():
     assert float(stats.dirichlet.logpdf(np.array([0.2, 0.2, 0.2]), alpha)) == -np.inf
     with pytest.raises(ValueError, match="dirichlet.logpdf.*shape"):
         stats.dirichlet.logpdf(np.ones(5) / 5, alpha)
+
+
+def test_multinomial():
+    x = np.array([[2.0, 0.0, 3.0], [1.0, 1.0, 3.0], [1.0, 1.0, 1.0]])
+    p = np.array([0.2, 0.3, 0.5])
+    out = stats.multinomial.logpmf(x, 5, p)
+    np.testing.assert_allclose(np.asarray(out)[:2], ss.multinomial.logpmf(x[:2], 5, p),
+                               rtol=1e-5)
+    assert float(out[2]) == -np.inf  # counts do not sum to n
+    np.testing.assert_allclose(np.asarray(stats.multinomial.pmf(x[:2], 5, p)),
+                               ss.multinomial.pmf(x[:2], 5, p), rtol=1e-5)
 
 
 def _spd(n, rng):

@@ -5,4 +5,5 @@ and ``vmap``s); arguments broadcast against each other and integers become float
 are ``-inf`` (log) or 0 outside their support, as in JAX.
 """
 from . import (bernoulli, beta, binom, cauchy, chi2, dirichlet, expon, gamma,  # noqa: F401
-               geom, laplace, logistic, multivariate_normal, norm, poisson, t, uniform)
+               geom, laplace, logistic, multinomial, multivariate_normal, nbinom, norm, pareto,
+               poisson, t, uniform)

@@ -35,3 +35,16 @@ def ppf(q, loc=0, scale=1):
 def isf(q, loc=0, scale=1):
     q, loc, scale = floats("cauchy.isf", q, loc, scale)
     return loc + scale * jnp.tan(np.pi * (0.5 - q))
+
+
+def logcdf(x, loc=0, scale=1):
+    """``log(cdf)``, from ``log1p`` of the right tail where the cdf is near 1."""
+    z, _ = standardize("cauchy.logcdf", x, loc, scale)
+    return jnp.where(z > 0, jnp.log1p(-(0.5 - jnp.arctan(z) / np.pi)),
+                     jnp.log(0.5 + jnp.arctan(z) / np.pi))
+
+
+def logsf(x, loc=0, scale=1):
+    """``log(sf)``: ``logcdf`` mirrored (the distribution is symmetric)."""
+    x, loc, scale = floats("cauchy.logsf", x, loc, scale)
+    return logcdf(-x, -loc, scale)

@@ -28,3 +28,16 @@ def ppf(q, loc=0, scale=1):
     """nan outside ``[0, 1]``."""
     q, loc, scale = floats("expon.ppf", q, loc, scale)
     return nan_where((q < 0) | (q > 1), -jnp.log1p(-q) * scale + loc)
+
+
+def logcdf(x, loc=0, scale=1):
+    """``log(1 - exp(-z))``; ``-inf`` below ``loc``."""
+    z, _ = standardize("expon.logcdf", x, loc, scale)
+    zc = jnp.where(z > 0, z, jnp.ones_like(z))
+    return neg_inf_where(z <= 0, jnp.log(-jnp.expm1(-zc)))
+
+
+def logsf(x, loc=0, scale=1):
+    """``-z`` above ``loc``, 0 below."""
+    z, _ = standardize("expon.logsf", x, loc, scale)
+    return jnp.where(z < 0, jnp.zeros_like(z), -z)
