@@ -23,7 +23,9 @@ from ..api import vjp
 from ..core.source_info import user_line
 from ..flatten_util import ravel_pytree
 from ..hop import custom_vjp
-from ..tree_util import tree_leaves, tree_map
+from ..core.aval import aval_of
+from ..trace.make_ir import eval_ir, fun_name, trace_to_ir
+from ..tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = ["odeint"]
 
@@ -122,7 +124,9 @@ def odeint(func, y0, t, *args, rtol=1.4e-8, atol=1.4e-8, mxstep=jnp.inf, hmax=jn
     ``t`` (a pytree like ``y0`` with a leading axis of ``len(t)``).
 
     ``t`` must be increasing; ``args`` are arrays (or pytrees of them) that ``func`` depends
-    on: pass parameters here rather than closing over them, so that gradients reach them.
+    on. ``func`` may also close over arrays, traced ones included (e.g. the parameters being
+    differentiated): it is traced once and the floating-point values it captures become
+    extra arguments, so gradients reach them too (JAX's ``closure_convert``).
     """
     if not callable(func):
         raise TypeError(f"odeint: func must be callable, got {type(func).__name__}{user_line()}")
@@ -143,8 +147,29 @@ def odeint(func, y0, t, *args, rtol=1.4e-8, atol=1.4e-8, mxstep=jnp.inf, hmax=jn
     def fun(y, t_, *a):
         return ravel_pytree(func(unravel(y), t_, *a))[0].astype(y.dtype)
 
-    ys = _odeint(fun, rtol, atol, mxstep, hmax, y_flat, t, *args)
+    fun, captured = _closure_convert(fun, y_flat, t[0], args)
+    ys = _odeint(fun, rtol, atol, mxstep, hmax, y_flat, t, args, captured)
     return _unravel_rows(unravel, ys)
+
+
+def _closure_convert(fun, y, t0, args):
+    """``(converted, captured)``: ``converted(y, t, args, captured) == fun(y, t, *args)``,
+    with the floating-point arrays ``fun`` closes over passed in ``captured`` (so the
+    custom_vjp below sees them as differentiable inputs). Other captured values stay
+    closed over."""
+    leaves, tree = tree_flatten(args)
+    avals = [aval_of(x) for x in [y, t0] + leaves]
+    ir, consts = trace_to_ir(lambda y_, t_, *ls: [fun(y_, t_, *tree_unflatten(tree, ls))],
+                             avals, transform="odeint", name=fun_name(fun))
+    is_float = [aval_of(c).dtype.kind == "f" for c in consts]
+    captured = tuple(c for c, f in zip(consts, is_float) if f)
+    fixed = [c for c, f in zip(consts, is_float) if not f]
+
+    def converted(y_, t_, args_, captured_):
+        floats, others = iter(captured_), iter(fixed)
+        all_consts = [next(floats) if f else next(others) for f in is_float]
+        return eval_ir(ir, all_consts + [y_, t_] + tree_leaves(args_))[0]
+    return converted, captured
 
 
 def _unravel_rows(unravel, ys):

@@ -90,6 +90,26 @@ def test_neural_ode_gradient_with_pytree_params(x64):
             assert abs(float(g[name][idx]) - fd) < 1e-6, (name, idx)
 
 
+def test_gradient_reaches_closed_over_values(x64):
+    """func may close over what is differentiated (as JAX's closure_convert allows), and
+    integer arguments are carried along."""
+    t = np.linspace(0.0, 1.0, 3)
+
+    def by_closure(k):
+        return jnp.sum(odeint(lambda y, t: -k * y + jnp.sin(t), jnp.array([1.0, 2.0]), t,
+                              rtol=1e-10, atol=1e-10) ** 2)
+
+    def by_argument(k, n):
+        return jnp.sum(odeint(lambda y, t, k, n: -k * y * n + jnp.sin(t), jnp.array([1.0, 2.0]),
+                              t, k, n, rtol=1e-10, atol=1e-10) ** 2)
+
+    check_grads(by_closure, (0.7,), order=1, modes=("rev",), atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(float(jitnet.grad(by_closure)(0.7)),
+                               float(jitnet.grad(by_argument)(0.7, 1)), rtol=1e-9)
+    check_grads(lambda k: by_argument(k, 2), (0.7,), order=1, modes=("rev",), atol=1e-6,
+                rtol=1e-6)
+
+
 def test_mxstep_gives_nan_and_errors():
     ys = odeint(lambda y, t: -50.0 * y, np.ones(1, np.float32), np.array([0.0, 1.0, 2.0]),
                 mxstep=3)
