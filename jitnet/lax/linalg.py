@@ -53,8 +53,8 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True):
 def lu_pivots_to_permutation(pivots, permutation_size: int):
     """The permutation that applying the row swaps ``i <-> pivots[..., i]`` in order makes.
 
-    One gather and one select per pivot: the loop is unrolled, which suits the sizes of
-    matrices factored here.
+    One gather and two selects per pivot, unrolled: meant for the small matrices that are
+    factored here, and it works on traced pivots.
     """
     from .. import numpy as jnp
     pivots = jnp.asarray(pivots)
@@ -69,11 +69,10 @@ def lu_pivots_to_permutation(pivots, permutation_size: int):
     perm = jnp.broadcast_to(jnp.arange(permutation_size, dtype=np.int32),
                             pivots.shape[:-1] + (permutation_size,))
     pivots = pivots.astype(np.int32)
+    positions = jnp.arange(permutation_size, dtype=np.int32)
     for i in range(k):
         j = pivots[..., i:i + 1]
-        pi = perm[..., i:i + 1]
-        pj = jnp.take_along_axis(perm, j, axis=-1)
-        perm = jnp.concatenate([perm[..., :i], pj, perm[..., i + 1:]], axis=-1)
-        hit = jnp.arange(permutation_size, dtype=np.int32) == j
-        perm = jnp.where(hit & (j != i), pi, perm)
+        at_i = perm[..., i:i + 1]
+        at_j = jnp.take_along_axis(perm, j, axis=-1)
+        perm = jnp.where(positions == i, at_j, jnp.where(positions == j, at_i, perm))
     return perm

@@ -8,8 +8,7 @@ import enum
 import numpy as np
 
 from ..prims.conv import dilate_dim
-from .conv import (ConvDimensionNumbers, _conv_transpose_pads, conv_dimension_numbers,
-                   padtype_to_pads)
+from .conv import _conv_transpose_pads, conv_dimension_numbers, padtype_to_pads
 
 
 class Precision(enum.Enum):
@@ -127,6 +126,6 @@ def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, 
                                                     window_dilation))
 
 
-__all__ = ["ConvDimensionNumbers", "Precision", "conv_general_permutations",
+__all__ = ["Precision", "conv_general_permutations",
            "conv_general_shape_tuple", "conv_shape_tuple", "conv_transpose_shape_tuple",
            "reduce_window_shape_tuple"]

@@ -13,19 +13,18 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 from ..core.source_info import user_line
-from ..numpy.util import promote_args_inexact
+from ..core import dtypes
+from ..numpy.util import check_arraylike
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "inv",
            "lu", "lu_factor", "lu_solve", "qr", "solve", "solve_triangular", "svd"]
 
 
 def _float(name, *args):
-    """One inexact dtype for all arguments, shapes untouched."""
+    """One inexact dtype for all arguments (integers become floats), shapes untouched."""
+    check_arraylike(f"jax.scipy.linalg.{name}", *args)
     args = [jnp.asarray(a) for a in args]
-    dtype = jnp.result_type(*args)
-    if dtype.kind not in "fc":
-        dtype = jnp.result_type(*promote_args_inexact(f"jax.scipy.linalg.{name}",
-                                                      *[jnp.zeros((), a.dtype) for a in args]))
+    dtype = dtypes.to_inexact_dtype(jnp.result_type(*args))
     return [a.astype(dtype) for a in args]
 
 

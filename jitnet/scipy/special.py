@@ -14,9 +14,9 @@ from .. import lax
 from .. import numpy as jnp
 from ..numpy.util import canonicalize_axes, promote_args_inexact
 
-__all__ = ["betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammainc", "gammaincc", "gammaln",
-           "log_ndtr",
-           "logit", "logsumexp", "ndtr", "ndtri", "xlog1py", "xlogy"]
+__all__ = ["betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammainc",
+           "gammaincc", "gammaln", "log_ndtr", "logit", "logsumexp", "ndtr", "ndtri", "xlog1py",
+           "xlogy"]
 
 # Python floats, not NumPy scalars: they are weakly typed, so they keep the input's dtype.
 _SQRT_HALF = float(np.sqrt(0.5))
