@@ -24,7 +24,7 @@ from ..tree_util import (register_pytree_node, tree_flatten, tree_leaves, tree_m
 __all__ = ["JoinPoint", "Optimizer", "OptimizerState", "adagrad", "adam", "adamax",
            "clip_grads", "constant", "exponential_decay", "inverse_time_decay", "l2_norm",
            "make_schedule", "momentum", "nesterov", "optimizer", "pack_optimizer_state",
-           "piecewise_constant", "polynomial_decay", "rmsprop", "rmsprop_momentum", "sgd",
+           "piecewise_constant", "polynomial_decay", "rmsprop", "rmsprop_momentum", "sgd", "sm3",
            "unpack_optimizer_state"]
 
 
@@ -247,6 +247,33 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
         u = jnp.maximum(b2 * u, jnp.abs(g))
         rate = step_size(i) / (1 - jnp.asarray(b1, m.dtype) ** (i + 1))
         return x - rate * m / (u + eps), m, u
+    return init, update, _first
+
+
+@optimizer
+def sm3(step_size, momentum=0.9):
+    """SM3 (Anil et al., 2019): the second-moment accumulator of an n-d parameter is kept as
+    one vector per axis; each entry's accumulator is the minimum over its axes' vectors, so
+    memory is the sum of the dimensions instead of their product."""
+    step_size = make_schedule(step_size)
+
+    def init(x0):
+        x1 = jnp.atleast_1d(x0)
+        return x0, jnp.zeros_like(x1), [jnp.zeros(d, x1.dtype) for d in x1.shape]
+
+    def update(i, g, state):
+        x, m, vs = state
+        g = jnp.atleast_1d(g)
+        nd = g.ndim
+        per_axis = [jnp.reshape(v, tuple(-1 if k == a else 1 for k in range(nd)))
+                    for a, v in enumerate(vs)]
+        accum = functools.reduce(jnp.minimum, per_axis) + jnp.square(g)
+        safe = jnp.where(accum > 0, accum, jnp.ones_like(accum))
+        scaled = jnp.where(accum > 0, g / jnp.sqrt(safe), jnp.zeros_like(g))
+        m = (1 - momentum) * scaled + momentum * m
+        x = x - jnp.reshape(step_size(i) * m, jnp.shape(x))
+        vs = [jnp.max(accum, axis=tuple(k for k in range(nd) if k != a)) for a in range(nd)]
+        return x, m, vs
     return init, update, _first
 
 

@@ -58,7 +58,7 @@ MODULES = {
                                "Dropout", "FanOut", "FanInSum", "FanInConcat", "Identity",
                                "elementwise", "shape_dependent"],
     "example_libraries.optimizers": ["optimizer", "sgd", "momentum", "nesterov", "adagrad",
-                                     "rmsprop", "rmsprop_momentum", "adam", "adamax",
+                                     "rmsprop", "rmsprop_momentum", "adam", "adamax", "sm3",
                                      "exponential_decay", "inverse_time_decay",
                                      "polynomial_decay", "piecewise_constant", "make_schedule",
                                      "clip_grads", "l2_norm", "OptimizerState",

@@ -69,6 +69,16 @@ def np_rmsprop_momentum(x, g, s, i, lr=0.1, gamma=0.9, eps=1e-8, mom=0.9):
     return x - mo, (a, mo)
 
 
+def np_sm3(x, g, s, i, lr=0.1, mom=0.9):
+    m, vs = s
+    nd = g.ndim
+    per_axis = [v.reshape([-1 if k == a else 1 for k in range(nd)]) for a, v in enumerate(vs)]
+    accum = np.minimum.reduce(np.broadcast_arrays(*per_axis)) + g * g
+    m = (1 - mom) * np.where(accum > 0, g / np.sqrt(np.where(accum > 0, accum, 1)), 0) + mom * m
+    vs = [accum.max(axis=tuple(k for k in range(nd) if k != a)) for a in range(nd)]
+    return x - lr * m, (m, vs)
+
+
 def zeros(x):
     return np.zeros_like(x)
 
@@ -82,6 +92,7 @@ CASES = [
     (optimizers.adam(0.1), np_adam, lambda x: (zeros(x), zeros(x))),
     (optimizers.adamax(0.1), np_adamax, lambda x: (zeros(x), zeros(x))),
     (optimizers.adagrad(0.1), np_adagrad, lambda x: (zeros(x), zeros(x))),
+    (optimizers.sm3(0.1), np_sm3, lambda x: (zeros(x), [np.zeros(d) for d in x.shape])),
 ]
 
 
