@@ -20,10 +20,11 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 from ..api import vjp
+from ..core.aval import aval_of
 from ..core.source_info import user_line
 from ..flatten_util import ravel_pytree
 from ..hop import custom_vjp
-from ..core.aval import aval_of
+from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir, fun_name, trace_to_ir
 from ..tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
@@ -111,7 +112,8 @@ def _integrate(fun, y0, ts, rtol, atol, mxstep, hmax):
                     jnp.where(accept, t_next, t), h_try * factor, n + 1)
 
         y, f, h = carry
-        y, f, t, h, _ = lax.while_loop(cond, body, (y, f, t_start, h, jnp.zeros((), t_start.dtype)))
+        steps = jnp.zeros((), t_start.dtype)
+        y, f, t, h, _ = lax.while_loop(cond, body, (y, f, t_start, h, steps))
         y = jnp.where(t < t_end, jnp.full_like(y, jnp.nan), y)  # ran out of steps
         return (y, f, h), y
 
@@ -138,6 +140,9 @@ def odeint(func, y0, t, *args, rtol=1.4e-8, atol=1.4e-8, mxstep=jnp.inf, hmax=jn
     t = jnp.asarray(t)
     if t.ndim != 1:
         raise ValueError(f"odeint: t must be a 1-d array of times, got shape {t.shape}"
+                         f"{user_line()}")
+    if isinstance(t, ArrayImpl) and np.any(np.diff(np.asarray(t)) < 0):
+        raise ValueError(f"odeint: the times t must be increasing, got {np.asarray(t)}"
                          f"{user_line()}")
     y_flat, unravel = ravel_pytree(y0)
     if y_flat.dtype.kind != "f":

@@ -114,6 +114,8 @@ def test_mxstep_gives_nan_and_errors():
     ys = odeint(lambda y, t: -50.0 * y, np.ones(1, np.float32), np.array([0.0, 1.0, 2.0]),
                 mxstep=3)
     assert np.isnan(np.asarray(ys)[1:]).all()
+    with pytest.raises(ValueError, match="odeint: the times t must be increasing"):
+        odeint(decay, np.ones(2), np.array([0.0, 1.0, 0.5]), 0.7)
     with pytest.raises(ValueError, match="odeint: t must be a 1-d"):
         odeint(decay, np.ones(2), np.ones((2, 2)), 0.7)
     with pytest.raises(TypeError, match="odeint: args must be arrays"):
