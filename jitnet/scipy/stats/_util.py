@@ -29,6 +29,6 @@ def exp_of(logf):
     """``pdf`` from ``logpdf`` (``pmf`` from ``logpmf``): ``exp`` of the same arguments."""
     def f(*args, **kwargs):
         return jnp.exp(logf(*args, **kwargs))
-    f.__name__ = logf.__name__[3:]
+    f.__name__, f.__module__ = logf.__name__[3:], logf.__module__
     f.__doc__ = f"``exp({logf.__name__}(...))``."
     return f
