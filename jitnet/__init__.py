@@ -15,7 +15,7 @@ from .core.errors import (ConcretizationTypeError, UnexpectedTracerError,  # noq
 from . import prims as _prims  # noqa: F401  (registers the primitive set)
 from .trace.array import Array  # noqa: F401
 from .trace.make_ir import make_jaxpr  # noqa: F401
-from . import numpy, lax, tree_util  # noqa: F401
+from . import numpy, lax, tree, tree_util  # noqa: F401
 from . import nn, scipy  # noqa: F401,E402
 from .numpy import array_methods as _array_methods
 
@@ -23,6 +23,7 @@ _array_methods.install()
 
 from . import random  # noqa: E402,F401
 from . import losses, metrics  # noqa: E402,F401
+from . import flatten_util  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
@@ -41,7 +42,8 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler")
+_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+              "experimental")
 
 
 def __getattr__(name):

@@ -1,6 +1,8 @@
 """``jitnet.lax.linalg``: the linear-algebra primitives with ``jax.lax.linalg``'s signatures."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
 from ..prims import linalg as pl
@@ -46,3 +48,31 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True):
         return pl.svd(x, full_matrices, False)
     s, u, vt = pl.svd(x, full_matrices, True)
     return u, s, vt
+
+
+def lu_pivots_to_permutation(pivots, permutation_size: int):
+    """The permutation that applying the row swaps ``i <-> pivots[..., i]`` in order makes.
+
+    One gather and two selects per pivot, unrolled: meant for the small matrices that are
+    factored here, and it works on traced pivots.
+    """
+    from .. import numpy as jnp
+    pivots = jnp.asarray(pivots)
+    if pivots.dtype.kind not in "iu":
+        raise TypeError(f"lu_pivots_to_permutation: pivots must be integers, got "
+                        f"{pivots.dtype}{user_line()}")
+    k = pivots.shape[-1] if pivots.ndim else 0
+    if pivots.ndim == 0 or k > permutation_size:
+        raise ValueError(f"lu_pivots_to_permutation: pivots must have shape (..., k) with "
+                         f"k <= permutation_size={permutation_size}, got {pivots.shape}"
+                         f"{user_line()}")
+    perm = jnp.broadcast_to(jnp.arange(permutation_size, dtype=np.int32),
+                            pivots.shape[:-1] + (permutation_size,))
+    pivots = pivots.astype(np.int32)
+    positions = jnp.arange(permutation_size, dtype=np.int32)
+    for i in range(k):
+        j = pivots[..., i:i + 1]
+        at_i = perm[..., i:i + 1]
+        at_j = jnp.take_along_axis(perm, j, axis=-1)
+        perm = jnp.where(positions == i, at_j, jnp.where(positions == j, at_i, perm))
+    return perm

@@ -22,7 +22,14 @@ from .reductions import (all, amax, amin, any, argmax, argmin, average, count_no
 from .sorting import argpartition, argsort, lexsort, partition, searchsorted, sort
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, round  # noqa: F401
+from .util import broadcast_shapes as _broadcast_shapes_named
 from .util import check_arraylike as _check_arraylike
+
+
+def broadcast_shapes(*shapes):
+    """The shape that arrays of ``shapes`` broadcast to. (Defined here because ``ufuncs``'
+    star import brings in an internal helper of this name that takes an operation name first.)"""
+    return _broadcast_shapes_named("broadcast_shapes", *[tuple(s) for s in shapes])
 
 
 class _ScalarType:

@@ -1,2 +1,2 @@
 """``jitnet.scipy``: the subset of ``jax.scipy`` that jitnet provides."""
-from . import special  # noqa: F401
+from . import linalg, special, stats  # noqa: F401

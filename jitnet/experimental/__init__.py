@@ -1,0 +1,3 @@
+"""``jitnet.experimental``: the parts of ``jax.experimental`` that published programs import
+(``ode.odeint``)."""
+from . import ode  # noqa: F401
