@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 
-from ..api.eval_shape import ShapeDtypeStruct
+from .. import ShapeDtypeStruct
 from .module import Layer, discover_shapes
 
 _ids = itertools.count()

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from .. import random
-from ..api.eval_shape import ShapeDtypeStruct
+from .. import ShapeDtypeStruct
 from ..tree_util import register_pytree_node
 from .resolve import get_initializer
 
@@ -190,7 +190,7 @@ class Layer:
 
     def compute_output_shape(self, *specs):
         """Output ``ShapeDtypeStruct``(s) for inputs like ``specs``, computed abstractly."""
-        from ..api.eval_shape import eval_shape
+        from .. import eval_shape
         return eval_shape(lambda *xs: self(*xs), *specs)
 
     # -- calling --------------------------------------------------------------------
@@ -284,7 +284,7 @@ def discover_shapes(root: Layer, specs, calls: list | None = None,
 
 def run_in_context(ctx: Context, root: Layer, specs):
     """``root(*specs)`` traced abstractly with ``ctx`` as the active context."""
-    from ..api.eval_shape import eval_shape
+    from .. import eval_shape
 
     def run(*xs):
         token = _CURRENT.set(ctx)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import checkpoint, random
-from ..api.eval_shape import ShapeDtypeStruct
+from .. import ShapeDtypeStruct
 from .module import Layer
 
 CONFIG_VERSION = 1

@@ -1,7 +1,7 @@
 """``model.summary()``: Keras's table of layers, output shapes and parameter counts."""
 from __future__ import annotations
 
-from ..api.eval_shape import ShapeDtypeStruct
+from .. import ShapeDtypeStruct
 from ..tree_util import tree_leaves
 from .module import Context, count_params, partition, run_in_context
 

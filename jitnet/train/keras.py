@@ -12,8 +12,8 @@ import numpy as np
 from .. import losses as _losses
 from .. import metrics as _metrics
 from .. import optim, random
-from ..api import jit
-from ..api.eval_shape import ShapeDtypeStruct, eval_shape
+from .. import jit
+from .. import ShapeDtypeStruct, eval_shape
 from ..data import DataLoader, validation_split as _split
 from ..layers.module import assign_weights, combine, partition
 from .lr_find import lr_find as _lr_find

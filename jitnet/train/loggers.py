@@ -362,7 +362,7 @@ class TensorBoard(Callback):
         if self.model is None:
             raise ValueError("TensorBoard: grad_data needs a Keras model's fit")
         from .. import numpy as jnp
-        from ..api import grad, jit
+        from .. import grad, jit
         from ..layers.module import combine
         from .keras import _training
         if self._grad_fn is None:

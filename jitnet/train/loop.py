@@ -13,8 +13,8 @@ from typing import Callable
 import numpy as np
 
 from .. import optim, random
-from ..api.eval_shape import eval_shape
-from ..api import jit
+from .. import eval_shape
+from .. import jit
 from ..data import DataLoader
 from ..tree_util import tree_flatten
 from .callbacks import CallbackList, History, as_floats

@@ -17,7 +17,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from .. import numpy as jnp
 from .. import optim, random
-from ..api import jit, value_and_grad
+from .. import jit, value_and_grad
 from ..metrics import Mean
 
 
