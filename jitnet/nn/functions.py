@@ -14,6 +14,7 @@ import operator
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
+from ..hop.custom import custom_jvp
 from ..numpy.util import (canonicalize_axes, canonicalize_axis, check_arraylike,
                           promote_args_inexact, to_dtype)
 from ..scipy.special import logsumexp  # noqa: F401  (jax.nn re-exports it)
@@ -51,7 +52,18 @@ def identity(x):
 def relu(x):
     """``max(x, 0)``, keeping integer dtypes; derivative 0 at 0 (as JAX) and nan passes."""
     x = _array("relu", x)
+    if x.dtype.kind == "f":
+        return _relu(x)
+    return jnp.where(x > 0, x, jnp.zeros_like(x))
+
+
+@custom_jvp
+def _relu(x):
     return jnp.where((x > 0) | jnp.isnan(x), x, jnp.zeros_like(x))
+
+
+# slope 1 only where x > 0: 0 at 0 and at nan (as JAX's rule)
+_relu.defjvps(lambda t, out, x: jnp.where(x > 0, t, jnp.zeros_like(t)))
 
 
 def relu6(x):

@@ -1,9 +1,12 @@
 """Elementwise ``jnp`` functions: NumPy names over the lax primitives, with JAX's promotion."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import lax
+from ..hop.custom import custom_jvp
 from ..prims.util import get_aval
 from .util import (as_jitnet, broadcast_full, broadcast_shapes, broadcast_to_shape,
                    check_arraylike, convert, promote_args, promote_args_inexact,
@@ -67,8 +70,10 @@ def floor_divide(x, y, /):
                               lax.ne(lax.sign(x), lax.sign(y)))
         return lax.select(fix, lax.sub(q, _c(q, 1)), q)
     x, y = broadcast_full(x, y)
-    # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy
-    return lax.select(lax.eq(y, _c(y, 0)), lax.div(x, y), _float_divmod(x, y)[0])
+    # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy; floor_divide is piecewise
+    # constant, so that branch must not pass on x / y's (infinite) derivative
+    by_zero = lax.stop_gradient(lax.div(x, y))
+    return lax.select(lax.eq(y, _c(y, 0)), by_zero, _float_divmod(x, y)[0])
 
 
 def _float_divmod(x, y):
@@ -251,10 +256,27 @@ rad2deg = degrees = _unary("rad2deg", lambda x: lax.mul(x, _c(x, 180 / np.pi)))
 
 
 def sinc(x, /):
+    """``sin(pi x) / (pi x)``, 1 at 0, with every derivative right at 0 (as JAX)."""
     (x,) = promote_args_inexact("sinc", x)
     pix = lax.mul(x, _c(x, np.pi))
-    safe = lax.select(lax.eq(x, _c(x, 0)), _c(x, 1), pix)
-    return lax.select(lax.eq(x, _c(x, 0)), _c(x, 1), lax.div(lax.sin(safe), safe))
+    zero = lax.eq(x, _c(x, 0))
+    safe = lax.select(zero, _c(x, 1), pix)
+    return lax.select(zero, _sinc_maclaurin(0, pix), lax.div(lax.sin(safe), safe))
+
+
+@functools.partial(custom_jvp, nondiff_argnums=(0,))
+def _sinc_maclaurin(k, x):
+    """The ``k``-th derivative of ``sin(x) / x`` at ``x = 0``, shaped like ``x``; its own
+    derivative is the ``k + 1``-th, so ``sinc`` differentiates to any order at 0 (a select
+    of the constant 1 would have all derivatives 0 there)."""
+    value = 0.0 if k % 2 else (-1.0) ** (k // 2) / (k + 1)
+    return lax.full_like(x, value)
+
+
+@_sinc_maclaurin.defjvp
+def _sinc_maclaurin_jvp(k, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _sinc_maclaurin(k, x), lax.mul(t, _sinc_maclaurin(k + 1, x))
 
 
 def hypot(x, y, /):
@@ -271,12 +293,33 @@ def hypot(x, y, /):
 
 
 def logaddexp(x, y, /):
-    """``log(exp(x) + exp(y))`` without overflow."""
+    """``log(exp(x) + exp(y))`` without overflow.
+
+    Its derivative is a rule of its own (as JAX's): the weights ``sigmoid(x - y)`` and
+    ``sigmoid(y - x)``, so second derivatives keep their curvature at ties, where
+    differentiating ``max + log1p(exp(-|x - y|))`` would lose it (``|.|''`` is 0).
+    """
     x, y = promote_args_inexact("logaddexp", x, y)
+    return _logaddexp(x, y)
+
+
+@custom_jvp
+def _logaddexp(x, y):
     amax = lax.max(x, y)
     delta = lax.sub(x, y)
     out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
     return lax.select(lax.ne(delta, delta), lax.add(x, y), out)
+
+
+@_logaddexp.defjvp
+def _logaddexp_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    # equal infinities (inf - inf = nan) weigh half each, like any other tie
+    delta = lax.sub(x, y)
+    inf_tie = lax.bitwise_and(lax.eq(x, y), lax.ne(delta, delta))
+    delta = lax.select(inf_tie, lax.full_like(delta, 0), delta)
+    return _logaddexp(x, y), lax.add(lax.mul(tx, lax.logistic(delta)),
+                                     lax.mul(ty, lax.logistic(lax.neg(delta))))
 
 
 def logaddexp2(x, y, /):

@@ -510,7 +510,17 @@ defjvp(atanh_p, lambda t, out, x: div(t, sub(const(x, 1), square(x))))
 defjvp(sqrt_p, lambda t, out, x: div(t, mul(out, const(out, 2))))
 defjvp(rsqrt_p, lambda t, out, x: mul(t, mul(const(x, -0.5), div(out, x))))
 defjvp(cbrt_p, lambda t, out, x: mul(t, mul(const(x, 1 / 3), integer_pow(out, -2))))
-defjvp(abs_p, lambda t, out, x: mul(t, sign(x)))
+
+
+def _abs_jvp(t, out, x):
+    # JAX's convention for real x: slope +1 at 0 (not sign(0) = 0), so |x| keeps the slope
+    # that hypot's, the norms' and l1 losses' derivatives rely on at zeros
+    if get_aval(x).dtype.kind == "c":
+        return mul(t, sign(x))
+    return select(ge(x, const(x, 0)), t, neg(t))
+
+
+defjvp(abs_p, _abs_jvp)
 defjvp(erf_p, lambda t, out, x: mul(t, mul(const(x, 2 / np.sqrt(np.pi)), exp(neg(square(x))))))
 defjvp(erfc_p, lambda t, out, x: mul(t, mul(const(x, -2 / np.sqrt(np.pi)), exp(neg(square(x))))))
 defjvp(erf_inv_p, lambda t, out, x: mul(t, mul(const(x, np.sqrt(np.pi) / 2), exp(square(out)))))
@@ -527,15 +537,16 @@ defjvp(integer_pow_p, _integer_pow_jvp)
 
 
 def _pow_jvp_x(t, out, x, y):
-    # d/dx x**y = y * x**(y-1); defined as 0 where y == 0 (so 0**0 has zero slope)
-    safe = select(eq(y, const(y, 0)), const(x, 0), mul(y, pow(x, sub(y, const(y, 1)))))
-    return mul(t, safe)
+    # d/dx x**y = y * x**(y-1) with no special case at y == 0: the mixed derivative there is
+    # 1/x, and 0**0 has slope 0 * inf = nan in x (as JAX)
+    return mul(t, mul(y, pow(x, sub(y, const(y, 1)))))
 
 
 def _pow_jvp_y(t, out, x, y):
-    # d/dy x**y = log(x) * x**y; 0 where x == 0 (the limit for y > 0)
-    logx = select(eq(x, const(x, 0)), const(x, 0), log(x))
-    return mul(t, mul(logx, out))
+    # d/dy x**y = log(x) * x**y, taken as 0 where x == 0 (the limit for y > 0); log sees 1
+    # there, so no infinite derivative of log leaks into reverse mode
+    safe = select(eq(x, const(x, 0)), const(x, 1), x)
+    return mul(t, mul(log(safe), out))
 
 
 defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import lax
 from .. import numpy as jnp
+from ..hop.custom import custom_jvp
 from ..numpy.util import canonicalize_axes, promote_args_inexact
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
@@ -69,39 +70,83 @@ def digamma(x):
 
 def logit(x):
     """``log(x / (1 - x))``; near ``x = 1/2`` it uses ``log1p`` so the result keeps relative
-    accuracy where it crosses zero."""
-    x = _float("logit", x)
+    accuracy where it crosses zero. Its derivative is the rule ``1 / (x (1 - x))`` (as JAX),
+    so no branch the ``where`` discards leaks inf or nan into it near 0 and 1."""
+    return _logit(_float("logit", x))
+
+
+@custom_jvp
+def _logit(x):
     near_half = jnp.abs(x - 0.5) < 0.25
     central = jnp.log1p((2 * x - 1) / (1 - x))  # 2x - 1 is exact, so this is accurate
     return jnp.where(near_half, central, jnp.log(x / (1 - x)))
 
 
+_logit.defjvps(lambda t, out, x: t / (x * (1 - x)))
+
+
 def xlogy(x, y):
     """``x * log(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan).
 
-    ``y`` is replaced by 1 only where ``x == 0`` and ``log(y)`` is not finite, so the
-    derivative in ``x`` at ``x = 0`` is still ``log(y)`` for ordinary ``y > 0``.
+    The derivative is JAX's rule ``(log(y), x / y)``: ``log(y)`` in ``x`` even at ``x = 0``
+    (``-inf`` at ``(0, 0)``), ``0 / 0 = nan`` in ``y`` at ``(0, 0)``.
     """
-    x, y = _float("xlogy", x, y)
+    return _xlogy(*_float("xlogy", x, y))
+
+
+@custom_jvp
+def _xlogy(x, y):
+    # y is replaced by 1 where x == 0 and log(y) is not finite: the value there is 0
     bad = (x == 0) & ((y <= 0) | (y == jnp.inf))
     return x * jnp.log(jnp.where(bad, jnp.ones_like(y), y))
 
 
+@_xlogy.defjvp
+def _xlogy_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _xlogy(x, y), tx * jnp.log(y) + ty * (x / y)
+
+
 def xlog1py(x, y):
-    """``x * log1p(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan)."""
-    x, y = _float("xlog1py", x, y)
+    """``x * log1p(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan); derivative
+    ``(log1p(y), x / (1 + y))`` as JAX (singular at ``(0, -1)``)."""
+    return _xlog1py(*_float("xlog1py", x, y))
+
+
+@custom_jvp
+def _xlog1py(x, y):
     bad = (x == 0) & ((y <= -1) | (y == jnp.inf))
     return x * jnp.log1p(jnp.where(bad, jnp.zeros_like(y), y))
 
 
+@_xlog1py.defjvp
+def _xlog1py_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _xlog1py(x, y), tx * jnp.log1p(y) + ty * (x / (1 + y))
+
+
 def entr(x):
-    """Elementwise entropy ``-x log x``: 0 at 0, ``-inf`` for ``x < 0``, nan for nan."""
+    """Elementwise entropy ``-x log x``: 0 at 0, ``-inf`` for ``x < 0``, nan for nan.
+
+    The derivative is ``-(log x + 1)``, ``+inf`` at 0 (as JAX); below 0 the value is the
+    constant ``-inf``, with derivative 0.
+    """
     x = _float("entr", x)
+    neg = x < 0
+    out = jnp.where(neg, jnp.full_like(x, -jnp.inf),
+                    -_xlogx(jnp.where(neg, jnp.ones_like(x), x)))
+    return jnp.where(jnp.isnan(x), x, out)
+
+
+@custom_jvp
+def _xlogx(x):
+    """``x log x`` for ``x >= 0`` (0 at 0), with derivative ``log x + 1``."""
     pos = x > 0
     safe = jnp.where(pos, x, jnp.ones_like(x))
-    inner = jnp.where(x == 0, jnp.zeros_like(x), jnp.full_like(x, -jnp.inf))
-    out = jnp.where(pos, -(safe * jnp.log(safe)), inner)
-    return jnp.where(jnp.isnan(x), x, out)
+    return jnp.where(pos, safe * jnp.log(safe), jnp.zeros_like(x))
+
+
+_xlogx.defjvps(lambda t, out, x: t * (jnp.log(x) + 1))
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
