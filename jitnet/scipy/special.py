@@ -60,10 +60,11 @@ def gammaln(x):
 
 def digamma(x):
     """``d/dx log Gamma(x)``; nan at the poles ``0, -1, -2, ...`` (as JAX: the sign of the
-    infinity depends on the side of approach, so no infinity is right)."""
+    infinity depends on the side of approach, so no infinity is right). The nan is added,
+    not selected, so the derivative there stays ``trigamma``'s ``+inf`` (as JAX)."""
     x = _float("digamma", x)
     pole = (x <= 0) & (x == jnp.floor(x))
-    return jnp.where(pole, jnp.full_like(x, jnp.nan), lax.digamma(x))
+    return lax.digamma(x) + jnp.where(pole, jnp.full_like(x, jnp.nan), jnp.zeros_like(x))
 
 
 # -- composite functions -----------------------------------------------------------------
@@ -270,8 +271,16 @@ def ndtri(p):
     with ``t = sqrt(-2 log q)`` (``q`` = the smaller of ``p`` and ``1 - p``),
     ``t - log(t)/t - R(1/t)``. Working from the small tail probability keeps the left tail
     accurate down to the smallest normal floats.
+
+    The derivative is the rule ``sqrt(2 pi) exp(ndtri(p)^2 / 2)`` (the inverse function's),
+    not the derivative of the approximation: nan outside ``[0, 1]``, ``+inf`` at 0 and 1
+    (the one-sided limit; JAX's 0 there comes from differentiating the constant).
     """
-    p = _float("ndtri", p)
+    return _ndtri(_float("ndtri", p))
+
+
+@custom_jvp
+def _ndtri(p):
     upper = p > 1 - _EXP_M2
     q = jnp.where(upper, 1 - p, p)
     central = q > _EXP_M2
@@ -291,3 +300,6 @@ def ndtri(p):
 
     out = jnp.where(p == 0, -jnp.inf * one, jnp.where(p == 1, jnp.inf * one, out))
     return jnp.where((p < 0) | (p > 1) | jnp.isnan(p), jnp.nan * one, out)
+
+
+_ndtri.defjvps(lambda t, out, p: t * (_SQRT_2PI * jnp.exp(0.5 * out * out)))

@@ -263,3 +263,51 @@ def test_second_derivatives_at_random_points(f, ref, lim):
         g1 = val(d1(f)(float(x)))
         h = 1e-6
         assert g1 == pytest.approx((ref(x + h) - ref(x - h)) / (2 * h), rel=1e-7, abs=1e-7)
+
+
+# -- digamma, ndtri, clamp -------------------------------------------------------------------
+
+
+def test_digamma_has_a_derivative_rule():
+    # d/dx digamma = trigamma = polygamma(1, x); gammaln'' = trigamma; digamma'' = polygamma(2)
+    import scipy.special as sps
+    xs = np.array([1e-5, 0.5, 1.0, 2.5, 9.7, 123.0, 1e6, -0.5, -2.3])
+    g = jitnet.vmap(jitnet.grad(jsp.digamma))(xs)
+    np.testing.assert_allclose(np.asarray(g), sps.polygamma(1, xs), rtol=2e-15)
+    assert val(d2(jsp.gammaln)(2.5)) == pytest.approx(sps.polygamma(1, 2.5), rel=1e-15)
+    assert val(d2(jsp.digamma)(2.5)) == pytest.approx(sps.polygamma(2, 2.5), rel=1e-14)
+    assert val(jitnet.jit(d2(jsp.gammaln))(0.3)) == pytest.approx(sps.polygamma(1, 0.3),
+                                                                  rel=1e-14)
+    # at the poles the value is nan and the slope +inf (as JAX)
+    assert val(d1(jsp.digamma)(0.0)) == np.inf and val(d1(jsp.digamma)(-2.0)) == np.inf
+    assert np.isnan(val(jsp.digamma(-2.0)))
+    # float32: ~1e-7 relative
+    g32 = jitnet.vmap(jitnet.grad(jsp.digamma))(xs.astype(np.float32))
+    np.testing.assert_allclose(np.asarray(g32), sps.polygamma(1, xs.astype(np.float32)),
+                               rtol=3e-6)
+
+
+def test_ndtri_derivative_is_the_inverse_functions():
+    # ndtri'(p) = 1 / ndtr'(x) = sqrt(2 pi) exp(x^2 / 2) at x = ndtri(p): 1 / phi(x)
+    import scipy.special as sps
+    for p in (1e-10, 0.02, 0.3, 0.5, 0.97):
+        x = sps.ndtri(p)
+        assert val(d1(jsp.ndtri)(p)) == pytest.approx(np.sqrt(2 * np.pi) * np.exp(x * x / 2),
+                                                      rel=1e-12)
+        # ndtri'' = 2 pi x exp(x^2)
+        assert val(d2(jsp.ndtri)(p)) == pytest.approx(2 * np.pi * x * np.exp(x * x),
+                                                      rel=1e-10, abs=1e-12)
+    # outside [0, 1] the value is nan and so is the slope; at 0 and 1 the slope is +inf
+    # (JAX gives 0 there, from differentiating a constant: the one-sided limit is +inf)
+    assert np.isnan(val(d1(jsp.ndtri)(1.5))) and np.isnan(val(d1(jsp.ndtri)(-0.5)))
+    assert val(d1(jsp.ndtri)(0.0)) == np.inf and val(d1(jsp.ndtri)(1.0)) == np.inf
+
+
+def test_clamp_with_equal_bounds():
+    # JAX: lo passes its slope only while lo < hi, so with lo == hi every slope is 0 except
+    # hi's where x > hi
+    g = jitnet.grad(jitnet.lax.clamp, (0, 1, 2))
+    assert [val(v) for v in g(1.0, 0.5, 1.0)] == [0.0, 0.0, 0.0]
+    assert [val(v) for v in g(1.0, 1.5, 1.0)] == [0.0, 0.0, 1.0]
+    assert [val(v) for v in g(0.0, -1.0, 1.0)] == [1.0, 0.0, 0.0]
+    assert [val(v) for v in g(0.0, 0.5, 1.0)] == [0.0, 1.0, 0.0]
