@@ -174,8 +174,13 @@ def squareplus(x, b=4):
     rounds the small positive result to 0 (and gives 0, not nan, at ``-inf``).
     """
     x = _float("squareplus", x)
-    root = jnp.sqrt(x * x + b)
-    return jnp.where(x >= 0, (x + root) / 2, b / (2 * (root - x)))
+    pos = x >= 0
+    # each form sees only its own side, so the untaken one's 0/0 slope (b / (2 (root - x))
+    # at x = 1e30, where root == x) never reaches the gradient
+    xp = jnp.where(pos, x, jnp.zeros_like(x))
+    xn = jnp.where(pos, jnp.zeros_like(x), x)
+    return jnp.where(pos, (xp + jnp.sqrt(xp * xp + b)) / 2,
+                     b / (2 * (jnp.sqrt(xn * xn + b) - xn)))
 
 
 def sparse_plus(x):

@@ -147,6 +147,18 @@ def test_sinc_derivatives_at_zero():
     assert val(d3(0.0)) == 0.0
     assert val(jitnet.grad(d3)(0.0)) == pytest.approx(np.pi ** 4 / 5, rel=1e-14)
     assert val(jitnet.jit(d2(f))(0.0)) == pytest.approx(-np.pi ** 2 / 3, rel=1e-15)
+    assert val(jitnet.grad(jitnet.grad(d3))(0.0)) == 0.0
+
+
+@pytest.mark.parametrize("x", [1e-30, -1e-30, 1e-8, 0.01, 0.1 / np.pi * 0.999,
+                               0.1 / np.pi * 1.001, -0.05])
+def test_sinc_second_derivative_near_zero(x):
+    # with t = pi x: (sin t / t)'' = -1/3 + t^2/10 - t^4/168 + t^6/6480 - ... (|t| <= 0.1:
+    # the next term is below 1e-10); sinc''(x) = pi^2 times that
+    t = np.pi * x
+    ref = np.pi ** 2 * (-1 / 3 + t ** 2 / 10 - t ** 4 / 168 + t ** 6 / 6480)
+    assert val(d2(jnp.sinc)(x)) == pytest.approx(ref, rel=1e-9)
+    assert val(jnp.sinc(x)) == pytest.approx(np.sinc(x), rel=1e-15)
 
 
 @pytest.mark.parametrize("x", [-1.3, 0.25, 2.5])
@@ -199,6 +211,15 @@ def test_floor_divide_gradient_is_zero_everywhere():
     assert val(jnp.floor_divide(3.0, 0.0)) == np.inf
     gx, gy = jitnet.grad(jnp.floor_divide, (0, 1))(7.5, 2.0)
     assert (val(gx), val(gy)) == (0.0, 0.0)
+
+
+def test_squareplus_slope_for_huge_inputs():
+    # (x + sqrt(x^2 + b)) / 2: slope (1 + x / sqrt(x^2 + b)) / 2 -> 1 (x -> inf), 0 (-inf)
+    assert val(d1(nn.squareplus)(1e30)) == 1.0
+    assert val(d1(nn.squareplus)(-1e30)) == pytest.approx(1e-60, rel=1e-12)
+    for x in (-3.0, 0.0, 2.0):
+        assert val(d1(nn.squareplus)(x)) == pytest.approx((1 + x / np.sqrt(x * x + 4)) / 2,
+                                                          rel=1e-14)
 
 
 def test_relu_slope_at_nan_and_zero():
