@@ -28,6 +28,13 @@ from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F40
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
                   vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import checkpoint, custom_jvp, custom_vjp, remat  # noqa: E402,F401
+from . import ad_checkpoint, test_util, tree  # noqa: E402,F401
+
+
+def typeof(x):
+    """The abstract value of ``x`` (shape, dtype, weak type), as ``jax.typeof``."""
+    from .core.aval import aval_of
+    return aval_of(x)
 
 
 from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401

@@ -14,6 +14,8 @@ from typing import Any, Callable, Hashable, Iterable
 
 # node type -> (flatten(x) -> (children, aux_data), unflatten(aux_data, children) -> x)
 _registry: dict[type, tuple[Callable, Callable]] = {}
+# registered dataclass -> its data fields (the children's names, for key paths)
+_data_fields: dict[type, list] = {}
 
 
 def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable) -> None:
@@ -49,6 +51,7 @@ def register_dataclass(cls, data_fields=None, meta_fields=None):
         return cls(**dict(zip(data_fields, children)), **dict(zip(meta_fields, aux)))
 
     register_pytree_node(cls, flatten, unflatten)
+    _data_fields[cls] = list(data_fields)
     return cls
 
 
