@@ -276,7 +276,10 @@ def sinc(x, /):
 def hypot(x, y, /):
     x, y = broadcast_full(*promote_args_inexact("hypot", x, y))
     x, y = lax.abs(x), lax.abs(y)
-    big, small = lax.max(x, y), lax.min(x, y)
+    # a select, not max/min: their rules split a tie's slope, which loses the curvature
+    # of hypot at |x| == |y|
+    x_big = lax.ge(x, y)
+    big, small = lax.select(x_big, x, y), lax.select(x_big, y, x)
     safe = lax.select(lax.eq(big, _c(big, 0)), _c(big, 1), big)
     r = lax.div(small, safe)
     out = lax.select(lax.eq(big, _c(big, 0)), big,

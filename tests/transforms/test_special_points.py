@@ -5,6 +5,8 @@ Each expected value is derived by hand in the comment beside it; random points a
 against float64 central differences of the value, so a rule that disagrees with the function
 away from the special points fails too.
 """
+import itertools
+
 import numpy as np
 import pytest
 
@@ -332,3 +334,82 @@ def test_clamp_with_equal_bounds():
     assert [val(v) for v in g(1.0, 1.5, 1.0)] == [0.0, 0.0, 1.0]
     assert [val(v) for v in g(0.0, -1.0, 1.0)] == [1.0, 0.0, 0.0]
     assert [val(v) for v in g(0.0, 0.5, 1.0)] == [0.0, 1.0, 0.0]
+
+
+# -- the differential walk over the op records (issue 18, item 5) ----------------------------
+
+from jitnet.testing import records as R  # noqa: E402
+
+
+def _fd_hessian(f, x, h=1e-4):
+    """float64 central-difference Hessian of a scalar function of a float vector."""
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei, ej = np.eye(n)[i] * h, np.eye(n)[j] * h
+            H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (
+                4 * h * h)
+    return H
+
+
+def _check_hessian(fun, point, what):
+    x0 = np.array(point, np.float64)
+
+    def flat(v):
+        return fun(*[v[i] for i in range(len(point))])
+
+    def host(v):
+        return float(np.asarray(flat(jnp.asarray(v))))
+
+    ref = _fd_hessian(host, x0)
+    for name, hess in (("rev-over-rev", jitnet.jacrev(jitnet.jacrev(flat))),
+                       ("fwd-over-rev", jitnet.hessian(flat)),
+                       ("fwd-over-fwd", jitnet.jacfwd(jitnet.jacfwd(flat)))):
+        got = np.asarray(hess(jnp.asarray(x0)))
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5,
+                                   err_msg=f"{what} at {point}: {name} Hessian")
+
+
+def _record_points(rec):
+    kinds = [a.kind for a in rec.args]
+    values = [R.SPECIAL_VALUES.get(k) for k in kinds]
+    if rec.prim == "pow":  # the exponent's special value is 0, the base's anything positive
+        return [(1.3, 0.0), (2.0, 0.0)]
+    if any(v is None for v in values):
+        return []
+    # every combination of the arguments' special values (ties among them), but not the
+    # origin of a binary function (a pole of div and atan2)
+    points = [p for p in itertools.product(*values) if len(p) == 1 or any(p)]
+    return points
+
+
+def _elementwise_records():
+    from jitnet.prims import elementwise as ew
+    out = []
+    for rec in R.RECORDS:
+        prim = getattr(ew, rec.prim + "_p", None)
+        if (rec.grad_order < 2 or prim is None or not prim.lowering.get("elementwise")
+                or rec.id in R.NONSMOOTH):
+            continue
+        for point in _record_points(rec):
+            out.append(pytest.param(rec, point, id=f"{rec.id}{point}"))
+    return out
+
+
+@pytest.mark.parametrize("rec, point", _elementwise_records())
+def test_records_second_derivatives_at_special_points(rec, point):
+    _check_hessian(rec.fun, point, rec.id)
+
+
+def test_records_walk_covers_the_smooth_elementwise_records():
+    # every differentiable scalar elementwise record is either walked or named non-smooth
+    walked = {p.values[0].id for p in _elementwise_records()}
+    assert {"exp", "tanh", "pow", "atan2", "div", "digamma", "lgamma"} <= walked
+    assert not walked & set(R.NONSMOOTH)
+
+
+@pytest.mark.parametrize("sp", R._special_points(), ids=lambda s: s.name)
+def test_composites_second_derivatives_at_special_points(sp):
+    for point in sp.points:
+        _check_hessian(sp.fun, point, sp.name)
