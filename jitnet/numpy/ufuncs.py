@@ -284,6 +284,8 @@ def hypot(x, y, /):
     r = lax.div(small, safe)
     out = lax.select(lax.eq(big, _c(big, 0)), big,
                      lax.mul(big, lax.sqrt(lax.add(_c(r, 1), lax.mul(r, r)))))
+    # a nan side propagates (as big it already has; as small big == 0 would hide it)
+    out = lax.select(lax.ne(small, small), small, out)
     # an infinite side wins over a NaN one (IEEE hypot, as NumPy)
     inf = lax.bitwise_or(lax.eq(x, _c(x, np.inf)), lax.eq(y, _c(y, np.inf)))
     return lax.select(inf, lax.full_like(out, np.inf), out)
