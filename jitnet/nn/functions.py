@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
@@ -252,6 +254,18 @@ def log_softmax(x, axis=-1, where=None):
     if where is not None:
         out = jnp.where(where, out, -jnp.inf)
     return out
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """``log(mean(exp(x)))`` over ``axis`` (entries where ``where`` is False left out),
+    without overflow: ``logsumexp(x) - log(n)``."""
+    x = _float("logmeanexp", x)
+    axes = canonicalize_axes(axis, x.ndim)
+    if where is None:
+        n = float(np.prod([x.shape[a] for a in axes])) if axes else 1.0
+        return logsumexp(x, axis=axes, keepdims=keepdims) - float(np.log(n))
+    count = jnp.sum(jnp.broadcast_to(where, x.shape), axis=axes, keepdims=keepdims)
+    return logsumexp(x, axis=axes, keepdims=keepdims, where=where) - jnp.log(count)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *,

@@ -15,8 +15,10 @@ from .. import numpy as jnp
 from ..hop.custom import custom_jvp
 from ..numpy.util import canonicalize_axes, promote_args_inexact
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammaln", "log_ndtr",
-           "logit", "logsumexp", "ndtr", "ndtri", "xlog1py", "xlogy"]
+__all__ = ["beta", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma",
+           "gammaln", "gammasgn", "kl_div", "log_ndtr", "log_softmax", "logit", "logsumexp",
+           "multigammaln", "ndtr", "ndtri", "polygamma", "rel_entr", "softmax", "xlog1py",
+           "xlogy"]
 
 # Python floats, not NumPy scalars: they are weakly typed, so they keep the input's dtype.
 _SQRT_HALF = float(np.sqrt(0.5))
@@ -303,3 +305,91 @@ def _ndtri(p):
 
 
 _ndtri.defjvps(lambda t, out, p: t * (_SQRT_2PI * jnp.exp(0.5 * out * out)))
+
+
+# -- gamma family, relative entropies, softmax ---------------------------------------------
+
+def gammasgn(x):
+    """Sign of ``Gamma(x)``: 1 for ``x > 0``, alternating between the poles below 0 (-1 on
+    ``(-1, 0)``), nan at the poles ``0, -1, -2, ...`` and for nan."""
+    x = _float("gammasgn", x)
+    odd = jnp.remainder(jnp.floor(x), 2) == 1
+    sign = jnp.where((x > 0) | ~odd, jnp.ones_like(x), -jnp.ones_like(x))
+    pole = (x <= 0) & (x == jnp.floor(x))
+    return jnp.where(pole | jnp.isnan(x), jnp.full_like(x, jnp.nan), sign)
+
+
+def gamma(x):
+    """``Gamma(x) = gammasgn(x) exp(gammaln(x))``; nan at the poles."""
+    x = _float("gamma", x)
+    return gammasgn(x) * jnp.exp(gammaln(x))
+
+
+def betaln(a, b):
+    """``log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)``."""
+    a, b = _float("betaln", a, b)
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
+
+
+def beta(a, b):
+    """``B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)``, from ``betaln`` and the signs."""
+    a, b = _float("beta", a, b)
+    sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
+    return sign * jnp.exp(betaln(a, b))
+
+
+def multigammaln(a, d: int):
+    """Log of the multivariate gamma function of dimension ``d`` (a Python int)."""
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive Python int, got {d!r}")
+    a = _float("multigammaln", a)
+    terms = sum(gammaln(a - 0.5 * j) for j in range(d))
+    return terms + (d * (d - 1) / 4) * float(np.log(np.pi))
+
+
+def polygamma(n, x):
+    """``psi^(n)(x)``, the ``n``-th derivative of ``digamma``, for ``n`` = 0 or 1 (Python
+    ints; higher orders need the Hurwitz zeta function, which jitnet does not have)."""
+    if n not in (0, 1) or isinstance(n, bool):
+        raise NotImplementedError(f"polygamma: order n={n!r}; jitnet has n = 0 (digamma) "
+                                  f"and n = 1 (trigamma)")
+    x = _float("polygamma", x)
+    if n == 0:
+        return digamma(x)
+    from ..prims.elementwise import trigamma
+    return trigamma(x)
+
+
+def rel_entr(x, y):
+    """``x log(x / y)`` for ``x, y > 0``; 0 where ``x == 0 <= y``; ``inf`` otherwise."""
+    x, y = _float("rel_entr", x, y)
+    both = (x > 0) & (y > 0)
+    safe_x = jnp.where(both, x, jnp.ones_like(x))
+    safe_y = jnp.where(both, y, jnp.ones_like(y))
+    zero = (x == 0) & (y >= 0)
+    out = jnp.where(both, safe_x * jnp.log(safe_x / safe_y),
+                    jnp.where(zero, jnp.zeros_like(x), jnp.full_like(x, jnp.inf)))
+    return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
+
+
+def kl_div(x, y):
+    """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` where ``x == 0 <= y``; ``inf``
+    otherwise."""
+    x, y = _float("kl_div", x, y)
+    both = (x > 0) & (y > 0)
+    zero = (x == 0) & (y >= 0)
+    out = jnp.where(both, rel_entr(x, y) - x + y,
+                    jnp.where(zero, y, jnp.full_like(x, jnp.inf)))
+    return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
+
+
+def softmax(x, axis=None):
+    """``jax.nn.softmax`` with SciPy's default ``axis=None`` (all axes)."""
+    from ..nn import softmax as _softmax
+    return _softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=None):
+    """``jax.nn.log_softmax`` with SciPy's default ``axis=None`` (all axes)."""
+    from ..nn import log_softmax as _log_softmax
+    return _log_softmax(x, axis=axis)
