@@ -327,6 +327,27 @@ def logaddexp2(x, y, /):
     return lax.div(logaddexp(lax.mul(x, ln2), lax.mul(y, ln2)), ln2)
 
 
+def fmax(x, y, /):
+    """Elementwise maximum ignoring nan (nan only where both are nan), as ``numpy.fmax``."""
+    x, y = broadcast_full(*promote_args("fmax", x, y))
+    return lax.select(lax.ne(y, y), x, lax.select(lax.ne(x, x), y, lax.max(x, y)))
+
+
+def fmin(x, y, /):
+    """Elementwise minimum ignoring nan, as ``numpy.fmin``."""
+    x, y = broadcast_full(*promote_args("fmin", x, y))
+    return lax.select(lax.ne(y, y), x, lax.select(lax.ne(x, x), y, lax.min(x, y)))
+
+
+def modf(x, /):
+    """``(fractional part, integral part)``, both with ``x``'s sign (``(±0, ±inf)`` at
+    infinities)."""
+    (x,) = promote_args_inexact("modf", x)
+    whole = trunc(x)
+    frac = lax.select(isinf(x), copysign(lax.full_like(x, 0), x), lax.sub(x, whole))
+    return frac, whole
+
+
 def copysign(x, y, /):
     x, y = broadcast_full(*promote_args_inexact("copysign", x, y))
     return lax.select(signbit(y), lax.neg(lax.abs(x)), lax.abs(x))
@@ -458,6 +479,20 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if shape and not get_aval(x).shape and not get_aval(y).shape:
         x = broadcast_to_shape(lax.broadcast_in_dim(x, shape, ()), shape)
     return lax.select(cond, x, y)
+
+
+def select(condlist, choicelist, default=0):
+    """``choicelist[i]`` where ``condlist[i]`` is the first true condition, else
+    ``default``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"jnp.select: condlist and choicelist must have the same length, "
+                         f"got {len(condlist)} and {len(choicelist)}")
+    if not condlist:
+        raise ValueError("jnp.select: condlist must be non-empty")
+    out = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist)):
+        out = where(cond, choice, out)
+    return out
 
 
 def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):
