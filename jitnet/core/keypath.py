@@ -122,6 +122,19 @@ def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None):
     return treedef.unflatten(f(p, x, *xs) for (p, x), *xs in zip(pairs, *others))
 
 
+KeyPath = tuple  # a key path is a tuple of keys
+
+
+def flatten_one_level_with_keys(tree):
+    """``([(key, child), ...], aux)`` of a node's own children; ``ValueError`` for a leaf."""
+    h = _node_handlers(type(tree))
+    if h is None:
+        raise ValueError(f"can't flatten one level of a leaf of type {type(tree).__name__}")
+    children, aux = h[0](tree)
+    children = list(children)
+    return list(zip(_child_keys(tree, children), children)), aux
+
+
 def keystr(path, *, simple: bool = False, separator: str = "") -> str:
     """``"['a'][0].b"``; ``simple=True`` gives the bare keys joined by ``separator``."""
     if not simple:
@@ -133,6 +146,6 @@ def keystr(path, *, simple: bool = False, separator: str = "") -> str:
     return separator.join(parts)
 
 
-__all__ = ["SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey", "keystr",
+__all__ = ["KeyPath", "flatten_one_level_with_keys", "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey", "keystr",
            "register_pytree_with_keys", "tree_flatten_with_path", "tree_leaves_with_path",
            "tree_map_with_path"]

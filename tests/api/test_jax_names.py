@@ -123,3 +123,27 @@ def test_jit_trace_lower_compile():
     lowered = traced.lower()
     assert "mul" in lowered.as_text()
     assert lowered.compile() is not None
+
+
+def test_tree_util_one_level_and_broadcast():
+    t = {"a": [1, 2], "b": 3}
+    assert tu.is_tree_node(t) and not tu.is_tree_node(3)
+    assert tu.flatten_one_level(t) == ([[1, 2], 3], ("a", "b"))
+    pairs, _ = tu.flatten_one_level_with_keys(Point(1, [2]))
+    assert pairs == [(tu.GetAttrKey("x"), 1), (tu.GetAttrKey("y"), [2])]
+    with pytest.raises(ValueError, match="leaf"):
+        tu.flatten_one_level(3)
+    td = jax.tree.structure(t)
+    assert tu.treedef_children(td)[0] == jax.tree.structure([0, 0])
+    assert tu.treedef_tuple([td, td]) == jax.tree.structure((t, t))
+    assert jax.tree.broadcast({"a": 0, "b": 1}, t) == {"a": [0, 0], "b": 1}
+    assert jax.tree.reduce_associative(lambda x, y: x + y, [1, 2, 3, 4, 5]) == 15
+    assert jax.tree.reduce_associative(lambda x, y: x + y, [], identity=0) == 0
+
+    class Config:
+        pass
+
+    jax.tree.static(Config)
+    c = Config()
+    assert jax.tree.leaves({"c": c, "x": 1}) == [1]
+    assert jax.tree.map(lambda v: v + 1, {"c": c, "x": 1})["c"] is c
