@@ -123,3 +123,4 @@ def reduce(operands, init_values, computation, dimensions):
 
 from . import linalg  # noqa: E402,F401
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
+from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
