@@ -5,7 +5,6 @@ import pytest
 import scipy.special as sps
 
 import jitnet
-import jitnet.numpy as jnp
 from jitnet import nn
 from jitnet.scipy import special as jsp
 from jitnet.test_util import check_grads
