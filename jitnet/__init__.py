@@ -30,6 +30,13 @@ from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,
                   vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
 from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
+from . import ad_checkpoint, test_util  # noqa: E402,F401
+
+
+def typeof(x):
+    """The abstract value of ``x`` (shape, dtype, weak type), as ``jax.typeof``."""
+    from .core.aval import aval_of
+    return aval_of(x)
 
 
 from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401

@@ -1,5 +1,11 @@
 """``jitnet.tree_util``: pytree utilities with ``jax.tree_util``'s names."""
-from .core.pytree import (Partial, PyTreeDef, all_leaves, register_dataclass,  # noqa: F401
-                          register_pytree_node, register_pytree_node_class, tree_all,
-                          tree_flatten, tree_leaves, tree_map, tree_reduce, tree_structure,
-                          tree_transpose, tree_unflatten, treedef_is_leaf)
+from .core.keypath import (DictKey, FlattenedIndexKey, GetAttrKey, KeyPath,  # noqa: F401
+                           SequenceKey, flatten_one_level_with_keys, keystr,
+                           register_pytree_with_keys, tree_flatten_with_path,
+                           tree_leaves_with_path, tree_map_with_path)
+from .core.pytree import (Partial, PyTreeDef, all_leaves, flatten_one_level,  # noqa: F401
+                          is_tree_node, register_dataclass, register_pytree_node,
+                          register_pytree_node_class, register_static, tree_all,
+                          tree_broadcast, tree_flatten, tree_leaves, tree_map, tree_reduce,
+                          tree_reduce_associative, tree_structure, tree_transpose,
+                          tree_unflatten, treedef_children, treedef_is_leaf, treedef_tuple)

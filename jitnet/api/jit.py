@@ -122,6 +122,27 @@ class Lowered:
         return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"
 
 
+class TracedStage:
+    """What ``jit(f).trace(*args)`` returns: the IR (``jaxpr``, printed like one), the
+    output structure, and ``lower()`` for the compile stage."""
+
+    def __init__(self, traced: Traced):
+        self.traced = traced
+
+    @property
+    def jaxpr(self):
+        return self.traced.ir
+
+    @property
+    def out_info(self):
+        from .eval_shape import ShapeDtypeStruct
+        return self.traced.out_tree.unflatten(ShapeDtypeStruct(a.shape, a.dtype)
+                                              for a in self.traced.ir.out_avals)
+
+    def lower(self) -> Lowered:
+        return Lowered(self.traced)
+
+
 # every jitted function, so jitnet.clear_caches() can empty their trace caches
 ALL_JITTED: weakref.WeakSet = weakref.WeakSet()
 
@@ -277,6 +298,10 @@ class Jitted:
 
     def lower(self, *args, **kwargs) -> Lowered:
         return Lowered(self._specialize(args, kwargs)[0])
+
+    def trace(self, *args, **kwargs) -> "TracedStage":
+        """JAX's ``jit(f).trace(*args)``: the traced stage (``.jaxpr``, ``.lower()``)."""
+        return TracedStage(self._specialize(args, kwargs)[0])
 
     def trace_count(self) -> int:
         """How many specializations have been traced (for tests of retracing)."""

@@ -14,6 +14,8 @@ from typing import Any, Callable, Hashable, Iterable
 
 # node type -> (flatten(x) -> (children, aux_data), unflatten(aux_data, children) -> x)
 _registry: dict[type, tuple[Callable, Callable]] = {}
+# registered dataclass -> its data fields (the children's names, for key paths)
+_data_fields: dict[type, list] = {}
 
 
 def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable) -> None:
@@ -49,6 +51,7 @@ def register_dataclass(cls, data_fields=None, meta_fields=None):
         return cls(**dict(zip(data_fields, children)), **dict(zip(meta_fields, aux)))
 
     register_pytree_node(cls, flatten, unflatten)
+    _data_fields[cls] = list(data_fields)
     return cls
 
 
@@ -279,3 +282,53 @@ register_pytree_node(
     lambda p: ((p.args, p.keywords), p.func),
     lambda func, c: Partial(func, *c[0], **c[1]),
 )
+
+
+def is_tree_node(x) -> bool:
+    """True for containers (registered nodes, namedtuples, None), False for leaves."""
+    return _node_handlers(type(x)) is not None
+
+
+def flatten_one_level(tree):
+    """``(children, aux)`` of a node's own children; ``ValueError`` for a leaf."""
+    h = _node_handlers(type(tree))
+    if h is None:
+        raise ValueError(f"can't flatten one level of a leaf of type {type(tree).__name__}")
+    children, aux = h[0](tree)
+    return list(children), aux
+
+
+def treedef_children(treedef: PyTreeDef) -> list:
+    return list(treedef.children)
+
+
+def treedef_tuple(treedefs) -> PyTreeDef:
+    """The structure of a tuple whose elements have the structures ``treedefs``."""
+    return _node(tuple, None, tuple(treedefs))
+
+
+def register_static(cls):
+    """Register ``cls`` as a node with no children: its instances are static data."""
+    register_pytree_node(cls, lambda x: ((), x), lambda x, _: x)
+    return cls
+
+
+def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
+    """``prefix_tree`` with each leaf repeated over the matching subtree of ``full_tree``."""
+    prefix_leaves, prefix_def = tree_flatten(prefix_tree, is_leaf)
+    subtrees = prefix_def.flatten_up_to(full_tree)
+    return prefix_def.unflatten(tree_map(lambda _, v=v: v, sub)
+                                for v, sub in zip(prefix_leaves, subtrees))
+
+
+def tree_reduce_associative(f: Callable, tree, *, identity=_sentinel, is_leaf=None):
+    """``tree_reduce`` for an associative ``f`` (reduced pairwise, as a balanced tree)."""
+    leaves = tree_leaves(tree, is_leaf)
+    if not leaves:
+        if identity is _sentinel:
+            raise TypeError("tree_reduce_associative: empty tree and no identity")
+        return identity
+    while len(leaves) > 1:
+        pairs = [f(leaves[i], leaves[i + 1]) for i in range(0, len(leaves) - 1, 2)]
+        leaves = pairs + ([leaves[-1]] if len(leaves) % 2 else [])
+    return leaves[0]

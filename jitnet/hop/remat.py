@@ -88,13 +88,21 @@ remat_p.transpose = _transpose
 
 
 def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnums=()):
-    """Recompute ``fun``'s intermediates in the backward pass instead of storing them."""
+    """Recompute ``fun``'s intermediates in the backward pass instead of storing them.
+
+    ``policy`` (from ``jitnet.ad_checkpoint.checkpoint_policies``) says what may be saved:
+    ``everything_saveable`` saves all (plain differentiation); every other policy is
+    treated as ``nothing_saveable``, recomputing everything: the same values, possibly
+    more recomputation than JAX would do.
+    """
     if fun is None:
         return functools.partial(checkpoint, prevent_cse=prevent_cse, policy=policy,
                                  static_argnums=static_argnums)
-    if policy is not None:
-        raise NotImplementedError("checkpoint policies are not supported; everything inside "
-                                  "the checkpointed function is recomputed")
+    if policy is not None and not callable(policy):
+        raise TypeError(f"checkpoint: policy must be a checkpoint policy (a callable from "
+                        f"jitnet.ad_checkpoint.checkpoint_policies), got {policy!r}")
+    if policy is everything_saveable:
+        return fun
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun)
@@ -123,3 +131,43 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
 
 
 remat = checkpoint
+
+
+# -- policies (JAX's names): what a checkpointed function may save for the backward pass --
+
+def everything_saveable(*_, **__) -> bool:
+    """Save every intermediate: ``checkpoint`` does nothing."""
+    return True
+
+
+def nothing_saveable(*_, **__) -> bool:
+    """Save nothing: recompute the whole function in the backward pass (the default)."""
+    return False
+
+
+def dots_saveable(prim, *_, **__) -> bool:
+    """Save matmul results (jitnet recomputes them too: see ``checkpoint``)."""
+    return getattr(prim, "name", prim) == "dot_general"
+
+
+checkpoint_dots = dots_saveable
+
+
+def dots_with_no_batch_dims_saveable(prim, *_, **params) -> bool:
+    return dots_saveable(prim) and not params.get("dimension_numbers", (None, ((), ())))[1][0]
+
+
+def save_only_these_names(*names):
+    """Save values named with ``checkpoint_name`` (jitnet recomputes them too)."""
+    wanted = frozenset(names)
+    return lambda prim, *_, name=None, **__: name in wanted
+
+
+def save_anything_except_these_names(*names):
+    unwanted = frozenset(names)
+    return lambda prim, *_, name=None, **__: name not in unwanted
+
+
+def checkpoint_name(x, name: str):
+    """Name ``x`` for ``save_only_these_names``; the value is ``x`` unchanged."""
+    return x

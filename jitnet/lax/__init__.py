@@ -125,3 +125,4 @@ from . import linalg  # noqa: E402,F401
 from .shapes import (Precision, conv_general_permutations, conv_general_shape_tuple,  # noqa: E402,F401
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
+from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """``jitnet.nn``: activation functions and friends, with ``jax.nn``'s names and semantics."""
 from .functions import (celu, elu, gelu, glu, hard_sigmoid, hard_silu, hard_swish,  # noqa: F401
-                        hard_tanh, identity, leaky_relu, log1mexp, log_sigmoid, log_softmax,
+                        hard_tanh, identity, leaky_relu, log1mexp, logmeanexp, log_sigmoid, log_softmax,
                         logsumexp, mish, one_hot, relu, relu6, selu, sigmoid, silu, soft_sign,
                         softmax, softplus, sparse_plus, sparse_sigmoid, squareplus, standardize,
                         swish, tanh)

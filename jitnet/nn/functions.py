@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
+from ..hop.custom import custom_jvp
 from ..numpy.util import (canonicalize_axes, canonicalize_axis, check_arraylike,
                           promote_args_inexact, to_dtype)
 from ..scipy.special import logsumexp  # noqa: F401  (jax.nn re-exports it)
@@ -51,7 +54,18 @@ def identity(x):
 def relu(x):
     """``max(x, 0)``, keeping integer dtypes; derivative 0 at 0 (as JAX) and nan passes."""
     x = _array("relu", x)
+    if x.dtype.kind == "f":
+        return _relu(x)
+    return jnp.where(x > 0, x, jnp.zeros_like(x))
+
+
+@custom_jvp
+def _relu(x):
     return jnp.where((x > 0) | jnp.isnan(x), x, jnp.zeros_like(x))
+
+
+# slope 1 only where x > 0: 0 at 0 and at nan (as JAX's rule)
+_relu.defjvps(lambda t, out, x: jnp.where(x > 0, t, jnp.zeros_like(t)))
 
 
 def relu6(x):
@@ -162,8 +176,13 @@ def squareplus(x, b=4):
     rounds the small positive result to 0 (and gives 0, not nan, at ``-inf``).
     """
     x = _float("squareplus", x)
-    root = jnp.sqrt(x * x + b)
-    return jnp.where(x >= 0, (x + root) / 2, b / (2 * (root - x)))
+    pos = x >= 0
+    # each form sees only its own side, so the untaken one's 0/0 slope (b / (2 (root - x))
+    # at x = 1e30, where root == x) never reaches the gradient
+    xp = jnp.where(pos, x, jnp.zeros_like(x))
+    xn = jnp.where(pos, jnp.zeros_like(x), x)
+    return jnp.where(pos, (xp + jnp.sqrt(xp * xp + b)) / 2,
+                     b / (2 * (jnp.sqrt(xn * xn + b) - xn)))
 
 
 def sparse_plus(x):
@@ -235,6 +254,18 @@ def log_softmax(x, axis=-1, where=None):
     if where is not None:
         out = jnp.where(where, out, -jnp.inf)
     return out
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """``log(mean(exp(x)))`` over ``axis`` (entries where ``where`` is False left out),
+    without overflow: ``logsumexp(x) - log(n)``."""
+    x = _float("logmeanexp", x)
+    axes = canonicalize_axes(axis, x.ndim)
+    if where is None:
+        n = float(np.prod([x.shape[a] for a in axes])) if axes else 1.0
+        return logsumexp(x, axis=axes, keepdims=keepdims) - float(np.log(n))
+    count = jnp.sum(jnp.broadcast_to(where, x.shape), axis=axes, keepdims=keepdims)
+    return logsumexp(x, axis=axes, keepdims=keepdims, where=where) - jnp.log(count)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *,

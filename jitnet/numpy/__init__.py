@@ -5,9 +5,12 @@ import numpy as _np
 
 from ..core import dtypes as _dtypes
 from ..trace.array import Array as ndarray  # noqa: F401
-from .creation import (arange, array, asarray, copy, diag, diagonal, empty, empty_like, eye,
-                       full, full_like, identity, linspace, logspace, meshgrid, ones, ones_like,
-                       tri, tril, triu, zeros, zeros_like)
+from .creation import (arange, array, asarray, copy, diag, diag_indices, diag_indices_from,
+                       diagonal, empty, empty_like, eye, full, full_like, identity, linspace,
+                       logspace, meshgrid, ones, ones_like, tri, tril, tril_indices,
+                       tril_indices_from, triu, triu_indices, triu_indices_from, zeros,
+                       zeros_like)
+from .differences import cross, diff, ediff1d, trapezoid
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis
 from .manipulation import (append, array_split, atleast_1d, atleast_2d, atleast_3d,
                            broadcast_arrays, broadcast_to, column_stack, concatenate, dstack,

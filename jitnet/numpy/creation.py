@@ -338,3 +338,46 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
 
 def copy(a, order=None):
     return array(a, copy=True)
+
+
+# -- index arrays of triangles and diagonals (static: computed by NumPy from the shape) ------
+
+def _index_arrays(arrays):
+    return tuple(asarray(i) for i in arrays)
+
+
+def tril_indices(n: int, k: int = 0, m: int | None = None):
+    """Row and column indices of the lower triangle of an ``(n, m)`` array."""
+    return _index_arrays(np.tril_indices(n, k, m))
+
+
+def triu_indices(n: int, k: int = 0, m: int | None = None):
+    """Row and column indices of the upper triangle of an ``(n, m)`` array."""
+    return _index_arrays(np.triu_indices(n, k, m))
+
+
+def tril_indices_from(arr, k: int = 0):
+    if len(np.shape(arr)) != 2:
+        raise ValueError(f"jnp.tril_indices_from: input array must be 2-D, got shape "
+                         f"{np.shape(arr)}")
+    return tril_indices(np.shape(arr)[0], k, np.shape(arr)[1])
+
+
+def triu_indices_from(arr, k: int = 0):
+    if len(np.shape(arr)) != 2:
+        raise ValueError(f"jnp.triu_indices_from: input array must be 2-D, got shape "
+                         f"{np.shape(arr)}")
+    return triu_indices(np.shape(arr)[0], k, np.shape(arr)[1])
+
+
+def diag_indices(n: int, ndim: int = 2):
+    """Indices of the main diagonal of an ``n``-sided ``ndim``-dimensional array."""
+    return _index_arrays(np.diag_indices(n, ndim))
+
+
+def diag_indices_from(arr):
+    shape = np.shape(arr)
+    if len(shape) < 2 or len(set(shape)) != 1:
+        raise ValueError(f"jnp.diag_indices_from: input must be at least 2-d with all sides "
+                         f"equal, got shape {shape}")
+    return diag_indices(shape[0], len(shape))

@@ -437,6 +437,7 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     idx = broadcast_to(idx, out_shape)
     a = broadcast_to(a, tuple(shape[:axis]) + (ashape[axis],) + tuple(shape[axis + 1:]))
     col = _normalize_index(idx, ashape[axis], out_shape)
+    # the other axes' positions in the normalized indices' dtype (int64 indices with x64)
     cols = [lax.broadcasted_iota(get_aval(col).dtype, out_shape, k) if k != axis else col
             for k in range(nd)]
     indices_ = lax.concatenate([lax.reshape(c, out_shape + (1,)) for c in cols], nd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import lax
+from ..hop.custom import custom_jvp
 from ..prims.util import get_aval
 from .util import (as_jitnet, broadcast_full, broadcast_shapes, broadcast_to_shape,
                    check_arraylike, convert, promote_args, promote_args_inexact,
@@ -67,8 +68,10 @@ def floor_divide(x, y, /):
                               lax.ne(lax.sign(x), lax.sign(y)))
         return lax.select(fix, lax.sub(q, _c(q, 1)), q)
     x, y = broadcast_full(x, y)
-    # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy
-    return lax.select(lax.eq(y, _c(y, 0)), lax.div(x, y), _float_divmod(x, y)[0])
+    # x // 0 is x / 0 (a signed infinity or NaN), as in NumPy; floor_divide is piecewise
+    # constant, so that branch must not pass on x / y's (infinite) derivative
+    by_zero = lax.stop_gradient(lax.div(x, y))
+    return lax.select(lax.eq(y, _c(y, 0)), by_zero, _float_divmod(x, y)[0])
 
 
 def _float_divmod(x, y):
@@ -251,38 +254,98 @@ rad2deg = degrees = _unary("rad2deg", lambda x: lax.mul(x, _c(x, 180 / np.pi)))
 
 
 def sinc(x, /):
+    """``sin(pi x) / (pi x)``, 1 at 0, with derivatives right at and near 0.
+
+    For ``|pi x| < 0.1`` it is the Maclaurin polynomial of ``sin(t) / t`` to ``t^8``
+    (truncation below 3e-18), so the first eight derivatives are exact at 0 and stay
+    accurate near it: differentiating ``sin(t) / t`` there cancels catastrophically
+    (JAX's rule, exact only at 0, gives ``sinc''(1e-30) = -3e44``).
+    """
     (x,) = promote_args_inexact("sinc", x)
-    pix = lax.mul(x, _c(x, np.pi))
-    safe = lax.select(lax.eq(x, _c(x, 0)), _c(x, 1), pix)
-    return lax.select(lax.eq(x, _c(x, 0)), _c(x, 1), lax.div(lax.sin(safe), safe))
+    t = lax.mul(x, _c(x, np.pi))
+    small = lax.lt(lax.abs(t), _c(t, 0.1))
+    ts = lax.select(small, t, lax.full_like(t, 0))
+    t2 = lax.mul(ts, ts)
+    poly = _c(t2, 1 / 362880)
+    for coef in (-1 / 5040, 1 / 120, -1 / 6, 1.0):
+        poly = lax.add(lax.mul(poly, t2), _c(t2, coef))
+    safe = lax.select(small, lax.full_like(t, 1), t)
+    return lax.select(small, poly, lax.div(lax.sin(safe), safe))
 
 
 def hypot(x, y, /):
     x, y = broadcast_full(*promote_args_inexact("hypot", x, y))
     x, y = lax.abs(x), lax.abs(y)
-    big, small = lax.max(x, y), lax.min(x, y)
+    # a select, not max/min: their rules split a tie's slope, which loses the curvature
+    # of hypot at |x| == |y|
+    x_big = lax.ge(x, y)
+    big, small = lax.select(x_big, x, y), lax.select(x_big, y, x)
     safe = lax.select(lax.eq(big, _c(big, 0)), _c(big, 1), big)
     r = lax.div(small, safe)
     out = lax.select(lax.eq(big, _c(big, 0)), big,
                      lax.mul(big, lax.sqrt(lax.add(_c(r, 1), lax.mul(r, r)))))
+    # a nan side propagates (as big it already has; as small big == 0 would hide it)
+    out = lax.select(lax.ne(small, small), small, out)
     # an infinite side wins over a NaN one (IEEE hypot, as NumPy)
     inf = lax.bitwise_or(lax.eq(x, _c(x, np.inf)), lax.eq(y, _c(y, np.inf)))
     return lax.select(inf, lax.full_like(out, np.inf), out)
 
 
 def logaddexp(x, y, /):
-    """``log(exp(x) + exp(y))`` without overflow."""
+    """``log(exp(x) + exp(y))`` without overflow.
+
+    Its derivative is a rule of its own (as JAX's): the weights ``sigmoid(x - y)`` and
+    ``sigmoid(y - x)``, so second derivatives keep their curvature at ties, where
+    differentiating ``max + log1p(exp(-|x - y|))`` would lose it (``|.|''`` is 0).
+    """
     x, y = promote_args_inexact("logaddexp", x, y)
+    return _logaddexp(x, y)
+
+
+@custom_jvp
+def _logaddexp(x, y):
     amax = lax.max(x, y)
     delta = lax.sub(x, y)
     out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
     return lax.select(lax.ne(delta, delta), lax.add(x, y), out)
 
 
+@_logaddexp.defjvp
+def _logaddexp_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    # equal infinities (inf - inf = nan) weigh half each, like any other tie
+    delta = lax.sub(x, y)
+    inf_tie = lax.bitwise_and(lax.eq(x, y), lax.ne(delta, delta))
+    delta = lax.select(inf_tie, lax.full_like(delta, 0), delta)
+    return _logaddexp(x, y), lax.add(lax.mul(tx, lax.logistic(delta)),
+                                     lax.mul(ty, lax.logistic(lax.neg(delta))))
+
+
 def logaddexp2(x, y, /):
     x, y = promote_args_inexact("logaddexp2", x, y)
     ln2 = _c(x, np.log(2))
     return lax.div(logaddexp(lax.mul(x, ln2), lax.mul(y, ln2)), ln2)
+
+
+def fmax(x, y, /):
+    """Elementwise maximum ignoring nan (nan only where both are nan), as ``numpy.fmax``."""
+    x, y = broadcast_full(*promote_args("fmax", x, y))
+    return lax.select(lax.ne(y, y), x, lax.select(lax.ne(x, x), y, lax.max(x, y)))
+
+
+def fmin(x, y, /):
+    """Elementwise minimum ignoring nan, as ``numpy.fmin``."""
+    x, y = broadcast_full(*promote_args("fmin", x, y))
+    return lax.select(lax.ne(y, y), x, lax.select(lax.ne(x, x), y, lax.min(x, y)))
+
+
+def modf(x, /):
+    """``(fractional part, integral part)``, both with ``x``'s sign (``(±0, ±inf)`` at
+    infinities)."""
+    (x,) = promote_args_inexact("modf", x)
+    whole = trunc(x)
+    frac = lax.select(isinf(x), copysign(lax.full_like(x, 0), x), lax.sub(x, whole))
+    return frac, whole
 
 
 def copysign(x, y, /):
@@ -416,6 +479,20 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if shape and not get_aval(x).shape and not get_aval(y).shape:
         x = broadcast_to_shape(lax.broadcast_in_dim(x, shape, ()), shape)
     return lax.select(cond, x, y)
+
+
+def select(condlist, choicelist, default=0):
+    """``choicelist[i]`` where ``condlist[i]`` is the first true condition, else
+    ``default``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"jnp.select: condlist and choicelist must have the same length, "
+                         f"got {len(condlist)} and {len(choicelist)}")
+    if not condlist:
+        raise ValueError("jnp.select: condlist must be non-empty")
+    out = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist)):
+        out = where(cond, choice, out)
+    return out
 
 
 def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):

@@ -510,11 +510,58 @@ defjvp(atanh_p, lambda t, out, x: div(t, sub(const(x, 1), square(x))))
 defjvp(sqrt_p, lambda t, out, x: div(t, mul(out, const(out, 2))))
 defjvp(rsqrt_p, lambda t, out, x: mul(t, mul(const(x, -0.5), div(out, x))))
 defjvp(cbrt_p, lambda t, out, x: mul(t, mul(const(x, 1 / 3), integer_pow(out, -2))))
-defjvp(abs_p, lambda t, out, x: mul(t, sign(x)))
+
+
+def _abs_jvp(t, out, x):
+    # JAX's convention for real x: slope +1 at 0 (not sign(0) = 0), so |x| keeps the slope
+    # that hypot's, the norms' and l1 losses' derivatives rely on at zeros
+    if get_aval(x).dtype.kind == "c":
+        return mul(t, sign(x))
+    return select(ge(x, const(x, 0)), t, neg(t))
+
+
+defjvp(abs_p, _abs_jvp)
 defjvp(erf_p, lambda t, out, x: mul(t, mul(const(x, 2 / np.sqrt(np.pi)), exp(neg(square(x))))))
 defjvp(erfc_p, lambda t, out, x: mul(t, mul(const(x, -2 / np.sqrt(np.pi)), exp(neg(square(x))))))
 defjvp(erf_inv_p, lambda t, out, x: mul(t, mul(const(x, np.sqrt(np.pi) / 2), exp(square(out)))))
 defjvp(lgamma_p, lambda t, out, x: mul(t, digamma(x)))
+
+# psi_1(z) ~ 1/z + 1/(2 z^2) + sum_k B_2k / z^(2k+1) (Bernoulli numbers B_2 ... B_14)
+_TRIGAMMA_SERIES = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+_TRIGAMMA_SHIFT = 10
+
+
+def trigamma(x):
+    """``psi_1(x) = d/dx digamma(x)``, the derivative rule of ``digamma`` (so
+    ``grad(grad(gammaln))`` works), written with primitives so it differentiates again.
+
+    ``psi_1(z) = sum_{k<10} 1/(z+k)^2 + psi_1(z+10)``, the last by its asymptotic series
+    (truncation below 1e-15 relative for ``z >= 1/2``); below 1/2 the reflection
+    ``psi_1(x) = pi^2 / sin^2(pi x) - psi_1(1 - x)``; ``+inf`` at the poles 0, -1, -2, ...
+    """
+    half, one = const(x, 0.5), const(x, 1)
+    reflect = lt(x, half)
+    z = select(reflect, sub(one, x), x)
+    total = None
+    for k in range(_TRIGAMMA_SHIFT):
+        term = integer_pow(add(z, const(z, k)) if k else z, -2)
+        total = term if total is None else add(total, term)
+    w = add(z, const(z, _TRIGAMMA_SHIFT))
+    inv = integer_pow(w, -1)
+    inv2 = mul(inv, inv)
+    series = const(x, _TRIGAMMA_SERIES[-1])
+    for b in reversed(_TRIGAMMA_SERIES[:-1]):
+        series = add(mul(series, inv2), const(x, b))
+    asym = add(add(inv, mul(half, inv2)), mul(series, mul(inv2, inv)))
+    pos = add(total, asym)
+    pi = const(x, np.pi)
+    refl = sub(div(mul(pi, pi), square(sin(mul(pi, x)))), pos)
+    out = select(reflect, refl, pos)
+    pole = bitwise_and(le(x, const(x, 0)), eq(x, floor(x)))
+    return select(pole, const(x, np.inf), out)
+
+
+defjvp(digamma_p, lambda t, out, x: mul(t, trigamma(x)))
 
 
 def _integer_pow_jvp(t, out, x, *, y):
@@ -527,15 +574,16 @@ defjvp(integer_pow_p, _integer_pow_jvp)
 
 
 def _pow_jvp_x(t, out, x, y):
-    # d/dx x**y = y * x**(y-1); defined as 0 where y == 0 (so 0**0 has zero slope)
-    safe = select(eq(y, const(y, 0)), const(x, 0), mul(y, pow(x, sub(y, const(y, 1)))))
-    return mul(t, safe)
+    # d/dx x**y = y * x**(y-1) with no special case at y == 0: the mixed derivative there is
+    # 1/x, and 0**0 has slope 0 * inf = nan in x (as JAX)
+    return mul(t, mul(y, pow(x, sub(y, const(y, 1)))))
 
 
 def _pow_jvp_y(t, out, x, y):
-    # d/dy x**y = log(x) * x**y; 0 where x == 0 (the limit for y > 0)
-    logx = select(eq(x, const(x, 0)), const(x, 0), log(x))
-    return mul(t, mul(logx, out))
+    # d/dy x**y = log(x) * x**y, taken as 0 where x == 0 (the limit for y > 0); log sees 1
+    # there, so no infinite derivative of log leaks into reverse mode
+    safe = select(eq(x, const(x, 0)), const(x, 1), x)
+    return mul(t, mul(log(safe), out))
 
 
 defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
@@ -583,8 +631,8 @@ def _clamp_jvp(primals, tangents):
     tl, tx, th = tangents
     if type(tx) is not Zero:
         total = select(bitwise_and(gt(x, lo), lt(x, hi)), tx, zero)
-    if type(tl) is not Zero:
-        c = select(gt(lo, x), tl, zero)
+    if type(tl) is not Zero:  # as JAX: lo's slope only while lo < hi (hi wins lo == hi)
+        c = select(bitwise_and(gt(lo, x), lt(lo, hi)), tl, zero)
         total = c if total is None else add(total, c)
     if type(th) is not Zero:
         c = select(lt(hi, x), th, zero)

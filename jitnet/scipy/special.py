@@ -12,11 +12,13 @@ import numpy as np
 
 from .. import lax
 from .. import numpy as jnp
+from ..hop.custom import custom_jvp
 from ..numpy.util import canonicalize_axes, promote_args_inexact
 
-__all__ = ["betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammainc",
-           "gammaincc", "gammaln", "log_ndtr", "logit", "logsumexp", "ndtr", "ndtri", "xlog1py",
-           "xlogy"]
+__all__ = ["beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit",
+           "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "kl_div", "log_ndtr",
+           "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+           "rel_entr", "softmax", "xlog1py", "xlogy"]
 
 # Python floats, not NumPy scalars: they are weakly typed, so they keep the input's dtype.
 _SQRT_HALF = float(np.sqrt(0.5))
@@ -66,49 +68,94 @@ def betaln(a, b):
 
 def digamma(x):
     """``d/dx log Gamma(x)``; nan at the poles ``0, -1, -2, ...`` (as JAX: the sign of the
-    infinity depends on the side of approach, so no infinity is right)."""
+    infinity depends on the side of approach, so no infinity is right). The nan is added,
+    not selected, so the derivative there stays ``trigamma``'s ``+inf`` (as JAX)."""
     x = _float("digamma", x)
     pole = (x <= 0) & (x == jnp.floor(x))
-    return jnp.where(pole, jnp.full_like(x, jnp.nan), lax.digamma(x))
+    return lax.digamma(x) + jnp.where(pole, jnp.full_like(x, jnp.nan), jnp.zeros_like(x))
 
 
 # -- composite functions -----------------------------------------------------------------
 
 def logit(x):
     """``log(x / (1 - x))``; near ``x = 1/2`` it uses ``log1p`` so the result keeps relative
-    accuracy where it crosses zero."""
-    x = _float("logit", x)
+    accuracy where it crosses zero. Its derivative is the rule ``1 / (x (1 - x))`` (as JAX),
+    so no branch the ``where`` discards leaks inf or nan into it near 0 and 1."""
+    return _logit(_float("logit", x))
+
+
+@custom_jvp
+def _logit(x):
     near_half = jnp.abs(x - 0.5) < 0.25
     central = jnp.log1p((2 * x - 1) / (1 - x))  # 2x - 1 is exact, so this is accurate
     return jnp.where(near_half, central, jnp.log(x / (1 - x)))
 
 
+_logit.defjvps(lambda t, out, x: t / (x * (1 - x)))
+
+
 def xlogy(x, y):
     """``x * log(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan).
 
-    ``y`` is replaced by 1 only where ``x == 0`` and ``log(y)`` is not finite, so the
-    derivative in ``x`` at ``x = 0`` is still ``log(y)`` for ordinary ``y > 0``.
+    The derivative is JAX's rule ``(log(y), x / y)``: ``log(y)`` in ``x`` even at ``x = 0``
+    (``-inf`` at ``(0, 0)``), ``0 / 0 = nan`` in ``y`` at ``(0, 0)``.
     """
-    x, y = _float("xlogy", x, y)
+    return _xlogy(*_float("xlogy", x, y))
+
+
+@custom_jvp
+def _xlogy(x, y):
+    # y is replaced by 1 where x == 0 and log(y) is not finite: the value there is 0
     bad = (x == 0) & ((y <= 0) | (y == jnp.inf))
     return x * jnp.log(jnp.where(bad, jnp.ones_like(y), y))
 
 
+@_xlogy.defjvp
+def _xlogy_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _xlogy(x, y), tx * jnp.log(y) + ty * (x / y)
+
+
 def xlog1py(x, y):
-    """``x * log1p(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan)."""
-    x, y = _float("xlog1py", x, y)
+    """``x * log1p(y)``, defined as 0 where ``x == 0`` (unless ``y`` is nan); derivative
+    ``(log1p(y), x / (1 + y))`` as JAX (singular at ``(0, -1)``)."""
+    return _xlog1py(*_float("xlog1py", x, y))
+
+
+@custom_jvp
+def _xlog1py(x, y):
     bad = (x == 0) & ((y <= -1) | (y == jnp.inf))
     return x * jnp.log1p(jnp.where(bad, jnp.zeros_like(y), y))
 
 
+@_xlog1py.defjvp
+def _xlog1py_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return _xlog1py(x, y), tx * jnp.log1p(y) + ty * (x / (1 + y))
+
+
 def entr(x):
-    """Elementwise entropy ``-x log x``: 0 at 0, ``-inf`` for ``x < 0``, nan for nan."""
+    """Elementwise entropy ``-x log x``: 0 at 0, ``-inf`` for ``x < 0``, nan for nan.
+
+    The derivative is ``-(log x + 1)``, ``+inf`` at 0 (as JAX); below 0 the value is the
+    constant ``-inf``, with derivative 0.
+    """
     x = _float("entr", x)
+    neg = x < 0
+    out = jnp.where(neg, jnp.full_like(x, -jnp.inf),
+                    -_xlogx(jnp.where(neg, jnp.ones_like(x), x)))
+    return jnp.where(jnp.isnan(x), x, out)
+
+
+@custom_jvp
+def _xlogx(x):
+    """``x log x`` for ``x >= 0`` (0 at 0), with derivative ``log x + 1``."""
     pos = x > 0
     safe = jnp.where(pos, x, jnp.ones_like(x))
-    inner = jnp.where(x == 0, jnp.zeros_like(x), jnp.full_like(x, -jnp.inf))
-    out = jnp.where(pos, -(safe * jnp.log(safe)), inner)
-    return jnp.where(jnp.isnan(x), x, out)
+    return jnp.where(pos, safe * jnp.log(safe), jnp.zeros_like(x))
+
+
+_xlogx.defjvps(lambda t, out, x: t * (jnp.log(x) + 1))
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
@@ -232,8 +279,16 @@ def ndtri(p):
     with ``t = sqrt(-2 log q)`` (``q`` = the smaller of ``p`` and ``1 - p``),
     ``t - log(t)/t - R(1/t)``. Working from the small tail probability keeps the left tail
     accurate down to the smallest normal floats.
+
+    The derivative is the rule ``sqrt(2 pi) exp(ndtri(p)^2 / 2)`` (the inverse function's),
+    not the derivative of the approximation: nan outside ``[0, 1]``, ``+inf`` at 0 and 1
+    (the one-sided limit; JAX's 0 there comes from differentiating the constant).
     """
-    p = _float("ndtri", p)
+    return _ndtri(_float("ndtri", p))
+
+
+@custom_jvp
+def _ndtri(p):
     upper = p > 1 - _EXP_M2
     q = jnp.where(upper, 1 - p, p)
     central = q > _EXP_M2
@@ -368,3 +423,87 @@ def betainc(a, b, x):
     out = jnp.where(swap, 1 - direct, direct)
     out = jnp.where(x == 0, jnp.zeros_like(x), jnp.where(x == 1, one, out))
     return jnp.where(invalid, jnp.full_like(x, jnp.nan), out)
+
+_ndtri.defjvps(lambda t, out, p: t * (_SQRT_2PI * jnp.exp(0.5 * out * out)))
+
+
+# -- gamma family, relative entropies, softmax ---------------------------------------------
+
+def gammasgn(x):
+    """Sign of ``Gamma(x)``: 1 for ``x > 0``, alternating between the poles below 0 (-1 on
+    ``(-1, 0)``), nan at the poles ``0, -1, -2, ...`` and for nan."""
+    x = _float("gammasgn", x)
+    odd = jnp.remainder(jnp.floor(x), 2) == 1
+    sign = jnp.where((x > 0) | ~odd, jnp.ones_like(x), -jnp.ones_like(x))
+    pole = (x <= 0) & (x == jnp.floor(x))
+    return jnp.where(pole | jnp.isnan(x), jnp.full_like(x, jnp.nan), sign)
+
+
+def gamma(x):
+    """``Gamma(x) = gammasgn(x) exp(gammaln(x))``; nan at the poles."""
+    x = _float("gamma", x)
+    return gammasgn(x) * jnp.exp(gammaln(x))
+
+
+def beta(a, b):
+    """``B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)``, from ``betaln`` and the signs."""
+    a, b = _float("beta", a, b)
+    sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
+    return sign * jnp.exp(betaln(a, b))
+
+
+def multigammaln(a, d: int):
+    """Log of the multivariate gamma function of dimension ``d`` (a Python int)."""
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive Python int, got {d!r}")
+    a = _float("multigammaln", a)
+    terms = sum(gammaln(a - 0.5 * j) for j in range(d))
+    return terms + (d * (d - 1) / 4) * float(np.log(np.pi))
+
+
+def polygamma(n, x):
+    """``psi^(n)(x)``, the ``n``-th derivative of ``digamma``, for ``n`` = 0 or 1 (Python
+    ints; higher orders need the Hurwitz zeta function, which jitnet does not have)."""
+    if n not in (0, 1) or isinstance(n, bool):
+        raise NotImplementedError(f"polygamma: order n={n!r}; jitnet has n = 0 (digamma) "
+                                  f"and n = 1 (trigamma)")
+    x = _float("polygamma", x)
+    if n == 0:
+        return digamma(x)
+    from ..prims.elementwise import trigamma
+    return trigamma(x)
+
+
+def rel_entr(x, y):
+    """``x log(x / y)`` for ``x, y > 0``; 0 where ``x == 0 <= y``; ``inf`` otherwise."""
+    x, y = _float("rel_entr", x, y)
+    both = (x > 0) & (y > 0)
+    safe_x = jnp.where(both, x, jnp.ones_like(x))
+    safe_y = jnp.where(both, y, jnp.ones_like(y))
+    zero = (x == 0) & (y >= 0)
+    out = jnp.where(both, safe_x * jnp.log(safe_x / safe_y),
+                    jnp.where(zero, jnp.zeros_like(x), jnp.full_like(x, jnp.inf)))
+    return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
+
+
+def kl_div(x, y):
+    """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` where ``x == 0 <= y``; ``inf``
+    otherwise."""
+    x, y = _float("kl_div", x, y)
+    both = (x > 0) & (y > 0)
+    zero = (x == 0) & (y >= 0)
+    out = jnp.where(both, rel_entr(x, y) - x + y,
+                    jnp.where(zero, y, jnp.full_like(x, jnp.inf)))
+    return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
+
+
+def softmax(x, axis=None):
+    """``jax.nn.softmax`` with SciPy's default ``axis=None`` (all axes)."""
+    from ..nn import softmax as _softmax
+    return _softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=None):
+    """``jax.nn.log_softmax`` with SciPy's default ``axis=None`` (all axes)."""
+    from ..nn import log_softmax as _log_softmax
+    return _log_softmax(x, axis=axis)

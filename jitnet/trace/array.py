@@ -70,6 +70,21 @@ class ArrayImpl(Array):
     def is_fully_replicated(self):
         return True
 
+    @property
+    def device(self):
+        """The one CPU device a host array lives on (JAX's ``Array.device``)."""
+        from ..runtime.devices import CpuDevice
+        return CpuDevice(0)
+
+    def devices(self) -> set:
+        return {self.device}
+
+    @property
+    def sharding(self):
+        """A ``SingleDeviceSharding`` on ``device``: jitnet arrays are never split."""
+        from ..runtime.devices import SingleDeviceSharding
+        return SingleDeviceSharding(self.device)
+
     def copy(self):
         return ArrayImpl(self._value.copy(), self.weak_type)
 

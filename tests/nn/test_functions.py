@@ -161,9 +161,10 @@ def test_piecewise_edges(dtype):
 @pytest.mark.parametrize("f", [nn.relu, nn.relu6, nn.hard_tanh, nn.hard_sigmoid])
 def test_kinks_use_select_not_max_min(f):
     """Clipping is a select on strict comparisons (JAX's relu'(0) = 0, relu6'(6) = 0), not
-    max/min, whose jvp rule splits ties; the traced program shows which rule
-    differentiation will see."""
-    prims = {e.prim.name for e in jitnet.make_jaxpr(f)(np.zeros(3, np.float32)).eqns}
+    max/min, whose jvp rule splits ties; the traced gradient shows which rule
+    differentiation saw (relu's own rule is a select, as JAX's)."""
+    g = jitnet.grad(lambda x: f(x).sum())
+    prims = {e.prim.name for e in jitnet.make_jaxpr(g)(np.zeros(3, np.float32)).eqns}
     assert "select_n" in prims and not prims & {"max", "min"}, prims
 
 
