@@ -1,6 +1,6 @@
 """Fashion-MNIST with the high-level API: a small CNN, ``compile`` and ``fit`` (``make demo``).
 
-    python examples/fashion_mnist.py [--epochs 4] [--batch 128]
+    python examples/fashion_mnist.py [--epochs 8] [--batch 64]
 
 Prints the model summary, trains with a progress bar (one line per epoch when the output is
 not a terminal) and early stopping on the validation loss, then the test accuracy, and
@@ -24,21 +24,21 @@ from jitnet.data import load_image_classification
 def make_model(image_hw, n_classes):
     return layers.Sequential([
         layers.Input(image_hw + (1,)),
-        layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(16, 3, activation="relu"),
         layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"),
+        layers.Conv2D(32, 3, activation="relu"),
         layers.MaxPooling2D(2) if image_hw[0] >= 16 else layers.Identity(),
         layers.Flatten(),
-        layers.Dropout(0.3),
-        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(64, activation="relu"),
         layers.Dense(n_classes),
     ])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plots", default="demo_output", help="folder for the PNG plots")

@@ -76,9 +76,13 @@ def _fanout(fns):
     return call
 
 
-def as_floats(logs) -> dict:
-    return {k: float(np.asarray(v)) if np.ndim(np.asarray(v)) == 0 else np.asarray(v)
-            for k, v in (logs or {}).items()}
+def as_floats(logs, order=()) -> dict:
+    """Host values of step logs, the names in ``order`` first (the loss, then the metrics
+    as compiled: a dict coming out of ``jit`` has its keys sorted)."""
+    logs = logs or {}
+    keys = [k for k in order if k in logs] + [k for k in logs if k not in order]
+    return {k: float(np.asarray(logs[k])) if np.ndim(np.asarray(logs[k])) == 0
+            else np.asarray(logs[k]) for k in keys}
 
 
 class History(Callback):

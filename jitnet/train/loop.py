@@ -157,7 +157,7 @@ class Engine:
                 if val_every and val_loader is not None and (i + 1) % val_every == 0 \
                         and i + 1 < steps:
                     self.evaluate(val_loader, callbacks=cbs, max_batches=val_max_batches)
-            logs = as_floats(step_logs)
+            logs = as_floats(step_logs, self.train_logic.names)
             if val_loader is not None:
                 val = self.evaluate(val_loader, callbacks=cbs, max_batches=val_max_batches)
                 logs.update({"val_" + k: v for k, v in val.items()})
@@ -177,7 +177,7 @@ class Engine:
             states, logs = self.eval_step(self._leaves, states, batch.data, batch.mask)
             if callbacks is not None:
                 callbacks.on_test_batch_end(i, logs)
-        logs = as_floats(logs)
+        logs = as_floats(logs, self.eval_logic.names)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs

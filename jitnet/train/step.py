@@ -50,6 +50,11 @@ class StepLogic:
         self.extra = list(extra_log_names)
         self.trackers = [Mean(name="loss")] + [Mean(name=n) for n in self.extra]
 
+    @property
+    def names(self) -> list:
+        """Log names in Keras's order: loss, extra logs, metrics."""
+        return [t.name for t in self.trackers] + [m.name for m in self.metrics]
+
     def init(self):
         return (tuple(t.init() for t in self.trackers),
                 tuple(m.init(self.output_shape) for m in self.metrics))
