@@ -68,7 +68,9 @@ class NumbaExecutable:
         self.ir = ir
         self.program = fuse(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
-        self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm))
+        self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
+                                  generic=True)
+        self.constants = (self.generated.constants,) if self.generated.takes_kv else ()
         src = HEADER.format(name=name) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
@@ -86,7 +88,7 @@ class NumbaExecutable:
     def __call__(self, *vals):
         args = [_readonly_c(v) for v in vals]
         try:
-            res = self.fn(*args)
+            res = self.fn(*args, *self.constants)
         except Exception as err:  # a typing or lowering failure inside Numba
             if os.environ.get("JITNET_DEBUG"):
                 raise
