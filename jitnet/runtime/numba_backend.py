@@ -16,7 +16,7 @@ import numpy as np
 from ..core.ir import IR, Literal
 from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
-from . import disk_cache
+from . import compile_log, disk_cache
 from .threads import start_thread_pool
 from .numba_support import check_supported
 
@@ -74,6 +74,9 @@ class NumbaExecutable:
         src = HEADER.format(name=name) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
+        if self.fn.ready:  # the same text was compiled for other sizes or constants
+            compile_log.record("reuse", lambda: f"{self.fn.stem}: the program generated for "
+                                                f"these shapes is already compiled")
         self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
                              for i, a in enumerate(ir.outvars) if isinstance(a, Literal)]
         self.out_avals = ir.out_avals
