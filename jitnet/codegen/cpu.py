@@ -51,6 +51,7 @@ class Writer:
 # float constants kept in the text: LLVM folds them (x * 1, x + 0) or they are the same in
 # every program; any other float constant is passed at run time when lifting (see Constants)
 _BAKED_FLOATS = {0.0, 1.0, -1.0, 2.0, 0.5, -0.5}
+MAX_LIFTED = 256  # more stay in the text (a long tuple argument slows Numba's typing)
 
 
 class Constants:
@@ -76,7 +77,7 @@ class Constants:
             d = lit.aval.dtype
             v = np.asarray(lit.value, d)
             if self.lift and d in (np.float32, np.float64) and np.isfinite(v) \
-                    and v.item() not in _BAKED_FLOATS:
+                    and v.item() not in _BAKED_FLOATS and len(self.values) < MAX_LIFTED:
                 self.lines.append(f"{n} = kv[{len(self.values)}]")
                 self.values.append(v[()])
             else:
