@@ -22,7 +22,7 @@ import numpy as np
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
 from . import ops as op_gen
-from .dims import generic_sizes
+from .dims import Dim, generic_sizes
 from .scalar import cast, expr
 from .scalar import lit as pylit
 
@@ -48,9 +48,10 @@ class Writer:
         self.depth -= 1
 
 
-# float constants kept in the text: LLVM folds them (x * 1, x + 0) or they are the same in
-# every program; any other float constant is passed at run time when lifting (see Constants)
-_BAKED_FLOATS = {0.0, 1.0, -1.0, 2.0, 0.5, -0.5}
+# float constants kept in the text: LLVM folds them (x * 1, x + 0, x * -1); 1.0 is also the mean
+# over a batch of 1, which is never a name (see dims.choose). Any other float constant is
+# passed at run time when lifting (see Constants)
+_BAKED_FLOATS = {0.0, 1.0, -1.0}
 MAX_LIFTED = 256  # more stay in the text (a long tuple argument slows Numba's typing)
 
 
@@ -446,7 +447,9 @@ def _emit_scalar_reduction(ctx, w, scalars):
     for e in reds:
         w(f"{accs[id(e)]} = {_identity(e)}")
     inner = rank - 1
-    lanes_ok = shape[inner] >= 2 * LANES
+    # a size read at run time takes the lanes whatever its value (a short one runs only the
+    # tail loop): one text for all batch sizes
+    lanes_ok = shape[inner] >= 2 * LANES or isinstance(shape[inner], Dim)
     outer_red = list(range(n_kept, inner))
     par_red = big and n_kept == 0 and sum_like
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
@@ -606,7 +609,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         _close_partials(w, names, reds, chunk_parts, part, accs, c, n_chunks)
     else:
         w.dedent()
-    if main < m:  # the tail that does not fill the lanes
+    if main < m or isinstance(m, Dim):  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()
         body = _Body(k, names, w, scalars, ctx.alias)
@@ -740,11 +743,13 @@ def generate(program: FusedProgram, entry: str = "entry",
     the same text, which the backend compiles once."""
     if not generic:
         return _generate(program, entry, decorator, Names())
+    # messages name kernels by their concrete shapes
+    described = {id(k): k.describe() for k in program.kernels}
     with generic_sizes(program) as binds:
-        return _generate(program, entry, decorator, Names(lift=True), binds)
+        return _generate(program, entry, decorator, Names(lift=True), binds, described)
 
 
-def _generate(program, entry, decorator, names, binds=()) -> Generated:
+def _generate(program, entry, decorator, names, binds=(), described=None) -> Generated:
     args = [names.var(v) for v in program.invars]
     bind_lines = [f"{name} = {args[i]}.shape[{j}]" for name, i, j in binds]
     pieces = _pieces(program, names)
@@ -784,7 +789,7 @@ def _generate(program, entry, decorator, names, binds=()) -> Generated:
         for p in group:
             first = len(out) + 1
             out += p.lines
-            info = (p.k.describe(), p.src)
+            info = ((described or {}).get(id(p.k)) or p.k.describe(), p.src)
             for ln in range(first, len(out) + 1):
                 line_info[ln] = info
         out += [f"    return ({', '.join(outs)}{',' if outs else ''})", "", ""]

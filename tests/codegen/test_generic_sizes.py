@@ -167,3 +167,19 @@ def test_log_compiles_off_logs_nothing(caplog):
     with caplog.at_level(logging.WARNING, logger="jitnet"):
         jax.jit(lambda v: v - 1.5)(np.ones(3, np.float32))
     assert not [r for r in caplog.records if r.name == "jitnet"]
+
+
+def test_reduction_over_the_batch_is_one_program_for_all_sizes():
+    # a mean over the batch of per-example values: the batch is the reduced (innermost)
+    # axis, emitted with lanes and a tail loop whatever its size
+    f = jax.jit(lambda x: jnp.mean(jnp.sum(x * x, axis=1)))
+    r = np.random.RandomState(3)
+    x = r.normal(size=(32, 10)).astype(np.float32)
+    np.testing.assert_allclose(float(f(x)), np.mean(np.sum(x.astype(np.float64) ** 2, 1)),
+                               rtol=1e-5)
+    before = _compiles()
+    for b in (16, 40, 77, 128, 2):
+        x = r.normal(size=(b, 10)).astype(np.float32)
+        np.testing.assert_allclose(float(f(x)), np.mean(np.sum(x.astype(np.float64) ** 2, 1)),
+                                   rtol=1e-5)
+    assert _compiles() == before
