@@ -22,7 +22,7 @@ import numpy as np
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
 from . import ops as op_gen
-from .dims import Dim, generic_sizes
+from .dims import Dim, generic_sizes, same_sizes
 from .scalar import cast, expr
 from .scalar import lit as pylit
 
@@ -658,7 +658,8 @@ def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[st
     names.keep.append(program)   # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
         names.ids[id(v)] = n
-    emit_kernels(program, names, w)
+    with same_sizes(program):
+        emit_kernels(program, names, w)
     outs = []
     for a in program.outvars:
         if isinstance(a, Literal):

@@ -100,22 +100,29 @@ def _plain(o, v) -> bool:
     return type(o) is int and o == v
 
 
+SMALL = 8  # sizes below this that also occur on a non-leading axis stay literals
+
+
 def choose(invars) -> dict:
     """The sizes generated as names: {size: (name, input position, axis)}.
 
-    The leading axis of each input (the batch, by convention) of size >= 2, unless the same
-    size is on another axis of some input (a weight's feature axis: fixed sizes of inner
-    loops stay literals, and one name per size keeps the choice unambiguous). Size 1 stays:
-    broadcasting decides on it."""
+    A size on the leading axis of an input (the batch, by convention; a sequence-major
+    input has it on another axis, but its batch-major sibling names it) of size >= 2,
+    unless it is also on the last axis of an input of rank >= 2 (a feature size: fixed
+    sizes of inner loops stay literals, and one name per size keeps the choice
+    unambiguous), or it is small and on some other axis (a convolution window). Size 1
+    stays: broadcasting decides on it."""
     lead: dict = {}
-    other = set()
+    last, inner = set(), set()
     for i, v in enumerate(invars):
-        for j, d in enumerate(v.aval.shape):
-            if j == 0 and d >= 2:
-                lead.setdefault(d, i)
-            else:
-                other.add(d)
-    chosen = [(d, i) for d, i in lead.items() if d not in other]
+        shape = v.aval.shape
+        if len(shape) >= 2:
+            last.add(shape[-1])
+        inner.update(shape[1:])
+        if shape and shape[0] >= 2:
+            lead.setdefault(shape[0], i)
+    chosen = [(d, i) for d, i in lead.items()
+              if d not in last and not (d < SMALL and d in inner)]
     return {d: (f"S{n}", i, 0) for n, (d, i) in enumerate(chosen)}
 
 
@@ -128,21 +135,21 @@ def _generic(aval, dims: dict):
     return new
 
 
+_active: list = []  # the {size: Dim} of the programs being generated (innermost last)
+
+
 @contextlib.contextmanager
-def generic_sizes(program):
-    """Within this context the avals of ``program``'s variables and its loop kernels' shapes
-    carry ``Dim``s for the chosen sizes; yields the binding lines (``S0 = v2.shape[0]``,
-    with the input names still to fill in: ``{i}`` is the input's position)."""
-    chosen = choose(program.invars)
-    dims = {d: Dim(d, name) for d, (name, _, _) in chosen.items()}
+def _swapped(program, dims: dict):
+    """Within this context ``program``'s variables and loop kernels carry ``dims``."""
     saved_avals: dict = {}
     saved_shapes: list = []
-    if dims:
-        def visit(v):
-            if isinstance(v, Var) and id(v) not in saved_avals:
-                saved_avals[id(v)] = (v, v.aval)
-                v.aval = _generic(v.aval, dims)
 
+    def visit(v):
+        if isinstance(v, Var) and id(v) not in saved_avals:
+            saved_avals[id(v)] = (v, v.aval)
+            v.aval = _generic(v.aval, dims)
+
+    if dims:
         for v in list(program.invars) + list(program.outvars):
             visit(v)
         for k in program.kernels:
@@ -156,9 +163,30 @@ def generic_sizes(program):
                 saved_shapes.append((k, k.shape))
                 k.shape = tuple(dims.get(d, d) for d in k.shape)
     try:
-        yield [(name, i, j) for name, i, j in chosen.values()]
+        yield
     finally:
         for v, aval in saved_avals.values():
             v.aval = aval
         for k, shape in saved_shapes:
             k.shape = shape
+
+
+@contextlib.contextmanager
+def generic_sizes(program):
+    """Within this context the avals of ``program``'s variables and its loop kernels' shapes
+    carry ``Dim``s for the chosen sizes; yields the bindings [(name, input position,
+    axis)] the entry function starts with."""
+    chosen = choose(program.invars)
+    dims = {d: Dim(d, name) for d, (name, _, _) in chosen.items()}
+    _active.append(dims)
+    try:
+        with _swapped(program, dims):
+            yield list(chosen.values())
+    finally:
+        _active.pop()
+
+
+def same_sizes(program):
+    """A sub-program inlined while generating (a loop body, a branch) carries the names of
+    the program around it (sizes equal to a name's value are written as the name)."""
+    return _swapped(program, _active[-1] if _active else {})

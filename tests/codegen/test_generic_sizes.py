@@ -55,6 +55,10 @@ def test_choose_keeps_sizes_on_other_axes_literal():
     assert chosen == {16: ("S0", 0, 0)}
     # a batch equal to a feature size stays literal (one compilation more, never ambiguous)
     assert choose([v(32, 8), v(8, 32)]) == {}
+    # tokens (batch, time), time-major targets: the batch is named, time is a feature size;
+    # a small window size (HWIO kernel) stays literal
+    assert choose([v(32, 50), v(50, 32, 64), v(64, 16)]) == {32: ("S0", 0, 0)}
+    assert choose([v(4, 9, 9, 2), v(3, 3, 2, 5)]) == {4: ("S0", 0, 0)}
 
 
 # -- a new batch size reuses the compiled program -------------------------------------------
@@ -183,3 +187,29 @@ def test_reduction_over_the_batch_is_one_program_for_all_sizes():
         np.testing.assert_allclose(float(f(x)), np.mean(np.sum(x.astype(np.float64) ** 2, 1)),
                                    rtol=1e-5)
     assert _compiles() == before
+
+
+def test_scan_body_over_a_new_batch_size_reuses_the_program():
+    # the loop body is a sub-program inlined at generation: it carries the batch's name too
+    def rnn(wh, xs):  # xs (batch, time, features), scanned over time
+        h, _ = jax.lax.scan(lambda h, x: (jnp.tanh(h @ wh + x), None),
+                            jnp.zeros((xs.shape[0], 6)), jnp.swapaxes(xs, 0, 1))
+        return jnp.sum(h, axis=1)
+
+    def reference(wh, xs):
+        h = np.zeros((xs.shape[0], 6))
+        for t in range(xs.shape[1]):
+            h = np.tanh(h @ wh + xs[:, t])
+        return h.sum(1)
+
+    f = jax.jit(rnn)
+    r = np.random.RandomState(4)
+    wh = (0.3 * r.normal(size=(6, 6))).astype(np.float32)
+    first = True
+    for b in (8, 3, 21):
+        xs = r.normal(size=(b, 5, 6)).astype(np.float32)
+        before = _compiles()
+        np.testing.assert_allclose(np.asarray(f(wh, xs)), reference(wh, xs), rtol=1e-5,
+                                   atol=1e-6)
+        assert first or _compiles() == before, f"batch {b} compiled again"
+        first = False
