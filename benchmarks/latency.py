@@ -104,9 +104,9 @@ def _programs(mod):
     x = jnp.asarray(r.normal(size=5).astype(np.float32))
     g = mod.jit(mod.grad(f))(x)
     total += float(jnp.sum(g))
-    # vmap of a per-example function, jacobian of a small map
+    # vmap of a per-example function, the jacobian of a small map
     total += float(jnp.sum(mod.jit(mod.vmap(lambda v: jnp.dot(v, v)))(jnp.ones((7, 3)))))
-    total += float(jnp.sum(mod.jacobian(lambda v: jnp.tanh(v) * v[0])(x)))
+    total += float(jnp.sum(mod.jacrev(lambda v: jnp.tanh(v) * v[0])(x)))
     # a 20-step MLP fit
     w1 = jnp.asarray(r.normal(size=(4, 16)).astype(np.float32) * 0.5)
     w2 = jnp.asarray(r.normal(size=(16, 1)).astype(np.float32) * 0.5)
@@ -186,6 +186,7 @@ def measure(opts) -> dict:
 
     def add(name, fw, v):
         rows.setdefault(name, {}).setdefault(fw, []).append(v)
+        print(f"{name:45} {fw:7} {v:9.3f} s", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="jitnet-latency-") as tmp:
         for rep in range(opts.repeats):
