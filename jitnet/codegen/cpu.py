@@ -52,15 +52,16 @@ class Writer:
 # over a batch of 1, which is never a name (see dims.choose). Any other float constant is
 # passed at run time when lifting (see Constants)
 _BAKED_FLOATS = {0.0, 1.0, -1.0}
-MAX_LIFTED = 256  # more stay in the text (a long tuple argument slows Numba's typing)
 
 
 class Constants:
     """Literals as named constants, one name per (value, dtype); ``lines`` define them.
 
     With ``lift``, float32/float64 constants other than a few simple ones are not written
-    into the text but read from the tuple argument ``kv`` (their values in ``values``, in
-    order): a mean's 1/batch-size or a learning rate then does not make a new program."""
+    into the text but read from the array arguments ``kv_float32`` / ``kv_float64`` (their
+    values in ``values``): a mean's 1/batch-size or a learning rate then does not make a new
+    program. Arrays, not a tuple: Numba's dispatcher types a tuple argument in Python on
+    every call (+200 us per call on W2c's step), an array in C."""
 
     def __init__(self, prefix: str, text=None, lift: bool = False):
         self.prefix = prefix
@@ -68,7 +69,7 @@ class Constants:
         self.lift = lift
         self.names: dict = {}
         self.lines: list[str] = []
-        self.values: list = []
+        self.values: dict = {}  # argument name -> values
 
     def __call__(self, lit: Literal) -> str:
         key = lit.key()
@@ -78,9 +79,10 @@ class Constants:
             d = lit.aval.dtype
             v = np.asarray(lit.value, d)
             if self.lift and d in (np.float32, np.float64) and np.isfinite(v) \
-                    and v.item() not in _BAKED_FLOATS and len(self.values) < MAX_LIFTED:
-                self.lines.append(f"{n} = kv[{len(self.values)}]")
-                self.values.append(v[()])
+                    and v.item() not in _BAKED_FLOATS:
+                vals = self.values.setdefault(f"kv_{d.name}", [])
+                self.lines.append(f"{n} = kv_{d.name}[{len(vals)}]")
+                vals.append(v[()])
             else:
                 self.lines.append(f"{n} = {self.text(v.item(), d)}")
         return n
@@ -626,12 +628,11 @@ class Generated:
     """Module text (without imports): the generated functions and the entry function that
     calls them in order, each under the backend's decorator (``generate``'s ``decorator``).
     ``line_info`` maps 1-based lines of ``source`` to (kernel, user line). ``constants``:
-    the values the entry takes as its last argument ``kv`` (a tuple), when ``takes_kv``."""
+    the read-only arrays the entry takes after the program's inputs (lifted constants)."""
 
-    def __init__(self, source: str, entry: str, line_info: dict, constants=(),
-                 takes_kv: bool = False):
+    def __init__(self, source: str, entry: str, line_info: dict, constants=()):
         self.source, self.entry, self.line_info = source, entry, line_info
-        self.constants, self.takes_kv = tuple(constants), takes_kv
+        self.constants = tuple(constants)
 
 
 def _emit_kernel(k, names: Names, w: Writer):
@@ -740,7 +741,7 @@ def generate(program: FusedProgram, entry: str = "entry",
     costs nanoseconds; values pass between them as arrays).
 
     ``generic``: the batch sizes are read from the inputs at run time and float constants
-    passed in ``kv`` (``codegen/dims.py``), so programs that differ only in those generate
+    passed in arrays (``Constants``, ``codegen/dims.py``), so programs that differ only in those generate
     the same text, which the backend compiles once."""
     if not generic:
         return _generate(program, entry, decorator, Names())
@@ -762,7 +763,7 @@ def _generate(program, entry, decorator, names, binds=(), described=None) -> Gen
         later[gi] = set(need)
         for p in groups[gi]:
             need.update(p.ins)
-    kv = ["kv"] if names.literal.values else []
+    kv = sorted(names.literal.values)
     out: list[str] = []
     line_info: dict = {}
     body = Writer()
@@ -800,4 +801,9 @@ def _generate(program, entry, decorator, names, binds=(), described=None) -> Gen
     if len(groups) != 1:
         out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args + kv)}):"]
         out += ["    " + ln for ln in bind_lines] + body.lines
-    return Generated("\n".join(out) + "\n", entry, line_info, names.literal.values, bool(kv))
+    consts = []
+    for name in kv:
+        a = np.array(names.literal.values[name], dtype=name[len("kv_"):])
+        a.flags.writeable = False  # like every argument (numba_backend._readonly_c)
+        consts.append(a)
+    return Generated("\n".join(out) + "\n", entry, line_info, consts)

@@ -70,7 +70,7 @@ class NumbaExecutable:
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
                                   generic=True)
-        self.constants = (self.generated.constants,) if self.generated.takes_kv else ()
+        self.constants = self.generated.constants
         src = HEADER.format(name=name) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
