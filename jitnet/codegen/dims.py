@@ -41,8 +41,10 @@ class Dim(int):
         return self.text if not spec else format(int(self), spec)
 
     def _op(self, other, sym, value, reflected=False):
-        if not isinstance(other, int) or isinstance(other, bool):
+        if not isinstance(other, int):
             return NotImplemented
+        if isinstance(other, bool):  # ``n // b + (n % b > 0)``: the comparison's value
+            other = int(other)
         a, b = (other, self) if reflected else (self, other)
         return Dim(value, f"({a} {sym} {b})")
 
@@ -97,7 +99,7 @@ class Dim(int):
 
 
 def _plain(o, v) -> bool:
-    return type(o) is int and o == v
+    return type(o) in (int, bool) and o == v
 
 
 SMALL = 8  # sizes below this that also occur on a non-leading axis stay literals

@@ -45,6 +45,8 @@ def test_dim_behaves_as_its_value_and_prints_as_text():
     assert f"{d}" == "S0" and repr((d, 32)) == "(S0, 32)" and f"{d:d}" == "16"
     assert d * 1 is d and d + 0 is d and 1 * d is d and d * 0 == 0
     assert str(d * 32) == "(S0 * 32)" and d * 32 == 512
+    # a comparison's value in arithmetic (ceil division as n // b + (n % b > 0)) stays text
+    assert str(d // 3 + (d % 3 > 0)) == "((S0 // 3) + 1)" and d // 3 + (d % 3 > 0) == 6
 
 
 def test_choose_keeps_sizes_on_other_axes_literal():
