@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import time
 import weakref
 from typing import Callable
 
@@ -25,7 +26,7 @@ from ..core.config import config
 from ..core.lru import LRU
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
-from ..runtime import devices, profiling
+from ..runtime import compile_log, devices, profiling
 from ..runtime.compile import compile_ir, prepare
 from ..runtime.devices import CudaArray
 from ..runtime.jit_call import jit_call_p
@@ -218,9 +219,15 @@ class Jitted:
         key = (static, in_tree, tuple(map(_leaf_key, leaves)), config.read("jax_enable_x64"))
         traced = self._cache.get(key)
         if traced is None:
+            previous = list(self._cache)
+            start = time.perf_counter()
             with profiling.span("trace", fun_name(self.fun)):
                 traced = self._cache[key] = self._trace(static, dyn_args, dyn_kwargs, leaves,
                                                         in_tree, len(args))
+            took = time.perf_counter() - start
+            compile_log.record("trace", lambda: (
+                f"{fun_name(self.fun)} in {took:.3f} s: "
+                f"{compile_log.why(previous, key, arg_labels(self.fun, dyn_args, dyn_kwargs))}"))
         return traced, leaves
 
     def __call__(self, *args, **kwargs):

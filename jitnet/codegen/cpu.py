@@ -22,6 +22,7 @@ import numpy as np
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
 from . import ops as op_gen
+from .dims import Dim, generic_sizes, same_sizes
 from .scalar import cast, expr
 from .scalar import lit as pylit
 
@@ -47,32 +48,53 @@ class Writer:
         self.depth -= 1
 
 
-class Constants:
-    """Literals as named constants, one name per (value, dtype); ``lines`` define them."""
+# float constants kept in the text: LLVM folds them (x * 1, x + 0, x * -1); 1.0 is also the mean
+# over a batch of 1, which is never a name (see dims.choose). Any other float constant is
+# passed at run time when lifting (see Constants)
+_BAKED_FLOATS = {0.0, 1.0, -1.0}
 
-    def __init__(self, prefix: str, text=None):
+
+class Constants:
+    """Literals as named constants, one name per (value, dtype); ``lines`` define them.
+
+    With ``lift``, float32/float64 constants other than a few simple ones are not written
+    into the text but read from the array arguments ``kv_float32`` / ``kv_float64`` (their
+    values in ``values``): a mean's 1/batch-size or a learning rate then does not make a new
+    program. Arrays, not a tuple: Numba's dispatcher types a tuple argument in Python on
+    every call (+200 us per call on W2c's step), an array in C."""
+
+    def __init__(self, prefix: str, text=None, lift: bool = False):
         self.prefix = prefix
         self.text = text or (lambda v, dtype: f"{cast(dtype)}({pylit(v)})")
+        self.lift = lift
         self.names: dict = {}
         self.lines: list[str] = []
+        self.values: dict = {}  # argument name -> values
 
     def __call__(self, lit: Literal) -> str:
         key = lit.key()
         n = self.names.get(key)
         if n is None:
             n = self.names[key] = f"{self.prefix}{len(self.names)}"
-            v = np.asarray(lit.value, lit.aval.dtype).item()
-            self.lines.append(f"{n} = {self.text(v, lit.aval.dtype)}")
+            d = lit.aval.dtype
+            v = np.asarray(lit.value, d)
+            if self.lift and d in (np.float32, np.float64) and np.isfinite(v) \
+                    and v.item() not in _BAKED_FLOATS:
+                vals = self.values.setdefault(f"kv_{d.name}", [])
+                self.lines.append(f"{n} = kv_{d.name}[{len(vals)}]")
+                vals.append(v[()])
+            else:
+                self.lines.append(f"{n} = {self.text(v.item(), d)}")
         return n
 
 
 class Names:
     """Source names: arrays ``v<n>`` (one per Var), temporaries ``t<n>``, constants ``k<n>``."""
 
-    def __init__(self):
+    def __init__(self, lift: bool = False):
         self.ids: dict[int, str] = {}
         self.temps = 0
-        self.literal = Constants("k")
+        self.literal = Constants("k", lift=lift)
         self.shared_names: dict[str, str] = {}
         self.shared_lines: list[str] = []
         self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
@@ -427,7 +449,9 @@ def _emit_scalar_reduction(ctx, w, scalars):
     for e in reds:
         w(f"{accs[id(e)]} = {_identity(e)}")
     inner = rank - 1
-    lanes_ok = shape[inner] >= 2 * LANES
+    # a size read at run time takes the lanes whatever its value (a short one runs only the
+    # tail loop): one text for all batch sizes
+    lanes_ok = shape[inner] >= 2 * LANES or isinstance(shape[inner], Dim)
     outer_red = list(range(n_kept, inner))
     par_red = big and n_kept == 0 and sum_like
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
@@ -587,7 +611,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         _close_partials(w, names, reds, chunk_parts, part, accs, c, n_chunks)
     else:
         w.dedent()
-    if main < m:  # the tail that does not fill the lanes
+    if main < m or isinstance(m, Dim):  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()
         body = _Body(k, names, w, scalars, ctx.alias)
@@ -603,10 +627,12 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
 class Generated:
     """Module text (without imports): the generated functions and the entry function that
     calls them in order, each under the backend's decorator (``generate``'s ``decorator``).
-    ``line_info`` maps 1-based lines of ``source`` to (kernel, user line)."""
+    ``line_info`` maps 1-based lines of ``source`` to (kernel, user line). ``constants``:
+    the read-only arrays the entry takes after the program's inputs (lifted constants)."""
 
-    def __init__(self, source: str, entry: str, line_info: dict):
+    def __init__(self, source: str, entry: str, line_info: dict, constants=()):
         self.source, self.entry, self.line_info = source, entry, line_info
+        self.constants = tuple(constants)
 
 
 def _emit_kernel(k, names: Names, w: Writer):
@@ -633,7 +659,8 @@ def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[st
     names.keep.append(program)   # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
         names.ids[id(v)] = n
-    emit_kernels(program, names, w)
+    with same_sizes(program):
+        emit_kernels(program, names, w)
     outs = []
     for a in program.outvars:
         if isinstance(a, Literal):
@@ -704,12 +731,29 @@ def _groups(pieces):
     return groups
 
 
+_SYM = re.compile(r"\bS\d+\b")
+
+
 def generate(program: FusedProgram, entry: str = "entry",
-             decorator: str = "@numba.njit(parallel={parallel})") -> Generated:
+             decorator: str = "@numba.njit(parallel={parallel})",
+             generic: bool = False) -> Generated:
     """Generated functions holding runs of kernels, called in order by ``entry`` (a call
-    costs nanoseconds; values pass between them as arrays)."""
-    names = Names()
+    costs nanoseconds; values pass between them as arrays).
+
+    ``generic``: the batch sizes are read from the inputs at run time and float constants
+    passed in arrays (``Constants``, ``codegen/dims.py``), so programs that differ only in those generate
+    the same text, which the backend compiles once."""
+    if not generic:
+        return _generate(program, entry, decorator, Names())
+    # messages name kernels by their concrete shapes
+    described = {id(k): k.describe() for k in program.kernels}
+    with generic_sizes(program) as binds:
+        return _generate(program, entry, decorator, Names(lift=True), binds, described)
+
+
+def _generate(program, entry, decorator, names, binds=(), described=None) -> Generated:
     args = [names.var(v) for v in program.invars]
+    bind_lines = [f"{name} = {args[i]}.shape[{j}]" for name, i, j in binds]
     pieces = _pieces(program, names)
     groups = _groups(pieces)
     later: list[set] = [set() for _ in groups]   # names read after each group
@@ -719,6 +763,7 @@ def generate(program: FusedProgram, entry: str = "entry",
         later[gi] = set(need)
         for p in groups[gi]:
             need.update(p.ins)
+    kv = sorted(names.literal.values)
     out: list[str] = []
     line_info: dict = {}
     body = Writer()
@@ -733,23 +778,32 @@ def generate(program: FusedProgram, entry: str = "entry",
                 shared.setdefault(ln, None)
         outs = [n for p in group for n in p.outs if n in later[gi]]
         fname = f"f{gi}"
+        prologue = names.literal.lines + list(shared)
         if len(groups) == 1:             # small program: the group is the entry itself
             fname, ins, outs = entry, args, rets
+            prologue = bind_lines + prologue
+        else:                            # sizes it uses come in as arguments
+            text = "\n".join(prologue + [ln for p in group for ln in p.lines])
+            ins = ins + sorted(set(_SYM.findall(text)), key=lambda n: int(n[1:]))
         head = [decorator.replace("{parallel}", str(group[0].parallel)),
-                f"def {fname}({', '.join(ins)}):"] + \
-            ["    " + ln for ln in names.literal.lines + list(shared)]
+                f"def {fname}({', '.join(ins + kv)}):"] + ["    " + ln for ln in prologue]
         out += head
         for p in group:
             first = len(out) + 1
             out += p.lines
-            info = (p.k.describe(), p.src)
+            info = ((described or {}).get(id(p.k)) or p.k.describe(), p.src)
             for ln in range(first, len(out) + 1):
                 line_info[ln] = info
         out += [f"    return ({', '.join(outs)}{',' if outs else ''})", "", ""]
         lhs = f"{', '.join(outs)}," if outs else "_"
-        body(f"{lhs} = {fname}({', '.join(ins)})")
+        body(f"{lhs} = {fname}({', '.join(ins + kv)})")
     body(f"return ({', '.join(rets)}{',' if rets else ''})")
     if len(groups) != 1:
-        out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args)}):"] + \
-            body.lines
-    return Generated("\n".join(out) + "\n", entry, line_info)
+        out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args + kv)}):"]
+        out += ["    " + ln for ln in bind_lines] + body.lines
+    consts = []
+    for name in kv:
+        a = np.array(names.literal.values[name], dtype=name[len("kv_"):])
+        a.flags.writeable = False  # like every argument (numba_backend._readonly_c)
+        consts.append(a)
+    return Generated("\n".join(out) + "\n", entry, line_info, consts)

@@ -15,6 +15,7 @@ _DEFAULTS = {
     # bounds of the compile caches (least recently used entries go first; runtime/disk_cache.py)
     "memory_cache_entries": 1024,  # per in-memory cache: traces, executables, modules
     "disk_cache_max_mb": 2048,     # the disk cache (JITNET_CACHE_DIR)
+    "log_compiles": False,         # log traces and compilations: why, how long (compile_log)
 }
 
 # options whose default an environment variable may set (an int)

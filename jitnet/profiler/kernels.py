@@ -95,7 +95,7 @@ def kernel_times(fn, *args, number: int = 10, **kwargs) -> KernelTimes:
     funcs = _functions(gen.source, gen.line_info)
     t = time.perf_counter()
     for _ in range(number):
-        exe.fn(*vals)
+        exe.fn(*vals, *exe.constants)
     total = (time.perf_counter() - t) / number
     if len(funcs) == 1:                         # the entry is the only generated function
         return KernelTimes([KernelRow(gen.entry, funcs[gen.entry], total)], total)
@@ -103,6 +103,6 @@ def kernel_times(fn, *args, number: int = 10, **kwargs) -> KernelTimes:
     stats: dict = {}
     timed = _timed_entry(gen.source, gen.entry, module, stats)
     for _ in range(number):
-        timed(*vals)
+        timed(*vals, *exe.constants)
     rows = [KernelRow(n, funcs.get(n, []), s / number) for n, s in stats.items()]
     return KernelTimes(rows, total)

@@ -31,12 +31,13 @@ import os
 import platform
 import shutil
 import sys
+import time
 import types
 import warnings
 
 from ..core.config import config
 from ..core.lru import LRU
-from . import profiling
+from . import compile_log, profiling
 from .cache_store import (CacheSecurityError, CacheWarning, Store, cache_setting,
                           key_setting)
 
@@ -155,11 +156,22 @@ class CachedFunction:
             return self.fn(*args)
         # Numba's loader looks the module up by name (the memo may have evicted it)
         sys.modules.setdefault(self.module.__name__, self.module)
+        start = time.perf_counter()
         with compiling(self.stem):
             res = profiling.timed_first_call(self.stem, lambda: self.fn(*args),
                                              lambda: self.was_cached)
         self._ready = True
+        took = time.perf_counter() - start
+        kind = "cache_load" if self.was_cached else "compile"
+        compile_log.record(kind, lambda: f"{self.stem} in {took:.3f} s "
+                                         f"({'loaded from' if self.was_cached else 'written to'} "
+                                         f"{self.path})")
         return res
+
+    @property
+    def ready(self) -> bool:
+        """Whether this function has been compiled (or loaded) in this process."""
+        return self._ready
 
 
 def _forget(_, fn: CachedFunction) -> None:

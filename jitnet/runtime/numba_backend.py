@@ -16,7 +16,7 @@ import numpy as np
 from ..core.ir import IR, Literal
 from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
-from . import disk_cache
+from . import compile_log, disk_cache
 from .threads import start_thread_pool
 from .numba_support import check_supported
 
@@ -68,10 +68,15 @@ class NumbaExecutable:
         self.ir = ir
         self.program = fuse(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
-        self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm))
+        self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
+                                  generic=True)
+        self.constants = self.generated.constants
         src = HEADER.format(name=name) + self.generated.source
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
+        if self.fn.ready:  # the same text was compiled for other sizes or constants
+            compile_log.record("reuse", lambda: f"{self.fn.stem}: the program generated for "
+                                                f"these shapes is already compiled")
         self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
                              for i, a in enumerate(ir.outvars) if isinstance(a, Literal)]
         self.out_avals = ir.out_avals
@@ -86,7 +91,7 @@ class NumbaExecutable:
     def __call__(self, *vals):
         args = [_readonly_c(v) for v in vals]
         try:
-            res = self.fn(*args)
+            res = self.fn(*args, *self.constants)
         except Exception as err:  # a typing or lowering failure inside Numba
             if os.environ.get("JITNET_DEBUG"):
                 raise

@@ -66,7 +66,9 @@ def cache(tmp_path, monkeypatch):
 
 
 def _program(c):
-    """A program of its own per test (constant ``c``) so no other test compiled it."""
+    """The test program. Float constants are run-time arguments of generated code, so
+    programs differing only in ``c`` share their text; each test has its own cache
+    directory (``cache``), and a test that needs two programs varies the shape's rank."""
     return jitnet.jit(lambda x: jnp.tanh(x) * c + 1.0)
 
 
@@ -432,7 +434,7 @@ def test_disk_cache_is_bounded_lru_and_leaves_no_lock_files(cache):
     old = jitnet.config.disk_cache_max_mb
     jitnet.config.update("disk_cache_max_mb", 1.5 * size / 2**20)  # room for one program
     try:
-        _, fn = _run_fresh(7.0, X)
+        _, fn = _run_fresh(7.0, X.reshape(1, 5))  # another rank: another program
     finally:
         jitnet.config.update("disk_cache_max_mb", old)
     stems = {p.name.split(".")[0] for p in cache.iterdir()}

@@ -1,0 +1,268 @@
+"""Time to first result: jitnet against JAX, in fresh processes (issue 14).
+
+    python benchmarks/latency.py                      # everything, 1 repeat
+    python benchmarks/latency.py --repeats 3 --only cold,batch --workloads W2a,W4
+    python benchmarks/latency.py --markdown out.md    # also write the tables
+
+Measured, each in a fresh process (``--child``) so nothing is in memory:
+* ``cold``: import -> first result of a workload's jitted training step (``workloads.py``)
+  with an empty compile cache; ``warm``: the same again, now with the disk cache filled by
+  the cold run (JAX has no persistent cache by default: its warm time is a second cold one);
+* ``batch``: in the warm process, the same step called with new batch sizes (16, 40, 77,
+  128, in that order): the time of each first call (re-trace, and a compile if any);
+* ``eager``: in a fresh process after a warm-up process, the first ``tanh``, ``exp``,
+  ``log`` on a float32 array of rank 1, then of rank 2 (each a new dtype/rank);
+* ``programs``: end-to-end wall time of short JAX-style programs (a gradient check, vmap,
+  jacobian, a 20-step MLP fit, a scan RNN, a small CNN step), cold and warm.
+Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
+vary a lot: compare runs made together.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FRAMEWORKS = ("jitnet", "jax")
+BATCHES = (16, 40, 77, 128)
+EAGER_OPS = ("tanh", "exp", "log")
+
+
+def _import(fw):
+    if fw == "jitnet":
+        import jitnet as mod
+    else:
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        import jax as mod
+    return mod
+
+
+def _step_inputs(mod, key, batch=None):
+    import numpy as np
+    sys.path.insert(0, HERE)
+    import workloads as W
+    w = W.BY_KEY[key]
+    if batch is not None:
+        w = W.Workload(w.key, w.title, w.kind, w.model, dict(w.shape, batch=batch))
+    data = W.make_data(w)
+    step = W.jax_models(mod).sgd_step(w.model)
+    return step, [mod.numpy.asarray(p) for p in data["params"]], \
+        [np.asarray(x) for x in data["inputs"]]
+
+
+def _block(x):
+    import numpy as np
+    return float(np.asarray(x))
+
+
+# -- child programs: each prints one JSON line ------------------------------------------------
+
+def child_step(fw, key, with_batches):
+    t0 = time.perf_counter()
+    mod = _import(fw)
+    step, params, inputs = _step_inputs(mod, key)
+    _block(step(params, *inputs)[1])
+    out = {"first_s": time.perf_counter() - t0}
+    if with_batches:
+        for b in BATCHES:
+            _, p, x = _step_inputs(mod, key, b)
+            t = time.perf_counter()
+            _block(step(params, *x)[1])
+            out[f"batch{b}_s"] = time.perf_counter() - t
+    return out
+
+
+def child_eager(fw):
+    import numpy as np
+    mod = _import(fw)
+    jnp = mod.numpy
+    out = {}
+    for rank in (1, 2):
+        x = jnp.asarray(np.linspace(0.5, 1.5, 8 ** rank, dtype=np.float32).reshape((8,) * rank))
+        for op in EAGER_OPS:
+            t = time.perf_counter()
+            np.asarray(getattr(jnp, op)(x))
+            out[f"{op}_rank{rank}_s"] = time.perf_counter() - t
+    return out
+
+
+def _programs(mod):
+    """Short programs as a JAX user writes them; returns a checksum."""
+    import numpy as np
+    jnp, lax = mod.numpy, mod.lax
+    r = np.random.default_rng(0)
+    total = 0.0
+    # gradient check against a finite difference
+    f = lambda x: jnp.sum(jnp.sin(x) * jnp.exp(-x ** 2))  # noqa: E731
+    x = jnp.asarray(r.normal(size=5).astype(np.float32))
+    g = mod.jit(mod.grad(f))(x)
+    total += float(jnp.sum(g))
+    # vmap of a per-example function, the jacobian of a small map
+    total += float(jnp.sum(mod.jit(mod.vmap(lambda v: jnp.dot(v, v)))(jnp.ones((7, 3)))))
+    total += float(jnp.sum(mod.jacrev(lambda v: jnp.tanh(v) * v[0])(x)))
+    # a 20-step MLP fit
+    w1 = jnp.asarray(r.normal(size=(4, 16)).astype(np.float32) * 0.5)
+    w2 = jnp.asarray(r.normal(size=(16, 1)).astype(np.float32) * 0.5)
+    xs = jnp.asarray(r.normal(size=(32, 4)).astype(np.float32))
+    ys = jnp.sum(xs, axis=1, keepdims=True)
+
+    def loss(p, x, y):
+        return jnp.mean((jnp.tanh(x @ p[0]) @ p[1] - y) ** 2)
+
+    @mod.jit
+    def step(p, x, y):
+        v, gr = mod.value_and_grad(loss)(p, x, y)
+        return [a - 0.05 * b for a, b in zip(p, gr)], v
+
+    p = [w1, w2]
+    for _ in range(20):
+        p, v = step(p, xs, ys)
+    total += float(v)
+    # a scan RNN
+    wh = jnp.asarray(r.normal(size=(8, 8)).astype(np.float32) * 0.3)
+    seq = jnp.asarray(r.normal(size=(10, 2, 8)).astype(np.float32))
+
+    def rnn(wh, seq):
+        h, _ = lax.scan(lambda h, s: (jnp.tanh(h @ wh + s), None), jnp.zeros((2, 8)), seq)
+        return jnp.sum(h)
+
+    total += float(mod.jit(mod.grad(rnn))(wh, seq).sum())
+    # a small CNN loss gradient
+    k = jnp.asarray(r.normal(size=(4, 1, 3, 3)).astype(np.float32))
+    img = jnp.asarray(r.normal(size=(2, 1, 8, 8)).astype(np.float32))
+
+    def cnn(k, img):
+        y = lax.conv_general_dilated(img, k, (1, 1), "SAME",
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        return jnp.mean(jnp.maximum(y, 0.0))
+
+    total += float(jnp.sum(mod.jit(mod.grad(cnn))(k, img)))
+    return total
+
+
+def child_programs(fw):
+    t0 = time.perf_counter()
+    mod = _import(fw)
+    check = _programs(mod)
+    return {"wall_s": time.perf_counter() - t0, "check": check}
+
+
+CHILDREN = {"step": lambda a: child_step(a.fw, a.workload, a.batches),
+            "eager": lambda a: child_eager(a.fw), "programs": lambda a: child_programs(a.fw)}
+
+
+# -- the parent --------------------------------------------------------------------------------
+
+def _run(kind, fw, cache, timeout, **extra):
+    env = dict(os.environ, JITNET_CACHE_DIR=cache, PYTHONPATH=ROOT)
+    cmd = [sys.executable, __file__, "--child", kind, "--fw", fw]
+    for k, v in extra.items():
+        if v is True:
+            cmd.append(f"--{k}")
+        elif v not in (None, False):
+            cmd += [f"--{k}", str(v)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("LATENCY ")]
+    if p.returncode or not lines:
+        raise RuntimeError(f"{kind} {fw} failed:\n{p.stderr[-2000:]}")
+    return json.loads(lines[-1][len("LATENCY "):])
+
+
+def _fresh_cache(tmp, name):
+    path = os.path.join(tmp, name)
+    os.makedirs(path, mode=0o700)
+    return path
+
+
+def measure(opts) -> dict:
+    rows: dict = {}   # row name -> fw -> list of seconds
+
+    def add(name, fw, v):
+        rows.setdefault(name, {}).setdefault(fw, []).append(v)
+        print(f"{name:45} {fw:7} {v:9.3f} s", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="jitnet-latency-") as tmp:
+        for rep in range(opts.repeats):
+            for fw in FRAMEWORKS:
+                if "cold" in opts.only or "batch" in opts.only:
+                    for key in opts.workloads:
+                        cache = _fresh_cache(tmp, f"{fw}-{key}-{rep}")
+                        cold = _run("step", fw, cache, opts.timeout, workload=key)
+                        add(f"{key} cold: import -> 1st result", fw, cold["first_s"])
+                        warm = _run("step", fw, cache, opts.timeout, workload=key,
+                                    batches="batch" in opts.only)
+                        add(f"{key} warm: import -> 1st result", fw, warm["first_s"])
+                        for b in BATCHES if "batch" in opts.only else ():
+                            add(f"{key} new batch size {b}: 1st call", fw, warm[f"batch{b}_s"])
+                if "eager" in opts.only:
+                    cache = _fresh_cache(tmp, f"{fw}-eager-{rep}")
+                    _run("eager", fw, cache, opts.timeout)  # the warm-up process
+                    res = _run("eager", fw, cache, opts.timeout)
+                    for k, v in res.items():
+                        op, rank = k[:-2].split("_")
+                        add(f"eager 1st {op}, {rank} (2nd process)", fw, v)
+                if "programs" in opts.only:
+                    cache = _fresh_cache(tmp, f"{fw}-programs-{rep}")
+                    add("short programs, cold", fw,
+                        _run("programs", fw, cache, opts.timeout)["wall_s"])
+                    add("short programs, warm", fw,
+                        _run("programs", fw, cache, opts.timeout)["wall_s"])
+            print(f"repeat {rep + 1}/{opts.repeats} done", file=sys.stderr, flush=True)
+    return rows
+
+
+def report(rows, opts) -> str:
+    def fmt(s):
+        return "-" if s is None else f"{s * 1e3:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    out = [f"command: `python benchmarks/latency.py {' '.join(sys.argv[1:])}`",
+           f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; cores: "
+           f"{os.cpu_count()}; load average at the end: {load:.1f}; medians of "
+           f"{opts.repeats} run(s)", "",
+           "| measurement | jitnet | jax.jit | jitnet / jax |", "|---|---|---|---|"]
+    for name, by in rows.items():
+        med = {fw: statistics.median(v) for fw, v in by.items()}
+        j, x = med.get("jitnet"), med.get("jax")
+        ratio = f"{j / x:.1f}x" if j is not None and x else "-"
+        out.append(f"| {name} | {fmt(j)} | {fmt(x)} | {ratio} |")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="cold,batch,eager,programs",
+                    help="comma-separated: cold, batch, eager, programs")
+    ap.add_argument("--workloads", default="W2a,W4", help="training steps for cold/warm/batch")
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per process")
+    ap.add_argument("--markdown", help="also write the table to this file")
+    ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    ap.add_argument("--fw", help=argparse.SUPPRESS)
+    ap.add_argument("--workload", help=argparse.SUPPRESS)
+    ap.add_argument("--batches", action="store_true", help=argparse.SUPPRESS)
+    opts = ap.parse_args(argv)
+    if opts.child:
+        print("LATENCY " + json.dumps(CHILDREN[opts.child](opts)), flush=True)
+        return
+    opts.only = set(opts.only.split(","))
+    opts.workloads = opts.workloads.split(",")
+    text = report(measure(opts), opts)
+    print(text)
+    if opts.markdown:
+        with open(opts.markdown, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

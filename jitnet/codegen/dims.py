@@ -1,0 +1,194 @@
+"""Shape-generic generated code: sizes read at run time instead of baked-in literals.
+
+A new batch size should not recompile a program. While a program is generated, the sizes
+that vary between calls (``choose``: the leading axis of the inputs, unless that size also
+appears on another axis) are ``Dim`` objects: ints with their concrete value, which every
+decision of the generator sees, that print as a name (``S0``) or an expression of names
+(``(S0 * 32)``). The entry function binds each name to the input axis it came from.
+
+Why this is safe whatever the generator does with sizes: the compiled code is looked up by
+the exact text generated for the call's own shapes. Text generated for batch 16 is reused
+for batch 40 only if generating for batch 40 gives the same text, and that text, with its
+names bound at run time, is by construction the program for batch 40. A decision that
+depends on a size (a parallel loop from some size on, a tail loop, a size baked in by
+``int()``) shows in the text and so only costs a compilation, never a wrong result.
+Sizes that are not chosen stay literals: LLVM unrolls and vectorizes small fixed inner
+loops better (see ``choose``).
+"""
+from __future__ import annotations
+
+import contextlib
+
+from ..core.aval import ShapedArray
+from ..core.ir import Var
+from ..fuse.kernels import LoopKernel
+
+
+class Dim(int):
+    """A size: its concrete value for comparisons, its source text when printed."""
+
+    def __new__(cls, value: int, text: str):
+        d = int.__new__(cls, value)
+        d.text = text
+        return d
+
+    def __repr__(self):
+        return self.text
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        return self.text if not spec else format(int(self), spec)
+
+    def _op(self, other, sym, value, reflected=False):
+        if not isinstance(other, int):
+            return NotImplemented
+        if isinstance(other, bool):  # ``n // b + (n % b > 0)``: the comparison's value
+            other = int(other)
+        a, b = (other, self) if reflected else (self, other)
+        return Dim(value, f"({a} {sym} {b})")
+
+    def __add__(self, o):
+        return self if _plain(o, 0) else self._op(o, "+", int(self) + int(o))
+
+    def __radd__(self, o):
+        return self if _plain(o, 0) else self._op(o, "+", int(o) + int(self), True)
+
+    def __sub__(self, o):
+        return self if _plain(o, 0) else self._op(o, "-", int(self) - int(o))
+
+    def __rsub__(self, o):
+        return self._op(o, "-", int(o) - int(self), True)
+
+    def __mul__(self, o):
+        if _plain(o, 1):
+            return self
+        return 0 if _plain(o, 0) else self._op(o, "*", int(self) * int(o))
+
+    def __rmul__(self, o):
+        if _plain(o, 1):
+            return self
+        return 0 if _plain(o, 0) else self._op(o, "*", int(o) * int(self), True)
+
+    def __floordiv__(self, o):
+        return self if _plain(o, 1) else self._op(o, "//", int(self) // int(o))
+
+    def __rfloordiv__(self, o):
+        return self._op(o, "//", int(o) // int(self), True)
+
+    def __mod__(self, o):
+        return self._op(o, "%", int(self) % int(o))
+
+    def __rmod__(self, o):
+        return self._op(o, "%", int(o) % int(self), True)
+
+    def __neg__(self):
+        return Dim(-int(self), f"(-{self.text})")
+
+    def __pos__(self):
+        return self
+
+    def __hash__(self):
+        return int.__hash__(self)
+
+    def __eq__(self, other):
+        return int.__eq__(self, other)
+
+    def __ne__(self, other):
+        return int.__ne__(self, other)
+
+
+def _plain(o, v) -> bool:
+    return type(o) in (int, bool) and o == v
+
+
+SMALL = 8  # sizes below this that also occur on a non-leading axis stay literals
+
+
+def choose(invars) -> dict:
+    """The sizes generated as names: {size: (name, input position, axis)}.
+
+    A size on the leading axis of an input (the batch, by convention; a sequence-major
+    input has it on another axis, but its batch-major sibling names it) of size >= 2,
+    unless it is also on the last axis of an input of rank >= 2 (a feature size: fixed
+    sizes of inner loops stay literals, and one name per size keeps the choice
+    unambiguous), or it is small and on some other axis (a convolution window). Size 1
+    stays: broadcasting decides on it."""
+    lead: dict = {}
+    last, inner = set(), set()
+    for i, v in enumerate(invars):
+        shape = v.aval.shape
+        if len(shape) >= 2:
+            last.add(shape[-1])
+        inner.update(shape[1:])
+        if shape and shape[0] >= 2:
+            lead.setdefault(shape[0], i)
+    chosen = [(d, i) for d, i in lead.items()
+              if d not in last and not (d < SMALL and d in inner)]
+    return {d: (f"S{n}", i, 0) for n, (d, i) in enumerate(chosen)}
+
+
+def _generic(aval, dims: dict):
+    if not any(d in dims for d in aval.shape):
+        return aval
+    new = object.__new__(ShapedArray)  # keeps the Dims (the constructor makes plain ints)
+    new.shape = tuple(dims.get(d, d) for d in aval.shape)
+    new.dtype, new.weak_type, new._hash = aval.dtype, aval.weak_type, None
+    return new
+
+
+_active: list = []  # the {size: Dim} of the programs being generated (innermost last)
+
+
+@contextlib.contextmanager
+def _swapped(program, dims: dict):
+    """Within this context ``program``'s variables and loop kernels carry ``dims``."""
+    saved_avals: dict = {}
+    saved_shapes: list = []
+
+    def visit(v):
+        if isinstance(v, Var) and id(v) not in saved_avals:
+            saved_avals[id(v)] = (v, v.aval)
+            v.aval = _generic(v.aval, dims)
+
+    if dims:
+        for v in list(program.invars) + list(program.outvars):
+            visit(v)
+        for k in program.kernels:
+            eqns = (k.eqns + k.reductions + k.epilogue) if isinstance(k, LoopKernel) else [k.eqn]
+            for e in eqns:
+                for v in list(e.inputs) + list(e.outputs):
+                    visit(v)
+            if isinstance(k, LoopKernel):
+                for v in list(k.stores) + list(k.epilogue_stores):
+                    visit(v)
+                saved_shapes.append((k, k.shape))
+                k.shape = tuple(dims.get(d, d) for d in k.shape)
+    try:
+        yield
+    finally:
+        for v, aval in saved_avals.values():
+            v.aval = aval
+        for k, shape in saved_shapes:
+            k.shape = shape
+
+
+@contextlib.contextmanager
+def generic_sizes(program):
+    """Within this context the avals of ``program``'s variables and its loop kernels' shapes
+    carry ``Dim``s for the chosen sizes; yields the bindings [(name, input position,
+    axis)] the entry function starts with."""
+    chosen = choose(program.invars)
+    dims = {d: Dim(d, name) for d, (name, _, _) in chosen.items()}
+    _active.append(dims)
+    try:
+        with _swapped(program, dims):
+            yield list(chosen.values())
+    finally:
+        _active.pop()
+
+
+def same_sizes(program):
+    """A sub-program inlined while generating (a loop body, a branch) carries the names of
+    the program around it (sizes equal to a name's value are written as the name)."""
+    return _swapped(program, _active[-1] if _active else {})
