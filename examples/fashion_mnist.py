@@ -1,6 +1,6 @@
 """Fashion-MNIST with the high-level API: a small CNN, ``compile`` and ``fit`` (``make demo``).
 
-    python examples/fashion_mnist.py [--epochs 8] [--batch 64]
+    python examples/fashion_mnist.py [--epochs 10] [--batch 64]
 
 Prints the model summary, trains with a progress bar (one line per epoch when the output is
 not a terminal) and early stopping on the validation loss, then the test accuracy, and
@@ -37,7 +37,7 @@ def make_model(image_hw, n_classes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -59,7 +59,7 @@ def main():
 
     t0 = time.perf_counter()
     history = model.fit(x_tr, y_tr, epochs=args.epochs, batch_size=args.batch, validation_split=0.1,
-              callbacks=[train.EarlyStopping(patience=1, restore_best_weights=True)])
+              callbacks=[train.EarlyStopping(patience=2, restore_best_weights=True)])
     loss, acc = model.evaluate(x_te, y_te, batch_size=500)
     print(f"test loss {loss:.4f}, test accuracy {acc:.4f} "
           f"({time.perf_counter() - t0:.0f} s including compilation)")
