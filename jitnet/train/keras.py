@@ -66,18 +66,27 @@ def _first_spec(x):
     return [ShapeDtypeStruct((1,) + np.shape(a)[1:], np.asarray(a[:1]).dtype) for a in xs]
 
 
-def _ensure_built(model, x_sample, seed):
+def _built_sample(model, t, loader):
+    """One sample's inputs from ``loader``, the model built for them if it was not."""
+    x_sample = sample_batch(loader).data[0]
     if not model.built:
-        model.init(random.fold_in(random.PRNGKey(seed), 1), *x_sample)
+        xs = list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample]
+        model.init(random.fold_in(random.PRNGKey(t["seed"]), 1), *xs)
+    return x_sample
 
 
-def _engine(model, t, x_sample) -> Engine:
+def _output_shape(model, x_sample) -> tuple:
+    out = eval_shape(lambda *xs: model(*xs), *_first_spec(x_sample))
+    return tuple(getattr(out, "shape", ()))
+
+
+def _engine(model, t, x_sample, output_shape=None) -> Engine:
     """The compiled steps for this model (made once per ``compile``) with fresh weights."""
     params, rest = partition(model)
     if t["engine"] is None:
         compute = _compute_fn(t["loss"])
-        out = eval_shape(lambda *xs: model(*xs), *_first_spec(x_sample))
-        shape = tuple(getattr(out, "shape", ())) or None
+        shape = output_shape if output_shape is not None else _output_shape(model, x_sample)
+        shape = shape or None
         train_logic = StepLogic(t["metrics"], output_shape=shape)
         eval_logic = StepLogic(t["metrics"], output_shape=shape)
         opt = t["optimizer"]
@@ -92,11 +101,10 @@ def _engine(model, t, x_sample) -> Engine:
     return t["engine"]
 
 
-def _check_targets(model, t, x, y):
-    out = eval_shape(lambda *xs: model(*xs), *_first_spec(x))
+def _check_targets(t, y, output_shape):
     check = getattr(t["loss"], "check_targets", None)
     if check is not None and y is not None:
-        check(np.asarray(y), tuple(out.shape))
+        check(np.asarray(y), output_shape)
 
 
 def _loader(x, y, sample_weight, batch_size, shuffle, seed):
@@ -115,12 +123,6 @@ def _loader(x, y, sample_weight, batch_size, shuffle, seed):
     return as_loader(data, batch_size or 32, shuffle=shuffle, seed=seed)
 
 
-def _sample_x(loader):
-    """The inputs of one sample: read from the dataset directly when it has random access
-    (iterating would start the prefetch thread and run transforms ahead)."""
-    return sample_batch(loader).data[0]
-
-
 def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
         sample_weight=None, validation_batch_size=None, steps_per_epoch=None, resume=None):
@@ -133,16 +135,14 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
             raise ValueError("validation_split needs arrays, not a DataLoader")
         (x, y), validation_data = _split((x, y), validation_split)
     loader = _loader(x, y, sample_weight, batch_size, shuffle, t["seed"])
-    x_sample = _sample_x(loader)
-    xs = list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample]
-    _ensure_built(model, xs, t["seed"])
-    if y is not None:
-        _check_targets(model, t, x_sample, y)
+    x_sample = _built_sample(model, t, loader)
+    output_shape = _output_shape(model, x_sample)
+    _check_targets(t, y, output_shape)
     val_loader = None
     if validation_data is not None:
         vx, vy = validation_data[0], validation_data[1] if len(validation_data) > 1 else None
         val_loader = _loader(vx, vy, None, validation_batch_size or batch_size, False, 0)
-    engine = _engine(model, t, x_sample)
+    engine = _engine(model, t, x_sample, output_shape)
     verbose = 1 if verbose == "auto" else int(verbose)
     try:
         history = engine.fit(loader, epochs=epochs, val_loader=val_loader,
@@ -161,9 +161,7 @@ def evaluate(model, x=None, y=None, *, batch_size=None, verbose="auto", sample_w
     """Keras's ``Model.evaluate``: the loss, or ``[loss, *metrics]``, or a dict."""
     t = _training(model)
     loader = _loader(x, y, sample_weight, batch_size, False, 0)
-    x_sample = _sample_x(loader)
-    _ensure_built(model, list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample],
-                  t["seed"])
+    x_sample = _built_sample(model, t, loader)
     logs = _engine(model, t, x_sample).evaluate(loader)
     if return_dict:
         return logs
@@ -195,8 +193,6 @@ def lr_find(model, x, y=None, *, batch_size=None, **kwargs):
     """FastAI's learning-rate finder on a compiled model; the model is left unchanged."""
     t = _training(model)
     loader = _loader(x, y, None, batch_size, True, t["seed"])
-    x_sample = _sample_x(loader)
-    _ensure_built(model, list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample],
-                  t["seed"])
+    x_sample = _built_sample(model, t, loader)
     return _lr_find(_engine(model, t, x_sample), loader, **kwargs)
 
