@@ -445,16 +445,20 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
                 f"{user_line()}")
 
 
-class CategoricalCrossentropy(_BuiltinLoss):
-    """Cross-entropy of one-hot (or soft) targets; see ``categorical_crossentropy``."""
-
-    fn = staticmethod(categorical_crossentropy)
+class _SmoothedCrossentropy(_BuiltinLoss):
+    """The constructor the categorical and binary cross-entropies share."""
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  axis: int = -1, reduction: str = "sum_over_batch_size",
                  name: str | None = None):
         super().__init__(name, reduction, from_logits=bool(from_logits),
                          label_smoothing=float(label_smoothing), axis=int(axis))
+
+
+class CategoricalCrossentropy(_SmoothedCrossentropy):
+    """Cross-entropy of one-hot (or soft) targets; see ``categorical_crossentropy``."""
+
+    fn = staticmethod(categorical_crossentropy)
 
     def check_targets(self, y_true, output_shape):
         y_true = np.asarray(y_true)
@@ -466,16 +470,10 @@ class CategoricalCrossentropy(_BuiltinLoss):
         _check_unit_interval(self.name, y_true)
 
 
-class BinaryCrossentropy(_BuiltinLoss):
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """Binary cross-entropy of targets in [0, 1]; see ``binary_crossentropy``."""
 
     fn = staticmethod(binary_crossentropy)
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 axis: int = -1, reduction: str = "sum_over_batch_size",
-                 name: str | None = None):
-        super().__init__(name, reduction, from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing), axis=int(axis))
 
     def check_targets(self, y_true, output_shape):
         super().check_targets(y_true, output_shape)
