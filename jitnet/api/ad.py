@@ -3,6 +3,11 @@ jacfwd, jacrev, hessian.
 
 Each call traces the function into IR, applies the IR transforms, and runs the
 result with ``eval_ir`` — eagerly, or into an enclosing trace, so they nest.
+
+Outside ``jit``/``vmap`` the arguments are concrete, so, as in JAX, the function may apply
+Python control flow to values (``if x > 0:``, ``while``, ``int(n)``): the first trace is
+abstract (nothing extra to pay), and only when it hits such a use is the function traced
+again with its values known, recording the branches these inputs take.
 """
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.aval import aval_of
+from ..core.errors import ConcretizationTypeError
 from ..core.pytree import tree_flatten, tree_map, tree_structure, tree_unflatten
 from ..core.source_info import user_line
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
+from ..trace.tracer import known_value
 from ..transforms.ad import linearize_ir, vjp_ir
 from ..transforms.cleanup import cleanup
 from ..transforms.jvp import jvp_ir
@@ -45,8 +52,14 @@ def _trace_flat(fun, args: tuple, transform: str, has_aux: bool = False, labels=
         return out_leaves + aux_leaves
 
     avals = [aval_of(x) for x in flat]
-    ir, consts = trace_to_ir(flat_fun, avals, transform=transform, name=fun_name(fun),
-                             arg_labels=labels or arg_labels(fun, args))
+    kw = dict(transform=transform, name=fun_name(fun), arg_labels=labels or arg_labels(fun, args))
+    try:
+        ir, consts = trace_to_ir(flat_fun, avals, **kw)
+    except ConcretizationTypeError as e:
+        known = [known_value(x) for x in flat]
+        if not getattr(e, "values_would_do", False) or any(k is None for k in known):
+            raise  # under jit/vmap (or not about a value): the error names the fix
+        ir, consts = trace_to_ir(flat_fun, avals, known=known, **kw)
     return ir, consts, flat, in_tree, store["out"], store.get("aux"), store["n_main"]
 
 

@@ -21,6 +21,13 @@ class TracerArrayConversionError(ConcretizationTypeError):
     pass
 
 
+def value_needed(err: ConcretizationTypeError) -> ConcretizationTypeError:
+    """Mark ``err`` as one a known value would resolve: differentiation outside jit/vmap
+    then traces again with the arguments' values known (``api/ad.py``)."""
+    err.values_would_do = True
+    return err
+
+
 class UnexpectedTracerError(Exception):
     """A tracer escaped the transformation that created it (stored in a global, say)."""
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import lax
 from ..core import dtypes
+from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import user_line
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
@@ -169,11 +170,12 @@ def empty_like(a, dtype=None, shape=None):
 
 
 def _static_number(x, name):
-    if isinstance(x, Tracer):
-        raise TypeError(f"jnp.arange: argument {name} is a traced value, but the length of "
-                        f"the result must be known while tracing. Pass it as a Python number "
-                        f"(mark it static with static_argnums) or use lax.iota{user_line()}")
-    if isinstance(x, ArrayImpl):
+    if isinstance(x, Tracer) and x.known is None:
+        raise value_needed(ConcretizationTypeError(
+            f"jnp.arange: argument {name} is a traced value, but the length of the result "
+            f"must be known while tracing. Pass it as a Python number (mark it static with "
+            f"static_argnums) or use lax.iota{user_line()}"))
+    if isinstance(x, (ArrayImpl, Tracer)):
         return x.item()
     return x
 

@@ -17,18 +17,22 @@ import numpy as np
 
 from .. import lax
 from ..core import dtypes
-from ..core.errors import ConcretizationTypeError
+from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import user_line
 from ..prims import indexing as ix
 from ..prims.elementwise import convert_index, index_constant
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
-from ..trace.tracer import Tracer
+from ..trace.tracer import Tracer, concrete
 from .util import as_jitnet, broadcast_shapes, canonicalize_axis, check_arraylike, convert
 
 # entry kinds after normalization
 _SLICE, _INT, _DYN, _ARRAY, _NONE = "slice", "int", "dyn", "array", "none"
 _MASK = "mask"  # a concrete boolean mask, before its check and expansion into index arrays
+
+
+class _TracedSliceError(ConcretizationTypeError, IndexError):
+    """Slice bounds must be static (an ``IndexError``, as before, and a concretization one)."""
 
 
 class NonConcreteBooleanIndexError(ConcretizationTypeError, IndexError):
@@ -104,9 +108,12 @@ def _static_slice(s: slice):
     parts = []
     for v in (s.start, s.stop, s.step):
         if isinstance(v, Tracer):
-            raise IndexError(f"slice bounds must be static; a traced value was used in a "
-                             f"slice. Use jitnet.lax.dynamic_slice for a traced start with a "
-                             f"static size{user_line()}")
+            if v.known is None:
+                raise value_needed(_TracedSliceError(
+                    f"slice bounds must be static; a traced value was used in a slice. Use "
+                    f"jitnet.lax.dynamic_slice for a traced start with a static size"
+                    f"{user_line()}"))
+            v = v.known
         parts.append(None if v is None else int(v))
     if parts[2] == 0:
         raise ValueError("slice step cannot be zero")
@@ -124,12 +131,14 @@ def _array_entries(e, scalars_as_arrays):
         e = ArrayImpl(np.asarray(e, dtypes.canonicalize_dtype(e.dtype)))
     dt = get_aval(e).dtype
     if dt == np.bool_:
+        if isinstance(e, Tracer) and e.known is not None:
+            e = e.known  # a mask whose values are known (autodiff outside jit): concrete
         if isinstance(e, Tracer):
-            raise NonConcreteBooleanIndexError(
+            raise value_needed(NonConcreteBooleanIndexError(
                 f"Array boolean indices must be concrete; got a traced mask of shape "
                 f"{tuple(e.shape)}{user_line()}. The result's size would depend on the mask's "
                 f"values. Use jnp.where(mask, x, fill) to keep the shape, or jnp.nonzero(mask, "
-                f"size=...) for a fixed-size index.")
+                f"size=...) for a fixed-size index."))
         if e.ndim == 0:
             raise TypeError(f"jitnet does not support indexing with a 0-d boolean array; use "
                             f"None to add an axis or jnp.where for a mask{user_line()}")
@@ -450,12 +459,13 @@ def nonzero(a, *, size=None, fill_value=None):
     """Indices of non-zero elements; traced input needs a static ``size`` (padded with fill)."""
     check_arraylike("nonzero", a)
     a = as_jitnet(a)
-    if isinstance(a, ArrayImpl) and size is None:
-        return tuple(ArrayImpl(i.astype(dtypes.default_int())) for i in np.nonzero(a._value))
+    known = concrete(a)
+    if known is not None and size is None:
+        return tuple(ArrayImpl(i.astype(dtypes.default_int())) for i in np.nonzero(known._value))
     if size is None:
-        raise ConcretizationTypeError(
+        raise value_needed(ConcretizationTypeError(
             f"jnp.nonzero of a traced array needs a static size= argument (the number of "
-            f"non-zero entries is data-dependent){user_line()}")
+            f"non-zero entries is data-dependent){user_line()}"))
     shape = tuple(get_aval(a).shape)
     n = math.prod(shape)
     mask = lax.ne(lax.reshape(a, (n,)), convert(0, get_aval(a).dtype, True))

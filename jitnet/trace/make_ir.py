@@ -25,12 +25,16 @@ def fun_name(f) -> str:
 
 
 def trace_to_ir(flat_fun: Callable, in_avals: Sequence[ShapedArray], *, transform: str,
-                name: str, arg_labels: Sequence[str] | None = None) -> tuple[IR, list]:
-    """Trace ``flat_fun(*tracers) -> list`` into IR; returns (IR, captured consts)."""
-    builder = Builder(transform, name)
+                name: str, arg_labels: Sequence[str] | None = None,
+                known: Sequence | None = None) -> tuple[IR, list]:
+    """Trace ``flat_fun(*tracers) -> list`` into IR; returns (IR, captured consts).
+    ``known``: the arguments' concrete values, to trace for these values only (the IR
+    then follows the Python branches they take; see ``trace/tracer.py``)."""
+    builder = Builder(transform, name, known=known is not None)
     labels = arg_labels or [f"argument {i}" for i in range(len(in_avals))]
+    known = known if known is not None else [None] * len(in_avals)
     with tracing(builder):
-        ins = [builder.new_arg(a, lbl) for a, lbl in zip(in_avals, labels)]
+        ins = [builder.new_arg(a, lbl, k) for a, lbl, k in zip(in_avals, labels, known)]
         outs = flat_fun(*ins)
         return builder.build(outs)
 

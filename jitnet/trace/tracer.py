@@ -7,6 +7,12 @@ outer, still-active builder used inside an inner trace is captured as an input
 of the inner IR, so nested transforms compose by plain IR evaluation. A tracer
 whose builder has finished is an escaped tracer: using it is an error that
 names where it was created.
+
+A builder may also *know the values* it traces (``Builder(known=True)``): differentiation
+outside ``jit``/``vmap`` re-traces that way when the function applies Python control flow to
+a value (``if x > 0:``), as JAX's eager autodiff allows. Each equation is then also run
+eagerly, so ``bool``/``int``/``.item()`` of a tracer answer from its known value and the IR
+records the branch taken for these inputs only (such IR is never cached).
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from ..core.aval import ShapedArray, check_allocation
 from ..core.config import config
 from ..core.errors import (TracerArrayConversionError, TracerBoolConversionError,
                            TracerIntegerConversionError, ConcretizationTypeError,
-                           UnexpectedTracerError)
+                           UnexpectedTracerError, value_needed)
 from ..core.ir import IR, Eqn, Literal, Var
 from ..core.source_info import SourceInfo, current_source_info, user_line
 from .array import Array, ArrayImpl
@@ -36,13 +42,14 @@ _state = _State()
 class Tracer(Array):
     """A staged value: an abstract array bound to a variable of the builder tracing it."""
 
-    __slots__ = ("aval", "builder", "var", "source")
+    __slots__ = ("aval", "builder", "var", "source", "known")
 
-    def __init__(self, builder: "Builder", var: Var, source):
+    def __init__(self, builder: "Builder", var: Var, source, known=None):
         self.aval = var.aval
         self.builder = builder
         self.var = var
         self.source = source  # SourceInfo of the creating line, or a str for arguments
+        self.known = known  # the concrete value, when the builder knows values (else None)
 
     shape = property(lambda self: self.aval.shape)
     dtype = property(lambda self: self.aval.dtype)
@@ -52,32 +59,43 @@ class Tracer(Array):
     def __repr__(self):
         return f"Traced<{self.aval.str_short()}>with<{self.builder.transform}>"
 
-    def _concretization_error(self, what: str, cls, fix: str):
-        return cls(
+    def _concretization_error(self, what: str, cls, fix: str, values_would_do: bool = False):
+        outer = [b.transform for b in _state.stack if b is not self.builder]
+        within = "".join(f" inside {t}" for t in reversed(outer))
+        err = cls(
             f"{what} a traced value ({self.aval.str_short()}){user_line()}.\n"
             f"The value is abstract while `{self.builder.fun_name}` is traced for "
-            f"{self.builder.transform}{self.builder.depends_on(self)}, so Python cannot "
-            f"see it.\n{fix}")
+            f"{self.builder.transform}{within}{self.builder.depends_on(self)}, so Python "
+            f"cannot see it.\n{fix}")
+        return value_needed(err) if values_would_do else err
 
     def __bool__(self):
+        if self.known is not None:
+            return self.known.__bool__()
         raise self._concretization_error(
             "Python control flow (if / while / and / or / bool()) was applied to",
             TracerBoolConversionError,
             "Fix: use jitnet.lax.cond or jitnet.lax.switch for a branch, "
             "jitnet.lax.while_loop / fori_loop for a loop, jnp.where to select values, "
-            "or pass the argument as static (jit's static_argnums / static_argnames).")
+            "or pass the argument as static (jit's static_argnums / static_argnames).",
+            values_would_do=True)
 
     def _int_error(self, what):
         return self._concretization_error(
             what, TracerIntegerConversionError,
             "Fix: keep the value as an array (use it in jnp operations or as an index into "
             "jnp arrays), use jitnet.lax.dynamic_slice for a traced offset, or mark the "
-            "argument static with jit's static_argnums / static_argnames.")
+            "argument static with jit's static_argnums / static_argnames.",
+            values_would_do=True)
 
     def __int__(self):
+        if self.known is not None:
+            return self.known.__int__()
         raise self._int_error("int() was applied to")
 
     def __index__(self):
+        if self.known is not None:
+            return self.known.__index__()
         raise self._int_error("A traced value was used as a Python index (__index__) on")
 
     def __float__(self):
@@ -89,11 +107,17 @@ class Tracer(Array):
     __complex__ = __float__
 
     def item(self, *args):
+        if self.known is not None:
+            return self.known.item(*args)
         raise self._concretization_error(
             ".item() was called on", ConcretizationTypeError,
-            "Fix: return the array from the transformed function and call .item() outside.")
+            "Fix: return the array from the transformed function and call .item() outside.",
+            values_would_do=True)
 
-    tolist = item
+    def tolist(self):
+        if self.known is not None:
+            return self.known.tolist()
+        return self.item()
 
     def __array__(self, dtype=None, copy=None):
         raise self._concretization_error(
@@ -118,9 +142,10 @@ class Tracer(Array):
 class Builder:
     """Records equations for one trace: the IR of one function under one transform."""
 
-    def __init__(self, transform: str, fun_name: str):
+    def __init__(self, transform: str, fun_name: str, known: bool = False):
         self.transform = transform
         self.fun_name = fun_name
+        self.known = known  # also compute each value eagerly (see the module docstring)
         self.eqns: list[Eqn] = []
         self.args: list[Var] = []
         self.arg_labels: list[str] = []
@@ -128,11 +153,13 @@ class Builder:
         self.alive = True
 
     # -- inputs -------------------------------------------------------------------
-    def new_arg(self, aval: ShapedArray, label: str) -> Tracer:
+    def new_arg(self, aval: ShapedArray, label: str, known=None) -> Tracer:
         v = Var(aval)
         self.args.append(v)
         self.arg_labels.append(label)
-        return Tracer(self, v, f"argument {label} of {self.fun_name}")
+        if known is not None and type(known) is not ArrayImpl:
+            known = ArrayImpl(np.array(known, aval.dtype), aval.weak_type)
+        return Tracer(self, v, f"argument {label} of {self.fun_name}", known)
 
     def _capture(self, value, aval: ShapedArray) -> Var:
         entry = self.consts.get(id(value))
@@ -174,13 +201,15 @@ class Builder:
         source = current_source_info()
         out = prim.shape_rule(*[a.aval for a in atoms], **params)
         _check_sizes(prim, out)
+        known = _known_results(prim, args, params) if self.known else None
         if prim.multiple_results:
             outvars = [Var(a) for a in out]
             self.eqns.append(Eqn(prim, atoms, outvars, params, source))
-            return [Tracer(self, v, source) for v in outvars]
+            known = known or [None] * len(outvars)
+            return [Tracer(self, v, source, k) for v, k in zip(outvars, known)]
         v = Var(out)
         self.eqns.append(Eqn(prim, atoms, [v], params, source))
-        return Tracer(self, v, source)
+        return Tracer(self, v, source, known)
 
     def build(self, outs) -> tuple[IR, list]:
         """Finish: the IR (captured values first, as consts) and the captured values."""
@@ -202,6 +231,41 @@ class Builder:
         if not labels:
             return ""
         return f", and it depends on argument{'s' if len(labels) > 1 else ''} {', '.join(labels)}"
+
+
+def concrete(x):
+    """``x`` as a concrete ``ArrayImpl`` when its value is known here (an eager array, or a
+    tracer of a builder that knows values), else None."""
+    if type(x) is ArrayImpl:
+        return x
+    if isinstance(x, Tracer):
+        return x.known
+    return None
+
+
+def known_value(x):
+    """The concrete value of ``x`` as ``eager`` takes it, or None when it has none."""
+    if isinstance(x, Tracer):
+        return x.known
+    if type(x) in (ArrayImpl, int, float, bool, complex) or isinstance(x, (np.ndarray, np.generic)):
+        return x
+    return None  # a device array or an unknown type: not run eagerly during a trace
+
+
+def _known_results(prim, args, params):
+    """``prim`` run eagerly on the known values of ``args`` (None if one is unknown). The
+    trace stack is set aside meanwhile, so a higher-order primitive's body runs, not records."""
+    vals = [known_value(a) for a in args]
+    if any(v is None for v in vals):
+        return None
+    stack = _state.stack
+    _state.stack = []
+    try:
+        return eager(prim, vals, params)
+    except Exception:  # the value stays unknown; using it in Python raises the usual error
+        return None
+    finally:
+        _state.stack = stack
 
 
 def escaped_tracer_error(t: Tracer) -> UnexpectedTracerError:
