@@ -6,11 +6,12 @@ import numpy as _np
 from ..core import dtypes as _dtypes
 from ..trace.array import Array as ndarray  # noqa: F401
 from .creation import (arange, array, asarray, copy, diag, diag_indices, diag_indices_from,
-                       diagonal, empty, empty_like, eye, full, full_like, identity, linspace,
+                       diagonal, empty, empty_like, eye, full, full_like, geomspace, identity,
+                       linspace,
                        logspace, meshgrid, ones, ones_like, tri, tril, tril_indices,
                        tril_indices_from, triu, triu_indices, triu_indices_from, zeros,
                        zeros_like)
-from .differences import cross, diff, ediff1d, trapezoid
+from .differences import cross, diff, ediff1d, gradient, trapezoid, unwrap
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis
 from .manipulation import (append, array_split, atleast_1d, atleast_2d, atleast_3d,
                            broadcast_arrays, broadcast_to, column_stack, concatenate, dstack,
@@ -18,11 +19,13 @@ from .manipulation import (append, array_split, atleast_1d, atleast_2d, atleast_
                            moveaxis, ndim, pad, permute_dims, ravel, repeat, reshape, roll, rot90,
                            row_stack, shape, size, split, squeeze, stack, swapaxes, tile,
                            transpose, vsplit, vstack)
-from .products import dot, inner, kron, matmul, outer, tensordot, trace, vdot, vecdot
+from .manipulation import astype, block, concat, dsplit, resize, rollaxis, unstack
+from .products import (dot, inner, kron, matmul, matvec, outer, tensordot, trace, vdot, vecdot,
+                       vecmat)
 from .reductions import (all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod,
                          cumsum, cumulative_prod, cumulative_sum, max, mean, min, nanmax, nanmean,
                          nanmin, nanprod, nansum, prod, ptp, std, sum, var)
-from .sorting import argpartition, argsort, lexsort, partition, searchsorted, sort
+from .sorting import argpartition, argsort, lexsort, partition, searchsorted, sort, sort_complex
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, round  # noqa: F401
 from .util import broadcast_shapes as _broadcast_shapes_named
@@ -130,5 +133,52 @@ def array_equiv(a1, a2):
         return array(False)
 
 
+def iterable(y):
+    """Whether ``y`` can be iterated (``numpy.iterable``)."""
+    return _np.iterable(y)
+
+
+_DTYPE_KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u",
+                "integral": "iu", "real floating": "f", "complex floating": "c",
+                "numeric": "iufc"}
+
+
+def isdtype(dtype, kind):
+    """Array API ``isdtype``: whether ``dtype`` is ``kind`` (a dtype, a kind name such as
+    'real floating', or a tuple of these)."""
+    dt = _np.dtype(dtype.dtype if isinstance(dtype, _ScalarType) else dtype)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    for k in kinds:
+        if isinstance(k, str):
+            if k not in _DTYPE_KINDS:
+                raise ValueError(f"isdtype: unknown kind {k!r}; use one of "
+                                 f"{', '.join(_DTYPE_KINDS)}")
+            if dt.kind in _DTYPE_KINDS[k]:
+                return True
+        elif dt == _np.dtype(k.dtype if isinstance(k, _ScalarType) else k):
+            return True
+    return False
+
+
 from . import linalg  # noqa: E402,F401
+from .einsum import einsum_path  # noqa: E402,F401
+from .functional import (apply_along_axis, apply_over_axes, fromfunction,  # noqa: E402,F401
+                         frompyfunc, piecewise)
+from .index_tricks import (choose, compress, delete, diagflat, extract,  # noqa: E402,F401
+                           fill_diagonal, indices, insert, ix_, mask_indices, place, put,
+                           put_along_axis, ravel_multi_index, unravel_index)
+from .io import (array_repr, array_str, from_dlpack, frombuffer, fromfile,  # noqa: E402,F401
+                 fromiter, fromstring, get_printoptions, load, printoptions, save, savez,
+                 set_printoptions)
+from .numeric import (angle, bitwise_count, frexp, gcd, iscomplex, isreal,  # noqa: E402,F401
+                      lcm, ldexp, packbits, pow, spacing, unpackbits)
+from .polynomial import (convolve, correlate, poly, polyadd, polyder, polydiv,  # noqa: E402,F401
+                         polyfit, polyint, polymul, polysub, polyval, roots, trim_zeros, vander)
+from .setops import (intersect1d, isin, setdiff1d, setxor1d, union1d, unique,  # noqa: E402,F401
+                     unique_all, unique_counts, unique_inverse, unique_values)
+from .statistics import (bincount, corrcoef, cov, digitize, histogram,  # noqa: E402,F401
+                         histogram2d, histogram_bin_edges, histogramdd, interp, median,
+                         nanargmax, nanargmin, nancumprod, nancumsum, nanmedian,
+                         nanpercentile, nanquantile, nanstd, nanvar, percentile, quantile)
+from .windows import bartlett, blackman, hamming, hanning, i0, kaiser  # noqa: E402,F401
 from .einsum import einsum  # noqa: E402,F401

@@ -237,6 +237,26 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     return out if dtype is None else convert(out, to_dtype(dtype))
 
 
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Numbers spaced evenly on a log scale from ``start`` to ``stop`` (same sign, as NumPy;
+    the ends are exact)."""
+    from .. import numpy as jnp
+    start, stop = jnp.asarray(start), jnp.asarray(stop)
+    dt = to_dtype(dtype) or jnp.result_type(start, stop, float)
+    s, t = start.astype(dt), stop.astype(dt)
+    sign = jnp.where(s < 0, -1, 1).astype(dt)
+    out = sign * jnp.logspace(jnp.log10(s * sign), jnp.log10(t * sign), num, endpoint,
+                              base=10.0, dtype=dt, axis=axis)
+    if num > 0:  # exact end points, as NumPy
+        idx = [slice(None)] * out.ndim
+        idx[axis] = 0
+        out = out.at[tuple(idx)].set(jnp.broadcast_to(s, out[tuple(idx)].shape))
+        if endpoint and num > 1:
+            idx[axis] = -1
+            out = out.at[tuple(idx)].set(jnp.broadcast_to(t, out[tuple(idx)].shape))
+    return out
+
+
 def tri(N, M=None, k=0, dtype=None):
     M = N if M is None else M
     rows = lax.broadcasted_iota(np.int32, (N, M), 0)

@@ -2,6 +2,8 @@
 ``trapezoid``), as NumPy's, built from slices so they differentiate and trace."""
 from __future__ import annotations
 
+import numpy as np
+
 from .creation import asarray
 from .manipulation import broadcast_to, concatenate, moveaxis, ravel, stack
 from .util import as_jitnet, canonicalize_axis, check_arraylike
@@ -89,3 +91,70 @@ def trapezoid(y, x=None, dx=1.0, axis: int = -1):
         x = moveaxis(x, axis, -1) if x.ndim > 1 else x
         widths = x[..., 1:] - x[..., :-1]
     return (0.5 * widths * (y[..., 1:] + y[..., :-1])).sum(axis=-1)
+
+
+def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
+    """``p`` with jumps larger than ``discont`` (default ``period / 2``) along ``axis``
+    replaced by their ``period`` complement, as ``numpy.unwrap``."""
+    from .. import numpy as jnp
+    check_arraylike("unwrap", p)
+    p = as_jitnet(p)
+    if p.dtype.kind not in "f":
+        p = p.astype(jnp.result_type(float))
+    discont = period / 2 if discont is None else discont
+    d = jnp.diff(p, axis=axis)
+    half = period / 2
+    dd = jnp.mod(d + half, period) - half
+    dd = jnp.where((dd == -half) & (d > 0), half, dd)
+    corr = jnp.where(jnp.abs(d) < discont, 0, dd - d)
+    first = jnp.take(p, jnp.arange(1), axis=axis)
+    return jnp.concatenate([first, jnp.take(p, jnp.arange(1, p.shape[axis]), axis=axis)
+                            + jnp.cumsum(corr, axis=axis)], axis=axis) \
+        if p.shape[axis] else p
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """Second-order central differences inside, first-order one-sided at the edges, as
+    ``numpy.gradient``; spacings are scalars or coordinate arrays, one per axis."""
+    from .. import numpy as jnp
+    check_arraylike("gradient", f)
+    f = as_jitnet(f)
+    if f.dtype.kind not in "fc":
+        f = f.astype(jnp.result_type(float))
+    axes = list(range(f.ndim)) if axis is None else \
+        [canonicalize_axis(a, f.ndim) for a in ((axis,) if isinstance(axis, int) else axis)]
+    if edge_order != 1:
+        raise NotImplementedError("jnp.gradient: only edge_order=1 is supported (as JAX)")
+    if len(varargs) == 0:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and jnp.ndim(varargs[0]) == 0:
+        spacing = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes):
+        spacing = list(varargs)
+    else:
+        raise TypeError(f"jnp.gradient: {len(varargs)} spacings for {len(axes)} axes")
+    outs = []
+    for ax, h in zip(axes, spacing):
+        n = f.shape[ax]
+        if n < 2:
+            raise ValueError("jnp.gradient: each differentiated axis needs at least 2 points")
+        sl = lambda a, b: jnp.take(f, jnp.arange(a, b), axis=ax)  # noqa: E731
+        if jnp.ndim(h) == 0:
+            inner = (sl(2, n) - sl(0, n - 2)) / (2.0 * h)
+            first = (sl(1, 2) - sl(0, 1)) / h
+            last = (sl(n - 1, n) - sl(n - 2, n - 1)) / h
+        else:
+            x = jnp.asarray(h, f.dtype)
+            dx = jnp.diff(x)
+            shape = [1] * f.ndim
+            shape[ax] = n - 2
+            h1 = dx[:-1].reshape(shape)
+            h2 = dx[1:].reshape(shape)
+            inner = (-h2 / (h1 * (h1 + h2)) * sl(0, n - 2)
+                     + (h2 - h1) / (h1 * h2) * sl(1, n - 1)
+                     + h1 / (h2 * (h1 + h2)) * sl(2, n))
+            first = (sl(1, 2) - sl(0, 1)) / dx[0]
+            last = (sl(n - 1, n) - sl(n - 2, n - 1)) / dx[-1]
+        outs.append(jnp.concatenate([first, inner, last], axis=ax) if n > 2
+                    else jnp.concatenate([first, last], axis=ax))
+    return outs[0] if len(outs) == 1 else outs

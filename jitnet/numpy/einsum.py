@@ -227,3 +227,10 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
     x, term = _run_path(pairs, path, out_term)
     x, term = _reduce_alone(x, term, set(out_term))
     return lax.transpose(x, tuple(term.index(c) for c in out_term))
+
+
+def einsum_path(subscripts, *operands, optimize="greedy"):
+    """NumPy's contraction order for ``einsum`` (computed from the operands' shapes only)."""
+    import numpy as _np
+    shapes = [_np.empty(getattr(o, "shape", _np.shape(o)), _np.float32) for o in operands]
+    return _np.einsum_path(subscripts, *shapes, optimize=optimize)

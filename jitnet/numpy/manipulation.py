@@ -441,3 +441,87 @@ def ndim(a):
 def size(a, axis=None):
     s = shape(a)
     return math.prod(s) if axis is None else s[axis]
+
+
+# -- NumPy 2 / Array API names and the rest of NumPy's manipulation routines ----------------
+
+def concat(arrays, /, *, axis=0):
+    """Array API name of ``concatenate`` (``axis=None`` flattens first)."""
+    if axis is None:
+        return concatenate([ravel(a) for a in arrays], 0)
+    return concatenate(arrays, axis)
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple (the inverse of ``stack``)."""
+    x = _arg("unstack", x)
+    ax = canonicalize_axis(axis, get_aval(x).ndim)
+    return tuple(squeeze(s, ax) for s in split(x, get_aval(x).shape[ax], ax)) \
+        if get_aval(x).shape[ax] else ()
+
+
+def dsplit(ary, indices_or_sections):
+    if get_aval(as_jitnet(ary)).ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
+
+
+def rollaxis(a, axis, start=0):
+    """Move ``axis`` to before position ``start`` (prefer ``moveaxis``)."""
+    a = _arg("rollaxis", a)
+    n = get_aval(a).ndim
+    axis = canonicalize_axis(axis, n)
+    if not -n <= start <= n:
+        raise ValueError(f"rollaxis: start={start} is out of bounds for {n} dimensions")
+    start = start + n if start < 0 else start
+    if axis < start:
+        start -= 1
+    return moveaxis(a, axis, start)
+
+
+def resize(a, new_shape):
+    """``a`` flattened, repeated as needed and reshaped to ``new_shape`` (NumPy's resize)."""
+    a = ravel(_arg("resize", a))
+    shape = (new_shape,) if isinstance(new_shape, int) else tuple(new_shape)
+    if any(d < 0 for d in shape):
+        raise ValueError("resize: all elements of new_shape must be non-negative")
+    total, n = math.prod(shape), get_aval(a).shape[0]
+    if n == 0 or total == 0:
+        from .creation import zeros
+        return zeros(shape, get_aval(a).dtype)
+    reps = -(-total // n)
+    return reshape(tile(a, reps)[:total], shape)
+
+
+def block(arrays):
+    """Assemble an array from nested lists of blocks (innermost lists join the last axis)."""
+    def depth(x):
+        return 1 + depth(x[0]) if isinstance(x, list) and x else (1 if isinstance(x, list)
+                                                                   else 0)
+    if isinstance(arrays, tuple):
+        raise TypeError("jnp.block: arrays must be nested lists, not tuples")
+    d = depth(arrays)
+    items = []
+
+    def leaves(x):
+        if isinstance(x, list):
+            for y in x:
+                leaves(y)
+        else:
+            items.append(as_jitnet(x))
+    leaves(arrays)
+    ndim = builtins.max([d] + [get_aval(i).ndim for i in items])
+
+    def build(x, level):
+        if not isinstance(x, list):
+            x = as_jitnet(x)
+            return reshape(x, (1,) * (ndim - get_aval(x).ndim) + tuple(get_aval(x).shape))
+        if isinstance(x[0] if x else None, list) is not (level < d - 1):
+            raise ValueError("jnp.block: list depths are mismatched")
+        return concatenate([build(y, level + 1) for y in x], axis=ndim - d + level)
+    return build(arrays, 0)
+
+
+def astype(x, dtype, /, *, copy=False, device=None):
+    """Array API ``astype``: ``x`` converted to ``dtype``."""
+    return _arg("astype", x).astype(dtype)

@@ -172,3 +172,17 @@ def kron(a, b):
     eb = lax.broadcast_in_dim(b, big, tuple(range(1, 2 * nd, 2)))
     from .ufuncs import multiply
     return lax.reshape(multiply(ea, eb), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def matvec(x1, x2, /):
+    """Matrix-vector product over the last two axes of ``x1`` and last axis of ``x2``,
+    batched by broadcasting (NumPy 2.2's ``matvec``)."""
+    from .manipulation import expand_dims, squeeze
+    return squeeze(matmul(x1, expand_dims(x2, -1)), -1)
+
+
+def vecmat(x1, x2, /):
+    """Vector-matrix product ``conj(x1) @ x2`` over the last axes, batched by broadcasting."""
+    from .manipulation import expand_dims, squeeze
+    from .ufuncs import conj
+    return squeeze(matmul(expand_dims(conj(x1), -2), x2), -2)

@@ -78,3 +78,10 @@ def partition(a, kth, axis=-1):
 
 def argpartition(a, kth, axis=-1):
     return argsort(a, axis)
+
+
+def sort_complex(a):
+    """``a`` sorted (real part, then imaginary), returned as complex, as NumPy."""
+    from .. import numpy as jnp
+    a = sort(a, axis=-1)
+    return a if a.dtype.kind == "c" else a.astype(jnp.result_type(a.dtype, np.dtype(np.complex64)))

@@ -100,6 +100,28 @@ def nary_batch(prim):
     return batch
 
 
+def primary_batch(prim, primaries):
+    """vmap rule for ``select_n``/``clamp``, whose shape rules let the selector or bounds be
+    0-d but not larger than the operands in ``primaries``: when only the selector (or a
+    bound) is batched, the first primary operand is broadcast to carry the batch first."""
+    inner = nary_batch(prim)
+
+    def batch(args, dims, **params):
+        if all(dims[i] is None for i in primaries):
+            j = next(i for i, d in enumerate(dims) if d is not None)
+            per_example = [tuple(n for i, n in enumerate(a.shape) if i != d)
+                           for a, d in zip(args, dims)]
+            full = (args[j].shape[dims[j]],) + builtins.max(per_example, key=len)
+            k = primaries[0]
+            rank = len(args[k].shape)
+            args, dims = list(args), list(dims)
+            args[k] = sh.broadcast_in_dim(args[k], full, tuple(range(len(full) - rank,
+                                                                       len(full))))
+            dims[k] = 0
+        return inner(args, dims, **params)
+    return batch
+
+
 def _out_shape(args, dims):
     for a, d in zip(args, dims):
         s = tuple(a.shape)
@@ -352,7 +374,10 @@ select_n_p = Primitive("select_n")
 select_n_p.impl = _select_impl
 select_n_p.shape_rule = _select_shape
 select_n_p.lowering["elementwise"] = True
-select_n_p.batch = nary_batch(select_n_p)
+
+
+select_n_p.batch = lambda args, dims, **params: primary_batch(  # the cases follow the selector
+    select_n_p, tuple(range(1, len(args))))(args, dims, **params)
 
 
 def select_n(which, *cases):
@@ -380,7 +405,7 @@ clamp_p = Primitive("clamp")
 clamp_p.impl = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi)
 clamp_p.shape_rule = _clamp_shape
 clamp_p.lowering["elementwise"] = True
-clamp_p.batch = nary_batch(clamp_p)
+clamp_p.batch = primary_batch(clamp_p, (1,))
 
 
 def clamp(min, x, max):

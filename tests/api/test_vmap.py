@@ -45,3 +45,22 @@ def test_mismatched_sizes_error():
 def test_bad_in_axes():
     with pytest.raises(ValueError, match="axis 2"):
         jax.vmap(lambda a: a, in_axes=2)(jnp.ones((2, 3)))
+
+
+def test_batched_selector_or_bound_with_unbatched_scalar_operands():
+    """Regression: vmap(grad(where(x < 1, x, 0.0))) produced select_n with a batched
+    selector and 0-d unbatched cases, which its shape rule rejects; clamp had the same
+    problem with a batched bound."""
+    from jitnet import lax
+    pts = np.array([-16.0, -3.0, 0.0, 2.0], np.float32)
+    g = jax.vmap(jax.grad(lambda x: jnp.where(x < 1, x, 0.0)))(pts)
+    np.testing.assert_array_equal(np.asarray(g), (pts < 1).astype(np.float32))
+    g = jax.jit(jax.vmap(jax.grad(lambda x: jnp.where(x < 1, 3.0, x) * 2)))(pts)
+    np.testing.assert_array_equal(np.asarray(g), np.where(pts < 1, 0.0, 2.0))
+    out = jax.vmap(lambda p: lax.select_n(p, 1.0, 2.0))(pts > -5)
+    np.testing.assert_array_equal(np.asarray(out), np.where(pts > -5, 2.0, 1.0))
+    out = jax.vmap(lambda lo: lax.clamp(lo, np.float32(0.5), np.float32(2.0)))(pts)
+    np.testing.assert_array_equal(np.asarray(out), np.clip(0.5, pts, 2.0))
+    sel = np.array([[True, False], [False, False]])
+    out = jax.vmap(lambda p: lax.select_n(p, jnp.ones(2), jnp.zeros(2)))(sel)
+    np.testing.assert_array_equal(np.asarray(out), np.where(sel, 0.0, 1.0))
