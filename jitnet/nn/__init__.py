@@ -5,3 +5,4 @@ from .functions import (celu, elu, gelu, glu, hard_sigmoid, hard_silu, hard_swis
                         softmax, softplus, sparse_plus, sparse_sigmoid, squareplus, standardize,
                         swish, tanh)
 from . import initializers  # noqa: E402,F401
+from .attention import dot_product_attention  # noqa: E402,F401
