@@ -23,7 +23,8 @@ _array_methods.install()
 
 from . import random  # noqa: E402,F401
 from . import losses, metrics  # noqa: E402,F401
-from . import flatten_util  # noqa: E402,F401
+from . import flatten_util, typing, sharding  # noqa: E402,F401
+from .sharding import PartitionSpec as P  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401

@@ -102,7 +102,13 @@ def isscalar(element):
 
 
 def iscomplexobj(x):
-    return _np.dtype(getattr(x, "dtype", _np.asarray(x).dtype)).kind == "c"
+    dtype = x.dtype if hasattr(x, "dtype") else _np.asarray(x).dtype   # tracers have a dtype
+    return _np.dtype(dtype).kind == "c"
+
+
+def astype(x, dtype, /, *, copy=False, device=None):
+    """``x`` converted to ``dtype`` (the array API's function form of ``x.astype``)."""
+    return asarray(x).astype(dtype)
 
 
 def isrealobj(x):
@@ -132,3 +138,4 @@ def array_equiv(a1, a2):
 
 from . import linalg  # noqa: E402,F401
 from .einsum import einsum  # noqa: E402,F401
+from .vectorize import vectorize  # noqa: E402,F401
