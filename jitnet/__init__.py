@@ -5,7 +5,10 @@
 """
 from __future__ import annotations
 
+import contextlib as _contextlib
+
 __version__ = "0.1.0"
+__version_info__ = (0, 1, 0)
 
 from .core.config import config  # noqa: F401
 from .core import dtypes  # noqa: F401
@@ -28,7 +31,7 @@ from .sharding import PartitionSpec as P  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
-                  vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
+                  vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
 from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
 from . import ad_checkpoint, test_util  # noqa: E402,F401
@@ -40,10 +43,20 @@ def typeof(x):
     return aval_of(x)
 
 
-from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
+from .runtime.devices import Device, devices, device_put, device_get  # noqa: E402,F401
 from .runtime import threads as _threads  # noqa: E402,F401  (applies config num_threads)
 from .api.caches import cache_info, clear_caches  # noqa: E402,F401
 from .runtime.disk_cache import CacheSecurityError, CacheWarning  # noqa: E402,F401
+
+
+@_contextlib.contextmanager
+def named_scope(name: str):
+    """``jax.named_scope``: JAX labels the operations traced inside for profilers; jitnet's
+    IR records the user's source line of each operation instead, so this only checks the
+    name."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope: the name must be a string, got {name!r}")
+    yield
 
 
 def block_until_ready(x):
@@ -51,7 +64,7 @@ def block_until_ready(x):
 
 
 _FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
-              "experimental")
+              "experimental", "stages", "extend", "interpreters", "compat")
 
 
 def __getattr__(name):

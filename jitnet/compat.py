@@ -29,7 +29,12 @@ ALIAS = "jax"
 
 # JAX's private modules that libraries import, and the jitnet module standing in for each.
 PRIVATE_MODULES = {
+    "jax._src": "jitnet.compat_private",
+    "jax._src.traceback_util": "jitnet.compat_private",
+    "jax._src.dispatch": "jitnet.compat_private",
     "jax._src.dtypes": "jitnet.core.dtypes",
+    "jax.errors": "jitnet.core.errors",
+    "jax.custom_derivatives": "jitnet.compat_private",
 }
 
 

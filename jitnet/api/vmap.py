@@ -97,3 +97,32 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         return tree_unflatten(out_tree, outs)
 
     return mapped
+
+
+def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
+         static_broadcasted_argnums=(), devices=None, backend=None, axis_size=None,
+         donate_argnums=()):
+    """``jax.pmap`` on jitnet's single device: ``jit(vmap(fun))`` for a mapped axis no longer
+    than the number of devices (one); a longer axis is an error naming ``vmap``."""
+    from ..runtime.devices import devices as all_devices
+    from .jit import jit
+    n_devices = len(devices if devices is not None else all_devices(backend))
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    compiled = jit(vmap(fun, in_axes, out_axes, axis_name=axis_name, axis_size=axis_size),
+                   static_argnums=static_broadcasted_argnums)
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        static = ((static_broadcasted_argnums,) if isinstance(static_broadcasted_argnums, int)
+                  else tuple(static_broadcasted_argnums))
+        dyn = tuple(None if i in static else a for i, a in enumerate(args))
+        axes = in_axes if not isinstance(in_axes, tuple) else tuple(
+            None if i in static else ax for i, ax in enumerate(in_axes))
+        for x, ax in zip(tree_flatten(dyn)[0], _broadcast_prefix(axes, dyn, "in_axes")):
+            if ax is not None and aval_of(x).shape[ax] > n_devices:
+                raise ValueError(f"pmap: the mapped axis has size {aval_of(x).shape[ax]}, "
+                                 f"more than the {n_devices} device(s) jitnet runs on; use "
+                                 f"vmap (or jit(vmap(f))) for a batch{user_line()}")
+        return compiled(*args, **kwargs)
+    return mapped

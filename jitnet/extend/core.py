@@ -132,4 +132,35 @@ class Primitive(_primitive.Primitive):
         return fn
 
 
-__all__ = ["Primitive", "ClosedJaxpr", "Jaxpr", "Var", "Literal"]
+def mapped_aval(size: int, axis, aval: ShapedArray) -> ShapedArray:
+    """``aval`` with its mapped ``axis`` (of length ``size``) removed (None: unmapped)."""
+    if axis is None:
+        return aval
+    shape = list(aval.shape)
+    del shape[axis]
+    return aval.update(shape=tuple(shape))
+
+
+def unmapped_aval(size: int, axis, aval: ShapedArray, *_) -> ShapedArray:
+    """``aval`` with an axis of length ``size`` inserted at ``axis`` (None: unchanged)."""
+    if axis is None:
+        return aval
+    shape = list(aval.shape)
+    shape.insert(axis if axis >= 0 else len(shape) + axis + 1, size)
+    return aval.update(shape=tuple(shape))
+
+
+def eval_jaxpr(jaxpr, consts, *args):
+    """Run an IR on ``consts`` then ``args`` (``jax.core.eval_jaxpr``), eagerly or into the
+    current trace; returns the list of outputs."""
+    from ..trace.make_ir import eval_ir
+    return eval_ir(jaxpr, list(consts) + list(args))
+
+
+def jaxpr_as_fun(closed: "ClosedJaxpr"):
+    """A function running ``closed`` (``jax.core.jaxpr_as_fun``): returns the output list."""
+    return lambda *args: eval_jaxpr(closed.ir, closed.consts, *args)
+
+
+__all__ = ["Primitive", "ClosedJaxpr", "Jaxpr", "Var", "Literal", "mapped_aval",
+           "unmapped_aval", "eval_jaxpr", "jaxpr_as_fun"]

@@ -7,4 +7,16 @@ from .rules import RuleTable
 primitive_batchers = RuleTable("batch", "batching.primitive_batchers")
 not_mapped = None
 
-__all__ = ["primitive_batchers", "not_mapped"]
+
+def _with_axis(rule):
+    """``rule(axis_size, axis_name, trace_type, args, dims, **params)`` as a vmap rule."""
+    def batch(args, dims, **params):
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        return rule(size, None, None, args, dims, **params)
+    return batch
+
+
+# the same rules, also told the mapped axis' size (and name, which jitnet's vmap ignores)
+axis_primitive_batchers = RuleTable("batch", "batching.axis_primitive_batchers", _with_axis)
+
+__all__ = ["primitive_batchers", "axis_primitive_batchers", "not_mapped"]

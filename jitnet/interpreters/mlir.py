@@ -21,14 +21,17 @@ def lower_fun(fun, multiple_results: bool = True):
 def register_lowering(prim, rule, platform: str | None = None, **_):
     """Honoured for ``lower_fun(f)`` rules: under ``jit`` the primitive compiles as ``f``'s
     program (and runs ``f`` eagerly when it has no ``def_impl``). Any other rule is an MLIR
-    emitter, which jitnet cannot run: a ``NotImplementedError`` names the alternatives."""
+    emitter, which jitnet cannot run: compiling the primitive raises a ``TypeError`` naming
+    the alternatives. (Not at registration: libraries such as Equinox register MLIR rules
+    when imported, for primitives a program may never use.)"""
+    if not hasattr(prim, "lowering"):
+        raise TypeError(f"mlir.register_lowering: {prim!r} is not a primitive")
     if not isinstance(rule, LoweredFun):
-        raise NotImplementedError(
-            f"mlir.register_lowering({getattr(prim, 'name', prim)}): jitnet compiles with "
-            f"Numba, not MLIR, so the MLIR lowering rule {rule!r} cannot be used. Give the "
-            f"primitive mlir.lower_fun(f) with f written with jax.numpy/lax operations, or a "
-            f"Numba function: prim.def_numba_elementwise(njit_scalar_fn) (fused into loop "
-            f"kernels) or prim.def_numba_op(njit_array_fn)")
+        prim.lowering["refused"] = (
+            f"its lowering was registered with mlir.register_lowering as an MLIR rule "
+            f"({getattr(rule, '__qualname__', rule)}), which jitnet (compiling with Numba, "
+            f"not MLIR) cannot use")
+        return
     fun, multiple = rule.fun, prim.multiple_results
 
     def expand(*args, **params):

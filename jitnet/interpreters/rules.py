@@ -12,8 +12,10 @@ class RuleTable(MutableMapping):
     """``table[prim] = rule`` sets ``prim.<kind>``. jitnet's own primitives can be read but
     not changed: their rules are part of jitnet, tested as a whole."""
 
-    def __init__(self, kind: str, jax_name: str):
-        self.kind, self.jax_name = kind, jax_name
+    def __init__(self, kind: str, jax_name: str, adapt=None):
+        """``adapt(rule)``, if given, turns a rule of this table's JAX signature into
+        jitnet's (reading the table then gives the adapted rule)."""
+        self.kind, self.jax_name, self.adapt = kind, jax_name, adapt
 
     def _check(self, prim):
         if not isinstance(prim, _primitive.Primitive):
@@ -36,7 +38,7 @@ class RuleTable(MutableMapping):
         if not callable(rule):
             raise TypeError(f"{self.jax_name}[{prim.name}]: the rule must be callable, "
                             f"got {rule!r}")
-        setattr(prim, self.kind, rule)
+        setattr(prim, self.kind, rule if self.adapt is None else self.adapt(rule))
 
     def __delitem__(self, prim):
         self[prim]  # KeyError if absent

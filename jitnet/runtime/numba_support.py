@@ -34,8 +34,9 @@ def check_supported(ir: IR) -> None:
         where = f" (at {e.source})" if e.source else ""
         low = e.prim.lowering
         if low.get("extension") and "scalar_call" not in low and "op_call" not in low:
-            raise TypeError(f"jit: the user primitive '{e.prim.name}'{where} has no lowering "
-                            f"for the numba backend; give it one with "
+            why = low.get("refused", "it has no lowering for the numba backend")
+            raise TypeError(f"jit: the user primitive '{e.prim.name}'{where} cannot be "
+                            f"compiled: {why}; give it a lowering with "
                             f"prim.def_numba_elementwise(njit_scalar_fn), "
                             f"prim.def_numba_op(njit_array_fn) or mlir.register_lowering(prim, "
                             f"mlir.lower_fun(f)), or {_WAYS_OUT}")

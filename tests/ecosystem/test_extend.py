@@ -130,8 +130,16 @@ def test_lower_fun_multiple_results_and_errors():
     lo, hi = jitnet.jit(lambda m: p.bind(m, axis=0))(m)
     np.testing.assert_array_equal(hi, [X.max(), -X.min()])
     assert issubclass(calls[0], jitnet.Array)       # eager impls see jitnet arrays, as in JAX
-    with pytest.raises(NotImplementedError, match="lower_fun"):
-        mlir.register_lowering(p, lambda ctx, x: x)
+    q = Primitive("mlir_only")
+    q.def_impl(lambda x: x + 1)
+    q.def_abstract_eval(lambda x: x)
+
+    def mlir_rule(ctx, x):
+        return [x]
+    mlir.register_lowering(q, mlir_rule)            # accepted (libraries do this at import)
+    np.testing.assert_allclose(q.bind(X), X + 1)    # eager still runs def_impl
+    with pytest.raises(TypeError, match="MLIR rule .*mlir_rule.*lower_fun"):
+        jitnet.jit(q.bind)(X)
     with pytest.raises(ValueError, match="jitnet's own primitives"):
         ad.primitive_jvps[jitnet.core.primitive.registry["exp"]] = lambda p, t: None
 
@@ -141,7 +149,7 @@ def test_eager_only_primitive_and_rule_tables():
     p.def_impl(lambda x: x * 2)
     p.def_abstract_eval(lambda x: x)
     np.testing.assert_allclose(p.bind(X), 2 * X)
-    with pytest.raises(TypeError, match="has no lowering for the numba backend"):
+    with pytest.raises(TypeError, match="has no lowering for the numba backend; give it"):
         jitnet.jit(p.bind)(X)
     with pytest.raises(NotImplementedError, match="no jvp rule"):
         jitnet.grad(lambda x: jnp.sum(p.bind(x)))(X)
