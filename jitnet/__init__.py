@@ -63,13 +63,14 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
-              "experimental", "stages", "extend", "interpreters", "compat")
+# the framework, and the JAX-ecosystem surface (docs/ECOSYSTEM.md), load on first use
+_LAZY = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+         "experimental", "stages", "extend", "interpreters", "compat")
 
 
 def __getattr__(name):
-    """The framework modules load on first use (``jitnet.layers``...), keeping import fast."""
-    if name in _FRAMEWORK:
+    """The modules of ``_LAZY`` load on first use (``jitnet.layers``...), keeping import fast."""
+    if name in _LAZY:
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'jitnet' has no attribute {name!r}")

@@ -98,6 +98,15 @@ def uninstall_jax_alias(saved: dict | None = None) -> None:
     for k in [k for k in sys.modules if _is_jax_module(k)]:
         del sys.modules[k]
     sys.modules.update(saved or {})
+    # importing jax.errors set jitnet.errors = jitnet.core.errors (the import system binds a
+    # submodule on its parent): take such bindings of the private names back off
+    for name, target in PRIVATE_MODULES.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(_target(parent_name))
+        if (parent is not None and child in vars(parent)
+                and vars(parent)[child] is sys.modules.get(target)
+                and f"{parent.__name__}.{child}" not in sys.modules):
+            delattr(parent, child)
 
 
 def _uses_jitnet(module) -> bool:

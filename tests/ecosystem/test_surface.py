@@ -19,9 +19,12 @@ def test_alias_resolves_and_restores():
         assert jax is jitnet and aliased_jnp is jnp
         assert norm is jitnet.scipy.stats.norm
         assert jnp.__spec__.name == "jitnet.numpy"       # the jitnet module is untouched
+        import jax.errors
+        assert jax.errors.UnexpectedTracerError is jitnet.UnexpectedTracerError
         with pytest.raises(ModuleNotFoundError, match="jax.no_such_module"):
             import jax.no_such_module  # noqa: F401
     assert sys.modules.get("jax") is before
+    assert not hasattr(jitnet, "errors")                 # private names leave no trace
     assert "jax.numpy" not in sys.modules or sys.modules["jax.numpy"] is not jnp
 
 
