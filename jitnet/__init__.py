@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import contextlib as _contextlib
-
 __version__ = "0.1.0"
 __version_info__ = (0, 1, 0)
 
@@ -33,6 +31,9 @@ from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F40
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
                   vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
+from .api.contexts import (ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
+                           numpy_dtype_promotion, numpy_rank_promotion)
+from .experimental.callback import io_callback, pure_callback  # noqa: E402,F401
 from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
 from . import ad_checkpoint, test_util  # noqa: E402,F401
 
@@ -47,16 +48,6 @@ from .runtime.devices import Device, devices, device_put, device_get  # noqa: E4
 from .runtime import threads as _threads  # noqa: E402,F401  (applies config num_threads)
 from .api.caches import cache_info, clear_caches  # noqa: E402,F401
 from .runtime.disk_cache import CacheSecurityError, CacheWarning  # noqa: E402,F401
-
-
-@_contextlib.contextmanager
-def named_scope(name: str):
-    """``jax.named_scope``: JAX labels the operations traced inside for profilers; jitnet's
-    IR records the user's source line of each operation instead, so this only checks the
-    name."""
-    if not isinstance(name, str):
-        raise TypeError(f"named_scope: the name must be a string, got {name!r}")
-    yield
 
 
 def block_until_ready(x):

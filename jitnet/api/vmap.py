@@ -4,9 +4,12 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+import numpy as np
+
 from ..core.aval import aval_of
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
+from ..trace.array import Array
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..transforms.cleanup import cleanup
 from ..transforms.vmap import batch_ir
@@ -47,6 +50,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         flat, in_tree = tree_flatten((args, kwargs))
         axes = _broadcast_prefix(in_axes, args, "in_axes") + [0] * len(tree_flatten(kwargs)[0])
         labels = arg_labels(fun, args, kwargs)
+        # unmapped leaves other than arrays (a function, a Python int) reach fun as they
+        # are, as in JAX
+        static = {i: x for i, (x, ax) in enumerate(zip(flat, axes))
+                  if ax is None and not isinstance(x, (Array, np.ndarray, np.generic))}
+        if static:
+            keep = [i for i in range(len(flat)) if i not in static]
+            flat, axes, labels = ([seq[i] for i in keep] for seq in (flat, axes, labels))
         dims, avals, size, sizes = [], [], axis_size, []
         for x, ax, lbl in zip(flat, axes, labels):
             aval = aval_of(x)
@@ -80,6 +90,10 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         out_store = {}
 
         def flat_fun(*leaves):
+            if static:
+                it = iter(leaves)
+                leaves = [static[i] if i in static else next(it)
+                          for i in range(len(leaves) + len(static))]
             a, kw = tree_unflatten(in_tree, leaves)
             out = fun(*a, **kw)
             out_leaves, out_store["tree"] = tree_flatten(out)
