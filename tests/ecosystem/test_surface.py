@@ -68,3 +68,40 @@ def test_astype_and_iscomplexobj_under_jit():
     out = jitnet.jit(lambda x: jnp.astype(x, jnp.int32) if jnp.isrealobj(x) else x)(
         jnp.asarray([1.7, -2.2]))
     np.testing.assert_array_equal(out, [1, -2])
+
+
+def test_small_jax_names(tmp_path):
+    x = jnp.arange(3.0)
+    assert jitnet.lax.exp_p is jitnet.core.primitive.registry["exp"]
+    np.testing.assert_allclose(jitnet.pmap(lambda a: a * 2)(x[None]), [[0.0, 2.0, 4.0]])
+    with pytest.raises(ValueError, match="more than the 1 device"):
+        jitnet.pmap(lambda a: a)(jnp.ones((2, 3)))
+    with jitnet.named_scope("block"), jitnet.numpy_dtype_promotion("standard"):
+        assert (x + 1).dtype == np.float32
+    with pytest.raises(NotImplementedError, match="'standard'"):
+        with jitnet.numpy_dtype_promotion("strict"):
+            pass
+    path = tmp_path / "x.npy"
+    jnp.save(path, x)
+    np.testing.assert_array_equal(jnp.load(path), [0.0, 1.0, 2.0])
+    closed, shape = jitnet.make_jaxpr(lambda a: (a.sum(), a), return_shape=True)(x)
+    assert shape[0].shape == () and shape[1].shape == (3,) and len(closed.eqns) == 1
+    s = jitnet.ShapeDtypeStruct((2,), np.float32)
+    assert s.sharding.device_set == {jitnet.devices()[0]}
+
+
+def test_vmap_passes_unmapped_python_values_through():
+    def f(a, n, op):
+        assert type(n) is int                       # not traced: Python may branch on it
+        return op(a[:n])
+    out = jitnet.vmap(f, in_axes=(0, None, None))(jnp.ones((2, 4)), 3, jnp.sum)
+    np.testing.assert_array_equal(out, [3.0, 3.0])
+
+
+def test_callbacks_run_on_concrete_values_only():
+    host = jitnet.pure_callback(lambda a: np.asarray(a) * 2,
+                                jitnet.ShapeDtypeStruct((3,), np.float32), jnp.arange(3.0))
+    np.testing.assert_array_equal(host, [0.0, 2.0, 4.0])
+    with pytest.raises(NotImplementedError, match="cannot call back into Python"):
+        jitnet.jit(lambda a: jitnet.experimental.io_callback(
+            print, jitnet.ShapeDtypeStruct((), np.int32), 0) + a)(1)
