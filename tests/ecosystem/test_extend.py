@@ -157,3 +157,19 @@ def test_eager_only_primitive_and_rule_tables():
     assert Primitive("twice").name != "twice"       # distinct names in IRs and caches
     with pytest.raises(TypeError, match="@numba.njit function"):
         Primitive("plain").def_numba_elementwise(lambda x: x)
+
+
+def test_defjvp_and_deflinear_helpers():
+    """JAX's helpers: defjvp (one rule per argument) and deflinear (jvp and transpose of a
+    linear primitive from its transpose), checked against closed forms."""
+    mul_p = Primitive("mul2")
+    mul_p.def_impl(lambda x, y: x * y)
+    mul_p.def_abstract_eval(lambda x, y: x)
+    ad.defjvp(mul_p, lambda tx, x, y: tx * y, lambda ty, x, y: x * ty)
+    _, t = jitnet.jvp(lambda x: mul_p.bind(x, Y), (X,), (np.ones_like(X),))
+    np.testing.assert_allclose(t, Y)                # d(x*y)/dx = y; y's rule is skipped
+    scale_p = Primitive("scale3")
+    scale_p.def_impl(lambda x: x * 3)
+    scale_p.def_abstract_eval(lambda x: x)
+    ad.deflinear(scale_p, lambda ct: [scale_p.bind(ct)])
+    np.testing.assert_allclose(jitnet.grad(lambda x: jnp.sum(scale_p.bind(x) * Y))(X), 3 * Y)
