@@ -33,7 +33,8 @@ def check_supported(ir: IR) -> None:
         dtypes = {a.aval.dtype for a in list(e.inputs) + list(e.outputs)}
         where = f" (at {e.source})" if e.source else ""
         low = e.prim.lowering
-        if low.get("extension") and "scalar_call" not in low and "op_call" not in low:
+        # (an "expand" lowering is traced in when the IR, or a sub-IR, is prepared)
+        if low.get("extension") and not {"scalar_call", "op_call", "expand"} & low.keys():
             why = low.get("refused", "it has no lowering for the numba backend")
             raise TypeError(f"jit: the user primitive '{e.prim.name}'{where} cannot be "
                             f"compiled: {why}; give it a lowering with "

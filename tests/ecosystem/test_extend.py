@@ -129,6 +129,9 @@ def test_lower_fun_multiple_results_and_errors():
     np.testing.assert_array_equal(lo, -np.abs(X))
     lo, hi = jitnet.jit(lambda m: p.bind(m, axis=0))(m)
     np.testing.assert_array_equal(hi, [X.max(), -X.min()])
+    body = lambda c, row: (c + p.bind(row[None], axis=1)[1], None)   # noqa: E731
+    total = jitnet.jit(lambda m: jitnet.lax.scan(body, jnp.zeros(1), m)[0])(m.T)
+    np.testing.assert_allclose(total, [X.max() - X.min()], rtol=1e-6)     # inside a loop body
     assert issubclass(calls[0], jitnet.Array)       # eager impls see jitnet arrays, as in JAX
     q = Primitive("mlir_only")
     q.def_impl(lambda x: x + 1)
