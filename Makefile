@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FASHION := /usr/share/datasets/fashion-mnist
+# JAX-ecosystem libraries the tests run on jitnet (docs/ECOSYSTEM.md), without their jax
+# requirement: they import jitnet through jitnet.compat's alias
+ECOSYSTEM := optax==0.2.8 equinox==0.13.8
 
 .PHONY: demo demo-rnn test data bench clean
 
@@ -13,7 +16,8 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,ecosystem]'
+	$(BIN)/python -m pip install -q --no-deps $(ECOSYSTEM)
 	touch $(STAMP)
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; without root or apt the demo

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+__version_info__ = (0, 1, 0)
 
 from .core.config import config  # noqa: F401
 from .core import dtypes  # noqa: F401
@@ -23,12 +24,16 @@ _array_methods.install()
 
 from . import random  # noqa: E402,F401
 from . import losses, metrics  # noqa: E402,F401
-from . import flatten_util  # noqa: E402,F401
+from . import flatten_util, typing, sharding  # noqa: E402,F401
+from .sharding import PartitionSpec as P  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
-                  vjp, vmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
+                  vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
+from .api.contexts import (ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
+                           numpy_dtype_promotion, numpy_rank_promotion)
+from .experimental.callback import io_callback, pure_callback  # noqa: E402,F401
 from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
 from . import ad_checkpoint, test_util  # noqa: E402,F401
 
@@ -39,7 +44,7 @@ def typeof(x):
     return aval_of(x)
 
 
-from .runtime.devices import devices, device_put, device_get  # noqa: E402,F401
+from .runtime.devices import Device, devices, device_put, device_get  # noqa: E402,F401
 from .runtime import threads as _threads  # noqa: E402,F401  (applies config num_threads)
 from .api.caches import cache_info, clear_caches  # noqa: E402,F401
 from .runtime.disk_cache import CacheSecurityError, CacheWarning  # noqa: E402,F401
@@ -49,13 +54,14 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
-              "experimental")
+# the framework, and the JAX-ecosystem surface (docs/ECOSYSTEM.md), load on first use
+_LAZY = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+         "experimental", "stages", "extend", "interpreters", "compat")
 
 
 def __getattr__(name):
-    """The framework modules load on first use (``jitnet.layers``...), keeping import fast."""
-    if name in _FRAMEWORK:
+    """The modules of ``_LAZY`` load on first use (``jitnet.layers``...), keeping import fast."""
+    if name in _LAZY:
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'jitnet' has no attribute {name!r}")

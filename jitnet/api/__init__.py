@@ -1,5 +1,5 @@
 """The user-facing function transformations (grad, vmap, jit, ...)."""
 from .ad import grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp  # noqa: F401
-from .vmap import vmap  # noqa: F401
+from .vmap import pmap, vmap  # noqa: F401
 from .jit import disable_jit, jit  # noqa: F401
 from .eval_shape import ShapeDtypeStruct, eval_shape  # noqa: F401

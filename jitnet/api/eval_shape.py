@@ -11,12 +11,23 @@ from ..trace.make_ir import make_ir
 class ShapeDtypeStruct:
     """An abstract array (shape, dtype) that ``eval_shape`` and ``jit(...).lower`` accept."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "weak_type", "_sharding")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, *, sharding=None, weak_type: bool = False):
         import numpy as np
         self.shape = tuple(int(d) for d in shape)
         self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+        self._sharding = sharding
+
+    @property
+    def sharding(self):
+        """The layout given, else the whole array on the default device (jitnet's only one)."""
+        if self._sharding is None:
+            from ..core.sharding import SingleDeviceSharding
+            from ..runtime.devices import devices
+            return SingleDeviceSharding(devices()[0])
+        return self._sharding
 
     ndim = property(lambda self: len(self.shape))
 

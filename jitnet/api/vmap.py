@@ -4,9 +4,12 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+import numpy as np
+
 from ..core.aval import aval_of
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
+from ..trace.array import Array
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..transforms.cleanup import cleanup
 from ..transforms.vmap import batch_ir
@@ -47,6 +50,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         flat, in_tree = tree_flatten((args, kwargs))
         axes = _broadcast_prefix(in_axes, args, "in_axes") + [0] * len(tree_flatten(kwargs)[0])
         labels = arg_labels(fun, args, kwargs)
+        # unmapped leaves other than arrays (a function, a Python int) reach fun as they
+        # are, as in JAX
+        static = {i: x for i, (x, ax) in enumerate(zip(flat, axes))
+                  if ax is None and not isinstance(x, (Array, np.ndarray, np.generic))}
+        if static:
+            keep = [i for i in range(len(flat)) if i not in static]
+            flat, axes, labels = ([seq[i] for i in keep] for seq in (flat, axes, labels))
         dims, avals, size, sizes = [], [], axis_size, []
         for x, ax, lbl in zip(flat, axes, labels):
             aval = aval_of(x)
@@ -80,6 +90,10 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         out_store = {}
 
         def flat_fun(*leaves):
+            if static:
+                it = iter(leaves)
+                leaves = [static[i] if i in static else next(it)
+                          for i in range(len(leaves) + len(static))]
             a, kw = tree_unflatten(in_tree, leaves)
             out = fun(*a, **kw)
             out_leaves, out_store["tree"] = tree_flatten(out)
@@ -96,4 +110,33 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         outs = eval_ir(cleanup(bir), list(consts) + flat)
         return tree_unflatten(out_tree, outs)
 
+    return mapped
+
+
+def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
+         static_broadcasted_argnums=(), devices=None, backend=None, axis_size=None,
+         donate_argnums=()):
+    """``jax.pmap`` on jitnet's single device: ``jit(vmap(fun))`` for a mapped axis no longer
+    than the number of devices (one); a longer axis is an error naming ``vmap``."""
+    from ..runtime.devices import devices as all_devices
+    from .jit import jit
+    n_devices = len(devices if devices is not None else all_devices(backend))
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    compiled = jit(vmap(fun, in_axes, out_axes, axis_name=axis_name, axis_size=axis_size),
+                   static_argnums=static_broadcasted_argnums)
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        static = ((static_broadcasted_argnums,) if isinstance(static_broadcasted_argnums, int)
+                  else tuple(static_broadcasted_argnums))
+        dyn = tuple(None if i in static else a for i, a in enumerate(args))
+        axes = in_axes if not isinstance(in_axes, tuple) else tuple(
+            None if i in static else ax for i, ax in enumerate(in_axes))
+        for x, ax in zip(tree_flatten(dyn)[0], _broadcast_prefix(axes, dyn, "in_axes")):
+            if ax is not None and aval_of(x).shape[ax] > n_devices:
+                raise ValueError(f"pmap: the mapped axis has size {aval_of(x).shape[ax]}, "
+                                 f"more than the {n_devices} device(s) jitnet runs on; use "
+                                 f"vmap (or jit(vmap(f))) for a batch{user_line()}")
+        return compiled(*args, **kwargs)
     return mapped

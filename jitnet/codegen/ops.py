@@ -32,13 +32,28 @@ GENERATORS, generator = registry()
 
 
 def emit(eqn, names, w):
-    try:
-        gen = GENERATORS[eqn.prim.name]
-    except KeyError:
-        raise NotImplementedError(f"the numba backend has no lowering for primitive "
-                                  f"'{eqn.prim.name}'") from None
+    gen = GENERATORS.get(eqn.prim.name)
+    if gen is None:
+        if "op_call" not in eqn.prim.lowering:
+            raise NotImplementedError(f"the numba backend has no lowering for primitive "
+                                      f"'{eqn.prim.name}'")
+        gen = _user_op
     w(f"# {eqn.prim.name}")
     gen(eqn, names, w)
+
+
+def _user_op(eqn, names, w):
+    """A user primitive's array Numba function (``Primitive.def_numba_op``): called on the
+    operands, its results checked against the declared shapes (a mismatch would index out of
+    bounds in the kernels that read them)."""
+    outs = [_out(eqn, names, i) for i in range(len(eqn.outputs))]
+    w(f"{', '.join(outs)}{',' if len(outs) == 1 and eqn.prim.multiple_results else ''} = "
+      f"{eqn.prim.lowering['op_call']}({', '.join(_ins(eqn, names))})")
+    for o, v in zip(outs, eqn.outputs):
+        w(f"{o} = np.ascontiguousarray({o})")
+        w(f"if {o}.shape != {_shape(v)!r}:")
+        w(f"    raise ValueError('primitive {eqn.prim.name}: its Numba function returned an "
+          f"array of another shape than its abstract eval declared ({_shape(v)!r})')")
 
 
 def _ins(eqn, names):

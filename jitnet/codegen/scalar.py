@@ -180,10 +180,15 @@ SCALAR = {
 }
 
 
+def _user_call(e, a, d):
+    """A user primitive's scalar Numba function (``Primitive.def_numba_elementwise``)."""
+    return f"{cast(d)}({e.prim.lowering['scalar_call']}({', '.join(a)}))"
+
+
 def expr(eqn, args: list[str]) -> str:
-    try:
-        rule = SCALAR[eqn.prim.name]
-    except KeyError:
-        raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}'") \
-            from None
+    rule = SCALAR.get(eqn.prim.name)
+    if rule is None:
+        if "scalar_call" not in eqn.prim.lowering:
+            raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}'")
+        rule = _user_call
     return rule(eqn, args, eqn.outputs[0].aval.dtype)

@@ -15,6 +15,12 @@ import numpy as np
 
 from .config import config
 
+
+class TypePromotionError(ValueError):
+    """JAX's error for promotions its strict mode forbids. jitnet implements the standard
+    mode only and never raises it; it exists so code that catches it runs."""
+
+
 bool_ = np.dtype(np.bool_)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))

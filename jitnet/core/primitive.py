@@ -28,15 +28,18 @@ class Primitive:
     __slots__ = ("name", "multiple_results", "impl", "shape_rule", "jvp", "transpose",
                  "batch", "partial_eval", "lowering", "__weakref__")
 
-    def __init__(self, name: str, multiple_results: bool = False):
-        if name in registry:
+    def __init__(self, name: str, multiple_results: bool = False, *, builtin: bool = True):
+        """``builtin=False`` (user primitives, ``jitnet.extend.core``): not listed in
+        ``registry``, which holds jitnet's own instruction set."""
+        if builtin and name in registry:
             raise ValueError(f"primitive {name!r} is defined twice")
         self.name = name
         self.multiple_results = multiple_results
         self.impl = self.shape_rule = self.jvp = self.transpose = self.batch = None
         self.partial_eval = None
         self.lowering: dict = {}
-        registry[name] = self
+        if builtin:
+            registry[name] = self
 
     def __repr__(self):
         return self.name

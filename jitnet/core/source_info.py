@@ -5,6 +5,16 @@ import os
 import sys
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# where frames are not the user's: jitnet, and libraries that asked (exclude_path)
+_INTERNAL = (_PACKAGE_DIR, "<frozen")
+
+
+def exclude_path(path: str) -> None:
+    """Treat frames from files under ``path`` as library frames, not the user's line (what
+    JAX's ``traceback_util.register_exclusion`` does for Equinox and friends)."""
+    global _INTERNAL
+    if path not in _INTERNAL:
+        _INTERNAL = _INTERNAL + (path,)
 
 
 class SourceInfo:
@@ -22,7 +32,7 @@ class SourceInfo:
 
 
 def _is_internal(filename: str) -> bool:
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+    return filename.startswith(_INTERNAL)
 
 
 def user_frame(skip: int = 1):

@@ -126,3 +126,12 @@ from .shapes import (Precision, conv_general_permutations, conv_general_shape_tu
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
 from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
+
+
+def __getattr__(name):
+    """``lax.<primitive>_p``: jitnet's primitive objects under JAX's names (``lax.exp_p``),
+    for code that registers rules against them or compares equations' primitives."""
+    from ..core.primitive import registry
+    if name.endswith("_p") and name[:-2] in registry:
+        return registry[name[:-2]]
+    raise AttributeError(f"module 'jitnet.lax' has no attribute {name!r}")

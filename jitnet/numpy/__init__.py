@@ -105,7 +105,26 @@ def isscalar(element):
 
 
 def iscomplexobj(x):
-    return _np.dtype(getattr(x, "dtype", _np.asarray(x).dtype)).kind == "c"
+    dtype = x.dtype if hasattr(x, "dtype") else _np.asarray(x).dtype   # tracers have a dtype
+    return _np.dtype(dtype).kind == "c"
+
+
+def save(file, arr, allow_pickle: bool = False):
+    """``np.save`` of a jitnet array (``.npy``; object arrays are refused: no pickle)."""
+    if allow_pickle:
+        raise ValueError("jnp.save: allow_pickle=True is not supported (jitnet never pickles)")
+    _np.save(file, _np.asarray(arr), allow_pickle=False)
+
+
+def load(file, *args, **kwargs):
+    """``np.load`` of a ``.npy`` file as a jitnet array (no pickled objects)."""
+    kwargs["allow_pickle"] = False
+    return asarray(_np.load(file, *args, **kwargs))
+
+
+def astype(x, dtype, /, *, copy=False, device=None):
+    """``x`` converted to ``dtype`` (the array API's function form of ``x.astype``)."""
+    return asarray(x).astype(dtype)
 
 
 def isrealobj(x):
@@ -182,3 +201,4 @@ from .statistics import (bincount, corrcoef, cov, digitize, histogram,  # noqa: 
                          nanpercentile, nanquantile, nanstd, nanvar, percentile, quantile)
 from .windows import bartlett, blackman, hamming, hanning, i0, kaiser  # noqa: E402,F401
 from .einsum import einsum  # noqa: E402,F401
+from .vectorize import vectorize  # noqa: E402,F401

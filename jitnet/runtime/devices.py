@@ -428,25 +428,4 @@ __all__ = ["devices", "device_put", "device_get", "CudaArray", "CpuDevice", "Cud
            "transfer_stats", "reset_transfer_stats", "default_platform", "cuda_available"]
 
 
-class SingleDeviceSharding:
-    """``jax.sharding.SingleDeviceSharding``: the whole array on one device (the only
-    layout jitnet has)."""
-
-    def __init__(self, device):
-        self._device = device
-
-    @property
-    def device_set(self) -> set:
-        return {self._device}
-
-    def is_fully_replicated(self) -> bool:
-        return True
-
-    def __eq__(self, other):
-        return isinstance(other, SingleDeviceSharding) and other._device == self._device
-
-    def __hash__(self):
-        return hash(self._device)
-
-    def __repr__(self):
-        return f"SingleDeviceSharding(device={self._device!r})"
+from ..core.sharding import SingleDeviceSharding  # noqa: E402,F401  (Array.sharding)

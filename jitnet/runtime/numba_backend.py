@@ -16,7 +16,7 @@ import numpy as np
 from ..core.ir import IR, Literal
 from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
-from . import compile_log, disk_cache
+from . import compile_log, disk_cache, numba_user
 from .threads import start_thread_pool
 from .numba_support import check_supported
 
@@ -71,7 +71,8 @@ class NumbaExecutable:
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
                                   generic=True)
         self.constants = self.generated.constants
-        src = HEADER.format(name=name) + self.generated.source
+        src = (HEADER.format(name=name) + numba_user.imports(self.generated.source)
+               + self.generated.source)
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
         if self.fn.ready:  # the same text was compiled for other sizes or constants

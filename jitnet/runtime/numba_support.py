@@ -32,6 +32,15 @@ def check_supported(ir: IR) -> None:
     for e in ir.eqns:
         dtypes = {a.aval.dtype for a in list(e.inputs) + list(e.outputs)}
         where = f" (at {e.source})" if e.source else ""
+        low = e.prim.lowering
+        # (an "expand" lowering is traced in when the IR, or a sub-IR, is prepared)
+        if low.get("extension") and not {"scalar_call", "op_call", "expand"} & low.keys():
+            why = low.get("refused", "it has no lowering for the numba backend")
+            raise TypeError(f"jit: the user primitive '{e.prim.name}'{where} cannot be "
+                            f"compiled: {why}; give it a lowering with "
+                            f"prim.def_numba_elementwise(njit_scalar_fn), "
+                            f"prim.def_numba_op(njit_array_fn) or mlir.register_lowering(prim, "
+                            f"mlir.lower_fun(f)), or {_WAYS_OUT}")
         if np.dtype(np.float16) in dtypes:
             raise TypeError(f"jit: {e.prim.name} on float16{where} is not supported by the "
                             f"numba backend (Numba has no float16 on the CPU); compute in "

@@ -157,8 +157,10 @@ class ClosedJaxpr:
         return eval_ir(self.ir, list(self.consts) + list(args))
 
 
-def make_jaxpr(f: Callable, static_argnums=()):
-    """``make_jaxpr(f)(*args)``: the IR of ``f`` traced at the shapes of ``args``."""
+def make_jaxpr(f: Callable, static_argnums=(), axis_env=None, return_shape: bool = False,
+               abstracted_axes=None):
+    """``make_jaxpr(f)(*args)``: the IR of ``f`` traced at the shapes of ``args``; with
+    ``return_shape``, also the output as a pytree of ``ShapeDtypeStruct``."""
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     def wrapped(*args, **kwargs):
@@ -173,6 +175,11 @@ def make_jaxpr(f: Callable, static_argnums=()):
             ir, consts, out_tree = make_ir(g, *dyn, **kwargs)
         else:
             ir, consts, out_tree = make_ir(f, *args, **kwargs)
-        return ClosedJaxpr(ir, consts, out_tree)
+        closed = ClosedJaxpr(ir, consts, out_tree)
+        if not return_shape:
+            return closed
+        from ..api.eval_shape import ShapeDtypeStruct
+        return closed, out_tree.unflatten(ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                                          for a in ir.out_avals)
 
     return wrapped
