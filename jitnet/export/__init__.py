@@ -24,7 +24,7 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     """Trace ``fn_or_model(*example_args)`` and return it as an ``onnx.ModelProto``.
 
     * A ``jitnet.layers`` model or layer exports its inference pass (``training=False``); its
-      weights become initializers named by their path (``layers/0/kernel``). For a function,
+      weights become initializers named by their pytree path (``weight/0/0/0``). For a function,
       every array it closes over becomes an initializer and every leaf of ``example_args`` a
       graph input (close over weights rather than passing them).
     * ``dynamic_batch``: axis 0 of every input is the symbolic dimension ``batch``, and shapes
@@ -80,7 +80,7 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     g = Graph(shapes=shapes)
     nc, nw = ir.num_consts, len(weights)
     in_names = [g.const(np.asarray(c), name="const") for c in closed.consts]
-    in_names += [g.const(np.asarray(w), name=_clean(keystr(p, simple=True, separator="/")))
+    in_names += [g.const(np.asarray(w), name="weight/" + _clean(keystr(p, simple=True, separator="/")))
                  for p, w in weights]
     names = list(input_names or _default_names("input", len(leaves)))
     if len(names) != len(leaves):
