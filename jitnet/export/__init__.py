@@ -72,12 +72,13 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
 
     closed = trace(2 if dynamic_batch else None)
     ir = closed.ir
-    shapes = {}
+    shapes, literals, params = {}, {}, {}
     if dynamic_batch:
         other = trace(3)
-        shapes = symbolic_shapes(ir, other.ir, 2, 3, closed.consts, other.consts)
+        shapes, literals, params = symbolic_shapes(ir, other.ir, 2, 3, closed.consts,
+                                                   other.consts)
 
-    g = Graph(shapes=shapes)
+    g = Graph(shapes=shapes, literals=literals, params=params)
     nc, nw = ir.num_consts, len(weights)
     in_names = [g.const(np.asarray(c), name="const") for c in closed.consts]
     in_names += [g.const(np.asarray(w), name="weight/" + _clean(keystr(p, simple=True, separator="/")))

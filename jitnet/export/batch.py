@@ -3,9 +3,10 @@
 A program traced at batch sizes ``b1`` and ``b2`` gives two IRs of the same structure; a
 dimension that differs between them is affine in the batch size, ``a * B + c`` (a flattened
 ``(B, T)`` axis is ``T * B``). Export writes those dimensions as run-time expressions of the
-input's batch size, so one ONNX graph serves every batch size. A literal or captured constant
-that differs between the traces means the function computes with the batch size as a number
-(``x / x.shape[0]``); that cannot be exported with a dynamic batch and is an error.
+input's batch size, so one ONNX graph serves every batch size. A literal that differs between
+the traces is the batch size used as a number (``jnp.mean`` over the batch divides by it); an
+integral affine one is computed at run time too, any other (``1 / B``), or a captured constant
+that differs, is an error.
 """
 from __future__ import annotations
 
@@ -51,10 +52,35 @@ def _irs_in(params) -> list:
     return out
 
 
-def symbolic_shapes(ir1: IR, ir2: IR, b1: int, b2: int, consts1=(), consts2=()) -> dict:
-    """``{id(var of ir1): shape}`` with ``BatchDim`` entries, from the same program traced at
-    batch sizes ``b1`` and ``b2``; ``ValueError`` where the two differ in any other way."""
+def _literal(v1, v2, b1, b2, eqn):
+    a = (float(v2) - float(v1)) / (b2 - b1)
+    c = float(v1) - a * b1
+    if not (a.is_integer() and c.is_integer()):
+        raise ValueError(f"to_onnx: the constant {v1} in '{eqn.prim.name}'{_at(eqn)} is {v2} "
+                         f"at another batch size: the function computes with the batch size "
+                         f"as a number, in a way export cannot follow; export with "
+                         f"dynamic_batch=False")
+    return BatchDim(a, c)
+
+
+def _int_param(p1, p2, b1, b2, where):
+    """A param with the integers that differ between the traces as ``BatchDim``s."""
+    if isinstance(p1, tuple) and isinstance(p2, tuple) and len(p1) == len(p2):
+        return tuple(_int_param(x, y, b1, b2, where) for x, y in zip(p1, p2))
+    if type(p1) is int and type(p2) is int:
+        return _dim(p1, p2, b1, b2, where)
+    return p1
+
+
+def symbolic_shapes(ir1: IR, ir2: IR, b1: int, b2: int, consts1=(), consts2=()):
+    """``(shapes, literals, params)`` from the same program traced at batch sizes ``b1`` and
+    ``b2``: ``{id(var of ir1): shape}`` with ``BatchDim`` entries, ``{id(literal): BatchDim}``
+    for the literals that are the batch size as a number, and ``{id(eqn of ir1): params}``
+    holding the batch-dependent integer params (slice bounds...) as ``BatchDim``s.
+    ``ValueError`` where the two traces differ in any other way."""
     out: dict = {}
+    literals: dict = {}
+    params: dict = {}
 
     def var(v1, v2, where):
         out[id(v1)] = tuple(_dim(d1, d2, b1, b2, where)
@@ -71,12 +97,12 @@ def symbolic_shapes(ir1: IR, ir2: IR, b1: int, b2: int, consts1=(), consts2=()) 
                                  f"dynamic_batch=False")
             for a1, a2 in zip(e1.inputs, e2.inputs):
                 if isinstance(a1, Literal) and not _same_values(a1.value, a2.value):
-                    raise ValueError(f"to_onnx: the constant {a1.value} in '{e1.prim.name}'"
-                                     f"{_at(e1)} is {a2.value} at another batch size: the "
-                                     f"function computes with the batch size as a number; "
-                                     f"export with dynamic_batch=False")
+                    literals[id(a1)] = _literal(a1.value, a2.value, b1, b2, e1)
             for v1, v2 in zip(e1.outputs, e2.outputs, strict=True):
                 var(v1, v2, where)
+            if e1.params != e2.params:
+                params[id(e1)] = {k: _int_param(v, e2.params[k], b1, b2, where)
+                                  for k, v in e1.params.items()}
             for s1, s2 in zip(_irs_in(e1.params), _irs_in(e2.params), strict=True):
                 walk(s1, s2)
 
@@ -88,7 +114,7 @@ def symbolic_shapes(ir1: IR, ir2: IR, b1: int, b2: int, consts1=(), consts2=()) 
         if not _same_values(c1, c2):
             raise ValueError("to_onnx: a constant the function builds depends on the batch "
                              "size; export with dynamic_batch=False")
-    return out
+    return out, literals, params
 
 
 def _at(eqn) -> str:

@@ -26,7 +26,8 @@ def at(eqn) -> str:
 class Graph:
     """One ONNX graph being built; sub-graphs share the root's names, constants and shapes."""
 
-    def __init__(self, parent: "Graph | None" = None, shapes: dict | None = None):
+    def __init__(self, parent: "Graph | None" = None, shapes: dict | None = None,
+                 literals: dict | None = None, params: dict | None = None):
         self.root = parent.root if parent is not None else self
         self.nodes: list = []
         self.inputs: list = []
@@ -35,6 +36,8 @@ class Graph:
         if parent is None:
             self.initializers: list = []
             self.shapes = shapes or {}
+            self.literals = literals or {}       # literals that are the batch size as a number
+            self.params = params or {}           # params of eqns with batch-dependent sizes
             self._count: dict[str, int] = {}
             self._consts: dict = {}
             self._dims: dict = {}
@@ -53,6 +56,10 @@ class Graph:
 
     def read(self, atom) -> str:
         if isinstance(atom, Literal):
+            d = self.root.literals.get(id(atom))
+            if d is not None:
+                return self.op("Cast", self.op("Squeeze", self.dim_tensor(d)),
+                               to=onnx_dtype(atom.aval.dtype))
             return self.const(np.asarray(atom.value, atom.aval.dtype))
         g = self
         while True:
@@ -90,6 +97,10 @@ class Graph:
     def shape(self, atom) -> tuple:
         """``atom``'s shape; dimensions that follow the batch size are ``BatchDim``s."""
         return self.root.shapes.get(id(atom), tuple(atom.aval.shape))
+
+    def param(self, eqn, name: str):
+        """``eqn.params[name]``, its batch-dependent integers as ``BatchDim``s."""
+        return self.root.params.get(id(eqn), eqn.params)[name]
 
     def dim_tensor(self, d) -> str:
         """An int64 [1] tensor holding dimension ``d`` (a number or a ``BatchDim``)."""

@@ -217,24 +217,21 @@ def _rev(g, e, ins):
 
 @rule("slice")
 def _slice(g, e, ins):
-    shape = g.shape(e.inputs[0])
-    starts, limits = e.params["start_indices"], e.params["limit_indices"]
+    shape, out = g.shape(e.inputs[0]), g.shape(e.outputs[0])
+    starts, limits = g.param(e, "start_indices"), g.param(e, "limit_indices")
     strides = e.params["strides"] or (1,) * len(shape)
-    axes, st, en, sp = [], [], [], []
-    for i, d in enumerate(shape):
-        full = starts[i] == 0 and strides[i] == 1 and g.shape(e.outputs[0])[i] == d
-        if full:
-            continue
-        if isinstance(d, BatchDim):
-            raise _unsupported(e, "of part of the batch axis (with a dynamic batch)")
-        axes.append(i), st.append(starts[i]), en.append(limits[i]), sp.append(strides[i])
+    axes = [i for i, d in enumerate(shape)
+            if not (starts[i] == 0 and strides[i] == 1 and out[i] == d)]
     if not axes:
         return g.op("Identity", ins[0])
-    return g.op("Slice", ins[0], g.ints(st), g.ints(en), g.ints(axes), g.ints(sp))
+    return g.op("Slice", ins[0], g.shape_tensor(starts[i] for i in axes),
+                g.shape_tensor(limits[i] for i in axes), g.ints(axes),
+                g.ints(strides[i] for i in axes))
 
 
-def _dilate(g, x, shape, axis: int, factor: int):
-    """Insert ``factor - 1`` zeros between the elements of ``x`` along ``axis``."""
+def _dilate(g, x, shape, axis: int, factor: int, value=None):
+    """Insert ``factor - 1`` zeros (or the scalar ``value``) between the elements of ``x``
+    along ``axis``."""
     n = shape[axis]
     if factor == 1 or n == 0:
         return x, shape
@@ -243,7 +240,7 @@ def _dilate(g, x, shape, axis: int, factor: int):
     y = g.op("Unsqueeze", x, g.ints([axis + 1]))
     pads = [0] * (2 * (len(shape) + 1))
     pads[len(shape) + 1 + axis + 1] = factor - 1
-    y = g.op("Pad", y, g.ints(pads))
+    y = g.op("Pad", y, g.ints(pads), *([value] if value is not None else []))
     merged = shape[:axis] + (n * factor,) + shape[axis + 1:]
     y = _reshape_to(g, y, merged)
     y = g.op("Slice", y, g.ints([0]), g.ints([(n - 1) * factor + 1]), g.ints([axis]))
@@ -256,7 +253,7 @@ def _pad(g, e, ins):
     shape = tuple(g.shape(e.inputs[0]))
     cfg = e.params["padding_config"]
     for i, (_, _, interior) in enumerate(cfg):
-        x, shape = _dilate(g, x, shape, i, interior + 1)
+        x, shape = _dilate(g, x, shape, i, interior + 1, value)
     pads = [lo for lo, _, _ in cfg] + [hi for _, hi, _ in cfg]
     if not any(pads):
         return g.op("Identity", x)
@@ -406,7 +403,7 @@ def _reduce_window(g, e, ins):
     x = g.op("Transpose", ins[0], perm=perm) if perm != list(range(n)) else ins[0]
     pshape = tuple(shape[i] for i in pooled)
     x = g.op("Reshape", x, g.ints((1, -1) + pshape))     # (1, everything else, pooled...)
-    xs = (1, None) + pshape
+    xs = (1, -1) + pshape
     for k, i in enumerate(pooled):
         x, xs = _dilate(g, x, xs, 2 + k, p["base_dilation"][i])
     pads = [pad[i][0] for i in pooled] + [pad[i][1] for i in pooled]
@@ -461,15 +458,13 @@ def _gather(g, e, ins):
 @rule("dynamic_slice")
 def _dynamic_slice(g, e, ins):
     x, starts = ins[0], ins[1:]
-    shape = g.shape(e.inputs[0])
-    sizes = g.shape(e.outputs[0])
-    if any(isinstance(d, BatchDim) for d in sizes) or any(isinstance(d, BatchDim) for d in shape):
-        raise _unsupported(e, "with a dynamic batch")
+    shape, sizes = g.shape(e.inputs[0]), g.shape(e.outputs[0])
     s = g.op("Concat", *[g.op("Reshape", g.op("Cast", a, to=onnx_dtype(np.int64)), g.ints([1]))
                          for a in starts], axis=0)
-    hi = np.asarray(shape, np.int64) - np.asarray(sizes, np.int64)
-    s = g.op("Min", g.op("Max", s, g.ints([0] * len(shape))), g.ints(hi))   # lax's clamping
-    return g.op("Slice", x, s, g.op("Add", s, g.ints(sizes)), g.ints(range(len(shape))))
+    size = g.shape_tensor(sizes)
+    hi = g.op("Sub", g.shape_tensor(shape), size)
+    s = g.op("Min", g.op("Max", s, g.ints([0] * len(shape))), hi)      # lax's clamping
+    return g.op("Slice", x, s, g.op("Add", s, size), g.ints(range(len(shape))))
 
 
 # -- calls and loops ----------------------------------------------------------------------
