@@ -10,8 +10,6 @@ docs/EXPORT.md for the opset, the covered primitives and how to run the file els
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .errors import ExportError
@@ -24,7 +22,8 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     """Trace ``fn_or_model(*example_args)`` and return it as an ``onnx.ModelProto``.
 
     * A ``jitnet.layers`` model or layer exports its inference pass (``training=False``); its
-      weights become initializers named by their pytree path (``weight/0/0/0``). For a function,
+      weights become initializers named by their path, as checkpoints name them
+      (``layers/0/kernel``). For a function,
       every array it closes over becomes an initializer and every leaf of ``example_args`` a
       graph input (close over weights rather than passing them).
     * ``dynamic_batch``: axis 0 of every input is the symbolic dimension ``batch``, and shapes
@@ -40,7 +39,7 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
 
     from .. import make_jaxpr
     from ..core.aval import aval_of
-    from ..tree_util import keystr, tree_flatten, tree_flatten_with_path
+    from ..tree_util import tree_flatten
     from .batch import symbolic_shapes
     from .graph import Graph
 
@@ -56,7 +55,7 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     model = _as_model(fn_or_model)
     weights = []
     if model is not None:
-        weights = tree_flatten_with_path(model)[0]
+        weights = _weights(model)
         fn = lambda m, *xs: m(*xs)  # noqa: E731
         prefix = (model,)
     else:
@@ -81,8 +80,7 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     g = Graph(shapes=shapes, literals=literals, params=params)
     nc, nw = ir.num_consts, len(weights)
     in_names = [g.const(np.asarray(c), name="const") for c in closed.consts]
-    in_names += [g.const(np.asarray(w), name="weight/" + _clean(keystr(p, simple=True, separator="/")))
-                 for p, w in weights]
+    in_names += [g.initializer(name, np.asarray(w)) for name, w in weights]
     names = list(input_names or _default_names("input", len(leaves)))
     if len(names) != len(leaves):
         raise ValueError(f"to_onnx: {len(names)} input_names for {len(leaves)} inputs")
@@ -108,6 +106,18 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     return proto
 
 
+def _weights(model) -> list:
+    """``[(name, array)]`` in leaf order, named by path as checkpoints name them
+    (``layers/0/kernel``)."""
+    from ..checkpoint.tree import describe
+    from ..tree_util import tree_leaves
+    arrays = describe(model)[1]
+    leaves = tree_leaves(model)
+    if len(arrays) != len(leaves):            # a non-array leaf: number them instead
+        return [(f"weight_{i}", w) for i, w in enumerate(leaves)]
+    return list(arrays.items())
+
+
 def _as_model(x):
     from ..layers import Layer
     return x if isinstance(x, Layer) else None
@@ -124,10 +134,6 @@ def _check_batch(avals):
 
 def _default_names(base, n):
     return [base] if n == 1 else [f"{base}_{i}" for i in range(n)]
-
-
-def _clean(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_/.]", "_", name) or "weight"
 
 
 def _graph_name(f) -> str:

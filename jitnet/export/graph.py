@@ -77,9 +77,15 @@ class Graph:
         root = self.root
         hit = root._consts.get(key)
         if hit is None:
-            hit = root._consts[key] = root.fresh(name)
-            root.initializers.append(numpy_helper.from_array(np.array(a, order="C"), hit))
+            hit = root._consts[key] = self.initializer(name, a)
         return hit
+
+    def initializer(self, name: str, value) -> str:
+        """A named initializer of the root graph (a weight: never shared with another)."""
+        root = self.root
+        name = root.fresh(name)
+        root.initializers.append(numpy_helper.from_array(np.array(value, order="C"), name))
+        return name
 
     def ints(self, values) -> str:
         """An int64 vector constant (axes, pads, shapes for ONNX's shape inputs)."""
