@@ -12,6 +12,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from ..core.ir import IR, Literal
+from ..core.primitive import registry
 from .batch import BatchDim
 from .errors import ExportError
 
@@ -29,6 +30,7 @@ class Graph:
     def __init__(self, parent: "Graph | None" = None, shapes: dict | None = None,
                  literals: dict | None = None, params: dict | None = None):
         self.root = parent.root if parent is not None else self
+        self.parent_graph = parent           # a sub-graph reads its parent's values by name
         self.nodes: list = []
         self.inputs: list = []
         self.outputs: list = []
@@ -42,6 +44,9 @@ class Graph:
             self._consts: dict = {}
             self._dims: dict = {}
             self.batch_source: str | None = None     # a graph input whose axis 0 is the batch
+            self._uses: dict = {}                     # id(var) -> eqns reading it (None: output)
+            self._producer: dict = {}                 # id(var) -> the eqn defining it
+            self._transposes: dict = {}               # Transpose output -> (input, perm)
 
     # -- names and values --------------------------------------------------------------
 
@@ -66,9 +71,9 @@ class Graph:
             name = g.env.get(id(atom))
             if name is not None:
                 return name
-            if g is g.root:
-                raise KeyError(f"to_onnx: internal error, {atom} has no ONNX value")
             g = g.parent_graph
+            if g is None:
+                raise KeyError(f"to_onnx: internal error, {atom} has no ONNX value")
 
     def const(self, value, dtype=None, name: str = "const") -> str:
         """An initializer of the root graph holding ``value`` (equal values are shared)."""
@@ -156,6 +161,7 @@ class Graph:
         from .rules import RULES
         for v, n in zip(ir.invars, in_names, strict=True):
             self.bind(v, n)
+        self._note_uses(ir)
         for e in ir.eqns:
             rule = RULES.get(e.prim.name)
             if rule is None:
@@ -168,14 +174,41 @@ class Graph:
                 self.bind(v, n)
         return [self.read(a) for a in ir.outvars]
 
+    def _note_uses(self, ir: IR) -> None:
+        root = self.root
+        for e in ir.eqns:
+            for a in e.inputs:
+                if not isinstance(a, Literal):
+                    root._uses.setdefault(id(a), []).append(e)
+            for v in e.outputs:
+                root._producer[id(v)] = e
+        for a in ir.outvars:
+            root._uses.setdefault(id(a), []).append(None)
+
+    def broadcasts_implicitly(self, var, broadcasting: set) -> bool:
+        """Whether every use of ``var`` is an op in ``broadcasting`` (ONNX broadcasts its
+        operands) beside an operand of the full result shape that is no broadcast itself,
+        so ``var`` need not be expanded to its shape."""
+        root = self.root
+        for e in root._uses.get(id(var), [None]):
+            if e is None or e.prim.name not in broadcasting:
+                return False
+            full = self.shape(e.outputs[0])
+            if not any(a is not var and not isinstance(a, Literal) and self.shape(a) == full
+                       and getattr(root._producer.get(id(a)), "prim", None) is not _BCAST
+                       for a in e.inputs):
+                return False
+        return True
+
     def subgraph(self) -> "Graph":
-        g = Graph(self)
-        g.parent_graph = self
-        return g
+        return Graph(self)
 
     def to_graph(self, name: str) -> "onnx.GraphProto":
         inits = self.initializers if self is self.root else []
         return helper.make_graph(self.nodes, name, self.inputs, self.outputs, inits)
+
+
+_BCAST = registry["broadcast_in_dim"]
 
 
 def onnx_dtype(dtype) -> int:

@@ -29,6 +29,8 @@ def test_fashion_mnist_cnn(ort_run, tmp_path, example):
     inits = {i.name: onnx.numpy_helper.to_array(i) for i in proto.graph.initializer}
     np.testing.assert_array_equal(inits["layers/0/kernel"], np.asarray(model.layers[0].kernel))
     np.testing.assert_array_equal(inits["layers/7/bias"], np.asarray(model.layers[7].bias))
+    ops = [n.op_type for n in proto.graph.node]
+    assert "Expand" not in ops and "Shape" not in ops     # biases broadcast; reshape uses -1
     for batch in (2, 7):
         x = images(batch, seed=batch)
         np.testing.assert_allclose(ort_run(proto, x)[0], np.asarray(model(x)), **TOL)
