@@ -34,8 +34,11 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     Raises ``ExportError`` (a ``NotImplementedError``) naming a primitive without an ONNX
     mapping and the line that issued it.
     """
-    import onnx
-    from onnx import helper
+    try:
+        import onnx
+        from onnx import helper
+    except ImportError as e:
+        raise ImportError("to_onnx needs the onnx package: pip install 'jitnet[export]'") from e
 
     from .. import make_jaxpr
     from ..core.aval import aval_of

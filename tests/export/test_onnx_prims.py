@@ -132,6 +132,15 @@ def test_batch_size_as_a_number(ort_run):
     np.testing.assert_allclose(ort_run(proto, ones)[0], 0.5)
 
 
+def test_newer_opset(ort_run):
+    x = np.random.RandomState(3).randn(2, 4, 5).astype(np.float32)
+    fn = CASES["reductions"][0]
+    proto = to_onnx(fn, x, opset=21)
+    assert proto.opset_import[0].version == 21
+    for g, w in zip(ort_run(proto, x), fn(x)):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=2e-5, atol=2e-5)
+
+
 def test_bad_calls():
     x = np.zeros((2, 3), np.float32)
     with pytest.raises(ValueError, match="same leading"):
