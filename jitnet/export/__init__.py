@@ -15,6 +15,9 @@ import numpy as np
 from .errors import ExportError
 
 DEFAULT_OPSET = 18
+# a dynamic batch is found by tracing at two batch sizes: primes unlike the sizes programs use
+# (x[-2:] is the whole array at batch 2, and then no slice is traced)
+TRACE_BATCHES = (5, 7)
 
 
 def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
@@ -72,12 +75,12 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
         _, tree = tree_flatten(example_args)
         return make_jaxpr(fn)(*prefix, *tree.unflatten(shaped))
 
-    closed = trace(2 if dynamic_batch else None)
+    closed = trace(TRACE_BATCHES[0] if dynamic_batch else None)
     ir = closed.ir
     shapes, literals, params = {}, {}, {}
     if dynamic_batch:
-        other = trace(3)
-        shapes, literals, params = symbolic_shapes(ir, other.ir, 2, 3, closed.consts,
+        other = trace(TRACE_BATCHES[1])
+        shapes, literals, params = symbolic_shapes(ir, other.ir, *TRACE_BATCHES, closed.consts,
                                                    other.consts)
 
     g = Graph(shapes=shapes, literals=literals, params=params)
