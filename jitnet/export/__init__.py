@@ -90,14 +90,16 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     names = list(input_names or _default_names("input", len(leaves)))
     if len(names) != len(leaves):
         raise ValueError(f"to_onnx: {len(names)} input_names for {len(leaves)} inputs")
+    onames = list(output_names or _default_names("output", len(ir.outvars)))
+    if len(onames) != len(ir.outvars):
+        raise ValueError(f"to_onnx: {len(onames)} output_names for {len(ir.outvars)} outputs")
+    for name in names + onames:
+        g.reserve(name)
     for v, name in zip(ir.invars[nc + nw:], names):
         g.inputs.append(g.value_info(name, v))
         in_names.append(name)
     g.batch_source = names[0] if names else None
     outs = g.emit(ir, in_names)
-    onames = list(output_names or _default_names("output", len(outs)))
-    if len(onames) != len(outs):
-        raise ValueError(f"to_onnx: {len(onames)} output_names for {len(outs)} outputs")
     for v, o, name in zip(ir.outvars, outs, onames):
         g.nodes.append(helper.make_node("Identity", [o], [name], name=name))
         g.outputs.append(g.value_info(name, v))

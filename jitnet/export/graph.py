@@ -40,7 +40,8 @@ class Graph:
             self.shapes = shapes or {}
             self.literals = literals or {}       # literals that are the batch size as a number
             self.params = params or {}           # params of eqns with batch-dependent sizes
-            self._count: dict[str, int] = {}
+            self._count: dict[str, int] = {}         # base name -> next suffix
+            self._taken: set = set()                  # every value name in use
             self._consts: dict = {}
             self._dims: dict = {}
             self.batch_source: str | None = None     # a graph input whose axis 0 is the batch
@@ -51,10 +52,23 @@ class Graph:
     # -- names and values --------------------------------------------------------------
 
     def fresh(self, base: str) -> str:
-        count = self.root._count
+        """A new value name: ``base``, else ``base_1``, ``base_2``... (never a taken one)."""
+        count, taken = self.root._count, self.root._taken
         n = count.get(base, 0)
+        name = f"{base}_{n}" if n else base
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
         count[base] = n + 1
-        return f"{base}_{n}" if n else base
+        taken.add(name)
+        return name
+
+    def reserve(self, name: str) -> str:
+        """Claim a name chosen by the user (an input's or output's); ``ValueError`` if taken."""
+        if name in self.root._taken:
+            raise ValueError(f"to_onnx: the name {name!r} is used twice")
+        self.root._taken.add(name)
+        return name
 
     def bind(self, var, name: str) -> None:
         self.env[id(var)] = name

@@ -153,3 +153,16 @@ def test_bad_calls():
         to_onnx(jnp.sin)
     with pytest.raises(TypeError, match="function or a jitnet.layers model"):
         to_onnx(3, x)
+    with pytest.raises(ValueError, match="'x' is used twice"):
+        to_onnx(jnp.sin, x, input_names=["x"], output_names=["x"])
+
+
+def test_names_chosen_by_the_user(ort_run):
+    x = np.random.RandomState(0).randn(2, 3).astype(np.float32)
+    proto = to_onnx(lambda a, b: (a + b, a * b), x, x, input_names=["add", "mul"],
+                    output_names=["sum", "add_1"])      # names the ops would take themselves
+    assert [i.name for i in proto.graph.input] == ["add", "mul"]
+    assert [o.name for o in proto.graph.output] == ["sum", "add_1"]
+    s, p = ort_run(proto, x, 2 * x)
+    np.testing.assert_allclose(s, 3 * x)
+    np.testing.assert_allclose(p, 2 * x * x)
