@@ -134,6 +134,16 @@ def test_batch_size_as_a_number(ort_run):
     np.testing.assert_allclose(ort_run(proto, ones)[0], 0.5)
 
 
+def test_what_a_dynamic_batch_cannot_follow():
+    x = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match="changes with the batch size"):
+        to_onnx(lambda x: x * 2 if x.shape[0] > 6 else x, x)        # a Python branch on B
+    with pytest.raises(ExportError, match="'reduce_window' over the batch axis"):
+        to_onnx(lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (2, 1), (1, 1), "VALID"), x)
+    with pytest.raises(ValueError, match="constant the function builds depends on the batch"):
+        to_onnx(lambda x: x + jnp.arange(x.shape[0], dtype=jnp.float32)[:, None], x)
+
+
 def test_newer_opset(ort_run):
     x = np.random.RandomState(3).randn(2, 4, 5).astype(np.float32)
     fn = CASES["reductions"][0]
