@@ -9,3 +9,6 @@
 """
 from .quantize import (QuantizedArray, dequantize, directory_bytes, load_quantized,  # noqa: F401
                        quantize, quantize_array, save_quantized, size_bytes)
+from .pruning import (ConstantSparsity, PolynomialDecay, PruneLowMagnitude,  # noqa: F401
+                      PruningSchedule, UpdatePruningStep, prune_low_magnitude, sparsity,
+                      strip_pruning, update_masks)
