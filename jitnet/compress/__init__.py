@@ -12,3 +12,4 @@ from .quantize import (QuantizedArray, dequantize, directory_bytes, load_quantiz
 from .pruning import (ConstantSparsity, PolynomialDecay, PruneLowMagnitude,  # noqa: F401
                       PruningSchedule, UpdatePruningStep, prune_low_magnitude, sparsity,
                       strip_pruning, update_masks)
+from .onnx_qdq import quantize_onnx  # noqa: F401
