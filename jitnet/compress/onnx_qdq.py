@@ -1,6 +1,8 @@
 """int8 ONNX models in QDQ form: float weight initializers of MatMul, Gemm, Conv and
 ConvTranspose become int8 initializers with per-channel scales, read through a
-``DequantizeLinear`` node (per-axis: opset 13 or later).
+``DequantizeLinear`` node (per-axis: opset 13 or later). A weight may reach its node
+through ``Transpose``/``Identity`` nodes (``jitnet.export.to_onnx`` transposes Keras's HWIO
+convolution kernels to ONNX's OIHW that way); the channel axis is followed through them.
 
 ``quantize_onnx(model)`` works on any ``onnx.ModelProto`` (from ``jitnet.export.to_onnx``
 or elsewhere) and uses the same quantization as ``compress.quantize``: symmetric, zero
@@ -45,6 +47,21 @@ def _weight_axis(node, rank: int) -> int | None:
     return None
 
 
+def _source(name: str, inits: dict, producers: dict):
+    """``(initializer, perms)``: the initializer feeding ``name`` through Transpose/Identity
+    nodes and each Transpose's permutation from the consumer back (None: reversal)."""
+    perms = []
+    while name not in inits:
+        node = producers.get(name)
+        if node is None or node.op_type not in ("Transpose", "Identity"):
+            return None
+        if node.op_type == "Transpose":
+            perm = [list(a.ints) for a in node.attribute if a.name == "perm"]
+            perms.append(perm[0] if perm else None)
+        name = node.input[0]
+    return name, perms
+
+
 def _unique(name: str, taken: set) -> str:
     out, i = name, 0
     while out in taken:
@@ -76,15 +93,21 @@ def quantize_onnx(model, op_types=QDQ_OPS):
     graph = out.graph
     inits = {t.name: t for t in graph.initializer}
     graph_inputs = {i.name for i in graph.input}
+    producers = {o: n for n in graph.node for o in n.output}
     axes: dict[str, int | None] = {}
     for node in graph.node:
         if node.op_type not in op_types or len(node.input) < 2:
             continue
-        name = node.input[1]
-        t = inits.get(name)
-        if t is None or name in graph_inputs or t.data_type != onnx.TensorProto.FLOAT:
+        found = _source(node.input[1], inits, producers)
+        if found is None:
             continue
-        axis = _weight_axis(node, len(t.dims))
+        name, perms = found
+        t, rank = inits[name], len(inits[name].dims)
+        axis = _weight_axis(node, rank)
+        if name in graph_inputs or t.data_type != onnx.TensorProto.FLOAT or axis is None:
+            continue
+        for perm in perms:                   # the consumer's axis in the initializer
+            axis = perm[axis] if perm is not None else rank - 1 - axis
         if name in axes and axes[name] != axis:
             axis = None                      # used along two different axes: keep it float
         axes[name] = axis

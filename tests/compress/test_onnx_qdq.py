@@ -41,8 +41,14 @@ def mlp_and_conv(rng, opset=17):
     return model, dict(w1=w1, b1=b1, w2=w2, b2=b2, wc=wc)
 
 
-def run(model, feeds):
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+def run(model, feeds, level="ORT_ENABLE_BASIC"):
+    """ONNX Runtime's outputs. The basic level runs DequantizeLinear as written; the
+    extended one may fuse it with MatMul into com.microsoft.MatMulNBits, which rounds
+    differently (see docs/COMPRESS.md)."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
+    sess = ort.InferenceSession(model.SerializeToString(), so,
+                                providers=["CPUExecutionProvider"])
     return sess.run(None, feeds)
 
 
@@ -108,3 +114,24 @@ def test_qdq_errors_and_untouched_input(rng):
     with pytest.raises(ValueError, match="no float32 weight"):
         compress.quantize_onnx(helper.make_model(graph, opset_imports=[
             helper.make_opsetid("", 17)]))
+
+
+def test_exported_jitnet_cnn_in_qdq_matches_dequantized_model(rng):
+    """End to end: a jitnet CNN exported by to_onnx (conv kernels reach Conv through a
+    Transpose), rewritten to QDQ, run by ONNX Runtime = jitnet's dequantized model."""
+    import jitnet as jax
+    from jitnet import layers
+    from jitnet.export import to_onnx
+    model = layers.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+                               layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(5)])
+    model.init(jax.random.PRNGKey(0), np.zeros((1, 8, 8, 1), np.float32))
+    x = rng.rand(7, 8, 8, 1).astype(np.float32)
+    q = compress.quantize_onnx(to_onnx(model, x[:1]))
+    onnx.checker.check_model(q)
+    assert sum(n.op_type == "DequantizeLinear" for n in q.graph.node) == 2
+    assert sum(t.data_type == TensorProto.INT8 for t in q.graph.initializer) == 4  # + zero points
+    expected = np.asarray(compress.dequantize(compress.quantize(model))(x))
+    got = run(q, {q.graph.input[0].name: x})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    fused = run(q, {q.graph.input[0].name: x}, "ORT_ENABLE_ALL")[0]
+    assert np.abs(fused - expected).max() < 0.03 * np.abs(expected).max()
