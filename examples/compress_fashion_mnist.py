@@ -7,7 +7,10 @@
    quantized model, and measures the dequantized model (size in memory and on disk);
 3. wraps the trained model with ``prune_low_magnitude`` (polynomial decay to 80% sparsity
    over the first ~2/3 of the fine-tuning), fine-tunes it with ``UpdatePruningStep``,
-   strips the wrappers and measures the sparse model (and its gzip-compressed file).
+   strips the wrappers and measures the sparse model (and its gzip-compressed file), then
+   the sparse model quantized to int8;
+4. with the ``onnx`` package: exports the float model (``jitnet.export.to_onnx``), rewrites
+   it to int8 QDQ (``quantize_onnx``) and runs both in ONNX Runtime.
 Prints one line per figure and, with ``--json``, writes them to a file (docs/COMPRESS.md).
 """
 from __future__ import annotations
@@ -46,6 +49,38 @@ def gzip_bytes(path) -> int:
         return len(gzip.compress(f.read(), 9))
 
 
+def onnx_int8(model, qmodel, x, y, tmp, out) -> None:
+    """Float and int8 QDQ ONNX files of ``model``: sizes, ONNX Runtime accuracy, agreement
+    with jitnet's dequantized model (basic optimisations: DequantizeLinear as written;
+    all: ONNX Runtime may fuse it into its own int8 MatMul kernels)."""
+    try:
+        import onnxruntime as ort
+        from jitnet.export import to_onnx
+    except ImportError as e:
+        print(f"ONNX step skipped ({e}); pip install 'jitnet[export]' onnxruntime")
+        return
+    fpath, qpath = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
+    proto = to_onnx(model, x[:1], path=fpath)
+    with open(qpath, "wb") as f:
+        f.write(compress.quantize_onnx(proto).SerializeToString())
+    out["onnx_float_bytes"], out["onnx_int8_bytes"] = os.path.getsize(fpath), os.path.getsize(qpath)
+    ref = compiled(compress.dequantize(qmodel), 1e-3).predict(x, batch_size=500).argmax(1)
+    for level in ("BASIC", "ALL"):
+        so = ort.SessionOptions()
+        so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{level}")
+        sess = ort.InferenceSession(qpath, so, providers=["CPUExecutionProvider"])
+        pred = np.concatenate([sess.run(None, {sess.get_inputs()[0].name: x[i:i + 500]})[0]
+                               for i in range(0, len(x), 500)]).argmax(1)
+        out[f"onnx_int8_accuracy_{level.lower()}"] = float(np.mean(pred == y))
+        out[f"onnx_int8_agreement_{level.lower()}"] = float(np.mean(pred == ref))
+    print(f"ONNX:    float {out['onnx_float_bytes']} bytes, int8 QDQ {out['onnx_int8_bytes']} "
+          f"bytes; int8 accuracy in ONNX Runtime {out['onnx_int8_accuracy_basic']:.4f} "
+          f"(same class as jitnet's dequantized model for "
+          f"{out['onnx_int8_agreement_basic']:.2%} of images; with all ONNX Runtime "
+          f"optimisations {out['onnx_int8_accuracy_all']:.4f}, "
+          f"{out['onnx_int8_agreement_all']:.2%})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--epochs", type=int, default=4)
@@ -81,6 +116,7 @@ def main():
     print(f"int8:    accuracy {out['int8_accuracy']:.4f}, {out['int8_bytes']} bytes "
           f"({out['int8_file_bytes']} on disk), {out['float_bytes'] / out['int8_bytes']:.2f}x "
           "smaller")
+    onnx_int8(model, qmodel, x_te, y_te, tmp, out)
 
     steps = args.finetune_epochs * -(-len(x_tr) // args.batch)
     end = max(1, int(steps * 2 / 3))
@@ -100,6 +136,12 @@ def main():
     print(f"pruned:  accuracy {out['pruned_accuracy']:.4f} at sparsity "
           f"{out['sparsity']['overall']:.3f} of the kernels; gzip of the weights "
           f"{out['pruned_gzip_bytes']} bytes (float model {out['float_gzip_bytes']})")
+    qsparse = compress.quantize(sparse)
+    out["pruned_int8_accuracy"] = accuracy(compiled(compress.dequantize(qsparse), 1e-3), x_te, y_te)
+    out["pruned_int8_gzip_bytes"] = gzip_bytes(compress.save_quantized(
+        qsparse, os.path.join(tmp, "sparse-int8")))
+    print(f"pruned + int8: accuracy {out['pruned_int8_accuracy']:.4f}; gzip of the weights "
+          f"{out['pruned_int8_gzip_bytes']} bytes")
     out["load_end"] = os.getloadavg()[0]
     if args.json:
         with open(args.json, "w") as f:

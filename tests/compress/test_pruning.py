@@ -171,3 +171,15 @@ def test_int8_accuracy_of_the_pruned_model(trained):
     # zeros stay zeros under symmetric quantization
     assert np.all(np.asarray(q.layers[0].kernel.values)[np.asarray(final.layers[0].kernel) == 0]
                   == 0)
+
+
+def test_wrapped_model_saves_and_loads(tmp_path, rng):
+    schedule = compress.PolynomialDecay(0.1, 0.5, begin_step=0, end_step=10, frequency=1)
+    pruned = compress.update_masks(compress.prune_low_magnitude(dense_model(), schedule), 0)
+    pruned.save(tmp_path / "m")
+    back = layers.load_model(tmp_path / "m",
+                             custom_objects={"PruneLowMagnitude": compress.PruneLowMagnitude})
+    assert back.layers[0].pruning_schedule == schedule
+    assert np.asarray(back.layers[0].kernel_mask).mean() == pytest.approx(0.9, abs=1e-3)
+    x = rng.rand(3, 64).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(back(x)), np.asarray(pruned(x)))
