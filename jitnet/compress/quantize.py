@@ -25,7 +25,7 @@ from ..tree_util import register_pytree_node_class, tree_leaves, tree_map
 from .select import all_layers, channel_axis, selected
 
 __all__ = ["QuantizedArray", "quantize", "dequantize", "quantize_array", "save_quantized",
-           "load_quantized", "size_bytes", "SCHEME"]
+           "load_quantized", "size_bytes", "directory_bytes", "SCHEME"]
 
 SCHEME = "int8 symmetric per-channel"
 

@@ -64,7 +64,10 @@ def selector(select, op: str) -> Callable:
 
 def selected(model, select, op: str) -> list[tuple[int, object, str]]:
     """``[(layer_index, layer, weight_name)]`` chosen by ``select`` (see ``selector``)."""
-    if not getattr(model, "built", False):
+    if not isinstance(model, _layers.Layer):
+        raise TypeError(f"{op}: expects a jitnet.layers model or layer, got "
+                        f"{type(model).__name__}")
+    if not model.built:
         raise ValueError(f"{op}: the model is not built; build it with "
                          "model.init(key, sample_input) or fit first")
     pick = selector(select, op)

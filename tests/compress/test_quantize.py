@@ -93,6 +93,8 @@ def test_quantize_model_selection_and_outputs(rng):
     assert isinstance(both.layers[3].bias, compress.QuantizedArray)
     with pytest.raises(ValueError, match="no layer named"):
         compress.quantize(m, select=["nope"])
+    with pytest.raises(TypeError, match="jitnet.layers model"):
+        compress.quantize({"w": np.ones((2, 2), np.float32)})
     with pytest.raises(ValueError, match="not built"):
         compress.quantize(layers.Sequential([layers.Dense(3)]))
 
