@@ -109,8 +109,12 @@ def quantize(model, select=None):
     function ``(layer, weight_name) -> bool``. The result is a pytree of the model's
     structure: pass it to ``dequantize`` (eagerly or inside ``jit``) to run it, to
     ``save_quantized`` to store it, to ``size_bytes`` to measure it."""
+    from .pruning import PruneLowMagnitude
     chosen = [(layer, name, channel_axis(layer, name))
               for _, layer, name in selected(model, select, "quantize")]
+    if any(isinstance(l, PruneLowMagnitude) for l in all_layers(model)):
+        raise ValueError("quantize: the model has PruneLowMagnitude wrappers; quantize "
+                         "compress.strip_pruning(model) (the masked weights)")
     if not chosen:
         raise ValueError("quantize: select chose no weight of the model")
     return _quantize_chosen(model, chosen)

@@ -60,6 +60,8 @@ def test_masks_zero_the_smallest_and_only_grow(rng):
     assert mask2.sum() == k.size // 4 and np.all(mask2[mask == 0] == 0)
 
     assert compress.update_masks(m, 1) is m            # not a pruning step: unchanged
+    with pytest.raises(ValueError, match="strip_pruning"):
+        compress.quantize(m)
     with pytest.raises(ValueError, match="not a Dense"):
         compress.prune_low_magnitude(layers.BatchNormalization())
     with pytest.raises(ValueError, match="already wrapped"):
