@@ -185,3 +185,17 @@ def test_wrapped_model_saves_and_loads(tmp_path, rng):
     assert np.asarray(back.layers[0].kernel_mask).mean() == pytest.approx(0.9, abs=1e-3)
     x = rng.rand(3, 64).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(back(x)), np.asarray(pruned(x)))
+
+
+def test_update_pruning_step_needs_fit_and_wrappers():
+    from types import SimpleNamespace
+    model = dense_model()
+    params, rest = layers.partition(model)
+    state = train.TrainState(np.int32(0), params, None, None, (), None)
+    cb = compress.UpdatePruningStep()
+    cb.set_trainer(SimpleNamespace(state=state))
+    with pytest.raises(ValueError, match="model.fit"):
+        cb.on_train_begin()
+    cb.set_trainer(SimpleNamespace(state=state._replace(model_state=rest)))
+    with pytest.raises(ValueError, match="no PruneLowMagnitude"):
+        cb.on_train_begin()
