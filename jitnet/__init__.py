@@ -50,7 +50,7 @@ def block_until_ready(x):
 
 
 _FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
-              "experimental")
+              "experimental", "distributed")
 
 
 def __getattr__(name):

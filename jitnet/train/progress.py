@@ -23,6 +23,7 @@ def _fmt(logs: dict) -> str:
 
 class ProgbarLogger(Callback):
     """Per-batch loss, metrics, throughput and ETA (tqdm) or one line per epoch."""
+    main_process_only = True
 
     def __init__(self, verbose: int = 1, stream=None, refresh_s: float = 0.2):
         super().__init__()
