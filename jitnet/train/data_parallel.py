@@ -77,8 +77,29 @@ class DataParallelEngine(Engine):
                                                             self._treedef, self.size)
         self._eval_results = jit(eval_logic.results)
         self._reduced_metrics = None     # the last step's trackers summed over the ranks
+        self._compiled = False
+
+    def _compile_once_per_machine(self, batch) -> None:
+        """Before the first step, local rank 0 compiles the step's programs while the other
+        ranks wait, which then load them from the disk cache they share: otherwise every
+        rank of a machine compiles the same programs at once (the rank is an argument)."""
+        self._compiled = True
+        if distributed.local_size() > 1 and distributed.local_rank() == 0:
+            args = (self._leaves, batch.data, batch.mask, np.int32(self.rank))
+            stage = self.grad_part.trace(*args)
+            stage.lower().compile()
+            grad_sums, n, model_state, metrics = stage.out_info
+            self.update_part.lower(self._leaves, grad_sums, n, model_state, metrics,
+                                   metrics).compile()
+            if self.eval_step is not None:
+                self.eval_step.lower(self._leaves, self._fresh_eval, batch.data,
+                                     batch.mask).compile()
+                self._eval_results.lower(self._fresh_eval).compile()
+        distributed.barrier()
 
     def run_step(self, batch) -> dict:
+        if not self._compiled:
+            self._compile_once_per_machine(batch)
         grad_sums, n, model_state, metrics = self.grad_part(
             self._leaves, batch.data, batch.mask, np.int32(self.rank))
         floats, put_back = _split_floating(model_state)
