@@ -6,8 +6,8 @@ allreduce's share of the step, for the demo's CNN (or a small MLP) on synthetic 
     python benchmarks/distributed.py --strategy none        # one process, no MPI
     mpiexec -n 2 --oversubscribe python benchmarks/distributed.py --micro
 
-Every rank uses ``num_threads = cores // ranks`` (``jitnet.distributed.initialize``; 1 per
-rank for 2 ranks on 2 cores). The first epoch (compilation) is not timed; the second runs
+Every rank runs compiled code on ``--threads`` threads (default 1, as the issue asks; 0
+leaves ``jitnet.distributed.initialize`` to give each rank ``cores // ranks``). The first epoch (compilation) is not timed; the second runs
 ``--steps`` steps of the global batch. Rank 0 prints the medians per step: the whole step,
 its compiled halves (``grad``: forward and backward on the rank's rows; ``update``: the
 optimizer), the host ``allreduce`` (packing, MPI, unpacking) and the gradient bytes sent.
@@ -93,6 +93,8 @@ class Timer(train.Callback):
 
 def train_bench(args):
     strategy = None if args.strategy == "none" else "mpi"
+    if args.threads:
+        jax.config.update("num_threads", args.threads)
     ranks = 1
     if strategy:
         from jitnet import distributed
@@ -184,6 +186,7 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--strategy", choices=["mpi", "none"], default="mpi")
+    ap.add_argument("--threads", type=int, default=1, help="num_threads per rank")
     ap.add_argument("--micro", action="store_true")
     ap.add_argument("--repeats", type=int, default=200)
     args = ap.parse_args()
