@@ -14,6 +14,8 @@ import json
 from ..checkpoint.tree import describe, mismatches
 from . import collectives, runtime
 
+_SHOWN = 12     # differences listed in the error (the optimizer state repeats the params')
+
 
 def check_same(tree, settings: dict | None = None, *, what: str = "strategy='mpi'") -> None:
     """Raise ``ValueError`` on every rank unless all ranks' ``tree`` (structure, shapes,
@@ -33,6 +35,8 @@ def check_same(tree, settings: dict | None = None, *, what: str = "strategy='mpi
             if a != b:
                 diffs.append(f"{k}: rank {r} has {a!r}, rank 0 has {b!r}")
         problems += diffs
+    shown = problems[:_SHOWN] + ([f"... and {len(problems) - _SHOWN} more"]
+                                 if len(problems) > _SHOWN else [])
     raise ValueError(f"{what}: the ranks were started with different configurations "
                      f"(rank {runtime.rank()} of {runtime.size()} reporting):\n  " +
-                     "\n  ".join(problems))
+                     "\n  ".join(shown))
