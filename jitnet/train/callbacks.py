@@ -14,7 +14,12 @@ import numpy as np
 
 
 class Callback:
-    """Base class: override the hooks you need. ``logs`` map names to scalars."""
+    """Base class: override the hooks you need. ``logs`` map names to scalars.
+
+    ``main_process_only``: a callback that only writes (progress, logs, checkpoints) runs on
+    rank 0 alone in a data-parallel run (Lightning's ``rank_zero_only``); the others run on
+    every rank, where they see the same reduced logs and so decide the same."""
+    main_process_only = False
 
     def __init__(self):
         self.trainer = None
@@ -261,6 +266,7 @@ class TerminateOnNaN(Callback):
 
 class CSVLogger(Callback):
     """Writes one row of epoch-end logs per epoch to ``filename``."""
+    main_process_only = True
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()

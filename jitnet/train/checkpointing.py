@@ -96,6 +96,7 @@ class ModelCheckpoint(_Monitor):
     to the newest full one, so ``resume=<that directory>`` continues a killed run.
     ``save_best_only`` saves when ``monitor`` improves (``mode`` min/max/auto);
     ``max_to_keep`` deletes the oldest checkpoints this callback wrote beyond that many."""
+    main_process_only = True
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False,

@@ -17,8 +17,8 @@ from .. import ShapeDtypeStruct, eval_shape
 from ..data import DataLoader, validation_split as _split
 from ..layers.module import assign_weights, combine, partition
 from .lr_find import lr_find as _lr_find
-from .loop import Engine, as_loader, sample_batch
-from .step import StepLogic, TrainState, build_eval_step, build_train_step, weighted_mean
+from .loop import Engine, as_loader, check_strategy, make_engine, sample_batch
+from .step import StepLogic, TrainState, weighted_mean
 
 
 def compile_model(model, *, optimizer="rmsprop", loss=None, metrics=None, seed=0):
@@ -80,10 +80,15 @@ def _output_shape(model, x_sample) -> tuple:
     return tuple(getattr(out, "shape", ()))
 
 
-def _engine(model, t, x_sample, output_shape=None) -> Engine:
+def _engine(model, t, x_sample, output_shape=None, strategy=None) -> Engine:
     """The compiled steps for this model (made once per ``compile``) with fresh weights."""
     params, rest = partition(model)
-    if t["engine"] is None:
+    e = t["engine"]
+    if e is not None and strategy != t.get("strategy"):
+        raise ValueError(f"{model.name}.fit: strategy={strategy!r}, but this compiled model "
+                         f"trained with strategy={t.get('strategy')!r}; call compile again "
+                         "to change it")
+    if e is None:
         compute = _compute_fn(t["loss"])
         shape = output_shape if output_shape is not None else _output_shape(model, x_sample)
         shape = shape or None
@@ -92,11 +97,10 @@ def _engine(model, t, x_sample, output_shape=None) -> Engine:
         opt = t["optimizer"]
         state = TrainState(np.int32(0), params, rest, opt.init(params), train_logic.init(),
                            random.PRNGKey(t["seed"]))
-        t["engine"] = Engine(build_train_step(compute, opt, train_logic),
-                             build_eval_step(compute, eval_logic), train_logic, eval_logic,
-                             state, model=model)
+        t["engine"] = make_engine(compute, opt, train_logic, eval_logic, state, model=model,
+                                  strategy=strategy)
+        t["strategy"] = strategy
     else:
-        e = t["engine"]
         e.state = e.state._replace(params=params, model_state=rest)
     return t["engine"]
 
@@ -125,10 +129,14 @@ def _loader(x, y, sample_weight, batch_size, shuffle, seed):
 
 def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-        sample_weight=None, validation_batch_size=None, steps_per_epoch=None, resume=None):
+        sample_weight=None, validation_batch_size=None, steps_per_epoch=None, resume=None,
+        strategy=None):
     """Keras's ``Model.fit``; returns a ``History``. ``resume``: a checkpoint written by
     ``ModelCheckpoint`` (or a ``CheckpointManager`` directory) to continue exactly from
-    (weights, optimizer and metric states, PRNG key, epoch and batch, history so far)."""
+    (weights, optimizer and metric states, PRNG key, epoch and batch, history so far).
+    ``strategy="mpi"``: data-parallel training on every rank of an MPI job, ``batch_size``
+    being the global batch (see docs/DISTRIBUTED.md)."""
+    check_strategy(strategy, f"{model.name}.fit")
     t = _training(model)
     if validation_split and validation_data is None:
         if isinstance(x, DataLoader):
@@ -142,7 +150,7 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
     if validation_data is not None:
         vx, vy = validation_data[0], validation_data[1] if len(validation_data) > 1 else None
         val_loader = _loader(vx, vy, None, validation_batch_size or batch_size, False, 0)
-    engine = _engine(model, t, x_sample, output_shape)
+    engine = _engine(model, t, x_sample, output_shape, strategy)
     verbose = 1 if verbose == "auto" else int(verbose)
     try:
         history = engine.fit(loader, epochs=epochs, val_loader=val_loader,
@@ -162,7 +170,7 @@ def evaluate(model, x=None, y=None, *, batch_size=None, verbose="auto", sample_w
     t = _training(model)
     loader = _loader(x, y, sample_weight, batch_size, False, 0)
     x_sample = _built_sample(model, t, loader)
-    logs = _engine(model, t, x_sample).evaluate(loader)
+    logs = _engine(model, t, x_sample, strategy=t.get("strategy")).evaluate(loader)
     if return_dict:
         return logs
     values = list(logs.values())
@@ -194,5 +202,5 @@ def lr_find(model, x, y=None, *, batch_size=None, **kwargs):
     t = _training(model)
     loader = _loader(x, y, None, batch_size, True, t["seed"])
     x_sample = _built_sample(model, t, loader)
-    return _lr_find(_engine(model, t, x_sample), loader, **kwargs)
+    return _lr_find(_engine(model, t, x_sample, strategy=t.get("strategy")), loader, **kwargs)
 

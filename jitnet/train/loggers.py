@@ -172,6 +172,7 @@ class LoggerCallback(Callback):
     """Feeds loggers from ``fit``: hyperparameters at the start, the epoch logs (with the
     learning rate and ``epoch``) at each epoch end, and every ``log_every_n_steps`` batches
     the running training logs; the step is the optimizer step count."""
+    main_process_only = True
 
     def __init__(self, logger, log_every_n_steps: int = 50, hparams: dict | None = None):
         super().__init__()
@@ -282,6 +283,7 @@ class TensorBoard(Callback):
       function (compiled once).
     Nothing here runs inside the compiled training step, which is the same with or without it.
     """
+    main_process_only = True
 
     def __init__(self, log_dir="logs", histogram_freq: int = 0, write_graph: bool = True,
                  update_freq="epoch", image_data=None, max_images: int = 16, grad_data=None):

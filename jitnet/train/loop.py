@@ -55,7 +55,11 @@ def _epoch_batches(loader, epoch, limit=None, start=0):
 
 
 class Engine:
-    """Runs compiled train/eval steps over loaders; what callbacks see as ``trainer``."""
+    """Runs compiled train/eval steps over loaders; what callbacks see as ``trainer``.
+
+    ``DataParallelEngine`` (``strategy="mpi"``) overrides the step and the hooks marked
+    below; ``is_main`` is False on the ranks that neither print nor write."""
+    is_main = True
 
     def __init__(self, train_step, eval_step, train_logic: StepLogic, eval_logic: StepLogic,
                  state: TrainState, model=None):
@@ -63,7 +67,7 @@ class Engine:
         engine runs them on the state's flat leaves (``flat_step``) so that each batch costs
         one dispatch and no pytree walk of the whole state."""
         self.state = state
-        self.train_step = flat_step(train_step, self._treedef)
+        self.train_step = flat_step(train_step, self._treedef) if train_step else None
         self.eval_step = flat_eval_step(eval_step, self._treedef) if eval_step else None
         self.train_logic, self.eval_logic = train_logic, eval_logic
         self.model = model
@@ -115,6 +119,20 @@ class Engine:
         return save_run(self, path, epoch=epoch, batch=batch, logs=logs,
                         weights_only=weights_only)
 
+    def load_checkpoint(self, path):
+        """Put the run checkpointed at ``path`` into the engine; returns a ``Resumed``."""
+        from .checkpointing import load_run
+        return load_run(self, path)
+
+    # -- hooks of the data-parallel engine ---------------------------------------------------
+    def _callbacks(self, callbacks: list) -> list:
+        """The callbacks this process runs."""
+        return callbacks
+
+    def _eval_logs(self, metric_states, logs: dict) -> dict:
+        """The logs of a finished evaluation whose trackers ended at ``metric_states``."""
+        return logs
+
     # -- loops -----------------------------------------------------------------------------
     def fit(self, loader, *, epochs, val_loader=None, callbacks=(), verbose=1,
             initial_epoch=0, max_batches=None, val_every=None, val_max_batches=None,
@@ -124,14 +142,13 @@ class Engine:
         steps = len(loader) if max_batches is None else min(len(loader), max_batches)
         start, resumed = (initial_epoch, 0), None
         if ckpt_path is not None:
-            from .checkpointing import load_run
-            resumed = load_run(self, ckpt_path)
+            resumed = self.load_checkpoint(ckpt_path)
             start = resumed.epoch, resumed.batch
         history = self.history = History()
         cbs = [history, *callbacks]
         if verbose:
             cbs.append(ProgbarLogger(verbose))
-        cbs = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        cbs = CallbackList(self._callbacks(cbs), self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         cbs.on_train_begin()
         if resumed is not None:
@@ -177,21 +194,26 @@ class Engine:
             states, logs = self.eval_step(self._leaves, states, batch.data, batch.mask)
             if callbacks is not None:
                 callbacks.on_test_batch_end(i, logs)
-        logs = as_floats(logs, self.eval_logic.names)
+        logs = as_floats(self._eval_logs(states, logs), self.eval_logic.names)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs
+
+
+def state_leaves(state: TrainState, treedef) -> list:
+    """The leaves of a step's new ``state``, which must keep the run's structure."""
+    leaves, new_def = tree_flatten(state)
+    if new_def != treedef:
+        raise ValueError(f"the training step changed the state's structure:\n{new_def}\n"
+                         f"vs\n{treedef}")
+    return leaves
 
 
 def flat_step(step, treedef):
     """``step(state, batch, mask)`` as a jitted function of the state's leaves."""
     def run(leaves, batch, mask):
         new, logs = step.fun(treedef.unflatten(leaves), batch, mask)
-        new_leaves, new_def = tree_flatten(new)
-        if new_def != treedef:
-            raise ValueError(f"the training step changed the state's structure:\n{new_def}\n"
-                             f"vs\n{treedef}")
-        return new_leaves, logs
+        return state_leaves(new, treedef), logs
     return jit(run)
 
 
@@ -201,6 +223,27 @@ def flat_eval_step(step, treedef):
         state = treedef.unflatten(leaves)
         return step.fun(state.params, state.model_state, metric_states, batch, mask)
     return jit(run)
+
+
+STRATEGIES = (None, "mpi")
+
+
+def check_strategy(strategy, what: str) -> None:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"{what}: strategy must be None (one process) or 'mpi' "
+                         f"(data-parallel over the ranks of an MPI job), got {strategy!r}")
+
+
+def make_engine(compute, optimizer, train_logic: StepLogic, eval_logic: StepLogic,
+                state: TrainState, *, eval_compute=None, model=None, strategy=None) -> Engine:
+    """The engine of a run: one process, or data-parallel over MPI (``strategy="mpi"``)."""
+    eval_step = build_eval_step(eval_compute or compute, eval_logic)
+    if strategy == "mpi":
+        from .data_parallel import DataParallelEngine
+        return DataParallelEngine(compute, optimizer, eval_step, train_logic, eval_logic,
+                                  state, model=model)
+    return Engine(build_train_step(compute, optimizer, train_logic), eval_step, train_logic,
+                  eval_logic, state, model=model)
 
 
 def _accepts(fn, name: str) -> bool:
@@ -250,7 +293,9 @@ class Trainer:
                  gradient_clip_val=None, accumulate_grad_batches: int = 1,
                  fast_dev_run=False, overfit_batches=0, val_check_interval=1.0,
                  seed: int = 0, batch_size: int = 32, verbose: int = 1, max_steps=None,
-                 logger=None, profiler=None):
+                 logger=None, profiler=None, strategy=None):
+        check_strategy(strategy, "Trainer")
+        self.strategy = strategy    # "mpi": data-parallel over an MPI job (docs/DISTRIBUTED.md)
         self.max_epochs, self.callbacks = max_epochs, list(callbacks)
         self.logger, self.profiler = logger, profiler   # see jitnet.train.loggers, jitnet.profiler
         self.optimizer = optimizer if optimizer is not None else optim.get("adam")
@@ -298,9 +343,8 @@ class Trainer:
                              self.accumulate_grad_batches)
         state = TrainState(np.int32(0), params, None, opt.init(params), train_logic.init(),
                            random.PRNGKey(self.seed))
-        self.engine = Engine(build_train_step(compute, opt, train_logic),
-                             build_eval_step(eval_compute, eval_logic), train_logic, eval_logic,
-                             state)
+        self.engine = make_engine(compute, opt, train_logic, eval_logic, state,
+                                  eval_compute=eval_compute, strategy=self.strategy)
         max_batches, epochs, verbose, val_max = None, self.max_epochs, self.verbose, None
         if self.fast_dev_run:
             n = 1 if self.fast_dev_run is True else int(self.fast_dev_run)

@@ -5,6 +5,7 @@ is what a log wants. ``verbose=0`` prints nothing.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -21,8 +22,20 @@ def _fmt(logs: dict) -> str:
     return " - ".join(parts)
 
 
+def _terminal(stream) -> bool:
+    """A terminal a bar can be drawn on: a tty with a width. ``mpiexec`` forwards the ranks'
+    output through a pseudo-terminal of width 0, on which tqdm draws nothing."""
+    if not getattr(stream, "isatty", lambda: False)():
+        return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
 class ProgbarLogger(Callback):
     """Per-batch loss, metrics, throughput and ETA (tqdm) or one line per epoch."""
+    main_process_only = True
 
     def __init__(self, verbose: int = 1, stream=None, refresh_s: float = 0.2):
         super().__init__()
@@ -30,7 +43,7 @@ class ProgbarLogger(Callback):
 
     def on_train_begin(self, logs=None):
         stream = self.stream or sys.stdout
-        self.live = self.verbose == 1 and getattr(stream, "isatty", lambda: False)()
+        self.live = self.verbose == 1 and _terminal(stream)
         if self.live:
             try:
                 import tqdm  # noqa: F401

@@ -79,22 +79,37 @@ class StepLogic:
         return out
 
 
+def step_key(state: TrainState):
+    """The PRNG key of the step ``state`` is about to take (dropout and other randomness)."""
+    return random.fold_in(state.key, state.step)
+
+
+def loss_and_grads(compute: Callable, state: TrainState, batch, mask, key):
+    """``(loss, grads, model_state, (y_true, y_pred), extra_logs)`` of ``compute`` on a batch."""
+    def objective(params):
+        loss, model_state, pair, extra = compute(params, state.model_state, batch, mask,
+                                                 key, True)
+        return loss, (model_state, pair, extra)
+    (loss, (model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
+        state.params)
+    return loss, grads, model_state, pair, extra
+
+
+def apply_gradients(optimizer, state: TrainState, grads, model_state,
+                    metric_states) -> TrainState:
+    """The state after one optimizer step with ``grads``."""
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = optim.apply_updates(state.params, updates)
+    return TrainState(state.step + 1, params, model_state, opt_state, metric_states, state.key)
+
+
 def build_train_step(compute: Callable, optimizer, logic: StepLogic) -> Callable:
     """``step(state, batch, mask) -> (state, logs)``, jitted; ``logs`` are running results."""
     def step(state: TrainState, batch, mask):
-        key = random.fold_in(state.key, state.step)
-
-        def objective(params):
-            loss, model_state, pair, extra = compute(params, state.model_state, batch, mask,
-                                                     key, True)
-            return loss, (model_state, pair, extra)
-        (loss, (model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
-            state.params)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        params = optim.apply_updates(state.params, updates)
+        loss, grads, model_state, pair, extra = loss_and_grads(compute, state, batch, mask,
+                                                               step_key(state))
         metric_states = logic.update(state.metric_states, loss, extra, pair, mask)
-        new = TrainState(state.step + 1, params, model_state, opt_state, metric_states,
-                         state.key)
+        new = apply_gradients(optimizer, state, grads, model_state, metric_states)
         return new, logic.results(metric_states)
     return jit(step)
 
