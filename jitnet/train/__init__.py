@@ -11,4 +11,5 @@ from .checkpointing import ModelCheckpoint  # noqa: F401
 from .loop import Engine, Trainer  # noqa: F401
 from .lr_find import LRFinderResult, lr_find  # noqa: F401
 from .progress import ProgbarLogger  # noqa: F401
+from .pruning import OptunaPruningCallback  # noqa: F401
 from .step import TrainState, build_eval_step, build_train_step, weighted_mean  # noqa: F401
