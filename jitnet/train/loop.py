@@ -184,9 +184,10 @@ class Engine:
 
 
 def flat_step(step, treedef):
-    """``step(state, batch, mask)`` as a jitted function of the state's leaves."""
-    def run(leaves, batch, mask):
-        new, logs = step.fun(treedef.unflatten(leaves), batch, mask)
+    """``step(state, *args)`` (``args``: batch, mask) as a jitted function of the state's
+    leaves."""
+    def run(leaves, *args):
+        new, logs = step.fun(treedef.unflatten(leaves), *args)
         new_leaves, new_def = tree_flatten(new)
         if new_def != treedef:
             raise ValueError(f"the training step changed the state's structure:\n{new_def}\n"
