@@ -272,10 +272,11 @@ class Population:
 
     # -- training --------------------------------------------------------------------------
     def fit(self, x=None, y=None, *, batch_size=None, epochs=1, validation_data=None,
-            callbacks=None, shuffle=True, verbose=0) -> list:
-        """Train every active member for ``epochs`` on the same batches; returns one
-        ``History`` per member (``self.histories``; calling ``fit`` again continues them).
-        Epoch logs seen by ``callbacks`` hold one value per member."""
+            callbacks=None, shuffle=True, verbose=0, initial_epoch=0) -> list:
+        """Train every active member from ``initial_epoch`` to ``epochs`` (Keras's meaning)
+        on the same batches; returns one ``History`` per member (``self.histories``;
+        calling ``fit`` again continues them). Epoch logs seen by ``callbacks`` hold one
+        value per member."""
         loader = _loader(x, y, None, batch_size, shuffle, self.seed)
         val_loader = None
         if validation_data is not None:
@@ -285,7 +286,8 @@ class Population:
         cbs = [_MemberHistories(self.histories), *(callbacks or [])]
         if verbose:
             cbs.append(_EpochPrinter(epochs))
-        engine.fit(loader, epochs=epochs, val_loader=val_loader, callbacks=cbs, verbose=0)
+        engine.fit(loader, epochs=epochs, val_loader=val_loader, callbacks=cbs, verbose=0,
+                   initial_epoch=initial_epoch)
         return self.histories
 
     def evaluate(self, x, y=None, *, batch_size=None) -> dict:
@@ -382,7 +384,8 @@ class Population:
         weights = tree_map(lambda a: a[i], combine(state.params, state.model_state))
         model = _copy(self.model)
         assign_weights(model, weights)
-        hp = {k: float(v[i]) for k, v in self.hparams.items()}
+        # the shortest decimal of each float32 value (0.1, not 0.10000000149011612)
+        hp = {k: float(str(np.float32(v[i]))) for k, v in self.hparams.items()}
         if DROPOUT in hp:
             for layer in _dropouts(model):
                 layer.rate = hp[DROPOUT]
