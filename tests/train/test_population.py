@@ -137,6 +137,8 @@ def test_set_hparams_and_copy_member_reuse_the_step(blobs):
             np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, b) for a, b in zip(w[3], after[3]))
     assert pop.member(3).layers[1].rate == 0.25
+    pop.engine.learning_rate = 0.5                       # what LR callbacks set: all members
+    np.testing.assert_array_equal(pop.engine.learning_rate, np.full(4, 0.5, np.float32))
     assert pop.engine.train_step.trace_count() == 1
 
 

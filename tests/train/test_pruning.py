@@ -18,7 +18,7 @@ def _compiles():
 
 
 def _model(rate):
-    # the architecture of tests/train/test_fit.py (with dropout): the same programs
+    # the architecture of tests/train/test_fit.py and test_population.py
     return layers.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
                               layers.Dropout(rate), layers.Dense(3)])
 
@@ -43,7 +43,9 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs):
         lr = trial.suggest_float("lr", 0.0, 0.1)
         rate = trial.suggest_float("rate", 0.0, 0.5)
         model = _model(rate)
-        model.compile(optimizer=optim.get("adam", learning_rate=lr),
+        # the optimizer and metrics of test_population.py's separate runs: shared programs
+        model.compile(optimizer=optim.inject_hyperparams(optim.adamw)(learning_rate=lr,
+                                                                      weight_decay=0.01),
                       loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"], seed=0)
         before = _compiles()
