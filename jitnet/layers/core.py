@@ -85,7 +85,11 @@ class Reshape(Layer):
 
 class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs in training and scales the rest by
-    1 / (1 - rate); the identity in inference. Keys come from the pass's ``Context``."""
+    1 / (1 - rate); the identity in inference. Keys come from the pass's ``Context``.
+
+    ``rate`` may be set to a float32 scalar array after construction: it is then a pytree
+    leaf, a traced value rather than configuration (``train.Population`` gives each member
+    its own rate that way, in one compiled step)."""
 
     def __init__(self, rate: float, noise_shape=None, name=None, **kw):
         super().__init__(name=name, **kw)
@@ -95,7 +99,7 @@ class Dropout(Layer):
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
 
     def call(self, x, ctx):
-        if not ctx.training or self.rate == 0.0:
+        if not ctx.training or (isinstance(self.rate, float) and self.rate == 0.0):
             return x
         shape = x.shape if self.noise_shape is None else tuple(
             x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))

@@ -10,5 +10,7 @@ from .loggers import TensorBoard  # noqa: F401
 from .checkpointing import ModelCheckpoint  # noqa: F401
 from .loop import Engine, Trainer  # noqa: F401
 from .lr_find import LRFinderResult, lr_find  # noqa: F401
+from .population import Population, PopulationEarlyStopping  # noqa: F401
 from .progress import ProgbarLogger  # noqa: F401
+from .pruning import OptunaPruningCallback  # noqa: F401
 from .step import TrainState, build_eval_step, build_train_step, weighted_mean  # noqa: F401

@@ -66,12 +66,17 @@ def _first_spec(x):
     return [ShapeDtypeStruct((1,) + np.shape(a)[1:], np.asarray(a[:1]).dtype) for a in xs]
 
 
+def build_key(seed: int):
+    """The key ``fit`` builds an unbuilt model from, for ``compile(seed=seed)``."""
+    return random.fold_in(random.PRNGKey(seed), 1)
+
+
 def _built_sample(model, t, loader):
     """One sample's inputs from ``loader``, the model built for them if it was not."""
     x_sample = sample_batch(loader).data[0]
     if not model.built:
         xs = list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample]
-        model.init(random.fold_in(random.PRNGKey(t["seed"]), 1), *xs)
+        model.init(build_key(t["seed"]), *xs)
     return x_sample
 
 

@@ -210,9 +210,10 @@ def state_leaves(state: TrainState, treedef) -> list:
 
 
 def flat_step(step, treedef):
-    """``step(state, batch, mask)`` as a jitted function of the state's leaves."""
-    def run(leaves, batch, mask):
-        new, logs = step.fun(treedef.unflatten(leaves), batch, mask)
+    """``step(state, *args)`` (``args``: batch, mask) as a jitted function of the state's
+    leaves."""
+    def run(leaves, *args):
+        new, logs = step.fun(treedef.unflatten(leaves), *args)
         return state_leaves(new, treedef), logs
     return jit(run)
 

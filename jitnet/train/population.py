@@ -1,0 +1,408 @@
+"""Populations: N copies of a model, each with its own hyperparameters and seed, trained
+together in one compiled step.
+
+Models and optimizer states are pytrees, so N of them stack into one pytree with a leading
+member axis, and ``vmap`` of the ordinary training step (``jitnet.train.step``) trains every
+member on a batch in one dispatch, the batch shared. What differs between members is data in
+the state, never configuration: the optimizer's hyperparameters are injected
+(``optim.inject_hyperparams``) and Dropout's rate is a leaf of the model. So a new value
+(PBT's explore step), copying one member onto another (exploit) or stopping a member (its
+state is carried over unchanged by a mask inside the step) reuses the compiled step.
+
+The loop is the shared ``Engine``; a population's logs are arrays with one value per member.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .. import numpy as jnp
+from .. import optim, random
+from .. import jit, vmap
+from ..layers.core import Dropout
+from ..layers.module import _all_layers, assign_weights, combine, partition
+from ..optim.registry import OPTIMIZERS, STATIC_ARGS
+from ..tree_util import tree_map
+from .callbacks import Callback, History, _monitor_mode, _Monitor
+from .keras import _compute_fn, _loader, _output_shape, build_key, compile_model
+from .loop import Engine, sample_batch
+from .step import StepLogic, TrainState, build_eval_step, build_train_step
+
+DROPOUT = "dropout"     # the hyperparameter name that sets every Dropout layer's rate
+
+
+def _stack(trees):
+    """One pytree whose leaves are the members' leaves stacked on a new leading axis."""
+    return tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *trees)
+
+
+def _copy(model):
+    """A new model object with the same weights (models are pytrees: rebuilt, not shared)."""
+    return tree_map(lambda a: a, model)
+
+
+def _dropouts(model) -> list:
+    return [layer for layer in _all_layers(model) if isinstance(layer, Dropout)]
+
+
+def _with_rates(model, rate):
+    """A copy of ``model`` whose Dropout layers all have ``rate`` as a float32 array leaf."""
+    model = _copy(model)
+    for layer in _dropouts(model):
+        layer.rate = jnp.asarray(rate, jnp.float32)
+    return model
+
+
+def population_step(member_step):
+    """``step(state, active, batch, mask) -> (state, logs)`` over a stacked ``TrainState``:
+    ``member_step`` (one member's ``step(state, batch, mask)``) vmapped over the members,
+    the batch shared, the step count shared; members whose ``active`` flag is False keep
+    their state unchanged."""
+    axes = TrainState(None, 0, 0, 0, 0, 0)
+    stepped = vmap(member_step, in_axes=(axes, None, None), out_axes=(axes, 0))
+
+    def step(state, active, batch, mask):
+        new, logs = stepped(state, batch, mask)
+
+        def keep(a, b):
+            return jnp.where(active.reshape(active.shape + (1,) * (a.ndim - 1)), a, b)
+        kept = [tree_map(keep, a, b) for a, b in zip(new[1:], state[1:])]
+        return TrainState(new.step, *kept), logs
+    return step
+
+
+class PopulationEngine(Engine):
+    """The shared ``Engine`` over a stacked state: each batch is one call of the population
+    step; ``active`` (host bools, one per member) is an input of that step."""
+
+    def __init__(self, train_step, eval_step, train_logic, eval_logic, state, n: int):
+        super().__init__(train_step, eval_step, train_logic, eval_logic, state)
+        self.active = np.ones(n, bool)
+        self._fresh_train = _stack([train_logic.init()] * n)
+        self._fresh_eval = _stack([eval_logic.init()] * n)
+
+    def run_step(self, batch) -> dict:
+        self._leaves, logs = self.train_step(self._leaves, self.active, batch.data, batch.mask)
+        self._state = None
+        return logs
+
+    @property
+    def learning_rate(self) -> np.ndarray:
+        """The members' learning rates (set with one value or one per member)."""
+        return np.asarray(optim.get_hyperparam(self.state.opt_state, "learning_rate"))
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self.state = self.state._replace(opt_state=optim.set_hyperparam(
+            self.state.opt_state, "learning_rate",
+            np.broadcast_to(np.asarray(value, np.float32), self.active.shape)))
+
+
+class _MemberHistories(Callback):
+    """Splits the population's epoch logs into one ``History`` per member; a member's
+    history has the epochs it trained in (none after it stopped)."""
+
+    def __init__(self, histories):
+        super().__init__()
+        self.histories = histories
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.trained = self.trainer.active.copy()
+
+    def on_epoch_end(self, epoch, logs=None):
+        for i in np.flatnonzero(self.trained):
+            h = self.histories[i]
+            h.epoch.append(epoch)
+            for k, v in (logs or {}).items():
+                h.history.setdefault(k, []).append(float(np.asarray(v)[i]))
+
+
+class PopulationEarlyStopping(_Monitor):
+    """Keras's ``EarlyStopping`` for each member of a ``Population``: a member whose
+    ``monitor`` has not improved for ``patience`` epochs stops (its weights and optimizer
+    state freeze; the others go on, with no recompile); training ends when all have
+    stopped. ``stopped_epoch[i]`` is -1 for a member that never stopped."""
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
+                 start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.start_from_epoch = patience, start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        n = len(self.trainer.active)
+        self.wait, self.stopped_epoch = np.zeros(n, int), np.full(n, -1)
+        self.best = [None] * n
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch < self.start_from_epoch:
+            return
+        if logs is None or self.monitor not in logs:
+            self._value(logs)                   # raises the KeyError naming what is there
+        values = np.asarray(logs[self.monitor], np.float64)
+        active = self.trainer.active
+        for i in np.flatnonzero(active):
+            self.wait[i] += 1
+            if self._better(float(values[i]), self.best[i]):
+                self.best[i], self.wait[i] = float(values[i]), 0
+            elif self.wait[i] >= self.patience and epoch > 0:
+                active[i], self.stopped_epoch[i] = False, epoch
+        if not active.any():
+            self.trainer.stop_training = True
+
+
+class Population:
+    """N copies of ``model`` trained in one vmapped, jitted step per batch.
+
+        pop = train.Population(model, hparams={"learning_rate": [1e-3, 3e-3, 1e-2, 3e-2],
+                                               "dropout": [0.1, 0.2, 0.1, 0.3]}, seeds=[0, 1, 2, 3])
+        pop.compile(optimizer="adamw", loss=..., metrics=["accuracy"])
+        histories = pop.fit(x, y, epochs=5, batch_size=64, validation_data=(xv, yv),
+                            callbacks=[train.PopulationEarlyStopping(patience=2)])
+        best = pop.best("val_loss")          # a compiled Model with the best member's weights
+
+    ``hparams`` maps names to one value per member (or one value for all): arguments of the
+    optimizer's factory (``learning_rate``, ``weight_decay``, ``b1``...) and ``"dropout"``,
+    the rate of every Dropout layer. Member ``i`` is what ``model.compile(..., seed=seeds[i])``
+    and ``fit`` would train on the same batches: built from ``build_key(seeds[i])``, its
+    dropout keys from ``PRNGKey(seeds[i])``. ``seed`` orders the shared batches.
+    """
+
+    def __init__(self, model, hparams=None, *, n=None, seeds=None, seed: int = 0):
+        hparams = dict(hparams or {})
+        sizes = {k: len(v) for k, v in hparams.items() if np.ndim(v) == 1}
+        if seeds is not None:
+            sizes["seeds"] = len(seeds)
+        if n is not None:
+            sizes["n"] = int(n)
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"Population: hparams, seeds and n disagree on the number of "
+                             f"members: {sizes}")
+        if not sizes:
+            raise ValueError("Population: give n, seeds, or one hparams list per member")
+        self.n = next(iter(sizes.values()))
+        for k, v in hparams.items():
+            if np.ndim(v) > 1:
+                raise ValueError(f"Population: hparams[{k!r}] must be a number or a list of "
+                                 f"{self.n} numbers, got shape {np.shape(v)}")
+        self._init_hparams = {k: [float(x) for x in np.broadcast_to(v, (self.n,))]
+                              for k, v in hparams.items()}
+        rates = self._init_hparams.get(DROPOUT, [])
+        if any(not 0.0 <= r < 1.0 for r in rates):
+            raise ValueError(f"Population: dropout rates must be in [0, 1), got {rates}")
+        self.seeds = [int(s) for s in (seeds if seeds is not None else range(self.n))]
+        self.model, self.seed = model, int(seed)
+        self.engine = None
+        self.histories = [History() for _ in range(self.n)]
+
+    # -- compile -------------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
+        """Keras's ``compile`` for every member. ``optimizer``: a name of ``optim.get``, an
+        optimizer factory (``optim.adamw``) whose arguments ``hparams`` may set, or one
+        ``GradientTransformation`` for all members (then ``hparams`` sets only dropout)."""
+        name = optimizer.lower() if isinstance(optimizer, str) else None
+        if name is not None and name not in OPTIMIZERS:
+            optim.get(optimizer)                      # raises, listing the known names
+        fixed = isinstance(optimizer, (optim.GradientTransformation, optim.MultiSteps))
+        factory = OPTIMIZERS[name][0] if name else (None if fixed else optimizer)
+        if factory is not None and not callable(factory):
+            raise TypeError(f"Population.compile: optimizer must be a name, a factory or a "
+                            f"GradientTransformation, got {type(optimizer).__name__}")
+        args = set(inspect.signature(factory).parameters) if factory is not None else set()
+        unknown = set(self._init_hparams) - args - {DROPOUT}
+        if unknown:
+            where = (f"the optimizer's arguments are {sorted(args)}" if factory is not None
+                     else "a GradientTransformation has none: pass a name or a factory")
+            raise ValueError(f"Population: hyperparameters {sorted(unknown)} are neither "
+                             f"{DROPOUT!r} nor optimizer arguments ({where})")
+        self._optimizer = (optimizer, name, factory, fixed)
+        compile_model(self.model, optimizer=self._member_optimizer(
+            {k: v[0] for k, v in self._init_hparams.items()}), loss=loss, metrics=metrics,
+            seed=self.seeds[0])
+        self.engine = None
+
+    def _member_optimizer(self, values: dict):
+        optimizer, name, factory, fixed = self._optimizer
+        if fixed:
+            return optimizer
+        kwargs = {k: float(v) for k, v in values.items() if k != DROPOUT}
+        if name is not None:
+            kwargs.setdefault("learning_rate", OPTIMIZERS[name][1])
+        return optim.inject_hyperparams(factory, static_args=STATIC_ARGS.get(name, ()))(
+            **kwargs)
+
+    def _training(self) -> dict:
+        t = vars(self.model).get("_training")
+        if t is None or not hasattr(self, "_optimizer"):
+            raise RuntimeError("Population: call compile(optimizer=..., loss=...) before fit")
+        return t
+
+    # -- the engine ------------------------------------------------------------------------
+    def _engine(self, loader) -> PopulationEngine:
+        if self.engine is not None:
+            return self.engine
+        t = self._training()
+        x_sample = sample_batch(loader).data[0]
+        xs = list(x_sample) if isinstance(x_sample, (list, tuple)) else [x_sample]
+        rates = self._init_hparams.get(DROPOUT)
+        states = []
+        output_shape = None
+        for i, s in enumerate(self.seeds):
+            self.model.init(build_key(s), *xs)
+            if output_shape is None:
+                output_shape = _output_shape(self.model, x_sample) or None
+                if rates is not None and not _dropouts(self.model):
+                    raise ValueError(f"Population: hparams sets {DROPOUT!r} but "
+                                     f"{self.model.name} has no Dropout layer")
+                logic = StepLogic(t["metrics"], output_shape=output_shape)
+            member = _with_rates(self.model, rates[i]) if rates is not None else _copy(self.model)
+            params, rest = partition(member)
+            opt = self._member_optimizer({k: v[i] for k, v in self._init_hparams.items()})
+            states.append(TrainState(np.int32(0), params, rest, opt.init(params),
+                                     logic.init(), random.PRNGKey(s)))
+        state = TrainState(np.int32(0), *[_stack(f) for f in list(zip(*states))[1:]])
+        compute = _compute_fn(t["loss"])
+        member_step = build_train_step(compute, opt, logic).fun
+        member_eval = build_eval_step(compute, logic).fun
+        self.engine = PopulationEngine(
+            jit(population_step(member_step)),
+            jit(vmap(member_eval, in_axes=(0, 0, 0, None, None))),
+            logic, StepLogic(t["metrics"], output_shape=output_shape), state, self.n)
+        return self.engine
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, x=None, y=None, *, batch_size=None, epochs=1, validation_data=None,
+            callbacks=None, shuffle=True, verbose=0, initial_epoch=0) -> list:
+        """Train every active member from ``initial_epoch`` to ``epochs`` (Keras's meaning)
+        on the same batches; returns one ``History`` per member (``self.histories``;
+        calling ``fit`` again continues them). Epoch logs seen by ``callbacks`` hold one
+        value per member."""
+        loader = _loader(x, y, None, batch_size, shuffle, self.seed)
+        val_loader = None
+        if validation_data is not None:
+            vx, vy = validation_data[0], validation_data[1]
+            val_loader = _loader(vx, vy, None, batch_size, False, 0)
+        engine = self._engine(loader)
+        cbs = [_MemberHistories(self.histories), *(callbacks or [])]
+        if verbose:
+            cbs.append(_EpochPrinter(epochs))
+        engine.fit(loader, epochs=epochs, val_loader=val_loader, callbacks=cbs, verbose=0,
+                   initial_epoch=initial_epoch)
+        return self.histories
+
+    def evaluate(self, x, y=None, *, batch_size=None) -> dict:
+        """Every member's loss and metrics on ``(x, y)``: name -> array of one per member."""
+        if self.engine is None:
+            raise RuntimeError("Population.evaluate: fit the population first")
+        return self.engine.evaluate(_loader(x, y, None, batch_size, False, 0))
+
+    @property
+    def active(self) -> np.ndarray:
+        """Which members still train (``PopulationEarlyStopping`` clears them; set to
+        restart)."""
+        return self.engine.active if self.engine is not None else np.ones(self.n, bool)
+
+    # -- hyperparameters, exploit and explore (PBT) ------------------------------------------
+    @property
+    def hparams(self) -> dict:
+        """The members' current hyperparameters: name -> array of one value per member."""
+        if self.engine is None:
+            return {k: np.asarray(v, np.float32) for k, v in self._init_hparams.items()}
+        state = self.engine.state
+        out = {}
+        for k in self._init_hparams:
+            if k == DROPOUT:
+                out[k] = np.asarray(_dropouts(state.model_state)[0].rate)
+            else:
+                out[k] = np.asarray(optim.get_hyperparam(state.opt_state, k))
+        return out
+
+    def set_hparams(self, **values) -> None:
+        """Set hyperparameters (one value for all members or one per member) for the next
+        steps; the compiled step is reused."""
+        state = self._engine_or_raise("set_hparams").state
+        for k, v in values.items():
+            if k not in self._init_hparams:
+                raise ValueError(f"Population.set_hparams: {k!r} is not one of the "
+                                 f"population's hyperparameters {sorted(self._init_hparams)}")
+            v = np.broadcast_to(np.asarray(v, np.float32), (self.n,))
+            if k == DROPOUT:
+                if np.any((v < 0) | (v >= 1)):
+                    raise ValueError(f"Population.set_hparams: dropout rates must be in "
+                                     f"[0, 1), got {v}")
+                rest = _copy(state.model_state)
+                for layer in _dropouts(rest):
+                    layer.rate = jnp.asarray(v)
+                state = state._replace(model_state=rest)
+            else:
+                state = state._replace(opt_state=optim.set_hyperparam(state.opt_state, k, v))
+        self.engine.state = state
+
+    def copy_member(self, src: int, dst) -> None:
+        """PBT's exploit: member(s) ``dst`` take member ``src``'s weights, model state,
+        optimizer state and hyperparameters (they keep their own PRNG key)."""
+        state = self._engine_or_raise("copy_member").state
+
+        def take(a):
+            return jnp.asarray(a).at[np.asarray(dst)].set(jnp.asarray(a)[src])
+        self.engine.state = state._replace(params=tree_map(take, state.params),
+                                           model_state=tree_map(take, state.model_state),
+                                           opt_state=tree_map(take, state.opt_state))
+
+    def _engine_or_raise(self, what) -> PopulationEngine:
+        if self.engine is None:
+            raise RuntimeError(f"Population.{what}: fit the population first")
+        return self.engine
+
+    # -- selection ---------------------------------------------------------------------------
+    def best_index(self, monitor: str = "val_loss", mode: str = "auto") -> int:
+        """The member whose latest ``monitor`` (its current weights') is best."""
+        last = []
+        for i, h in enumerate(self.histories):
+            if monitor not in h.history:
+                raise KeyError(f"Population.best: {monitor!r} is not in member {i}'s history "
+                               f"(available: {', '.join(sorted(h.history))})")
+            last.append(h.history[monitor][-1])
+        last = np.asarray(last, np.float64)
+        if np.all(np.isnan(last)):
+            raise ValueError(f"Population.best: {monitor!r} is NaN for every member")
+        return int(np.nanargmax(last) if _monitor_mode(monitor, mode) == "max"
+                   else np.nanargmin(last))
+
+    def best(self, monitor: str = "val_loss", mode: str = "auto"):
+        """``member(best_index(monitor, mode))``."""
+        return self.member(self.best_index(monitor, mode))
+
+    def member(self, i: int):
+        """Member ``i`` as an ordinary model: a copy of ``model`` with its weights and
+        dropout rate, compiled with its optimizer hyperparameters, loss, metrics and seed."""
+        engine = self._engine_or_raise("member")
+        if not -self.n <= i < self.n:
+            raise IndexError(f"Population.member: index {i} out of range for {self.n} members")
+        t = self._training()
+        state = engine.state
+        weights = tree_map(lambda a: a[i], combine(state.params, state.model_state))
+        model = _copy(self.model)
+        assign_weights(model, weights)
+        # the shortest decimal of each float32 value (0.1, not 0.10000000149011612)
+        hp = {k: float(str(np.float32(v[i]))) for k, v in self.hparams.items()}
+        if DROPOUT in hp:
+            for layer in _dropouts(model):
+                layer.rate = hp[DROPOUT]
+        compile_model(model, optimizer=self._member_optimizer(hp), loss=t["loss"],
+                      metrics=t["metrics"], seed=self.seeds[i])
+        return model
+
+
+class _EpochPrinter(Callback):
+    """``verbose=1``: one line per epoch with every member's values."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        parts = [f"{k} {np.array2string(np.asarray(v), precision=4)}"
+                 for k, v in (logs or {}).items()]
+        print(f"Epoch {epoch + 1}/{self.epochs} (active {int(self.trainer.active.sum())}): "
+              + " - ".join(parts))
