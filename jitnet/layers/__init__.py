@@ -41,3 +41,4 @@ from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401
 from .saving import load_model  # noqa: F401
+from .transfer import LoadReport, layer_groups, named_layers, param_labels  # noqa: F401
