@@ -76,6 +76,16 @@ class VAELoss(losses.Loss):
     """Negative ELBO per sample: Bernoulli cross-entropy summed over the pixels plus the
     KL divergence of ``N(z_mean, exp(z_log_var))`` from ``N(0, I)`` (Keras's example)."""
 
+    def __init__(self, name: str = "vae_loss", reduction: str = "sum_over_batch_size"):
+        super().__init__(name, reduction)
+
+    def check_targets(self, y_true, output_shape):
+        """The targets are the images: pixel intensities in [0, 1] (Bernoulli means)."""
+        y = np.asarray(y_true)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError(f"{self.name}: targets must be images with values in [0, 1] "
+                             f"(got [{y.min()}, {y.max()}]); scale them, e.g. x / 255")
+
     def call(self, y_true, y_pred):
         logits, mean, log_var = y_pred
         axes = tuple(range(1, logits.ndim))

@@ -165,6 +165,8 @@ def test_vae_loss_is_the_negative_elbo():
     got = A.VAELoss().call(y, tuple(a.astype(np.float32) for a in (logits, mean, log_var)))
     np.testing.assert_allclose(np.asarray(got), bce + kl, rtol=1e-5)
     assert vae.latent_dim == 2
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        A.VAELoss().check_targets(y * 255, ())
     with pytest.raises(ValueError, match="divisible by 4"):
         A.VAE((6, 6, 1))
 
