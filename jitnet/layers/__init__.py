@@ -26,7 +26,8 @@ from .module import Context, Layer, combine, count_params, partition  # noqa: F4
 from .core import Activation, Dense, Dropout, Flatten, Identity, Lambda, Reshape  # noqa: F401
 from .merge import (Add, Average, Concatenate, Maximum, Minimum, Multiply,  # noqa: F401
                     Subtract)
-from .conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: F401
+from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose,  # noqa: F401
+                   DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -41,3 +42,4 @@ from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .model import Model, Sequential  # noqa: F401
 from .saving import load_model  # noqa: F401
+from .transfer import LoadReport, layer_groups, named_layers, param_labels  # noqa: F401

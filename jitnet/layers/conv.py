@@ -182,3 +182,112 @@ class Conv2DTranspose(_ConvTranspose):
     ``in * stride`` ("same") or ``in * stride + max(k - stride, 0)`` ("valid"), or with
     ``output_padding`` ``(in - 1) * stride + k - 2 * pad + output_padding``."""
     rank = 2
+
+
+class _DepthwiseConv(_Conv):
+    """A convolution of each input channel with its own ``depth_multiplier`` filters (a
+    grouped convolution with one group per channel); kernel (k..., in, depth_multiplier),
+    Keras's layout; output channel ``c * depth_multiplier + m`` is filter ``m`` of channel
+    ``c``."""
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier: int = 1,
+                 data_format=None, dilation_rate=1, activation=None, use_bias: bool = True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros", name=None,
+                 trainable: bool = True, dtype="float32"):
+        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
+            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, "
+                             f"got {depth_multiplier!r}")
+        super().__init__(1, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         name=name, trainable=trainable, dtype=dtype)
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = depthwise_initializer
+
+    def build(self, input_shape):
+        cin = self._in_channels(input_shape)
+        self.add_weight("kernel", self.kernel_size + (cin, self.depth_multiplier),
+                        self.depthwise_initializer)
+        if self.use_bias:
+            self.add_weight("bias", (cin * self.depth_multiplier,), self.bias_initializer)
+
+    def _built_channels(self) -> int:
+        return self.kernel.shape[-2]
+
+    def call(self, x):
+        return self._finish(depthwise(x, self.kernel, self))
+
+
+def depthwise(x, kernel, layer: _Conv):
+    """``x`` convolved channel by channel with ``kernel`` (k..., in, multiplier)."""
+    cin, mult = kernel.shape[-2], kernel.shape[-1]
+    padding = layer.padding.upper()
+    if padding == "CAUSAL":
+        padding = [((layer.kernel_size[0] - 1) * layer.dilation_rate[0], 0)]
+    grouped = kernel.reshape(kernel.shape[:-2] + (1, cin * mult))
+    return lax.conv_general_dilated(x, grouped, layer.strides, padding,
+                                    rhs_dilation=layer.dilation_rate,
+                                    dimension_numbers=_SPECS[layer.rank],
+                                    feature_group_count=cin)
+
+
+class DepthwiseConv1D(_DepthwiseConv):
+    """Depthwise 1-D convolution; kernel (k, in, depth_multiplier)."""
+    rank = 1
+    _paddings = ("valid", "same", "causal")
+
+
+class DepthwiseConv2D(_DepthwiseConv):
+    """Depthwise 2-D convolution (MobileNet's spatial filtering); kernel
+    (kh, kw, in, depth_multiplier), bias (in * depth_multiplier,)."""
+    rank = 2
+
+
+class _SeparableConv(_Conv):
+    """A depthwise convolution followed by a pointwise (1x1) one: ``depthwise_kernel``
+    (k..., in, depth_multiplier), ``pointwise_kernel`` (1..., in * depth_multiplier,
+    filters), ``bias`` (filters,), Keras's names and layouts."""
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, depth_multiplier: int = 1, activation=None,
+                 use_bias: bool = True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", name=None,
+                 trainable: bool = True, dtype="float32"):
+        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
+            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, "
+                             f"got {depth_multiplier!r}")
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, pointwise_initializer, bias_initializer,
+                         name=name, trainable=trainable, dtype=dtype)
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = depthwise_initializer
+        self.pointwise_initializer = pointwise_initializer
+
+    def build(self, input_shape):
+        cin = self._in_channels(input_shape)
+        self.add_weight("depthwise_kernel", self.kernel_size + (cin, self.depth_multiplier),
+                        self.depthwise_initializer)
+        self.add_weight("pointwise_kernel", (1,) * self.rank + (cin * self.depth_multiplier,
+                                                                self.filters),
+                        self.pointwise_initializer)
+        if self.use_bias:
+            self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def _built_channels(self) -> int:
+        return self.depthwise_kernel.shape[-2]
+
+    def call(self, x):
+        y = depthwise(x, self.depthwise_kernel, self)
+        y = lax.conv_general_dilated(y, self.pointwise_kernel, (1,) * self.rank, "VALID",
+                                     dimension_numbers=_SPECS[self.rank])
+        return self._finish(y)
+
+
+class SeparableConv1D(_SeparableConv):
+    """Depthwise-separable 1-D convolution."""
+    rank = 1
+    _paddings = ("valid", "same", "causal")
+
+
+class SeparableConv2D(_SeparableConv):
+    """Depthwise-separable 2-D convolution (Xception's, MobileNet's building block)."""
+    rank = 2

@@ -103,6 +103,40 @@ class Model(Layer):
         from .saving import save_model
         return save_model(self, filepath, metadata)
 
+    def save_weights(self, filepath) -> str:
+        """Keras's ``save_weights``: the same checkpoint as ``save`` (the configuration is
+        kept so that ``load_weights`` can match layers by name)."""
+        return self.save(filepath)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = True):
+        """Keras's ``load_weights`` from a checkpoint (or a model), matching layers by name
+        path; returns a ``LoadReport`` (loaded, skipped, missing, unused). See
+        ``jitnet.layers.transfer.load_weights``."""
+        from .transfer import load_weights
+        return load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    # -- FastAI's freezing and fine-tuning (parameter groups: see layers.transfer) ---------
+    def freeze(self, groups=None) -> None:
+        """Freeze every parameter group but the last (the head); call ``compile`` again."""
+        from .transfer import freeze_to
+        freeze_to(self, -1, groups)
+
+    def freeze_to(self, n: int, groups=None) -> None:
+        """Freeze the parameter groups before ``n``, unfreeze the others."""
+        from .transfer import freeze_to
+        freeze_to(self, n, groups)
+
+    def unfreeze(self) -> None:
+        """Make every layer trainable again (``compile`` again before ``fit``)."""
+        self.trainable = True
+
+    def fine_tune(self, x=None, y=None, *, epochs=1, base_lr=2e-3, freeze_epochs=1, **kw):
+        """FastAI's ``fine_tune``: the head alone for ``freeze_epochs`` (one cycle), then
+        everything with discriminative learning rates; see ``jitnet.train.fine_tune``."""
+        from ..train.finetune import fine_tune
+        return fine_tune(self, x, y, epochs=epochs, base_lr=base_lr,
+                         freeze_epochs=freeze_epochs, **kw)
+
     def get_weights(self) -> list:
         from ..tree_util import tree_leaves
         return [np.asarray(w) for w in tree_leaves(self)]

@@ -119,6 +119,9 @@ class Layer:
             self._weight_kinds[name] = "const"      # an array that is not a weight: a leaf
         self.__dict__.pop("_plan", None)            # the pytree layout may change
         object.__setattr__(self, name, value)
+        if name == "trainable":                     # Keras: freezing a layer freezes its
+            for sub in self.sublayers():            # sublayers (and BatchNorm then runs
+                sub.trainable = value               # in inference mode)
 
     # -- weights --------------------------------------------------------------------
     @property

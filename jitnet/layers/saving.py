@@ -65,8 +65,9 @@ def layer_config(layer: Layer) -> dict:
 
 
 def _registry(custom_objects) -> dict:
-    from .. import layers
+    from .. import applications, layers
     known = {n: c for n, c in vars(layers).items() if isinstance(c, type) and issubclass(c, Layer)}
+    known.update(applications.custom_objects())
     for n, c in (custom_objects or {}).items():
         known[n] = c
     return known

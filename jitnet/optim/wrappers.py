@@ -10,10 +10,15 @@ import numpy as np
 
 import jitnet.numpy as jnp
 from jitnet.core.source_info import user_line
-from jitnet.tree_util import tree_leaves, tree_map
+from jitnet.tree_util import Partial, is_tree_node, tree_leaves, tree_map
 
 from .base import (GradientTransformation, check_same_tree, safe_increment, tree_where,
                    zero_count)
+
+
+def _is_function(x) -> bool:
+    """A mask or label function, not a pytree that happens to be callable (a model)."""
+    return callable(x) and (not is_tree_node(x) or isinstance(x, Partial))
 
 
 # ---- masked ---------------------------------------------------------------------------------
@@ -47,7 +52,7 @@ def masked(inner: GradientTransformation, mask) -> GradientTransformation:
     from the params (in ``init``) / updates (in ``update``) to such a pytree.
     """
     def mask_for(tree):
-        return mask(tree) if callable(mask) else mask
+        return mask(tree) if _is_function(mask) else mask
 
     def init(params):
         return MaskedState(inner.init(_mask_tree(mask_for(params), params)))
@@ -72,7 +77,7 @@ def multi_transform(transforms: dict, param_labels) -> GradientTransformation:
     whose leaves are keys of ``transforms``; each transformation sees only its own leaves.
     """
     def labels_for(tree):
-        labels = param_labels(tree) if callable(param_labels) else param_labels
+        labels = param_labels(tree) if _is_function(param_labels) else param_labels
         missing = set(tree_leaves(labels)) - set(transforms)
         if missing:
             raise ValueError(f"multi_transform: labels {sorted(map(str, missing))} have no "

@@ -9,6 +9,7 @@ from . import loggers  # noqa: F401
 from .loggers import TensorBoard  # noqa: F401
 from .checkpointing import ModelCheckpoint  # noqa: F401
 from .loop import Engine, Trainer  # noqa: F401
+from .finetune import discriminative, even_mults, fine_tune  # noqa: F401
 from .lr_find import LRFinderResult, lr_find  # noqa: F401
 from .population import Population, PopulationEarlyStopping  # noqa: F401
 from .progress import ProgbarLogger  # noqa: F401

@@ -16,6 +16,7 @@ from .. import jit
 from .. import ShapeDtypeStruct, eval_shape
 from ..data import DataLoader, validation_split as _split
 from ..layers.module import assign_weights, combine, partition
+from ..tree_util import tree_structure
 from .lr_find import lr_find as _lr_find
 from .loop import Engine, as_loader, check_strategy, make_engine, sample_batch
 from .step import StepLogic, TrainState, weighted_mean
@@ -106,6 +107,10 @@ def _engine(model, t, x_sample, output_shape=None, strategy=None) -> Engine:
                                   strategy=strategy)
         t["strategy"] = strategy
     else:
+        if tree_structure(params) != tree_structure(e.state.params):
+            raise ValueError(f"{model.label}: which layers are trainable changed since "
+                             "compile(); call model.compile(...) again (as in Keras) so that "
+                             "the optimizer state matches the trainable weights")
         e.state = e.state._replace(params=params, model_state=rest)
     return t["engine"]
 
