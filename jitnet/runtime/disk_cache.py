@@ -118,20 +118,25 @@ def compiling(stem: str):
 
 @functools.lru_cache(maxsize=None)
 def environment_tag() -> str:
+    """What compiled code depends on besides its source: versions, CPU, the helpers. Numba
+    is not imported (eager kernels load without it): its version file stands for it."""
+    import importlib.util
+
     import llvmlite
-    import numba
 
     from .. import __version__
+    spec = importlib.util.find_spec("numba")
+    with open(os.path.join(spec.submodule_search_locations[0], "_version.py"), "rb") as f:
+        numba_version = hashlib.sha256(f.read()).hexdigest()[:16]
     try:
         from llvmlite import binding
         cpu = binding.get_host_cpu_name()
     except Exception:  # pragma: no cover - llvmlite always provides it
         cpu = platform.machine()
     # the helpers generated code calls are compiled into it: their source is part of the key
-    from . import numba_math
-    with open(numba_math.__file__, "rb") as f:
+    with open(os.path.join(os.path.dirname(__file__), "numba_math.py"), "rb") as f:
         helpers = hashlib.sha256(f.read()).hexdigest()[:16]
-    return (f"jitnet={__version__};numba={numba.__version__};llvmlite={llvmlite.__version__};"
+    return (f"jitnet={__version__};numba={numba_version};llvmlite={llvmlite.__version__};"
             f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 
 
