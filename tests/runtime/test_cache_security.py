@@ -443,6 +443,27 @@ def test_disk_cache_is_bounded_lru_and_leaves_no_lock_files(cache):
     assert not list(cache.glob("*.lock")) and not list(cache.glob(".tmp-*"))
 
 
+def test_eviction_ignores_files_that_vanish_while_it_lists(cache, monkeypatch):
+    """Other processes sharing the cache (pytest-xdist workers) release locks and rename
+    temporary files while a writer lists the directory: not an error, no CacheWarning."""
+    st = disk_cache.store()
+    st.write("m_a.py", b"a")
+    st.write("m_b.lock", b"")
+    listing = os.scandir
+
+    def racing(path):
+        entries = list(listing(path))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(st.path("m_b.lock"))  # released between the listing and its stat
+        return iter(entries)
+
+    monkeypatch.setattr(cache_store.os, "scandir", racing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(st.groups()) == ["m_a"]
+        assert st.evict() == 0
+
+
 def test_cache_info_clear_and_command(cache):
     f = _program(8.0)
     f(X)
