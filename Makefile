@@ -1,5 +1,6 @@
 # make demo : create .venv, install jitnet, fetch the dataset, train the demo model
 # make test : create .venv, install jitnet with test extras, run the whole suite
+# make test-fast : the same without the tests marked slow
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ FASHION := /usr/share/datasets/fashion-mnist
 # requirement: they import jitnet through jitnet.compat's alias
 ECOSYSTEM := optax==0.2.8 equinox==0.13.8
 
-.PHONY: demo demo-mpi demo-rnn test test-mpi data node-deps bench clean
+.PHONY: demo demo-mpi demo-rnn test test-fast test-mpi data node-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +59,13 @@ node-deps:
 	  cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
 	fi
 
+# compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it)
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# everything but the compile-heavy and CUDA-simulator tests (marked slow)
+test-fast: $(STAMP) node-deps
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests
 
 # only the MPI tests (they launch mpiexec themselves)
 test-mpi: $(STAMP)

@@ -10,8 +10,10 @@ Measured, each in a fresh process (``--child``) so nothing is in memory:
   the cold run (JAX has no persistent cache by default: its warm time is a second cold one);
 * ``batch``: in the warm process, the same step called with new batch sizes (16, 40, 77,
   128, in that order): the time of each first call (re-trace, and a compile if any);
-* ``eager``: in a fresh process after a warm-up process, the first ``tanh``, ``exp``,
-  ``log`` on a float32 array of rank 1, then of rank 2 (each a new dtype/rank);
+* ``eager``: in a fresh process after a warm-up process, the first of each of ``EAGER_OPS``
+  (``tanh``, ``exp``, ``log``, ``sigmoid``, ``+``, ``@``, ``sum``, ``max``, ``softmax``) on a
+  float32 array of rank 1, then of rank 2 (each a new dtype/rank); for jitnet also the
+  number of compilations in that second process (``compile_log.counts``, should be 0);
 * ``programs``: end-to-end wall time of short JAX-style programs (a gradient check, vmap,
   jacobian, a 20-step MLP fit, a scan RNN, a small CNN step), cold and warm.
 Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
@@ -32,7 +34,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FRAMEWORKS = ("jitnet", "jax")
 BATCHES = (16, 40, 77, 128)
-EAGER_OPS = ("tanh", "exp", "log")
+EAGER_OPS = {
+    "tanh": lambda m, x: m.numpy.tanh(x), "exp": lambda m, x: m.numpy.exp(x),
+    "log": lambda m, x: m.numpy.log(x), "sigmoid": lambda m, x: m.nn.sigmoid(x),
+    "+": lambda m, x: x + x, "@": lambda m, x: x @ x, "sum": lambda m, x: m.numpy.sum(x),
+    "max": lambda m, x: m.numpy.max(x, axis=0), "softmax": lambda m, x: m.nn.softmax(x)}
 
 
 def _import(fw):
@@ -86,10 +92,13 @@ def child_eager(fw):
     out = {}
     for rank in (1, 2):
         x = jnp.asarray(np.linspace(0.5, 1.5, 8 ** rank, dtype=np.float32).reshape((8,) * rank))
-        for op in EAGER_OPS:
+        for op, f in EAGER_OPS.items():
             t = time.perf_counter()
-            np.asarray(getattr(jnp, op)(x))
+            np.asarray(f(mod, x))
             out[f"{op}_rank{rank}_s"] = time.perf_counter() - t
+    if fw == "jitnet":
+        from jitnet.runtime import compile_log
+        out["compiles"] = compile_log.counts["compile"]
     return out
 
 
@@ -205,8 +214,11 @@ def measure(opts) -> dict:
                     cache = _fresh_cache(tmp, f"{fw}-eager-{rep}")
                     _run("eager", fw, cache, opts.timeout)  # the warm-up process
                     res = _run("eager", fw, cache, opts.timeout)
+                    if "compiles" in res:
+                        n = res.pop("compiles")
+                        print(f"eager, 2nd process: {n} compilation(s)", file=sys.stderr)
                     for k, v in res.items():
-                        op, rank = k[:-2].split("_")
+                        op, rank = k[:-2].rsplit("_", 1)
                         add(f"eager 1st {op}, {rank} (2nd process)", fw, v)
                 if "programs" in opts.only:
                     cache = _fresh_cache(tmp, f"{fw}-programs-{rep}")
@@ -220,7 +232,9 @@ def measure(opts) -> dict:
 
 def report(rows, opts) -> str:
     def fmt(s):
-        return "-" if s is None else f"{s * 1e3:.0f} ms" if s < 1 else f"{s:.2f} s"
+        if s is None:
+            return "-"
+        return f"{s * 1e3:.2f} ms" if s < 0.01 else f"{s * 1e3:.0f} ms" if s < 1 else f"{s:.2f} s"
 
     try:
         load = os.getloadavg()[0]
@@ -234,7 +248,7 @@ def report(rows, opts) -> str:
     for name, by in rows.items():
         med = {fw: statistics.median(v) for fw, v in by.items()}
         j, x = med.get("jitnet"), med.get("jax")
-        ratio = f"{j / x:.1f}x" if j is not None and x else "-"
+        ratio = "-" if j is None or not x else "< 0.01x" if j < 0.01 * x else f"{j / x:.2g}x"
         out.append(f"| {name} | {fmt(j)} | {fmt(x)} | {ratio} |")
     return "\n".join(out)
 

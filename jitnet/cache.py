@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     try:
         if args.action == "clear":
             n = clear_caches(disk=True)
-            print(f"removed {n} cache entries (programs, eager ufuncs) from "
+            print(f"removed {n} cache entries (programs, eager kernels) from "
                   f"{disk_cache.cache_setting()}")
             return 0
         info = disk_cache.info()

@@ -6,22 +6,35 @@ import tempfile
 import numpy as np
 import pytest
 
-# Hermetic runs: compiled code, the cache's signing key and pytest's temporary directories go
-# to one fresh directory per run (unless the caller chose them), removed at exit by the
-# process that made it. pytest-xdist workers inherit the environment, so they share it.
-_ROOT = None
-if not (os.environ.get("JITNET_CACHE_DIR") and os.environ.get("JITNET_CACHE_KEY_FILE")):
-    _ROOT = tempfile.mkdtemp(prefix="jitnet-test-")
-    os.environ.setdefault("JITNET_CACHE_DIR", os.path.join(_ROOT, "cache"))
-    os.environ.setdefault("JITNET_CACHE_KEY_FILE", os.path.join(_ROOT, "key", "cache.key"))
-    atexit.register(shutil.rmtree, _ROOT, True)
+import jitnet
 
-import jitnet  # noqa: E402
+# The compile cache of the suite. Compiled code is content-addressed (a program's text and
+# the environment name its files), so runs can share it: it lives in pytest's cache
+# directory (.pytest_cache/d/jitnet, git-ignored; `pytest --cache-clear` empties it), with
+# its signing key beside it, and a second run loads instead of compiling. Tests of the cache
+# itself (eviction, clearing, corruption, security) make directories of their own. Without
+# pytest's cache (`-p no:cacheprovider`) the run is hermetic: compiled code, the key and
+# pytest's temporary directories go to one fresh directory, removed at exit by the process
+# that made it. A caller's JITNET_CACHE_DIR and JITNET_CACHE_KEY_FILE win over both;
+# pytest-xdist workers inherit the controller's choice through the environment.
+_CALLER_CHOSE = bool(os.environ.get("JITNET_CACHE_DIR") and os.environ.get("JITNET_CACHE_KEY_FILE"))
+_ROOT = None
 
 
 def pytest_configure(config):
-    if _ROOT is not None and not config.option.basetemp:
-        config.option.basetemp = os.path.join(_ROOT, "pytest")
+    global _ROOT
+    if _CALLER_CHOSE or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        base = str(cache.mkdir("jitnet"))
+    else:
+        base = _ROOT = tempfile.mkdtemp(prefix="jitnet-test-")
+        atexit.register(shutil.rmtree, _ROOT, True)
+        if not config.option.basetemp:
+            config.option.basetemp = os.path.join(_ROOT, "pytest")
+    os.environ["JITNET_CACHE_DIR"] = os.path.join(base, "cache")
+    os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 
 In memory jitnet keeps, each bounded by ``config.memory_cache_entries`` (least recently used
 first out): every jitted function's traces, the executables, the loaded generated modules
-and the eager one-primitive device programs. On disk (``JITNET_CACHE_DIR``) it keeps
-generated modules and their signed machine code, bounded by ``config.disk_cache_max_mb``.
+and the eager one-primitive device programs; plus the eager float kernels (at most 14). On
+disk (``JITNET_CACHE_DIR``) it keeps generated modules and their signed machine code, and
+the eager kernels' signed object files, bounded by ``config.disk_cache_max_mb``.
 See ``runtime/disk_cache.py`` and docs/SECURITY.md.
 """
 from __future__ import annotations
@@ -18,11 +19,12 @@ def cache_info() -> dict:
     the in-memory caches."""
     from .jit import ALL_JITTED
     from ..runtime import compile as rc
-    from ..runtime import devices
+    from ..runtime import devices, eager_kernels
     info = disk_cache.info()
     info.update(executables_in_memory=len(rc._cache),
                 traces_in_memory=sum(len(j._cache) for j in list(ALL_JITTED)),
-                eager_programs_in_memory=len(devices._eager_cache))
+                eager_programs_in_memory=len(devices._eager_cache),
+                eager_kernels_in_memory=len(eager_kernels._fns))
     return info
 
 
@@ -32,9 +34,10 @@ def clear_caches(disk: bool = False) -> int:
     number of programs deleted from disk."""
     from .jit import ALL_JITTED
     from ..runtime import compile as rc
-    from ..runtime import devices
+    from ..runtime import devices, eager_kernels
     for j in list(ALL_JITTED):
         j.clear_cache()
     rc.clear_cache()
     devices._eager_cache.clear()
+    eager_kernels._fns.clear()
     return disk_cache.clear(disk=disk)

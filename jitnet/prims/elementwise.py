@@ -38,8 +38,8 @@ def _kernel(name: str, fallback):
     tests/runtime/test_numba_math.py."""
     def impl(x):
         if x.dtype == np.float32 or x.dtype == np.float64:
-            from ..runtime.numba_math import eager_ufunc
-            return eager_ufunc(name)[x.dtype == np.float64](x)
+            from ..runtime import eager_kernels
+            return eager_kernels.apply(name, x)
         return fallback(x)
     impl.__name__ = name
     return impl

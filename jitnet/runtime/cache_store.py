@@ -225,9 +225,12 @@ class Store:
         out: dict = {}
         now = time.time()
         for e in os.scandir(self.dir):
-            if not e.is_file(follow_symlinks=False):
-                continue
-            st = e.stat(follow_symlinks=False)
+            try:
+                if not e.is_file(follow_symlinks=False):
+                    continue
+                st = e.stat(follow_symlinks=False)
+            except FileNotFoundError:  # another process released its lock or renamed its
+                continue               # temporary file since the listing: not an error
             if e.name.startswith(".tmp-"):
                 if now - st.st_mtime > 3600:
                     with contextlib.suppress(OSError):

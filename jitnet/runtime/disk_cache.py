@@ -6,11 +6,13 @@ Layout of ``JITNET_CACHE_DIR`` (default ``~/.cache/jitnet``; ``off``: compile in
   (``environment_tag``). It is written for tracebacks and for reading: jitnet never imports
   or executes it, it compiles the text it generated itself, so no bytecode file is read;
 * ``m_<hash>.<function>-<line>.py3XX.nbi`` and ``.<n>.nbc``: Numba's index and machine code
-  of the module's functions (pickles), ``numba_math.*`` those of the eager ufuncs. They are
-  written by jitnet's own Numba cache (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR``
-  says, each carrying an HMAC-SHA256 of its file name and contents under a secret key
-  (``JITNET_CACHE_KEY_FILE``, default ``~/.config/jitnet/cache.key``, >= 32 random bytes).
-  The signature is checked on the bytes read, and only those bytes are unpickled;
+  of the module's functions (pickles). They are written by jitnet's own Numba cache
+  (``numba_cache.py``) here whatever ``NUMBA_CACHE_DIR`` says, each carrying an HMAC-SHA256
+  of its file name and contents under a secret key (``JITNET_CACHE_KEY_FILE``, default
+  ``~/.config/jitnet/cache.key``, >= 32 random bytes). The signature is checked on the bytes
+  read, and only those bytes are unpickled;
+* ``e_<hash>.eager``: an eager float kernel's object code (``eager_kernels.py``), signed the
+  same way and linked from the verified bytes (no pickle);
 * ``m_<hash>.lock``: a lock serializing the compilation of one program; it exists only
   while held.
 
@@ -118,20 +120,25 @@ def compiling(stem: str):
 
 @functools.lru_cache(maxsize=None)
 def environment_tag() -> str:
+    """What compiled code depends on besides its source: versions, CPU, the helpers. Numba
+    is not imported (eager kernels load without it): its version file stands for it."""
+    import importlib.util
+
     import llvmlite
-    import numba
 
     from .. import __version__
+    spec = importlib.util.find_spec("numba")
+    with open(os.path.join(spec.submodule_search_locations[0], "_version.py"), "rb") as f:
+        numba_version = hashlib.sha256(f.read()).hexdigest()[:16]
     try:
         from llvmlite import binding
         cpu = binding.get_host_cpu_name()
     except Exception:  # pragma: no cover - llvmlite always provides it
         cpu = platform.machine()
     # the helpers generated code calls are compiled into it: their source is part of the key
-    from . import numba_math
-    with open(numba_math.__file__, "rb") as f:
+    with open(os.path.join(os.path.dirname(__file__), "numba_math.py"), "rb") as f:
         helpers = hashlib.sha256(f.read()).hexdigest()[:16]
-    return (f"jitnet={__version__};numba={numba.__version__};llvmlite={llvmlite.__version__};"
+    return (f"jitnet={__version__};numba={numba_version};llvmlite={llvmlite.__version__};"
             f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 
 

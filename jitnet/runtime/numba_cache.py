@@ -2,10 +2,11 @@
 
 Numba caches machine code as pickles beside the source, in ``NUMBA_CACHE_DIR`` or in the
 user's cache, and unpickles whatever it finds there. jitnet never lets it choose: the
-functions of generated modules (``jn_njit``, ``jn_cuda_jit``) and the eager ufuncs
-(``signed_vectorize``) get a cache object whose files live in ``disk_cache.store()``, are
-signed when written and verified, on the very bytes read, before they are unpickled. An
-unsigned or mismatching file is deleted and the function recompiled.
+functions of generated modules (``jn_njit``, ``jn_cuda_jit``) get a cache object whose
+files live in ``disk_cache.store()``, are signed when written and verified, on the very
+bytes read, before they are unpickled. An unsigned or mismatching file is deleted and the
+function recompiled. (The eager kernels keep their object code themselves:
+``eager_kernels.py``.)
 """
 from __future__ import annotations
 
@@ -157,19 +158,3 @@ def jn_cuda_jit(fn):
         from numba.cuda.dispatcher import CUDACache
         disp._cache = _signed(CUDACache)(fn, st)
     return disp
-
-
-def signed_vectorize(py_func, signatures):
-    """``numba.vectorize(signatures)(py_func)`` as a plain NumPy ufunc, with its machine
-    code in the signed store (compiled in memory without one). Worth caching: a new process
-    loads the 14 eager ufuncs in 1.5 s instead of compiling them in 5.2 s (busy 2 cores)."""
-    from numba.np.ufunc.ufuncbuilder import UFuncBuilder
-    stem = os.path.splitext(os.path.basename(inspect.getfile(py_func)))[0]
-    with disk_cache.compiling(stem):
-        builder = UFuncBuilder(py_func)
-        st = disk_cache.store()
-        if st is not None:
-            builder.nb_func.cache = SignedFunctionCache(py_func, st)
-        for sig in signatures:
-            builder.add(sig)
-        return builder.build_ufunc()

@@ -348,44 +348,6 @@ jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
                                                            (np.int64, np.uint64, np.float64))
 
 
-
-# -- the same kernels as NumPy ufuncs, for eager execution -----------------------------
-# Eager impls of these primitives call them, so eager and jitted results are identical
-# bit for bit (NumPy's own float32 kernels differ from these by an ulp here and there).
-# Module-level functions (not closures) so the disk cache keys them uniquely.
-
-def _u_exp32(x): return jn_exp_f32(x)  # noqa: E704
-def _u_exp64(x): return jn_exp_f64(x)  # noqa: E704
-def _u_log32(x): return jn_log_f32(x)  # noqa: E704
-def _u_log64(x): return jn_log_f64(x)  # noqa: E704
-def _u_log1p32(x): return jn_log1p_f32(x)  # noqa: E704
-def _u_log1p64(x): return jn_log1p_f64(x)  # noqa: E704
-def _u_expm132(x): return jn_expm1_f32(x)  # noqa: E704
-def _u_expm164(x): return jn_expm1_f64(x)  # noqa: E704
-def _u_tanh32(x): return jn_tanh_f32(x)  # noqa: E704
-def _u_tanh64(x): return jn_tanh_f64(x)  # noqa: E704
-def _u_logistic32(x): return jn_logistic_f32(x)  # noqa: E704
-def _u_logistic64(x): return jn_logistic_f64(x)  # noqa: E704
-def _u_erf_inv32(x): return jn_erf_inv(x)  # noqa: E704
-def _u_erf_inv64(x): return jn_erf_inv(x)  # noqa: E704
-
-
-_UFUNCS: dict = {}
-
-
-def eager_ufunc(name: str):
-    """(float32 ufunc, float64 ufunc) running jitnet's kernel ``name``; compiled on first
-    use (never at import) and cached in jitnet's signed disk cache (``numba_cache``). They
-    are plain NumPy ufuncs: no Python wrapper (faster), and floating-point warnings are
-    attributed to the caller, whose module jitnet's warnings filter covers."""
-    uf = _UFUNCS.get(name)
-    if uf is None:
-        from .numba_cache import signed_vectorize
-        g = globals()
-        uf = _UFUNCS[name] = (signed_vectorize(g[f"_u_{name}32"], ["float32(float32)"]),
-                              signed_vectorize(g[f"_u_{name}64"], ["float64(float64)"]))
-    return uf
-
 # -- linear algebra: LAPACK / BLAS through scipy's Cython exports ------------------------------
 #
 # The NumPy impls of the linalg primitives call LAPACK: scipy's single- or double-precision

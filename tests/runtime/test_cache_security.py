@@ -6,7 +6,8 @@ appear, and the program must still compute the right result. Attacks tried:
 1. a planted ``__pycache__/m_<hash>.cpython-*.pyc`` beside a cached module, with a header
    copying the module's mtime and size (and an unchecked hash-based one);
 2. planted Numba pickles where Numba itself would look: under ``NUMBA_CACHE_DIR`` and in the
-   cache's ``__pycache__``, for generated programs and for the eager ufuncs;
+   cache's ``__pycache__``, for generated programs (the eager kernels' object files never
+   go there), and unsigned files over the eager kernels' own;
 3. an unsigned pickle written over a cached (signed) index file;
 4. a validly signed file of another program copied over this one's (signature bound to the
    file name), and a file signed with another key;
@@ -34,7 +35,7 @@ import pytest
 
 import jitnet
 import jitnet.numpy as jnp
-from jitnet.runtime import cache_store, disk_cache, numba_math
+from jitnet.runtime import cache_store, disk_cache, eager_kernels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OTHER_UID = 12345
@@ -162,34 +163,28 @@ def test_numba_cache_dir_pickles_never_load(cache, tmp_path, monkeypatch):
     np.testing.assert_allclose(y2, _want(X, 4.0), rtol=1e-6)
 
 
-def test_eager_ufuncs_are_cached_signed_and_ignore_numba_locations(cache, tmp_path,
-                                                                   monkeypatch):
+def test_eager_kernels_are_cached_signed_and_ignore_numba_locations(cache, tmp_path,
+                                                                    monkeypatch):
     import numba
     numba_dir = tmp_path / "numba-cache"
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(numba_dir))
-    marker = tmp_path / "pwned"
-    planted = pickle.dumps(_Payload(marker))
-    where = _numba_user_dir(numba_dir, numba_math.__file__)
-    where.mkdir(parents=True)
-    for name in ("_u_exp32", "_u_exp64"):
-        line = getattr(numba_math, name).__code__.co_firstlineno
-        for ext in (".nbi", ".1.nbc"):
-            (where / f"numba_math.{name}-{line}.py{sys.version_info[0]}"
-                     f"{sys.version_info[1]}{ext}").write_bytes(planted)
-    monkeypatch.setattr(numba_math, "_UFUNCS", {})
-    exp32, exp64 = numba_math.eager_ufunc("exp")
-    assert not marker.exists()
+    monkeypatch.setattr(eager_kernels, "_fns", {})
     x = np.array([0.0, 1.0, -2.5])
-    np.testing.assert_allclose(exp64(x), np.exp(x), rtol=1e-15)
-    np.testing.assert_allclose(exp32(x.astype(np.float32)), np.exp(x), rtol=1e-6)
-    signed = sorted(p.name for p in cache.glob("numba_math._u_exp*"))
-    assert len(signed) == 4 and sorted(os.listdir(where)) != []  # ours, in the cache dir
-    for p in cache.glob("numba_math._u_exp*"):   # an unsigned pickle over ours: not loaded
-        p.write_bytes(planted)
-    monkeypatch.setattr(numba_math, "_UFUNCS", {})
-    exp32, exp64 = numba_math.eager_ufunc("exp")
+    np.testing.assert_allclose(eager_kernels.apply("exp", x), np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(eager_kernels.apply("exp", x.astype(np.float32)), np.exp(x),
+                               rtol=1e-6)
+    assert not numba_dir.exists()  # nothing written where Numba would put it
+    signed = sorted(cache.glob("e_*.eager"))
+    assert len(signed) == 2
+    marker = tmp_path / "pwned"
+    for p in signed:  # an unsigned file over ours: deleted, never linked, recompiled
+        p.write_bytes(pickle.dumps(_Payload(marker)))
+    monkeypatch.setattr(eager_kernels, "_fns", {})
+    np.testing.assert_allclose(eager_kernels.apply("exp", x), np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(eager_kernels.apply("exp", x.astype(np.float32)), np.exp(x),
+                               rtol=1e-6)
     assert not marker.exists()
-    np.testing.assert_allclose(exp64(x), np.exp(x), rtol=1e-15)
+    assert all(disk_cache.store().read_signed(p.name) is not None for p in signed)
 
 
 _CUDA_CHECK = """
@@ -367,10 +362,16 @@ def test_a_lock_path_that_is_a_directory(cache, monkeypatch):
 
 @contextlib.contextmanager
 def _as_user(uid):
-    """Run the block with effective uid ``uid`` (root ignores file modes)."""
+    """Run the block with effective uid ``uid`` (root ignores file modes). The modules that
+    compiling imports lazily are imported first, as root: the other user cannot read the
+    interpreter's files under /root."""
     if os.geteuid() != 0:
         yield
         return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JITNET_CACHE_DIR", "off")
+        _program(0.5)(X)
+    jitnet.clear_caches()
     os.seteuid(uid)
     try:
         yield
@@ -440,6 +441,27 @@ def test_disk_cache_is_bounded_lru_and_leaves_no_lock_files(cache):
     stems = {p.name.split(".")[0] for p in cache.iterdir()}
     assert stems == {fn.stem} and not first & stems  # the older program was evicted
     assert not list(cache.glob("*.lock")) and not list(cache.glob(".tmp-*"))
+
+
+def test_eviction_ignores_files_that_vanish_while_it_lists(cache, monkeypatch):
+    """Other processes sharing the cache (pytest-xdist workers) release locks and rename
+    temporary files while a writer lists the directory: not an error, no CacheWarning."""
+    st = disk_cache.store()
+    st.write("m_a.py", b"a")
+    st.write("m_b.lock", b"")
+    listing = os.scandir
+
+    def racing(path):
+        entries = list(listing(path))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(st.path("m_b.lock"))  # released between the listing and its stat
+        return iter(entries)
+
+    monkeypatch.setattr(cache_store.os, "scandir", racing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(st.groups()) == ["m_a"]
+        assert st.evict() == 0
 
 
 def test_cache_info_clear_and_command(cache):

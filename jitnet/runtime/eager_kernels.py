@@ -1,0 +1,188 @@
+"""Eager float kernels that start without compiling (issue 14, item 2).
+
+Eager ``exp``, ``log``, ``log1p``, ``expm1``, ``tanh``, ``logistic`` and ``erf_inv`` on
+float32/float64 run the compiled code's own scalar kernels (``numba_math.jn_*``), so eager
+and jitted results agree bit for bit. Each kernel is compiled once per machine as a Numba
+``cfunc`` looping over a contiguous buffer; its machine code (a relocatable object file) is
+kept, signed, in the disk cache (``e_<hash>.eager``). A later process links that object
+into an llvmlite MCJIT engine and calls it through ctypes: it neither imports Numba nor
+compiles anything, so a first eager ``tanh`` costs ~25 ms (importing llvmlite's binding) in
+place of ~0.5 s (importing and setting up Numba, loading a cached ufunc and compiling its
+loop wrapper, which Numba does in every process).
+
+An object file may only refer to symbols every process has (libm's); the ones it refers to
+are recorded next to it and checked before it is linked, and a kernel whose code would call
+Numba's runtime is compiled in memory instead of cached.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import threading
+import time
+
+import numpy as np
+
+from . import compile_log, disk_cache
+
+# eager name -> the numba_math kernels (float32, float64) that the generated code calls too
+KERNELS = {
+    "exp": ("jn_exp_f32", "jn_exp_f64"),
+    "log": ("jn_log_f32", "jn_log_f64"),
+    "log1p": ("jn_log1p_f32", "jn_log1p_f64"),
+    "expm1": ("jn_expm1_f32", "jn_expm1_f64"),
+    "tanh": ("jn_tanh_f32", "jn_tanh_f64"),
+    "logistic": ("jn_logistic_f32", "jn_logistic_f64"),
+    "erf_inv": ("jn_erf_inv", "jn_erf_inv"),
+}
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_CTYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ssize_t)
+
+_fns: dict = {}        # (name, dtype) -> ctypes function(in pointer, out pointer, size)
+_keep: list = []       # the cfuncs compiled in this process (their code must stay alive)
+_engine: list = []     # the MCJIT engine holding the kernels loaded from the disk cache
+_lock = threading.Lock()
+
+
+def apply(name: str, x: np.ndarray) -> np.ndarray:
+    """``name``'s kernel applied to a float32 or float64 array (a new array)."""
+    fn = _fns.get((name, x.dtype))
+    if fn is None:
+        fn = _function(name, x.dtype)
+    if not (isinstance(x, np.ndarray) and x.flags.c_contiguous):
+        x = np.array(x, order="C")  # (a NumPy scalar, or a strided view)
+    out = np.empty_like(x)
+    fn(x.ctypes.data, out.ctypes.data, x.size)
+    return out
+
+
+def _function(name: str, dtype: np.dtype):
+    if name not in KERNELS or dtype not in _DTYPES:
+        raise ValueError(f"no eager kernel {name!r} for {dtype}")
+    with _lock:
+        fn = _fns.get((name, dtype))
+        if fn is None:
+            fn = _fns[(name, dtype)] = _load_or_compile(name, dtype)
+    return fn
+
+
+def _stem(name: str, dtype: np.dtype) -> str:
+    key = f"{disk_cache.environment_tag()}\neager {name} {dtype.name}"
+    return "e_" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _load_or_compile(name: str, dtype: np.dtype):
+    start = time.perf_counter()
+    st = disk_cache.store()
+    if st is not None:
+        stem = _stem(name, dtype)
+        fn = _load(st, stem)
+        if fn is None:
+            with disk_cache.compiling(stem):
+                fn = _load(st, stem)  # another process may have written it meanwhile
+                if fn is None:
+                    fn, payload = _compile(name, dtype)
+                    if payload is not None and disk_cache.store() is st:
+                        try:
+                            st.write_signed(stem + ".eager", payload)
+                        except OSError as err:
+                            disk_cache.disable(err)
+                    _log("compile", name, dtype, start, "written to the disk cache")
+                    return fn
+        _log("cache_load", name, dtype, start, "loaded from the disk cache")
+        return fn
+    fn, _ = _compile(name, dtype)
+    _log("compile", name, dtype, start, "in memory")
+    return fn
+
+
+def _log(kind, name, dtype, start, how):
+    took = time.perf_counter() - start
+    compile_log.record(kind, lambda: f"eager kernel {name} {dtype.name} in {took:.3f} s ({how})")
+
+
+# -- loading a signed object file (no Numba) --------------------------------------------
+
+def _mcjit():
+    """One MCJIT engine per process, holding every loaded kernel."""
+    if not _engine:
+        import llvmlite.binding as llvm
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        tm = llvm.Target.from_default_triple().create_target_machine()
+        _engine.append(llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm))
+    return _engine[0]
+
+
+def _load(st, stem: str):
+    """The kernel of a verified cache file, or None (missing, unsigned, or unusable here)."""
+    try:
+        payload = st.read_signed(stem + ".eager")
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        disk_cache.disable(err)
+        return None
+    if payload is None:
+        return None  # a bad signature: read_signed deleted the file
+    try:
+        head, obj = payload.split(b"\n", 1)
+        meta = json.loads(head)
+        import llvmlite.binding as llvm
+        if any(llvm.address_of_symbol(s) is None for s in meta["externals"]):
+            return None  # this process cannot resolve what the code calls: compile here
+        engine = _mcjit()
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        address = engine.get_function_address(meta["symbol"])
+    except Exception:  # written by another jitnet or llvmlite: recompile
+        return None
+    if not address:
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(st.path(stem + ".eager"))  # last use, for eviction
+    return _CTYPE(address)
+
+
+# -- compiling with Numba ----------------------------------------------------------------
+
+def _compile(name: str, dtype: np.dtype):
+    """(the kernel's ctypes function, the payload to cache or None)."""
+    import numba
+    from numba import types
+
+    from . import numba_math
+    kernel = getattr(numba_math, KERNELS[name][dtype == np.float64])
+    if hasattr(kernel, "py_func"):  # inline every call: no call can raise, so the object
+        kernel = numba.njit(inline="always", error_model="numpy")(kernel.py_func)  # needs
+    t = types.float64 if dtype == np.float64 else types.float32  # no Numba runtime
+
+    def loop(x, out, n):
+        for i in range(n):
+            out[i] = kernel(x[i])
+
+    loop.__qualname__ = f"eager_{name}_{dtype.name}"
+    cf = numba.cfunc(types.void(types.CPointer(t), types.CPointer(t), types.intp),
+                     error_model="numpy")(loop)
+    _keep.append(cf)
+    fn = _CTYPE(cf.address)
+    lib = cf._library
+    externals = sorted(f.name for f in lib._final_module.functions
+                       if f.is_declaration and not f.name.startswith("llvm."))
+    if not all(_in_libm(s) for s in externals):
+        return fn, None
+    obj = lib.serialize_using_object_code()[2][0]
+    head = json.dumps({"symbol": cf.native_name, "externals": externals}).encode()
+    return fn, head + b"\n" + obj
+
+
+def _in_libm(symbol: str) -> bool:
+    import ctypes.util
+    path = ctypes.util.find_library("m")
+    try:
+        return path is not None and hasattr(ctypes.CDLL(path), symbol)
+    except OSError:
+        return False
