@@ -109,24 +109,6 @@ def iscomplexobj(x):
     return _np.dtype(dtype).kind == "c"
 
 
-def save(file, arr, allow_pickle: bool = False):
-    """``np.save`` of a jitnet array (``.npy``; object arrays are refused: no pickle)."""
-    if allow_pickle:
-        raise ValueError("jnp.save: allow_pickle=True is not supported (jitnet never pickles)")
-    _np.save(file, _np.asarray(arr), allow_pickle=False)
-
-
-def load(file, *args, **kwargs):
-    """``np.load`` of a ``.npy`` file as a jitnet array (no pickled objects)."""
-    kwargs["allow_pickle"] = False
-    return asarray(_np.load(file, *args, **kwargs))
-
-
-def astype(x, dtype, /, *, copy=False, device=None):
-    """``x`` converted to ``dtype`` (the array API's function form of ``x.astype``)."""
-    return asarray(x).astype(dtype)
-
-
 def isrealobj(x):
     return not iscomplexobj(x)
 
