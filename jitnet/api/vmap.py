@@ -9,6 +9,7 @@ import numpy as np
 from ..core.aval import aval_of
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
+from ..lax.parallel import axis_frame
 from ..trace.array import Array
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..transforms.cleanup import cleanup
@@ -100,13 +101,14 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
             out_store["value"] = out
             return out_leaves
 
-        ir, consts = trace_to_ir(flat_fun, avals, transform="vmap", name=fun_name(fun),
-                                 arg_labels=labels)
-        out_tree = out_store["tree"]
-        oaxes = _broadcast_prefix(out_axes, out_store["value"], "out_axes")
-        oaxes = [None if o is None else o % (len(a.shape) + 1)
-                 for o, a in zip(oaxes, ir.out_avals)]
-        bir, _ = batch_ir(cleanup(ir), [None] * len(consts) + dims, size, oaxes)
+        with axis_frame(axis_name, size):   # for collectives (lax.psum) in fun
+            ir, consts = trace_to_ir(flat_fun, avals, transform="vmap", name=fun_name(fun),
+                                     arg_labels=labels)
+            out_tree = out_store["tree"]
+            oaxes = _broadcast_prefix(out_axes, out_store["value"], "out_axes")
+            oaxes = [None if o is None else o % (len(a.shape) + 1)
+                     for o, a in zip(oaxes, ir.out_avals)]
+            bir, _ = batch_ir(cleanup(ir), [None] * len(consts) + dims, size, oaxes)
         outs = eval_ir(cleanup(bir), list(consts) + flat)
         return tree_unflatten(out_tree, outs)
 

@@ -59,7 +59,20 @@ class Primitive(_primitive.Primitive):
     def __init__(self, name: str):
         super().__init__(_unique(str(name)), False, builtin=False)
         self.lowering["extension"] = True
+        self.impl = self._missing("an eager implementation", "def_impl")
+        self.shape_rule = self._missing("an abstract eval (its output shapes)",
+                                        "def_abstract_eval")
         user_primitives.add(self)
+
+    def _missing(self, what: str, how: str):
+        def rule(*args, **params):
+            raise NotImplementedError(f"primitive '{self.name}' needs {what}: define it with "
+                                      f"{how}(...)")
+        rule.missing = True
+        return rule
+
+    def _has(self, rule) -> bool:
+        return not getattr(rule, "missing", False)
 
     def bind(self, *args, **params):
         """Apply the primitive: run ``impl`` now, or record it in the current trace."""
@@ -106,11 +119,11 @@ class Primitive(_primitive.Primitive):
         self.lowering["scalar_call"] = numba_user.register(self.name, fn,
                                                            "def_numba_elementwise")
         self.lowering["elementwise"] = True
-        if self.shape_rule is None:
+        if not self._has(self.shape_rule):
             self.shape_rule = nary_shape_rule(self.name, ANY)
         if self.batch is None:
             self.batch = nary_batch(self)
-        if self.impl is None:
+        if not self._has(self.impl):
             def per_element(*vals, **params):
                 out = self.shape_rule(*[ShapedArray(v.shape, v.dtype) for v in vals])
                 return np.vectorize(fn, otypes=[out.dtype])(*vals)
@@ -124,7 +137,7 @@ class Primitive(_primitive.Primitive):
         calls run ``fn`` too."""
         from ..runtime import numba_user
         self.lowering["op_call"] = numba_user.register(self.name, fn, "def_numba_op")
-        if self.impl is None:
+        if not self._has(self.impl):
             def call(*vals, **params):
                 out = fn(*vals)
                 return list(out) if self.multiple_results else out

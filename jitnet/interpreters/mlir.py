@@ -24,8 +24,11 @@ def register_lowering(prim, rule, platform: str | None = None, **_):
     emitter, which jitnet cannot run: compiling the primitive raises a ``TypeError`` naming
     the alternatives. (Not at registration: libraries such as Equinox register MLIR rules
     when imported, for primitives a program may never use.)"""
-    if not hasattr(prim, "lowering"):
-        raise TypeError(f"mlir.register_lowering: {prim!r} is not a primitive")
+    from ..extend.core import Primitive
+    if not isinstance(prim, Primitive):
+        if not hasattr(prim, "lowering"):
+            raise TypeError(f"mlir.register_lowering: {prim!r} is not a primitive")
+        return  # one of jitnet's own primitives: it keeps jitnet's lowering
     if not isinstance(rule, LoweredFun):
         prim.lowering["refused"] = (
             f"its lowering was registered with mlir.register_lowering as an MLIR rule "
@@ -38,7 +41,7 @@ def register_lowering(prim, rule, platform: str | None = None, **_):
         out = fun(*args, **params)
         return list(out) if multiple else out
     prim.lowering["expand"] = expand
-    if prim.impl is None:
+    if not prim._has(prim.impl):
         prim.def_impl(expand)
 
 

@@ -98,3 +98,13 @@ def test_conv2d_matches_numpy(mods):
             want[:, i, j] = np.einsum("oikl,ikl->o", w, padded[:, i:i + 3, j:j + 3])
     want += b
     np.testing.assert_allclose(eqx.filter_jit(conv)(img), want, rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_over_a_named_vmap_axis(mods):
+    """eqx.nn.BatchNorm reduces over the batch with lax.pmean under vmap(axis_name=...)."""
+    jax, jnp, eqx, _ = mods
+    bn, state = eqx.nn.make_with_state(eqx.nn.BatchNorm)(3, "batch", mode="batch")
+    out, state = jax.vmap(bn, axis_name="batch", in_axes=(0, None), out_axes=(0, None))(X, state)
+    x64 = X.astype(np.float64)
+    want = (x64 - x64.mean(0)) / np.sqrt(x64.var(0) + 1e-5)
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)

@@ -158,6 +158,12 @@ def test_eager_only_primitive_and_rule_tables():
         jitnet.grad(lambda x: jnp.sum(p.bind(x)))(X)
     assert p not in ad.primitive_jvps and cumsum_p in ad.primitive_transposes
     assert Primitive("twice").name != "twice"       # distinct names in IRs and caches
+    bare = Primitive("bare")
+    with pytest.raises(NotImplementedError, match="'bare' needs an abstract eval"):
+        jitnet.jit(bare.bind)(X)
+    bare.def_abstract_eval(lambda x: x)
+    with pytest.raises(NotImplementedError, match="define it with def_impl"):
+        bare.bind(X)
     with pytest.raises(TypeError, match="@numba.njit function"):
         Primitive("plain").def_numba_elementwise(lambda x: x)
 
