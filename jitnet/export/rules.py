@@ -11,20 +11,13 @@ import math
 import numpy as np
 from onnx import helper
 
+from ..codegen.ops import registry
 from ..core.ir import IR
 from .batch import BatchDim
 from .errors import ExportError
 from .graph import at, onnx_dtype
 
-RULES: dict = {}
-
-
-def rule(*names):
-    def register(f):
-        for n in names:
-            RULES[n] = f
-        return f
-    return register
+RULES, rule = registry()       # the same kind of table as the code generators'
 
 
 def _unsupported(eqn, what: str):
