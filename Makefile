@@ -39,8 +39,8 @@ demo-rnn: $(STAMP)
 NODE_DIR := tests/export/node
 node-deps:
 	@if ! command -v npm >/dev/null 2>&1; then \
-	  (apt-get install -y -q nodejs npm >/dev/null 2>&1 || \
-	   sudo -n apt-get install -y -q nodejs npm >/dev/null 2>&1) || \
+	  ((apt-get update -q && apt-get install -y -q nodejs npm) >/dev/null 2>&1 || \
+	   (sudo -n apt-get update -q && sudo -n apt-get install -y -q nodejs npm) >/dev/null 2>&1) || \
 	  echo "nodejs/npm unavailable: the Node.js export test will be skipped"; \
 	fi
 	@if command -v npm >/dev/null 2>&1 && [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ]; then \

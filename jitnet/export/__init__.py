@@ -15,6 +15,9 @@ import numpy as np
 from .errors import ExportError
 
 DEFAULT_OPSET = 18
+# a dynamic batch is found by tracing at two batch sizes: primes unlike the sizes programs use
+# (x[-2:] is the whole array at batch 2, and then no slice is traced)
+TRACE_BATCHES = (5, 7)
 
 
 def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
@@ -34,8 +37,11 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     Raises ``ExportError`` (a ``NotImplementedError``) naming a primitive without an ONNX
     mapping and the line that issued it.
     """
-    import onnx
-    from onnx import helper
+    try:
+        import onnx
+        from onnx import helper
+    except ImportError as e:
+        raise ImportError("to_onnx needs the onnx package: pip install 'jitnet[export]'") from e
 
     from .. import make_jaxpr
     from ..core.aval import aval_of
@@ -69,12 +75,12 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
         _, tree = tree_flatten(example_args)
         return make_jaxpr(fn)(*prefix, *tree.unflatten(shaped))
 
-    closed = trace(2 if dynamic_batch else None)
+    closed = trace(TRACE_BATCHES[0] if dynamic_batch else None)
     ir = closed.ir
     shapes, literals, params = {}, {}, {}
     if dynamic_batch:
-        other = trace(3)
-        shapes, literals, params = symbolic_shapes(ir, other.ir, 2, 3, closed.consts,
+        other = trace(TRACE_BATCHES[1])
+        shapes, literals, params = symbolic_shapes(ir, other.ir, *TRACE_BATCHES, closed.consts,
                                                    other.consts)
 
     g = Graph(shapes=shapes, literals=literals, params=params)
@@ -84,14 +90,16 @@ def to_onnx(fn_or_model, *example_args, path=None, dynamic_batch: bool = True,
     names = list(input_names or _default_names("input", len(leaves)))
     if len(names) != len(leaves):
         raise ValueError(f"to_onnx: {len(names)} input_names for {len(leaves)} inputs")
+    onames = list(output_names or _default_names("output", len(ir.outvars)))
+    if len(onames) != len(ir.outvars):
+        raise ValueError(f"to_onnx: {len(onames)} output_names for {len(ir.outvars)} outputs")
+    for name in names + onames:
+        g.reserve(name)
     for v, name in zip(ir.invars[nc + nw:], names):
         g.inputs.append(g.value_info(name, v))
         in_names.append(name)
     g.batch_source = names[0] if names else None
     outs = g.emit(ir, in_names)
-    onames = list(output_names or _default_names("output", len(outs)))
-    if len(onames) != len(outs):
-        raise ValueError(f"to_onnx: {len(onames)} output_names for {len(outs)} outputs")
     for v, o, name in zip(ir.outvars, outs, onames):
         g.nodes.append(helper.make_node("Identity", [o], [name], name=name))
         g.outputs.append(g.value_info(name, v))

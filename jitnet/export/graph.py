@@ -12,6 +12,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from ..core.ir import IR, Literal
+from ..core.primitive import registry
 from .batch import BatchDim
 from .errors import ExportError
 
@@ -29,6 +30,7 @@ class Graph:
     def __init__(self, parent: "Graph | None" = None, shapes: dict | None = None,
                  literals: dict | None = None, params: dict | None = None):
         self.root = parent.root if parent is not None else self
+        self.parent_graph = parent           # a sub-graph reads its parent's values by name
         self.nodes: list = []
         self.inputs: list = []
         self.outputs: list = []
@@ -38,18 +40,35 @@ class Graph:
             self.shapes = shapes or {}
             self.literals = literals or {}       # literals that are the batch size as a number
             self.params = params or {}           # params of eqns with batch-dependent sizes
-            self._count: dict[str, int] = {}
+            self._count: dict[str, int] = {}         # base name -> next suffix
+            self._taken: set = set()                  # every value name in use
             self._consts: dict = {}
             self._dims: dict = {}
             self.batch_source: str | None = None     # a graph input whose axis 0 is the batch
+            self._uses: dict = {}                     # id(var) -> eqns reading it (None: output)
+            self._producer: dict = {}                 # id(var) -> the eqn defining it
+            self._transposes: dict = {}               # Transpose output -> (input, perm)
 
     # -- names and values --------------------------------------------------------------
 
     def fresh(self, base: str) -> str:
-        count = self.root._count
+        """A new value name: ``base``, else ``base_1``, ``base_2``... (never a taken one)."""
+        count, taken = self.root._count, self.root._taken
         n = count.get(base, 0)
+        name = f"{base}_{n}" if n else base
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
         count[base] = n + 1
-        return f"{base}_{n}" if n else base
+        taken.add(name)
+        return name
+
+    def reserve(self, name: str) -> str:
+        """Claim a name chosen by the user (an input's or output's); ``ValueError`` if taken."""
+        if name in self.root._taken:
+            raise ValueError(f"to_onnx: the name {name!r} is used twice")
+        self.root._taken.add(name)
+        return name
 
     def bind(self, var, name: str) -> None:
         self.env[id(var)] = name
@@ -66,9 +85,9 @@ class Graph:
             name = g.env.get(id(atom))
             if name is not None:
                 return name
-            if g is g.root:
-                raise KeyError(f"to_onnx: internal error, {atom} has no ONNX value")
             g = g.parent_graph
+            if g is None:
+                raise KeyError(f"to_onnx: internal error, {atom} has no ONNX value")
 
     def const(self, value, dtype=None, name: str = "const") -> str:
         """An initializer of the root graph holding ``value`` (equal values are shared)."""
@@ -156,6 +175,7 @@ class Graph:
         from .rules import RULES
         for v, n in zip(ir.invars, in_names, strict=True):
             self.bind(v, n)
+        self._note_uses(ir)
         for e in ir.eqns:
             rule = RULES.get(e.prim.name)
             if rule is None:
@@ -168,14 +188,41 @@ class Graph:
                 self.bind(v, n)
         return [self.read(a) for a in ir.outvars]
 
+    def _note_uses(self, ir: IR) -> None:
+        root = self.root
+        for e in ir.eqns:
+            for a in e.inputs:
+                if not isinstance(a, Literal):
+                    root._uses.setdefault(id(a), []).append(e)
+            for v in e.outputs:
+                root._producer[id(v)] = e
+        for a in ir.outvars:
+            root._uses.setdefault(id(a), []).append(None)
+
+    def broadcasts_implicitly(self, var, broadcasting: set) -> bool:
+        """Whether every use of ``var`` is an op in ``broadcasting`` (ONNX broadcasts its
+        operands) beside an operand of the full result shape that is no broadcast itself,
+        so ``var`` need not be expanded to its shape."""
+        root = self.root
+        for e in root._uses.get(id(var), [None]):
+            if e is None or e.prim.name not in broadcasting:
+                return False
+            full = self.shape(e.outputs[0])
+            if not any(a is not var and not isinstance(a, Literal) and self.shape(a) == full
+                       and getattr(root._producer.get(id(a)), "prim", None) is not _BCAST
+                       for a in e.inputs):
+                return False
+        return True
+
     def subgraph(self) -> "Graph":
-        g = Graph(self)
-        g.parent_graph = self
-        return g
+        return Graph(self)
 
     def to_graph(self, name: str) -> "onnx.GraphProto":
         inits = self.initializers if self is self.root else []
         return helper.make_graph(self.nodes, name, self.inputs, self.outputs, inits)
+
+
+_BCAST = registry["broadcast_in_dim"]
 
 
 def onnx_dtype(dtype) -> int:

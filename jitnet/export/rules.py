@@ -11,20 +11,13 @@ import math
 import numpy as np
 from onnx import helper
 
+from ..codegen.ops import registry
 from ..core.ir import IR
 from .batch import BatchDim
 from .errors import ExportError
 from .graph import at, onnx_dtype
 
-RULES: dict = {}
-
-
-def rule(*names):
-    def register(f):
-        for n in names:
-            RULES[n] = f
-        return f
-    return register
+RULES, rule = registry()       # the same kind of table as the code generators'
 
 
 def _unsupported(eqn, what: str):
@@ -164,7 +157,7 @@ def _convert(g, e, ins):
 def _reshape(g, e, ins):
     x = ins[0]
     if e.params.get("dimensions") is not None:
-        x = g.op("Transpose", x, perm=list(e.params["dimensions"]))
+        x = _permute(g, x, e.params["dimensions"])
     return _reshape_to(g, x, g.shape(e.outputs[0]))
 
 
@@ -187,7 +180,14 @@ def _broadcast_in_dim(g, e, ins):
         x = g.op("Unsqueeze", x, g.ints(new))
     if tuple(g.shape(e.inputs[0])) == tuple(out[i] for i in bd) and not new:
         return g.op("Identity", x)
+    if g.broadcasts_implicitly(e.outputs[0], _BROADCASTING):
+        return x                  # e.g. a bias: Add broadcasts it, no tensor of full size
     return g.op("Expand", x, g.shape_tensor(out))
+
+
+# the primitives whose ONNX ops broadcast their operands NumPy-style
+_BROADCASTING = {"add", "sub", "mul", "div", "pow", "max", "min", "rem", "and", "or", "xor",
+                 "eq", "ne", "lt", "le", "gt", "ge", "select_n", "clamp"}
 
 
 @rule("squeeze")
@@ -195,9 +195,23 @@ def _squeeze(g, e, ins):
     return g.op("Squeeze", ins[0], g.ints(e.params["dimensions"]))
 
 
+def _permute(g, x: str, perm):
+    """``Transpose``; one of a transpose folds into it (to nothing when they cancel, as the
+    layout changes around consecutive convolutions and pools do)."""
+    perm = [int(i) for i in perm]
+    src = g.root._transposes.get(x)
+    if src is not None:
+        x, perm = src[0], [src[1][i] for i in perm]
+    if perm == list(range(len(perm))):
+        return x
+    out = g.op("Transpose", x, perm=perm)
+    g.root._transposes[out] = (x, perm)
+    return out
+
+
 @rule("transpose")
 def _transpose(g, e, ins):
-    return g.op("Transpose", ins[0], perm=list(e.params["permutation"]))
+    return _permute(g, ins[0], e.params["permutation"])
 
 
 @rule("concatenate")
@@ -347,7 +361,7 @@ def _dot_general(g, e, ins):
 
 def _nc_first(g, x, shape, spec):
     """``x`` transposed so that the dimensions named by ``spec`` come in its order."""
-    return g.op("Transpose", x, perm=list(spec)), tuple(shape[i] for i in spec)
+    return _permute(g, x, spec), tuple(shape[i] for i in spec)
 
 
 def _pad_or_crop(g, x, shape, first: int, padding, value=None):
@@ -378,7 +392,7 @@ def _conv(g, e, ins):
     x, shape, pads = _pad_or_crop(g, x, shape, 2, p["padding"])
     y = g.op("Conv", x, w, kernel_shape=list(wshape[2:]), strides=list(p["window_strides"]),
              dilations=list(p["rhs_dilation"]), group=p["feature_group_count"], pads=pads)
-    return g.op("Transpose", y, perm=[int(i) for i in np.argsort(out_spec)])
+    return _permute(g, y, np.argsort(out_spec))
 
 
 @rule("reduce_window")
@@ -400,10 +414,14 @@ def _reduce_window(g, e, ins):
         raise _unsupported(e, "of a sum with window dilation")
     rest = [i for i in range(n) if i not in pooled]
     perm = rest + pooled
-    x = g.op("Transpose", ins[0], perm=perm) if perm != list(range(n)) else ins[0]
+    x = _permute(g, ins[0], perm)
     pshape = tuple(shape[i] for i in pooled)
-    x = g.op("Reshape", x, g.ints((1, -1) + pshape))     # (1, everything else, pooled...)
-    xs = (1, -1) + pshape
+    as_nc = len(rest) == 2          # (N, C, spatial...) already: cancels a conv's transposes
+    if as_nc:
+        xs = tuple(shape[i] for i in perm)
+    else:
+        x = g.op("Reshape", x, g.ints((1, -1) + pshape))     # (1, everything else, pooled...)
+        xs = (1, -1) + pshape
     for k, i in enumerate(pooled):
         x, xs = _dilate(g, x, xs, 2 + k, p["base_dilation"][i])
     pads = [pad[i][0] for i in pooled] + [pad[i][1] for i in pooled]
@@ -419,10 +437,11 @@ def _reduce_window(g, e, ins):
         y = g.op("AveragePool", x, count_include_pad=1, **kw)
         size = math.prod(win[i] for i in pooled)
         y = g.op("Mul", y, g.const(np.asarray(size, _dtype(e.inputs[0]))))
-    out = g.shape(e.outputs[0])
-    y = _reshape_to(g, y, tuple(out[i] for i in perm))
+    if not as_nc:
+        out = g.shape(e.outputs[0])
+        y = _reshape_to(g, y, tuple(out[i] for i in perm))
     inv = [int(i) for i in np.argsort(perm)]
-    return g.op("Transpose", y, perm=inv) if perm != list(range(n)) else y
+    return _permute(g, y, inv)
 
 
 # -- indexing ---------------------------------------------------------------------------
@@ -437,7 +456,7 @@ def _gather(g, e, ins):
         raise _unsupported(e, "along the batch axis (with a dynamic batch)")
     perm = list(axes) + [i for i in range(n) if i not in axes]
     if perm != list(range(n)):
-        x = g.op("Transpose", x, perm=perm)
+        x = _permute(g, x, perm)
     idx = g.op("Cast", idx, to=onnx_dtype(np.int64))
     dims = np.asarray([shape[a] for a in axes], np.int64)
     clipped = g.op("Max", g.op("Min", idx, g.const(np.maximum(dims - 1, 0))), g.ints([0]))

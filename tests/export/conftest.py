@@ -1,5 +1,21 @@
+import importlib.util
+import os
+
 import numpy as np
 import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+
+
+@pytest.fixture(scope="session")
+def example():
+    """``example("fashion_mnist")``: a script of examples/ imported as a module."""
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, name + ".py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    return load
 
 
 @pytest.fixture(scope="session")

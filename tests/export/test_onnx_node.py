@@ -3,7 +3,6 @@ Node.js (onnxruntime-node, installed in tests/export/node by the Makefile or her
 predictions jitnet makes."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ pytest.importorskip("onnx", reason="onnx is not installed (the 'export' extra)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(HERE, "node")
-EXAMPLES = os.path.join(HERE, "..", "..", "examples")
 
 
 def node_runtime():
@@ -33,19 +31,11 @@ def node_runtime():
                        capture_output=True, timeout=300)
 
 
-def make_model(image_hw):
-    spec = importlib.util.spec_from_file_location("fashion_mnist",
-                                                  os.path.join(EXAMPLES, "fashion_mnist.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.make_model(image_hw, 10)
-
-
-def test_node_classifies_like_jitnet(tmp_path):
+def test_node_classifies_like_jitnet(tmp_path, example):
     node_runtime()
     _, _, (x_te, _) = load_image_classification()
     x = (x_te[:1000].astype(np.float32) / 255.0)[..., None]
-    model = make_model(x.shape[1:3])
+    model = example("fashion_mnist").make_model(x.shape[1:3], 10)
     model.init(jitnet.random.PRNGKey(0), x[:1])
     path = tmp_path / "fashion_cnn.onnx"
     to_onnx(model, x[:2], path=path)

@@ -57,7 +57,10 @@ CASES = {
                           jnp.flip(x, (1, 2)), x[:, ::2, 1:], jnp.concatenate([x, 2 * x], 1),
                           jnp.transpose(x, (0, 2, 1)), x.reshape(x.shape[0], -1),
                           x + jnp.arange(5.0), x.astype(jnp.int32).astype(jnp.float32),
-                          jnp.expand_dims(x, 1)[:, 0], jnp.broadcast_to(x[:, :1], x.shape)],
+                          jnp.expand_dims(x, 1)[:, 0], jnp.broadcast_to(x[:, :1], x.shape),
+                          jnp.broadcast_to(x[:, :1], x.shape) + jnp.broadcast_to(x[:1], x.shape),
+                          x.reshape(-1) * 2, x + lax.broadcasted_iota(jnp.float32, x.shape, 0),
+                          x[-2:], x[1:]],
                ["f3"]),
     "indexing": (lambda x, i: [jnp.take(x, i, axis=1, mode="clip"),
                                jnp.take(x, i, axis=2, mode="fill", fill_value=-7.0),
@@ -131,6 +134,25 @@ def test_batch_size_as_a_number(ort_run):
     np.testing.assert_allclose(ort_run(proto, ones)[0], 0.5)
 
 
+def test_what_a_dynamic_batch_cannot_follow():
+    x = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match="changes with the batch size"):
+        to_onnx(lambda x: x * 2 if x.shape[0] > 6 else x, x)        # a Python branch on B
+    with pytest.raises(ExportError, match="'reduce_window' over the batch axis"):
+        to_onnx(lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (2, 1), (1, 1), "VALID"), x)
+    with pytest.raises(ValueError, match="constant the function builds depends on the batch"):
+        to_onnx(lambda x: x + jnp.arange(x.shape[0], dtype=jnp.float32)[:, None], x)
+
+
+def test_newer_opset(ort_run):
+    x = np.random.RandomState(3).randn(2, 4, 5).astype(np.float32)
+    fn = CASES["reductions"][0]
+    proto = to_onnx(fn, x, opset=21)
+    assert proto.opset_import[0].version == 21
+    for g, w in zip(ort_run(proto, x), fn(x)):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=2e-5, atol=2e-5)
+
+
 def test_bad_calls():
     x = np.zeros((2, 3), np.float32)
     with pytest.raises(ValueError, match="same leading"):
@@ -141,3 +163,16 @@ def test_bad_calls():
         to_onnx(jnp.sin)
     with pytest.raises(TypeError, match="function or a jitnet.layers model"):
         to_onnx(3, x)
+    with pytest.raises(ValueError, match="'x' is used twice"):
+        to_onnx(jnp.sin, x, input_names=["x"], output_names=["x"])
+
+
+def test_names_chosen_by_the_user(ort_run):
+    x = np.random.RandomState(0).randn(2, 3).astype(np.float32)
+    proto = to_onnx(lambda a, b: (a + b, a * b), x, x, input_names=["add", "mul"],
+                    output_names=["sum", "add_1"])      # names the ops would take themselves
+    assert [i.name for i in proto.graph.input] == ["add", "mul"]
+    assert [o.name for o in proto.graph.output] == ["sum", "add_1"]
+    s, p = ort_run(proto, x, 2 * x)
+    np.testing.assert_allclose(s, 3 * x)
+    np.testing.assert_allclose(p, 2 * x * x)
