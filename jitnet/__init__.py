@@ -49,7 +49,7 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries", "compress",
               "experimental")
 
 
