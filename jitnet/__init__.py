@@ -49,8 +49,8 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries", "compress",
-              "experimental")
+_FRAMEWORK = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+              "experimental", "compress")
 
 
 def __getattr__(name):
