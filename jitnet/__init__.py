@@ -56,7 +56,8 @@ def block_until_ready(x):
 
 # the framework, and the JAX-ecosystem surface (docs/ECOSYSTEM.md), load on first use
 _LAZY = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
-         "experimental", "stages", "extend", "interpreters", "compat", "distributed")
+         "experimental", "stages", "extend", "interpreters", "compat", "distributed",
+         "compress", "export", "applications")
 
 
 def __getattr__(name):

@@ -29,7 +29,6 @@ from .. import random
 from .. import ShapeDtypeStruct, eval_shape
 from ..layers import Layer, combine, partition
 from ..train.callbacks import Callback
-from ..tree_util import tree_map
 from .select import DEFAULT_LAYERS, all_layers, selector, weight_names
 
 __all__ = ["PruningSchedule", "ConstantSparsity", "PolynomialDecay", "PruneLowMagnitude",
@@ -256,18 +255,23 @@ def _wrappers(model) -> list:
 def update_masks(model, step: int, force: bool = False):
     """``model`` with the masks of every wrapper whose schedule prunes at ``step`` (all with
     ``force``) recomputed for the schedule's sparsity, and those weights zeroed."""
-    new: dict[int, object] = {}
-    for w in _wrappers(model):
-        due, fraction = w.pruning_schedule(step)
-        if not (due or force):
-            continue
-        for n, eff in w.masked_weights().items():
+    def due(w):
+        return force or w.pruning_schedule.should_prune(step)
+
+    def update(layer):
+        if not isinstance(layer, PruneLowMagnitude) or not due(layer):
+            return layer
+        fraction = layer.pruning_schedule.sparsity(step)
+        new, inner = copy.copy(layer), copy.copy(layer.layer)
+        for n, eff in layer.masked_weights().items():
             mask = _magnitude_mask(eff, fraction)
-            new[id(getattr(w, n + "_mask"))] = jnp.asarray(mask)
-            new[id(getattr(w.layer, n))] = jnp.asarray(eff * mask)
-    if not new:
+            setattr(new, n + "_mask", jnp.asarray(mask))
+            setattr(inner, n, jnp.asarray(eff * mask))
+        new.layer = inner
+        return new
+    if not any(due(w) for w in _wrappers(model)):
         return model
-    return tree_map(lambda x: new.get(id(x), x), model)
+    return _with_layers(model, update) if isinstance(model, _layers.Model) else update(model)
 
 
 class UpdatePruningStep(Callback):

@@ -144,7 +144,8 @@ def accuracy(kernels, biases, x, y):
 
 
 def weights(model):
-    return ([np.asarray(l.kernel) for l in model.layers], [np.asarray(l.bias) for l in model.layers])
+    return ([np.asarray(l.kernel) for l in model.layers],
+            [np.asarray(l.bias) for l in model.layers])
 
 
 def test_pruned_fit_reaches_target_keeps_zeros_and_accuracy(trained):
