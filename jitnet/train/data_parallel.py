@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import distributed, jit
+from .. import distributed, jit, random
 from .. import numpy as jnp
 from ..tree_util import tree_flatten, tree_map
 from .loop import Engine, state_leaves
 from .step import StepLogic, TrainState, apply_gradients, loss_and_grads, step_key
-from .. import random
 
 
 def build_split_step(compute, optimizer, logic: StepLogic, treedef, size: int):
