@@ -15,7 +15,8 @@ optimizer), the host ``allreduce`` (packing, MPI, unpacking) and the gradient by
 ``--micro`` compares the ways the gradients could travel, per step of the same model:
 ``distributed.allreduce`` of the gradient pytree (fused, what fit uses), a bare mpi4py
 ``Allreduce`` of a ready buffer of the same size, numba-mpi's ``allreduce`` called from
-``numba.njit`` code (when installed; float64, see docs/DISTRIBUTED.md), and the extra
+``numba.njit`` code (when installed: the ``mpi-bench`` extra; float64, see
+docs/DISTRIBUTED.md), and the extra
 compiled call that splitting the step costs (a jitted identity on the gradients).
 """
 from __future__ import annotations
