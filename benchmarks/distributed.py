@@ -15,7 +15,8 @@ optimizer), the host ``allreduce`` (packing, MPI, unpacking) and the gradient by
 ``--micro`` compares the ways the gradients could travel, per step of the same model:
 ``distributed.allreduce`` of the gradient pytree (fused, what fit uses), a bare mpi4py
 ``Allreduce`` of a ready buffer of the same size, numba-mpi's ``allreduce`` called from
-``numba.njit`` code (when installed; float64, see docs/DISTRIBUTED.md), and the extra
+``numba.njit`` code (when installed: the ``mpi-bench`` extra; float64, see
+docs/DISTRIBUTED.md), and the extra
 compiled call that splitting the step costs (a jitted identity on the gradients).
 """
 from __future__ import annotations
@@ -52,6 +53,24 @@ def compiled(model_name: str):
     return model, shape
 
 
+class _Timed:
+    """A function (or jitted function: its other attributes pass through) that adds its
+    time to ``timer.spent[part]`` while the timer is timing."""
+
+    def __init__(self, fn, timer, part):
+        self.fn, self.timer, self.part = fn, timer, part
+
+    def __call__(self, *a, **k):
+        t0 = time.perf_counter()
+        out = self.fn(*a, **k)
+        if self.timer.timing:
+            self.timer.spent[self.part][-1] += time.perf_counter() - t0
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.fn, name)
+
+
 class Timer(train.Callback):
     """Per-step wall time in epoch 1, and time inside the engine's parts (wrapped)."""
 
@@ -67,15 +86,7 @@ class Timer(train.Callback):
     def _wrap(self, part):
         from jitnet import distributed     # the step calls distributed.allreduce
         owner = distributed if part == "allreduce" else self.trainer
-        fn = getattr(owner, part)
-
-        def timed(*a, **k):
-            t0 = time.perf_counter()
-            out = fn(*a, **k)
-            if self.timing:
-                self.spent[part][-1] += time.perf_counter() - t0
-            return out
-        setattr(owner, part, timed)
+        setattr(owner, part, _Timed(getattr(owner, part), self, part))
 
     timing = False
 

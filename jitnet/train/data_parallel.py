@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import distributed, jit
+from .. import distributed, jit, random
 from .. import numpy as jnp
-from ..tree_util import tree_flatten, tree_map
+from ..tree_util import tree_leaves, tree_structure
 from .loop import Engine, state_leaves
 from .step import StepLogic, TrainState, apply_gradients, loss_and_grads, step_key
-from .. import random
 
 
 def build_split_step(compute, optimizer, logic: StepLogic, treedef, size: int):
-    """``(grad_part, update_part)``, jitted, on the state's flat leaves (see the module)."""
+    """``(grad_part, update_part)``, jitted, on the state's flat leaves (see the module).
+    What passes between them is flat lists of arrays too, so that no model pytree is walked
+    on the host during a step."""
     def grad_part(leaves, batch, mask, rank):
         state = treedef.unflatten(leaves)
         key = step_key(state)
@@ -38,29 +39,24 @@ def build_split_step(compute, optimizer, logic: StepLogic, treedef, size: int):
         loss, grads, model_state, pair, extra = loss_and_grads(compute, state, batch, mask,
                                                                key)
         n = jnp.sum(mask)
-        grad_sums = tree_map(lambda g: g * n, grads)
-        return grad_sums, n, model_state, logic.update(state.metric_states, loss, extra,
-                                                       pair, mask)
+        metric_states = logic.update(state.metric_states, loss, extra, pair, mask)
+        return ([g * n for g in tree_leaves(grads)], n, tree_leaves(model_state),
+                tree_leaves(metric_states))
 
     def update_part(leaves, grad_sums, n, model_state, metric_states, reduced_metrics):
         state: TrainState = treedef.unflatten(leaves)
-        grads = tree_map(lambda g: g / jnp.maximum(n, 1.0), grad_sums)
-        new = apply_gradients(optimizer, state, grads, model_state, metric_states)
-        return state_leaves(new, treedef), logic.results(reduced_metrics)
+        like = tree_structure(state.params), tree_structure(state.model_state), \
+            tree_structure(state.metric_states)
+        grads = like[0].unflatten([g / jnp.maximum(n, 1.0) for g in grad_sums])
+        new = apply_gradients(optimizer, state, grads, like[1].unflatten(model_state),
+                              like[2].unflatten(metric_states))
+        return state_leaves(new, treedef), logic.results(like[2].unflatten(reduced_metrics))
     return jit(grad_part), jit(update_part)
 
 
-def _split_floating(tree):
-    """``(floating leaves, put_back)``: ``put_back(new floating leaves)`` rebuilds ``tree``."""
-    leaves, treedef = tree_flatten(tree)
-    where = [i for i, a in enumerate(leaves) if jnp.issubdtype(a.dtype, jnp.floating)]
-
-    def put_back(floats):
-        out = list(leaves)
-        for i, a in zip(where, floats):
-            out[i] = a
-        return treedef.unflatten(out)
-    return [leaves[i] for i in where], put_back
+def _floating(leaves) -> list:
+    """Positions of the floating-point arrays among ``leaves``."""
+    return [i for i, a in enumerate(leaves) if jnp.issubdtype(a.dtype, jnp.floating)]
 
 
 class DataParallelEngine(Engine):
@@ -102,10 +98,12 @@ class DataParallelEngine(Engine):
             self._compile_once_per_machine(batch)
         grad_sums, n, model_state, metrics = self.grad_part(
             self._leaves, batch.data, batch.mask, np.int32(self.rank))
-        floats, put_back = _split_floating(model_state)
+        where = _floating(model_state)
         grad_sums, n, floats, reduced = distributed.allreduce(
-            (grad_sums, n, floats, metrics), "sum")
-        model_state = put_back([a / self.size for a in floats])
+            (grad_sums, n, [model_state[i] for i in where], metrics), "sum")
+        model_state = list(model_state)
+        for i, a in zip(where, floats):                  # averaged over the ranks
+            model_state[i] = a / self.size
         self._leaves, logs = self.update_part(self._leaves, grad_sums, n, model_state,
                                               metrics, reduced)
         self._state, self._reduced_metrics = None, reduced
@@ -147,7 +145,8 @@ class DataParallelEngine(Engine):
             return str(path)
         state = self.state
         if self._reduced_metrics is not None:
-            self.state = state._replace(metric_states=self._reduced_metrics)
+            self.state = state._replace(metric_states=tree_structure(
+                state.metric_states).unflatten(self._reduced_metrics))
         try:
             return super().save_checkpoint(path, epoch=epoch, batch=batch, logs=logs,
                                            weights_only=weights_only)

@@ -1,8 +1,9 @@
-"""Run by test_training.py under ``mpiexec -n N`` (N = 1, 2, 3): data-parallel ``fit`` with and
-without shuffling, ``Trainer``, rank-0-only checkpoints and logs, and resume from a
-checkpoint written mid-epoch. Every rank checks that all ranks hold identical weights;
-rank 0 writes the results to ``OUT/result.npz`` for the test to compare with one process.
-Each rank works in ``OUT/rank<r>`` so that a file written by another rank than 0 shows."""
+"""Run by test_training.py as ``mpiexec -n N prog_training.py OUT [--full]`` (N = 1, 2, 3):
+data-parallel ``fit`` with and without shuffling, and ``evaluate``; with ``--full`` also
+``Trainer``, rank-0-only checkpoints and logs, and resume from a checkpoint written
+mid-epoch. Every rank checks that all ranks hold identical weights; rank 0 writes the
+results to ``OUT/result.npz`` for the test to compare with one process. Each rank works
+in ``OUT/rank<r>`` so that a file written by another rank than 0 shows."""
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import mpi_problem as P  # noqa: E402
 
 from jitnet import distributed as dist, train  # noqa: E402
 
-out = os.path.abspath(sys.argv[1])
+out, full = os.path.abspath(sys.argv[1]), "--full" in sys.argv[2:]
 rank, size = dist.rank(), dist.size()
 os.makedirs(os.path.join(out, f"rank{rank}"), exist_ok=True)
 os.chdir(os.path.join(out, f"rank{rank}"))
@@ -36,7 +37,7 @@ def keep(name, tree, history):
 m = P.keras_model()
 h = P.fit(m, shuffle=True, strategy="mpi",
           callbacks=[train.ModelCheckpoint("ckpt/s{step}", save_freq=3),
-                     train.CSVLogger("log.csv")])
+                     train.CSVLogger("log.csv")] if full else [])
 keep("shuffle", m, h.history)
 
 m = P.keras_model()
@@ -44,13 +45,14 @@ h = P.fit(m, shuffle=False, strategy="mpi")
 keep("ordered", m, h.history)
 results["evaluate"] = np.asarray(m.evaluate(*P.data(), batch_size=P.BATCH), np.float64)
 
-# resume from the checkpoint after step 3 (inside epoch 0), written by rank 0
-m = P.keras_model()
-h = P.fit(m, shuffle=True, strategy="mpi", resume=os.path.join(out, "rank0", "ckpt", "s3"))
-keep("resumed", m, h.history)
-
-params, history = P.run_trainer(strategy="mpi")
-keep("trainer", params, history)
+if full:
+    # resume from the checkpoint after step 3 (inside epoch 0), written by rank 0
+    m = P.keras_model()
+    h = P.fit(m, shuffle=True, strategy="mpi",
+              resume=os.path.join(out, "rank0", "ckpt", "s3"))
+    keep("resumed", m, h.history)
+    params, history = P.run_trainer(strategy="mpi")
+    keep("trainer", params, history)
 
 if rank == 0:
     np.savez(os.path.join(out, "result.npz"), **results)

@@ -31,13 +31,16 @@ def reference():
 
 @pytest.mark.parametrize("ranks", [1, 2, 3])
 def test_data_parallel_equals_one_process(mpirun, reference, tmp_path, ranks):
-    run = mpirun(ranks, "prog_training.py", tmp_path, timeout=150)
+    """On 2 ranks also Trainer, checkpoints, logs and resume (--full)."""
+    full = ranks == 2
+    run = mpirun(ranks, "prog_training.py", tmp_path, *(["--full"] if full else []),
+                 timeout=150)
     assert run.returncode == 0, run.output[-4000:]
     assert run.output.count("training ok") == ranks, run.output[-4000:]
     ref, ref_hist = reference
     got = np.load(tmp_path / "result.npz")
     hist = json.loads((tmp_path / "histories.json").read_text())
-    for name in ("shuffle", "ordered", "trainer"):
+    for name in ("shuffle", "ordered", "trainer") if full else ("shuffle", "ordered"):
         for i, want in enumerate(ref[name]):
             np.testing.assert_allclose(got[f"{name}/{i}"], want, **TOL,
                                        err_msg=f"{name} leaf {i} on {ranks} ranks")
@@ -46,6 +49,8 @@ def test_data_parallel_equals_one_process(mpirun, reference, tmp_path, ranks):
             np.testing.assert_allclose(hist[name][k], values, rtol=1e-5, atol=1e-6,
                                        err_msg=f"{name} {k}")
     np.testing.assert_allclose(got["evaluate"], ref["evaluate"], rtol=1e-5)
+    if not full:
+        return
     # resumed from the mid-epoch checkpoint: the uninterrupted run, step for step
     for i in range(len(ref["shuffle"])):
         np.testing.assert_allclose(got[f"resumed/{i}"], got[f"shuffle/{i}"], rtol=1e-6,
@@ -56,5 +61,4 @@ def test_data_parallel_equals_one_process(mpirun, reference, tmp_path, ranks):
     # rank 0 alone wrote the checkpoints and the log
     assert (tmp_path / "rank0" / "log.csv").read_text().count("\n") == P.EPOCHS + 1
     assert sorted(os.listdir(tmp_path / "rank0" / "ckpt")) == ["latest", "s3", "s6", "s9"]
-    for r in range(1, ranks):
-        assert os.listdir(tmp_path / f"rank{r}") == []
+    assert os.listdir(tmp_path / "rank1") == []
