@@ -81,10 +81,12 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs):
 
 
 def _loss_fn(params, batch, mask):
+    # tests/train/test_trainer.py's loss, optimizer and batch size: the same programs
     x, y = batch
     logits = x @ params["w"] + params["b"]
     nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1)[:, 0]
-    return jnp.sum(nll * mask) / jnp.sum(mask)
+    n = jnp.sum(mask)
+    return jnp.sum(nll * mask) / n, {"acc": jnp.sum((jnp.argmax(logits, 1) == y) * mask) / n}
 
 
 def test_pruning_callback_with_trainer(blobs):
@@ -92,7 +94,7 @@ def test_pruning_callback_with_trainer(blobs):
     params = {"w": jnp.zeros((4, 3), jnp.float32), "b": jnp.zeros(3, jnp.float32)}
     study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=1.0))
     trial_lr0 = study.ask()
-    t = train.Trainer(max_epochs=5, optimizer=optim.get("adam", learning_rate=0.0),
+    t = train.Trainer(max_epochs=5, optimizer=optim.adam(0.0),
                       batch_size=64, verbose=0,
                       callbacks=[train.OptunaPruningCallback(trial_lr0, "val_loss")])
     with pytest.raises(optuna.TrialPruned, match="pruned at epoch 0"):
