@@ -262,12 +262,13 @@ class Population:
                                      logic.init(), random.PRNGKey(s)))
         state = TrainState(np.int32(0), *[_stack(f) for f in list(zip(*states))[1:]])
         compute = _compute_fn(t["loss"])
+        eval_logic = StepLogic(t["metrics"], output_shape=output_shape)
         member_step = build_train_step(compute, opt, logic).fun
-        member_eval = build_eval_step(compute, logic).fun
+        member_eval = build_eval_step(compute, eval_logic).fun
         self.engine = PopulationEngine(
             jit(population_step(member_step)),
             jit(vmap(member_eval, in_axes=(0, 0, 0, None, None))),
-            logic, StepLogic(t["metrics"], output_shape=output_shape), state, self.n)
+            logic, eval_logic, state, self.n)
         return self.engine
 
     # -- training --------------------------------------------------------------------------
