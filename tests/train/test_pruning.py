@@ -106,7 +106,8 @@ def test_pruning_callback_with_trainer(blobs):
 def test_pruning_callback_bad_input_and_missing_metric():
     with pytest.raises(TypeError, match="optuna Trial"):
         train.OptunaPruningCallback(object(), "val_loss")
-    trial = optuna.create_study().ask()
+    study = optuna.create_study()
+    trial = study.ask()
     with pytest.raises(ValueError, match="interval"):
         train.OptunaPruningCallback(trial, "val_loss", interval=0)
     cb = train.OptunaPruningCallback(trial, "val_auc", interval=2)
@@ -116,4 +117,4 @@ def test_pruning_callback_bad_input_and_missing_metric():
         cb.on_epoch_end(1, {"val_loss": 0.5})
     assert "'val_auc' is not in the epoch's logs" in str(w[0].message)
     cb.on_epoch_end(3, {"val_auc": 0.75})
-    assert trial.storage.get_trial(trial._trial_id).intermediate_values == {3: 0.75}
+    assert study.trials[0].intermediate_values == {3: 0.75}
