@@ -54,6 +54,12 @@ def _with_rates(model, rate):
     return model
 
 
+def _set_members(dst_tree, src_tree, dst, src):
+    """``dst_tree`` with member(s) ``dst`` replaced by member ``src`` of ``src_tree``."""
+    return tree_map(lambda a, b: jnp.asarray(a).at[np.asarray(dst)].set(jnp.asarray(b)[src]),
+                    dst_tree, src_tree)
+
+
 def population_step(member_step):
     """``step(state, active, batch, mask) -> (state, logs)`` over a stacked ``TrainState``:
     ``member_step`` (one member's ``step(state, batch, mask)``) vmapped over the members,
@@ -79,6 +85,7 @@ class PopulationEngine(Engine):
     def __init__(self, train_step, eval_step, train_logic, eval_logic, state, n: int):
         super().__init__(train_step, eval_step, train_logic, eval_logic, state)
         self.active = np.ones(n, bool)
+        self.weights_epoch = np.full(n, -1)     # the epoch whose weights each member holds
         self._fresh_train = _stack([train_logic.init()] * n)
         self._fresh_eval = _stack([eval_logic.init()] * n)
 
@@ -86,6 +93,15 @@ class PopulationEngine(Engine):
         self._leaves, logs = self.train_step(self._leaves, self.active, batch.data, batch.mask)
         self._state = None
         return logs
+
+    def restore_member(self, i: int, state: TrainState, epoch: int) -> None:
+        """Put back member ``i``'s weights (and model state) of an earlier ``state``, the
+        one at the end of ``epoch``."""
+        cur = self.state
+        self.state = cur._replace(params=_set_members(cur.params, state.params, i, i),
+                                  model_state=_set_members(cur.model_state, state.model_state,
+                                                           i, i))
+        self.weights_epoch[i] = epoch
 
     @property
     def learning_rate(self) -> np.ndarray:
@@ -111,6 +127,7 @@ class _MemberHistories(Callback):
         self.trained = self.trainer.active.copy()
 
     def on_epoch_end(self, epoch, logs=None):
+        self.trainer.weights_epoch[self.trained] = epoch
         for i in np.flatnonzero(self.trained):
             h = self.histories[i]
             h.epoch.append(epoch)
@@ -122,17 +139,20 @@ class PopulationEarlyStopping(_Monitor):
     """Keras's ``EarlyStopping`` for each member of a ``Population``: a member whose
     ``monitor`` has not improved for ``patience`` epochs stops (its weights and optimizer
     state freeze; the others go on, with no recompile); training ends when all have
-    stopped. ``stopped_epoch[i]`` is -1 for a member that never stopped."""
+    stopped. ``stopped_epoch[i]`` is -1 for a member that never stopped. With
+    ``restore_best_weights`` a stopping member gets back the weights of its best epoch
+    (kept by reference: the states are immutable arrays)."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
-                 start_from_epoch=0):
+                 start_from_epoch=0, restore_best_weights=False):
         super().__init__(monitor, mode, min_delta)
         self.patience, self.start_from_epoch = patience, start_from_epoch
+        self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, logs=None):
         n = len(self.trainer.active)
         self.wait, self.stopped_epoch = np.zeros(n, int), np.full(n, -1)
-        self.best = [None] * n
+        self.best, self.best_epoch, self.best_state = [None] * n, [None] * n, [None] * n
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch < self.start_from_epoch:
@@ -144,9 +164,13 @@ class PopulationEarlyStopping(_Monitor):
         for i in np.flatnonzero(active):
             self.wait[i] += 1
             if self._better(float(values[i]), self.best[i]):
-                self.best[i], self.wait[i] = float(values[i]), 0
+                self.best[i], self.best_epoch[i], self.wait[i] = float(values[i]), epoch, 0
+                if self.restore_best_weights:
+                    self.best_state[i] = self.trainer.state
             elif self.wait[i] >= self.patience and epoch > 0:
                 active[i], self.stopped_epoch[i] = False, epoch
+                if self.best_state[i] is not None:
+                    self.trainer.restore_member(i, self.best_state[i], self.best_epoch[i])
         if not active.any():
             self.trainer.stop_training = True
 
@@ -262,12 +286,13 @@ class Population:
                                      logic.init(), random.PRNGKey(s)))
         state = TrainState(np.int32(0), *[_stack(f) for f in list(zip(*states))[1:]])
         compute = _compute_fn(t["loss"])
+        eval_logic = StepLogic(t["metrics"], output_shape=output_shape)
         member_step = build_train_step(compute, opt, logic).fun
-        member_eval = build_eval_step(compute, logic).fun
+        member_eval = build_eval_step(compute, eval_logic).fun
         self.engine = PopulationEngine(
             jit(population_step(member_step)),
             jit(vmap(member_eval, in_axes=(0, 0, 0, None, None))),
-            logic, StepLogic(t["metrics"], output_shape=output_shape), state, self.n)
+            logic, eval_logic, state, self.n)
         return self.engine
 
     # -- training --------------------------------------------------------------------------
@@ -342,12 +367,10 @@ class Population:
         """PBT's exploit: member(s) ``dst`` take member ``src``'s weights, model state,
         optimizer state and hyperparameters (they keep their own PRNG key)."""
         state = self._engine_or_raise("copy_member").state
-
-        def take(a):
-            return jnp.asarray(a).at[np.asarray(dst)].set(jnp.asarray(a)[src])
-        self.engine.state = state._replace(params=tree_map(take, state.params),
-                                           model_state=tree_map(take, state.model_state),
-                                           opt_state=tree_map(take, state.opt_state))
+        self.engine.state = state._replace(
+            params=_set_members(state.params, state.params, dst, src),
+            model_state=_set_members(state.model_state, state.model_state, dst, src),
+            opt_state=_set_members(state.opt_state, state.opt_state, dst, src))
 
     def _engine_or_raise(self, what) -> PopulationEngine:
         if self.engine is None:
@@ -356,13 +379,16 @@ class Population:
 
     # -- selection ---------------------------------------------------------------------------
     def best_index(self, monitor: str = "val_loss", mode: str = "auto") -> int:
-        """The member whose latest ``monitor`` (its current weights') is best."""
+        """The member whose ``monitor``, logged at the epoch of the weights it holds (its
+        latest, or its best one after ``restore_best_weights``), is best."""
         last = []
+        held = self.engine.weights_epoch if self.engine is not None else ()
         for i, h in enumerate(self.histories):
             if monitor not in h.history:
                 raise KeyError(f"Population.best: {monitor!r} is not in member {i}'s history "
                                f"(available: {', '.join(sorted(h.history))})")
-            last.append(h.history[monitor][-1])
+            at = h.epoch.index(held[i]) if i < len(held) and held[i] in h.epoch else -1
+            last.append(h.history[monitor][at])
         last = np.asarray(last, np.float64)
         if np.all(np.isnan(last)):
             raise ValueError(f"Population.best: {monitor!r} is NaN for every member")

@@ -110,6 +110,20 @@ def test_early_stopped_members_freeze_and_others_go_on(blobs):
         np.testing.assert_array_equal(a1[1], a3[1])      # then froze, bit for bit
         assert not np.array_equal(a1[0], a3[0])          # while member 0 went on
     assert pop.engine.train_step.trace_count() == 1      # stopping recompiled nothing
+    # restore_best_weights: member 1 stops after epoch 1 with the weights of epoch 0, and
+    # best() judges it by epoch 0's value, which its weights give (checked in NumPy)
+    pop2 = _population(hp)
+    stop2 = train.PopulationEarlyStopping(min_delta=0.01, patience=1, restore_best_weights=True)
+    hs2 = pop2.fit(_loader(xt, yt), epochs=4, validation_data=(xv, yv), batch_size=50,
+                   callbacks=[stop2, snaps])
+    assert list(stop2.stopped_epoch) == [-1, 1, -1, -1]
+    for a0, a3 in zip(snaps.params[0], snaps.params[3]):
+        np.testing.assert_array_equal(a0[1], a3[1])
+    np.testing.assert_allclose(_np_loss(pop2.member(1), xv, yv), hs2[1].history["val_loss"][0],
+                               rtol=1e-4)
+    assert list(pop2.engine.weights_epoch) == [3, 0, 3, 3]
+    pop2.histories[1].history["val_loss"][0] = -1.0      # now member 1's held value is best
+    assert pop2.best_index() == 1
     with pytest.raises(KeyError, match="'val_auc' is not in"):
         pop.best("val_auc")
 

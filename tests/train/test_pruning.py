@@ -81,10 +81,12 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs):
 
 
 def _loss_fn(params, batch, mask):
+    # tests/train/test_trainer.py's loss, optimizer and batch size: the same programs
     x, y = batch
     logits = x @ params["w"] + params["b"]
     nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1)[:, 0]
-    return jnp.sum(nll * mask) / jnp.sum(mask)
+    n = jnp.sum(mask)
+    return jnp.sum(nll * mask) / n, {"acc": jnp.sum((jnp.argmax(logits, 1) == y) * mask) / n}
 
 
 def test_pruning_callback_with_trainer(blobs):
@@ -92,7 +94,7 @@ def test_pruning_callback_with_trainer(blobs):
     params = {"w": jnp.zeros((4, 3), jnp.float32), "b": jnp.zeros(3, jnp.float32)}
     study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=1.0))
     trial_lr0 = study.ask()
-    t = train.Trainer(max_epochs=5, optimizer=optim.get("adam", learning_rate=0.0),
+    t = train.Trainer(max_epochs=5, optimizer=optim.adam(0.0),
                       batch_size=64, verbose=0,
                       callbacks=[train.OptunaPruningCallback(trial_lr0, "val_loss")])
     with pytest.raises(optuna.TrialPruned, match="pruned at epoch 0"):
@@ -104,7 +106,8 @@ def test_pruning_callback_with_trainer(blobs):
 def test_pruning_callback_bad_input_and_missing_metric():
     with pytest.raises(TypeError, match="optuna Trial"):
         train.OptunaPruningCallback(object(), "val_loss")
-    trial = optuna.create_study().ask()
+    study = optuna.create_study()
+    trial = study.ask()
     with pytest.raises(ValueError, match="interval"):
         train.OptunaPruningCallback(trial, "val_loss", interval=0)
     cb = train.OptunaPruningCallback(trial, "val_auc", interval=2)
@@ -114,4 +117,4 @@ def test_pruning_callback_bad_input_and_missing_metric():
         cb.on_epoch_end(1, {"val_loss": 0.5})
     assert "'val_auc' is not in the epoch's logs" in str(w[0].message)
     cb.on_epoch_end(3, {"val_auc": 0.75})
-    assert trial.storage.get_trial(trial._trial_id).intermediate_values == {3: 0.75}
+    assert study.trials[0].intermediate_values == {3: 0.75}
