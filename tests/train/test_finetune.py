@@ -22,8 +22,8 @@ def body_head(head_units=3, bn=False, extra=False, seed=0):
 
 
 def weights(model):
-    return {p: {k: np.array(getattr(l, k)) for k in l._weight_kinds if l._weight_kinds[k] != "const"}
-            for p, l in layers.named_layers(model).items()}
+    return {p: {k: np.array(getattr(l, k)) for k, kind in l._weight_kinds.items()
+                if kind != "const"} for p, l in layers.named_layers(model).items()}
 
 
 def compile_(m, opt):
