@@ -23,7 +23,7 @@ _ROOT = None
 
 def pytest_configure(config):
     global _ROOT
-    if _CALLER_CHOSE or os.environ.get("PYTEST_XDIST_WORKER"):
+    if _CALLER_CHOSE:  # (pytest-xdist workers too: the controller set both before starting them)
         return
     cache = getattr(config, "cache", None)
     if cache is not None:
