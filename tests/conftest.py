@@ -17,22 +17,21 @@ import jitnet
 # pytest's temporary directories go to one fresh directory, removed at exit by the process
 # that made it. A caller's JITNET_CACHE_DIR and JITNET_CACHE_KEY_FILE win over both;
 # pytest-xdist workers inherit the controller's choice through the environment.
-_CALLER_CHOSE = bool(os.environ.get("JITNET_CACHE_DIR") and os.environ.get("JITNET_CACHE_KEY_FILE"))
-_ROOT = None
+_CALLER_CHOSE = bool(os.environ.get("JITNET_CACHE_DIR")
+                     and os.environ.get("JITNET_CACHE_KEY_FILE"))
 
 
 def pytest_configure(config):
-    global _ROOT
-    if _CALLER_CHOSE or os.environ.get("PYTEST_XDIST_WORKER"):
+    if _CALLER_CHOSE:  # (xdist workers too: the controller set both before starting them)
         return
     cache = getattr(config, "cache", None)
     if cache is not None:
         base = str(cache.mkdir("jitnet"))
     else:
-        base = _ROOT = tempfile.mkdtemp(prefix="jitnet-test-")
-        atexit.register(shutil.rmtree, _ROOT, True)
+        base = tempfile.mkdtemp(prefix="jitnet-test-")
+        atexit.register(shutil.rmtree, base, True)
         if not config.option.basetemp:
-            config.option.basetemp = os.path.join(_ROOT, "pytest")
+            config.option.basetemp = os.path.join(base, "pytest")
     os.environ["JITNET_CACHE_DIR"] = os.path.join(base, "cache")
     os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
 

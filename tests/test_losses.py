@@ -288,6 +288,7 @@ def test_ignore_class(rng):
     close(g, expected, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_eager_and_jit_agree(rng):
     logits = (rng.standard_normal((4, 3)) * 4).astype(np.float32)
     labels = rng.randint(0, 3, 4)
@@ -348,6 +349,7 @@ def test_config_hash_and_get():
         losses.get(3)
 
 
+@pytest.mark.slow
 def test_losses_are_static_configuration_of_jit(rng):
     """Equal configurations share one trace; a different one traces again."""
     step = jitnet.jit(lambda loss, t, p: loss(t, p), static_argnums=0)

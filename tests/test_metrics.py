@@ -119,6 +119,7 @@ def np_fbeta(true, pred01, beta, average):
 
 # -- accumulated under jit, padded, against NumPy ------------------------------------------
 
+@pytest.mark.slow
 def test_sparse_class_metrics(rng):
     scores = rng.standard_normal((10, 5)).astype(np.float32)
     scores[3, [1, 4]] = scores[3].max() + 1.0         # a tie for first place
@@ -139,6 +140,7 @@ def test_sparse_class_metrics(rng):
     np.testing.assert_array_equal(cm, expected)
 
 
+@pytest.mark.slow
 def test_one_hot_metrics(rng):
     scores = rng.uniform(0, 1, (10, 4)).astype(np.float32)
     labels = rng.randint(0, 4, 10)
@@ -161,6 +163,7 @@ def test_one_hot_metrics(rng):
     np.testing.assert_array_equal(cm, expected)
 
 
+@pytest.mark.slow
 def test_binary_metrics(rng):
     scores = rng.uniform(0, 1, (10, 2)).astype(np.float32)
     target = rng.randint(0, 2, (10, 2)).astype(np.float32)
@@ -194,6 +197,7 @@ def test_binary_metrics(rng):
     assert out[4].shape == (2,) and out[2].shape == ()
 
 
+@pytest.mark.slow
 def test_regression_metrics(rng):
     t = rng.standard_normal((10, 3)).astype(np.float32)
     p = rng.standard_normal((10, 3)).astype(np.float32)
@@ -426,6 +430,7 @@ def test_errors():
         metrics.Mean().update_state(np.zeros(4), np.ones(3))
 
 
+@pytest.mark.slow
 def test_one_jitted_training_step(rng):
     """Loss, gradient and metric updates in one jitted call, as ``fit`` compiles them."""
     loss = losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -155,10 +156,11 @@ def _compile(name: str, dtype: np.dtype):
     from numba import types
 
     from . import numba_math
-    kernel = getattr(numba_math, KERNELS[name][dtype == np.float64])
-    if hasattr(kernel, "py_func"):  # inline every call: no call can raise, so the object
-        kernel = numba.njit(inline="always", error_model="numpy")(kernel.py_func)  # needs
-    t = types.float64 if dtype == np.float64 else types.float32  # no Numba runtime
+    # an inlined copy of the kernel: no call is left that could raise, so the object code
+    # needs no Numba runtime
+    kernel = numba.njit(inline="always", error_model="numpy")(
+        getattr(numba_math, KERNELS[name][dtype == np.float64]).py_func)
+    t = types.float64 if dtype == np.float64 else types.float32
 
     def loop(x, out, n):
         for i in range(n):
@@ -180,9 +182,15 @@ def _compile(name: str, dtype: np.dtype):
 
 
 def _in_libm(symbol: str) -> bool:
+    libm = _libm()
+    return libm is not None and hasattr(libm, symbol)
+
+
+@functools.lru_cache(maxsize=None)
+def _libm():
     import ctypes.util
     path = ctypes.util.find_library("m")
     try:
-        return path is not None and hasattr(ctypes.CDLL(path), symbol)
+        return ctypes.CDLL(path) if path else None
     except OSError:
-        return False
+        return None

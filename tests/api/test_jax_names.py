@@ -86,6 +86,7 @@ def test_check_grads_from_test_util():
         jax.test_util.check_grads(f, (np.array([0.3]),), order=1, rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_ad_checkpoint_policies_keep_values():
     from jitnet.ad_checkpoint import checkpoint, checkpoint_name, checkpoint_policies as cp
 

@@ -66,6 +66,7 @@ def test_traced_python_control_flow_error_names_static_argnums():
         f(1.0, 2)
 
 
+@pytest.mark.slow
 def test_jit_composes_with_transforms(rng):
     w = rng.randn(3).astype(np.float32)
     xs = rng.randn(5, 3).astype(np.float32)
@@ -184,6 +185,7 @@ def _run(cache):
     return float(out[0]), out[1] == "True", float(out[2])
 
 
+@pytest.mark.slow
 def test_disk_cache_reuse_and_corruption(tmp_path):
     want = float(np.sum(np.tanh(np.arange(10, dtype=np.float32)) * 3.0))
     y1, cached1, _ = _run(tmp_path)

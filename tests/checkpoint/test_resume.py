@@ -52,6 +52,7 @@ def state_of(model):
     return model._training["engine"].state
 
 
+@pytest.mark.slow
 def test_resume_after_epoch_checkpoint_is_bit_identical(tmp_path, straight):
     model, state, history = straight
     first = make()
@@ -159,6 +160,7 @@ def trainer(epochs, callbacks=()):
                          verbose=0, seed=5, callbacks=callbacks)
 
 
+@pytest.mark.slow
 def test_trainer_resume_mid_epoch_is_bit_identical(tmp_path):
     t_all = trainer(3)
     t_all.fit(noisy_loss, init_params(), (X, Y), val_data=VAL)

@@ -3,6 +3,7 @@ import re
 import sys
 
 import numpy as np
+import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
@@ -34,6 +35,7 @@ def test_ten_thousand_op_chain_generates_code():
     assert len(re.findall(r"= .*# add$", src, re.M)) == n // 2
 
 
+@pytest.mark.slow
 def test_long_chain_compiles_and_matches_numpy():
     n = 1_500  # three times the length that used to overflow the stack
     x = np.linspace(-2, 2, 16, dtype=np.float32)

@@ -13,3 +13,12 @@ assert "numba.cuda" not in sys.modules or sys.modules["numba"].config.ENABLE_CUD
 
 # this folder's helper module (cuda_programs) is imported by name
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test here runs Numba's CUDA simulator (slow: `make test-fast` skips them)."""
+    import pytest
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.slow)

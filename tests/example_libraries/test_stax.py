@@ -145,6 +145,7 @@ def test_combinators_and_shapes_agree():
     np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_shape_dependent_and_jit_grad():
     layer = stax.shape_dependent(lambda shape: stax.Dense(shape[-1] * 2))
     init, apply = stax.serial(stax.Conv(2, (3, 3), padding="SAME"), stax.Relu,

@@ -43,6 +43,7 @@ def test_matches_scipy_and_pytrees(x64):
     np.testing.assert_allclose(np.asarray(ys["omega"]), ref[:, 1], rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_float32_and_jit():
     t = np.linspace(0.0, 2.0, 3).astype(np.float32)
     y0 = np.array([1.0, 2.0], np.float32)

@@ -8,6 +8,7 @@ from jitnet import lax
 from jitnet.test_util import check_grads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint32, np.int32])
 def test_bit_counts(dtype):
     info = np.iinfo(dtype)

@@ -69,6 +69,7 @@ def test_lstm_summary_counts():
     assert "(None, 2)" in rows[1] and rows[1].split()[-1] == "48"
 
 
+@pytest.mark.slow
 def test_jit_equals_eager(net, images):
     eager = np.asarray(net(images))
     np.testing.assert_allclose(np.asarray(jitnet.jit(lambda m, x: m(x))(net, images)), eager,
@@ -107,6 +108,7 @@ def test_grad_through_training_pass_with_state(net, images):
     np.testing.assert_allclose(float(g.layers[5].bias[0]), fd, rtol=2e-2)
 
 
+@pytest.mark.slow
 def test_jit_equals_eager_sequence_model():
     ids = np.random.RandomState(3).randint(0, 10, (2, 5)).astype(np.int32)
     inp = layers.Input((5,), dtype="int32")

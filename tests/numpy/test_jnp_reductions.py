@@ -315,6 +315,7 @@ def test_bad_axes(axis):
                 fn(x, axis=axis)
 
 
+@pytest.mark.slow
 def test_index_results_over_2_31_elements_are_int64():
     """argmax/argmin/argsort positions past 2**31 - 1 wrapped negative in int32. A zero-stride
     broadcast view stands for the 2**31 + 5 elements (no memory), and only the traced

@@ -53,6 +53,7 @@ def test_jitted_loop_is_covered_and_adds_up():
         assert f"{p.totals[kind]:.5f}" in table
 
 
+@pytest.mark.slow
 def test_trainer_profiler_steps_and_chrome_trace(tmp_path):
     x, y = data()
     params = {"w": jnp.zeros((4, 3)), "b": jnp.zeros(3)}

@@ -18,6 +18,7 @@ SAMPLERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_jit_equals_eager(name):
     f = SAMPLERS[name]

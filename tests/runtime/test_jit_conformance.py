@@ -7,6 +7,7 @@ from jitnet.testing import assert_same
 from jitnet.testing.records import RECORDS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rec", RECORDS, ids=lambda r: r.id)
 def test_jit_matches_eager(rec):
     args = rec.draw(np.random.RandomState(3))

@@ -51,6 +51,7 @@ def test_while_loop():
     assert "while True:" in src
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reverse", [False, True])
 def test_scan_with_int_carry_and_rank0_and_rank1_ys(rng, reverse):
     w = rng.randn(2, 2).astype(np.float32)

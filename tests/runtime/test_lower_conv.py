@@ -106,6 +106,7 @@ LAYOUT_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", LAYOUT_CASES, ids=_case_id)
 def test_conv_layouts_float32(case):
     run_conv(case, np.float32, 1e-4)
@@ -142,6 +143,7 @@ def test_conv_int32(case):
     run_conv(case, np.int32, 0)
 
 
+@pytest.mark.slow
 def test_conv_preferred_element_type(x64):
     x, w = rand((2, 8, 6, 6), np.int8), rand((16, 8, 3, 3), np.int8)
     xf, wf = rand((2, 8, 6, 6)), rand((16, 8, 3, 3))
@@ -238,6 +240,7 @@ WINDOW_CASES = [  # (operand shape, window params)
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
 @pytest.mark.parametrize("case", range(len(WINDOW_CASES)))
 def test_reduce_window(case, dtype):
@@ -266,6 +269,7 @@ def test_reduce_window_bool_and_lax_pools():
 
 # -- grad and vmap under jit -------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_grad_of_conv_under_jit():
     """Conv cotangents: patches, dot_general and patches_transpose of a strided, padded,
     dilated, grouped conv in mixed layouts."""
@@ -284,6 +288,7 @@ def test_grad_of_conv_under_jit():
     ((2, 2), ((1, 1), (0, 1)), (1, 1)),   # strides leave trailing rows unused
     ((1, 3), ((2, -1), (1, 0)), (2, 1)),  # negative padding, lhs dilation
 ])
+@pytest.mark.slow
 def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation):
     """Ungrouped conv cotangents: a convolution (lhs) and per-offset products (rhs)."""
     x, w = rand((3, 4, 11, 10)), rand((3, 2, 4, 5))
@@ -310,6 +315,7 @@ def test_grad_of_pools_under_jit():
     assert_jit_matches_eager(jitnet.grad(loss), x)
 
 
+@pytest.mark.slow
 def test_vmap_under_jit():
     x, w = rand((3, 2, 4, 9, 8)), rand((3, 6, 4, 3, 3))
     y = rand((5, 2, 6, 7))

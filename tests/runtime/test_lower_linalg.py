@@ -113,6 +113,7 @@ def test_triangular_solve_singular_gives_infs_and_nans(x64):
 
 # -- eigh, qr, svd -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_eigh_lower_and_upper_batched_float32_float64(x64, rng):
     a32 = rng.standard_normal((2, 5, 5)).astype(np.float32)  # not symmetric: the flag matters
     a64 = rng.standard_normal((4, 4))
@@ -173,6 +174,7 @@ def test_jnp_linalg_under_jit(rng):
     _jit_matches_eager(f, a, b)
 
 
+@pytest.mark.slow
 def test_det_slogdet_and_grads_of_solve_inv_det_slogdet_cholesky_under_jit(rng):
     a = (rng.standard_normal((4, 4)) + 4 * np.eye(4)).astype(np.float32)
     b = rng.standard_normal((4, 2)).astype(np.float32)
@@ -218,6 +220,7 @@ print(f.lower(a).compile().fn.was_cached)
 """
 
 
+@pytest.mark.slow
 def test_lapack_calls_survive_the_disk_cache(tmp_path):
     """A second process loads the machine code, whose LAPACK symbols must still resolve."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -52,6 +52,7 @@ def _close(got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.slow
 def test_training_step_split_into_functions(split_everything):
     params, x, y = _data()
     src = jax.jit(_step).lower(params, x, y).source()

@@ -75,6 +75,7 @@ def _run_at(budget, n, f, *args):
     return jitnet.tree_util.tree_map(np.asarray, f(*args))
 
 
+@pytest.mark.slow
 def test_gemm_heavy_program_is_identical_across_thread_counts(budget):
     rng = np.random.default_rng(0)
     # products of 128x256x256 and larger: split in row blocks on Numba's pool; the

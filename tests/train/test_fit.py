@@ -32,6 +32,7 @@ def np_loss(model, x, y):
     return -logp[np.arange(len(y)), y].mean(), (logits.argmax(1) == y).mean()
 
 
+@pytest.mark.slow
 def test_fit_reaches_low_loss_and_history(blobs):
     x, y = blobs
     m = compiled()
@@ -66,6 +67,7 @@ def test_padded_last_batch_no_recompile_and_exact(blobs):
     assert abs(ev["loss"] - ref_loss) < 1e-4 and abs(ev["accuracy"] - ref_acc) < 1e-6
 
 
+@pytest.mark.slow
 def test_one_step_equals_hand_written_step(blobs):
     """fit's compiled step = loss, grad and optimizer update written out by hand."""
     x, y = blobs
@@ -87,6 +89,7 @@ def test_one_step_equals_hand_written_step(blobs):
         np.testing.assert_allclose(w1, expect, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_dropout_training_vs_inference_and_determinism(blobs):
     x, y = blobs
     m1, m2 = compiled(dropout=0.5, seed=1), compiled(dropout=0.5, seed=1)

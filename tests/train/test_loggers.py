@@ -46,6 +46,7 @@ def init():
             "b": jnp.zeros(3, jnp.float32)}
 
 
+@pytest.mark.slow
 def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path):
     x, y = blobs
     tb, cs = TensorBoardLogger(tmp_path, name="run"), CSVLogger(tmp_path, name="run")
@@ -166,6 +167,7 @@ def test_image_helpers_and_logger_image(tmp_path):
     assert (hv.num, hv.sum, hv.min, hv.max) == (3, 7.0, 1.0, 4.0)
 
 
+@pytest.mark.slow
 def test_tensorboard_misclassified_images(blobs, tmp_path):
     x, y = blobs
     imgs = x.reshape(-1, 2, 2)

@@ -1,5 +1,6 @@
 """Lightning-style Trainer over a plain pytree of parameters and a pure loss function."""
 import numpy as np
+import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
@@ -28,6 +29,7 @@ def np_loss(params, x, y):
     return -logp[np.arange(len(y)), y].mean()
 
 
+@pytest.mark.slow
 def test_trainer_fits_and_validates(blobs):
     x, y = blobs
     t = train.Trainer(max_epochs=5, optimizer=optim.adam(0.05), batch_size=64, verbose=0)
@@ -40,6 +42,7 @@ def test_trainer_fits_and_validates(blobs):
     assert t.engine.train_step.trace_count() == 1
 
 
+@pytest.mark.slow
 def test_seed_makes_runs_identical(blobs):
     x, y = blobs
     runs = [train.Trainer(max_epochs=2, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
@@ -48,6 +51,7 @@ def test_seed_makes_runs_identical(blobs):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_fast_dev_run_and_overfit_batches(blobs):
     x, y = blobs
     t = train.Trainer(max_epochs=5, optimizer=optim.sgd(0.1), batch_size=64, fast_dev_run=True)
@@ -69,6 +73,7 @@ def test_val_check_interval(blobs):
     assert len(seen) == 2          # after batch 2 of 4, and at the epoch's end
 
 
+@pytest.mark.slow
 def test_clipping_and_accumulation_equal_hand_written_updates(blobs):
     x, y = blobs
     xb, yb = x[:64], y[:64]

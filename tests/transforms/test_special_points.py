@@ -79,6 +79,7 @@ def test_logaddexp_infinite_arguments():
     assert val(jnp.logaddexp(-jnp.inf, -jnp.inf)) == -np.inf
 
 
+@pytest.mark.slow
 def test_newton_logistic_regression_hessian_at_zero():
     # hessian of sum(softplus(X w)) is X^T diag(s(1 - s)) X, = X^T X / 4 at w = 0
     rng = np.random.RandomState(0)
