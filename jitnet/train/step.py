@@ -83,12 +83,14 @@ def build_train_step(compute: Callable, optimizer, logic: StepLogic) -> Callable
     """``step(state, batch, mask) -> (state, logs)``, jitted; ``logs`` are running results."""
     def step(state: TrainState, batch, mask):
         key = random.fold_in(state.key, state.step)
+        scale = optim.loss_scale(state.opt_state)   # LossScaleOptimizer (float16 training)
 
         def objective(params):
             loss, model_state, pair, extra = compute(params, state.model_state, batch, mask,
                                                      key, True)
-            return loss, (model_state, pair, extra)
-        (loss, (model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
+            scaled = loss if scale is None else loss * scale.astype(loss.dtype)
+            return scaled, (loss, model_state, pair, extra)
+        (_, (loss, model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
             state.params)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optim.apply_updates(state.params, updates)
