@@ -72,11 +72,11 @@ def test_cast_rounds_like_numpy_over_all_float32_classes(dt):
                        1 + 3 * 2 ** -8, 1 + 2 ** -11, 1 + 3 * 2 ** -11])
     x = np.concatenate([bits.view(np.float32), edge])
     want = x.astype(dt)
-    got = jax.jit(lambda v: v.astype(dt))(x)
+    got, inside = jax.jit(lambda v: (v.astype(dt), v.astype(dt).astype(jnp.float32) * 1))(x)
     assert got.dtype == dt
-    _same(got, want)
-    _same(jax.jit(lambda v: v.astype(dt).astype(jnp.float32))(x), want)  # inside a kernel
-    _same(jnp.asarray(x).astype(dt), want)                                # eager
+    _same(got, want)                                 # rounded at the boundary...
+    _same(inside, want)                              # ...and inside a kernel
+    _same(jnp.asarray(x).astype(dt), want)           # eager
 
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
@@ -84,10 +84,11 @@ def test_bitcasts_to_and_from_16_bit_integers(dt):
     u = RNG.integers(0, 2 ** 16, 20_000).astype(np.uint16)
     want = u.view(dt)
     nan = np.isnan(want.astype(np.float32))
-    got = np.asarray(jax.jit(lambda v: lax.bitcast_convert_type(v, dt))(u))
+    got, back = jax.jit(lambda u, f: (lax.bitcast_convert_type(u, dt),
+                                      lax.bitcast_convert_type(f, np.int16)))(u, want)
+    got, back = np.asarray(got), np.asarray(back)
     np.testing.assert_array_equal(got.view(np.uint16)[~nan], u[~nan])
     assert np.isnan(got[nan].astype(np.float32)).all()
-    back = np.asarray(jax.jit(lambda v: lax.bitcast_convert_type(v, np.int16))(want))
     np.testing.assert_array_equal(back[~nan], u.view(np.int16)[~nan])
 
 
@@ -109,7 +110,7 @@ def _chain_ref(x, y, dt):
 def test_elementwise_rounds_each_operation(dt):
     x = RNG.standard_normal(4000).astype(dt)
     y = RNG.standard_normal(4000).astype(dt)
-    got = jax.jit(lambda x, y: _chain(jnp, x, y))(x, y)
+    got, arith = jax.jit(lambda x, y: (_chain(jnp, x, y), x * y + x / y))(x, y)
     assert got.dtype == dt
     _same(got, _chain(jnp, jnp.asarray(x), jnp.asarray(y)))   # jit == eager, bit for bit
     want = _chain_ref(x, y, dt)
@@ -119,8 +120,7 @@ def test_elementwise_rounds_each_operation(dt):
     scale = np.abs(want) + np.abs(_f32(y)) + 1e-3
     assert (np.abs(_f32(got) - want) / scale).max() <= 2 * float(jnp.finfo(dt).eps)
     assert (_f32(got) == want).mean() > 0.99
-    np.testing.assert_array_equal(_f32(jax.jit(lambda x, y: x * y + x / y)(x, y)),
-                                  _round(_round(_f32(x) * _f32(y), dt)
+    np.testing.assert_array_equal(_f32(arith), _round(_round(_f32(x) * _f32(y), dt)
                                          + _round(_f32(x) / _f32(y), dt), dt))
 
 
@@ -145,17 +145,19 @@ def test_matches_jax_on_the_cpu():
     jnp_ref = jax_ref.numpy
     x = RNG.standard_normal((16, 32)).astype(np.float32)
     w = (RNG.standard_normal((32, 8)) / 6).astype(np.float32)
+    def f(lib, nn, x, w):
+        return (_chain(lib, x, x[::-1]), nn.softmax(x @ w), lib.log(lib.sum(lib.exp(x), 1)))
+
     for dt in LOW:
         xs, ws = x.astype(dt), w.astype(dt)
+        want = jax_ref.jit(lambda x, w: f(jnp_ref, jax_ref.nn, x, w))(xs, ws)
+        got = jax.jit(lambda x, w: f(jnp, jax.nn, x, w))(xs, ws)
         # elementwise chains: identical to XLA's (which also rounds after every op)
-        a = jax_ref.jit(lambda x, y: _chain(jnp_ref, x, y))(xs, xs[::-1])
-        _same(jax.jit(lambda x, y: _chain(jnp, x, y))(xs, xs[::-1]), np.asarray(a))
+        _same(got[0], np.asarray(want[0]))
         # matmul + softmax, logsumexp: within 2 narrow ulps (summation order differs)
-        for f, g in ((lambda x, w: jax_ref.nn.softmax(x @ w), lambda x, w: jax.nn.softmax(x @ w)),
-                     (lambda x, w: jnp_ref.log(jnp_ref.sum(jnp_ref.exp(x), 1)),
-                      lambda x, w: jnp.log(jnp.sum(jnp.exp(x), 1)))):
-            want, got = _f32(jax_ref.jit(f)(xs, ws)), _f32(jax.jit(g)(xs, ws))
-            np.testing.assert_allclose(got, want, rtol=2 * float(jnp.finfo(dt).eps), atol=1e-3)
+        for g, e in zip(got[1:], want[1:]):
+            np.testing.assert_allclose(_f32(g), _f32(e), rtol=2 * float(jnp.finfo(dt).eps),
+                                       atol=1e-3)
 
 
 # -- transformations -----------------------------------------------------------------------
@@ -169,12 +171,13 @@ def test_grad_vmap_and_jit_agree(dt):
         return jnp.mean(jnp.tanh(x @ w) ** 2)
 
     g_eager = jax.grad(loss)(jnp.asarray(w), jnp.asarray(x))
-    g_jit = jax.jit(jax.grad(loss))(w, x)
+    g_jit, per = jax.jit(lambda w, x: (jax.grad(loss)(w, x),
+                                       jax.vmap(jax.grad(loss), in_axes=(None, 0))(
+                                           w, x[:, None, :])))(w, x)
     assert g_jit.dtype == dt
     _same(g_jit, g_eager)
     g32 = jax.grad(loss)(_f32(w), _f32(x))   # the float32 gradient, to narrow precision
     np.testing.assert_allclose(_f32(g_jit), np.asarray(g32), rtol=0.05, atol=0.02)
-    per = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0)))(w, x[:, None, :])
     assert per.dtype == dt and per.shape == (5, 6)
     for i in range(5):
         _same(per[i], jax.grad(loss)(jnp.asarray(w), jnp.asarray(x[i:i + 1])))
