@@ -11,6 +11,8 @@ float32 results back at the boundary (``to_wide`` / ``from_wide``).
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..core import dtypes
@@ -165,7 +167,11 @@ def _encode_f16(x):
 
 def to_wide(v: np.ndarray) -> np.ndarray:
     """A float16/bfloat16 array as float32 (exact); bfloat16 by a shift of its bits."""
-    if v.dtype == dtypes.bfloat16:  # (np.asarray: shifts of 0-d arrays give scalars)
+    if v.dtype == dtypes.bfloat16:
+        if sys.byteorder == "little":     # the bits become the high half of each float32
+            out = np.zeros(v.shape + (2,), np.uint16)
+            out[..., 1] = v.view(np.uint16)
+            return out.view(np.float32).reshape(v.shape)
         return np.asarray(v.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
     return v.astype(np.float32)
 
