@@ -102,8 +102,12 @@ def sparse_labels(name: str, y_true, y_pred, axis: int = -1):
 
 
 def _float_pred(y_pred):
+    """Predictions as a float of at least 32 bits: integer, float16 and bfloat16 outputs
+    (mixed precision) are cast to float32, so losses compute in float32 (as Keras's)."""
     y_pred = jnp.asarray(y_pred)
-    return y_pred if jnp.issubdtype(y_pred.dtype, jnp.floating) else y_pred.astype(jnp.float32)
+    if jnp.issubdtype(y_pred.dtype, jnp.floating) and jnp.finfo(y_pred.dtype).bits >= 32:
+        return y_pred
+    return y_pred.astype(jnp.float32)
 
 
 def _log_probs(y_pred, from_logits: bool, axis: int):

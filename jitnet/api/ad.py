@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.aval import aval_of
 from ..core.errors import ConcretizationTypeError
@@ -29,7 +30,7 @@ from ..transforms.jvp import jvp_ir
 
 
 def _is_diff(x) -> bool:
-    return aval_of(x).dtype.kind in "fc"
+    return kind_of(aval_of(x).dtype) in "fc"
 
 
 def _trace_flat(fun, args: tuple, transform: str, has_aux: bool = False, labels=None):
@@ -184,7 +185,7 @@ def _check_scalar_out(avals, out_tree):
     if a.shape != ():
         raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                         f"shape: {a.shape}{user_line()}")
-    if a.dtype.kind not in "fc":
+    if kind_of(a.dtype) not in "fc":
         raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
                         f"of np.floating), but got {a.dtype.name}{user_line()}")
 
@@ -204,7 +205,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
         if not allow_int:
             for leaf in tree_flatten(dyn)[0]:
                 dt = aval_of(leaf).dtype
-                if dt.kind not in "fc":
+                if kind_of(dt) not in "fc":
                     raise TypeError(
                         f"grad requires real- or complex-valued inputs (input dtype that is a "
                         f"sub-dtype of np.inexact), but got {dt.name}. If you want to use "

@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.aval import aval_of
 from ..core.config import config
@@ -280,12 +281,12 @@ class Jitted:
         line that traced it (JAX re-runs op by op). Replaying the program, not calling the
         Python function again, finds it even when the function would not trace the same
         way twice (state, randomness)."""
-        if not any(o.dtype.kind in "fc" and np.isnan(o).any() for o in outs):
+        if not any(kind_of(o.dtype) in "fc" and np.isnan(o).any() for o in outs):
             return
         name = fun_name(self.fun)
 
         def check(eqn, results):
-            if any(r.dtype.kind in "fc" and np.isnan(np.asarray(r)).any() for r in results):
+            if any(kind_of(r.dtype) in "fc" and np.isnan(np.asarray(r)).any() for r in results):
                 where = f" (at {eqn.source})" if eqn.source else ""
                 raise FloatingPointError(f"invalid value (nan) encountered in {eqn.prim.name}"
                                          f"{where}, in jitted function {name}")

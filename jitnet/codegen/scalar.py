@@ -176,6 +176,7 @@ SCALAR = {
     "clamp": lambda e, a, d: f"jn_min(jn_max({a[1]}, {a[0]}), {a[2]})",
     "convert_element_type": _convert,
     "bitcast_convert_type": lambda e, a, d: f"jn_bitcast_{np.dtype(d).name}({a[0]})",
+    "round_to_dtype": lambda e, a, d: f"jn_round_{e.params['dtype'].name}_f32({a[0]})",
     "stop_gradient": lambda e, a, d: a[0],
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+import ml_dtypes
 import numpy as np
 
 from .config import config
@@ -26,6 +27,12 @@ int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, 
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
 complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+# Google's brain float (ml_dtypes' NumPy dtype, as in JAX): float32's exponent range with
+# 8 significant bits. NumPy gives it kind 'V'; use ``kind_of`` where the kind matters.
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
+
+# storage-only float types: compiled code computes them in float32 and rounds each result
+LOW_PRECISION = (float16, bfloat16)
 
 # Tangent dtype of integer and boolean values (they have no derivative), as in JAX.
 float0 = np.dtype([("float0", np.void, 0)])
@@ -37,12 +44,12 @@ _TO_32 = {int64: int32, uint64: uint32, float64: float32, complex128: complex64}
 _LATTICE = {
     "b1": ["i*"], "u1": ["u2", "i2"], "u2": ["i4", "u4"], "u4": ["u8", "i8"], "u8": ["f*"],
     "i*": ["u1", "i1"], "i1": ["i2"], "i2": ["i4"], "i4": ["i8"], "i8": ["f*"],
-    "f*": ["c*", "f2"], "f2": ["f4"], "f4": ["c8", "f8"], "f8": ["c16"],
+    "f*": ["c*", "f2", "bf"], "f2": ["f4"], "bf": ["f4"], "f4": ["c8", "f8"], "f8": ["c16"],
     "c*": ["c8"], "c8": ["c16"], "c16": [],
 }
 _CODE_OF = {bool_: "b1", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8",
             int8: "i1", int16: "i2", int32: "i4", int64: "i8",
-            float16: "f2", float32: "f4", float64: "f8", complex64: "c8", complex128: "c16"}
+            float16: "f2", bfloat16: "bf", float32: "f4", float64: "f8", complex64: "c8", complex128: "c16"}
 _DTYPE_OF = {v: k for k, v in _CODE_OF.items()}
 
 
@@ -129,7 +136,7 @@ def to_inexact_dtype(dtype) -> np.dtype:
     """The inexact dtype an int/bool dtype becomes in ``sin``, ``/``, ``mean``... (as JAX):
     64-bit integers give float64, every narrower integer and bool gives float32."""
     d = np.dtype(dtype)
-    if d.kind in "fc":
+    if kind_of(d) in "fc":
         return d
     return float64 if d.itemsize == 8 else float32
 
@@ -210,13 +217,13 @@ def dtype_and_weak(x) -> tuple[np.dtype, bool]:
         return default_float(), True
     if t is complex:
         return default_complex(), True
+    if isinstance(x, (np.dtype, type, str)):  # before .dtype: np.float16.dtype is a descriptor
+        return canonicalize_dtype(x), False
     dt = getattr(x, "dtype", None)
     if dt is not None:
         return canonicalize_dtype(dt), bool(getattr(x, "weak_type", False))
     if isinstance(x, (list, tuple)):
         return np.asarray(x).dtype, False  # callers canonicalize nested Python data themselves
-    if isinstance(x, (np.dtype, type, str)):
-        return canonicalize_dtype(x), False
     raise TypeError(f"value of type {t.__name__} is not a valid jitnet array or scalar: {x!r}")
 
 
@@ -233,16 +240,45 @@ def result_type(*args, return_weak_type_flag: bool = False):
     return (dtype, weak) if return_weak_type_flag else dtype
 
 
+def _is_bfloat16(t) -> bool:
+    return t is ml_dtypes.bfloat16 or t == "bfloat16" or (isinstance(t, np.dtype) and
+                                                         t == bfloat16)
+
+
 def issubdtype(a, b) -> bool:
+    """``np.issubdtype`` that also places bfloat16 under ``np.floating`` (as JAX does)."""
+    if _is_bfloat16(a):
+        return _is_bfloat16(b) or b in (np.floating, np.inexact, np.number, np.generic)
+    if _is_bfloat16(b):
+        return False
     return np.issubdtype(a, b)
 
 
+def kind_of(dtype) -> str:
+    """``np.dtype(dtype).kind``, except that bfloat16 (kind 'V' in NumPy) is a float: 'f'."""
+    d = dtype if type(dtype) is np.dtype else np.dtype(dtype)
+    k = d.kind
+    return "f" if k == "V" and d == bfloat16 else k
+
+
+def is_low_precision(dtype) -> bool:
+    """float16 or bfloat16: stored narrow, computed in float32 by the compiled code."""
+    return dtype == float16 or dtype == bfloat16
+
+
+def widen_param(v):
+    """A primitive's parameter with float16/bfloat16 dtypes replaced by float32: how a
+    narrow operation runs (in float32, its results rounded; eager mode and the compiler's
+    ``transforms/low_precision.py`` alike)."""
+    return float32 if isinstance(v, np.dtype) and is_low_precision(v) else v
+
+
 def is_float(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
+    return kind_of(dtype) == "f"
 
 
 def is_inexact(dtype) -> bool:
-    return np.dtype(dtype).kind in "fc"
+    return kind_of(dtype) in "fc"
 
 
 def is_integer(dtype) -> bool:
@@ -256,11 +292,14 @@ def short_name(dtype) -> str:
         return "bool"
     if d == float0:
         return "float0"
+    if d == bfloat16:
+        return "bf16"
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[d.kind] + str(d.itemsize * 8)
 
 
 def finfo(dtype):
-    return np.finfo(dtype)
+    """Machine limits of a float dtype, bfloat16 included (``ml_dtypes.finfo``)."""
+    return ml_dtypes.finfo(dtype) if np.dtype(dtype) == bfloat16 else np.finfo(dtype)
 
 
 def iinfo(dtype):

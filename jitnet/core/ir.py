@@ -91,7 +91,12 @@ class Eqn:
 
 def sub_irs(eqn: Eqn):
     """The IRs held in ``eqn``'s params (the branches of a cond, a loop's body...)."""
-    for p in eqn.params.values():
+    return sub_irs_of(eqn.params)
+
+
+def sub_irs_of(params):
+    """The IRs among a primitive's ``params``."""
+    for p in params.values():
         for s in (p if isinstance(p, tuple) else (p,)):
             if isinstance(s, IR):
                 yield s

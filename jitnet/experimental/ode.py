@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from .. import numpy as jnp
 from ..api import vjp
@@ -145,7 +146,7 @@ def odeint(func, y0, t, *args, rtol=1.4e-8, atol=1.4e-8, mxstep=jnp.inf, hmax=jn
         raise ValueError(f"odeint: the times t must be increasing, got {np.asarray(t)}"
                          f"{user_line()}")
     y_flat, unravel = ravel_pytree(y0)
-    if y_flat.dtype.kind != "f":
+    if kind_of(y_flat.dtype) != "f":
         raise TypeError(f"odeint: y0 must be floating point, got {y_flat.dtype}{user_line()}")
     t = t.astype(y_flat.dtype)
 
@@ -166,7 +167,7 @@ def _closure_convert(fun, y, t0, args):
     avals = [aval_of(x) for x in [y, t0] + leaves]
     ir, consts = trace_to_ir(lambda y_, t_, *ls: [fun(y_, t_, *tree_unflatten(tree, ls))],
                              avals, transform="odeint", name=fun_name(fun))
-    is_float = [aval_of(c).dtype.kind == "f" for c in consts]
+    is_float = [kind_of(aval_of(c).dtype) == "f" for c in consts]
     captured = tuple(c for c, f in zip(consts, is_float) if f)
     fixed = [c for c, f in zip(consts, is_float) if not f]
 

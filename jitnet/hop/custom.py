@@ -18,6 +18,7 @@ import functools
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray, aval_of
@@ -42,11 +43,11 @@ def _run(ir, vals):
 
 
 def _tangent_aval(aval):
-    return aval if aval.dtype.kind in "fc" else ShapedArray(aval.shape, dtypes.float0)
+    return aval if kind_of(aval.dtype) in "fc" else ShapedArray(aval.shape, dtypes.float0)
 
 
 def _diff(avals):
-    return [a.dtype.kind in "fc" for a in avals]
+    return [kind_of(a.dtype) in "fc" for a in avals]
 
 
 class Rule:

@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.aval import ShapedArray, aval_of
 from ..core.ir import IR, Var
@@ -125,7 +126,7 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
     a = aval_of(pred)
     if a.shape != ():
         raise TypeError(f"Pred must be a scalar, got {pred} of shape {a.shape}." + user_line())
-    if a.dtype.kind not in "biuf":
+    if kind_of(a.dtype) not in "biuf":
         raise TypeError(f"Pred type must be either boolean or number, got {a.dtype.name}."
                         + user_line())
     if a.dtype.kind != "b":

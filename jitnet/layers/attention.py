@@ -36,7 +36,7 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None,
                  dropout: float = 0.0, use_bias: bool = True, output_shape=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None,
-                 trainable: bool = True, dtype="float32"):
+                 trainable: bool = True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         for what, v in (("num_heads", num_heads), ("key_dim", key_dim),
                         ("value_dim", key_dim if value_dim is None else value_dim)):

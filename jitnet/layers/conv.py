@@ -39,7 +39,7 @@ class _Conv(Layer):
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, groups: int = 1, activation=None,
                  use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None, trainable: bool = True, dtype="float32"):
+                 bias_initializer="zeros", name=None, trainable: bool = True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         kind, n = type(self).__name__, self.rank
         if data_format not in (None, "channels_last"):
@@ -138,7 +138,7 @@ class _ConvTranspose(_Conv):
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid",
                  output_padding=None, data_format=None, dilation_rate=1, activation=None,
                  use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None, trainable: bool = True, dtype="float32"):
+                 bias_initializer="zeros", name=None, trainable: bool = True, dtype=None):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
                          activation, use_bias, kernel_initializer, bias_initializer, name=name,
                          trainable=trainable, dtype=dtype)

@@ -14,7 +14,7 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None,
-                 trainable: bool = True, dtype="float32"):
+                 trainable: bool = True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         if int(units) <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")

@@ -15,7 +15,7 @@ class Embedding(Layer):
     shows up rather than silently reading another row."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
-                 name=None, trainable: bool = True, dtype="float32"):
+                 name=None, trainable: bool = True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         for what, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(v, (int, np.integer)) or v <= 0:

@@ -32,6 +32,8 @@ def _unique_names(layers) -> None:
 class Model(Layer):
     """``Model(inputs, outputs)`` from ``Input`` tensors, or a subclass defining ``call``."""
 
+    autocast = False  # a model's layers cast for themselves (Keras)
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable: bool = True):
         super().__init__(name=name or _snake(type(self).__name__), trainable=trainable)
         if inputs is None and outputs is None:

@@ -29,7 +29,8 @@ import numpy as np
 from .. import numpy as jnp
 from .. import random
 from .. import ShapeDtypeStruct
-from ..tree_util import register_pytree_node
+from ..tree_util import register_pytree_node, tree_map
+from . import mixed_precision
 from .resolve import get_initializer
 
 __all__ = ["Layer", "Context", "partition", "combine", "count_params"]
@@ -103,10 +104,16 @@ class Layer:
     ``training`` (a bool) or ``ctx`` (the ``Context``) as a keyword-or-positional parameter.
     """
 
-    def __init__(self, name: str | None = None, trainable: bool = True, dtype="float32"):
+    # cast floating inputs and weights to the compute dtype of the policy in ``call``
+    autocast = True
+
+    def __init__(self, name: str | None = None, trainable: bool = True, dtype=None):
+        policy = mixed_precision.resolve(dtype)   # None: the global policy (Keras)
         self.name = name
         self.trainable = trainable
-        self.dtype = np.dtype(dtype).name
+        self.dtype_policy = policy
+        self.dtype = policy.variable_dtype         # the weights' dtype
+        self.compute_dtype = policy.compute_dtype  # the dtype ``call`` computes in
         self.built = False
 
     # -- pytree protocol ------------------------------------------------------------
@@ -215,7 +222,7 @@ class Layer:
             self._build_self(_SHAPE_KEY, [tuple(x.shape) for x in inputs])
             ctx.building.append((self, [tuple(x.shape) for x in inputs]))
         self._check_inputs(inputs)
-        out = self.call(*inputs, **_call_extras(type(self), ctx))
+        out = _call_autocast(self, inputs, ctx)
         if ctx.calls is not None:
             ctx.calls.append((self, out))
         return out
@@ -229,7 +236,7 @@ class Layer:
         token = _CURRENT.set(ctx)
         try:
             self._check_inputs(inputs)
-            out = self.call(*inputs, **_call_extras(type(self), ctx))
+            out = _call_autocast(self, inputs, ctx)
         finally:
             _CURRENT.reset(token)
         return out, _with_updates(self, ctx.updates) if ctx.updates else self
@@ -241,8 +248,12 @@ class Layer:
     def get_config(self) -> dict:
         """The constructor arguments (JSON-friendly where the values are)."""
         params = inspect.signature(type(self).__init__).parameters
-        return {k: getattr(self, k) for k in params
-                if k not in ("self", "args", "kwargs") and hasattr(self, k)}
+        config = {k: getattr(self, k) for k in params
+                  if k not in ("self", "args", "kwargs") and hasattr(self, k)}
+        takes_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        if "dtype" in params or (takes_kw and self.dtype_policy.name != "float32"):
+            config["dtype"] = self.dtype_policy.name  # the policy, not the weights' dtype
+        return config
 
     def count_params(self) -> int:
         return count_params(self)
@@ -266,6 +277,39 @@ class Layer:
 
 
 _SHAPE_KEY = np.zeros(2, np.uint32)   # stands in for a key while only shapes are wanted
+
+
+def _call_autocast(layer: Layer, inputs, ctx: Context):
+    """``layer.call`` under its dtype policy (Keras's autocast): floating inputs are cast to
+    the compute dtype (under a plain policy only float16/bfloat16 ones) and, when it
+    differs from the weights' dtype, so are the weights for the call (gradients flow back to the float32 weights through the casts; state
+    updates are cast back to the weights' dtype by ``apply``)."""
+    extras = _call_extras(type(layer), ctx)
+    if not layer.autocast:
+        return layer.call(*inputs, **extras)
+    compute = layer.compute_dtype
+    mixed = compute != layer.dtype
+    inputs = tree_map(lambda x: _cast_floating(x, compute, not mixed), inputs)
+    if not mixed:
+        return layer.call(*inputs, **extras)
+    saved = {n: layer.__dict__[n] for n, k in layer._weight_kinds.items() if k != "const"}
+    try:
+        for n, v in saved.items():
+            layer.__dict__[n] = _cast_floating(v, compute)
+        return layer.call(*inputs, **extras)
+    finally:
+        layer.__dict__.update(saved)
+
+
+def _cast_floating(x, dtype, narrow_only: bool = False):
+    """``x`` in ``dtype`` if it is a floating array (with ``narrow_only``: a float16 or
+    bfloat16 one, so a float32 layer after mixed ones computes in float32 while float64
+    inputs under x64 stay float64)."""
+    if not (_is_array(x) and jnp.issubdtype(x.dtype, jnp.floating)) or x.dtype == dtype:
+        return x
+    if narrow_only and jnp.finfo(x.dtype).bits >= 32:
+        return x
+    return jnp.asarray(x).astype(dtype)  # (a NumPy input or weight: jitnet computes it)
 
 
 def discover_shapes(root: Layer, specs, calls: list | None = None,

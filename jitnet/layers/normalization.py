@@ -39,7 +39,7 @@ class BatchNormalization(Layer):
                  center: bool = True, scale: bool = True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", name=None, trainable: bool = True,
-                 dtype="float32"):
+                 dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         self.axis = axis if isinstance(axis, int) else tuple(axis)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
@@ -95,7 +95,7 @@ class LayerNormalization(Layer):
 
     def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer="zeros", gamma_initializer="ones", name=None,
-                 trainable: bool = True, dtype="float32"):
+                 trainable: bool = True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         self.axis = axis if isinstance(axis, int) else tuple(axis)
         self.epsilon = float(epsilon)

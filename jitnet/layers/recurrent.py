@@ -29,7 +29,7 @@ class _RNN(Layer):
                  dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, name=None, trainable: bool = True,
-                 dtype="float32"):
+                 dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0.0 <= float(rate) < 1.0:
@@ -156,7 +156,7 @@ class LSTM(_RNN):
                  unit_forget_bias: bool = True, dropout: float = 0.0,
                  recurrent_dropout: float = 0.0, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, name=None,
-                 trainable: bool = True, dtype="float32"):
+                 trainable: bool = True, dtype=None):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
                          return_sequences, return_state, go_backwards, name=name,
@@ -193,7 +193,7 @@ class GRU(_RNN):
                  dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, reset_after: bool = True, name=None,
-                 trainable: bool = True, dtype="float32"):
+                 trainable: bool = True, dtype=None):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
                          return_sequences, return_state, go_backwards, name=name,
@@ -238,8 +238,7 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, name=None,
                  trainable: bool = True):
-        super().__init__(name=name, trainable=trainable, dtype=getattr(layer, "dtype",
-                                                                        "float32"))
+        super().__init__(name=name, trainable=trainable, dtype=getattr(layer, "dtype_policy", None))
         if not isinstance(layer, _RNN):
             raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU, got "
                             f"{type(layer).__name__}")

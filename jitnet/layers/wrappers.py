@@ -10,8 +10,7 @@ class TimeDistributed(Layer):
     computed as one call on (batch * time, ...) so the steps share the weights."""
 
     def __init__(self, layer, name=None, trainable: bool = True):
-        super().__init__(name=name, trainable=trainable, dtype=getattr(layer, "dtype",
-                                                                        "float32"))
+        super().__init__(name=name, trainable=trainable, dtype=getattr(layer, "dtype_policy", None))
         if not isinstance(layer, Layer):
             raise TypeError(f"TimeDistributed wraps a Layer, got {type(layer).__name__}")
         self.layer = layer

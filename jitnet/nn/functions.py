@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
@@ -54,7 +55,7 @@ def identity(x):
 def relu(x):
     """``max(x, 0)``, keeping integer dtypes; derivative 0 at 0 (as JAX) and nan passes."""
     x = _array("relu", x)
-    if x.dtype.kind == "f":
+    if kind_of(x.dtype) == "f":
         return _relu(x)
     return jnp.where(x > 0, x, jnp.zeros_like(x))
 

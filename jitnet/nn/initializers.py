@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import numpy as jnp
 from .. import random
 from ..core import dtypes
@@ -106,7 +107,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     def init(key, shape, dtype=dtype):
         shape = canonicalize_shape(shape)
         dt = _dtype(dtype)
-        if dt.kind != "f":
+        if kind_of(dt) != "f":
             raise NotImplementedError(f"variance_scaling: dtype {dt} is not supported "
                                       f"(jitnet supports real float dtypes here)")
         fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)

@@ -68,6 +68,7 @@ uint8, uint16, uint32, uint64 = (_ScalarType(t) for t in (_np.uint8, _np.uint16,
                                                           _np.uint64))
 float16, float32, float64 = (_ScalarType(t) for t in (_np.float16, _np.float32, _np.float64))
 complex64, complex128 = _ScalarType(_np.complex64), _ScalarType(_np.complex128)
+bfloat16 = _ScalarType(_dtypes.bfloat16.type)  # ml_dtypes' bfloat16, as in JAX
 int_, float_ = int64, float64
 complex_ = complex128
 single, double = float32, float64
@@ -76,14 +77,14 @@ generic, number, inexact, floating = _np.generic, _np.number, _np.inexact, _np.f
 integer, signedinteger, unsignedinteger = _np.integer, _np.signedinteger, _np.unsignedinteger
 complexfloating = _np.complexfloating
 dtype = _np.dtype
-finfo, iinfo = _np.finfo, _np.iinfo
+finfo, iinfo = _dtypes.finfo, _np.iinfo
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 float0 = _dtypes.float0
 
 
 def issubdtype(arg1, arg2):
-    return _np.issubdtype(_np.dtype(arg1) if isinstance(arg1, _ScalarType) else arg1,
+    return _dtypes.issubdtype(_np.dtype(arg1) if isinstance(arg1, _ScalarType) else arg1,
                           _np.dtype(arg2) if isinstance(arg2, _ScalarType) else arg2)
 
 

@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from ..core import dtypes
 from ..core.source_info import user_line
@@ -105,7 +106,7 @@ def _inexact(name, *args):
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
     if dtype.kind == "c":
         raise TypeError(f"jnp.linalg.{name}: complex inputs are not supported yet{user_line()}")
-    if dtype.kind != "f":
+    if kind_of(dtype) != "f":
         dtype, weak = dtypes.default_float(), False
     return [convert(a, dtype, weak) for a in args]
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from ..core import dtypes
 from ..prims.util import get_aval
@@ -29,6 +30,12 @@ def _upcast_int(dtype):
     return dtype
 
 
+def _upcast_low(dtype):
+    """float16/bfloat16 sums, products, means and variances accumulate in float32 and are
+    rounded once at the end (as JAX's ``upcast_f16_for_computation``)."""
+    return dtypes.float32 if dtypes.is_low_precision(dtype) else dtype
+
+
 def _keep(out, shape, axes, keepdims):
     if not keepdims:
         return out
@@ -47,13 +54,14 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     a = _arg("sum", a)
     aval = get_aval(a)
     dt = to_dtype(dtype) or (_upcast_int(aval.dtype) if promote_integers else aval.dtype)
-    a = convert(a, dt, False)  # reductions are never weakly typed (as in JAX)
+    cdt = _upcast_low(dt)
+    a = convert(a, cdt, False)  # reductions are never weakly typed (as in JAX)
     a = _where_fill(a, where, 0)
     axes = canonicalize_axes(axis, aval.ndim)
     out_ = lax.reduce_sum(a, axes)
     if initial is not None:
-        out_ = lax.add(out_, convert(initial, dt, True))
-    return _keep(out_, aval.shape, axes, keepdims)
+        out_ = lax.add(out_, convert(initial, cdt, True))
+    return _keep(convert(out_, dt, False), aval.shape, axes, keepdims)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
@@ -61,13 +69,14 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     a = _arg("prod", a)
     aval = get_aval(a)
     dt = to_dtype(dtype) or (_upcast_int(aval.dtype) if promote_integers else aval.dtype)
-    a = convert(a, dt, False)
+    cdt = _upcast_low(dt)
+    a = convert(a, cdt, False)
     a = _where_fill(a, where, 1)
     axes = canonicalize_axes(axis, aval.ndim)
     out_ = lax.reduce_prod(a, axes)
     if initial is not None:
-        out_ = lax.mul(out_, convert(initial, dt, True))
-    return _keep(out_, aval.shape, axes, keepdims)
+        out_ = lax.mul(out_, convert(initial, cdt, True))
+    return _keep(convert(out_, dt, False), aval.shape, axes, keepdims)
 
 
 def _extremum(name, reducer, pick, ident_sign):
@@ -121,15 +130,16 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     a = _arg("mean", a)
     aval = get_aval(a)
     dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
-    a = convert(a, dt, False)
+    cdt = _upcast_low(dt)
+    a = convert(a, cdt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     if where is None:
         total = lax.reduce_sum(a, axes)
-        return _keep(lax.div(total, convert(_count(aval.shape, axes), dt, True)), aval.shape,
-                     axes, keepdims)
+        return convert(_keep(lax.div(total, convert(_count(aval.shape, axes), cdt, True)),
+                             aval.shape, axes, keepdims), dt, False)
     total = sum(a, axis=axes, where=where, keepdims=keepdims)
-    n = sum(where_mask(where, aval.shape), axis=axes, dtype=dt, keepdims=keepdims)
-    return lax.div(total, n)
+    n = sum(where_mask(where, aval.shape), axis=axes, dtype=cdt, keepdims=keepdims)
+    return convert(lax.div(total, n), dt, False)
 
 
 def where_mask(where, shape):
@@ -143,7 +153,8 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     aval = get_aval(a)
     if correction is not None:
         ddof = correction
-    dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
+    out_dt = to_dtype(dtype) or dtypes.to_inexact_dtype(aval.dtype)
+    dt = _upcast_low(out_dt)
     a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     centered = ufuncs.subtract(a, mean(a, axes, keepdims=True, where=where))
@@ -151,11 +162,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     if where is None:
         n = builtins.max(_count(aval.shape, axes) - ddof, 0)  # as NumPy: 0 gives inf/nan
         out_ = lax.div(lax.reduce_sum(sq, axes), convert(n, dt, True))
-        return _keep(out_, aval.shape, axes, keepdims)
+        return convert(_keep(out_, aval.shape, axes, keepdims), out_dt, False)
     total = sum(sq, axis=axes, where=where, keepdims=keepdims)
     n = sum(where_mask(where, aval.shape), axis=axes, dtype=dt, keepdims=keepdims)
     n = lax.max(lax.sub(n, convert(ddof, dt, True)), convert(0, dt, True))
-    return lax.div(total, n)
+    return convert(lax.div(total, n), out_dt, False)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
@@ -247,7 +258,7 @@ def _promote_pair(x, y):
 def _nan_replace(a, value):
     from .ufuncs import isnan, where
     a = as_jitnet(a)
-    if get_aval(a).dtype.kind not in "fc":
+    if kind_of(get_aval(a).dtype) not in "fc":
         return a
     return where(isnan(a), convert(value, get_aval(a).dtype, True), a)
 
@@ -264,7 +275,7 @@ def _all_nan_to_nan(out, a, axis, keepdims, where):
     """NaN where a slice had no non-NaN element (nanmax/nanmin, as NumPy)."""
     from .ufuncs import isnan, logical_not, where as _where
     a = as_jitnet(a)
-    if get_aval(a).dtype.kind not in "fc":
+    if kind_of(get_aval(a).dtype) not in "fc":
         return out
     valid = logical_not(isnan(a))
     has = any(valid, axis, keepdims=keepdims, where=where)
@@ -284,7 +295,7 @@ def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     from .ufuncs import isnan, logical_not
     a = _arg("nanmean", a)
-    if get_aval(a).dtype.kind not in "fc":
+    if kind_of(get_aval(a).dtype) not in "fc":
         return mean(a, axis, dtype, keepdims=keepdims, where=where)
     valid = logical_not(isnan(a))
     n = sum(valid, axis, dtype=get_aval(a).dtype, keepdims=keepdims)

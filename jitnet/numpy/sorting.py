@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from ..core import dtypes
 from ..prims.util import get_aval
@@ -62,7 +63,7 @@ def searchsorted(a, v, side="left", sorter=None, *, method=None):
     vb = lax.broadcast_in_dim(v, vshape + (n,), tuple(range(len(vshape))))
     ab = lax.broadcast_in_dim(a, vshape + (n,), (len(vshape),))
     cmp = lax.lt(ab, vb) if side == "left" else lax.le(ab, vb)
-    if get_aval(a).dtype.kind in "fc":  # NaN sorts last (as NumPy): it is above everything
+    if kind_of(get_aval(a).dtype) in "fc":  # NaN sorts last (as NumPy): it is above everything
         a_nan, v_nan = lax.ne(ab, ab), lax.ne(vb, vb)
         if side == "left":  # a < v  <=>  a < v, or v is NaN and a is not
             cmp = lax.bitwise_or(cmp, lax.bitwise_and(v_nan, lax.bitwise_not(a_nan)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from ..hop.custom import custom_jvp
 from ..prims.util import get_aval
@@ -127,7 +128,7 @@ def power(x, y, /):
         return lax.integer_pow(x, y)
     x, y = promote_args_numeric("power", x, y)
     dt = get_aval(x).dtype
-    if dt.kind in "fc":
+    if kind_of(dt) in "fc":
         return lax.pow(x, y)
     return _integer_power(*broadcast_full(x, y))
 
@@ -365,34 +366,34 @@ def heaviside(x, h0, /):
 
 def isnan(x, /):
     (x,) = promote_args("isnan", x)
-    if get_aval(x).dtype.kind not in "fc":
+    if kind_of(get_aval(x).dtype) not in "fc":
         return lax.full_like(x, False, np.bool_)
     return lax.ne(x, x)
 
 
 def isinf(x, /):
     (x,) = promote_args("isinf", x)
-    if get_aval(x).dtype.kind not in "fc":
+    if kind_of(get_aval(x).dtype) not in "fc":
         return lax.full_like(x, False, np.bool_)
     return lax.eq(lax.abs(x), _c(x, np.inf))
 
 
 def isfinite(x, /):
     (x,) = promote_args("isfinite", x)
-    if get_aval(x).dtype.kind not in "fc":
+    if kind_of(get_aval(x).dtype) not in "fc":
         return lax.full_like(x, True, np.bool_)
     return lax.is_finite(x)
 
 
 def isposinf(x, /):
     (x,) = promote_args("isposinf", x)
-    return lax.eq(x, _c(x, np.inf)) if get_aval(x).dtype.kind == "f" else \
+    return lax.eq(x, _c(x, np.inf)) if kind_of(get_aval(x).dtype) == "f" else \
         lax.full_like(x, False, np.bool_)
 
 
 def isneginf(x, /):
     (x,) = promote_args("isneginf", x)
-    return lax.eq(x, _c(x, -np.inf)) if get_aval(x).dtype.kind == "f" else \
+    return lax.eq(x, _c(x, -np.inf)) if kind_of(get_aval(x).dtype) == "f" else \
         lax.full_like(x, False, np.bool_)
 
 
@@ -517,7 +518,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     check_arraylike("nan_to_num", x)
     x = as_jitnet(x)
     dt = get_aval(x).dtype
-    if dt.kind not in "fc":
+    if kind_of(dt) not in "fc":
         return x
     info = np.finfo(dt)
     posinf = info.max if posinf is None else posinf
@@ -530,7 +531,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b = promote_args("isclose", a, b)
     dt = get_aval(a).dtype
-    if dt.kind not in "fc":
+    if kind_of(dt) not in "fc":
         return equal(a, b)
     rtol, atol = _c(a, rtol), _c(a, atol)
     out = lax.le(lax.abs(lax.sub(a, b)), lax.add(atol, lax.mul(rtol, lax.abs(b))))

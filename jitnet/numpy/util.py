@@ -5,6 +5,7 @@ import operator
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.source_info import api_name, user_line, warn
 from ..prims import elementwise as ew
@@ -147,7 +148,7 @@ def promote_args_numeric(name: str, *args):
 def promote_args_inexact(name: str, *args):
     """Like ``promote_args`` but integer and bool inputs become floating (float32, or float64
     for 64-bit integers, as JAX's ``to_inexact_dtype``)."""
-    if len(args) == 1 and type(args[0]) in _ARRAYS and args[0].dtype.kind in "fc":
+    if len(args) == 1 and type(args[0]) in _ARRAYS and kind_of(args[0].dtype) in "fc":
         return args  # fast path: already inexact
     check_arraylike(name, *args)
     args = [as_jitnet(a) for a in args]

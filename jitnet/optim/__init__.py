@@ -34,4 +34,6 @@ from .wrappers import (ApplyIfFiniteState, InjectHyperparamsState, MaskedNode,  
                        MaskedState, MultiSteps, MultiStepsState, MultiTransformState,
                        apply_if_finite, get_hyperparam, inject_hyperparams, masked,
                        multi_transform, set_hyperparam)
+from .loss_scale import (LossScaleOptimizer, LossScaleState, LossScaleTransformation,  # noqa: F401
+                         loss_scale)
 from .registry import get  # noqa: F401

@@ -62,6 +62,14 @@ def zero_count():
     return jnp.zeros((), jnp.int32)
 
 
+def all_finite(tree):
+    """A bool scalar: whether every element of every leaf of ``tree`` is finite."""
+    finite = jnp.asarray(True)
+    for leaf in tree_leaves(tree):
+        finite = jnp.logical_and(finite, jnp.all(jnp.isfinite(leaf)))
+    return finite
+
+
 def tree_where(pred, on_true, on_false):
     """Leafwise ``jnp.where(pred, a, b)`` for a scalar ``pred``: how a wrapper chooses between
     two results under ``jit`` without Python branching on a traced value."""

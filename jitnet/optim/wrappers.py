@@ -12,7 +12,7 @@ import jitnet.numpy as jnp
 from jitnet.core.source_info import user_line
 from jitnet.tree_util import Partial, is_tree_node, tree_leaves, tree_map
 
-from .base import (GradientTransformation, check_same_tree, safe_increment, tree_where,
+from .base import (GradientTransformation, all_finite, check_same_tree, safe_increment, tree_where,
                    zero_count)
 
 
@@ -187,9 +187,7 @@ def apply_if_finite(inner: GradientTransformation,
                                   inner.init(params))
 
     def update(updates, state, params=None):
-        finite = jnp.asarray(True)
-        for leaf in tree_leaves(updates):
-            finite = jnp.logical_and(finite, jnp.all(jnp.isfinite(leaf)))
+        finite = all_finite(updates)
         notfinite = jnp.where(finite, 0, safe_increment(state.notfinite_count)).astype(jnp.int32)
         apply = jnp.logical_or(finite, notfinite > max_consecutive_errors)
         new_updates, inner_state = inner.update(updates, state.inner_state, params)

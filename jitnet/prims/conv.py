@@ -22,6 +22,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.dtypes import canonicalize_dtype
@@ -265,7 +266,7 @@ def _conv_shape(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation
     if lhs.dtype != rhs.dtype:
         raise dtype_error(f"{name} requires lhs and rhs of the same dtype, got "
                           f"{lhs.dtype.name} and {rhs.dtype.name}")
-    if lhs.dtype.kind not in "iufc":
+    if kind_of(lhs.dtype) not in "iufc":
         raise dtype_error(f"{name} does not accept dtype {lhs.dtype.name}")
     x = [lhs.shape[i] for i in lhs_spec]
     w = [rhs.shape[i] for i in rhs_spec]
@@ -581,7 +582,7 @@ def _rw_shape(x, *, computation, **win):
         raise ValueError(f"reduce_window: computation must be one of {COMPUTATIONS}, got "
                          f"{computation!r}")
     kinds = "iufc" if computation == "add" else "iufb"
-    if x.dtype.kind not in kinds:
+    if kind_of(x.dtype) not in kinds:
         raise dtype_error(f"reduce_window ({computation}) does not accept dtype {x.dtype.name}")
     _check_window("reduce_window", x.shape, **win)
     return ShapedArray(window_out_shape(x.shape, **win), x.dtype, x.weak_type)

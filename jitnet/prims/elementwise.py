@@ -12,6 +12,7 @@ import builtins
 import numpy as np
 import scipy.special as sp
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
@@ -66,7 +67,7 @@ def nary_shape_rule(name: str, kinds: str, out_dtype=None):
                 names = ", ".join(b.dtype.name for b in avals)
                 raise dtype_error(f"{name} requires arguments to have the same dtypes, got "
                                   f"{names} (jnp.{name} promotes dtypes automatically)")
-        if dt.kind not in kinds:
+        if kind_of(dt) not in kinds:
             accepted = ", ".join(_KIND_NAMES[k] for k in kinds)
             raise dtype_error(f"{name} does not accept dtype {dt.name}; accepted: {accepted}")
         weak = all(a.weak_type for a in avals)
@@ -428,7 +429,7 @@ def _float_to_int(x, dtype):
 
 def _convert_impl(x, *, new_dtype, weak_type):
     new_dtype = np.dtype(new_dtype)
-    if x.dtype.kind in "fc" and new_dtype.kind in "iu":
+    if kind_of(x.dtype) in "fc" and kind_of(new_dtype) in "iu":
         return _float_to_int(np.real(x), new_dtype)
     if new_dtype == np.bool_:
         return x != 0
@@ -492,6 +493,36 @@ bitcast_convert_type_p.batch = lambda args, dims, **p: (bind(bitcast_convert_typ
 
 def bitcast_convert_type(x, new_dtype):
     return bind(bitcast_convert_type_p, x, new_dtype=np.dtype(new_dtype))
+
+
+def _round_to_dtype_shape(x, *, dtype):
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        raise dtype_error(f"round_to_dtype: operand must be float32 or float64, got "
+                          f"{x.dtype.name}")
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+round_to_dtype_p = Primitive("round_to_dtype")
+round_to_dtype_p.impl = lambda x, *, dtype: x.astype(dtype).astype(x.dtype)
+round_to_dtype_p.shape_rule = _round_to_dtype_shape
+round_to_dtype_p.lowering["elementwise"] = True
+round_to_dtype_p.batch = lambda args, dims, **p: (bind(round_to_dtype_p, *args, **p), dims[0])
+# like JAX's reduce_precision: the tangent (cotangent) is rounded the same way
+round_to_dtype_p.jvp = lambda primals, tangents, **p: (
+    bind(round_to_dtype_p, *primals, **p),
+    tangents[0] if type(tangents[0]) is Zero else bind(round_to_dtype_p, tangents[0], **p))
+round_to_dtype_p.transpose = lambda ct, x, **p: (
+    ct if type(ct) is Zero else bind(round_to_dtype_p, ct, **p),)
+
+
+def round_to_dtype(x, dtype):
+    """``x`` rounded to the nearest value of the narrower float ``dtype`` (float16,
+    bfloat16; IEEE round-to-nearest-even, subnormals, overflow to inf) but kept in x's
+    dtype: what ``x.astype(dtype).astype(x.dtype)`` computes. Compiled code stores
+    float16/bfloat16 values in float32 and rounds each result with it
+    (``transforms/low_precision.py``). Unlike JAX's ``reduce_precision`` it keeps the
+    narrow type's subnormals."""
+    return bind(round_to_dtype_p, x, dtype=np.dtype(dtype))
 
 
 stop_gradient_p = Primitive("stop_gradient")
@@ -675,7 +706,7 @@ clamp_p.jvp = _clamp_jvp
 def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
     (x,), (t,) = primals, tangents
     out = bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=weak_type)
-    if type(t) is Zero or np.dtype(new_dtype).kind not in "fc" or get_aval(x).dtype.kind not in "fc":
+    if type(t) is Zero or kind_of(np.dtype(new_dtype)) not in "fc" or kind_of(get_aval(x).dtype) not in "fc":
         return out, Zero(tangent_aval(get_aval(out)))
     return out, bind(convert_element_type_p, t, new_dtype=new_dtype, weak_type=weak_type)
 

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
@@ -234,7 +235,7 @@ def _gather_impl(x, idx, *, axes, mode, fill_value):
 def default_fill_value(dtype):
     """JAX's out-of-bounds fill for gathers: NaN, the most negative int, max uint, True."""
     dtype = np.dtype(dtype)
-    if dtype.kind in "fc":
+    if kind_of(dtype) in "fc":
         return float("nan")
     if dtype.kind == "i":
         return int(np.iinfo(dtype).min)

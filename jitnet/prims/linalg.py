@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
@@ -90,7 +91,7 @@ def diagonal(x):
 
 def _check_float(name, *avals):
     for a in avals:
-        if a.dtype.kind != "f":
+        if kind_of(a.dtype) != "f":
             raise dtype_error(f"{name} requires floating-point operands, got {a.dtype.name}"
                               f" (jnp.linalg converts integer inputs to float first)")
     if len({a.dtype for a in avals}) > 1:

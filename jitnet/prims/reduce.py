@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero
 from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
@@ -21,7 +22,7 @@ def _check_axes(name, x, axes):
 def _reduce_shape(name, kinds):
     def rule(x, *, axes):
         _check_axes(name, x, axes)
-        if x.dtype.kind not in kinds:
+        if kind_of(x.dtype) not in kinds:
             raise dtype_error(f"{name} does not accept dtype {x.dtype.name}")
         return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype,
                            x.weak_type)
@@ -31,9 +32,9 @@ def _reduce_shape(name, kinds):
 def _identity(name, dtype):
     dtype = np.dtype(dtype)
     if name == "reduce_max":
-        return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
+        return -np.inf if kind_of(dtype) == "f" else (np.iinfo(dtype).min if kind_of(dtype) in "iu" else False)
     if name == "reduce_min":
-        return np.inf if dtype.kind == "f" else (np.iinfo(dtype).max if dtype.kind in "iu" else True)
+        return np.inf if kind_of(dtype) == "f" else (np.iinfo(dtype).max if kind_of(dtype) in "iu" else True)
     raise KeyError(name)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.adtypes import Zero
 from ..core.aval import ShapedArray, aval_of
@@ -54,12 +55,12 @@ def get_aval(x) -> ShapedArray:
 
 
 def is_float_dtype(dtype) -> bool:
-    return np.dtype(dtype).kind in "fc"
+    return kind_of(np.dtype(dtype)) in "fc"
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
     """Tangent space of a value: same type for inexact dtypes, float0 otherwise."""
-    if aval.dtype.kind in "fc":
+    if kind_of(aval.dtype) in "fc":
         return aval
     return ShapedArray(aval.shape, dtypes.float0)
 

@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from .. import lax
 from .. import numpy as jnp
 from ..core import dtypes
@@ -31,7 +32,7 @@ _UINT = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32)
 
 def _dtype(name: str, dtype, default, kinds: str, what: str):
     dt = default() if dtype is None else to_dtype(dtype)
-    if dt.kind not in kinds:
+    if kind_of(dt) not in kinds:
         raise ValueError(f"dtype argument to `{name}` must be a {what} dtype, got {dt}")
     return dt
 
@@ -227,7 +228,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
 
 def _p_dtype(name, p):
     dt, _ = dtypes.dtype_and_weak(p)
-    if dt.kind != "f":
+    if kind_of(dt) != "f":
         raise TypeError(f"{name} probability `p` must have a floating dtype, got {dt}.")
     return dt
 
@@ -412,7 +413,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
         check_arraylike("choice", p)
         p_arr = as_jitnet(p)
         pdt = get_aval(p_arr).dtype
-        if pdt.kind not in "fc":
+        if kind_of(pdt) not in "fc":
             p_arr = lax.convert_element_type(p_arr, dtypes.default_float())
         if tuple(get_aval(p_arr).shape) != (n_inputs,):
             raise ValueError(f"p must be None or a 1D vector with the same size as "

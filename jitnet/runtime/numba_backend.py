@@ -13,9 +13,11 @@ import re
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.ir import IR, Literal
 from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
+from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from . import compile_log, disk_cache, numba_user
 from .threads import start_thread_pool
 from .numba_support import check_supported
@@ -63,6 +65,13 @@ class NumbaExecutable:
     name = "numba"
 
     def __init__(self, ir: IR, name: str = "jitted"):
+        # float16/bfloat16 live in float32 inside the compiled code, cast at the boundary
+        low = [dtypes.is_low_precision(a.aval.dtype) for a in ir.invars]
+        self.low_in = [i for i, b in enumerate(low) if b]
+        self.low_out = [(i, a.aval.dtype) for i, a in enumerate(ir.outvars)
+                        if dtypes.is_low_precision(a.aval.dtype)]
+        self.out_avals = ir.out_avals
+        ir = widen_low_precision(ir)
         check_supported(ir)
         start_thread_pool()
         self.ir = ir
@@ -80,7 +89,6 @@ class NumbaExecutable:
                                                 f"these shapes is already compiled")
         self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
                              for i, a in enumerate(ir.outvars) if isinstance(a, Literal)]
-        self.out_avals = ir.out_avals
         self._checked = False
 
     def source(self) -> str:
@@ -90,6 +98,10 @@ class NumbaExecutable:
         return len(self.program.kernels)
 
     def __call__(self, *vals):
+        if self.low_in:
+            vals = list(vals)
+            for i in self.low_in:
+                vals[i] = to_wide(np.asarray(vals[i]))
         args = [_readonly_c(v) for v in vals]
         try:
             res = self.fn(*args, *self.constants)
@@ -100,6 +112,8 @@ class NumbaExecutable:
         outs = [np.asarray(r) for r in res]
         for i, v in self.out_literals:
             outs.insert(i, v)
+        for i, dt in self.low_out:
+            outs[i] = from_wide(outs[i], dt)
         return outs
 
     def _explain(self, err) -> Exception:

@@ -346,8 +346,39 @@ jn_bitcast_int32, jn_bitcast_uint32, jn_bitcast_float32 = (_bitcast(t) for t in
                                                            (np.int32, np.uint32, np.float32))
 jn_bitcast_int64, jn_bitcast_uint64, jn_bitcast_float64 = (_bitcast(t) for t in
                                                            (np.int64, np.uint64, np.float64))
+jn_bitcast_int16, jn_bitcast_uint16 = _bitcast(np.int16), _bitcast(np.uint16)
 
 
+
+# -- float16 / bfloat16 values stored in float32 (transforms/low_precision.py) -----------
+# Round a float32 to the nearest float16 or bfloat16 value, kept in float32: what
+# ``x.astype(float16).astype(float32)`` computes (round to nearest even, float16's
+# subnormals, overflow to inf, NaN kept), with integer ops and selects only, so loops
+# calling them vectorize.
+
+@_inline
+def jn_round_float16_f32(x):
+    b = _bits_of_f32(x)
+    a = b & np.int32(0x7FFFFFFF)
+    sign = b & np.int32(-0x80000000)
+    # normal float16 range: keep 10 of the 23 mantissa bits, ties to even
+    normal = (a + np.int32(0xFFF) + ((a >> 13) & np.int32(1))) & np.int32(-0x2000)
+    # below 2**-14 float16 is subnormal with a fixed quantum of 2**-24: adding 0.5 (whose
+    # float32 ulp is 2**-24) rounds |x| to a multiple of it, ties to even
+    ax = _f32_from_bits(a)
+    sub = _bits_of_f32((ax + np.float32(0.5)) - np.float32(0.5))
+    r = sub if a < np.int32(0x38800000) else normal
+    r = np.int32(0x7F800000) if a >= np.int32(0x477FF000) else r  # >= 65520: inf
+    r = a if a > np.int32(0x7F800000) else r                         # NaN stays NaN
+    return _f32_from_bits(r | sign)
+
+
+@_inline
+def jn_round_bfloat16_f32(x):
+    b = _bits_of_f32(x)
+    r = (b + np.int32(0x7FFF) + ((b >> 16) & np.int32(1))) & np.int32(-0x10000)
+    r = (b | np.int32(0x00400000)) if (b & np.int32(0x7FFFFFFF)) > np.int32(0x7F800000) else r
+    return _f32_from_bits(r)  # NaN: quieted, so its top 16 bits are a NaN too
 # -- linear algebra: LAPACK / BLAS through scipy's Cython exports ------------------------------
 #
 # The NumPy impls of the linalg primitives call LAPACK: scipy's single- or double-precision

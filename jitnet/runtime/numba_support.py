@@ -1,15 +1,17 @@
 """Which dtypes the Numba CPU backend compiles, checked on the IR before anything is generated.
 
-Numba has no float16 on the CPU, and jitnet's scalar lowering and math helpers exist for
-real types only: without this check such programs would fail deep inside Numba (a raw
-typing error) or, for BLAS and LAPACK calls, compute garbage. The check names the first
+jitnet's scalar lowering and math helpers exist for real types only: without this check
+such programs would fail deep inside Numba (a raw typing error) or, for BLAS and LAPACK
+calls, compute garbage. (float16 and bfloat16, which Numba lacks on the CPU, never get
+here: ``transforms/low_precision.py`` stores them in float32 first.) The check names the first
 operation, its dtype and the user's line, and the ways out.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.ir import IR, Var, sub_irs
+from ..core import dtypes
+from ..core.ir import IR, sub_irs
 
 # primitives whose generated code is correct for complex operands: arithmetic Numba has
 # for complex scalars, and data movement that never looks at the values
@@ -30,7 +32,7 @@ _WAYS_OUT = ("run it eagerly (jitnet.disable_jit()) or with JITNET_BACKEND=inter
 def check_supported(ir: IR) -> None:
     """Raise ``TypeError`` at the first equation the Numba backend cannot compile."""
     for e in ir.eqns:
-        dtypes = {a.aval.dtype for a in list(e.inputs) + list(e.outputs)}
+        dts = {a.aval.dtype for a in list(e.inputs) + list(e.outputs)}
         where = f" (at {e.source})" if e.source else ""
         low = e.prim.lowering
         # (an "expand" lowering is traced in when the IR, or a sub-IR, is prepared)
@@ -41,19 +43,16 @@ def check_supported(ir: IR) -> None:
                             f"prim.def_numba_elementwise(njit_scalar_fn), "
                             f"prim.def_numba_op(njit_array_fn) or mlir.register_lowering(prim, "
                             f"mlir.lower_fun(f)), or {_WAYS_OUT}")
-        if np.dtype(np.float16) in dtypes:
-            raise TypeError(f"jit: {e.prim.name} on float16{where} is not supported by the "
-                            f"numba backend (Numba has no float16 on the CPU); compute in "
-                            f"float32 (x.astype(jnp.float32)), or {_WAYS_OUT}")
-        cplx = sorted(d.name for d in dtypes if d.kind == "c")
+        if any(dtypes.is_low_precision(d) for d in dts):  # widening missed it
+            raise TypeError(f"jit: {e.prim.name} on a float16/bfloat16 value{where} reached "
+                            f"the numba backend; {_WAYS_OUT}")
+        if e.prim.name == "round_to_dtype" and e.inputs[0].aval.dtype != np.float32:
+            raise TypeError(f"jit: round_to_dtype on {e.inputs[0].aval.dtype.name}{where}: "
+                            f"the numba backend rounds float32 operands only; {_WAYS_OUT}")
+        cplx = sorted(d.name for d in dts if d.kind == "c")
         if cplx and e.prim.name not in COMPLEX_OK:
             raise TypeError(f"jit: {e.prim.name} on {cplx[0]}{where} is not supported by the "
                             f"numba backend (complex values support arithmetic, sqrt, sums, "
                             f"products, matmul, convolutions and data movement); {_WAYS_OUT}")
         for sub in sub_irs(e):
             check_supported(sub)
-    for v in list(ir.invars) + [a for a in ir.outvars if isinstance(a, Var)]:
-        if v.aval.dtype == np.float16:
-            raise TypeError(f"jit: float16 arrays are not supported by the numba backend (an "
-                            f"argument or result of the jitted function); convert them to "
-                            f"float32 first (x.astype(jnp.float32)), or {_WAYS_OUT}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
+
 
 def _leaves(x):
     if isinstance(x, (tuple, list)):
@@ -18,7 +20,7 @@ def assert_same(got, want, rtol=None):
     assert len(got) == len(want), (len(got), len(want))
     for i, (g, w) in enumerate(zip(got, want)):
         assert (g.shape, g.dtype) == (w.shape, w.dtype), (i, g.shape, g.dtype, w.shape, w.dtype)
-        if g.dtype.kind in "fc":
+        if kind_of(g.dtype) in "fc":
             tol = rtol if rtol is not None else (2e-5 if g.dtype == np.float32 else 1e-12)
             np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True,
                                        err_msg=f"output {i}")

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 
 
 def _is_float(x) -> bool:
-    return np.asarray(x).dtype.kind in "fc" if not hasattr(x, "dtype") else x.dtype.kind in "fc"
+    return kind_of(np.asarray(x).dtype) in "fc" if not hasattr(x, "dtype") else kind_of(x.dtype) in "fc"
 
 
 def _rand_like(rng, x):
     a = np.asarray(x)
-    if a.dtype.kind not in "fc":
+    if kind_of(a.dtype) not in "fc":
         return np.zeros(a.shape, dtypes.float0)
     return rng.standard_normal(a.shape).astype(a.dtype)
 
@@ -50,7 +51,7 @@ def numerical_jvp(f, primals, tangents, eps):
     plus = f(*_axpy(eps, tangents, primals))
     minus = f(*_axpy(-eps, tangents, primals))
     return tree_map(lambda p, m: (np.asarray(p, np.float64) - np.asarray(m, np.float64))
-                    / (2 * eps) if np.asarray(p).dtype.kind in "fc" else np.zeros(np.shape(p)),
+                    / (2 * eps) if kind_of(np.asarray(p).dtype) in "fc" else np.zeros(np.shape(p)),
                     plus, minus)
 
 

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .. import lax
+from ..prims import elementwise as _ew
 
 
 # -- argument specs --------------------------------------------------------------------
@@ -166,6 +167,8 @@ RECORDS += [
     _r("bitcast_convert_type",
        lambda x: lax.bitcast_convert_type(x, np.dtype(f"i{np.dtype(x.dtype).itemsize}")),
        [U(-5, 5, 3, 4)], grad_order=0),
+    # a step function: finite differences cannot see its (rounded identity) derivative
+    _r("round_to_dtype", lambda x: _ew.round_to_dtype(x, np.float16), [F(3, 4)], grad_order=0),
     # finite differences cannot see stop_gradient; tests/transforms checks its derivative
     _r("stop_gradient", lambda x: lax.mul(lax.stop_gradient(x), x), [F(3, 4)], grad_order=0),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core.pytree import tree_flatten, tree_map
 
 
@@ -22,7 +23,7 @@ def check_vmap(f, batched_args, in_axes=0, out_axes=0, atol=1e-6, rtol=1e-6):
         o = np.asarray(o)
         assert o.shape == e.shape, f"vmap output shape {o.shape} != loop shape {e.shape}"
         assert o.dtype == e.dtype, f"vmap output dtype {o.dtype} != loop dtype {e.dtype}"
-        if o.dtype.kind in "fc":
+        if kind_of(o.dtype) in "fc":
             np.testing.assert_allclose(o, e, atol=atol, rtol=rtol)
         else:
             np.testing.assert_array_equal(o, e)

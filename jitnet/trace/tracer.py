@@ -20,13 +20,14 @@ import threading
 
 import numpy as np
 
+from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.aval import ShapedArray, check_allocation
 from ..core.config import config
 from ..core.errors import (TracerArrayConversionError, TracerBoolConversionError,
                            TracerIntegerConversionError, ConcretizationTypeError,
                            UnexpectedTracerError, value_needed)
-from ..core.ir import IR, Eqn, Literal, Var
+from ..core.ir import IR, Eqn, Literal, Var, sub_irs_of
 from ..core.source_info import SourceInfo, current_source_info, user_line
 from .array import Array, ArrayImpl
 
@@ -346,7 +347,11 @@ def eager(prim, args, params):
                             f"jitnet array: {a!r}")
     out_aval = prim.shape_rule(*avals, **params)
     _check_sizes(prim, out_aval)
-    out = prim.impl(*vals, **params)
+    if any(v.dtype in _LOW for v in vals) and prim.name != "bitcast_convert_type" and \
+            not any(sub_irs_of(params)):
+        out = _impl_in_float32(prim, vals, params)
+    else:
+        out = prim.impl(*vals, **params)
     if prim.multiple_results:
         outs = [_wrap(o, a) for o, a in zip(out, out_aval)]
         if config.read("jax_debug_nans"):
@@ -357,6 +362,16 @@ def eager(prim, args, params):
     if config.read("jax_debug_nans"):
         _check_nans(prim, out)
     return out
+
+
+_LOW = frozenset(dtypes.LOW_PRECISION)
+
+
+def _impl_in_float32(prim, vals, params):
+    """float16/bfloat16 operands: compute in float32 (``_wrap`` rounds the results to the
+    output dtype), as the compiled code does (``transforms/low_precision.py``)."""
+    vals = [v.astype(np.float32) if v.dtype in _LOW else v for v in vals]
+    return prim.impl(*vals, **{k: dtypes.widen_param(p) for k, p in params.items()})
 
 
 def _check_sizes(prim, out) -> None:
@@ -375,7 +390,7 @@ def _wrap(value, aval: ShapedArray) -> ArrayImpl:
 
 def _check_nans(prim, out: ArrayImpl) -> None:
     v = out._value
-    if v.dtype.kind in "fc" and np.isnan(v).any():
+    if kind_of(v.dtype) in "fc" and np.isnan(v).any():
         raise FloatingPointError(f"invalid value (nan) encountered in {prim.name}{user_line()}")
 
 

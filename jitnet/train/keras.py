@@ -22,13 +22,22 @@ from .loop import Engine, as_loader, check_strategy, make_engine, sample_batch
 from .step import StepLogic, TrainState, weighted_mean
 
 
+def _loss_scaled(model, optimizer):
+    """Under the "mixed_float16" policy the optimizer scales the loss (as Keras's compile)."""
+    policy = getattr(model, "dtype_policy", None)
+    if policy is not None and policy.name == "mixed_float16" and \
+            not isinstance(optimizer, optim.LossScaleTransformation):
+        return optim.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
 def compile_model(model, *, optimizer="rmsprop", loss=None, metrics=None, seed=0):
     if loss is None:
         raise ValueError(f"{model.name}.compile: a loss is required (e.g. "
                          "loss='sparse_categorical_crossentropy')")
     loss_obj = _losses.get(loss)
     model._training = {
-        "optimizer": optim.get(optimizer),
+        "optimizer": _loss_scaled(model, optim.get(optimizer)),
         "loss": loss_obj,
         "metrics": [_metrics.get(m, loss=loss_obj) for m in (metrics or [])],
         "seed": int(seed),

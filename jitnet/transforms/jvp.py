@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..core.dtypes import kind_of
 from ..core.adtypes import Zero
 from ..core.ir import IR, Literal
 from ..prims.util import instantiate, tangent_aval
@@ -56,7 +57,7 @@ def jvp_eval(ir: IR, primals: Sequence, tangents: Sequence):
     tenv: dict[int, object] = {}
     for v, p, t in zip(ir.invars, primals, tangents, strict=True):
         penv[id(v)] = p
-        tenv[id(v)] = t if v.aval.dtype.kind in "fc" else Zero(tangent_aval(v.aval))
+        tenv[id(v)] = t if kind_of(v.aval.dtype) in "fc" else Zero(tangent_aval(v.aval))
 
     def read(a):
         if isinstance(a, Literal):
@@ -75,5 +76,5 @@ def jvp_eval(ir: IR, primals: Sequence, tangents: Sequence):
             touts = tout if e.prim.multiple_results else [tout]
         for v, o, t in zip(e.outputs, outs, touts):
             penv[id(v)] = o
-            tenv[id(v)] = t if v.aval.dtype.kind in "fc" else Zero(tangent_aval(v.aval))
+            tenv[id(v)] = t if kind_of(v.aval.dtype) in "fc" else Zero(tangent_aval(v.aval))
     return zip(*[read(a) for a in ir.outvars]) if ir.outvars else ((), ())

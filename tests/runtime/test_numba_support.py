@@ -52,12 +52,3 @@ def test_complex_transcendental_under_jit_names_op_dtype_and_line():
 def test_unsupported_op_inside_control_flow_is_found():
     f = lambda p, c: lax.cond(p, lambda c: jnp.sin(c), lambda c: c, c)  # noqa: E731
     _raises_naming(jax.jit(f), True, C, words=["sin", "complex64"])
-
-
-def test_float16_under_jit_names_op_and_dtype():
-    h = np.array([0.5, 1.5], np.float16)
-    _raises_naming(jax.jit(lambda x: jnp.sin(x) * 2), h, words=["sin", "float16"])
-    x = np.ones(2, np.float32)
-    _raises_naming(jax.jit(lambda x: (x * 2).astype(jnp.float16)), x,
-                   words=["convert_element_type", "float16"])
-    np.testing.assert_array_equal(np.asarray(jnp.sin(h)), np.sin(h))  # eager computes it
