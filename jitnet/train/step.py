@@ -85,12 +85,17 @@ def step_key(state: TrainState):
 
 
 def loss_and_grads(compute: Callable, state: TrainState, batch, mask, key):
-    """``(loss, grads, model_state, (y_true, y_pred), extra_logs)`` of ``compute`` on a batch."""
+    """``(loss, grads, model_state, (y_true, y_pred), extra_logs)`` of ``compute`` on a batch.
+    Under a ``LossScaleOptimizer`` (float16 training) the loss is scaled before it is
+    differentiated; the optimizer unscales the gradients (and skips non-finite steps)."""
+    scale = optim.loss_scale(state.opt_state)
+
     def objective(params):
         loss, model_state, pair, extra = compute(params, state.model_state, batch, mask,
                                                  key, True)
-        return loss, (model_state, pair, extra)
-    (loss, (model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
+        scaled = loss if scale is None else loss * scale.astype(loss.dtype)
+        return scaled, (loss, model_state, pair, extra)
+    (_, (loss, model_state, pair, extra)), grads = value_and_grad(objective, has_aux=True)(
         state.params)
     return loss, grads, model_state, pair, extra
 
