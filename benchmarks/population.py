@@ -13,6 +13,7 @@ Both are warmed by one epoch first (compile excluded; the first epoch's time is 
 (least disturbed by other processes) and the median. Note the machine's load with figures.
 
     python benchmarks/population.py [--sizes 1 4 16] [--repeats 3] [--samples 2048]
+    python benchmarks/population.py --model cnn [--samples 512]   # the Fashion-MNIST demo CNN
 """
 from __future__ import annotations
 
@@ -32,7 +33,16 @@ BATCH, IN, HID, OUT = 32, 64, 64, 10
 LOSS = losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+MODEL = "mlp"
+
+
 def make_model(rate=0.1):
+    if MODEL == "cnn":  # examples/fashion_mnist.py's network, on 28x28x1 inputs
+        return layers.Sequential([
+            layers.Input((28, 28, 1)), layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2), layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(rate),
+            layers.Dense(64, activation="relu"), layers.Dense(OUT)])
     return layers.Sequential([layers.Input((IN,)), layers.Dense(HID, activation="relu"),
                               layers.Dropout(rate), layers.Dense(OUT)])
 
@@ -76,11 +86,16 @@ def main(argv=None):
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--samples", type=int, default=2048)
+    ap.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     args = ap.parse_args(argv)
+    global MODEL
+    MODEL = args.model
     rs = np.random.RandomState(0)
-    x = rs.randn(args.samples, IN).astype(np.float32)
+    shape = (28, 28, 1) if MODEL == "cnn" else (IN,)
+    x = rs.randn(args.samples, *shape).astype(np.float32)
     y = rs.randint(0, OUT, args.samples).astype(np.int32)
-    print(f"load (1, 5, 15 min): {os.getloadavg()}")
+    print(f"model {MODEL}, {args.samples} samples, batch {BATCH}; "
+          f"load (1, 5, 15 min): {os.getloadavg()}")
     print(f"{'N':>3} {'compile pop s':>13} {'pop s/epoch':>18} {'sequential s/epoch':>20} "
           f"{'speed-up':>9}")
     for n in args.sizes:
