@@ -20,7 +20,7 @@ import numpy as np
 import optuna
 
 from jitnet import layers, losses, optim, train
-from jitnet.data import load_image_classification, validation_split
+from flat_images import load_flat
 from jitnet.runtime import compile_log
 
 
@@ -35,15 +35,10 @@ def main():
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--samples", type=int, default=12000, help="training samples used")
     args = ap.parse_args()
-    name, (x, y), (x_test, y_test) = load_image_classification()
-    x = x[:args.samples].reshape(min(len(x), args.samples), -1).astype(np.float32) / 255.0
-    y = y[:args.samples]
-    x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
-    print(f"{name}: {len(x)} training samples of {x.shape[1]} features")
-    (x_tr, y_tr), (x_val, y_val) = validation_split((x, y), 0.2)
+    name, (x_tr, y_tr), (x_val, y_val), (x_test, y_test) = load_flat(args.samples)
 
     def objective(trial):
-        model = make_model(trial.suggest_float("dropout", 0.0, 0.5), x.shape[1])
+        model = make_model(trial.suggest_float("dropout", 0.0, 0.5), x_tr.shape[1])
         model.compile(optimizer=optim.inject_hyperparams(optim.adamw)(
                           learning_rate=trial.suggest_float("learning_rate", 1e-4, 3e-2,
                                                             log=True),
@@ -70,11 +65,12 @@ def main():
     print(f"{states.count('COMPLETE')} trials complete, {states.count('PRUNED')} pruned")
     print(f"best val_loss {study.best_value:.4f} with {study.best_params}")
 
-    best = make_model(study.best_params["dropout"], x.shape[1])
+    best = make_model(study.best_params["dropout"], x_tr.shape[1])
     best.compile(optimizer=optim.adamw(study.best_params["learning_rate"],
                                        weight_decay=study.best_params["weight_decay"]),
                  loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                  metrics=["accuracy"], seed=study.best_trial.number)
+    x, y = np.concatenate([x_tr, x_val]), np.concatenate([y_tr, y_val])  # all of it
     best.fit(x, y, epochs=args.epochs, batch_size=32, verbose=0)
     loss, acc = best.evaluate(x_test, y_test, batch_size=256)
     print(f"retrained on train+validation: test loss {loss:.4f}, accuracy {acc:.3f}")

@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 
 from jitnet import layers, losses, train
-from jitnet.data import load_image_classification, validation_split
+from flat_images import load_flat
 
 
 def make_model(features):
@@ -51,16 +51,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--samples", type=int, default=12000, help="training samples used")
     args = ap.parse_args()
-    name, (x, y), (x_test, y_test) = load_image_classification()
-    x = x[:args.samples].reshape(min(len(x), args.samples), -1).astype(np.float32) / 255.0
-    y = y[:args.samples]
-    x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
-    print(f"{name}: {len(x)} training samples of {x.shape[1]} features")
-    (x_tr, y_tr), (x_val, y_val) = validation_split((x, y), 0.2)
+    name, (x_tr, y_tr), (x_val, y_val), (x_test, y_test) = load_flat(args.samples)
 
     rs = np.random.RandomState(args.seed)
     n = args.members
-    pop = train.Population(make_model(x.shape[1]), {
+    pop = train.Population(make_model(x_tr.shape[1]), {
         "learning_rate": 10 ** rs.uniform(-4, -1.5, n),
         "weight_decay": 10 ** rs.uniform(-5, -1, n),
         "dropout": rs.uniform(0.0, 0.5, n)}, seeds=range(n), seed=args.seed)

@@ -31,21 +31,11 @@ def _loader(x, y):
                            prefetch=0)
 
 
-def _np_loss(model, x, y):
-    """Cross-entropy of ``model``'s weights in float64 NumPy (dropout off in inference)."""
-    d1, _, d2 = model.layers
-    w = [np.asarray(a, np.float64) for a in (d1.kernel, d1.bias, d2.kernel, d2.bias)]
-    logits = np.tanh(x @ w[0] + w[1]) @ w[2] + w[3]
-    m = logits.max(1, keepdims=True)
-    logp = logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
-    return -logp[np.arange(len(y)), y].mean()
-
-
 def _weights(model):
     return [np.asarray(a) for a in jax.tree_util.tree_leaves(model)]
 
 
-def test_population_of_4_equals_4_separate_runs(blobs):
+def test_population_of_4_equals_4_separate_runs(blobs, np_mlp_loss):
     x, y = blobs
     xt, yt, xv, yv = x[:250], y[:250], x[250:], y[250:]
     pop = _population()
@@ -65,16 +55,16 @@ def test_population_of_4_equals_4_separate_runs(blobs):
         for a, b in zip(_weights(member), _weights(m)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         assert member.layers[1].rate == HP["dropout"][i]
-        np.testing.assert_allclose(hs[i].history["val_loss"][-1], _np_loss(member, xv, yv),
+        np.testing.assert_allclose(hs[i].history["val_loss"][-1], np_mlp_loss(member, xv, yv),
                                    rtol=1e-4)
     # the members differ: their losses are not all equal
     assert len({round(h.history["loss"][-1], 4) for h in hs}) == 4
     # evaluate gives every member's values; best() is the argmin of independent losses
     ev = pop.evaluate(xv, yv, batch_size=50)
-    ref = [_np_loss(pop.member(i), xv, yv) for i in range(4)]
+    ref = [np_mlp_loss(pop.member(i), xv, yv) for i in range(4)]
     np.testing.assert_allclose(ev["loss"], ref, rtol=1e-4)
     best = pop.best("val_loss")
-    assert _np_loss(best, xv, yv) == pytest.approx(min(ref), rel=1e-6)
+    assert np_mlp_loss(best, xv, yv) == pytest.approx(min(ref), rel=1e-6)
     assert pop.best_index("val_accuracy") in np.flatnonzero(
         np.array([h.history["val_accuracy"][-1] for h in hs]) ==
         max(h.history["val_accuracy"][-1] for h in hs))
@@ -92,7 +82,7 @@ class _Snapshots(train.Callback):
                             jax.tree_util.tree_leaves(self.trainer.state.params)])
 
 
-def test_early_stopped_members_freeze_and_others_go_on(blobs):
+def test_early_stopped_members_freeze_and_others_go_on(blobs, np_mlp_loss):
     x, y = blobs
     xt, yt, xv, yv = x[:250], y[:250], x[250:], y[250:]
     # member 1's learning rate is too small to improve val_loss by min_delta: it stops after
@@ -119,7 +109,7 @@ def test_early_stopped_members_freeze_and_others_go_on(blobs):
     assert list(stop2.stopped_epoch) == [-1, 1, -1, -1]
     for a0, a3 in zip(snaps.params[0], snaps.params[3]):
         np.testing.assert_array_equal(a0[1], a3[1])
-    np.testing.assert_allclose(_np_loss(pop2.member(1), xv, yv), hs2[1].history["val_loss"][0],
+    np.testing.assert_allclose(np_mlp_loss(pop2.member(1), xv, yv), hs2[1].history["val_loss"][0],
                                rtol=1e-4)
     assert list(pop2.engine.weights_epoch) == [3, 0, 3, 3]
     pop2.histories[1].history["val_loss"][0] = -1.0      # now member 1's held value is best

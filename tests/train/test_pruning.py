@@ -23,18 +23,7 @@ def _model(rate):
                               layers.Dropout(rate), layers.Dense(3)])
 
 
-def _np_val_loss(model, x, y):
-    """The cross-entropy of ``model``'s weights on (x, y), in float64 NumPy (inference:
-    dropout is the identity)."""
-    d1, _, d2 = model.layers
-    w = [np.asarray(a, np.float64) for a in (d1.kernel, d1.bias, d2.kernel, d2.bias)]
-    logits = np.tanh(x @ w[0] + w[1]) @ w[2] + w[3]
-    m = logits.max(1, keepdims=True)
-    logp = logits - m - np.log(np.exp(logits - m).sum(1, keepdims=True))
-    return -logp[np.arange(len(y)), y].mean()
-
-
-def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs):
+def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs, np_mlp_loss):
     x, y = blobs
     xt, yt, xv, yv = x[:200], y[:200], x[200:], y[200:]
     epochs, seen = 4, {}
@@ -55,7 +44,7 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs):
                       validation_data=(xv, yv), callbacks=[cb])
         finally:
             seen[trial.number] = (_compiles() - before, cb.pruned_epoch,
-                                  _np_val_loss(model, xv, yv))
+                                  np_mlp_loss(model, xv, yv))
         return model.evaluate(xv, yv, batch_size=50)[0]
 
     # lr = 0 leaves the loss at its initial value (> 0.95); the pruner cuts it after epoch 1
