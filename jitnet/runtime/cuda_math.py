@@ -148,6 +148,13 @@ if SIM:
         return _wrap((int(x) & ((1 << bits) - 1)) >> int(y), np.asarray(x).dtype)
 
     jn_shra = _cpu.jn_shra.py_func
+
+    def jn_round_float16_f32(x):  # float16/bfloat16 values kept in float32 (as the CPU's)
+        return np.float32(np.float16(x))
+
+    def jn_round_bfloat16_f32(x):
+        import ml_dtypes
+        return np.float32(ml_dtypes.bfloat16(np.float32(x)))
 else:
     # -- GPU: math (float32 variants chosen by argument type) and libdevice ----------------
     from numba.core import types as _nbt
@@ -193,6 +200,10 @@ else:
 
     jn_shl, jn_shrl, jn_shra = (cuda.jit(device=True)(f.py_func) for f in
                                 (_cpu.jn_shl, _cpu.jn_shrl, _cpu.jn_shra))
+    # integer ops and LLVM bitcasts only (the CPU kernels' code; not yet run on a GPU)
+    jn_round_float16_f32, jn_round_bfloat16_f32 = (
+        cuda.jit(device=True)(f.py_func) for f in (_cpu.jn_round_float16_f32,
+                                                   _cpu.jn_round_bfloat16_f32))
 
     del _nbt
 
