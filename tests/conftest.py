@@ -38,12 +38,13 @@ def pytest_configure(config):
 
 @pytest.fixture
 def x64():
-    """Run a test with 64-bit types enabled (restored afterwards)."""
+    """Run a test with 64-bit types enabled (the previous setting restored afterwards)."""
+    old = jitnet.config.read("jax_enable_x64")
     jitnet.config.update("jax_enable_x64", True)
     try:
         yield
     finally:
-        jitnet.config.update("jax_enable_x64", False)
+        jitnet.config.update("jax_enable_x64", old)
 
 
 @pytest.fixture

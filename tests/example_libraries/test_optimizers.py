@@ -96,14 +96,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[1].__name__[3:] for c in CASES])
 def test_matches_numpy(case, x64):
     (opt_init, opt_update, get_params), ref, ref_init = case

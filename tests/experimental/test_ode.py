@@ -10,14 +10,6 @@ from jitnet.experimental.ode import odeint
 from jitnet.testing import check_grads
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def decay(y, t, k):
     return -k * y + jnp.sin(t)
 

@@ -25,14 +25,6 @@ P_LSTM = {"W": rs.randn(I + H, 4 * H) * 0.4, "b": rs.randn(4 * H) * 0.1,
           "Wo": rs.randn(H, I) * 0.4}
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def rnn_loss(p, xs, ys):
     """Python loop over time (traced step by step under grad)."""
     h = jnp.zeros((B, H), xs.dtype)

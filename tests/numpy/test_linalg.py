@@ -16,14 +16,6 @@ from jitnet.trace.tracer import bind
 
 
 @pytest.fixture
-def x64():
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
-@pytest.fixture
 def rng():
     return np.random.default_rng(1)
 

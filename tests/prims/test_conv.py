@@ -31,14 +31,6 @@ def dtype(request):
     jitnet.config.update("jax_enable_x64", old)
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def tol(dtype):
     return dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
 

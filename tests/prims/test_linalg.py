@@ -19,14 +19,6 @@ TS_FLAGS = list(itertools.product([True, False], repeat=4))  # left, lower, tran
 
 
 @pytest.fixture
-def x64():
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
-@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 

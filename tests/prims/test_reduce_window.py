@@ -30,14 +30,6 @@ def dtype(request):
     jitnet.config.update("jax_enable_x64", old)
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def tol(dtype):
     return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 

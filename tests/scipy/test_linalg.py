@@ -15,14 +15,6 @@ B = rng.randn(4, 2)
 V = rng.randn(4)
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def close(a, b, rtol=1e-10):
     np.testing.assert_allclose(np.asarray(a), b, rtol=rtol, atol=rtol)
 

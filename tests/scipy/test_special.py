@@ -26,14 +26,6 @@ def dtype(request):
     jitnet.config.update("jax_enable_x64", old)
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def check(actual, expected, dtype, rtol=None, atol=0.0):
     """``actual`` has ``dtype`` and matches the float64 reference (nan where it is nan)."""
     assert isinstance(actual, jitnet.Array)

@@ -101,14 +101,6 @@ def test_matches_scipy_float32(case):
     np.testing.assert_allclose(np.asarray(out), expected, rtol=2e-5, atol=1e-6)
 
 
-@pytest.fixture
-def x64():
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", True)
-    yield
-    jitnet.config.update("jax_enable_x64", old)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_matches_scipy_float64(case, x64):
     f, ref, args = case
