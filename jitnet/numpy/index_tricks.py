@@ -14,25 +14,15 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..core import dtypes
-from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import user_line
 from ..trace.tracer import concrete
-from .util import as_jitnet, canonicalize_axis, check_arraylike
+from .util import as_jitnet, canonicalize_axis, concrete_value
 
 
 def _no_inplace(name, inplace):
     if inplace:
         raise ValueError(f"jnp.{name}: jitnet arrays are immutable; pass inplace=False and use "
                          f"the returned array{user_line()}")
-
-
-def _known(name, x, what):
-    k = concrete(as_jitnet(x))
-    if k is None:
-        raise value_needed(ConcretizationTypeError(
-            f"jnp.{name}: {what} must be known while tracing (it sets the output shape); "
-            f"pass a NumPy array or Python values{user_line()}"))
-    return np.asarray(k._value)
 
 
 def indices(dimensions, dtype=None, sparse=False):
@@ -258,7 +248,9 @@ def _obj_positions(name, obj, n):
         return np.arange(n)[obj], False
     if isinstance(obj, (int, np.integer)):
         return np.asarray([operator.index(obj)]), True
-    arr = _known(name, obj, "obj") if isinstance(obj, jnp.ndarray) else np.asarray(obj)
+    arr = (concrete_value(obj, f"jnp.{name}: obj must be known while tracing (it sets the "
+                          f"output shape); pass a NumPy array or Python values")
+           if isinstance(obj, jnp.ndarray) else np.asarray(obj))
     if arr.dtype == bool:
         return np.flatnonzero(arr), False
     return arr.astype(np.int64).ravel(), arr.ndim == 0

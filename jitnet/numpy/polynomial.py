@@ -11,10 +11,8 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..core import dtypes
-from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import user_line
-from ..trace.tracer import concrete
-from .util import as_jitnet, check_arraylike
+from .util import as_jitnet, check_arraylike, concrete_value
 
 
 def _poly1d(name, p):
@@ -30,11 +28,7 @@ def _inexact(p):
 
 
 def _concrete_or_raise(name, x, why):
-    known = concrete(as_jitnet(x))
-    if known is None:
-        raise value_needed(ConcretizationTypeError(
-            f"{name} needs concrete values ({why}); call it outside jit{user_line()}"))
-    return np.asarray(known._value)
+    return concrete_value(x, f"{name} needs concrete values ({why}); call it outside jit")
 
 
 # -- convolution -------------------------------------------------------------------------

@@ -13,10 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import numpy as jnp
-from ..core.errors import ConcretizationTypeError, value_needed
-from ..core.source_info import user_line
-from ..trace.tracer import concrete
-from .util import as_jitnet, check_arraylike
+from .util import as_jitnet, check_arraylike, concrete_value
 
 
 class _Unique(NamedTuple):
@@ -46,12 +43,9 @@ def _unique_of(name, x, keep, size, fill_value, equal_nan=True) -> _Unique:
         new = jnp.zeros(0, bool)
     first = new & ks
     if size is None:
-        known = concrete(jnp.sum(first))
-        if known is None:
-            raise value_needed(ConcretizationTypeError(
-                f"jnp.{name}: the number of distinct values depends on the data; under jit "
-                f"pass a static size= (and fill_value=){user_line()}"))
-        size = int(known)
+        size = int(concrete_value(jnp.sum(first), f"jnp.{name}: the number of distinct "
+                                  f"values depends on the data; under jit pass a static size= "
+                                  f"(and fill_value=)"))
     found = jnp.sum(first)
     pos = jnp.nonzero(first, size=size, fill_value=0)[0]
     valid = jnp.arange(size) < found
@@ -94,11 +88,8 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 
 def _unique_along_axis(ar, return_index, return_inverse, return_counts, axis, equal_nan):
-    known = concrete(as_jitnet(ar))
-    if known is None:
-        raise value_needed(ConcretizationTypeError(
-            f"jnp.unique with axis= needs concrete input under jit in jitnet{user_line()}"))
-    res = np.unique(known._value, return_index, return_inverse, return_counts, axis=axis,
+    value = concrete_value(ar, "jnp.unique with axis= needs concrete input under jit in jitnet")
+    res = np.unique(value, return_index, return_inverse, return_counts, axis=axis,
                     equal_nan=equal_nan)
     if isinstance(res, tuple):
         return tuple(jnp.asarray(r) for r in res)

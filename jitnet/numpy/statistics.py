@@ -15,14 +15,10 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..core import dtypes
-from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import user_line
-from ..trace.tracer import concrete
-from .util import as_jitnet, canonicalize_axes, check_arraylike
+from .util import as_jitnet, canonicalize_axes, check_arraylike, concrete_value
 
-_METHODS = ("linear", "lower", "higher", "midpoint", "nearest",
-            "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
-            "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased", "normal_unbiased")
+_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # JAX's, of NumPy's 13
 
 
 def _inexact(a):
@@ -43,9 +39,9 @@ def _move_axes_last(a, axis):
 
 def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     check_arraylike(name, a, q)
-    if method not in _METHODS[:5]:
+    if method not in _METHODS:
         raise ValueError(f"{name}: method {method!r} is not supported; choose one of "
-                         f"{', '.join(_METHODS[:5])}{user_line()}")
+                         f"{', '.join(_METHODS)}{user_line()}")
     a = _inexact(a)
     q = jnp.asarray(q, a.dtype)
     shape = tuple(a.shape)
@@ -228,15 +224,6 @@ def corrcoef(x, y=None, rowvar=True):
 
 # -- histograms and binning ------------------------------------------------------------------
 
-def _static_value(name, x, what):
-    known = concrete(x)
-    if known is None and isinstance(x, jnp.ndarray):
-        raise value_needed(ConcretizationTypeError(
-            f"{name}: {what} must be known while tracing (it sets the output size); pass a "
-            f"Python value or a NumPy array{user_line()}"))
-    return np.asarray(known._value if known is not None else x)
-
-
 def histogram_bin_edges(a, bins=10, range=None, weights=None):
     """Edges of ``bins`` equal bins over ``range`` (or over the data's min..max)."""
     a = _inexact(a).ravel()
@@ -296,7 +283,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):
     counts = jnp.zeros(total, w.dtype).at[jnp.where(bad, total, flat)].add(w, mode="drop")
     counts = counts.reshape(sizes)
     if density:
-        vol = edges[0].shape[0] and 1.0
+        vol = 1.0
         for k in builtins.range(d):
             shape = [1] * d
             shape[k] = sizes[k]
@@ -321,7 +308,8 @@ def bincount(x, weights=None, minlength=0, *, length=None):
     if x.ndim != 1:
         raise ValueError(f"bincount: x must be 1-D, got shape {x.shape}{user_line()}")
     if length is None:
-        xv = _static_value("bincount", x, "length (from the largest value of x)")
+        xv = concrete_value(x, "bincount: length (from the largest value of x) must be known "
+                               "while tracing (it sets the output size); pass length=")
         length = builtins.max(int(minlength), int(xv.max()) + 1 if xv.size else 0)
     length = builtins.max(int(length), int(minlength))
     w = jnp.ones(x.shape, dtypes.default_int()) if weights is None else jnp.asarray(weights)

@@ -7,12 +7,13 @@ import numpy as np
 
 from ..core.dtypes import kind_of
 from ..core import dtypes
+from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import api_name, user_line, warn
 from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
-from ..trace.tracer import Tracer
+from ..trace.tracer import Tracer, concrete
 
 _SCALARS = (int, float, bool, complex)
 
@@ -35,6 +36,17 @@ def as_jitnet(x):
     if isinstance(x, (np.ndarray, np.generic)):
         return ArrayImpl(np.array(x, dtypes.canonicalize_dtype(x.dtype)))
     return x
+
+
+def concrete_value(x, error: str) -> np.ndarray:
+    """``x``'s value as a NumPy array where it is known (an eager or NumPy array, or a tracer
+    of a value-knowing trace: autodiff outside jit); else ``ConcretizationTypeError(error)``,
+    marked so that eager differentiation traces again with values known. For functions whose
+    output shape depends on values."""
+    known = concrete(as_jitnet(x))
+    if known is None:
+        raise value_needed(ConcretizationTypeError(f"{error}{user_line()}"))
+    return np.asarray(known._value)
 
 
 def scalar_to(x, dtype, weak: bool):

@@ -13,7 +13,7 @@ R = np.random.RandomState(0)
 def reference(q, k, v, bias=None, keep=None, scale=None):
     """q (B,T,N,H), k/v (B,S,K,H); keep (B,N,T,S) bool."""
     b, t, n, h = q.shape
-    s, kh = k.shape[1], k.shape[2]
+    kh = k.shape[2]
     scale = 1 / np.sqrt(h) if scale is None else scale
     out = np.zeros((b, t, n, h))
     for bi in range(b):
