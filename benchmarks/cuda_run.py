@@ -78,7 +78,7 @@ def setup(fw: str, w, data: dict):
         except RuntimeError as err:
             raise Unavailable(str(err)) from None
         m = W.jax_models(jitnet)
-        fn = jitnet.jit(m.w1 if w.model == "w1" else m.sgd_step(w.model), backend="cuda")
+        fn = jitnet.jit(m.w1 if w.model == "w1" else m.train_step(w.model), backend="cuda")
         sync, to_np = jitnet.block_until_ready, np.asarray
         put = lambda v: jitnet.device_put(v, dev)  # noqa: E731
     elif fw == "jax":
@@ -88,7 +88,7 @@ def setup(fw: str, w, data: dict):
         except Exception as err:  # noqa: BLE001 - no jax, or no GPU backend
             raise Unavailable(f"jax GPU: {type(err).__name__}: {err}") from None
         m = W.jax_models(jax)
-        fn = m.w1 if w.model == "w1" else m.sgd_step(w.model)
+        fn = m.w1 if w.model == "w1" else m.train_step(w.model)
         sync, to_np = jax.block_until_ready, np.asarray
         put = lambda v: jax.device_put(v, dev)  # noqa: E731
     else:
@@ -138,7 +138,7 @@ def reference(w, data: dict):
            for v in data["inputs"]]
     if w.model == "w1":
         return np.asarray(ref.w1(*f64)), []
-    params, value = ref.sgd_step(w.model)([p.astype(np.float64) for p in data["params"]], *f64)
+    params, value = ref.train_step(w.model)([p.astype(np.float64) for p in data["params"]], *f64)
     return np.asarray(value), [np.asarray(p) for p in params]
 
 

@@ -58,7 +58,7 @@ def _step_inputs(mod, key, batch=None):
     if batch is not None:
         w = W.Workload(w.key, w.title, w.kind, w.model, dict(w.shape, batch=batch))
     data = W.make_data(w)
-    step = W.jax_models(mod).sgd_step(w.model)
+    step = W.jax_models(mod).train_step(w.model)
     return step, [mod.numpy.asarray(p) for p in data["params"]], \
         [np.asarray(x) for x in data["inputs"]]
 

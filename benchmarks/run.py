@@ -9,7 +9,7 @@
 
 Workloads (see workloads.py): W1 fused elementwise + sum, W2 MLP SGD steps, W3 per-example
 gradients, W4 CNN step, W5 cold compile / warm start in fresh processes, W6 char-RNN step,
-W7 a vmapped population of 4 small layers.
+W7 a vmapped population of 4 small layers, W8 a transformer block's Adam step.
 Competitors: jitnet, a hand-written NumPy version, ``jax.jit``, PyTorch eager and
 ``torch.compile``; a competitor that is not installed or lacks a feature is reported as
 "unavailable: reason" and skipped.
@@ -201,7 +201,7 @@ def prepare_jaxlike(fw, w, data, mods):
         def call():
             block(M.per_example_grads(params, *inputs))
         return Prepared(lambda: [to_numpy(g) for g in M.per_example_grads(params, *inputs)], call)
-    step = M.sgd_step(w.model)
+    step = M.train_step(w.model)
     call, first = stateful(step, params, inputs, block)
     vg = M.value_and_grad(w.model)
 
@@ -222,7 +222,7 @@ def prepare_numpy(fw, w, data, mods, dtype=np.float32):
     if w.kind == "grads":
         return Prepared(lambda: [to_numpy(g) for g in M.per_example_grads(params, *inputs)],
                         lambda: M.per_example_grads(params, *inputs))
-    call, first = stateful(M.sgd_step(w.model), params, inputs)
+    call, first = stateful(M.train_step(w.model), params, inputs)
 
     def checks():
         loss, grads = M.value_and_grad(w.model)(params, *inputs)

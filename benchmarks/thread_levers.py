@@ -36,7 +36,7 @@ def callables(keys, jax):
             out[key] = lambda p=params, i=inputs: jax.block_until_ready(
                 M.per_example_grads(p, *i))
         else:
-            step, params = M.sgd_step(w.model), [jax.numpy.asarray(p) for p in data["params"]]
+            step, params = M.train_step(w.model), [jax.numpy.asarray(p) for p in data["params"]]
             out[key] = lambda s=step, p=params, i=inputs: jax.block_until_ready(s(p, *i))
         out[key]()  # compile
     return out

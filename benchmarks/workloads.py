@@ -19,7 +19,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-LR = 1e-3  # SGD learning rate of every training step (small: the timed loops train on)
+LR = 1e-3  # learning rate of every training step (small: the timed loops train on)
+ADAM = (0.9, 0.999, 1e-8)  # W8's Adam: b1, b2, eps
+TFM_HEADS = 4
+TFM_WEIGHTS = 14  # W8's state: 14 weights, then their Adam moments m and v, then the step count
 
 
 # ----------------------------------------------------------------------------------- data
@@ -29,7 +32,8 @@ class Workload:
     key: str            # "W2a"
     title: str          # printed name
     kind: str           # "forward" (a function of the inputs) | "step" (training step) |
-    #                     "grads" (per-example gradients, no state)
+    #                     "grads" (per-example gradients, no state); steps are SGD, W8's is Adam (its
+    #                     parameter list is the optimizer state: weights, m, v, step count)
     model: str          # which model functions to use: "w1", "pop", "mlp", "pex", "cnn", "rnn"
     shape: dict         # sizes
 
@@ -50,6 +54,8 @@ WORKLOADS = [
              {"batch": 32, "seq": 50, "vocab": 64, "embed": 32, "hidden": 128}),
     Workload("W7", "population: vmap(tanh(x @ w)) over 4 layers, x 32x64, w 64x256", "forward",
              "pop", {"members": 4, "batch": 32, "fan_in": 64, "fan_out": 256}),
+    Workload("W8", "transformer block Adam step, D256 H4 T128 B16 MLP1024", "step", "tfm",
+             {"batch": 16, "seq": 128, "vocab": 256, "dim": 256, "heads": TFM_HEADS, "mlp": 1024}),
 ]
 BY_KEY = {w.key: w for w in WORKLOADS}
 # W5 (cold compile / warm start of W2a's step) is measured in subprocesses by run.py.
@@ -98,6 +104,26 @@ def make_data(w: Workload, seed: int = 0) -> dict:
         tokens = rng.integers(0, v, (b, t)).astype(np.int32)
         targets = np.eye(v, dtype=f32)[np.roll(tokens, -1, axis=1).T]  # (T, B, V) one-hot
         return {"params": params, "inputs": [tokens, targets]}
+    if w.model == "tfm":
+        b, t, v, d, f = s["batch"], s["seq"], s["vocab"], s["dim"], s["mlp"]
+        ones, zeros = np.ones(d, f32), np.zeros(d, f32)
+
+        def dense(m, n):
+            return (rng.standard_normal((m, n)) / np.sqrt(m)).astype(f32)
+        weights = [(0.1 * rng.standard_normal((v, d))).astype(f32),  # embedding
+                   ones, zeros, dense(d, 3 * d), dense(d, d),          # ln1, qkv, out proj.
+                   ones.copy(), zeros.copy(), dense(d, f), np.zeros(f, f32),  # ln2, mlp in
+                   dense(f, d), zeros.copy(), ones.copy(), zeros.copy(),      # mlp out, ln_f
+                   dense(d, v)]                                               # head
+        assert len(weights) == TFM_WEIGHTS
+        # Adam mid-run (step 10, moments of gradient scale ~1e-3): from zero moments the first
+        # update is lr * sign(g), and float32 rounding flips the sign of the tiniest gradients
+        ms = [(1e-4 * rng.standard_normal(p.shape)).astype(f32) for p in weights]
+        vs = [(1e-6 * (1 + rng.random(p.shape))).astype(f32) for p in weights]
+        state = weights + ms + vs + [np.asarray(10.0, f32)]
+        tokens = rng.integers(0, v, (b, t)).astype(np.int32)
+        targets = np.eye(v, dtype=f32)[np.roll(tokens, -1, axis=1)]  # (B, T, V) one-hot
+        return {"params": state, "inputs": [tokens, targets]}
     raise ValueError(w.model)
 
 
@@ -146,18 +172,55 @@ def jax_models(jax):
         _, hs = lax.scan(cell, h0, xs)                 # (T, B, H)
         return cross_entropy(hs @ wo + bo, targets)
 
-    losses = {"mlp": mlp_loss, "cnn": cnn_loss, "rnn": rnn_loss}
+    def layer_norm(x, g, b):
+        mu = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
+        return (x - mu) / jnp.sqrt(var + 1e-5) * g + b
 
-    def sgd_step(model):
-        loss = losses[model]
+    def gelu(z):  # the tanh form (jax.nn.gelu's default)
+        return 0.5 * z * (1.0 + jnp.tanh(0.7978845608028654 * (z + 0.044715 * z ** 3)))
 
+    def tfm_loss(weights, tokens, y):  # one pre-LN block, causal attention, LM head
+        emb, g1, c1, wqkv, wo, g2, c2, w1_, b1, w2, b2, gf, cf, head = weights
+        (b, t), d = tokens.shape, emb.shape[1]
+        x = emb[tokens]                                                 # (B, T, D)
+        q, k, v = jnp.split(layer_norm(x, g1, c1) @ wqkv, 3, axis=-1)
+        q, k, v = (z.reshape(b, t, TFM_HEADS, -1).transpose(0, 2, 1, 3) for z in (q, k, v))
+        s = q @ jnp.swapaxes(k, -1, -2) / float(np.sqrt(d // TFM_HEADS))  # (B, H, T, T)
+        s = jnp.where(jnp.tril(jnp.ones((t, t), bool)), s, -1e9)
+        e = jnp.exp(s - lax.stop_gradient(jnp.max(s, axis=-1, keepdims=True)))
+        o = (e / jnp.sum(e, axis=-1, keepdims=True)) @ v
+        x = x + o.transpose(0, 2, 1, 3).reshape(b, t, d) @ wo
+        x = x + gelu(layer_norm(x, g2, c2) @ w1_ + b1) @ w2 + b2
+        return cross_entropy(layer_norm(x, gf, cf) @ head, y)
+
+    losses = {"mlp": mlp_loss, "cnn": cnn_loss, "rnn": rnn_loss, "tfm": tfm_loss}
+
+    def sgd(loss):
         def step(params, x, y):
             value, grads = jax.value_and_grad(loss)(params, x, y)
             return [p - LR * g for p, g in zip(params, grads)], value
-        return jax.jit(step)
+        return step
 
-    def value_and_grad(model):
-        return jax.jit(jax.value_and_grad(losses[model]))
+    def adam(loss):
+        def step(state, x, y):
+            n, (b1, b2, eps) = TFM_WEIGHTS, ADAM
+            value, g = jax.value_and_grad(loss)(state[:n], x, y)
+            t = state[-1] + 1.0
+            m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(state[n:2 * n], g)]
+            v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(state[2 * n:3 * n], g)]
+            c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+            w = [wi - LR * (mi / c1) / (jnp.sqrt(vi / c2) + eps)
+                 for wi, mi, vi in zip(state[:n], m, v)]
+            return w + m + v + [t], value
+        return step
+
+    def train_step(model):
+        return jax.jit((adam if model == "tfm" else sgd)(losses[model]))
+
+    def value_and_grad(model):  # W8: of the weights, the head of its state list
+        vg = jax.value_and_grad(losses[model])
+        return jax.jit((lambda s, x, y: vg(s[:TFM_WEIGHTS], x, y)) if model == "tfm" else vg)
 
     def per_example_loss(params, x, y):  # one example: x (784,), y (10,)
         w1_, b1, w2, b2 = params
@@ -166,7 +229,7 @@ def jax_models(jax):
 
     per_example_grads = jax.jit(jax.vmap(jax.grad(per_example_loss), in_axes=(None, 0, 0)))
     pop = jax.jit(jax.vmap(lambda w, x: jnp.tanh(x @ w), in_axes=(0, None)))
-    return SimpleNamespace(w1=jax.jit(w1), pop=pop, sgd_step=sgd_step,
+    return SimpleNamespace(w1=jax.jit(w1), pop=pop, train_step=train_step,
                            value_and_grad=value_and_grad, per_example_grads=per_example_grads)
 
 
@@ -205,34 +268,72 @@ def torch_models(torch):
             hs.append(h)
         return cross_entropy(torch.stack(hs) @ wo + bo, targets)
 
-    losses = {"mlp": mlp_loss, "cnn": cnn_loss, "rnn": rnn_loss}
+    def tfm_loss(weights, tokens, y):  # the block of jax_models, written for PyTorch
+        emb, g1, c1, wqkv, wo, g2, c2, w1_, b1, w2, b2, gf, cf, head = weights
+        (b, t), d = tokens.shape, emb.shape[1]
+        ln = torch.nn.functional.layer_norm
+        x = emb[tokens]
+        q, k, v = (ln(x, (d,), g1, c1) @ wqkv).chunk(3, dim=-1)
+        q, k, v = (z.reshape(b, t, TFM_HEADS, -1).transpose(1, 2) for z in (q, k, v))
+        s = q @ k.transpose(-1, -2) / float(np.sqrt(d // TFM_HEADS))
+        s = s.masked_fill(~torch.ones(t, t, dtype=torch.bool).tril(), -1e9)
+        o = torch.softmax(s, dim=-1) @ v
+        x = x + o.transpose(1, 2).reshape(b, t, d) @ wo
+        x = x + F.gelu(ln(x, (d,), g2, c2) @ w1_ + b1, approximate="tanh") @ w2 + b2
+        return cross_entropy(ln(x, (d,), gf, cf) @ head, y)
+
+    losses = {"mlp": mlp_loss, "cnn": cnn_loss, "rnn": rnn_loss, "tfm": tfm_loss}
+    n = TFM_WEIGHTS
 
     def eager_step(model):
-        """Idiomatic eager training: autograd on leaf tensors, in-place SGD under no_grad."""
+        """Idiomatic eager training: autograd on leaf tensors, in-place updates under no_grad
+        (SGD; W8: Adam with torch's multi-tensor ``_foreach`` ops, as torch.optim.Adam)."""
         loss_fn = losses[model]
+        b1, b2, eps = ADAM
 
         def step(params, x, y):
-            loss = loss_fn(params, x, y)
-            grads = torch.autograd.grad(loss, params)
+            weights = params[:n] if model == "tfm" else params
+            loss = loss_fn(weights, x, y)
+            grads = torch.autograd.grad(loss, weights)
             with torch.no_grad():
-                for p, g in zip(params, grads):
-                    p.sub_(LR * g)
+                if model != "tfm":
+                    torch._foreach_add_(params, grads, alpha=-LR)
+                    return params, loss.detach()
+                m, v, t = params[n:2 * n], params[2 * n:3 * n], params[-1]
+                t.add_(1.0)
+                torch._foreach_lerp_(m, grads, 1 - b1)
+                torch._foreach_mul_(v, b2)
+                torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+                c1, c2 = 1 - b1 ** t.item(), 1 - b2 ** t.item()
+                denom = torch._foreach_add(torch._foreach_sqrt(torch._foreach_div(v, c2)), eps)
+                torch._foreach_addcdiv_(weights, m, denom, value=-LR / c1)
             return params, loss.detach()
         return step
 
     def functional_step(model):
         """The jax-style pure step (torch.func), what torch.compile compiles as one graph."""
         loss_fn = losses[model]
+        b1, b2, eps = ADAM
 
         def step(params, x, y):
-            grads, value = torch.func.grad_and_value(loss_fn)(params, x, y)
-            return [p - LR * g for p, g in zip(params, grads)], value
+            if model != "tfm":
+                grads, value = torch.func.grad_and_value(loss_fn)(params, x, y)
+                return [p - LR * g for p, g in zip(params, grads)], value
+            g, value = torch.func.grad_and_value(loss_fn)(params[:n], x, y)
+            t = params[-1] + 1.0
+            m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(params[n:2 * n], g)]
+            v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(params[2 * n:3 * n], g)]
+            c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+            w = [wi - LR * (mi / c1) / (torch.sqrt(vi / c2) + eps)
+                 for wi, mi, vi in zip(params[:n], m, v)]
+            return w + m + v + [t], value
         return step
 
     def eager_value_and_grad(model):
         def vg(params, x, y):
-            loss = losses[model](params, x, y)
-            return loss.detach(), torch.autograd.grad(loss, params)
+            weights = params[:n] if model == "tfm" else params
+            loss = losses[model](weights, x, y)
+            return loss.detach(), torch.autograd.grad(loss, weights)
         return vg
 
     def per_example_loss(params, x, y):
@@ -367,21 +468,101 @@ def numpy_models(np):
         np.add.at(gemb, tokens.T, dxs)
         return loss, [gemb, gwx, gwh, gb, gwo, gbo]
 
-    vgs = {"mlp": mlp_value_and_grad, "cnn": cnn_value_and_grad, "rnn": rnn_value_and_grad}
+    # --- transformer block (W8)
+    def layer_norm(x, g, b):
+        mu = x.mean(axis=-1, keepdims=True)
+        inv = 1 / np.sqrt(((x - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
+        xhat = (x - mu) * inv
+        return xhat * g + b, (xhat, inv)
+
+    def layer_norm_bwd(dy, cache, g):
+        xhat, inv = cache
+        dxhat = dy * g
+        dx = inv * (dxhat - dxhat.mean(axis=-1, keepdims=True)
+                    - xhat * (dxhat * xhat).mean(axis=-1, keepdims=True))
+        axes = tuple(range(dy.ndim - 1))
+        return dx, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)
+
+    def flat_t_matmul(a, b):  # sum over all leading axes of a^T b
+        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+
+    def tfm_value_and_grad(weights, tokens, y):
+        emb, g1, c1, wqkv, wo, g2, c2, w1_, b1, w2, b2, gf, cf, head = weights
+        (b, t), d = tokens.shape, emb.shape[1]
+        hd = d // TFM_HEADS
+        x0 = emb[tokens]
+        a, ln1 = layer_norm(x0, g1, c1)
+        qkv = a @ wqkv
+
+        def heads(z):
+            return z.reshape(b, t, TFM_HEADS, hd).transpose(0, 2, 1, 3)
+
+        def unheads(z):
+            return z.transpose(0, 2, 1, 3).reshape(b, t, d)
+        q, k, v = (heads(z) for z in np.split(qkv, 3, axis=-1))
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd)
+        s = np.where(np.tril(np.ones((t, t), bool)), s, -1e9)
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        p = e / e.sum(axis=-1, keepdims=True)
+        o = unheads(p @ v)
+        x1 = x0 + o @ wo
+        c, ln2 = layer_norm(x1, g2, c2)
+        z = c @ w1_ + b1
+        u = 0.7978845608028654 * (z + 0.044715 * z ** 3)
+        th = np.tanh(u)
+        h = 0.5 * z * (1 + th)
+        x2 = x1 + h @ w2 + b2
+        f, lnf = layer_norm(x2, gf, cf)
+        loss, dlogits = softmax_xent(f @ head, y)
+        ghead, df = flat_t_matmul(f, dlogits), dlogits @ head.T
+        dx2, ggf, gcf = layer_norm_bwd(df, lnf, gf)
+        gw2, gb2, dh = flat_t_matmul(h, dx2), dx2.sum(axis=(0, 1)), dx2 @ w2.T
+        dz = dh * (0.5 * (1 + th) + 0.5 * z * (1 - th ** 2)
+                   * 0.7978845608028654 * (1 + 3 * 0.044715 * z ** 2))
+        gw1, gb1 = flat_t_matmul(c, dz), dz.sum(axis=(0, 1))
+        dc, gg2, gc2 = layer_norm_bwd(dz @ w1_.T, ln2, g2)
+        dx1 = dx2 + dc
+        gwo, do = flat_t_matmul(o, dx1), heads(dx1 @ wo.T)
+        dp, dv = do @ v.transpose(0, 1, 3, 2), p.transpose(0, 1, 3, 2) @ do
+        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) / np.sqrt(hd)
+        dq, dk = ds @ k, ds.transpose(0, 1, 3, 2) @ q
+        dqkv = np.concatenate([unheads(dq), unheads(dk), unheads(dv)], axis=-1)
+        gwqkv = flat_t_matmul(a, dqkv)
+        da, gg1, gc1 = layer_norm_bwd(dqkv @ wqkv.T, ln1, g1)
+        gemb = np.zeros_like(emb)
+        np.add.at(gemb, tokens, dx1 + da)
+        return loss, [gemb, gg1, gc1, gwqkv, gwo, gg2, gc2, gw1, gb1, gw2, gb2, ggf, gcf, ghead]
+
+    vgs = {"mlp": mlp_value_and_grad, "cnn": cnn_value_and_grad, "rnn": rnn_value_and_grad,
+           "tfm": tfm_value_and_grad}
+    n = TFM_WEIGHTS
 
     def value_and_grad(model):
+        if model == "tfm":
+            return lambda state, x, y: tfm_value_and_grad(state[:n], x, y)
         return vgs[model]
 
-    def sgd_step(model):
+    def train_step(model):
         vg = vgs[model]
 
-        def step(params, x, y):
+        def sgd(params, x, y):
             value, grads = vg(params, x, y)
             return [p - p.dtype.type(LR) * g for p, g in zip(params, grads)], value
-        return step
+
+        def adam(state, x, y):
+            (b1, b2, eps), dt = ADAM, state[0].dtype.type
+            value, g = vg(state[:n], x, y)
+            t = state[-1] + 1
+            m = [dt(b1) * mi + dt(1 - b1) * gi for mi, gi in zip(state[n:2 * n], g)]
+            v = [dt(b2) * vi + dt(1 - b2) * gi * gi for vi, gi in zip(state[2 * n:3 * n], g)]
+            c1, c2 = 1 - dt(b1) ** t, 1 - dt(b2) ** t
+            w = [wi - dt(LR) * (mi / c1) / (np.sqrt(vi / c2) + dt(eps))
+                 for wi, mi, vi in zip(state[:n], m, v)]
+            return w + m + v + [t], value
+        return adam if model == "tfm" else sgd
 
     def pop(ws, x):
         return np.tanh(x @ ws)
 
-    return SimpleNamespace(w1=w1, pop=pop, sgd_step=sgd_step, value_and_grad=value_and_grad,
+    return SimpleNamespace(w1=w1, pop=pop, train_step=train_step, value_and_grad=value_and_grad,
                            per_example_grads=per_example_grads)
