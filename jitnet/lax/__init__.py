@@ -15,6 +15,7 @@ from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2
                                  shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
                                  sqrt, square, sub, tan, tanh)
 from ..prims.elementwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from ..prims.elementwise import complex, conj, imag, real
 from ..prims.elementwise import convert_index, index_constant
 from ..prims.elementwise import stop_gradient as _stop_gradient
 from ..prims.indexing import dynamic_slice as _dynamic_slice

@@ -542,31 +542,25 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return out
 
 
-def _no_complex(name, x):
-    x = as_jitnet(x)
-    if get_aval(x).dtype.kind == "c":
-        raise NotImplementedError(f"jnp.{name} of complex arrays needs a {name} primitive, "
-                                  f"which jitnet does not have yet")
-    return x
-
-
 def conj(x, /):
     """Complex conjugate: the identity on real arrays."""
     check_arraylike("conj", x)
-    return _no_complex("conj", x)
+    x = as_jitnet(x)
+    return lax.conj(x) if get_aval(x).dtype.kind == "c" else x
 
 
 conjugate = conj
 
 
 def real(x, /):
-    """Real part: the identity on real arrays."""
+    """Real part (complex64 -> float32): the identity on real arrays."""
     check_arraylike("real", x)
-    return _no_complex("real", x)
+    x = as_jitnet(x)
+    return lax.real(x) if get_aval(x).dtype.kind == "c" else x
 
 
 def imag(x, /):
-    """Imaginary part: zeros (of the same dtype) for real arrays."""
+    """Imaginary part (complex64 -> float32): zeros (of the same dtype) for real arrays."""
     check_arraylike("imag", x)
-    x = _no_complex("imag", x)
-    return lax.full_like(x, 0)
+    x = as_jitnet(x)
+    return lax.imag(x) if get_aval(x).dtype.kind == "c" else lax.full_like(x, 0)

@@ -22,7 +22,7 @@ COMPLEX_OK = frozenset({
     "conv_general_dilated", "patches", "patches_transpose", "reduce_window",
     "broadcast_in_dim", "reshape", "transpose", "rev", "slice", "squeeze", "concatenate",
     "pad", "gather", "scatter", "dynamic_slice", "dynamic_update_slice", "iota",
-    "cond", "while", "scan",
+    "cond", "while", "scan", "real", "imag", "conj", "complex",
 })
 
 _WAYS_OUT = ("run it eagerly (jitnet.disable_jit()) or with JITNET_BACKEND=interpreter, "
