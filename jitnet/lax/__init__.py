@@ -126,7 +126,9 @@ from . import linalg  # noqa: E402,F401
 from .shapes import (Precision, conv_general_permutations, conv_general_shape_tuple,  # noqa: E402,F401
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
-from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
+from .composite import (clz, cumlogsumexp, mulhi, population_count, reduce_xor,  # noqa: E402,F401
+                        stack, tile, top_k, unstack)
+from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
 
 
