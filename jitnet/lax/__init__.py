@@ -129,6 +129,7 @@ from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa
 from .composite import (clz, cumlogsumexp, mulhi, population_count, reduce_xor,  # noqa: E402,F401
                         stack, tile, top_k, unstack)
 from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
+from .scaled_dot import scaled_dot  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
 
 
