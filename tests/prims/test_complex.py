@@ -144,3 +144,15 @@ def test_bad_operands_raise_naming_the_operation(call, words):
         call()
     for w in words:
         assert w in str(err.value), (w, str(err.value))
+
+
+def test_grad_needs_real_outputs_unless_holomorphic():
+    z = np.complex64(1 + 1j)
+    with pytest.raises(TypeError, match="real-valued outputs.*complex64.*holomorphic=True"):
+        jitnet.grad(lambda z: z * z)(z)
+    # holomorphic: the complex derivative, 2z for z^2
+    assert complex(jitnet.grad(lambda z: z * z, holomorphic=True)(z)) == 2 + 2j
+    with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex"):
+        jitnet.grad(lambda x: x * x, holomorphic=True)(np.float32(1))
+    with pytest.raises(TypeError, match="holomorphic=True requires outputs with complex"):
+        jitnet.grad(jnp.abs, holomorphic=True)(z)
