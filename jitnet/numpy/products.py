@@ -143,7 +143,10 @@ def outer(a, b, out=None):
 
 @_bool_as_int
 def vdot(a, b, *, precision=None, preferred_element_type=None):
+    """Dot product of the flattened arrays, conjugating ``a`` (as NumPy and JAX)."""
+    from .ufuncs import conj
     a, b = _pre("vdot", a, b)
+    a = conj(a)
     return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)),
                preferred_element_type=preferred_element_type)
 

@@ -375,6 +375,8 @@ def isinf(x, /):
     (x,) = promote_args("isinf", x)
     if kind_of(get_aval(x).dtype) not in "fc":
         return lax.full_like(x, False, np.bool_)
+    if kind_of(get_aval(x).dtype) == "c":  # either part infinite (not |x|: it overflows)
+        return lax.bitwise_or(isinf(lax.real(x)), isinf(lax.imag(x)))
     return lax.eq(lax.abs(x), _c(x, np.inf))
 
 
@@ -533,7 +535,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     dt = get_aval(a).dtype
     if kind_of(dt) not in "fc":
         return equal(a, b)
-    rtol, atol = _c(a, rtol), _c(a, atol)
+    real_dt = np.finfo(dt).dtype if kind_of(dt) == "c" else dt  # |a - b|'s dtype
+    rtol, atol = convert(rtol, real_dt, True), convert(atol, real_dt, True)
     out = lax.le(lax.abs(lax.sub(a, b)), lax.add(atol, lax.mul(rtol, lax.abs(b))))
     both_inf = lax.bitwise_and(isinf(a), lax.eq(a, b))
     out = lax.bitwise_or(lax.bitwise_and(out, isfinite(b)), both_inf)
