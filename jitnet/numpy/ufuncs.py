@@ -264,7 +264,8 @@ def sinc(x, /):
     """
     (x,) = promote_args_inexact("sinc", x)
     t = lax.mul(x, _c(x, np.pi))
-    small = lax.lt(lax.abs(t), _c(t, 0.1))
+    mag = lax.abs(t)  # (real for complex x too)
+    small = lax.lt(mag, _c(mag, 0.1))
     ts = lax.select(small, t, lax.full_like(t, 0))
     t2 = lax.mul(ts, ts)
     poly = _c(t2, 1 / 362880)
@@ -566,4 +567,6 @@ def imag(x, /):
     """Imaginary part (complex64 -> float32): zeros (of the same dtype) for real arrays."""
     check_arraylike("imag", x)
     x = as_jitnet(x)
-    return lax.imag(x) if get_aval(x).dtype.kind == "c" else lax.full_like(x, 0)
+    a = get_aval(x)
+    return lax.imag(x) if a.dtype.kind == "c" else convert(lax.full_like(x, 0), a.dtype,
+                                                             a.weak_type)

@@ -836,14 +836,14 @@ def imag(x):
 
 
 def conj(x):
-    """``lax.conj``: the complex conjugate; a real operand becomes complex first, as in JAX
-    (``jnp.conj`` keeps real arrays real)."""
+    """``lax.conj``: the complex conjugate; a real operand is returned as complex (its own
+    conjugate, with +0 imaginary parts), as in JAX (``jnp.conj`` keeps real arrays real)."""
     a = get_aval(x)
     if a.dtype.kind != "c":
         if a.dtype not in _COMPLEX_OF:
             raise dtype_error(f"conj requires a float32, float64 or complex operand, got "
                               f"{a.dtype.name}")
-        x = convert_element_type(x, _COMPLEX_OF[a.dtype])
+        return convert_element_type(x, _COMPLEX_OF[a.dtype], a.weak_type)
     return bind(conj_p, x)
 
 

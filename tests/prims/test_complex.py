@@ -61,6 +61,14 @@ def test_conj_of_real_input():
     _same(jnp.conj(x), x)                           # jnp keeps it real, as JAX and NumPy
     _same(jnp.real(x), x)
     _same(jnp.imag(x), np.zeros(2, np.float32))
+    assert lax.conj(2.0).weak_type and jnp.imag(3.0).weak_type     # weak stays weak (JAX)
+    assert np.signbit(np.asarray(lax.conj(x)).imag).sum() == 0     # +0 parts, as JAX
+
+
+def test_sinc_of_complex_matches_numpy():
+    z = np.array([0.5 + 0.1j, 1e-3 - 2e-3j, 0, -1.5 + 2j], np.complex128)
+    np.testing.assert_allclose(np.asarray(jnp.sinc(z.astype(np.complex64))), np.sinc(z),
+                               rtol=1e-6)
 
 
 # f(z) for complex z, and the same function in NumPy for finite differences
