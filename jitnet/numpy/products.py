@@ -152,9 +152,10 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
+    """``sum(conj(x1) * x2, axis)``: conjugates ``x1``, as NumPy and JAX."""
     from .reductions import sum
-    from .ufuncs import multiply
-    return sum(multiply(x1, x2), axis=axis)
+    from .ufuncs import conj, multiply
+    return sum(multiply(conj(x1), x2), axis=axis)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):

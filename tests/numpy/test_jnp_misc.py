@@ -140,7 +140,8 @@ def test_complex_reductions_norms_and_predicates_match_numpy():
              (jnp.isclose(a, a + 1e-9), np.isclose(a, a + 1e-9)), (jnp.isclose(a, b),
                                                                    np.isclose(a, b)),
              (jnp.isinf(c), np.isinf(c)), (jnp.isnan(c), np.isnan(c)),
-             (jnp.isfinite(c), np.isfinite(c))]
+             (jnp.isfinite(c), np.isfinite(c)), (jnp.vecdot(a, b), np.vecdot(a, b)),
+             (jnp.nanvar(a), np.nanvar(a)), (jnp.nanstd(m, axis=1), np.nanstd(m, axis=1))]
     for got, want in cases:
         check(got, want, dtype=np.asarray(want).dtype, rtol=1e-6, atol=1e-6)
     assert bool(jnp.allclose(a, a))
