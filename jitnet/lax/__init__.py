@@ -110,14 +110,16 @@ def zeros_like_array(x):
 
 
 def reduce(operands, init_values, computation, dimensions):
-    """``lax.reduce`` for the monoids jitnet has primitives for (add, mul, max, min, and, or)."""
+    """``lax.reduce`` for the monoids jitnet has reductions for (add, mul, max, min, and, or,
+    xor)."""
     single = not isinstance(operands, (list, tuple))
     ops = [operands] if single else list(operands)
     table = {add: reduce_sum, mul: reduce_prod, max: reduce_max, min: reduce_min,
-             bitwise_and: reduce_and, bitwise_or: reduce_or}
+             bitwise_and: reduce_and, bitwise_or: reduce_or, bitwise_xor: reduce_xor}
     if computation not in table:
         raise NotImplementedError("lax.reduce: only lax.add, lax.mul, lax.max, lax.min, "
-                                  "lax.bitwise_and and lax.bitwise_or computations are supported")
+                                  "lax.bitwise_and, lax.bitwise_or and lax.bitwise_xor "
+                                  "computations are supported")
     outs = [table[computation](o, tuple(dimensions)) for o in ops]
     return outs[0] if single else tuple(outs)
 

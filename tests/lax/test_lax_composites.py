@@ -60,6 +60,8 @@ def test_reduce_xor_compiled_and_empty_axis():
         np.bitwise_xor.reduce(x, axis=1))
     np.testing.assert_array_equal(np.asarray(lax.reduce_xor(np.zeros((2, 0), np.int32), (1,))),
                                   np.zeros(2, np.int32))
+    np.testing.assert_array_equal(np.asarray(lax.reduce(x, np.int32(0), lax.bitwise_xor, (0,))),
+                                  np.bitwise_xor.reduce(x, axis=0))
 
 
 def test_stack_unstack_tile_match_numpy():
