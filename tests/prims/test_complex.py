@@ -164,3 +164,22 @@ def test_grad_needs_real_outputs_unless_holomorphic():
         jitnet.grad(lambda x: x * x, holomorphic=True)(np.float32(1))
     with pytest.raises(TypeError, match="holomorphic=True requires outputs with complex"):
         jitnet.grad(jnp.abs, holomorphic=True)(z)
+
+
+def test_check_grads_on_complex_functions(x64):
+    from jitnet.testing import check_grads
+    z = np.array([0.3 - 1.2j, -0.7 + 0.4j], np.complex128)
+    check_grads(lambda z: lax.conj(z) * z * (2 - 1j) + lax.complex(lax.imag(z), lax.real(z) ** 2),
+                (z,), order=2)
+    check_grads(lambda z: jnp.abs(z) ** 3 + lax.real(z * z), (z,), order=2)
+    check_grads(lambda x, y: lax.complex(x, y) * x, (np.array([0.5, -2.0]), np.array([1.5, 0.3])),
+                order=2)
+
+    # a wrong rule that real directions cannot see: conj's tangent is conj(t), not t
+    @jitnet.custom_jvp
+    def bad_conj(z):
+        return lax.conj(z)
+
+    bad_conj.defjvp(lambda primals, tangents: (lax.conj(primals[0]), tangents[0]))
+    with pytest.raises(AssertionError):
+        check_grads(bad_conj, (z,), order=1, modes=("fwd",))
