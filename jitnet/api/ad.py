@@ -177,7 +177,7 @@ def _argnums_tuple(argnums):
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
 
-def _check_scalar_out(avals, out_tree):
+def _check_scalar_out(avals, out_tree, holomorphic=False):
     if len(avals) != 1:
         raise TypeError(f"Gradient only defined for scalar-output functions. Output was a "
                         f"pytree {out_tree} with {len(avals)} leaves{user_line()}")
@@ -185,9 +185,14 @@ def _check_scalar_out(avals, out_tree):
     if a.shape != ():
         raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                         f"shape: {a.shape}{user_line()}")
-    if kind_of(a.dtype) not in "fc":
+    if holomorphic and kind_of(a.dtype) != "c":
+        raise TypeError(f"grad with holomorphic=True requires outputs with complex dtype, but "
+                        f"got {a.dtype.name}{user_line()}")
+    if not holomorphic and kind_of(a.dtype) != "f":
         raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
-                        f"of np.floating), but got {a.dtype.name}{user_line()}")
+                        f"of np.floating), but got {a.dtype.name}. For holomorphic "
+                        f"differentiation, pass holomorphic=True; for a non-holomorphic "
+                        f"function with complex outputs, use vjp{user_line()}")
 
 
 def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
@@ -211,6 +216,11 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
                         f"sub-dtype of np.inexact), but got {dt.name}. If you want to use "
                         f"Boolean- or integer-valued inputs, use vjp or set allow_int to True"
                         f"{user_line()}")
+        if holomorphic:
+            for leaf in tree_flatten(dyn)[0]:
+                if kind_of(aval_of(leaf).dtype) != "c":
+                    raise TypeError(f"grad with holomorphic=True requires inputs with complex "
+                                    f"dtype, but got {aval_of(leaf).dtype.name}{user_line()}")
 
         def partial_fun(*dyn_args):
             full = list(args)
@@ -220,7 +230,8 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
 
         partial_fun.__name__ = fun_name(fun)
         labels = arg_labels(fun, dyn, positions=nums)
-        res = vjp(partial_fun, *dyn, has_aux=has_aux, _out_check=_check_scalar_out,
+        res = vjp(partial_fun, *dyn, has_aux=has_aux,
+                  _out_check=functools.partial(_check_scalar_out, holomorphic=holomorphic),
                   _transform="grad", _labels=labels)
         out, pullback = res[0], res[1]
         from .. import numpy as jnp

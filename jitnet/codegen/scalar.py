@@ -178,6 +178,9 @@ SCALAR = {
     "bitcast_convert_type": lambda e, a, d: f"jn_bitcast_{np.dtype(d).name}({a[0]})",
     "round_to_dtype": lambda e, a, d: f"jn_round_{e.params['dtype'].name}_f32({a[0]})",
     "stop_gradient": lambda e, a, d: a[0],
+    "real": lambda e, a, d: f"{a[0]}.real", "imag": lambda e, a, d: f"{a[0]}.imag",
+    "conj": lambda e, a, d: f"{a[0]}.conjugate()",
+    "complex": lambda e, a, d: f"{cast(d)}(complex({a[0]}, {a[1]}))",
 }
 
 

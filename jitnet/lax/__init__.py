@@ -15,6 +15,7 @@ from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2
                                  shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
                                  sqrt, square, sub, tan, tanh)
 from ..prims.elementwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from ..prims.elementwise import complex, conj, imag, real
 from ..prims.elementwise import convert_index, index_constant
 from ..prims.elementwise import stop_gradient as _stop_gradient
 from ..prims.indexing import dynamic_slice as _dynamic_slice
@@ -109,14 +110,16 @@ def zeros_like_array(x):
 
 
 def reduce(operands, init_values, computation, dimensions):
-    """``lax.reduce`` for the monoids jitnet has primitives for (add, mul, max, min, and, or)."""
+    """``lax.reduce`` for the monoids jitnet has reductions for (add, mul, max, min, and, or,
+    xor)."""
     single = not isinstance(operands, (list, tuple))
     ops = [operands] if single else list(operands)
     table = {add: reduce_sum, mul: reduce_prod, max: reduce_max, min: reduce_min,
-             bitwise_and: reduce_and, bitwise_or: reduce_or}
+             bitwise_and: reduce_and, bitwise_or: reduce_or, bitwise_xor: reduce_xor}
     if computation not in table:
         raise NotImplementedError("lax.reduce: only lax.add, lax.mul, lax.max, lax.min, "
-                                  "lax.bitwise_and and lax.bitwise_or computations are supported")
+                                  "lax.bitwise_and, lax.bitwise_or and lax.bitwise_xor "
+                                  "computations are supported")
     outs = [table[computation](o, tuple(dimensions)) for o in ops]
     return outs[0] if single else tuple(outs)
 
@@ -125,7 +128,10 @@ from . import linalg  # noqa: E402,F401
 from .shapes import (Precision, conv_general_permutations, conv_general_shape_tuple,  # noqa: E402,F401
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
-from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
+from .composite import (clz, cumlogsumexp, mulhi, population_count, reduce_xor,  # noqa: E402,F401
+                        stack, tile, top_k, unstack)
+from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
+from .scaled_dot import scaled_dot  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
 
 

@@ -1,11 +1,14 @@
 """``lax`` functions that jitnet builds from other primitives rather than giving a
-primitive of their own: bit counts, ``top_k``, ``cumlogsumexp``."""
+primitive of their own: bit counts, ``mulhi``, ``reduce_xor``, ``top_k``,
+``cumlogsumexp``, ``stack``/``unstack``/``tile`` (their derivatives and batching come from
+the primitives they are made of)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
+from ..prims import shape as sh
 from ..prims.util import get_aval
 
 
@@ -81,3 +84,102 @@ def cumlogsumexp(operand, axis: int = 0, reverse: bool = False):
     if reverse:
         ys = jnp.flip(ys, 0)
     return jnp.moveaxis(ys, 0, axis)
+
+
+def _same_integer_operands(name, x, y):
+    ax, ay = get_aval(x), get_aval(y)
+    if ax.dtype != ay.dtype or ax.dtype.kind not in "iu":
+        raise TypeError(f"lax.{name} requires two integer operands of one dtype, got "
+                        f"{ax.dtype.name} and {ay.dtype.name}{user_line()}")
+    if ax.shape and ay.shape and ax.shape != ay.shape:
+        raise ValueError(f"lax.{name}: operand shapes {ax.shape} and {ay.shape} must be "
+                         f"equal (or one of them a scalar){user_line()}")
+
+
+def mulhi(x, y, /):
+    """The high half of the 2N-bit product of N-bit integers (signed for signed types).
+
+    Computed in N-bit arithmetic from half words (no wider type is needed, so it works for
+    64-bit integers too); for signed operands the unsigned result is corrected by
+    ``- (x < 0) * y - (y < 0) * x`` (mod 2^N)."""
+    _same_integer_operands("mulhi", x, y)
+    u, dt, width = _unsigned_view(x, "mulhi")
+    v = _unsigned_view(y, "mulhi")[0]
+    udt = get_aval(u).dtype
+    half, mask = np.asarray(width // 2, udt), np.asarray((1 << (width // 2)) - 1, udt)
+    u_lo, u_hi = ew.bitwise_and(u, mask), ew.shift_right_logical(u, half)
+    v_lo, v_hi = ew.bitwise_and(v, mask), ew.shift_right_logical(v, half)
+    lo_lo, hi_lo = ew.mul(u_lo, v_lo), ew.mul(u_hi, v_lo)
+    # every partial product and this sum fit in N bits: (2^h - 1)^2 + 2 (2^h - 1) < 2^N
+    cross = ew.add(ew.add(ew.shift_right_logical(lo_lo, half), ew.bitwise_and(hi_lo, mask)),
+                   ew.mul(u_lo, v_hi))
+    high = ew.add(ew.add(ew.mul(u_hi, v_hi), ew.shift_right_logical(hi_lo, half)),
+                  ew.shift_right_logical(cross, half))
+    if dt.kind == "i":
+        zero = np.asarray(0, dt)
+        for a, b in ((x, v), (y, u)):
+            high = ew.sub(high, ew.mul(ew.convert_element_type(ew.lt(a, zero), udt), b))
+    return ew.convert_element_type(high, dt)
+
+
+def reduce_xor(operand, axes):
+    """Bitwise XOR (for bool: parity) over ``axes``: the reduced axes are moved last and
+    flattened, then halved pairwise (``log2 n`` elementwise XORs), zero padding odd counts."""
+    from .. import numpy as jnp
+    x = jnp.asarray(operand)
+    if x.dtype.kind not in "iub":
+        raise TypeError(f"lax.reduce_xor requires a boolean or integer operand, got "
+                        f"{x.dtype.name}{user_line()}")
+    axes = tuple(int(a) for a in axes)
+    if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
+        raise ValueError(f"lax.reduce_xor: axes {axes} must be distinct dimensions of an "
+                         f"operand of shape {x.shape}{user_line()}")
+    kept = [d for d in range(x.ndim) if d not in axes]
+    x = jnp.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
+    if x.shape[-1] == 0:
+        return jnp.zeros(x.shape[:-1], x.dtype)
+    while x.shape[-1] > 1:
+        if x.shape[-1] % 2:
+            x = jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
+        n = x.shape[-1] // 2
+        x = ew.bitwise_xor(x[..., :n], x[..., n:])
+    return x[..., 0]
+
+
+def stack(operands, axis: int = 0):
+    """Joins arrays of one shape along a new ``axis``."""
+    from .. import numpy as jnp
+    from ..numpy.util import canonicalize_axis
+    arrays = [jnp.asarray(a) for a in operands]
+    if not arrays:
+        raise ValueError(f"lax.stack needs at least one operand{user_line()}")
+    shapes = [a.shape for a in arrays]
+    if len(set(shapes)) != 1:
+        raise ValueError(f"lax.stack: all operands must have the same shape, got "
+                         f"{', '.join(map(str, shapes))}{user_line()}")
+    axis = canonicalize_axis(axis, arrays[0].ndim + 1)
+    return sh.concatenate([sh.expand_dims(a, (axis,)) for a in arrays], axis)
+
+
+def unstack(x, axis: int = 0):
+    """The slices of ``x`` along ``axis``, as a tuple."""
+    from .. import numpy as jnp
+    from ..numpy.util import canonicalize_axis
+    x = jnp.asarray(x)
+    axis = canonicalize_axis(axis, x.ndim)
+    return tuple(sh.squeeze(sh.slice_in_dim(x, i, i + 1, 1, axis), (axis,))
+                 for i in range(x.shape[axis]))
+
+
+def tile(operand, reps):
+    """``operand`` repeated ``reps[d]`` times along each dimension d: a broadcast to
+    ``(reps[0], shape[0], reps[1], shape[1], ...)`` and one reshape."""
+    from .. import numpy as jnp
+    x = jnp.asarray(operand)
+    reps = tuple(int(r) for r in reps)
+    if len(reps) != x.ndim or any(r < 0 for r in reps):
+        raise ValueError(f"lax.tile: reps {reps} must hold one non-negative count per "
+                         f"dimension of the operand, of shape {x.shape}{user_line()}")
+    wide = tuple(n for r, d in zip(reps, x.shape) for n in (r, d))
+    out = sh.broadcast_in_dim(x, wide, tuple(range(1, 2 * x.ndim, 2)))
+    return sh.reshape(out, tuple(r * d for r, d in zip(reps, x.shape)))

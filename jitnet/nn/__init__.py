@@ -6,3 +6,5 @@ from .functions import (celu, elu, gelu, glu, hard_sigmoid, hard_silu, hard_swis
                         swish, tanh)
 from . import initializers  # noqa: E402,F401
 from .attention import dot_product_attention  # noqa: E402,F401
+from .scaled_matmul import (get_scaled_dot_general_config, scaled_dot_general,  # noqa: E402,F401
+                            scaled_matmul)

@@ -17,7 +17,7 @@ from ..core.source_info import user_line
 from ..prims import linalg as pl
 from ..prims.util import get_aval
 from .util import (as_jitnet, broadcast_shapes, broadcast_to_shape, canonicalize_axes,
-                   check_arraylike, convert, promote_args_inexact)
+                   check_arraylike, convert, promote_args_inexact, squared_modulus)
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -35,7 +35,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if axis is None:
         axes = tuple(range(nd))
         if ord is None:
-            return sqrt(r.sum(lax.mul(x, x), axis=axes, keepdims=keepdims))
+            return sqrt(r.sum(squared_modulus(x), axis=axes, keepdims=keepdims))
         if nd == 1:
             axes = (0,)
         elif nd == 2:
@@ -49,19 +49,20 @@ def norm(x, ord=None, axis=None, keepdims=False):
     ax = axes[0]
     a = _abs(x)
     if ord is None or ord == 2:
-        return sqrt(r.sum(lax.mul(x, x), axis=ax, keepdims=keepdims))
+        return sqrt(r.sum(squared_modulus(x), axis=ax, keepdims=keepdims))
     if ord == np.inf:
         return r.max(a, axis=ax, keepdims=keepdims)
     if ord == -np.inf:
         return r.min(a, axis=ax, keepdims=keepdims)
+    rdt = get_aval(a).dtype  # the real dtype of |x| (float32 for complex64)
     if ord == 0:
         return r.sum(lax.ne(x, convert(0, get_aval(x).dtype, True)), axis=ax,
-                     dtype=get_aval(x).dtype, keepdims=keepdims)
+                     dtype=rdt, keepdims=keepdims)
     if ord == 1:
         return r.sum(a, axis=ax, keepdims=keepdims)
-    p = convert(ord, get_aval(x).dtype, True)
+    p = convert(ord, rdt, True)
     from .ufuncs import power
-    return power(r.sum(power(a, p), axis=ax, keepdims=keepdims), lax.div(convert(1, get_aval(x).dtype, True), p))
+    return power(r.sum(power(a, p), axis=ax, keepdims=keepdims), lax.div(convert(1, rdt, True), p))
 
 
 def _matrix_norm(x, ord, axes, keepdims):
@@ -69,7 +70,7 @@ def _matrix_norm(x, ord, axes, keepdims):
     from .ufuncs import abs as _abs, sqrt
     a0, a1 = axes
     if ord is None or ord == "fro":
-        return sqrt(r.sum(lax.mul(x, x), axis=axes, keepdims=keepdims))
+        return sqrt(r.sum(squared_modulus(x), axis=axes, keepdims=keepdims))
     if ord == 1:
         return r.max(r.sum(_abs(x), axis=a0, keepdims=True), axis=a1, keepdims=True) \
             if keepdims else r.max(r.sum(_abs(x), axis=a0), axis=a1 - (a1 > a0))

@@ -143,15 +143,19 @@ def outer(a, b, out=None):
 
 @_bool_as_int
 def vdot(a, b, *, precision=None, preferred_element_type=None):
+    """Dot product of the flattened arrays, conjugating ``a`` (as NumPy and JAX)."""
+    from .ufuncs import conj
     a, b = _pre("vdot", a, b)
+    a = conj(a)
     return dot(lax.reshape(a, (get_aval(a).size,)), lax.reshape(b, (get_aval(b).size,)),
                preferred_element_type=preferred_element_type)
 
 
 def vecdot(x1, x2, /, *, axis=-1):
+    """``sum(conj(x1) * x2, axis)``: conjugates ``x1``, as NumPy and JAX."""
     from .reductions import sum
-    from .ufuncs import multiply
-    return sum(multiply(x1, x2), axis=axis)
+    from .ufuncs import conj, multiply
+    return sum(multiply(conj(x1), x2), axis=axis)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):

@@ -11,7 +11,8 @@ from .. import lax
 from ..core import dtypes
 from ..prims.util import get_aval
 from . import ufuncs
-from .util import as_jitnet, canonicalize_axes, canonicalize_axis, check_arraylike, convert, to_dtype
+from .util import (as_jitnet, canonicalize_axes, canonicalize_axis, check_arraylike, convert,
+                   squared_modulus, to_dtype)
 
 
 def _arg(name, a):
@@ -158,7 +159,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     a = convert(a, dt, False)
     axes = canonicalize_axes(axis, aval.ndim)
     centered = ufuncs.subtract(a, mean(a, axes, keepdims=True, where=where))
-    sq = lax.mul(centered, centered)
+    sq = squared_modulus(centered)
+    if dt.kind == "c":  # the mean squared modulus: real, as in NumPy and JAX
+        dt = out_dt = np.finfo(dt).dtype
     if where is None:
         n = builtins.max(_count(aval.shape, axes) - ddof, 0)  # as NumPy: 0 gives inf/nan
         out_ = lax.div(lax.reduce_sum(sq, axes), convert(n, dt, True))

@@ -16,7 +16,7 @@ import numpy as np
 from .. import numpy as jnp
 from ..core import dtypes
 from ..core.source_info import user_line
-from .util import as_jitnet, canonicalize_axes, check_arraylike, concrete_value
+from .util import as_jitnet, canonicalize_axes, check_arraylike, concrete_value, squared_modulus
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")  # JAX's, of NumPy's 13
 
@@ -128,9 +128,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
     n = jnp.sum(valid, axis=axis, keepdims=True).astype(a.dtype)
     mean = jnp.sum(jnp.where(valid, a, 0), axis=axis, keepdims=True) / n
     dev = jnp.where(valid, a - mean, 0)
-    sq = dev * jnp.conj(dev) if a.dtype.kind == "c" else dev * dev
-    out_ = jnp.sum(sq, axis=axis, keepdims=keepdims).real
-    n = n if keepdims else jnp.squeeze(n, axis=canonicalize_axes(axis, a.ndim))
+    out_ = jnp.sum(squared_modulus(dev), axis=axis, keepdims=keepdims)   # real for complex
+    n = jnp.real(n if keepdims else jnp.squeeze(n, axis=canonicalize_axes(axis, a.ndim)))
     return out_ / jnp.maximum(n - ddof, 0)
 
 

@@ -264,7 +264,8 @@ def sinc(x, /):
     """
     (x,) = promote_args_inexact("sinc", x)
     t = lax.mul(x, _c(x, np.pi))
-    small = lax.lt(lax.abs(t), _c(t, 0.1))
+    mag = lax.abs(t)  # (real for complex x too)
+    small = lax.lt(mag, _c(mag, 0.1))
     ts = lax.select(small, t, lax.full_like(t, 0))
     t2 = lax.mul(ts, ts)
     poly = _c(t2, 1 / 362880)
@@ -375,6 +376,8 @@ def isinf(x, /):
     (x,) = promote_args("isinf", x)
     if kind_of(get_aval(x).dtype) not in "fc":
         return lax.full_like(x, False, np.bool_)
+    if kind_of(get_aval(x).dtype) == "c":  # either part infinite (not |x|: it overflows)
+        return lax.bitwise_or(isinf(lax.real(x)), isinf(lax.imag(x)))
     return lax.eq(lax.abs(x), _c(x, np.inf))
 
 
@@ -533,7 +536,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     dt = get_aval(a).dtype
     if kind_of(dt) not in "fc":
         return equal(a, b)
-    rtol, atol = _c(a, rtol), _c(a, atol)
+    real_dt = np.finfo(dt).dtype if kind_of(dt) == "c" else dt  # |a - b|'s dtype
+    rtol, atol = convert(rtol, real_dt, True), convert(atol, real_dt, True)
     out = lax.le(lax.abs(lax.sub(a, b)), lax.add(atol, lax.mul(rtol, lax.abs(b))))
     both_inf = lax.bitwise_and(isinf(a), lax.eq(a, b))
     out = lax.bitwise_or(lax.bitwise_and(out, isfinite(b)), both_inf)
@@ -542,31 +546,27 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     return out
 
 
-def _no_complex(name, x):
-    x = as_jitnet(x)
-    if get_aval(x).dtype.kind == "c":
-        raise NotImplementedError(f"jnp.{name} of complex arrays needs a {name} primitive, "
-                                  f"which jitnet does not have yet")
-    return x
-
-
 def conj(x, /):
     """Complex conjugate: the identity on real arrays."""
     check_arraylike("conj", x)
-    return _no_complex("conj", x)
+    x = as_jitnet(x)
+    return lax.conj(x) if get_aval(x).dtype.kind == "c" else x
 
 
 conjugate = conj
 
 
 def real(x, /):
-    """Real part: the identity on real arrays."""
+    """Real part (complex64 -> float32): the identity on real arrays."""
     check_arraylike("real", x)
-    return _no_complex("real", x)
+    x = as_jitnet(x)
+    return lax.real(x) if get_aval(x).dtype.kind == "c" else x
 
 
 def imag(x, /):
-    """Imaginary part: zeros (of the same dtype) for real arrays."""
+    """Imaginary part (complex64 -> float32): zeros (of the same dtype) for real arrays."""
     check_arraylike("imag", x)
-    x = _no_complex("imag", x)
-    return lax.full_like(x, 0)
+    x = as_jitnet(x)
+    a = get_aval(x)
+    return lax.imag(x) if a.dtype.kind == "c" else convert(lax.full_like(x, 0), a.dtype,
+                                                             a.weak_type)

@@ -208,3 +208,12 @@ def to_dtype(dtype):
              f"set the jax_enable_x64 configuration option "
              f"(jitnet.config.update('jax_enable_x64', True)).")
     return out
+
+
+def squared_modulus(x):
+    """``|x|^2`` in ``x``'s real dtype: ``x * x``, or ``re^2 + im^2`` for complex ``x`` (not
+    ``x * x``, whose phase is wrong, nor ``abs(x)^2``, which overflows sooner)."""
+    if get_aval(x).dtype.kind != "c":
+        return ew.mul(x, x)
+    re, im = ew.real(x), ew.imag(x)
+    return ew.add(ew.mul(re, re), ew.mul(im, im))

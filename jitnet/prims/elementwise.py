@@ -571,8 +571,9 @@ defjvp(cbrt_p, lambda t, out, x: mul(t, mul(const(x, 1 / 3), integer_pow(out, -2
 def _abs_jvp(t, out, x):
     # JAX's convention for real x: slope +1 at 0 (not sign(0) = 0), so |x| keeps the slope
     # that hypot's, the norms' and l1 losses' derivatives rely on at zeros
-    if get_aval(x).dtype.kind == "c":
-        return mul(t, sign(x))
+    if get_aval(x).dtype.kind == "c":  # Re(conj(x) t) / |x|, and 0 at x == 0 (as JAX)
+        safe = select(eq(out, const(out, 0)), const(out, 1), out)
+        return div(real(mul(conj(x), t)), safe)
     return select(ge(x, const(x, 0)), t, neg(t))
 
 
@@ -777,3 +778,122 @@ mul_p.transpose = _mul_transpose
 div_p.transpose = _div_transpose
 select_n_p.transpose = _select_transpose
 convert_element_type_p.transpose = _convert_transpose
+
+
+# -- complex parts ------------------------------------------------------------------
+# real, imag, conj and complex are R-linear. Their transposes follow JAX's convention: a
+# cotangent c of a complex value pairs with a tangent t as Re(c * t) (no conjugation, the
+# same pairing mul's transpose uses), so grad of a real function of z = x + iy returns
+# df/dx - i df/dy (grad(|z|**2) = 2 conj(z), as in JAX).
+
+_COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),
+               np.dtype(np.float64): np.dtype(np.complex128)}
+
+
+def _part_shape(name):
+    def rule(x):
+        if x.dtype.kind != "c":
+            raise dtype_error(f"{name} requires a complex operand, got {x.dtype.name} "
+                              f"(jnp.{name} accepts real arrays too)")
+        return ShapedArray(x.shape, np.finfo(x.dtype).dtype, x.weak_type)
+    return rule
+
+
+real_p = _define("real", lambda x: np.real(x).copy(), "c", 1)  # a copy: not a strided view
+real_p.shape_rule = _part_shape("real")
+imag_p = _define("imag", lambda x: np.imag(x).copy(), "c", 1)
+imag_p.shape_rule = _part_shape("imag")
+conj_p = _define("conj", np.conjugate, "c", 1)
+
+
+def _complex_impl(x, y):
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    out = np.empty(shape, _COMPLEX_OF[x.dtype])
+    out.real, out.imag = x, y  # not x + 1j * y: 1j * inf would put a nan in the real part
+    return out
+
+
+def _complex_shape(x, y):
+    out = nary_shape_rule("complex", "f")(x, y)
+    if out.dtype not in _COMPLEX_OF:
+        raise dtype_error(f"complex requires float32 or float64 operands, got "
+                          f"{x.dtype.name} and {y.dtype.name}")
+    return ShapedArray(out.shape, _COMPLEX_OF[out.dtype], out.weak_type)
+
+
+complex_p = _define("complex", _complex_impl, "f", 2)
+complex_p.shape_rule = _complex_shape
+
+
+def real(x):
+    """``lax.real``: the real part of a complex array (complex64 -> float32)."""
+    return bind(real_p, x)
+
+
+def imag(x):
+    """``lax.imag``: the imaginary part of a complex array (complex64 -> float32)."""
+    return bind(imag_p, x)
+
+
+def conj(x):
+    """``lax.conj``: the complex conjugate; a real operand is returned as complex (its own
+    conjugate, with +0 imaginary parts), as in JAX (``jnp.conj`` keeps real arrays real)."""
+    a = get_aval(x)
+    if a.dtype.kind != "c":
+        if a.dtype not in _COMPLEX_OF:
+            raise dtype_error(f"conj requires a float32, float64 or complex operand, got "
+                              f"{a.dtype.name}")
+        return convert_element_type(x, _COMPLEX_OF[a.dtype], a.weak_type)
+    return bind(conj_p, x)
+
+
+def complex(x, y):
+    """``lax.complex``: ``x + i y`` from two float arrays of one dtype."""
+    return bind(complex_p, x, y)
+
+
+defjvp(real_p, lambda t, out, x: real(t))
+defjvp(imag_p, lambda t, out, x: imag(t))
+defjvp(conj_p, lambda t, out, x: conj(t))
+
+
+def _complex_jvp(primals, tangents):
+    x, y = primals
+    out = complex(x, y)
+    tx, ty = tangents
+    if type(tx) is Zero and type(ty) is Zero:
+        return out, Zero(tangent_aval(get_aval(out)))
+    zero = const(x, 0)
+    t = complex(zero if type(tx) is Zero else tx, zero if type(ty) is Zero else ty)
+    if tuple(t.shape) != tuple(out.shape):
+        t = sh.broadcast_in_dim(t, tuple(out.shape), ())
+    return out, t
+
+
+complex_p.jvp = _complex_jvp
+
+
+def _real_transpose(ct, x):
+    return (Zero(x.aval) if type(ct) is Zero else complex(ct, const(ct, 0)),)
+
+
+def _imag_transpose(ct, x):
+    return (Zero(x.aval) if type(ct) is Zero else complex(const(ct, 0), neg(ct)),)
+
+
+def _conj_transpose(ct, x):
+    return (Zero(x.aval) if type(ct) is Zero else conj(ct),)
+
+
+def _complex_transpose(ct, x, y):
+    if type(ct) is Zero:
+        return (Zero(x.aval) if is_undefined(x) else None,
+                Zero(y.aval) if is_undefined(y) else None)
+    return (unbroadcast(x.aval, real(ct)) if is_undefined(x) else None,
+            unbroadcast(y.aval, neg(imag(ct))) if is_undefined(y) else None)
+
+
+real_p.transpose = _real_transpose
+imag_p.transpose = _imag_transpose
+conj_p.transpose = _conj_transpose
+complex_p.transpose = _complex_transpose

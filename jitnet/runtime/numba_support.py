@@ -22,7 +22,7 @@ COMPLEX_OK = frozenset({
     "conv_general_dilated", "patches", "patches_transpose", "reduce_window",
     "broadcast_in_dim", "reshape", "transpose", "rev", "slice", "squeeze", "concatenate",
     "pad", "gather", "scatter", "dynamic_slice", "dynamic_update_slice", "iota",
-    "cond", "while", "scan",
+    "cond", "while", "scan", "real", "imag", "conj", "complex",
 })
 
 _WAYS_OUT = ("run it eagerly (jitnet.disable_jit()) or with JITNET_BACKEND=interpreter, "
@@ -52,7 +52,8 @@ def check_supported(ir: IR) -> None:
         cplx = sorted(d.name for d in dts if d.kind == "c")
         if cplx and e.prim.name not in COMPLEX_OK:
             raise TypeError(f"jit: {e.prim.name} on {cplx[0]}{where} is not supported by the "
-                            f"numba backend (complex values support arithmetic, sqrt, sums, "
-                            f"products, matmul, convolutions and data movement); {_WAYS_OUT}")
+                            f"numba backend (complex values support arithmetic, sqrt, abs, "
+                            f"real/imag/conj/complex, sums, products, matmul, convolutions and "
+                            f"data movement); {_WAYS_OUT}")
         for sub in sub_irs(e):
             check_supported(sub)

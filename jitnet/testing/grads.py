@@ -2,7 +2,9 @@
 
 Forward mode: ``jvp(f)(x)[t]`` is compared with ``(f(x + eps t) - f(x - eps t)) / 2eps``.
 Reverse mode: the vjp is checked by the dot-product test against that same
-numerical jvp, ``<ct, J t> == <J^T ct, t>``, which also validates transposes.
+numerical jvp, ``<ct, J t> == <J^T ct, t>``, which also validates transposes. Complex
+values get complex random directions and the pairing ``<a, b> = Re(sum(a * b))`` of JAX's
+convention (``docs/AUTODIFF.md``).
 Higher orders apply the same checks to the derivative functions themselves
 (forward-over-forward, reverse-over-reverse and the mixed compositions). Use
 float64 inputs (``config.update("jax_enable_x64", True)``) for tight tolerances.
@@ -24,7 +26,15 @@ def _rand_like(rng, x):
     a = np.asarray(x)
     if kind_of(a.dtype) not in "fc":
         return np.zeros(a.shape, dtypes.float0)
+    if kind_of(a.dtype) == "c":
+        return (rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape)).astype(a.dtype)
     return rng.standard_normal(a.shape).astype(a.dtype)
+
+
+def _wide(x):
+    """float64, or complex128 for complex values (keeping their imaginary parts)."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
 
 
 def _vdot(xs, ys) -> float:
@@ -33,7 +43,7 @@ def _vdot(xs, ys) -> float:
         x, y = np.asarray(x), np.asarray(y)
         if x.dtype == dtypes.float0 or y.dtype == dtypes.float0:
             continue
-        total += float(np.sum(x.astype(np.float64) * y.astype(np.float64)))
+        total += float(np.real(np.sum(_wide(x) * _wide(y))))
     return total
 
 
@@ -50,8 +60,8 @@ def _axpy(a, xs, ys):
 def numerical_jvp(f, primals, tangents, eps):
     plus = f(*_axpy(eps, tangents, primals))
     minus = f(*_axpy(-eps, tangents, primals))
-    return tree_map(lambda p, m: (np.asarray(p, np.float64) - np.asarray(m, np.float64))
-                    / (2 * eps) if kind_of(np.asarray(p).dtype) in "fc" else np.zeros(np.shape(p)),
+    return tree_map(lambda p, m: (_wide(p) - _wide(m)) / (2 * eps)
+                    if kind_of(np.asarray(p).dtype) in "fc" else np.zeros(np.shape(p)),
                     plus, minus)
 
 
@@ -67,8 +77,7 @@ def _assert_close(actual, expected, atol, rtol, what):
         a = np.asarray(a)
         if a.dtype == dtypes.float0:
             continue
-        np.testing.assert_allclose(a.astype(np.float64), np.asarray(e, np.float64),
-                                   atol=atol, rtol=rtol, err_msg=what)
+        np.testing.assert_allclose(_wide(a), _wide(e), atol=atol, rtol=rtol, err_msg=what)
 
 
 def check_jvp(f, args, atol=None, rtol=None, eps=None, rng=None):

@@ -173,6 +173,19 @@ RECORDS += [
     _r("stop_gradient", lambda x: lax.mul(lax.stop_gradient(x), x), [F(3, 4)], grad_order=0),
 ]
 
+# complex parts: drawn as real floats, the complex values built inside, so the derivative
+# checks see real functions (x^2 - y^2, 2xy, |x + iy|) that pass through complex ones
+RECORDS += [
+    _r("complex", lax.complex, [F(3, 4), F(3, 4)], grad_order=0, name="complex_out"),
+    _r("complex", lambda x, y: lax.imag(lax.mul(lax.complex(x, y), lax.complex(y, x))),
+       [F(3, 4), F(3, 4)]),
+    _r("real", lambda x, y: lax.real(lax.integer_pow(lax.complex(x, y), 2)), [F(3, 4), F(3, 4)]),
+    _r("imag", lambda x, y: lax.imag(lax.integer_pow(lax.complex(x, y), 2)), [F(3, 4), F(3, 4)]),
+    _r("conj", lambda x, y: lax.imag(lax.mul(lax.conj(lax.complex(x, y)), lax.complex(y, x))),
+       [F(3, 4), F(3, 4)]),
+    _r("abs", lambda x, y: lax.abs(lax.complex(x, y)), [F(3, 4), F(3, 4)], name="abs_complex"),
+]
+
 # -- shape ------------------------------------------------------------------------------
 
 RECORDS += [
