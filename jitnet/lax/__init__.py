@@ -127,6 +127,8 @@ from .shapes import (Precision, conv_general_permutations, conv_general_shape_tu
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
 from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
+from .special import (bessel_i0e, bessel_i1e, betainc, igamma, igamma_grad_a,  # noqa: E402,F401
+                      igammac, polygamma, random_gamma_grad, zeta)
 
 
 def __getattr__(name):
