@@ -91,6 +91,16 @@ def test_sici(dtype):
     check(ci, ref_ci, dtype, **tol[dtype])
 
 
+def test_fresnel(dtype):
+    x = np.concatenate([rng.uniform(-40, 40, 40), [1.49, 1.51, 1e3, -2.0], EDGES]).astype(dtype)
+    s, c = js.fresnel(x)
+    ref_s, ref_c = sp.fresnel(x.astype(np.float64))
+    # float32: the phase pi x^2 / 2 is computed from a rounded x^2
+    tol = dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    check(s, ref_s, dtype, **tol)
+    check(c, ref_c, dtype, **tol)
+
+
 def test_expn(dtype):
     n = np.concatenate([rng.integers(0, 40, 60), [0, 1, 2, 3, 0, 1, 5, 2, -1, 2.5, 1]])
     x = np.concatenate([rng.uniform(0, 30, 60), [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1e-9,
@@ -222,6 +232,7 @@ def test_grad_rules_at_special_points(x64):
     check_grads(js.owens_t, (np.array([0.3, -1.2]), np.array([0.6, 2.5])), order=2,
                 rtol=1e-6)
     check_grads(lambda x: js.sici(x), (np.array([1.5, 7.0]),), order=2, rtol=1e-6)
+    check_grads(lambda x: js.fresnel(x), (np.array([0.7, -2.5]),), order=2, rtol=1e-6)
     check_grads(lambda x: js.bessel_jn(x, v=2, n_iter=20), (np.array([0.7, 5.0]),), order=1,
                 rtol=1e-6)
     check_grads(js.boxcox, (np.array([0.5, 3.0]), np.array([0.3, -1.2])), order=2, rtol=1e-6)

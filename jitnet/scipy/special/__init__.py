@@ -10,7 +10,7 @@ derivative rule (``custom_jvp``), the same rule is defined here.
 The functions live in modules named for their families; this namespace gathers them.
 """
 from .bessel import bessel_jn, i0, i0e, i1, i1e
-from .error_functions import (dawsn, erf, erfc, erfcx, erfinv, log_ndtr, ndtr, ndtri,
+from .error_functions import (dawsn, erf, erfc, erfcx, erfinv, fresnel, log_ndtr, ndtr, ndtri,
                               owens_t)
 from .exp_integrals import exp1, expi, expn, sici
 from .gamma_functions import (beta, betaln, comb, digamma, factorial, gamma, gammaln, gammasgn,
@@ -22,7 +22,7 @@ from .zeta_functions import bernoulli, polygamma, spence, zeta
 
 __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb",
            "dawsn", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp1", "expi", "expit",
-           "expn", "factorial", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0",
-           "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit",
-           "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch", "polygamma",
+           "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
+           "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "loggamma",
+           "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch", "polygamma",
            "rel_entr", "sici", "softmax", "spence", "xlog1py", "xlogy", "zeta"]

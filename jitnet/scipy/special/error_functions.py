@@ -7,7 +7,8 @@ import numpy as np
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
-from .util import SQRT_2PI, as_float, exp_square, horner, where_safe
+from .util import (SQRT_2PI, as_float, complex_fraction, complex_mul, exp_square, horner,
+                   where_safe)
 
 _SQRT_HALF = float(np.sqrt(0.5))
 _HALF_LOG_2PI = float(0.5 * np.log(2 * np.pi))
@@ -264,3 +265,61 @@ def _owens_t_jvp(primals, tangents):
     d_h = -jnp.exp(-0.5 * h * h) * lax.erf(a * h * _SQRT_HALF) / (2 * SQRT_2PI)
     d_a = jnp.exp(-0.5 * (1 + a * a) * h * h) / (2 * np.pi * (1 + a * a))
     return _owens_t(h, a), th * d_h + ta * d_a
+
+
+_FRESNEL_SWITCH = 1.5
+_FRESNEL_SERIES_TERMS = 40
+_FRESNEL_FRACTION_TERMS = 128
+
+
+def fresnel(x):
+    """Fresnel integrals ``(S(x), C(x)) = int_0^x (sin, cos)(pi t^2 / 2) dt`` (both odd,
+    1/2 at ``+inf``), as ``scipy.special.fresnel``.
+
+    Up to ``|x| = 1.5`` their power series; above, ``C + iS = (1 + i)/2 - x e^(i pi x^2/2) F``
+    with ``F`` the continued fraction of ``erfc`` at ``z = sqrt(pi)/2 (1 - i) x``,
+    ``1 / (2z^2 + 1 - 1 2 / (2z^2 + 5 - 3 4 / (2z^2 + 9 - ...)))``. Derivative rules:
+    ``sin(pi x^2 / 2)`` and ``cos(pi x^2 / 2)``."""
+    return _fresnel(as_float("fresnel", x))
+
+
+def _fresnel_series(x):
+    """``(S, C)`` from ``sum_k (pi x^2 / 2)^k x / (k! (2k + 1))`` with the signs
+    ``+, +, -, -, ...``: even ``k`` feed ``C``, odd ``k`` feed ``S``."""
+    w = 0.5 * np.pi * x * x
+
+    def add_pair(k, carry):
+        term, s, c = carry  # term = (-1)^k w^(2k) x / (2k)!
+        kf = k.astype(x.dtype)
+        c = c + term / (4 * kf + 1)
+        odd = term * w / (2 * kf + 1)
+        s = s + odd / (4 * kf + 3)
+        return -odd * w / (2 * kf + 2), s, c
+    zero = jnp.zeros_like(x)
+    _, s, c = lax.fori_loop(0, _FRESNEL_SERIES_TERMS // 2, add_pair, (x, zero, zero))
+    return s, c
+
+
+@custom_jvp
+def _fresnel(x):
+    ax = jnp.abs(x)
+    small = ax <= _FRESNEL_SWITCH
+    s_series, c_series = _fresnel_series(where_safe(small, ax, 1.0))
+    xl = where_safe(~small & jnp.isfinite(ax), ax, 2 * _FRESNEL_SWITCH)
+    theta = 0.5 * np.pi * xl * xl
+    f = complex_fraction(1.0, 4.0, -np.pi * xl * xl, lambda k: -(2 * k - 1) * (2 * k),
+                         _FRESNEL_FRACTION_TERMS)
+    g = complex_mul((jnp.cos(theta), jnp.sin(theta)), f)
+    s = jnp.where(small, s_series, 0.5 - xl * g[1])
+    c = jnp.where(small, c_series, 0.5 - xl * g[0])
+    half = jnp.full_like(x, 0.5)
+    s, c = jnp.where(ax == jnp.inf, half, s), jnp.where(ax == jnp.inf, half, c)
+    sign = jnp.sign(x)
+    return jnp.where(jnp.isnan(x), x, sign * s), jnp.where(jnp.isnan(x), x, sign * c)
+
+
+@_fresnel.defjvp
+def _fresnel_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    theta = 0.5 * np.pi * x * x
+    return _fresnel(x), (t * jnp.sin(theta), t * jnp.cos(theta))

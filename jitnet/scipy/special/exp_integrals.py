@@ -11,7 +11,7 @@ from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .gamma_functions import digamma
-from .util import EULER_GAMMA, as_float, where_safe
+from .util import EULER_GAMMA, as_float, complex_fraction, complex_mul, where_safe
 
 _SERIES_TERMS = 40
 _FRACTION_TERMS = 128
@@ -169,36 +169,10 @@ def _sici_series(x):
 
 
 def _sici_fraction(x):
-    """``E_1(ix) = -Ci(x) + i (Si(x) - pi/2)`` for ``x > 4`` from the continued fraction of
-    ``E_1`` at the imaginary argument (complex arithmetic on (re, im) pairs)."""
-    tiny = _tiny(x)
-
-    def mul(a, b):
-        return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
-
-    def inv(a):
-        den = a[0] * a[0] + a[1] * a[1]
-        return a[0] / den, -a[1] / den
-
-    def guard(a):
-        small = jnp.abs(a[0]) + jnp.abs(a[1]) < tiny
-        return jnp.where(small, tiny, a[0]), a[1]
-
-    def next_term(i, carry):
-        b_re, c, d, h = carry
-        k = (i + 1).astype(x.dtype)
-        a = -k * k
-        b_re = b_re + 2
-        b = (b_re, x)
-        d = inv(guard((a * d[0] + b[0], a * d[1] + b[1])))
-        ca = inv(c)
-        c = guard((b[0] + a * ca[0], b[1] + a * ca[1]))
-        return b_re, c, d, mul(h, mul(c, d))
-    one = jnp.ones_like(x)
-    d0 = inv((one, x))
-    _, _, _, h = lax.fori_loop(0, _FRACTION_TERMS, next_term,
-                               (one, (jnp.full_like(x, 1 / tiny), jnp.zeros_like(x)), d0, d0))
-    e1 = mul(h, (jnp.cos(x), -jnp.sin(x)))
+    """``E_1(ix) = -Ci(x) + i (Si(x) - pi/2)`` for ``x > 4``, from the continued fraction
+    ``E_1(z) = e^-z / (z + 1 - 1 / (z + 3 - 4 / (z + 5 - ...)))`` at ``z = ix``."""
+    h = complex_fraction(1.0, 2.0, x, lambda k: -k * k, _FRACTION_TERMS)
+    e1 = complex_mul(h, (jnp.cos(x), -jnp.sin(x)))
     return 0.5 * np.pi + e1[1], -e1[0]
 
 
