@@ -115,6 +115,22 @@ def test_hyp1f1(dtype):
     check(js.hyp1f1(a.astype(dtype), b.astype(dtype), x.astype(dtype)), expected, dtype, **tol)
 
 
+def test_hyp2f1(dtype):
+    n = 60
+    a, b = rng.uniform(-5, 5, n), rng.uniform(-5, 5, n)
+    c, x = rng.uniform(0.1, 8, n), rng.uniform(-10, 0.9, n)  # transformed argument <= 0.91
+    edges = np.array([(1.0, 2.0, 3.0, 1.5), (1.0, 2.0, 4.0, 1.0), (1.0, 2.0, 3.0, 1.0),
+                      (0.5, 0.5, -2.0, 0.3), (-2.0, 0.5, -2.0, 0.3), (2.0, 3.0, 1.0, 0.9),
+                      (0.0, 1.0, 2.0, 0.5), (3.0, -2.0, 1.5, 0.7), (1.5, 2.0, 2.0, -0.5)]).T
+    a, b, c, x = (np.concatenate([v, e]) for v, e in zip((a, b, c, x), edges))
+    expected = sp.hyp2f1(a, b, c, x)
+    keep = np.abs(expected) < 1e30
+    tol = dict(rtol=5e-4) if dtype == np.float32 else dict(rtol=1e-10)
+    got = js.hyp2f1(*(v.astype(dtype) for v in (a, b, c, x)))
+    check(got[keep], expected[keep], dtype, **tol)
+    assert np.isinf(np.asarray(got)[~keep]).all()
+
+
 def test_expn(dtype):
     n = np.concatenate([rng.integers(0, 40, 60), [0, 1, 2, 3, 0, 1, 5, 2, -1, 2.5, 1]])
     x = np.concatenate([rng.uniform(0, 30, 60), [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1e-9,
@@ -231,6 +247,7 @@ GRAD_CASES = {
     "sici": (js.sici, (_a(1.5, 7.0),), 2), "fresnel": (js.fresnel, (_a(0.7, -2.5),), 2),
     "boxcox": (js.boxcox, (_a(0.5, 3.0), _a(0.3, -1.2)), 2),
     "hyp1f1": (js.hyp1f1, (_a(0.7, 2.5), _a(1.5, 0.8), _a(-3.0, 50.0)), 1),
+    "hyp2f1": (js.hyp2f1, (_a(0.7, 2.5), _a(1.5, -0.8), _a(2.5, 3.0), _a(-3.0, 0.4)), 1),
     "bessel_jn": (lambda x: js.bessel_jn(x, v=2, n_iter=20), (_a(0.7, 5.0),), 1),
 }
 

@@ -15,7 +15,7 @@ from .error_functions import (dawsn, erf, erfc, erfcx, erfinv, fresnel, log_ndtr
 from .exp_integrals import exp1, expi, expn, sici
 from .gamma_functions import (beta, betaln, comb, digamma, factorial, gamma, gammaln, gammasgn,
                               loggamma, multigammaln, poch)
-from .hypergeometric import hyp1f1
+from .hypergeometric import hyp1f1, hyp2f1
 from .incomplete import betainc, gammainc, gammaincc
 from .logarithmic import (boxcox, boxcox1p, entr, expit, kl_div, log_softmax, logit, logsumexp,
                           rel_entr, softmax, xlog1py, xlogy)
@@ -24,6 +24,7 @@ from .zeta_functions import bernoulli, polygamma, spence, zeta
 __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb",
            "dawsn", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp1", "expi", "expit",
            "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
-           "gammasgn", "hyp1f1", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax",
-           "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
-           "polygamma", "rel_entr", "sici", "softmax", "spence", "xlog1py", "xlogy", "zeta"]
+           "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr",
+           "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+           "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "spence", "xlog1py",
+           "xlogy", "zeta"]
