@@ -125,9 +125,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     return jnp.where(sign < 0, jnp.full_like(out, jnp.nan), out)
 
 
-def rel_entr(x, y):
-    """``x log(x / y)`` for ``x, y > 0``; 0 where ``x == 0 <= y``; ``inf`` otherwise."""
-    x, y = as_float("rel_entr", x, y)
+def rel_entr(p, q):
+    """``p log(p / q)`` for ``p, q > 0``; 0 where ``p == 0 <= q``; ``inf`` otherwise."""
+    x, y = as_float("rel_entr", p, q)
     both = (x > 0) & (y > 0)
     safe_x = jnp.where(both, x, jnp.ones_like(x))
     safe_y = jnp.where(both, y, jnp.ones_like(y))
@@ -137,10 +137,10 @@ def rel_entr(x, y):
     return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
 
 
-def kl_div(x, y):
-    """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` where ``x == 0 <= y``; ``inf``
+def kl_div(p, q):
+    """``p log(p / q) - p + q`` for ``p, q > 0``; ``q`` where ``p == 0 <= q``; ``inf``
     otherwise."""
-    x, y = as_float("kl_div", x, y)
+    x, y = as_float("kl_div", p, q)
     both = (x > 0) & (y > 0)
     zero = (x == 0) & (y >= 0)
     out = jnp.where(both, rel_entr(x, y) - x + y,
@@ -148,13 +148,13 @@ def kl_div(x, y):
     return jnp.where(jnp.isnan(x) | jnp.isnan(y), x + y, out)
 
 
-def softmax(x, axis=None):
+def softmax(x, /, *, axis=None):
     """``jax.nn.softmax`` with SciPy's default ``axis=None`` (all axes)."""
     from ...nn import softmax as _softmax
     return _softmax(x, axis=axis)
 
 
-def log_softmax(x, axis=None):
+def log_softmax(x, /, *, axis=None):
     """``jax.nn.log_softmax`` with SciPy's default ``axis=None`` (all axes)."""
     from ...nn import log_softmax as _log_softmax
     return _log_softmax(x, axis=axis)
