@@ -114,8 +114,9 @@ def _i1(x):
 
 
 _i0.defjvps(lambda t, out, x: t * _i1(x))
-_i1.defjvps(lambda t, out, x: t * jnp.exp(jnp.abs(x)) * _i1e_derivative(x, _i1e(x))
-            + t * jnp.sign(x) * out)
+# d/dx (e^|x| i1e(x)) = e^|x| i1e'(x) + sign(x) I_1(x), which is I_0 - I_1 / x (1/2 at 0)
+_i1.defjvps(lambda t, out, x: t * (jnp.exp(jnp.abs(x)) * _i1e_derivative(x, _i1e(x))
+                                   + jnp.sign(x) * out))
 
 
 def bessel_jn(z, *, v: int, n_iter: int = 50):

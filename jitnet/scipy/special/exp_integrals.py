@@ -11,16 +11,13 @@ from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .gamma_functions import digamma
-from .util import EULER_GAMMA, as_float, complex_fraction, complex_mul, where_safe
+from .util import (EULER_GAMMA, as_float, complex_fraction, complex_mul, fraction_tiny,
+                   where_safe)
 
 _SERIES_TERMS = 40
 _FRACTION_TERMS = 128
 _EXPI_SERIES_TERMS = 128  # the series' terms x^k / (k k!) peak at k ~ x: 40 + margin
 _EXPI_ASYMPTOTIC = 40.0  # above, e^x / x sum k! / x^k: smallest term e^-40 sqrt(80 pi)
-
-
-def _tiny(x):
-    return float(np.finfo(x.dtype).tiny) * 1e6
 
 
 # -- E_n ------------------------------------------------------------------------------------
@@ -44,7 +41,7 @@ def _expn_series(n, x):
 def _expn_fraction(n, x):
     """``E_n(x)`` for ``x > 1`` from its continued fraction (modified Lentz), ``e^-x`` times
     ``1 / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))``."""
-    tiny = _tiny(x)
+    tiny = fraction_tiny(x)
 
     def next_term(i, carry):
         b, c, d, h = carry

@@ -1,14 +1,12 @@
 """Regularized incomplete gamma and beta functions (``gammainc``, ``gammaincc``, ``betainc``)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .gamma_functions import betaln, gammaln
 from .logarithmic import xlogy
-from .util import as_float
+from .util import as_float, fraction_tiny
 
 
 _IGAMMA_TERMS = 256  # enough for a up to ~1e3 in float64 (both expansions need O(sqrt(a)))
@@ -29,7 +27,7 @@ def _igamma_series(a, x):
 
 def _igammac_fraction(a, x):
     """``Q(a, x)`` from Legendre's continued fraction (modified Lentz), for ``x >= a + 1``."""
-    tiny = float(np.finfo(x.dtype).tiny) * 1e6
+    tiny = fraction_tiny(x)
 
     def next_term(i, carry):
         b, c, d, h = carry
@@ -114,7 +112,7 @@ _gammaincc.defjvps(lambda t, out, a, x: -t * igamma_grad_a(a, x),
 def _betainc_fraction(a, b, x):
     """``I_x(a, b)`` from its continued fraction (modified Lentz), which converges fast for
     ``x < (a + 1) / (a + b + 2)``."""
-    tiny = float(np.finfo(x.dtype).tiny) * 1e6
+    tiny = fraction_tiny(x)
 
     def guard(v):
         return jnp.where(jnp.abs(v) < tiny, tiny, v)

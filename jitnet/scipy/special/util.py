@@ -42,6 +42,11 @@ def exp_square(x, sign=1.0):
 
 # -- continued fractions at complex arguments, on (real, imaginary) pairs --------------------
 
+def fraction_tiny(x):
+    """The modified Lentz method's stand-in for a zero denominator (``x``'s dtype)."""
+    return float(np.finfo(x.dtype).tiny) * 1e6
+
+
 def complex_mul(a, b):
     return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
 
@@ -55,7 +60,7 @@ def complex_fraction(b_re0, b_re_step, b_im, a_of_k, terms):
     """``1 / (b_0 + a_1 / (b_1 + a_2 / (b_2 + ...)))`` by the modified Lentz method, for
     ``b_k = b_re0 + k b_re_step + i b_im`` (``b_im`` an array) and real ``a_k = a_of_k(k)``;
     ``terms`` fixed steps. Returns ``(real, imaginary)`` arrays."""
-    tiny = float(np.finfo(b_im.dtype).tiny) * 1e6
+    tiny = fraction_tiny(b_im)
 
     def guard(v):
         small = jnp.abs(v[0]) + jnp.abs(v[1]) < tiny
