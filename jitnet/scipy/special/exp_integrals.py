@@ -11,7 +11,7 @@ from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .gamma_functions import digamma
-from .util import (EULER_GAMMA, as_float, complex_fraction, complex_mul, fraction_tiny,
+from .util import (EULER_GAMMA, as_float, complex_fraction, complex_mul, real_fraction,
                    where_safe)
 
 _SERIES_TERMS = 40
@@ -41,21 +41,7 @@ def _expn_series(n, x):
 def _expn_fraction(n, x):
     """``E_n(x)`` for ``x > 1`` from its continued fraction (modified Lentz), ``e^-x`` times
     ``1 / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))``."""
-    tiny = fraction_tiny(x)
-
-    def next_term(i, carry):
-        b, c, d, h = carry
-        k = (i + 1).astype(x.dtype)
-        a = -k * (n - 1 + k)
-        b = b + 2
-        d = a * d + b
-        d = 1 / jnp.where(jnp.abs(d) < tiny, tiny, d)
-        c = b + a / c
-        c = jnp.where(jnp.abs(c) < tiny, tiny, c)
-        return b, c, d, h * c * d
-    b = x + n
-    _, _, _, h = lax.fori_loop(0, _FRACTION_TERMS, next_term,
-                               (b, jnp.full_like(x, 1 / tiny), 1 / b, 1 / b))
+    h = real_fraction(x + n, 2.0, lambda k: -k * (n - 1 + k), _FRACTION_TERMS)
     return h * jnp.exp(-x)
 
 

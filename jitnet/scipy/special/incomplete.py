@@ -6,7 +6,7 @@ from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .gamma_functions import betaln, gammaln
 from .logarithmic import xlogy
-from .util import as_float, fraction_tiny
+from .util import as_float, fraction_tiny, real_fraction
 
 
 _IGAMMA_TERMS = 256  # enough for a up to ~1e3 in float64 (both expansions need O(sqrt(a)))
@@ -27,22 +27,7 @@ def _igamma_series(a, x):
 
 def _igammac_fraction(a, x):
     """``Q(a, x)`` from Legendre's continued fraction (modified Lentz), for ``x >= a + 1``."""
-    tiny = fraction_tiny(x)
-
-    def next_term(i, carry):
-        b, c, d, h = carry
-        k = (i + 1).astype(x.dtype)
-        an = -k * (k - a)
-        b = b + 2
-        d = an * d + b
-        d = jnp.where(jnp.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = jnp.where(jnp.abs(c) < tiny, tiny, c)
-        d = 1 / d
-        return b, c, d, h * d * c
-    b = x + 1 - a
-    d = 1 / b
-    _, _, _, h = lax.fori_loop(0, _IGAMMA_TERMS, next_term, (b, jnp.full_like(x, 1 / tiny), d, d))
+    h = real_fraction(x + 1 - a, 2.0, lambda k: -k * (k - a), _IGAMMA_TERMS)
     return jnp.exp(a * jnp.log(x) - x - gammaln(a)) * h
 
 

@@ -40,12 +40,33 @@ def exp_square(x, sign=1.0):
     return jnp.exp(sign * (hi * hi)) * jnp.exp(sign * (lo * (x + hi)))
 
 
-# -- continued fractions at complex arguments, on (real, imaginary) pairs --------------------
+# -- continued fractions (modified Lentz, fixed length) -------------------------------------
+
+def real_fraction(b0, b_step, a_of_k, terms):
+    """``1 / (b_0 + a_1 / (b_1 + a_2 / (b_2 + ...)))`` with ``b_k = b0 + k b_step`` (``b0`` an
+    array) and ``a_k = a_of_k(k)``, in ``terms`` steps."""
+    tiny = fraction_tiny(b0)
+
+    def guard(v):
+        return jnp.where(jnp.abs(v) < tiny, tiny, v)
+
+    def step(i, carry):
+        b, c, d, h = carry
+        a = a_of_k((i + 1).astype(b0.dtype))
+        b = b + b_step
+        d = 1 / guard(a * d + b)
+        c = guard(b + a / c)
+        return b, c, d, h * c * d
+    d = 1 / b0
+    return lax.fori_loop(0, terms, step, (b0, jnp.full_like(b0, 1 / tiny), d, d))[3]
+
 
 def fraction_tiny(x):
     """The modified Lentz method's stand-in for a zero denominator (``x``'s dtype)."""
     return float(np.finfo(x.dtype).tiny) * 1e6
 
+
+# complex arguments, on (real, imaginary) pairs
 
 def complex_mul(a, b):
     return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
