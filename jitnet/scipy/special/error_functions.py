@@ -8,7 +8,7 @@ from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from .util import (SQRT_2PI, as_float, complex_fraction, complex_mul, exp_square, horner,
-                   where_safe)
+                   real_fraction, where_safe)
 
 _SQRT_HALF = float(np.sqrt(0.5))
 _HALF_LOG_2PI = float(0.5 * np.log(2 * np.pi))
@@ -150,31 +150,26 @@ _ndtri.defjvps(lambda t, out, p: t * (SQRT_2PI * jnp.exp(0.5 * out * out)))
 # -- scaled complementary error function, Dawson's integral, Owen's T -----------------------
 
 _SQRT_PI = float(np.sqrt(np.pi))
-_ASYMPTOTIC_TERMS = 9
+_ERFCX_FRACTION_TERMS = 64  # enough for 1e-15 from x = 2 on
 
 
 def erfcx(x):
     """Scaled complementary error function ``exp(x^2) erfc(x)``, finite where ``erfc``
-    underflows: ``exp(x^2) erfc(x)`` (with ``exp(x^2)`` split for accuracy) up to where
-    ``exp(x^2)`` would overflow, then the asymptotic series
-    ``1 / (x sqrt(pi)) sum_k (-1)^k (2k-1)!! / (2x^2)^k`` (9 terms: below 1e-20 there).
+    underflows: below 2, ``exp(x^2) erfc(x)`` (with ``exp(x^2)`` split for accuracy); from 2
+    on, Laplace's continued fraction ``1 / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / ...))))``.
     ``inf`` as ``x -> -inf``. Derivative rule (as JAX): ``2 x erfcx(x) - 2 / sqrt(pi)``."""
     return _erfcx(as_float("erfcx", x))
 
 
 @custom_jvp
 def _erfcx(x):
-    threshold = float(np.sqrt(np.log(np.finfo(x.dtype).max)))
-    large = x > threshold
+    large = x >= 2
     xs = where_safe(~large, x, 1.0)
     direct = exp_square(xs) * lax.erfc(xs)
-    xl = where_safe(large, x, 2 * threshold)
-    t = 1 / (2 * xl * xl)
-    term, total = jnp.ones_like(x), jnp.ones_like(x)
-    for k in range(1, _ASYMPTOTIC_TERMS):
-        term = term * -(2 * k - 1) * t
-        total = total + term
-    out = jnp.where(large, total / (xl * _SQRT_PI), direct)
+    xl = where_safe(large & (x < jnp.inf), x, 4.0)
+    fraction = real_fraction(xl, 0.0, lambda k: 0.5 * k, _ERFCX_FRACTION_TERMS) / _SQRT_PI
+    out = jnp.where(large, fraction, direct)
+    out = jnp.where(x == jnp.inf, jnp.zeros_like(out), out)
     return jnp.where(x == -jnp.inf, -x, out)
 
 
