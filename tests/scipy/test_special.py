@@ -289,6 +289,14 @@ def test_signatures_match_jax():
         "logsumexp": "(a, axis=None, b=None, keepdims=False, return_sign=False, where=None)",
         "log_ndtr": "(x, series_order=3)", "ndtri": "(p)", "xlogy": "(x, y)",
         "xlog1py": "(x, y)",
+        # added with issue 18's coverage (JAX 0.10.2's parameter names and kinds)
+        "bessel_jn": "(z, *, v: 'int', n_iter: 'int' = 50)",
+        "comb": "(N, k, *, repetition: 'bool' = False)",
+        "factorial": "(n, exact: 'bool' = False)", "zeta": "(x, q=None)",
+        "polygamma": "(n, x)", "expn": "(n, x)", "poch": "(z, m)", "owens_t": "(h, a)",
+        "hyp1f1": "(a, b, x)", "hyp2f1": "(a, b, c, x)", "boxcox": "(x, lmbda)",
+        "boxcox1p": "(x, lmbda)", "rel_entr": "(p, q)", "kl_div": "(p, q)",
+        "softmax": "(x, /, *, axis=None)", "log_softmax": "(x, /, *, axis=None)",
     }
     for name in ("erf", "erfc", "erfinv", "expit", "logit", "gammaln", "digamma", "ndtr", "entr"):
         expected[name] = "(x)"

@@ -1,0 +1,341 @@
+"""The Bessel, exponential-integral, zeta, error-function and combinatorial members of
+jitnet.scipy.special and the lax spellings, against scipy.special (float64 references) in
+float32 and float64, with derivatives checked by finite differences (issue 18, item 4)."""
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import jitnet
+from jitnet import lax
+from jitnet.scipy import special as js
+from jitnet.test_util import check_grads
+
+RTOL = {np.float32: 5e-6, np.float64: 1e-13}
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    old = jitnet.config.jax_enable_x64
+    jitnet.config.update("jax_enable_x64", request.param == np.float64)
+    yield request.param
+    jitnet.config.update("jax_enable_x64", old)
+
+
+def check(got, ref, dtype, rtol=None, atol=0.0):
+    assert got.dtype == np.dtype(dtype), (got.dtype, dtype)
+    np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(ref, np.float64),
+                               rtol=rtol or RTOL[dtype], atol=atol, equal_nan=True)
+
+
+rng = np.random.default_rng(0)
+EDGES = [0.0, -0.0, 1e-8, -1e-8, np.inf, -np.inf, np.nan]
+
+# name: (reference, random sample, extra points); float32 samples stay where float32 is finite
+UNARY = {
+    # both sides of the series/asymptotic switch at 20
+    "i0e": (sp.i0e, rng.uniform(-60, 60, 40), [19.99, 20.01, 700.0, -1e6]),
+    "i1e": (sp.i1e, rng.uniform(-60, 60, 40), [19.99, 20.01, 700.0, -1e6]),
+    "i0": (sp.i0, rng.uniform(-80, 80, 40), [19.99, 20.01]),
+    "i1": (sp.i1, rng.uniform(-80, 80, 40), [19.99, 20.01]),
+    # both sides of the switch to the continued fraction at 2, past exp(x^2)'s overflow
+    "erfcx": (sp.erfcx, rng.uniform(-9, 30, 40), [1.99, 2.0, 9.5, 26.7, 1e4]),
+    "dawsn": (sp.dawsn, rng.uniform(-12, 12, 40), [6.49, 6.51, 1e5, -3.0]),
+    "expi": (sp.expi, rng.uniform(-50, 80, 40), [39.9, 40.1, -0.5, 1.0, 1.01]),
+    "exp1": (sp.exp1, rng.uniform(0, 60, 40), [1.0, 1.0001, 0.999, -1.0]),
+    "spence": (sp.spence, rng.uniform(0, 30, 40), [0.5, 2.0, 1.0, 0.4999, 2.001, -1.0, 1e8]),
+    "loggamma": (sp.loggamma, rng.uniform(-5, 40, 40), [1.0, 2.0, -1.0, 0.5]),
+    "factorial": (sp.factorial, rng.uniform(-3, 30, 40), [0.0, 1.0, 5.0, -1.0, 170.5]),
+}
+# float32 loses relative accuracy where the function crosses zero (expi at 0.37, spence at
+# 1, loggamma at 1 and 2) or where rounding x to float32 is amplified (exp(x^2) x^2 eps)
+ATOL32 = {"expi": 1e-6, "spence": 1e-6, "loggamma": 1e-6}
+RTOL32 = {"erfcx": 2e-5, "dawsn": 2e-5, "i0": 2e-5, "i1": 2e-5, "expi": 2e-5, "exp1": 2e-5,
+          "factorial": 5e-5, "loggamma": 2e-5}
+RTOL64 = {"factorial": 1e-12}
+
+
+def _reference(ref, x):
+    with np.errstate(all="ignore"):
+        out = ref(x)
+    if ref is sp.loggamma:  # JAX: nan at 0 too (SciPy gives +inf there)
+        out = np.where(x == 0, np.nan, out)
+    if ref is sp.spence:  # Li2(1 - x) -> -inf: the right limit (SciPy and JAX give nan)
+        out = np.where(x == np.inf, -np.inf, out)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_values(name, dtype):
+    ref, sample, extra = UNARY[name]
+    x = np.concatenate([sample, extra, EDGES]).astype(dtype)
+    expected = _reference(ref, x.astype(np.float64))
+    if dtype == np.float32:  # outside float32's range, the reference is compared as float32
+        expected = expected.astype(np.float32)
+        rtol, atol = RTOL32.get(name, 5e-6), ATOL32.get(name, 0.0)
+    else:
+        rtol, atol = RTOL64.get(name, 1e-13), 0.0
+    check(getattr(js, name)(x), expected, dtype, rtol, atol)
+
+
+def test_sici(dtype):
+    x = np.concatenate([rng.uniform(-60, 60, 40), [3.99, 4.01, 1e3, -1e3], EDGES]).astype(dtype)
+    si, ci = js.sici(x)
+    ref_si, ref_ci = sp.sici(x.astype(np.float64))
+    ref_ci = np.where(x == -np.inf, np.nan, ref_ci)  # JAX: nan (SciPy: 0)
+    tol = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-15)}
+    check(si, ref_si, dtype, **tol[dtype])
+    check(ci, ref_ci, dtype, **tol[dtype])
+
+
+def test_fresnel(dtype):
+    x = np.concatenate([rng.uniform(-40, 40, 40), [1.49, 1.51, 1e3, -2.0], EDGES]).astype(dtype)
+    s, c = js.fresnel(x)
+    ref_s, ref_c = sp.fresnel(x.astype(np.float64))
+    # float32: the phase pi x^2 / 2 is computed from a rounded x^2
+    tol = dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    check(s, ref_s, dtype, **tol)
+    check(c, ref_c, dtype, **tol)
+
+
+def test_hyp1f1(dtype):
+    a, b = rng.uniform(0.1, 10, 60), rng.uniform(0.1, 10, 60)
+    x = rng.uniform(-80, 200, 60)
+    keep = np.abs(sp.hyp1f1(a, b, x)) < (1e37 if dtype == np.float32 else np.inf)
+    a, b, x = (np.concatenate([v[keep], e]) for v, e in
+               ((a, [0.0, 2.5, 2.0, -2.0, 3.0]), (b, [0.0, 2.5, -1.0, 3.0, 0.5]),
+                (x, [2.0, 3.0, 1.0, 5.0, -3.0])))
+    expected = sp.hyp1f1(a, b, x)
+    expected[(a == 0) & (b == 0)] = 1.0  # JAX's convention (SciPy: inf)
+    # float32: Kummer's transformation for x < 0 cancels in the leading terms
+    tol = dict(rtol=5e-4) if dtype == np.float32 else dict(rtol=1e-10)
+    check(js.hyp1f1(a.astype(dtype), b.astype(dtype), x.astype(dtype)), expected, dtype, **tol)
+
+
+def test_hyp2f1(dtype):
+    n = 60
+    a, b = rng.uniform(-5, 5, n), rng.uniform(-5, 5, n)
+    c, x = rng.uniform(0.1, 8, n), rng.uniform(-10, 0.9, n)  # transformed argument <= 0.91
+    edges = np.array([(1.0, 2.0, 3.0, 1.5), (1.0, 2.0, 4.0, 1.0), (1.0, 2.0, 3.0, 1.0),
+                      (0.5, 0.5, -2.0, 0.3), (-2.0, 0.5, -2.0, 0.3), (2.0, 3.0, 1.0, 0.9),
+                      (0.0, 1.0, 2.0, 0.5), (3.0, -2.0, 1.5, 0.7), (1.5, 2.0, 2.0, -0.5)]).T
+    a, b, c, x = (np.concatenate([v, e]) for v, e in zip((a, b, c, x), edges))
+    expected = sp.hyp2f1(a, b, c, x)
+    keep = np.abs(expected) < 1e30
+    tol = dict(rtol=5e-4) if dtype == np.float32 else dict(rtol=1e-10)
+    got = js.hyp2f1(*(v.astype(dtype) for v in (a, b, c, x)))
+    check(got[keep], expected[keep], dtype, **tol)
+    assert np.isinf(np.asarray(got)[~keep]).all()
+
+
+def test_expn(dtype):
+    n = np.concatenate([rng.integers(0, 40, 60), [0, 1, 2, 3, 0, 1, 5, 2, -1, 2.5, 1]])
+    x = np.concatenate([rng.uniform(0, 30, 60), [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1e-9,
+                                                 np.inf, 1.0, 1.0, -1.0]])
+    with np.errstate(all="ignore"):
+        expected = sp.expn(np.floor(n), x)
+    expected[n == 2.5] = np.nan  # SciPy truncates a non-integer n; JAX gives nan
+    tol = dict(rtol=2e-5) if dtype == np.float32 else {}
+    check(js.expn(n.astype(dtype), x.astype(dtype)), expected, dtype, **tol)
+
+
+def test_zeta_and_polygamma(dtype):
+    x = np.concatenate([rng.uniform(1.01, 30, 30), [2.0, 3.0, 1.0, 0.5, 4.0, 3.0, 2.0]])
+    q = np.concatenate([rng.uniform(0.01, 50, 30), [1.0, -1.5, 1.0, 1.0, 0.0, -2.0, np.inf]])
+    tol = dict(rtol=2e-5, atol=1e-37) if dtype == np.float32 else dict(rtol=1e-13)
+    check(js.zeta(x.astype(dtype), q.astype(dtype)), sp.zeta(x, q), dtype, **tol)
+    with pytest.raises(NotImplementedError, match="zeta"):
+        js.zeta(2.0)
+    n = np.concatenate([rng.integers(0, 6, 30), [1, 2, 3, -1]])
+    xp = np.concatenate([rng.uniform(0.05, 25, 30), [-1.5, -2.5, 0.0, 1.0]])
+    with np.errstate(all="ignore"):
+        expected = sp.polygamma(n, xp)
+    expected[n < 0] = np.nan
+    expected[xp == 0] = np.inf  # pole, as SciPy (odd n) and JAX; SciPy gives nan for even n
+    check(js.polygamma(n, xp.astype(dtype)), expected, dtype, **tol)
+    with pytest.raises(ValueError, match="polygamma.*integer"):
+        js.polygamma(1.0, xp)
+
+
+def test_combinatorial(dtype):
+    N = rng.integers(-2, 40, 40).astype(dtype)
+    k = rng.integers(-2, 40, 40).astype(dtype)
+    tol = dict(rtol=5e-5) if dtype == np.float32 else dict(rtol=1e-12)
+    check(js.comb(N, k), sp.comb(N, k), dtype, **tol)
+    rep = sp.comb(N, k, repetition=True)
+    rep[np.isnan(rep)] = 0.0  # JAX's convention: 0 off the domain (SciPy: nan)
+    check(js.comb(N, k, repetition=True), rep, dtype, **tol)
+    z = np.concatenate([rng.uniform(-8, 8, 40), [0.0, -1.0, -2.0, 2.5]]).astype(dtype)
+    m = np.concatenate([rng.uniform(-3, 5, 40), [2.0, 1.0, 1.5, 0.0]]).astype(dtype)
+    check(js.poch(z, m), sp.poch(z, m), dtype, rtol=2e-4 if dtype == np.float32 else 1e-12)
+    with pytest.raises(NotImplementedError, match="exact"):
+        js.factorial(3, exact=True)
+
+
+def test_boxcox(dtype):
+    lmbda = np.concatenate([rng.uniform(-2, 2, 30), [0.0, 1e-9, 0.5, 0.5]]).astype(dtype)
+    x = np.concatenate([rng.uniform(0.01, 10, 30), [2.0, 2.0, 0.0, -1.0]]).astype(dtype)
+    with np.errstate(all="ignore"):
+        check(js.boxcox(x, lmbda), sp.boxcox(x, lmbda), dtype)
+        check(js.boxcox1p(x - 1, lmbda), sp.boxcox1p(x - 1, lmbda), dtype)
+
+
+def test_owens_t(dtype):
+    h = np.concatenate([rng.uniform(-8, 8, 40), [0.0, 0.0, 1.0, 2.0, np.nan]]).astype(dtype)
+    a = np.concatenate([rng.uniform(-6, 6, 40), [0.5, -3.0, 1.0, np.inf, 1.0]]).astype(dtype)
+    tol = dict(rtol=2e-5, atol=1e-12) if dtype == np.float32 else dict(rtol=1e-12)
+    check(js.owens_t(h, a), sp.owens_t(h, a), dtype, **tol)
+
+
+def _bernoulli_exact(n):
+    """``B_n`` from the explicit double sum (not the algorithm the library uses)."""
+    return sum(Fraction(1, k + 1) * sum((-1) ** j * math.comb(k, j) * Fraction(j) ** n
+                                        for j in range(k + 1)) for k in range(n + 1))
+
+
+def test_bernoulli():
+    jitnet.config.update("jax_enable_x64", True)
+    try:
+        b = np.asarray(js.bernoulli(40))
+        exact = [float(_bernoulli_exact(n)) for n in range(41)]
+        exact[1] = -0.5
+        np.testing.assert_allclose(b, exact, rtol=1e-16)
+        big = np.asarray(js.bernoulli(110))[102::2]  # from the zeta formula
+        np.testing.assert_allclose(big, [float(_bernoulli_exact(n)) for n in range(102, 111, 2)],
+                                   rtol=1e-13)
+        assert np.isinf(np.asarray(js.bernoulli(300))[-1])
+    finally:
+        jitnet.config.update("jax_enable_x64", False)
+    assert js.bernoulli(2).dtype == np.float32
+    with pytest.raises(ValueError, match="bernoulli"):
+        js.bernoulli(-1)
+
+
+def test_bessel_jn(dtype):
+    z = np.concatenate([rng.uniform(-25, 25, 20), [0.0, 1e-3, -1e-8, 3.0]]).astype(dtype)
+    out = js.bessel_jn(z, v=6)
+    assert out.shape == (7, z.size)
+    tol = dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-14)
+    check(out, sp.jv(np.arange(7)[:, None], z.astype(np.float64)), dtype, **tol)
+    with pytest.raises(ValueError, match="bessel_jn"):
+        js.bessel_jn(z, v=60)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(TypeError, match="i0e"):
+        js.i0e("a")
+    with pytest.raises(TypeError, match="bessel_jn: v"):
+        js.bessel_jn(np.ones(2), v=1.5)
+    with pytest.raises(ValueError, match=r"hyp1f1.*\(2,\).*\(3,\)"):
+        js.hyp1f1(np.ones(2), np.ones(3), 1.0)
+
+
+# -- derivatives --------------------------------------------------------------------------
+
+def _a(*v):
+    return np.array(v)
+
+
+# (function, arguments, order): a point on each side of every branch switch. Second order is
+# checked in forward mode (jvp of jvp: the rules themselves); reverse mode, which transposes
+# them, once at first order by the grad calls below and in test_igamma_rules.
+GRAD_CASES = {
+    "i0e": (js.i0e, (_a(0.3, -2.0, 25.0),), 2), "i1e": (js.i1e, (_a(0.3, -2.0, 25.0),), 2),
+    "i0": (js.i0, (_a(0.5, -3.0),), 2), "i1": (js.i1, (_a(0.5, -3.0),), 2),
+    "erfcx": (js.erfcx, (_a(-1.0, 0.5, 30.0),), 2), "dawsn": (js.dawsn, (_a(0.4, -3.0, 8.0),), 2),
+    "expi": (js.expi, (_a(-2.0, 0.7, 45.0),), 2), "exp1": (js.exp1, (_a(0.5, 3.0),), 2),
+    "spence": (js.spence, (_a(0.3, 1.3, 5.0),), 2), "loggamma": (js.loggamma, (_a(0.7, 4.0),), 2),
+    "factorial": (js.factorial, (_a(0.5, 3.0),), 2),
+    "zeta": (js.zeta, (_a(2.5, 4.0), _a(0.7, 3.0)), 2),
+    "polygamma": (lambda x: js.polygamma(2, x), (_a(0.6, 4.0),), 2),
+    "poch": (js.poch, (_a(1.5, 3.0), _a(0.7, 2.2)), 2),
+    "owens_t": (js.owens_t, (_a(0.3, -1.2), _a(0.6, 2.5)), 2),
+    "sici": (js.sici, (_a(1.5, 7.0),), 2), "fresnel": (js.fresnel, (_a(0.7, -2.5),), 2),
+    "boxcox": (js.boxcox, (_a(0.5, 3.0), _a(0.3, -1.2)), 2),
+    "hyp1f1": (js.hyp1f1, (_a(0.7, 2.5), _a(1.5, 0.8), _a(-3.0, 50.0)), 1),
+    "hyp2f1": (js.hyp2f1, (_a(0.7, 2.5), _a(1.5, -0.8), _a(2.5, 3.0), _a(-3.0, 0.4)), 1),
+    "bessel_jn": (lambda x: js.bessel_jn(x, v=2, n_iter=20), (_a(0.7, 5.0),), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_grads(name, x64):
+    fun, args, order = GRAD_CASES[name]
+    check_grads(fun, args, order=order, modes=("fwd",) if order == 2 else ("fwd", "rev"),
+                rtol=1e-6)
+
+
+def test_grad_rules_at_special_points(x64):
+    """Closed forms, in reverse mode, where the rule differs from differentiating a
+    composition."""
+    g = jitnet.grad
+    # i0'(0) = I_1(0) = 0, i1'(0) = 1/2 (JAX's composition gives i0'(0) = 1)
+    assert float(g(js.i0)(0.0)) == 0.0
+    assert float(g(js.i1)(0.0)) == 0.5
+    assert float(g(js.i1e)(0.0)) == 0.5
+    np.testing.assert_allclose(float(g(js.i0e)(2.0)), sp.i1e(2.0) - sp.i0e(2.0), rtol=1e-14)
+    np.testing.assert_allclose(float(g(js.expi)(1.5)), np.exp(1.5) / 1.5, rtol=1e-14)
+    si, ci = g(lambda x: js.sici(x)[0])(0.0), g(lambda x: js.sici(x)[1])(2.0)
+    assert float(si) == 1.0
+    np.testing.assert_allclose(float(ci), np.cos(2.0) / 2.0, rtol=1e-14)
+    np.testing.assert_allclose(float(g(js.expn, argnums=1)(3.0, 1.5)), -sp.expn(2, 1.5),
+                               rtol=1e-13)
+    # exp1'' = e^-x (1/x + 1/x^2) (JAX: nan)
+    np.testing.assert_allclose(float(g(g(js.exp1))(2.0)), np.exp(-2.0) * 0.75, rtol=1e-13)
+    # zeta in q, through the expansion: -x zeta(x + 1, q)
+    np.testing.assert_allclose(float(g(js.zeta, argnums=1)(3.0, 2.5)),
+                               -3.0 * sp.zeta(4.0, 2.5), rtol=1e-12)
+    # owens_t in h and a (closed forms)
+    np.testing.assert_allclose(float(g(js.owens_t, argnums=1)(0.8, 1.7)),
+                               np.exp(-0.5 * 0.64 * (1 + 1.7 ** 2)) / (2 * np.pi * (1 + 1.7 ** 2)),
+                               rtol=1e-13)
+
+
+def test_igamma_rules(x64):
+    a, x = np.array([0.7, 2.5, 6.0]), np.array([0.4, 2.0, 9.0])
+    check_grads(js.gammainc, (a, x), order=2, modes=("fwd",), rtol=1e-5)
+    check_grads(js.gammaincc, (a, x), order=1, rtol=1e-5)
+    # lax.igamma_grad_a and random_gamma_grad against SciPy and finite differences
+    h = 1e-6
+    fd_a = (sp.gammainc(a + h, x) - sp.gammainc(a - h, x)) / (2 * h)
+    np.testing.assert_allclose(np.asarray(lax.igamma_grad_a(a, x)), fd_a, rtol=1e-7)
+    u = sp.gammainc(a, x)
+    fd_x = (sp.gammaincinv(a + h, u) - sp.gammaincinv(a - h, u)) / (2 * h)
+    np.testing.assert_allclose(np.asarray(lax.random_gamma_grad(a, x)), fd_x, rtol=1e-6)
+
+
+# -- lax spellings, transforms ------------------------------------------------------------
+
+def test_lax_names(x64):
+    x = np.array([0.5, 3.0, 30.0])
+    np.testing.assert_allclose(np.asarray(lax.bessel_i0e(x)), sp.i0e(x), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(lax.bessel_i1e(x)), sp.i1e(x), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(lax.igamma(x, x + 1)), sp.gammainc(x, x + 1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lax.igammac(x, x + 1)), sp.gammaincc(x, x + 1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lax.betainc(x, x, np.full(3, 0.4))),
+                               sp.betainc(x, x, 0.4), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(lax.zeta(x + 1.5, x)), sp.zeta(x + 1.5, x),
+                               rtol=1e-13)
+    m = np.array([1.0, 2.0, 1.5])
+    out = np.asarray(lax.polygamma(m, x))
+    np.testing.assert_allclose(out[:2], sp.polygamma([1, 2], x[:2]), rtol=1e-13)
+    assert np.isnan(out[2])  # non-integer order
+    with pytest.raises(TypeError, match="lax.igamma.*float32.*float64"):
+        lax.igamma(np.float32(1.0), np.array([1.0]))
+    with pytest.raises(TypeError, match="lax.zeta"):
+        lax.zeta(np.array([2]), np.array([1]))
+
+
+def test_jit_and_vmap_match_eager(x64):
+    """One compiled program for several functions; vmap of one with a loop inside."""
+    def several(x):
+        return js.i1e(x), js.erfcx(x), js.spence(x), js.zeta(x + 1.0, x), js.owens_t(x, x)
+    x = np.array([0.3, 2.0, 7.5, 25.0, 45.0])
+    for got, want in zip(jitnet.jit(several)(x), several(x)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-13)
+    batched = jitnet.vmap(lambda n, x: js.expn(n, x))(np.array([1.0, 2.0, 3.0]), x[:3])
+    np.testing.assert_allclose(np.asarray(batched), sp.expn([1, 2, 3], x[:3]), rtol=1e-13)
