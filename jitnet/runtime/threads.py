@@ -20,13 +20,23 @@ A multi-process strategy (one rank per core) applies its share of the cores per 
 the same switch, e.g. ``num_threads = cores // ranks``. Numba's count is per calling thread
 (``numba.set_num_threads``): the switch applies to the thread that sets it; other threads
 that call jitted code (a background loader) use all of Numba's threads until they set it too.
+
+``config.update("adaptive_threads", True)`` (the default) also drops to fewer threads while
+other work keeps cores busy (``adapt``, run before every compiled call): Numba's parallel
+regions split their loop statically between the threads and wait at a barrier, so a thread
+that shares its core with another process stalls every region (W1, W2a, W6 1.6-1.7x slower
+than on one thread with one core busy; benchmarks/RESULTS.md). Numba's dynamic chunks
+(``numba.set_parallel_chunksize``) do not help: its OpenMP layer still hands the chunks out
+statically (measured there too).
 """
 from __future__ import annotations
 
 import numbers
 import os
+import threading
+import time
 
-from ..core.config import on_update
+from ..core.config import config, on_update
 
 _POOL_STARTED = False
 
@@ -43,6 +53,7 @@ def start_thread_pool():
     if _POOL_STARTED:
         return
     _POOL_STARTED = True
+    import numba
     from numba.np.ufunc import parallel
     chosen = "OMP_WAIT_POLICY" in os.environ
     if not chosen:
@@ -56,6 +67,7 @@ def start_thread_pool():
             del os.environ["OMP_WAIT_POLICY"]
     for lib in _jitted_blas():
         lib.set_num_threads(1)
+    _LOAD.budget = _LOAD.threads = numba.get_num_threads()
 
 
 def set_num_threads(n) -> None:
@@ -65,7 +77,114 @@ def set_num_threads(n) -> None:
         raise ValueError(f"config num_threads: expected an int >= 0 (0: all cores), got {n!r}")
     start_thread_pool()
     limit = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(int(n), limit) if n else limit)
+    _LOAD.budget = min(int(n), limit) if n else limit
+    _LOAD.threads = _LOAD.budget   # adapt() lowers it again if the machine is still busy
+    numba.set_num_threads(_LOAD.budget)
+    _applied.n = _LOAD.budget
+
+
+def set_adaptive(on) -> None:
+    """The ``adaptive_threads`` config hook: switching it off restores the full budget."""
+    if not isinstance(on, bool):
+        raise ValueError(f"config adaptive_threads: expected True or False, got {on!r}")
+    _LOAD.on = on
+    _LOAD.reset()
+    if not on and _POOL_STARTED:
+        import numba
+        numba.set_num_threads(_LOAD.budget)
+        _applied.n = _LOAD.budget
+
+
+# Other work, in cores, above which the thread count drops (by one per core taken) and below
+# which it comes back: a band, so a load near one threshold does not flip it every period.
+DOWN_AT, UP_AT = 0.5, 0.25
+PERIOD_S = 0.2   # how often the load is sampled: /proc/stat, ~20 us a read
+
+
+class _LoadWatch:
+    """How many cores other work keeps busy, from /proc/stat's busy time minus this process's
+    CPU time (Numba's pool, the BLAS, the calling thread); the process's other Python threads
+    (a data loader) count as other work. Decides the thread count from it, with hysteresis."""
+
+    def __init__(self):
+        self.budget = 0       # the num_threads budget in effect (set when the pool starts)
+        self.threads = 0      # the count adapt() applies, <= budget
+        self.on = config.read("adaptive_threads")
+        self.others = 0.0     # cores other work kept busy over the last period
+        self.reset()
+
+    def reset(self):
+        self.due = 0.0        # monotonic time of the next sample
+        self.last = None      # the previous sample
+
+    def sample(self):
+        """(wall s, busy CPU s of the machine, CPU s of this process less its other Python
+        threads), or None where /proc is unreadable."""
+        try:
+            with open("/proc/stat", "rb") as f:
+                fields = f.readline().split()[1:9]
+        except OSError:
+            return None
+        # user nice system idle iowait irq softirq steal: all but idle/iowait are busy
+        busy = (sum(int(v) for v in fields) - int(fields[3]) - int(fields[4])) / _TICK
+        own = time.process_time() - _python_threads_cpu(threading.get_ident())
+        return time.monotonic(), busy, own
+
+    def update(self, now):
+        """Sample, and decide the thread count from the load since the previous sample."""
+        self.due = now + PERIOD_S
+        cur = self.sample()
+        prev, self.last = self.last, cur
+        if cur is None or prev is None or cur[0] <= prev[0]:
+            return
+        self.others = ((cur[1] - prev[1]) - (cur[2] - prev[2])) / (cur[0] - prev[0])
+        self.threads = decide(self.threads, self.budget, _CORES - self.others)
+
+
+def decide(threads: int, budget: int, free: float) -> int:
+    """The thread count for ``free`` idle cores (fractional), given the current count:
+    down when more than ``DOWN_AT`` of a core is missing, up when less than ``UP_AT`` is."""
+    want = min(budget, max(1, int(free + 0.5)))
+    if want < threads and free < threads - DOWN_AT:
+        return want
+    if want > threads and free > want - UP_AT:
+        return want
+    return min(threads, budget)
+
+
+def _python_threads_cpu(caller: int) -> float:
+    """CPU seconds of this process's Python threads other than the caller (Linux)."""
+    total = 0
+    for t in threading.enumerate():
+        if t.ident != caller and t.native_id is not None:
+            try:
+                with open(f"/proc/self/task/{t.native_id}/stat", "rb") as f:
+                    rest = f.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            total += int(rest[11]) + int(rest[12])   # utime, stime (fields 14, 15)
+    return total / _TICK
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_CORES = os.cpu_count() or 1
+_LOAD = _LoadWatch()
+_applied = threading.local()   # the count numba.set_num_threads last got in this thread
+
+
+def adapt() -> None:
+    """Before a compiled call: with ``adaptive_threads`` on, resample the load every
+    ``PERIOD_S`` and apply the thread count to the calling thread (Numba's count is per
+    thread). Costs a clock read and an attribute lookup per call otherwise."""
+    if not _LOAD.on:
+        return
+    now = time.monotonic()
+    if now >= _LOAD.due:
+        _LOAD.update(now)
+    if getattr(_applied, "n", 0) != _LOAD.threads:
+        import numba
+        numba.set_num_threads(_LOAD.threads)
+        _applied.n = _LOAD.threads
 
 
 def thread_counts() -> dict:
@@ -88,3 +207,4 @@ def _jitted_blas():
 
 
 on_update("num_threads", set_num_threads)
+on_update("adaptive_threads", set_adaptive)
