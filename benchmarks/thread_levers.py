@@ -62,6 +62,9 @@ def main(argv=None):
                     help="numba_threads,blas_threads[,cK] or auto")
     ap.add_argument("--rounds", type=int, default=4, help="quiet/loaded round pairs")
     ap.add_argument("--seconds", type=float, default=0.4, help="timing per setting and round")
+    ap.add_argument("--interleave", action="store_true",
+                    help="alternate the settings call by call (paired under the same "
+                         "background load) instead of timing each for --seconds in turn")
     opts = ap.parse_args(argv)
     import jitnet
     from jitnet.runtime import threads
@@ -69,10 +72,25 @@ def main(argv=None):
     blas = threads._jitted_blas()
     fns = callables(opts.only.split(","), jitnet)
     res: dict = {}
+    chosen: dict = {}   # busy -> the thread counts auto ran with
     try:
         for r in range(opts.rounds):
             for busy in ((False, True) if r % 2 == 0 else (True, False)):
                 with run.Spinner(600) if busy else run.nullcontext():
+                    if opts.interleave:
+                        end = time.perf_counter() + opts.seconds * len(opts.settings)
+                        while time.perf_counter() < end:
+                            for setting in opts.settings:
+                                apply_setting(setting, blas)
+                                for key, f in fns.items():
+                                    t0 = time.perf_counter()
+                                    f()
+                                    res.setdefault((key, setting, busy), []).append(
+                                        time.perf_counter() - t0)
+                                if setting == "auto":
+                                    chosen.setdefault(busy, []).append(
+                                        threads.thread_counts()["numba"])
+                        continue
                     for setting in opts.settings:
                         apply_setting(setting, blas)
                         for key, f in fns.items():
@@ -82,15 +100,20 @@ def main(argv=None):
                                 median_call(f, opts.seconds))
     finally:
         apply_setting("auto", blas)
+    one = "1,1" if "1,1" in opts.settings else None
     print("| workload | numba threads, BLAS threads[, chunk] | quiet | one core busy | "
-          "busy/quiet |")
-    print("|---|---|---|---|---|")
+          "busy/quiet |" + (" busy / 1,1 quiet |" if one else ""))
+    print("|---|---|---|---|---|" + ("---|" if one else ""))
     for key in fns:
         for setting in opts.settings:
             q = float(np.median(res[(key, setting, False)]))
             ld = float(np.median(res[(key, setting, True)]))
+            ref = f" {ld / float(np.median(res[(key, one, False)])):.2g}x |" if one else ""
             print(f"| {key} | {setting} | {run.fmt_time(q)} | {run.fmt_time(ld)} | "
-                  f"{ld / q:.2g}x |")
+                  f"{ld / q:.2g}x |{ref}")
+    for busy, counts in sorted(chosen.items()):
+        print(f"auto, {'one core busy' if busy else 'quiet'}: ran on 1 thread in "
+              f"{counts.count(1)} of {len(counts)} turns")
 
 
 def apply_setting(setting: str, blas) -> None:
@@ -100,12 +123,12 @@ def apply_setting(setting: str, blas) -> None:
     for lib in blas:
         lib.set_num_threads(1)
     numba.set_parallel_chunksize(0)
-    jitnet.config.update("num_threads", 0)
     jitnet.config.update("adaptive_threads", setting == "auto")
     if setting == "auto":
+        jitnet.config.update("num_threads", 0)
         return
     nt, bt, *chunk = setting.split(",")
-    numba.set_num_threads(min(int(nt), numba.config.NUMBA_NUM_THREADS))
+    jitnet.config.update("num_threads", int(nt))
     for lib in blas:
         lib.set_num_threads(int(bt))
     if chunk:

@@ -67,7 +67,7 @@ def start_thread_pool():
             del os.environ["OMP_WAIT_POLICY"]
     for lib in _jitted_blas():
         lib.set_num_threads(1)
-    _LOAD.budget = _LOAD.threads = numba.get_num_threads()
+    _LOAD.budget = _LOAD.fit = numba.get_num_threads()
 
 
 def set_num_threads(n) -> None:
@@ -78,9 +78,7 @@ def set_num_threads(n) -> None:
     start_thread_pool()
     limit = numba.config.NUMBA_NUM_THREADS
     _LOAD.budget = min(int(n), limit) if n else limit
-    _LOAD.threads = _LOAD.budget   # adapt() lowers it again if the machine is still busy
-    numba.set_num_threads(_LOAD.budget)
-    _applied.n = _LOAD.budget
+    _apply(_LOAD.count())
 
 
 def set_adaptive(on) -> None:
@@ -88,11 +86,8 @@ def set_adaptive(on) -> None:
     if not isinstance(on, bool):
         raise ValueError(f"config adaptive_threads: expected True or False, got {on!r}")
     _LOAD.on = on
-    _LOAD.reset()
-    if not on and _POOL_STARTED:
-        import numba
-        numba.set_num_threads(_LOAD.budget)
-        _applied.n = _LOAD.budget
+    if _POOL_STARTED:
+        _apply(_LOAD.count())
 
 
 # Other work, in cores, above which the thread count drops (by one per core taken) and below
@@ -108,12 +103,9 @@ class _LoadWatch:
 
     def __init__(self):
         self.budget = 0       # the num_threads budget in effect (set when the pool starts)
-        self.threads = 0      # the count adapt() applies, <= budget
+        self.fit = 0          # the count the load leaves room for (<= Numba's threads)
         self.on = config.read("adaptive_threads")
         self.others = 0.0     # cores other work kept busy over the last period
-        self.reset()
-
-    def reset(self):
         self.due = 0.0        # monotonic time of the next sample
         self.last = None      # the previous sample
 
@@ -138,18 +130,24 @@ class _LoadWatch:
         if cur is None or prev is None or cur[0] <= prev[0]:
             return
         self.others = ((cur[1] - prev[1]) - (cur[2] - prev[2])) / (cur[0] - prev[0])
-        self.threads = decide(self.threads, self.budget, _CORES - self.others)
+        import numba
+        self.fit = decide(self.fit, numba.config.NUMBA_NUM_THREADS, _CORES - self.others)
+
+    def count(self) -> int:
+        """The thread count in effect: the budget, lowered by the load when adaptive."""
+        return min(self.fit, self.budget) if self.on else self.budget
 
 
-def decide(threads: int, budget: int, free: float) -> int:
-    """The thread count for ``free`` idle cores (fractional), given the current count:
-    down when more than ``DOWN_AT`` of a core is missing, up when less than ``UP_AT`` is."""
-    want = min(budget, max(1, int(free + 0.5)))
+def decide(threads: int, limit: int, free: float) -> int:
+    """The thread count (1 to ``limit``) for ``free`` idle cores (fractional), given the
+    current count: down when more than ``DOWN_AT`` of a core is missing, up when less than
+    ``UP_AT`` is."""
+    want = min(limit, max(1, int(free + 0.5)))
     if want < threads and free < threads - DOWN_AT:
         return want
     if want > threads and free > want - UP_AT:
         return want
-    return min(threads, budget)
+    return min(threads, limit)
 
 
 def _python_threads_cpu(caller: int) -> float:
@@ -181,10 +179,16 @@ def adapt() -> None:
     now = time.monotonic()
     if now >= _LOAD.due:
         _LOAD.update(now)
-    if getattr(_applied, "n", 0) != _LOAD.threads:
-        import numba
-        numba.set_num_threads(_LOAD.threads)
-        _applied.n = _LOAD.threads
+    n = min(_LOAD.fit, _LOAD.budget)
+    if getattr(_applied, "n", 0) != n:
+        _apply(n)
+
+
+def _apply(n: int) -> None:
+    """Set Numba's count for the calling thread (its count is per thread)."""
+    import numba
+    numba.set_num_threads(n)
+    _applied.n = n
 
 
 def thread_counts() -> dict:

@@ -142,18 +142,18 @@ def test_reduction_is_identical_with_numba_chunk_sizes(budget, chunk):
 
 # -- adaptive_threads: fewer threads while other work keeps cores busy --------------------
 
-@pytest.mark.parametrize("threads, budget_, free, expected", [
+@pytest.mark.parametrize("threads, limit, free, expected", [
     (2, 2, 1.0, 1),    # one core of two taken: down to one thread
     (2, 2, 1.6, 2),    # less than DOWN_AT (0.5) of a core taken: stay
     (1, 2, 1.6, 1),    # ... and the way up needs less than UP_AT (0.25) taken: stay
     (1, 2, 1.8, 2),
     (2, 2, -0.3, 1),   # oversubscribed: never below one
-    (2, 1, 2.0, 1),    # never above the budget
+    (2, 1, 2.0, 1),    # never above the limit
     (4, 4, 2.2, 2),    # two of four cores taken
     (2, 4, 3.9, 4),
 ])
-def test_decide_has_a_hysteresis_band(threads, budget_, free, expected):
-    assert threads_mod.decide(threads, budget_, free) == expected
+def test_decide_has_a_hysteresis_band(threads, limit, free, expected):
+    assert threads_mod.decide(threads, limit, free) == expected
 
 
 class _FakeLoad:
@@ -174,7 +174,8 @@ class _FakeLoad:
 @pytest.fixture
 def fake_load(monkeypatch, budget):
     fake = _FakeLoad()
-    monkeypatch.setattr(threads_mod._LOAD, "sample", fake)
+    for name, value in [("sample", fake), ("last", None), ("due", 0.0), ("fit", CORES)]:
+        monkeypatch.setattr(threads_mod._LOAD, name, value)   # restored afterwards
     monkeypatch.setattr(threads_mod, "PERIOD_S", 0.0)     # sample before every call
     monkeypatch.setattr(threads_mod, "_CORES", CORES)
     budget(0)
