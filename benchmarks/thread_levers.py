@@ -66,6 +66,7 @@ def main(argv=None):
                     help="alternate the settings call by call (paired under the same "
                          "background load) instead of timing each for --seconds in turn")
     opts = ap.parse_args(argv)
+    import numba
     import jitnet
     from jitnet.runtime import threads
     threads.start_thread_pool()
@@ -89,7 +90,7 @@ def main(argv=None):
                                         time.perf_counter() - t0)
                                 if setting == "auto":
                                     chosen.setdefault(busy, []).append(
-                                        threads.thread_counts()["numba"])
+                                        numba.get_num_threads())
                         continue
                     for setting in opts.settings:
                         apply_setting(setting, blas)

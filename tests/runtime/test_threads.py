@@ -147,7 +147,11 @@ def test_reduction_is_identical_with_numba_chunk_sizes(budget, chunk):
     (2, 2, 1.6, 2),    # less than DOWN_AT (0.5) of a core taken: stay
     (1, 2, 1.6, 1),    # ... and the way up needs less than UP_AT (0.25) taken: stay
     (1, 2, 1.8, 2),
-    (2, 2, -0.3, 1),   # oversubscribed: never below one
+    (2, 2, 0.7, 1),
+    (1, 2, 0.5, 1),    # between SATURATED and STAY_AT: as it is
+    (2, 2, 0.5, 2),
+    (1, 2, 0.2, 2),    # saturated (no idle core to move to): all threads
+    (2, 2, -0.3, 2),
     (2, 1, 2.0, 1),    # never above the limit
     (4, 4, 2.2, 2),    # two of four cores taken
     (2, 4, 3.9, 4),
