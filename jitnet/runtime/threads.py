@@ -116,17 +116,25 @@ class _LoadWatch:
         self.last = None      # the previous sample
 
     def sample(self):
-        """(wall s, busy CPU s of the machine, CPU s of this process less its other Python
-        threads), or None where /proc is unreadable."""
+        """(wall s, busy CPU s of the CPUs this process may run on, CPU s of this process
+        less its other Python threads, how many CPUs those are), or None where /proc is
+        unreadable. Only the allowed CPUs count (``taskset``, a container's cpuset)."""
         try:
+            cpus = os.sched_getaffinity(0)
             with open("/proc/stat", "rb") as f:
-                fields = f.readline().split()[1:9]
-        except OSError:
+                lines = f.read().split(b"\n")
+        except (OSError, AttributeError):
             return None
-        # user nice system idle iowait irq softirq steal: all but idle/iowait are busy
-        busy = (sum(int(v) for v in fields) - int(fields[3]) - int(fields[4])) / _TICK
+        busy = 0
+        for line in lines[1:]:
+            if not line.startswith(b"cpu"):
+                break
+            name, *ticks = line.split()
+            if int(name[3:]) in cpus:
+                # user nice system idle iowait irq softirq steal: all but idle/iowait busy
+                busy += sum(int(v) for v in ticks[:8]) - int(ticks[3]) - int(ticks[4])
         own = time.process_time() - _python_threads_cpu(threading.get_ident())
-        return time.monotonic(), busy, own
+        return time.monotonic(), busy / _TICK, own, len(cpus)
 
     def update(self, now):
         """Sample, and decide the thread count from the load since the previous sample."""
@@ -137,7 +145,7 @@ class _LoadWatch:
             return
         self.others = ((cur[1] - prev[1]) - (cur[2] - prev[2])) / (cur[0] - prev[0])
         import numba
-        self.fit = decide(self.fit, numba.config.NUMBA_NUM_THREADS, _CORES - self.others)
+        self.fit = decide(self.fit, numba.config.NUMBA_NUM_THREADS, cur[3] - self.others)
 
     def count(self) -> int:
         """The thread count in effect: the budget, lowered by the load when adaptive."""
@@ -175,7 +183,6 @@ def _python_threads_cpu(caller: int) -> float:
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_CORES = os.cpu_count() or 1
 _LOAD = _LoadWatch()
 _applied = threading.local()   # the count numba.set_num_threads last got in this thread
 _monotonic = time.monotonic

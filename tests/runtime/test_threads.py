@@ -1,5 +1,7 @@
 """The thread budget (``config num_threads``): Numba's pool follows it, the BLAS that jitted
 code calls stays on one thread, and results do not depend on the thread count."""
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -172,7 +174,7 @@ class _FakeLoad:
         self.calls += 1
         self.t += 1.0
         self.busy += self.others
-        return self.t, self.busy, 0.0
+        return self.t, self.busy, 0.0, CORES
 
 
 @pytest.fixture
@@ -181,7 +183,6 @@ def fake_load(monkeypatch, budget):
     for name, value in [("sample", fake), ("last", None), ("due", 0.0), ("fit", CORES)]:
         monkeypatch.setattr(threads_mod._LOAD, name, value)   # restored afterwards
     monkeypatch.setattr(threads_mod, "PERIOD_S", 0.0)     # sample before every call
-    monkeypatch.setattr(threads_mod, "_CORES", CORES)
     budget(0)
     jitnet.config.update("adaptive_threads", True)
     return fake
@@ -240,5 +241,6 @@ def test_load_sample_counts_other_python_threads_as_load():
     t.join()
     tick = 1 / threads_mod._TICK   # /proc counts in clock ticks
     assert spent["cpu"] - 2 * tick <= read <= spent["cpu"] + 2 * tick
-    wall, busy, own = threads_mod._LOAD.sample()
+    wall, busy, own, cpus = threads_mod._LOAD.sample()
     assert busy > 0 and 0 <= own <= time.process_time()
+    assert cpus == len(os.sched_getaffinity(0))
