@@ -210,6 +210,25 @@ def test_adaptive_threads_follow_the_load_and_the_switch(fake_load):
     assert len(set(outs)) == 1 and abs(outs[0] - ref) <= 1e-5 * ref
 
 
+@pytest.mark.skipif(CORES < 2, reason="needs a budget below Numba's thread count")
+def test_budget_applies_in_every_calling_thread(fake_load, budget):
+    import threading
+    f = jitnet.jit(lambda x: jnp.sum(jnp.exp(-x * x)))   # the program compiled above
+    x = np.random.default_rng(4).standard_normal(3_000_000, np.float32)
+    budget(1)
+    seen = {}
+
+    def work():   # a new thread starts with all of Numba's threads
+        seen["before"] = numba.get_num_threads()
+        f(x)
+        seen["after"] = numba.get_num_threads()
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == {"before": CORES, "after": 1}
+
+
 @pytest.mark.parametrize("bad", [1, "yes", None])
 def test_bad_adaptive_switch_is_rejected_and_not_stored(bad):
     with pytest.raises(ValueError, match="adaptive_threads"):
