@@ -35,6 +35,7 @@ import numbers
 import os
 import threading
 import time
+import weakref
 
 from ..core.config import config, on_update
 
@@ -95,17 +96,18 @@ def set_adaptive(on) -> None:
 DOWN_AT, UP_AT = 0.5, 0.25
 # Less idle capacity than SATURATED (in cores, this process's use counted as idle): no core
 # is left to move to, every thread shares one, and fewer threads only shrink this process's
-# share (measured: 2 threads 15-25% faster than 1 with load 12 on 2 cores), so all of the
+# share (measured: 1 thread 7-38% slower than 2 at load 12-16 on 2 cores), so all of the
 # budget runs; up to STAY_AT the count stays as it is (the idle capacity seen differs with
 # the count: 1 thread among 4 busy processes sees 0.4 cores, 2 threads see 0.67).
 SATURATED, STAY_AT = 0.35, 0.6
-PERIOD_S = 0.2   # how often the load is sampled: /proc/stat, ~20 us a read
+PERIOD_S = 0.2   # how often the load is sampled: /proc/stat, 30-200 us a read
 
 
 class _LoadWatch:
     """How many cores other work keeps busy, from /proc/stat's busy time minus this process's
-    CPU time (Numba's pool, the BLAS, the calling thread); the process's other Python threads
-    (a data loader) count as other work. Decides the thread count from it, with hysteresis."""
+    CPU time (Numba's pool, the BLAS, the threads that call compiled code); the process's
+    other Python threads (a data loader) count as other work. Decides the thread count from
+    it, with hysteresis."""
 
     def __init__(self):
         self.budget = 0       # the num_threads budget in effect (set when the pool starts)
@@ -133,7 +135,7 @@ class _LoadWatch:
             if int(name[3:]) in cpus:
                 # user nice system idle iowait irq softirq steal: all but idle/iowait busy
                 busy += sum(int(v) for v in ticks[:8]) - int(ticks[3]) - int(ticks[4])
-        own = time.process_time() - _python_threads_cpu(threading.get_ident())
+        own = time.process_time() - _python_threads_cpu(_callers)
         return time.monotonic(), busy / _TICK, own, len(cpus)
 
     def update(self, now):
@@ -168,11 +170,11 @@ def decide(threads: int, limit: int, free: float) -> int:
     return min(threads, limit)
 
 
-def _python_threads_cpu(caller: int) -> float:
-    """CPU seconds of this process's Python threads other than the caller (Linux)."""
+def _python_threads_cpu(ours) -> float:
+    """CPU seconds of this process's Python threads that are not in ``ours`` (Linux)."""
     total = 0
     for t in threading.enumerate():
-        if t.ident != caller and t.native_id is not None:
+        if t not in ours and t.native_id is not None:
             try:
                 with open(f"/proc/self/task/{t.native_id}/stat", "rb") as f:
                     rest = f.read().rsplit(b")", 1)[1].split()
@@ -185,6 +187,9 @@ def _python_threads_cpu(caller: int) -> float:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _LOAD = _LoadWatch()
 _applied = threading.local()   # the count numba.set_num_threads last got in this thread
+# the Python threads that run compiled code: their CPU time is this process's own work (the
+# others', a data loader's, is load); a fixed set, so that samples compare like with like
+_callers: weakref.WeakSet = weakref.WeakSet()
 _monotonic = time.monotonic
 
 
@@ -208,6 +213,7 @@ def _apply(n: int) -> None:
     import numba
     numba.set_num_threads(n)
     _applied.n = n
+    _callers.add(threading.current_thread())
 
 
 def thread_counts() -> dict:

@@ -255,7 +255,7 @@ def test_load_sample_counts_other_python_threads_as_load():
     t = threading.Thread(target=spin)
     t.start()
     spun.wait()
-    read = threads_mod._python_threads_cpu(threading.get_ident())
+    read = threads_mod._python_threads_cpu({threading.current_thread()})
     release.set()
     t.join()
     tick = 1 / threads_mod._TICK   # /proc counts in clock ticks
