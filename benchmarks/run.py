@@ -38,6 +38,8 @@ Method
   or when its parent is gone, whichever comes first. Reported: both medians and their
   ratio (loaded / quiet) per competitor, and loaded / 1-thread when both passes run. W5
   (fresh processes) is not run in this mode.
+* ``--fixed-threads``: jitnet with ``adaptive_threads`` off (all of its threads whatever the
+  load), to compare with its default.
 """
 from __future__ import annotations
 
