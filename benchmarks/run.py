@@ -38,6 +38,8 @@ Method
   or when its parent is gone, whichever comes first. Reported: both medians and their
   ratio (loaded / quiet) per competitor, and loaded / 1-thread when both passes run. W5
   (fresh processes) is not run in this mode.
+* ``--fixed-threads``: jitnet with ``adaptive_threads`` off (all of its threads whatever the
+  load), to compare with its default.
 """
 from __future__ import annotations
 
@@ -80,13 +82,17 @@ UNAVAILABLE = (NotImplementedError, AttributeError, ImportError)
 
 # ------------------------------------------------------------------- framework handling
 
-def configure_threads(threads: int | None, mods: dict) -> dict:
-    """Apply a thread count (None: leave defaults); return the effective settings."""
+def configure_threads(threads: int | None, mods: dict, fixed: bool = False) -> dict:
+    """Apply a thread count (None: leave defaults); return the effective settings. ``fixed``:
+    jitnet with ``adaptive_threads`` off (its whole budget whatever the load)."""
     info = {}
     if "jitnet" in mods:
         import numba
         from jitnet.runtime.threads import start_thread_pool
         start_thread_pool()   # before numba starts its pool with OpenMP's default wait policy
+        if fixed:
+            mods["jitnet"].config.update("adaptive_threads", False)
+        info["jitnet adaptive_threads"] = mods["jitnet"].config.read("adaptive_threads")
         if threads:
             mods["jitnet"].config.update("num_threads", threads)
             numba.set_num_threads(threads)
@@ -533,7 +539,7 @@ def run_w5(frameworks, missing, opts) -> dict:
 def worker(opts) -> None:
     threads = opts.threads
     mods, missing = import_frameworks(opts.frameworks)
-    thread_info = configure_threads(threads, mods)
+    thread_info = configure_threads(threads, mods, opts.fixed_threads)
     label = "1 thread" if threads == 1 else f"{threads} threads" if threads else \
         "default threads"
     print(f"\n######## pass: {label}  {thread_info}  "
@@ -682,6 +688,8 @@ def spawn_worker(threads, opts, result_file) -> dict | None:
         cmd.append("--verbose")
     if opts.loaded:
         cmd.append("--loaded")
+    if opts.fixed_threads:
+        cmd.append("--fixed-threads")
     env = dict(os.environ)
     preexec = None
     if threads == 1:
@@ -735,6 +743,9 @@ def parse(argv=None):
                     help="--loaded: quiet/loaded block pairs (the samples are split over them)")
     ap.add_argument("--spin-limit", type=float, default=900,
                     help="--loaded: seconds after which a spinning process stops on its own")
+    ap.add_argument("--fixed-threads", action="store_true",
+                    help="jitnet with adaptive_threads off: all of its threads whatever the "
+                         "load (the behaviour before adaptive_threads)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--result-file", help=argparse.SUPPRESS)
     ap.add_argument("--w5-child", help=argparse.SUPPRESS)

@@ -2,12 +2,16 @@
 
     python benchmarks/thread_levers.py                      # W2a and W7, 4 rounds
     python benchmarks/thread_levers.py --only W2a,W3 --rounds 6 --settings 2,2 2,1 1,1
+    python benchmarks/thread_levers.py --only W1,W2a --settings 2,1 2,1,c4 1,1 auto
 
-Each setting is ``numba_threads,blas_threads``: Numba's pool via ``numba.set_num_threads``,
-the OpenBLAS that jitted code calls via threadpoolctl (jitnet itself keeps it at 1; 2 shows
-what its own worker threads do). Rounds alternate quiet and loaded (a spinning process keeps
-one core busy, as in ``run.py --loaded``); every setting is timed in every round, and the
-median over rounds of each setting's median call time is printed.
+Each setting is ``numba_threads,blas_threads[,cK]``: Numba's pool via
+``numba.set_num_threads``, the OpenBLAS that jitted code calls via threadpoolctl (jitnet
+itself keeps it at 1; 2 shows what its own worker threads do), and optionally Numba's
+parallel chunk size K (``numba.set_parallel_chunksize``, 0: its static split). These run with
+``adaptive_threads`` off; ``auto`` is jitnet's default: all threads, adaptive_threads on.
+Rounds alternate quiet and loaded (a spinning process keeps one core busy, as in
+``run.py --loaded``); every setting is timed in every round, and the median over rounds of
+each setting's median call time is printed.
 """
 from __future__ import annotations
 
@@ -54,41 +58,82 @@ def median_call(f, seconds: float) -> float:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="W2a,W7", help="workloads (not W5)")
-    ap.add_argument("--settings", nargs="+", default=["2,2", "2,1", "1,1"],
-                    help="numba_threads,blas_threads pairs")
+    ap.add_argument("--settings", nargs="+", default=["2,2", "2,1", "1,1", "auto"],
+                    help="numba_threads,blas_threads[,cK] or auto")
     ap.add_argument("--rounds", type=int, default=4, help="quiet/loaded round pairs")
     ap.add_argument("--seconds", type=float, default=0.4, help="timing per setting and round")
+    ap.add_argument("--interleave", action="store_true",
+                    help="alternate the settings call by call (paired under the same "
+                         "background load) instead of timing each for --seconds in turn")
     opts = ap.parse_args(argv)
     import numba
     import jitnet
-    from jitnet.runtime.threads import _jitted_blas, start_thread_pool
-    start_thread_pool()
-    blas = _jitted_blas()
-    settings = [tuple(int(v) for v in s.split(",")) for s in opts.settings]
+    from jitnet.runtime import threads
+    threads.start_thread_pool()
+    blas = threads._jitted_blas()
     fns = callables(opts.only.split(","), jitnet)
     res: dict = {}
+    chosen: dict = {}   # busy -> the thread counts auto ran with
     try:
         for r in range(opts.rounds):
             for busy in ((False, True) if r % 2 == 0 else (True, False)):
                 with run.Spinner(600) if busy else run.nullcontext():
-                    for nt, bt in settings:
-                        numba.set_num_threads(min(nt, numba.config.NUMBA_NUM_THREADS))
-                        for lib in blas:
-                            lib.set_num_threads(bt)
+                    if opts.interleave:
+                        end = time.perf_counter() + opts.seconds * len(opts.settings)
+                        while time.perf_counter() < end:
+                            for setting in opts.settings:
+                                apply_setting(setting, blas)
+                                for key, f in fns.items():
+                                    t0 = time.perf_counter()
+                                    f()
+                                    res.setdefault((key, setting, busy), []).append(
+                                        time.perf_counter() - t0)
+                                if setting == "auto":
+                                    chosen.setdefault(busy, []).append(
+                                        numba.get_num_threads())
+                        continue
+                    for setting in opts.settings:
+                        apply_setting(setting, blas)
                         for key, f in fns.items():
-                            res.setdefault((key, nt, bt, busy), []).append(
+                            if setting == "auto":   # let it see the load first
+                                median_call(f, 2 * threads.PERIOD_S)
+                            res.setdefault((key, setting, busy), []).append(
                                 median_call(f, opts.seconds))
     finally:
-        for lib in blas:
-            lib.set_num_threads(1)
-    print("| workload | numba threads | BLAS threads | quiet | one core busy | busy/quiet |")
-    print("|---|---|---|---|---|---|")
+        apply_setting("auto", blas)
+    one = "1,1" if "1,1" in opts.settings else None
+    print("| workload | numba threads, BLAS threads[, chunk] | quiet | one core busy | "
+          "busy/quiet |" + (" busy / 1,1 quiet |" if one else ""))
+    print("|---|---|---|---|---|" + ("---|" if one else ""))
     for key in fns:
-        for nt, bt in settings:
-            q = float(np.median(res[(key, nt, bt, False)]))
-            ld = float(np.median(res[(key, nt, bt, True)]))
-            print(f"| {key} | {nt} | {bt} | {run.fmt_time(q)} | {run.fmt_time(ld)} | "
-                  f"{ld / q:.2g}x |")
+        for setting in opts.settings:
+            q = float(np.median(res[(key, setting, False)]))
+            ld = float(np.median(res[(key, setting, True)]))
+            ref = f" {ld / float(np.median(res[(key, one, False)])):.2g}x |" if one else ""
+            print(f"| {key} | {setting} | {run.fmt_time(q)} | {run.fmt_time(ld)} | "
+                  f"{ld / q:.2g}x |{ref}")
+    for busy, counts in sorted(chosen.items()):
+        print(f"auto, {'one core busy' if busy else 'quiet'}: ran on 1 thread in "
+              f"{counts.count(1)} of {len(counts)} turns")
+
+
+def apply_setting(setting: str, blas) -> None:
+    """``auto``: jitnet's defaults; else ``numba,blas[,cK]`` with adaptive_threads off."""
+    import numba
+    import jitnet
+    for lib in blas:
+        lib.set_num_threads(1)
+    numba.set_parallel_chunksize(0)
+    jitnet.config.update("adaptive_threads", setting == "auto")
+    if setting == "auto":
+        jitnet.config.update("num_threads", 0)
+        return
+    nt, bt, *chunk = setting.split(",")
+    jitnet.config.update("num_threads", int(nt))
+    for lib in blas:
+        lib.set_num_threads(int(bt))
+    if chunk:
+        numba.set_parallel_chunksize(int(chunk[0].lstrip("c")))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from ..codegen.cpu import generate
 from ..fuse.cluster import fuse
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from . import compile_log, disk_cache, numba_user
-from .threads import start_thread_pool
+from .threads import adapt, start_thread_pool
 from .numba_support import check_supported
 
 # fast-math that keeps NaN/Inf semantics, IEEE evaluation order and rounding: only the sign
@@ -103,6 +103,7 @@ class NumbaExecutable:
             for i in self.low_in:
                 vals[i] = to_wide(np.asarray(vals[i]))
         args = [_readonly_c(v) for v in vals]
+        adapt()   # fewer threads while other work keeps cores busy (runtime/threads.py)
         try:
             res = self.fn(*args, *self.constants)
         except Exception as err:  # a typing or lowering failure inside Numba

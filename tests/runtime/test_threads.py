@@ -1,5 +1,7 @@
 """The thread budget (``config num_threads``): Numba's pool follows it, the BLAS that jitted
 code calls stays on one thread, and results do not depend on the thread count."""
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ from threadpoolctl import threadpool_info
 
 import jitnet
 import jitnet.numpy as jnp
+from jitnet.runtime import threads as threads_mod
 from jitnet.runtime.threads import thread_counts
 
 CORES = numba.config.NUMBA_NUM_THREADS
@@ -14,9 +17,12 @@ CORES = numba.config.NUMBA_NUM_THREADS
 
 @pytest.fixture
 def budget():
-    """Set ``num_threads`` for one test and restore the default afterwards."""
+    """Set ``num_threads`` for one test and restore the defaults afterwards; the load does not
+    lower the count meanwhile (``adaptive_threads`` off: these tests read it back)."""
+    jitnet.config.update("adaptive_threads", False)
     yield lambda n: jitnet.config.update("num_threads", n)
     jitnet.config.update("num_threads", 0)
+    jitnet.config.update("adaptive_threads", True)
 
 
 def _scipy_blas_threads():
@@ -120,3 +126,140 @@ def test_parallel_reduction_is_identical_across_thread_counts(budget):
     assert s1.tobytes() == s2.tobytes()
     ref = np.exp(-np.float64(x) ** 2).sum()
     assert abs(float(s1) - ref) <= 1e-5 * ref
+
+
+@pytest.mark.parametrize("chunk", [1, 7])
+def test_reduction_is_identical_with_numba_chunk_sizes(budget, chunk):
+    # numba.set_parallel_chunksize regroups prange steps; the per-step partials keep the sum
+    x = np.random.default_rng(3).standard_normal(3_000_000, np.float32)
+    f = jitnet.jit(lambda x: jnp.sum(jnp.exp(-x * x)))
+    s0 = _run_at(budget, 2, f, x)
+    try:
+        numba.set_parallel_chunksize(chunk)
+        s1 = _run_at(budget, 2, f, x)
+    finally:
+        numba.set_parallel_chunksize(0)
+    assert s0.tobytes() == s1.tobytes()
+
+
+# -- adaptive_threads: fewer threads while other work keeps cores busy --------------------
+
+@pytest.mark.parametrize("threads, limit, free, expected", [
+    (2, 2, 1.0, 1),    # one core of two taken: down to one thread
+    (2, 2, 1.6, 2),    # less than DOWN_AT (0.5) of a core taken: stay
+    (1, 2, 1.6, 1),    # ... and the way up needs less than UP_AT (0.25) taken: stay
+    (1, 2, 1.8, 2),
+    (2, 2, 0.7, 1),
+    (1, 2, 0.5, 1),    # between SATURATED and STAY_AT: as it is
+    (2, 2, 0.5, 2),
+    (1, 2, 0.2, 2),    # saturated (no idle core to move to): all threads
+    (2, 2, -0.3, 2),
+    (2, 1, 2.0, 1),    # never above the limit
+    (4, 4, 2.2, 2),    # two of four cores taken
+    (2, 4, 3.9, 4),
+])
+def test_decide_has_a_hysteresis_band(threads, limit, free, expected):
+    assert threads_mod.decide(threads, limit, free) == expected
+
+
+class _FakeLoad:
+    """Feeds _LoadWatch samples in which other processes keep ``others`` cores busy."""
+
+    def __init__(self):
+        self.t = self.busy = 0.0
+        self.others = 0.0
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        self.t += 1.0
+        self.busy += self.others
+        return self.t, self.busy, 0.0, CORES
+
+
+@pytest.fixture
+def fake_load(monkeypatch, budget):
+    fake = _FakeLoad()
+    for name, value in [("sample", fake), ("last", None), ("due", 0.0), ("fit", CORES)]:
+        monkeypatch.setattr(threads_mod._LOAD, name, value)   # restored afterwards
+    monkeypatch.setattr(threads_mod, "PERIOD_S", 0.0)     # sample before every call
+    budget(0)
+    jitnet.config.update("adaptive_threads", True)
+    return fake
+
+
+@pytest.mark.skipif(CORES < 2, reason="needs two of Numba's threads to drop one")
+def test_adaptive_threads_follow_the_load_and_the_switch(fake_load):
+    f = jitnet.jit(lambda x: jnp.sum(jnp.exp(-x * x)))   # the program compiled above
+    x = np.random.default_rng(4).standard_normal(3_000_000, np.float32)
+    ref = np.exp(-np.float64(x) ** 2).sum()
+    fake_load.others = 1.0                  # one core busy elsewhere
+    outs = [float(f(x)) for _ in range(3)]
+    assert numba.get_num_threads() == CORES - 1 and thread_counts()["numba"] == CORES - 1
+    fake_load.others = 0.0                  # quiet again
+    outs += [float(f(x)) for _ in range(3)]
+    assert numba.get_num_threads() == CORES
+    fake_load.others = 1.0
+    outs += [float(f(x)) for _ in range(3)]
+    assert numba.get_num_threads() == CORES - 1
+    jitnet.config.update("adaptive_threads", False)   # off: the whole budget, no sampling
+    assert numba.get_num_threads() == CORES
+    calls = fake_load.calls
+    outs += [float(f(x)) for _ in range(3)]
+    assert fake_load.calls == calls and numba.get_num_threads() == CORES
+    assert len(set(outs)) == 1 and abs(outs[0] - ref) <= 1e-5 * ref
+
+
+@pytest.mark.skipif(CORES < 2, reason="needs a budget below Numba's thread count")
+def test_budget_applies_in_every_calling_thread(fake_load, budget):
+    import threading
+    f = jitnet.jit(lambda x: jnp.sum(jnp.exp(-x * x)))   # the program compiled above
+    x = np.random.default_rng(4).standard_normal(3_000_000, np.float32)
+    budget(1)
+    seen = {}
+
+    def work():   # a new thread starts with all of Numba's threads
+        seen["before"] = numba.get_num_threads()
+        f(x)
+        seen["after"] = numba.get_num_threads()
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == {"before": CORES, "after": 1}
+
+
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_bad_adaptive_switch_is_rejected_and_not_stored(bad):
+    with pytest.raises(ValueError, match="adaptive_threads"):
+        jitnet.config.update("adaptive_threads", bad)
+    assert jitnet.config.read("adaptive_threads") is True
+
+
+def test_load_sample_counts_other_python_threads_as_load():
+    """Another Python thread's CPU time, read from /proc, against that thread's own clock."""
+    if threads_mod._LOAD.sample() is None:
+        pytest.skip("no /proc/stat on this system")
+    import threading
+    import time
+    spun, release, spent = threading.Event(), threading.Event(), {}
+
+    def spin():   # busy for 0.15 s of its own CPU time, then idle until released
+        end = time.thread_time() + 0.15
+        while time.thread_time() < end:
+            pass
+        spent["cpu"] = time.thread_time()
+        spun.set()
+        release.wait()
+
+    t = threading.Thread(target=spin)
+    t.start()
+    spun.wait()
+    read = threads_mod._python_threads_cpu({threading.current_thread()})
+    release.set()
+    t.join()
+    tick = 1 / threads_mod._TICK   # /proc counts in clock ticks
+    assert spent["cpu"] - 2 * tick <= read <= spent["cpu"] + 2 * tick
+    wall, busy, own, cpus = threads_mod._LOAD.sample()
+    assert busy > 0 and 0 <= own <= time.process_time()
+    assert cpus == len(os.sched_getaffinity(0))
