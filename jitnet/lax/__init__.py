@@ -126,6 +126,7 @@ from .shapes import (Precision, conv_general_permutations, conv_general_shape_tu
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
 from .composite import clz, cumlogsumexp, population_count, top_k  # noqa: E402,F401
+from .gamma_grad import random_gamma_grad  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
 
 

@@ -10,6 +10,11 @@ from __future__ import annotations
 from .distributions import (bernoulli, bits, categorical, choice, exponential, gumbel,  # noqa: F401
                             laplace, logistic, normal, orthogonal, permutation, rademacher,
                             randint, truncated_normal, uniform)
+from .continuous import (cauchy, double_sided_maxwell, lognormal, maxwell,  # noqa: F401
+                         multivariate_normal, pareto, rayleigh, triangular, wald, weibull_min)
+from .counts import binomial, geometric, multinomial, poisson  # noqa: F401
+from .gamma import (ball, beta, chisquare, dirichlet, f, gamma, generalized_normal,  # noqa: F401
+                    loggamma, t)
 from .keys import (KeyArray, PRNGKey, clone, fold_in, key, key_data, key_dtype,  # noqa: F401
                    key_impl, split, wrap_key_data)
 from .threefry import threefry2x32  # noqa: F401
