@@ -12,7 +12,7 @@ prefactor ``x^a e^-x / Gamma(a)``, which cancels, so nothing underflows for tiny
 
 The a-derivatives of ``S`` and ``h`` are carried through the iterations (the fraction through
 its three-term recurrences for numerator and denominator), which stop once both the value
-and its derivative have converged.
+and its derivative have converged, element by element.
 """
 from __future__ import annotations
 
@@ -23,34 +23,32 @@ from ..prims import elementwise as ew
 from ..prims.util import get_aval
 from .control_flow import while_loop
 
-_MAX_TERMS = 100_000  # ~sqrt(a) terms are needed near x = a: enough far beyond a = 1e8
+_MAX_TERMS = 20_000  # ~sqrt(a) terms are needed near x = a: enough beyond a = 1e7
 
 
-def _converged(new, old, eps):
-    from .. import numpy as jnp
-    return jnp.all(jnp.abs(new - old) <= eps * jnp.abs(new))
+def _close(new, old, scale, eps):
+    return abs(new - old) <= eps * scale
 
 
 def _series(a, x, eps):
-    """``(S, dS/da)`` of the series of ``P(a, x)``."""
+    """``(S, dS/da)`` of the series of ``P(a, x)``. Each element stops (keeps its values)
+    once both sums have stopped moving."""
     from .. import numpy as jnp
 
     def body(c):
-        k, t, dt, s, ds, _, _ = c
+        k, done, t, dt, s, ds = c
         k = k + 1
         r = x / (a + k)
         t, dt = t * r, r * (dt - t / (a + k))
-        return k, t, dt, s + t, ds + dt, s, ds
-
-    def cond(c):
-        k, _, _, s, ds, s_old, ds_old = c
-        done = _converged(s, s_old, eps) & _converged(ds, ds_old, eps)
-        return (k < _MAX_TERMS) & ~done
+        s_new, ds_new = s + t, ds + dt
+        conv = _close(s_new, s, abs(s_new), eps) & _close(ds_new, ds, abs(ds_new), eps)
+        return (k, done | conv, t, dt, jnp.where(done, s, s_new), jnp.where(done, ds, ds_new))
 
     one, zero = jnp.ones_like(x), jnp.zeros_like(x)
-    init = (jnp.zeros((), get_aval(x).dtype), one, zero, one, zero, zero, one)
-    _, _, _, s, ds, _, _ = while_loop(cond, body, init)
-    return s, ds
+    init = (jnp.zeros((), get_aval(x).dtype), jnp.zeros(get_aval(x).shape, np.bool_),
+            one, zero, one, zero)
+    out = while_loop(lambda c: (c[0] < _MAX_TERMS) & ~jnp.all(c[1]), body, init)
+    return out[4], out[5]
 
 
 def _fraction(a, x, eps):
@@ -59,11 +57,12 @@ def _fraction(a, x, eps):
     ``a_n = n (a - n)``. The convergents of the denominator are ``A_n / B_n`` with
     ``A_n = b_n A_{n-1} + a_n A_{n-2}`` (``B`` likewise), so ``h = B_n / A_n``; the
     a-derivatives follow the differentiated recurrence. Every step rescales the last two
-    terms by ``1 / A_n`` (the recurrence is linear), which keeps them in range."""
+    terms by ``1 / A_n`` (the recurrence is linear), which keeps them in range. Each element
+    stops (keeps its values) once ``h`` and ``dh`` have stopped moving."""
     from .. import numpy as jnp
 
     def body(c):
-        n, prev, cur, h, dh = c[0], c[1:5], c[5:9], c[9], c[10]
+        n, done, prev, cur, h, dh = c[0], c[1], c[2:6], c[6:10], c[10], c[11]
         n = n + 1
         an, bn = n * (a - n), x + 2 * n + 1 - a
         (pa, pb, pda, pdb), (ca, cb, cda, cdb) = prev, cur
@@ -71,23 +70,20 @@ def _fraction(a, x, eps):
         nda = bn * cda - ca + an * pda + n * pa  # db_n/da = -1, da_n/da = n
         ndb = bn * cdb - cb + an * pdb + n * pb
         s = 1 / na
-        new = (jnp.ones_like(na), nb * s, nda * s, ndb * s)
-        h_new = nb * s
-        return (n, ca * s, cb * s, cda * s, cdb * s, *new, h_new, ndb * s - h_new * nda * s,
-                h, dh)
-
-    def cond(c):
-        n, h, dh, h_old, dh_old = c[0], c[9], c[10], c[11], c[12]
-        done = _converged(h, h_old, eps) & _converged(dh, dh_old, eps)
-        return (n < _MAX_TERMS) & ~done
+        h_new, db, hda = nb * s, ndb * s, nb * s * nda * s
+        dh_new = db - hda  # d(B/A) with A scaled to 1
+        conv = _close(h_new, h, abs(h_new), eps) & _close(dh_new, dh, abs(db) + abs(hda), eps)
+        return (n, done | conv, ca * s, cb * s, cda * s, cdb * s,
+                jnp.ones_like(na), h_new, nda * s, db,
+                jnp.where(done, h, h_new), jnp.where(done, dh, dh_new))
 
     zero, one = jnp.zeros_like(x), jnp.ones_like(x)
     r = 1 / (x + 1 - a)  # 1 / b_0
     # (A_{-1}, B_{-1}) = (1, 0), (A_0, B_0) = (b_0, 1), dA_0/da = -1: all scaled by 1 / b_0
-    init = (jnp.zeros((), get_aval(x).dtype), r, zero, zero, zero, one, r, -r, zero, r, r * r,
-            zero, zero)
-    out = while_loop(cond, body, init)
-    return out[9], out[10]
+    init = (jnp.zeros((), get_aval(x).dtype), jnp.zeros(get_aval(x).shape, np.bool_),
+            r, zero, zero, zero, one, r, -r, zero, r, r * r)
+    out = while_loop(lambda c: (c[0] < _MAX_TERMS) & ~jnp.all(c[1]), body, init)
+    return out[10], out[11]
 
 
 def random_gamma_grad(a, x):
