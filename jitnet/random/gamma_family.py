@@ -107,10 +107,7 @@ def _gamma(name, key, a, shape, dtype, log_space):
     dtype = _float_dtype(name, dtype)
     check_arraylike(name, a)
     shape = _param_shape(name, shape, a)
-    a = _to(a, dtype)
-    if tuple(get_aval(jnp.asarray(a)).shape) != shape:
-        a = jnp.broadcast_to(a, shape)
-    return _gamma_samples(data, jnp.asarray(a), log_space)
+    return _gamma_samples(data, jnp.broadcast_to(_to(a, dtype), shape), log_space)
 
 
 def gamma(key, a, shape=None, dtype=None):
