@@ -75,7 +75,9 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
     """Weibull values ``scale * (-log1p(-u))^(1 / concentration)`` (inverse CDF); the result
     broadcasts ``shape`` with the parameters, as in JAX."""
     data, dtype = _begin("weibull_min", key, dtype, scale, concentration)
-    u = _uniform(data, canonicalize_shape(shape), dtype, 0., 1.)
+    shape = canonicalize_shape(shape)
+    _result_shape("weibull_min", None, shape, _shape_of(scale), _shape_of(concentration))
+    u = _uniform(data, shape, dtype, 0., 1.)
     e = jnp.negative(jnp.log1p(jnp.negative(u)))
     return jnp.multiply(jnp.power(e, jnp.divide(1.0, _to(concentration, dtype))),
                         _to(scale, dtype))

@@ -231,6 +231,7 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
         raise ValueError(f"multinomial requires p.ndim >= 1, got p.shape {tuple(p.shape)}")
     shape = tuple(p.shape) if shape is None else canonicalize_shape(shape)
     _param_shape("multinomial", shape, p)
+    _param_shape("multinomial", shape[:-1], n)
     n = jnp.broadcast_to(n, shape[:-1])
     p = jnp.moveaxis(jnp.broadcast_to(p, shape), -1, 0)
     remaining = jnp.flip(jnp.cumsum(jnp.flip(p, 0), axis=0), 0)

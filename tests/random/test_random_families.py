@@ -298,6 +298,8 @@ def test_float64_under_x64():
     (lambda: random.binomial(KEY, jnp.ones(2), jnp.ones(3) / 2), ValueError, "broadcast"),
     (lambda: random.multinomial(KEY, 5.0, jnp.ones(3) / 3, shape=(4,)), ValueError,
      "broadcast"),
+    (lambda: random.multinomial(KEY, jnp.ones(2), jnp.ones(3) / 3), ValueError, "broadcast"),
+    (lambda: random.weibull_min(KEY, jnp.ones(2), 1.0, (3,)), ValueError, "do not broadcast"),
     (lambda: random.multivariate_normal(KEY, jnp.zeros(3), jnp.eye(2)), ValueError,
      r"cov.shape == \(..., n, n\)"),
     (lambda: random.multivariate_normal(KEY, jnp.zeros(2), jnp.eye(2), method="qr"),
