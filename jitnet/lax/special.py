@@ -48,14 +48,6 @@ def igamma_grad_a(a, x):
     return grad_a(*_same_float("igamma_grad_a", a, x))
 
 
-def random_gamma_grad(a, x):
-    """Derivative of a Gamma(a, 1) sample ``x`` with respect to ``a`` at fixed quantile
-    ``P(a, x)`` (implicit differentiation): ``-(dP/da) / (dP/dx)``."""
-    from ..scipy.special.incomplete import gamma_density, igamma_grad_a as grad_a
-    a, x = _same_float("random_gamma_grad", a, x)
-    return -grad_a(a, x) / gamma_density(a, x)
-
-
 def betainc(a, b, x):
     """Regularized incomplete beta ``I_x(a, b)`` (``scipy.special.betainc``)."""
     return _special().betainc(*_same_float("betainc", a, b, x))

@@ -60,6 +60,25 @@ def _check_shape(name: str, shape: tuple, *param_shapes) -> None:
                          f"shape argument, but got result {out} for shape argument {shape}.")
 
 
+def _result_shape(name: str, shape, *param_shapes) -> tuple:
+    """The sample shape: ``shape`` checked against the parameters' shapes, or (None) their
+    broadcast shape (JAX's rule for samplers with array parameters)."""
+    if shape is None:
+        try:
+            return tuple(np.broadcast_shapes(*param_shapes))
+        except ValueError:
+            raise ValueError(f"{name}: parameter shapes {list(param_shapes)} do not "
+                             f"broadcast together") from None
+    shape = canonicalize_shape(shape)
+    _check_shape(name, shape, *param_shapes)
+    return shape
+
+
+def _param_shape(name: str, shape, *params) -> tuple:
+    """``_result_shape`` for parameter values."""
+    return _result_shape(name, shape, *map(_shape_of, params))
+
+
 def _to(x, dtype):
     """``x`` as a strongly typed array of ``dtype`` (``lax.convert_element_type``)."""
     if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
@@ -207,12 +226,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     dtype = _float_dtype("truncated_normal", dtype)
     check_arraylike("truncated_normal", lower, upper)
     lower, upper = _to(lower, dtype), _to(upper, dtype)
-    pshapes = (_shape_of(lower), _shape_of(upper))
-    if shape is None:
-        shape = tuple(np.broadcast_shapes(*pshapes))
-    else:
-        shape = canonicalize_shape(shape)
-        _check_shape("truncated_normal", shape, *pshapes)
+    shape = _param_shape("truncated_normal", shape, lower, upper)
     sqrt2 = np.asarray(np.sqrt(2), dtype)
     a = lax.erf(jnp.divide(lower, sqrt2))
     b = lax.erf(jnp.divide(upper, sqrt2))
@@ -241,11 +255,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     check_arraylike("bernoulli", p)
     dtype = _p_dtype("bernoulli", p)
     p = _to(p, dtype)
-    if shape is None:
-        shape = _shape_of(p)
-    else:
-        shape = canonicalize_shape(shape)
-        _check_shape("bernoulli", shape, _shape_of(p))
+    shape = _param_shape("bernoulli", shape, p)
     if mode == "high":  # two uniforms: resolution 2**-(2 * nmant) for small p
         u = _uniform(data, (2,) + shape, dtype, 0., 1.)
         u1, u2 = u[0], u[1]

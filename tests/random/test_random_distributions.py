@@ -16,13 +16,10 @@ import scipy.stats as st
 import jitnet.numpy as jnp
 from jitnet import random
 from random_reference_helpers import x64
+from random_stats import a, check_ks, chi2_p
 
 N = 100_000
 KEY = random.PRNGKey(20240601)
-
-
-def a(x):
-    return np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind != "b" else np.asarray(x)
 
 
 def check_moments(x, mean, var):
@@ -32,11 +29,6 @@ def check_moments(x, mean, var):
     # the variance of the sample variance is about (mu4 - var^2) / n; 2 var^2 / n bounds it
     # for the light-tailed laws here, and 4 var^2 / n for Laplace/logistic
     assert abs(x.var() - var) < 5 * math.sqrt(4 * var * var / n), (x.var(), var)
-
-
-def check_ks(x, dist):
-    p = st.kstest(a(x), dist.cdf).pvalue
-    assert p > 1e-3, p
 
 
 CONTINUOUS = [
@@ -108,11 +100,6 @@ def test_rademacher():
     x = a(random.rademacher(KEY, (N,)))
     assert set(np.unique(x)) == {-1.0, 1.0}
     check_moments(x, 0, 1)
-
-
-def chi2_p(counts, probs):
-    counts = np.asarray(counts, np.float64)
-    return st.chisquare(counts, counts.sum() * np.asarray(probs)).pvalue
 
 
 @pytest.mark.parametrize("lo,hi,dtype", [(0, 10, None), (-7, 6, jnp.int32), (0, 256, jnp.uint8),
