@@ -650,12 +650,11 @@ def emit_kernels(program: FusedProgram, names: Names, w: Writer):
         _emit_kernel(k, names, w)
 
 
-def emit_subprogram(ir, names: Names, w: Writer, in_names: list[str]) -> list[str]:
-    """Inline a sub-IR (a loop body, a branch) whose inputs are the arrays ``in_names``;
-    returns the source names of its outputs. Used by the control-flow generators."""
-    from ..fuse.cluster import fuse
-    from ..runtime.compile import prepare
-    program = fuse(prepare(ir))  # inlines nested jit_call / remat / custom calls
+def emit_subprogram(program: FusedProgram, names: Names, w: Writer,
+                    in_names: list[str]) -> list[str]:
+    """Inline a fused sub-program (a loop body, a branch) whose inputs are the arrays
+    ``in_names``; returns the source names of its outputs. Used by the control-flow
+    generators."""
     names.keep.append(program)   # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
         names.ids[id(v)] = n

@@ -102,6 +102,21 @@ def sub_irs_of(params):
                 yield s
 
 
+def map_sub_irs(eqn: Eqn, fn) -> Eqn:
+    """``eqn`` with each IR in its params (alone or in a tuple) replaced by ``fn(ir)``; the
+    same equation when there is none or ``fn`` returns each one unchanged."""
+    def one(p):
+        if isinstance(p, IR):
+            return fn(p)
+        if isinstance(p, tuple) and any(isinstance(s, IR) for s in p):
+            return tuple(fn(s) if isinstance(s, IR) else s for s in p)
+        return p
+    params = {k: one(p) for k, p in eqn.params.items()}
+    if all(params[k] is p for k, p in eqn.params.items()):
+        return eqn
+    return eqn.replace(params=params)
+
+
 class IR:
     """A traced program: ``(invars) -> eqns -> (outvars)``, immutable."""
 
