@@ -15,14 +15,13 @@ No numba import here: this module only writes text.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel, OpKernel
 from . import ops as op_gen
-from .dims import Dim, generic_sizes, same_sizes
+from .dims import Dim, generic_sizes, record_sizes, same_sizes
 from .scalar import cast, expr
 from .scalar import lit as pylit
 
@@ -34,12 +33,18 @@ _IDENTITY = {"reduce_sum": "0", "reduce_prod": "1", "reduce_or": "False", "reduc
 
 
 class Writer:
+    """Indented lines of one kernel's statements. ``parallel`` records whether a
+    ``prange`` loop was written (generators write their loop headers as text)."""
+
     def __init__(self):
         self.lines: list[str] = []
         self.depth = 1
+        self.parallel = False
 
     def __call__(self, line: str):
         self.lines.append("    " * self.depth + line)
+        if not self.parallel and "prange(" in line:
+            self.parallel = True
 
     def indent(self):
         self.depth += 1
@@ -89,21 +94,30 @@ class Constants:
 
 
 class Names:
-    """Source names: arrays ``v<n>`` (one per Var), temporaries ``t<n>``, constants ``k<n>``."""
+    """Source names: arrays ``v<n>`` (one per Var), temporaries ``t<n>``, constants ``k<n>``.
+
+    ``used`` (when not None) records, in order, every array name handed out: the names a
+    kernel's text reads or defines (``_pieces`` splits the program into functions by them)."""
 
     def __init__(self, lift: bool = False):
-        self.ids: dict[int, str] = {}
+        self.vars: dict[Var, str] = {}
         self.temps = 0
         self.literal = Constants("k", lift=lift)
         self.shared_names: dict[str, str] = {}
         self.shared_lines: list[str] = []
-        self.keep: list = []  # sub-programs emitted inline (see emit_subprogram)
+        self.used: dict[str, None] | None = None
 
     def var(self, v: Var) -> str:
-        n = self.ids.get(id(v))
+        n = self.vars.get(v)
         if n is None:
-            n = self.ids[id(v)] = f"v{len(self.ids)}"
+            n = self.vars[v] = f"v{len(self.vars)}"
+        if self.used is not None:
+            self.used[n] = None
         return n
+
+    def bind(self, v: Var, name: str) -> None:
+        """Name ``v`` by an existing source name (a sub-program's input)."""
+        self.vars[v] = name
 
     def shared(self, name: str, init: str) -> str:
         """A local created once at the top of the current function (e.g. BLAS scratch)."""
@@ -655,9 +669,8 @@ def emit_subprogram(program: FusedProgram, names: Names, w: Writer,
     """Inline a fused sub-program (a loop body, a branch) whose inputs are the arrays
     ``in_names``; returns the source names of its outputs. Used by the control-flow
     generators."""
-    names.keep.append(program)   # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
-        names.ids[id(v)] = n
+        names.bind(v, n)
     with same_sizes(program):
         emit_kernels(program, names, w)
     outs = []
@@ -671,16 +684,6 @@ def emit_subprogram(program: FusedProgram, names: Names, w: Writer,
     return outs
 
 
-_ASSIGNED = re.compile(r"^\s*((?:v\d+\s*,\s*)*v\d+)\s*,?\s*=(?!=)", re.M)
-_VAR = re.compile(r"\bv\d+\b")
-
-
-def _kernel_outputs(k) -> list:
-    if isinstance(k, LoopKernel):
-        return list(k.stores) + list(k.epilogue_stores) + [e.outputs[0] for e in k.reductions]
-    return list(k.eqn.outputs)
-
-
 # Kernels are grouped into generated functions. Numba's parallel passes cost roughly
 # size x number of prange loops per function (W4's step as one 940-line function with 11
 # prange loops: 80 s cold; one function per parallel kernel: 20 s), while every function
@@ -692,23 +695,33 @@ GROUP_PARALLEL_LOOPS = 1   # kernels with a prange per function
 
 
 class _Piece:
-    def __init__(self, k, lines, shared, ins, outs, src):
-        self.k, self.lines, self.shared, self.ins, self.outs, self.src = \
-            k, lines, shared, ins, outs, src
-        self.parallel = any("prange(" in ln for ln in lines)
+    """One kernel's statements, with the arrays it reads from earlier kernels (``ins``),
+    those it defines for later ones (``outs``), the size names it uses (``sizes``) and
+    whether it has a ``prange`` loop."""
+
+    def __init__(self, k, w: Writer, shared, ins, outs, sizes, src):
+        self.k, self.lines, self.shared, self.ins, self.outs, self.sizes, self.src = \
+            k, w.lines, shared, ins, outs, sizes, src
+        self.parallel = w.parallel
 
 
 def _pieces(program, names):
+    """Each kernel written on its own. A name the kernel uses is an input when an earlier
+    kernel (or the caller) defined it; everything else it names is its own."""
     pieces = []
+    defined = {names.var(v) for v in program.invars}
     for k in program.kernels:
         shared = names.begin_function()
         w = Writer()
-        src = _emit_kernel(k, names, w)
-        text = "\n".join(w.lines)
-        local = {n for m in _ASSIGNED.finditer(text) for n in re.split(r"\s*,\s*", m.group(1))}
-        ins = list(dict.fromkeys(n for n in _VAR.findall(text) if n not in local))
-        outs = [o for o in dict.fromkeys(names.var(v) for v in _kernel_outputs(k)) if o in local]
-        pieces.append(_Piece(k, w.lines, list(shared), ins, outs, src))
+        names.used = used = {}
+        with record_sizes() as sizes:
+            src = _emit_kernel(k, names, w)
+        names.used = None
+        ins = [n for n in used if n in defined]
+        outs = [n for n in dict.fromkeys(names.var(v) for v in k.outputs)
+                if n not in defined]
+        defined.update(outs)
+        pieces.append(_Piece(k, w, list(shared), ins, outs, sizes, src))
     return pieces
 
 
@@ -728,9 +741,6 @@ def _groups(pieces):
     if cur:
         groups.append(cur)
     return groups
-
-
-_SYM = re.compile(r"\bS\d+\b")
 
 
 def generate(program: FusedProgram, entry: str = "entry",
@@ -782,8 +792,8 @@ def _generate(program, entry, decorator, names, binds=(), described=None) -> Gen
             fname, ins, outs = entry, args, rets
             prologue = bind_lines + prologue
         else:                            # sizes it uses come in as arguments
-            text = "\n".join(prologue + [ln for p in group for ln in p.lines])
-            ins = ins + sorted(set(_SYM.findall(text)), key=lambda n: int(n[1:]))
+            sizes = set().union(*(p.sizes for p in group))
+            ins = ins + sorted(sizes, key=lambda n: int(n[1:]))
         head = [decorator.replace("{parallel}", str(group[0].parallel)),
                 f"def {fname}({', '.join(ins + kv)}):"] + ["    " + ln for ln in prologue]
         out += head

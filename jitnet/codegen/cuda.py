@@ -548,9 +548,8 @@ def out_names(gen: Gen, program: FusedProgram) -> list[str]:
 def emit_subprogram(gen: Gen, program: FusedProgram, in_names: list[str]) -> list[str]:
     """Inline a fused sub-program (a loop body, a branch) whose inputs are the buffers
     ``in_names``; returns the names of its outputs. Used by the control-flow generators."""
-    gen.names.keep.append(program)  # its Vars stay alive, so their ids (and names) stay unique
     for v, n in zip(program.invars, in_names):
-        gen.names.ids[id(v)] = n
+        gen.names.bind(v, n)
     emit_kernels(gen, program)
     return out_names(gen, program)
 
