@@ -9,8 +9,7 @@ other value.
 """
 from __future__ import annotations
 
-from ..core.ir import Literal
-from ..hop.control_flow import split
+from ..core.ir import Literal, split
 from .ops import generator
 from .scalar import cast
 
