@@ -15,7 +15,7 @@ import workloads as W  # noqa: E402
 
 import jitnet as jax  # noqa: E402
 import jitnet.numpy as jnp  # noqa: E402
-from jitnet.codegen import cpu, cuda  # noqa: E402
+from jitnet.codegen import cuda, program  # noqa: E402
 from jitnet.compiler import lower, prepare  # noqa: E402
 from jitnet.runtime.numba_backend import DECORATOR  # noqa: E402
 from jitnet.runtime.numba_support import check_supported  # noqa: E402
@@ -45,7 +45,7 @@ def main(out: str):
         ir = prepare(fn.lower(*args).traced.ir)
         wide = widen_low_precision(ir)
         check_supported(wide)
-        src = cpu.generate(lower(wide, epilogues=True), "entry", DECORATOR, generic=True).source
+        src = program.generate(lower(wide, epilogues=True), "entry", DECORATOR, generic=True).source
         with open(os.path.join(out, f"{name}.cpu.py"), "w") as f:
             f.write(src)
         with open(os.path.join(out, f"{name}.cuda.py"), "w") as f:

@@ -30,8 +30,9 @@ import numpy as np
 
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel
-from .cpu import Constants, Names, Writer, _identity, _reads, _red_update
+from .cpu import _identity, _reads, _red_update
 from .cpu import _Body as CpuBody
+from .writer import Constants, Names, Writer
 from .scalar import SCALAR, _suffix, cast
 from .scalar import lit as pylit
 

@@ -4,7 +4,8 @@ import numpy as np
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.codegen import cpu
+from jitnet.codegen import program as cpu_program
+from jitnet.codegen.writer import Names
 from jitnet.codegen.dims import generic_sizes
 from jitnet.compiler import lower, prepare
 from jitnet.core.ir import Var
@@ -30,9 +31,9 @@ def test_pieces_record_reads_writes_and_prange():
     x = np.ones((64, 32), np.float32)
     w = np.ones((32, 2048), np.float32)  # 64 x 2048 x (ops): a prange loop (PARALLEL_WORK)
     program = _program(f, x, w)
-    names = cpu.Names()
+    names = Names()
     with generic_sizes(program):
-        pieces = cpu._pieces(program, names)
+        pieces = cpu_program._pieces(program, names)
     assert len(pieces) == len(program.kernels) >= 3
     for p in pieces:
         assert set(p.ins) == {names.var(v) for v in _reads(p.k)}
