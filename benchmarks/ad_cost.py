@@ -13,7 +13,7 @@ import numpy as np
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.runtime.compile import prepare
+from jitnet.compiler import prepare
 
 
 def loss(params, x, y):

@@ -14,6 +14,7 @@ from .core.errors import (ConcretizationTypeError, UnexpectedTracerError,  # noq
                           TracerBoolConversionError, TracerIntegerConversionError,
                           TracerArrayConversionError)
 from . import prims as _prims  # noqa: F401  (registers the primitive set)
+from . import runtime as _runtime  # noqa: F401,E402  (installs the eager float kernels)
 from .trace.array import Array  # noqa: F401
 from .trace.make_ir import make_jaxpr  # noqa: F401
 from . import numpy, lax, tree, tree_util  # noqa: F401

@@ -8,6 +8,9 @@ import pytest
 
 import jitnet
 
+# every compiler pass's result is checked by the IR verifier (jitnet/compiler/pipeline.py)
+jitnet.config.update("verify_ir", True)
+
 # The compile cache of the suite. Compiled code is content-addressed (a program's text and
 # the environment name its files), so runs can share it: it lives in pytest's cache
 # directory (.pytest_cache/d/jitnet, git-ignored; `pytest --cache-clear` empties it), with

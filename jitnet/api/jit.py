@@ -28,7 +28,8 @@ from ..core.lru import LRU
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
 from ..runtime import compile_log, devices, profiling
-from ..runtime.compile import compile_ir, prepare
+from ..compiler import prepare
+from ..runtime.compile import compile_ir
 from ..runtime.devices import CudaArray
 from ..runtime.jit_call import jit_call_p
 from ..trace.array import ArrayImpl

@@ -30,8 +30,9 @@ import numpy as np
 
 from ..core.ir import Literal, Var
 from ..fuse.kernels import FusedProgram, LoopKernel
-from .cpu import Constants, Names, Writer, _identity, _reads, _red_update
+from .cpu import _identity, _reads, _red_update
 from .cpu import _Body as CpuBody
+from .writer import Constants, Names, Writer
 from .scalar import SCALAR, _suffix, cast
 from .scalar import lit as pylit
 
@@ -545,15 +546,11 @@ def out_names(gen: Gen, program: FusedProgram) -> list[str]:
     return outs
 
 
-def emit_subprogram(gen: Gen, ir, in_names: list[str]) -> list[str]:
-    """Inline a sub-IR (a loop body, a branch) whose inputs are the buffers ``in_names``;
-    returns the names of its outputs. Used by the control-flow generators."""
-    from ..fuse.cluster import fuse
-    from ..runtime.compile import prepare
-    program = fuse(prepare(ir))
-    gen.names.keep.append(program)  # its Vars stay alive, so their ids (and names) stay unique
+def emit_subprogram(gen: Gen, program: FusedProgram, in_names: list[str]) -> list[str]:
+    """Inline a fused sub-program (a loop body, a branch) whose inputs are the buffers
+    ``in_names``; returns the names of its outputs. Used by the control-flow generators."""
     for v, n in zip(program.invars, in_names):
-        gen.names.ids[id(v)] = n
+        gen.names.bind(v, n)
     emit_kernels(gen, program)
     return out_names(gen, program)
 

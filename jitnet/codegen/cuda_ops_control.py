@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..core.ir import Literal
-from ..hop.control_flow import split
+from ..core.ir import Literal, split
 from .cuda_ops import generator
 
 

@@ -24,21 +24,39 @@ from ..core.ir import Var
 from ..fuse.kernels import LoopKernel
 
 
-class Dim(int):
-    """A size: its concrete value for comparisons, its source text when printed."""
+_printed: list[set] = []  # the size names printed (innermost ``record_sizes`` last)
 
-    def __new__(cls, value: int, text: str):
+
+@contextlib.contextmanager
+def record_sizes():
+    """Yields the set of the size names (``S0``...) printed as text within the block."""
+    names: set = set()
+    _printed.append(names)
+    try:
+        yield names
+    finally:
+        _printed.pop()
+
+
+class Dim(int):
+    """A size: its concrete value for comparisons, its source text when printed.
+    ``names``: the size names its text uses."""
+
+    def __new__(cls, value: int, text: str, names: frozenset | None = None):
         d = int.__new__(cls, value)
         d.text = text
+        d.names = frozenset([text]) if names is None else names
         return d
 
     def __repr__(self):
+        if _printed:
+            _printed[-1].update(self.names)
         return self.text
 
     __str__ = __repr__
 
     def __format__(self, spec):
-        return self.text if not spec else format(int(self), spec)
+        return repr(self) if not spec else format(int(self), spec)
 
     def _op(self, other, sym, value, reflected=False):
         if not isinstance(other, int):
@@ -46,7 +64,8 @@ class Dim(int):
         if isinstance(other, bool):  # ``n // b + (n % b > 0)``: the comparison's value
             other = int(other)
         a, b = (other, self) if reflected else (self, other)
-        return Dim(value, f"({a} {sym} {b})")
+        names = self.names | other.names if isinstance(other, Dim) else self.names
+        return Dim(value, f"({_text(a)} {sym} {_text(b)})", names)
 
     def __add__(self, o):
         return self if _plain(o, 0) else self._op(o, "+", int(self) + int(o))
@@ -83,7 +102,7 @@ class Dim(int):
         return self._op(o, "%", int(o) % int(self), True)
 
     def __neg__(self):
-        return Dim(-int(self), f"(-{self.text})")
+        return Dim(-int(self), f"(-{self.text})", self.names)
 
     def __pos__(self):
         return self
@@ -96,6 +115,11 @@ class Dim(int):
 
     def __ne__(self, other):
         return int.__ne__(self, other)
+
+
+def _text(x) -> str:
+    """Source text of a size, not counted as printed (building a Dim is not writing it)."""
+    return x.text if isinstance(x, Dim) else str(x)
 
 
 def _plain(o, v) -> bool:

@@ -9,8 +9,7 @@ other value.
 """
 from __future__ import annotations
 
-from ..core.ir import Literal
-from ..hop.control_flow import split
+from ..core.ir import Literal, split
 from .ops import generator
 from .scalar import cast
 
@@ -65,7 +64,7 @@ def _bind_outputs(outputs, values, names, w):
 
 @generator("cond")
 def _cond(e, names, w):
-    from .cpu import emit_subprogram
+    from .program import emit_subprogram
     branches = e.params["branches"]
     index = e.inputs[0]
     idx = names.temp()
@@ -85,7 +84,7 @@ def _cond(e, names, w):
 
 @generator("while")
 def _while(e, names, w):
-    from .cpu import emit_subprogram
+    from .program import emit_subprogram
     p = e.params
     cc, bc, init = split(e.inputs, p["cond_nconsts"], p["body_nconsts"])
     cc = [_array(a, names, w) for a in cc]
@@ -105,7 +104,7 @@ def _while(e, names, w):
 
 @generator("scan")
 def _scan(e, names, w):
-    from .cpu import emit_subprogram
+    from .program import emit_subprogram
     p = e.params
     body, nk, length = p["body"], p["num_carry"], p["length"]
     consts, init, xs = split(e.inputs, p["num_consts"], nk)

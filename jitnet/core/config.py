@@ -17,6 +17,7 @@ _DEFAULTS = {
     "memory_cache_entries": 1024,  # per in-memory cache: traces, executables, modules
     "disk_cache_max_mb": 2048,     # the disk cache (JITNET_CACHE_DIR)
     "log_compiles": False,         # log traces and compilations: why, how long (compile_log)
+    "verify_ir": False,            # check the IR after every compiler pass (compiler/pipeline)
 }
 
 # options whose default an environment variable may set (an int)

@@ -102,6 +102,32 @@ def sub_irs_of(params):
                 yield s
 
 
+def split(seq, *sizes) -> list[list]:
+    """``seq`` cut into consecutive pieces of ``sizes`` (plus the rest): an equation's
+    operands by role (a loop's constants, carries, scanned inputs)."""
+    out, start = [], 0
+    for n in sizes:
+        out.append(list(seq[start:start + n]))
+        start += n
+    out.append(list(seq[start:]))
+    return out
+
+
+def map_sub_irs(eqn: Eqn, fn) -> Eqn:
+    """``eqn`` with each IR in its params (alone or in a tuple) replaced by ``fn(ir)``; the
+    same equation when there is none or ``fn`` returns each one unchanged."""
+    def one(p):
+        if isinstance(p, IR):
+            return fn(p)
+        if isinstance(p, tuple) and any(isinstance(s, IR) for s in p):
+            return tuple(fn(s) if isinstance(s, IR) else s for s in p)
+        return p
+    params = {k: one(p) for k, p in eqn.params.items()}
+    if all(params[k] is p for k, p in eqn.params.items()):
+        return eqn
+    return eqn.replace(params=params)
+
+
 class IR:
     """A traced program: ``(invars) -> eqns -> (outvars)``, immutable."""
 

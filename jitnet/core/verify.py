@@ -15,7 +15,7 @@ def verify(ir: IR, check_types: bool = True) -> None:
     avals agree with its primitive's shape rule; params are hashable; sub-IRs in
     params are valid too.
     """
-    defined: set[int] = set()
+    defined: set[Var] = set()
     if not 0 <= ir.num_consts <= len(ir.invars):
         raise IRError(f"num_consts={ir.num_consts} but the IR has {len(ir.invars)} inputs")
     for v in ir.invars:
@@ -24,7 +24,7 @@ def verify(ir: IR, check_types: bool = True) -> None:
         where = f"equation {i} ({e.prim.name})"
         for a in e.inputs:
             if isinstance(a, Var):
-                if id(a) not in defined:
+                if a not in defined:
                     raise IRError(f"{where} reads a variable that is not defined before it")
             elif not isinstance(a, Literal):
                 raise IRError(f"{where} has an input that is neither a Var nor a Literal: {a!r}")
@@ -47,13 +47,13 @@ def verify(ir: IR, check_types: bool = True) -> None:
         for v in e.outputs:
             _define(v, defined, where)
     for a in ir.outvars:
-        if isinstance(a, Var) and id(a) not in defined:
+        if isinstance(a, Var) and a not in defined:
             raise IRError("an output variable is not defined in the IR")
 
 
 def _define(v, defined: set, where: str) -> None:
     if not isinstance(v, Var):
         raise IRError(f"{where} defines a non-variable {v!r}")
-    if id(v) in defined:
+    if v in defined:
         raise IRError(f"{where} redefines a variable (SSA violation)")
-    defined.add(id(v))
+    defined.add(v)

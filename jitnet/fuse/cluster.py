@@ -45,31 +45,30 @@ class _Fuser:
     def __init__(self, ir: IR, epilogues: bool = False):
         self.ir = ir
         self.kernels: list = []
-        self.producer: dict[int, object] = {}     # var id -> kernel that defines it
-        self.reduced: dict[int, object] = {}      # var id -> loop kernel whose reduction it is
-        self.remap: dict[int, Eqn] = {}           # pending remap outputs
-        self.deps: dict[int, set] = {}            # id(kernel) -> ids of kernels it reads
-        self.members: dict[int, set] = {}         # id(kernel) -> ids of eqns placed in it
-        self._by_id: dict[int, object] = {}
-        self.reads: dict[int, set] = {}           # id(kernel) -> ids of the vars it loads
-        self.order = {id(e): i for i, e in enumerate(ir.eqns)}  # program order of equations
+        # Vars, Eqns and kernels hash by identity: the tables are keyed by the objects
+        self.producer: dict[Var, object] = {}     # var -> kernel that defines it
+        self.reduced: dict[Var, LoopKernel] = {}  # var -> loop kernel whose reduction it is
+        self.remap: dict[Var, Eqn] = {}           # pending remap outputs
+        self.deps: dict[object, set] = {}         # kernel -> kernels it reads
+        self.members: dict[object, set] = {}      # kernel -> eqns placed in it
+        self.reads: dict[object, set] = {}        # kernel -> the vars it loads
+        self.order = {e: i for i, e in enumerate(ir.eqns)}  # program order of equations
         self.epilogues = epilogues
-        self.epi_of: dict[int, object] = {}       # var id -> kernel computing it in an epilogue
+        self.epi_of: dict[Var, LoopKernel] = {}   # var -> kernel computing it in an epilogue
 
     # -- helpers ------------------------------------------------------------------
     def _new(self, k):
         self.kernels.append(k)
-        self._by_id[id(k)] = k
-        self.deps[id(k)] = set()
-        self.members[id(k)] = set()
-        self.reads[id(k)] = set()
+        self.deps[k] = set()
+        self.members[k] = set()
+        self.reads[k] = set()
         return k
 
     def _chain(self, a) -> tuple[list[Eqn], list]:
         """Remap equations leading to ``a`` (in order) and the source atoms they read."""
-        if not isinstance(a, Var) or id(a) not in self.remap:
+        if not isinstance(a, Var) or a not in self.remap:
             return [], [a]
-        e = self.remap[id(a)]
+        e = self.remap[a]
         eqns, sources = [], []
         for x in e.inputs:
             ce, cs = self._chain(x)
@@ -82,18 +81,18 @@ class _Fuser:
         for s in sources:
             if not isinstance(s, Var):
                 continue
-            k = self.reduced.get(id(s)) or self.producer.get(id(s))
-            delayed = id(s) in self.reduced or id(s) in self.epi_of  # ready after the loop
+            k = self.reduced.get(s) or self.producer.get(s)
+            delayed = s in self.reduced or s in self.epi_of  # ready after the loop
             if k is not None and (k is not into or delayed):
                 out.append(k)
         return out
 
     def _reaches(self, k, target) -> bool:
         """Does kernel ``k`` (transitively) read from ``target``?"""
-        seen, stack = set(), [id(k)]
+        seen, stack = set(), [k]
         while stack:
             i = stack.pop()
-            if i == id(target):
+            if i is target:
                 return True
             if i not in seen:
                 seen.add(i)
@@ -104,33 +103,33 @@ class _Fuser:
         """No kernel other than a and b lies on a path between them (no cycle after merging),
         and neither reads the other's reduction results (not available inside the loop)."""
         def via_other(x, y):
-            return any(d != id(y) and self._reaches(self._by_id[d], y) for d in self.deps[id(x)])
+            return any(d is not y and self._reaches(d, y) for d in self.deps[x])
 
         def reads_reduced(x, y):
-            return any(id(e.outputs[0]) in self.reads[id(x)] for e in y.reductions)
+            return any(e.outputs[0] in self.reads[x] for e in y.reductions)
         return not (via_other(a, b) or via_other(b, a) or reads_reduced(a, b)
                     or reads_reduced(b, a) or a.epilogue or b.epilogue)
 
     def _merge(self, into, other):
         order = self.order
         into.eqns = sorted(into.eqns + [e for e in other.eqns
-                                        if id(e) not in self.members[id(into)]],
-                           key=lambda e: order[id(e)])
+                                        if e not in self.members[into]],
+                           key=lambda e: order[e])
         into.reductions += other.reductions
-        self.members[id(into)] |= self.members[id(other)]
-        self.reads[id(into)] |= self.reads.pop(id(other))
-        self.deps[id(into)] |= self.deps[id(other)] - {id(into)}
+        self.members[into] |= self.members[other]
+        self.reads[into] |= self.reads.pop(other)
+        self.deps[into] |= self.deps[other] - {into}
         for deps in self.deps.values():
-            if id(other) in deps:
-                deps.discard(id(other))
-                deps.add(id(into))
-        self.deps[id(into)].discard(id(into))
+            if other in deps:
+                deps.discard(other)
+                deps.add(into)
+        self.deps[into].discard(into)
         for table in (self.producer, self.reduced):
             for key, k in list(table.items()):
                 if k is other:
                     table[key] = into
         self.kernels.remove(other)
-        del self.deps[id(other)], self.members[id(other)]
+        del self.deps[other], self.members[other]
 
     def _legal(self, group, kernels) -> bool:
         return all(k is not group and not self._reaches(k, group) for k in kernels)
@@ -138,24 +137,24 @@ class _Fuser:
     def _add_dep(self, k, sources):
         for d in self._source_kernels(sources, k):
             if d is not k:
-                self.deps[id(k)].add(id(d))
+                self.deps[k].add(d)
 
     def _place(self, group, e: Eqn):
         for a in e.inputs:
             chain, sources = self._chain(a)
             for ce in chain:
-                if id(ce) not in self.members[id(group)]:
-                    self.members[id(group)].add(id(ce))
+                if ce not in self.members[group]:
+                    self.members[group].add(ce)
                     group.eqns.append(ce)
             self._add_dep(group, sources)
-            self.reads[id(group)].update(id(x) for x in sources if isinstance(x, Var))
+            self.reads[group].update(x for x in sources if isinstance(x, Var))
 
     # -- placement ----------------------------------------------------------------
     def _siblings(self, shape, sources) -> list:
         """Loops over ``shape`` that already read one of ``sources`` (horizontal fusion)."""
-        ids = {id(s) for s in sources if isinstance(s, Var)}
+        read = {s for s in sources if isinstance(s, Var)}
         return [k for k in self.kernels if isinstance(k, LoopKernel) and k.shape == shape
-                and self.reads[id(k)] & ids]
+                and self.reads[k] & read]
 
     def _epilogue_target(self, e: Eqn):
         """The loop kernel whose reductions ``e`` can follow as an epilogue, or None.
@@ -172,7 +171,7 @@ class _Fuser:
             for s in sources:
                 if not isinstance(s, Var):
                     continue
-                k = self.reduced.get(id(s)) or self.epi_of.get(id(s))
+                k = self.reduced.get(s) or self.epi_of.get(s)
                 if k is None:
                     continue
                 if target is not None and k is not target:
@@ -191,8 +190,8 @@ class _Fuser:
         if ax != tuple(range(rank - len(ax), rank)) or _squeezed(kept) != _squeezed(shape):
             return None
         others = [s for a in e.inputs for s in self._chain(a)[1]
-                  if isinstance(s, Var) and self.reduced.get(id(s)) is not target
-                  and self.epi_of.get(id(s)) is not target]
+                  if isinstance(s, Var) and self.reduced.get(s) is not target
+                  and self.epi_of.get(s) is not target]
         if not self._legal(target, self._source_kernels(others, target)):
             return None
         return target
@@ -205,20 +204,20 @@ class _Fuser:
                 for ce in chain:
                     if ce not in target.epilogue:
                         target.epilogue.append(ce)
-                self._add_dep(target, [s for s in sources if self.epi_of.get(id(s)) is not target
-                                       and self.reduced.get(id(s)) is not target])
-                self.reads[id(target)].update(id(x) for x in sources if isinstance(x, Var))
+                self._add_dep(target, [s for s in sources if self.epi_of.get(s) is not target
+                                       and self.reduced.get(s) is not target])
+                self.reads[target].update(x for x in sources if isinstance(x, Var))
             target.epilogue.append(e)
-            self.epi_of[id(e.outputs[0])] = target
-            self.producer[id(e.outputs[0])] = target
+            self.epi_of[e.outputs[0]] = target
+            self.producer[e.outputs[0]] = target
             return
         shape = e.outputs[0].aval.shape
         sources = [s for a in e.inputs for s in self._chain(a)[1]]
         candidates = []
         for s in sources:
-            k = self.producer.get(id(s)) if isinstance(s, Var) else None
-            if (isinstance(k, LoopKernel) and k.shape == shape and id(s) not in self.reduced
-                    and id(s) not in self.epi_of):
+            k = self.producer.get(s) if isinstance(s, Var) else None
+            if (isinstance(k, LoopKernel) and k.shape == shape and s not in self.reduced
+                    and s not in self.epi_of):
                 candidates.append(k)
         candidates += [k for k in self._siblings(shape, sources) if k not in candidates]
         group = None
@@ -233,14 +232,14 @@ class _Fuser:
             if other is not group and other in self.kernels and self._mergeable(group, other):
                 self._merge(group, other)
         group.eqns.append(e)
-        self.members[id(group)].add(id(e))
-        self.producer[id(e.outputs[0])] = group
+        self.members[group].add(e)
+        self.producer[e.outputs[0]] = group
 
     def reduce(self, e: Eqn):
         src = e.inputs[0]
-        k = self.producer.get(id(src)) if isinstance(src, Var) else None
+        k = self.producer.get(src) if isinstance(src, Var) else None
         fits = (isinstance(k, LoopKernel) and k.shape == src.aval.shape
-                and id(src) not in self.reduced
+                and src not in self.reduced
                 and all(r.params["axes"] == e.params["axes"] for r in k.reductions
                         if k.epilogue))
         if fits:
@@ -252,8 +251,8 @@ class _Fuser:
             group = sib[0] if sib else self._new(LoopKernel(src.aval.shape))
             self._place(group, e)
         group.reductions.append(e)
-        self.reduced[id(e.outputs[0])] = group
-        self.producer[id(e.outputs[0])] = group
+        self.reduced[e.outputs[0]] = group
+        self.producer[e.outputs[0]] = group
 
     def op(self, e: Eqn):
         ins = []
@@ -263,24 +262,24 @@ class _Fuser:
         k = self._new(OpKernel(e))
         self._add_dep(k, ins)
         for v in e.outputs:
-            self.producer[id(v)] = k
+            self.producer[v] = k
 
     def materialize(self, a):
         """Give a pending remap value its own copy loop (it is read as memory)."""
-        if not isinstance(a, Var) or id(a) not in self.remap or id(a) in self.producer:
+        if not isinstance(a, Var) or a not in self.remap or a in self.producer:
             return
-        e = self.remap[id(a)]
+        e = self.remap[a]
         group = self._new(LoopKernel(a.aval.shape))
         self._place(group, e)
         group.eqns.append(e)
-        self.members[id(group)].add(id(e))
-        self.producer[id(a)] = group
+        self.members[group].add(e)
+        self.producer[a] = group
 
     def run(self) -> FusedProgram:
         for e in self.ir.eqns:
             kind = classify(e)
             if kind == "remap":
-                self.remap[id(e.outputs[0])] = e
+                self.remap[e.outputs[0]] = e
             elif kind == "elementwise":
                 self.elementwise(e)
             elif kind == "reduce":
@@ -296,51 +295,50 @@ class _Fuser:
     def _ordered(self) -> list:
         """The kernels, each after the kernels it reads (stable otherwise): an elementwise
         equation can join an earlier kernel while reading a kernel created after it."""
-        index = {id(k): i for i, k in enumerate(self.kernels)}
-        preds: dict[int, set] = {}
-        succs: dict[int, list] = {id(k): [] for k in self.kernels}
+        index = {k: i for i, k in enumerate(self.kernels)}
+        preds: dict[object, set] = {}
+        succs: dict[object, list] = {k: [] for k in self.kernels}
         for k in self.kernels:
             ps = set()
             for a in _memory_reads(k):
-                p = self.producer.get(id(a)) if isinstance(a, Var) else None
+                p = self.producer.get(a) if isinstance(a, Var) else None
                 if p is not None and p is not k:
-                    ps.add(id(p))
-            preds[id(k)] = ps
+                    ps.add(p)
+            preds[k] = ps
             for p in ps:
                 succs[p].append(k)
-        ready = [(index[id(k)], k) for k in self.kernels if not preds[id(k)]]
+        ready = [(index[k], k) for k in self.kernels if not preds[k]]
         heapq.heapify(ready)
         order = []
         while ready:
             _, k = heapq.heappop(ready)
             order.append(k)
-            for s in succs[id(k)]:
-                preds[id(s)].discard(id(k))
-                if not preds[id(s)]:
-                    heapq.heappush(ready, (index[id(s)], s))
+            for s in succs[k]:
+                preds[s].discard(k)
+                if not preds[s]:
+                    heapq.heappush(ready, (index[s], s))
         assert len(order) == len(self.kernels), "fusion made a cycle between kernels"
         return order
 
     def _assign_stores(self):
-        reads: dict[int, set] = {}   # var id -> ids of kernels reading it from memory
+        reads: dict[Var, set] = {}   # var -> kernels reading it from memory
         for k in self.kernels:
             for a in _memory_reads(k):
                 if isinstance(a, Var):
-                    reads.setdefault(id(a), set()).add(id(k))
-        outs = {id(a) for a in self.ir.outvars if isinstance(a, Var)}
+                    reads.setdefault(a, set()).add(k)
+        outs = {a for a in self.ir.outvars if isinstance(a, Var)}
         for k in self.kernels:
             if not isinstance(k, LoopKernel):
                 continue
             for e in k.eqns:
                 v = e.outputs[0]
-                if self.producer.get(id(v)) is not k:
+                if self.producer.get(v) is not k:
                     continue  # a remap pulled in from elsewhere, or not this kernel's value
-                if id(v) in outs or reads.get(id(v), set()) - {id(k)}:
+                if v in outs or reads.get(v, set()) - {k}:
                     k.stores.append(v)
             for e in k.epilogue:
                 v = e.outputs[0]
-                if self.epi_of.get(id(v)) is k and (id(v) in outs
-                                                    or reads.get(id(v), set()) - {id(k)}):
+                if self.epi_of.get(v) is k and (v in outs or reads.get(v, set()) - {k}):
                     k.epilogue_stores.append(v)
 
 
@@ -352,9 +350,9 @@ def _memory_reads(k) -> list:
     """The atoms kernel ``k`` reads from memory (not computed inside it)."""
     if isinstance(k, OpKernel):
         return list(k.eqn.inputs)
-    defined = {id(v) for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
+    defined = {v for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
     return [a for e in k.eqns + k.reductions + k.epilogue for a in e.inputs
-            if not (isinstance(a, Var) and id(a) in defined)]
+            if not (isinstance(a, Var) and a in defined)]
 
 
 def fuse(ir: IR, epilogues: bool = False) -> FusedProgram:

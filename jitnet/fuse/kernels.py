@@ -4,7 +4,9 @@
   index remaps (broadcast, transpose, slice, rev, reshape) evaluated per element, storing
   some values (``stores``) and accumulating reductions (``reductions``). Values used only
   inside the kernel never touch memory.
-* ``OpKernel`` — one equation lowered on its own (matmul, conv, gather, sort, ...).
+* ``OpKernel`` — one equation lowered on its own (matmul, conv, gather, sort, ...). After
+  ``compiler.lower``, an equation that held sub-IRs (cond, while, scan) holds their
+  ``FusedProgram``s in their place.
 
 The kernel IR is target-agnostic: the CPU (Numba) and CUDA code generators read it.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from ..core.ir import Eqn, Var
 
 
-@dataclass
+@dataclass(eq=False)  # kernels are compared and hashed by identity
 class LoopKernel:
     shape: tuple                                      # the iteration space
     eqns: list[Eqn] = field(default_factory=list)     # elementwise / remap, topological order
@@ -38,7 +40,7 @@ class LoopKernel:
         return f"loop{list(self.shape)}({', '.join(ops)})"
 
 
-@dataclass
+@dataclass(eq=False)  # kernels are compared and hashed by identity
 class OpKernel:
     eqn: Eqn
 
@@ -50,7 +52,7 @@ class OpKernel:
         return self.eqn.prim.name
 
 
-@dataclass
+@dataclass(eq=False)  # kernels are compared and hashed by identity
 class FusedProgram:
     invars: list[Var]
     kernels: list

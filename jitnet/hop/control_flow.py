@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
-from ..core.ir import IR, Eqn, Var
+from ..core.ir import IR, Eqn, Var, split
 from ..core.primitive import Primitive
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
@@ -42,16 +42,6 @@ scan_p = Primitive("scan", multiple_results=True)
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-def split(seq, *sizes) -> list[list]:
-    """``seq`` cut into consecutive pieces of ``sizes`` (plus the rest)."""
-    out, start = [], 0
-    for n in sizes:
-        out.append(list(seq[start:start + n]))
-        start += n
-    out.append(list(seq[start:]))
-    return out
-
 
 def typematch(a, b) -> bool:
     """Same shape and dtype (weak types may differ: they only steer promotion)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.dtypes import index_dtype
+from ..core.dtypes import canonicalize_dtype, index_dtype
 from ..core.pytree import tree_map
 from ..prims.dot import dot, dot_general
 from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh,
@@ -27,6 +27,7 @@ from ..prims.shape import (broadcast, broadcast_in_dim, broadcasted_iota, concat
                            transpose)
 from ..prims.sort import sort, sort_key_val
 from ..prims.util import get_aval
+from . import values as _values
 from .conv import (ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
                    conv_transpose, conv_with_general_padding, padtype_to_pads, reduce_window)
 
@@ -95,14 +96,14 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
 
 
 def full(shape, fill_value, dtype=None):
-    from .. import numpy as jnp
-    return jnp.full(shape, fill_value, dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    dtype = None if dtype is None else canonicalize_dtype(np.dtype(dtype))
+    return _values.full(shape, fill_value, dtype)
 
 
 def full_like(x, fill_value, dtype=None, shape=None):
-    from .. import numpy as jnp
-    return jnp.full(get_aval(x).shape if shape is None else shape, fill_value,
-                    dtype or get_aval(x).dtype)
+    return full(get_aval(x).shape if shape is None else shape, fill_value,
+                dtype or get_aval(x).dtype)
 
 
 def zeros_like_array(x):

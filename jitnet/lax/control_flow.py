@@ -20,6 +20,7 @@ from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
 from ..hop.control_flow import cond_p, scan_p, type_str, typematch, while_p
 from ..prims import elementwise as ew
+from ..prims import shape as sh
 from ..trace.make_ir import fun_name, leaf_labels, param_names, trace_to_ir
 from ..trace.tracer import Tracer, bind
 from ..transforms.cleanup import cleanup
@@ -333,7 +334,6 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
     chunks of that size (and once over the remainder)."""
     if batch_size is None:
         return scan(lambda _, x: ((), f(x)), (), xs)[1]
-    from .. import numpy as jnp
     from ..api.vmap import vmap
     from ..core.pytree import tree_map
     leaves = tree_flatten(xs)[0]
@@ -347,5 +347,5 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
     ys = tree_map(lambda y: y.reshape((main * batch_size,) + tuple(y.shape[2:])), ys)
     if rem:
         tail = vmap(f)(tree_map(lambda x: x[main * batch_size:], xs))
-        ys = tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
+        ys = tree_map(lambda a, b: sh.concatenate([a, b], 0), ys, tail)
     return ys

@@ -112,23 +112,9 @@ def _shape_arg(shape) -> tuple:
 
 
 def full(shape, fill_value, dtype=None):
-    shape = _shape_arg(shape)
-    dtype = to_dtype(dtype)
-    if type(fill_value) in (int, float, bool, complex):
-        d, weak = dtypes.dtype_and_weak(fill_value)
-        v = convert(fill_value, dtype or d, weak and dtype is None)
-    else:
+    if type(fill_value) not in (int, float, bool, complex):
         check_arraylike("full", fill_value)
-        v = as_jitnet(fill_value)
-        if dtype is not None:
-            v = convert(v, dtype)
-    vs = tuple(get_aval(v).shape)
-    if vs == shape:
-        return v
-    from .util import broadcast_to_shape
-    if not vs:
-        return lax.broadcast_in_dim(v, shape, ())
-    return broadcast_to_shape(v, shape)
+    return lax.full(_shape_arg(shape), fill_value, to_dtype(dtype))
 
 
 def zeros(shape, dtype=None):

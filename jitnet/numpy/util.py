@@ -9,13 +9,13 @@ from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import api_name, user_line, warn
-from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
 from ..trace.tracer import Tracer, concrete
-
-_SCALARS = (int, float, bool, complex)
+# shared with lax (below jitnet.numpy), re-exported for the numpy modules
+from ..lax.values import SCALARS as _SCALARS, as_jitnet, broadcast_to_shape, convert  # noqa: F401
+from ..lax.values import scalar_to  # noqa: F401
 
 
 def check_arraylike(name: str, *args) -> None:
@@ -29,15 +29,6 @@ def check_arraylike(name: str, *args) -> None:
                             f"{a!r}{user_line()}")
 
 
-def as_jitnet(x):
-    """NumPy values become ``ArrayImpl`` (canonical dtype); jitnet values pass through."""
-    if isinstance(x, Array):
-        return x
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ArrayImpl(np.array(x, dtypes.canonicalize_dtype(x.dtype)))
-    return x
-
-
 def concrete_value(x, error: str) -> np.ndarray:
     """``x``'s value as a NumPy array where it is known (an eager or NumPy array, or a tracer
     of a value-knowing trace: autodiff outside jit); else ``ConcretizationTypeError(error)``,
@@ -49,41 +40,12 @@ def concrete_value(x, error: str) -> np.ndarray:
     return np.asarray(known._value)
 
 
-def scalar_to(x, dtype, weak: bool):
-    """A Python scalar as a 0-d value of ``dtype`` (a literal when traced)."""
-    return ArrayImpl(np.asarray(x, dtype), weak)
-
-
-def convert(x, dtype, weak: bool = False):
-    """``x`` converted to ``dtype`` with the given weak-type flag (no-op when it already is)."""
-    if type(x) in _SCALARS:
-        return scalar_to(x, dtype, weak)
-    x = as_jitnet(x)
-    a = get_aval(x)
-    if a.dtype == dtype and a.weak_type == weak:
-        return x
-    return ew.convert_element_type(x, dtype, weak)
-
-
 def broadcast_shapes(name: str, *shapes) -> tuple:
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         raise ValueError(f"{name}: incompatible shapes for broadcasting: "
                          + " and ".join(str(tuple(s)) for s in shapes) + user_line()) from None
-
-
-def broadcast_to_shape(x, shape):
-    """NumPy broadcasting of ``x`` to ``shape`` (0-d values stay 0-d: primitives accept them)."""
-    xs = tuple(get_aval(x).shape)
-    if xs == tuple(shape) or not xs:
-        return x
-    nd = len(shape)
-    lead = nd - len(xs)
-    keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
-    if len(keep) != len(xs):  # drop size-1 dims being stretched, then broadcast
-        x = sh.reshape(x, tuple(xs[i] for i in keep))
-    return sh.broadcast_in_dim(x, tuple(shape), tuple(lead + i for i in keep))
 
 
 _ARRAYS = (ArrayImpl, Tracer)

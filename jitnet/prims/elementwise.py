@@ -33,14 +33,19 @@ _KIND_NAMES = {"f": "floating", "c": "complex", "i": "signed integer", "u": "uns
                "b": "bool"}
 
 
+# eager float32/float64 kernels by primitive name, installed by the runtime when jitnet is
+# imported (runtime/eager_kernels.install): the compiled code's own kernels, so that eager and
+# jitted results agree bit for bit. The primitives do not import the runtime.
+EAGER_FLOAT_KERNELS: dict = {}
+
+
 def _kernel(name: str, fallback):
-    """Eager impl that runs the compiled code's own float kernel (so eager == jit bit for
-    bit); other dtypes use ``fallback``. The kernels are validated against float64 NumPy in
+    """Eager impl that runs the compiled code's own float kernel (``EAGER_FLOAT_KERNELS``);
+    other dtypes use ``fallback``. The kernels are validated against float64 NumPy in
     tests/runtime/test_numba_math.py."""
     def impl(x):
         if x.dtype == np.float32 or x.dtype == np.float64:
-            from ..runtime import eager_kernels
-            return eager_kernels.apply(name, x)
+            return EAGER_FLOAT_KERNELS[name](x)
         return fallback(x)
     impl.__name__ = name
     return impl

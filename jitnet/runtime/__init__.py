@@ -1,1 +1,5 @@
-"""The runtime: compile IR to executables, cache them, run them."""
+"""The runtime: compile IR to executables, cache them, run them; and the eager float kernels
+the primitives' implementations call (installed here, so eager == jit bit for bit)."""
+from . import eager_kernels as _eager_kernels
+
+_eager_kernels.install()

@@ -1,8 +1,8 @@
 """Compilation entry point: IR -> executable, cached by the IR's structure and the backend.
 
-An executable takes and returns NumPy arrays (flat lists). The pipeline before
-code generation is a named list of passes (``PIPELINE``) so it reads as the
-compiler's table of contents.
+An executable takes and returns NumPy arrays (flat lists). Everything before code generation
+is the compiler's (``jitnet/compiler``: ``prepare`` here, ``lower`` in the backends); this
+module only picks the backend, caches and runs.
 """
 from __future__ import annotations
 
@@ -11,24 +11,14 @@ import os
 import numpy as np
 
 from ..core.config import config
-from ..core.lru import LRU
-from . import profiling
+from ..compiler import prepare
 from ..core.ir import IR
+from ..core.lru import LRU
 from ..trace.array import ArrayImpl
 from ..trace.make_ir import eval_ir
-from ..transforms.cleanup import cleanup, strip_stop_gradient
-from ..transforms.inline import inline_calls
-
-# the compiler's passes before fusion and code generation, in order
-PIPELINE = (inline_calls, strip_stop_gradient, cleanup)
+from . import profiling
 
 _cache = LRU()  # executables by (IR, backend, x64), bounded (memory_cache_entries)
-
-
-def prepare(ir: IR) -> IR:
-    for p in PIPELINE:
-        ir = p(ir)
-    return ir
 
 
 class Interpreter:

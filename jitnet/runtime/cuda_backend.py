@@ -25,7 +25,7 @@ import numpy as np
 
 from ..codegen.cuda import Limits, generate
 from ..core.ir import IR
-from ..fuse.cluster import fuse
+from ..compiler import lower
 from . import devices
 from . import disk_cache
 
@@ -94,7 +94,7 @@ class CudaExecutable:
                                "NUMBA_ENABLE_CUDASIM=1 to use Numba's CUDA simulator)")
         self.ir = ir
         self.label = name
-        self.program = fuse(ir)
+        self.program = lower(ir)
         self.out_avals = ir.out_avals
         self._built: dict = {}
         self._module(current_limits())  # lowering errors surface at compile time

@@ -48,6 +48,13 @@ _engine: list = []     # the MCJIT engine holding the kernels loaded from the di
 _lock = threading.Lock()
 
 
+def install() -> None:
+    """Make these kernels the eager implementations of their primitives' float types."""
+    from ..prims.elementwise import EAGER_FLOAT_KERNELS
+    for name in KERNELS:
+        EAGER_FLOAT_KERNELS[name] = functools.partial(apply, name)
+
+
 def apply(name: str, x: np.ndarray) -> np.ndarray:
     """``name``'s kernel applied to a float32 or float64 array (a new array)."""
     fn = _fns.get((name, x.dtype))

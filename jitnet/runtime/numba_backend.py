@@ -15,8 +15,8 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.ir import IR, Literal
-from ..codegen.cpu import generate
-from ..fuse.cluster import fuse
+from ..codegen.program import generate
+from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from . import compile_log, disk_cache, numba_user
 from .threads import adapt, start_thread_pool
@@ -75,7 +75,7 @@ class NumbaExecutable:
         check_supported(ir)
         start_thread_pool()
         self.ir = ir
-        self.program = fuse(ir, epilogues=True)
+        self.program = lower(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
                                   generic=True)

@@ -147,7 +147,7 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True,
 def lowered_ir(fn, *args, **kwargs):
     """The IR the compiler receives for ``fn(*args)`` (after inlining and cleanup)."""
     from ..api.jit import Jitted, jit
-    from ..runtime.compile import prepare
+    from ..compiler import prepare
     jitted = fn if isinstance(fn, Jitted) else jit(fn)
     return prepare(jitted.lower(*args, **kwargs).traced.ir)
 

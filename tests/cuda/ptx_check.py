@@ -18,10 +18,9 @@ assert not os.environ.get("NUMBA_ENABLE_CUDASIM"), "run without the simulator"
 def kernels_of(fun, args):
     import jitnet
     from jitnet.codegen.cuda import generate
-    from jitnet.fuse.cluster import fuse
-    from jitnet.runtime.compile import prepare
+    from jitnet.compiler import lower, prepare
     ir = jitnet.make_jaxpr(fun)(*args).ir
-    gen = generate(fuse(prepare(ir)))
+    gen = generate(lower(prepare(ir)))
     return gen
 
 

@@ -5,7 +5,7 @@ import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet.fuse import fuse
 from jitnet.fuse.kernels import LoopKernel, OpKernel
-from jitnet.runtime.compile import prepare
+from jitnet.compiler import prepare
 
 
 def _program(f, *args):

@@ -6,14 +6,14 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.codegen import cpu
+from jitnet.codegen import program as cpu_program
 from jitnet.runtime import compile as rc
 
 
 @pytest.fixture
 def split_everything(monkeypatch):
-    monkeypatch.setattr(cpu, "GROUP_LINES", 1)
-    monkeypatch.setattr(cpu, "GROUP_PARALLEL_LOOPS", 1)
+    monkeypatch.setattr(cpu_program, "GROUP_LINES", 1)
+    monkeypatch.setattr(cpu_program, "GROUP_PARALLEL_LOOPS", 1)
     rc.clear_cache()
     yield
     rc.clear_cache()
@@ -69,7 +69,7 @@ def test_split_matches_single_function():
     src = jax.jit(_step).lower(params, x, y).source()
     assert "\ndef f" not in src           # small programs stay one function
     mp = pytest.MonkeyPatch()
-    mp.setattr(cpu, "GROUP_LINES", 1)
+    mp.setattr(cpu_program, "GROUP_LINES", 1)
     try:
         rc.clear_cache()
         _close(jax.jit(_step)(params, x, y), whole)
