@@ -10,14 +10,18 @@ from ..core.source_info import user_line
 from ..core.pytree import tree_leaves
 from ..prims import elementwise as ew
 from ..prims.util import get_aval
+from ..trace.array import Array, ArrayImpl
 from ..trace.tracer import bind
+from .values import SCALARS, as_jitnet, scalar_to
 
 
 def stage(x, /):
     """The identity, recorded in the active trace (a tracer under ``jit``, a jitnet array
     outside any trace), so a Python scalar or NumPy array becomes a traced value."""
-    from .. import numpy as jnp
-    x = jnp.asarray(x)
+    if type(x) in SCALARS:
+        x = scalar_to(x, *dtypes.dtype_and_weak(x))
+    elif not isinstance(x, Array):
+        x = as_jitnet(np.asarray(x))
     a = get_aval(x)
     return bind(ew.convert_element_type_p, x, new_dtype=a.dtype, weak_type=a.weak_type)
 
@@ -34,9 +38,8 @@ def dtype(x):
 def shape_as_value(shape):
     """A shape as a 1-d integer array (int32 unless a dimension needs int64)."""
     shape = tuple(int(d) for d in shape)
-    from .. import numpy as jnp
     dt = dtypes.index_dtype(max(shape, default=0) + 1)
-    return jnp.asarray(np.asarray(shape, dt).reshape(len(shape)))
+    return ArrayImpl(np.asarray(shape, dt).reshape(len(shape)))
 
 
 def dce_sink(val, *, prevent_mlir_dce: bool = False):
