@@ -9,6 +9,7 @@ from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import api_name, user_line, warn
+from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.util import get_aval
 from ..trace.array import Array, ArrayImpl
