@@ -410,7 +410,7 @@ def _conv(e, names, w):
     plan = plan_conv(e.params, _shape(lhs), _shape(rhs), oshape, dt)
     if plan is not None:  # the shape-generic kernel (jitnet/kernels/conv.py)
         w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
-        w(f"jn_conv2d({x}, {k}, {o}, {plan.args()!r})")
+        w(f"jn_conv2d_{plan.dtype}({x}, {k}, {o}, {plan.args()!r})")
         return
     blocks = _gemm_blocks(contract, cv.Og)
     gemm = dt in (np.float32, np.float64) and contract * cv.Og >= GEMM_MIN_WORK

@@ -2,13 +2,14 @@
 
 ``plan`` (no Numba: codegen imports it) decides which equations a kernel takes and with
 which run-time numbers; ``conv`` holds the kernels, which generated programs call. Kernels
-take every size as a run-time argument, so each compiles once per dtype and layout for all
-programs and shapes, and loads from the signed disk cache afterwards (``jit.kernel``).
+take every size and layout as run-time arguments, so each compiles once per dtype for all
+programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
 """
+import re
 
 
 def imports(source: str) -> str:
-    """The import lines for the kernels ``source`` calls (a program without any imports
-    none: loading a kernel costs a disk-cache load, or its compilation)."""
-    return ("from jitnet.kernels.conv import jn_conv2d\n"
-            if "jn_conv2d(" in source else "")
+    """The import lines for the kernels ``source`` calls (``jn_conv2d_float32(...)``): only
+    those, since importing one loads its machine code from the disk cache, or compiles it."""
+    names = sorted(set(re.findall(r"\b(jn_conv2d_float(?:32|64))\(", source)))
+    return "".join(f"from jitnet.kernels.conv import {n}\n" for n in names)

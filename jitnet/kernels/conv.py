@@ -212,23 +212,20 @@ def _c_conv2d(xp, wp, op, meta):
     conv2d(x, w, out, geom)
 
 
-_EXTERNAL = {np.dtype(d).name: c_kernel(
-    f"jn_kernel_conv2d_{np.dtype(d).name}", _c_conv2d,
-    nbt.void(nbt.CPointer(t), nbt.CPointer(t), nbt.CPointer(t), nbt.CPointer(nbt.int64)))
-    for d, t in ((np.float32, nbt.float32), (np.float64, nbt.float64))}
-_conv_f32, _conv_f64 = _EXTERNAL["float32"], _EXTERNAL["float64"]
+_TYPES = {"float32": nbt.float32, "float64": nbt.float64}
 
 
-def jn_conv2d(x, w, out, geom):
-    """out = conv(x, w): what generated programs call (C-contiguous 4-D arrays of one
-    float dtype; ``geom`` from ``plan.ConvPlan.args``)."""
+def _caller(dtype: str):
+    """``jn_conv2d_<dtype>(x, w, out, geom)``: out = conv(x, w), what generated programs
+    call (C-contiguous 4-D arrays; ``geom`` from ``plan.ConvPlan.args``). Building it
+    compiles or loads the C kernel of that dtype."""
+    t = _TYPES[dtype]
+    ext = c_kernel(f"jn_kernel_conv2d_{dtype}", _c_conv2d,
+                   nbt.void(nbt.CPointer(t), nbt.CPointer(t), nbt.CPointer(t),
+                            nbt.CPointer(nbt.int64)))
 
-
-@overload(jn_conv2d)
-def _jn_conv2d(x, w, out, geom):
-    ext = _conv_f32 if x.dtype == nbt.float32 else _conv_f64
-
-    def impl(x, w, out, geom):
+    @numba.njit(nogil=True, error_model="numpy")
+    def call(x, w, out, geom):
         meta = np.empty(12 + GEOM, np.int64)
         for i in range(4):
             meta[i] = x.shape[i]
@@ -237,4 +234,14 @@ def _jn_conv2d(x, w, out, geom):
         for i in range(GEOM):
             meta[12 + i] = geom[i]
         ext(x.ctypes, w.ctypes, out.ctypes, meta.ctypes)
-    return impl
+    return call
+
+
+def __getattr__(name):
+    """``jn_conv2d_float32`` / ``_float64``, built on first import (a program in one dtype
+    never compiles or loads the other's kernel)."""
+    dtype = name.removeprefix("jn_conv2d_")
+    if dtype not in _TYPES or name == dtype:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    fn = globals()[name] = _caller(dtype)
+    return fn

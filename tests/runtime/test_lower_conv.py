@@ -183,11 +183,11 @@ def test_conv_strategy_follows_the_shape():
         return jitnet.jit(f).lower(np.zeros(x_shape, np.float32),
                                    np.zeros(w_shape, np.float32)).source()
     for gemm in (source((64, 16, 26, 26), (32, 16, 3, 3)), source((64, 1, 28, 28), (16, 1, 3, 3))):
-        assert "jn_conv2d(" in gemm and "prange(" not in gemm
+        assert "jn_conv2d_float32(" in gemm and "prange(" not in gemm
     direct = source((64, 32, 26, 26), (32, 1, 3, 3))
-    assert "jn_conv2d(" not in direct and "np.dot(" not in direct and "prange(" in direct
+    assert "jn_conv2d_float32(" not in direct and "np.dot(" not in direct and "prange(" in direct
     generated = source((64, 16, 26), (32, 16, 3))
-    assert "jn_conv2d(" not in generated and "np.dot(" in generated
+    assert "jn_conv2d_float32(" not in generated and "np.dot(" in generated
 
 
 # -- patches and patches_transpose ------------------------------------------------------------
