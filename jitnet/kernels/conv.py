@@ -6,7 +6,8 @@ indexes them through flat views with element strides taken from their shapes and
 ``geom`` tuple (``plan.ConvPlan.args``). A work item is one sample or a block of its
 output rows (``plan.work_split``); each thread gathers an item's columns into its own
 buffer, multiplies them by one feature group's weights with one BLAS call (single-threaded
-BLAS, ``runtime/threads.py``), and copies the tile out. Compiled once per dtype.
+BLAS, ``runtime/threads.py``), written in place when the output has its natural layout
+(NCHW, or NHWC for channels-last), else copied out. Compiled once per dtype.
 """
 from __future__ import annotations
 
@@ -106,8 +107,13 @@ def _gather_cf(cols, xf, base, sC, sH, sW, I, KH, KW, H, W, r0, nr, PW, geom):
                     src = base + i * sC + (hp // bh) * sH
                     if bw == 1:
                         _zero(cols, dst, dst + a)
-                        for p in range(a, b):
-                            cols[dst + p] = xf[src + (p * sw + woff) * sW]
+                        if sw == 1 and sW == 1:  # a contiguous run: vectorizes
+                            s0 = src + woff
+                            for p in range(a, b):
+                                cols[dst + p] = xf[s0 + p]
+                        else:
+                            for p in range(a, b):
+                                cols[dst + p] = xf[src + (p * sw + woff) * sW]
                         _zero(cols, dst + b, dst + PW)
                     else:
                         for p in range(PW):
@@ -161,6 +167,12 @@ def conv2d(x, w, out, geom):
     wk = _pack_weights(w, geom, cl)
     xf = x.reshape(x.size)
     of = out.reshape(out.size)
+    # the natural layout (NCHW for channels-first, NHWC for channels-last outputs): BLAS
+    # writes each tile in place through a 2-D view of the output, no copy
+    natural = ((not cl and o0 == 0 and o1 == 1 and o2 == 2 and o3 == 3)
+               or (cl and o0 == 0 and o1 == 3 and o2 == 1 and o3 == 2))
+    out3 = out.reshape((N, O, PH * PW))
+    out2 = out.reshape((N * PH * PW, O))
     threads = geom[22]
     rb, items = work_split(N, PH, IK * PW * x.itemsize, threads)
     nR = (PH + rb - 1) // rb
@@ -178,16 +190,27 @@ def conv2d(x, w, out, geom):
                 base = n * xN + g * I * xC
                 if cl:
                     _gather_cl(cols, xf, base, xC, xH, xW, I, KH, KW, H, W, r0, nr, PW, geom)
+                    c2 = cols[:J * IK].reshape((J, IK))
+                    if natural:
+                        q = n * PH * PW + r0 * PW
+                        _gemm(c2, wk[g], out2[q:q + J, g * Og:(g + 1) * Og], False, False,
+                              scratch)
+                        continue
                     t2 = tile[:J * Og].reshape((J, Og))
-                    _gemm(cols[:J * IK].reshape((J, IK)), wk[g], t2, False, False, scratch)
+                    _gemm(c2, wk[g], t2, False, False, scratch)
                     for j in range(J):
                         ob = n * oN + g * Og * oC + (r0 + j // PW) * oH + (j % PW) * oW
                         for o in range(Og):
                             of[ob + o * oC] = t2[j, o]
                 else:
                     _gather_cf(cols, xf, base, xC, xH, xW, I, KH, KW, H, W, r0, nr, PW, geom)
+                    c2 = cols[:IK * J].reshape((IK, J))
+                    if natural:
+                        _gemm(wk[g], c2, out3[n, g * Og:(g + 1) * Og, r0 * PW:r0 * PW + J],
+                              False, False, scratch)
+                        continue
                     t2 = tile[:Og * J].reshape((Og, J))
-                    _gemm(wk[g], cols[:IK * J].reshape((IK, J)), t2, False, False, scratch)
+                    _gemm(wk[g], c2, t2, False, False, scratch)
                     for o in range(Og):
                         ob = n * oN + (g * Og + o) * oC
                         for r in range(nr):
