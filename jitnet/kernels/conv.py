@@ -69,11 +69,14 @@ def _pack_weights(w, geom, cl):
     return wk
 
 
+# Hot loops index with uint64: Numba's wraparound test on signed indices turns contiguous
+# loads and stores into gathers and scatters (as in generated code, codegen/cpu.py).
+
 @numba.njit
 def _zero(a, start, stop):
     """a[start:stop] = 0 (a loop: Numba compiles slice assignment slowly)."""
     for i in range(start, stop):
-        a[i] = 0
+        a[np.uint64(i)] = 0
 
 
 @numba.njit
@@ -108,9 +111,9 @@ def _gather_cf(cols, xf, base, sC, sH, sW, I, KH, KW, H, W, r0, nr, PW, geom):
                     if bw == 1:
                         _zero(cols, dst, dst + a)
                         if sw == 1 and sW == 1:  # a contiguous run: vectorizes
-                            s0 = src + woff
+                            d0, s0 = np.uint64(dst), np.uint64(src + woff)
                             for p in range(a, b):
-                                cols[dst + p] = xf[s0 + p]
+                                cols[d0 + np.uint64(p)] = xf[s0 + np.uint64(p)]
                         else:
                             for p in range(a, b):
                                 cols[dst + p] = xf[src + (p * sw + woff) * sW]
@@ -142,8 +145,9 @@ def _gather_cl(cols, xf, base, sC, sH, sW, I, KH, KW, H, W, r0, nr, PW, geom):
                     d = dst + (kh * KW + kw) * I
                     if hok and wp >= 0 and wp < Wd and wp % bw == 0:
                         src = base + (hp // bh) * sH + (wp // bw) * sW
+                        d0, s0, c0 = np.uint64(d), np.uint64(src), np.uint64(sC)
                         for i in range(I):
-                            cols[d + i] = xf[src + i * sC]
+                            cols[d0 + np.uint64(i)] = xf[s0 + np.uint64(i) * c0]
                     else:
                         _zero(cols, d, d + I)
 
