@@ -29,6 +29,7 @@ import os
 import numpy as np
 
 from ..core.ir import Literal
+from ..kernels.plan import plan_conv
 from ..prims.conv import dilate_dim, window_out_shape
 from .ops import generator
 from .scalar import cast
@@ -405,6 +406,11 @@ def _conv(e, names, w):
     contract = cv.I * math.prod(cv.K)
     if math.prod(oshape) == 0 or contract == 0:
         w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
+        return
+    plan = plan_conv(e.params, _shape(lhs), _shape(rhs), oshape, dt)
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/conv.py)
+        w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
+        w(f"jn_conv2d_{plan.dtype}({x}, {k}, {o}, {plan.args()!r})")
         return
     blocks = _gemm_blocks(contract, cv.Og)
     gemm = dt in (np.float32, np.float64) and contract * cv.Og >= GEMM_MIN_WORK

@@ -118,6 +118,15 @@ def compiling(stem: str):
             disable(err)
 
 
+def helper_sources() -> list:
+    """The files whose code compiled programs contain or call: ``numba_math`` and the
+    hand-written kernels (``jitnet/kernels``)."""
+    here = os.path.dirname(__file__)
+    kdir = os.path.join(os.path.dirname(here), "kernels")
+    return [os.path.join(here, "numba_math.py")] + sorted(
+        os.path.join(kdir, n) for n in os.listdir(kdir) if n.endswith(".py"))
+
+
 @functools.lru_cache(maxsize=None)
 def environment_tag() -> str:
     """What compiled code depends on besides its source: versions, CPU, the helpers. Numba
@@ -135,9 +144,13 @@ def environment_tag() -> str:
         cpu = binding.get_host_cpu_name()
     except Exception:  # pragma: no cover - llvmlite always provides it
         cpu = platform.machine()
-    # the helpers generated code calls are compiled into it: their source is part of the key
-    with open(os.path.join(os.path.dirname(__file__), "numba_math.py"), "rb") as f:
-        helpers = hashlib.sha256(f.read()).hexdigest()[:16]
+    # the helpers and kernels generated code calls are compiled into it, or called by a
+    # symbol whose arguments they define: their sources are part of the key
+    h = hashlib.sha256()
+    for path in helper_sources():
+        with open(path, "rb") as f:
+            h.update(f.read())
+    helpers = h.hexdigest()[:16]
     return (f"jitnet={__version__};numba={numba_version};llvmlite={llvmlite.__version__};"
             f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
 

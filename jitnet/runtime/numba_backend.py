@@ -18,6 +18,7 @@ from ..core.ir import IR, Literal
 from ..codegen.program import generate
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
+from .. import kernels
 from . import compile_log, disk_cache, numba_user
 from .threads import adapt, start_thread_pool
 from .numba_support import check_supported
@@ -81,7 +82,7 @@ class NumbaExecutable:
                                   generic=True)
         self.constants = self.generated.constants
         src = (HEADER.format(name=name) + numba_user.imports(self.generated.source)
-               + self.generated.source)
+               + kernels.imports(self.generated.source) + self.generated.source)
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
         if self.fn.ready:  # the same text was compiled for other sizes or constants

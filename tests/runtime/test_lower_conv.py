@@ -172,19 +172,22 @@ def test_complex64(x64):
 
 
 def test_conv_strategy_follows_the_shape():
-    """im2col + BLAS products inside the parallel loop (W4's convs, even 1 -> 16 channels),
-    the direct loop nest (no BLAS) for a depthwise conv, whose products would be tiny."""
+    """2-D float convs call the shape-generic kernel (jitnet/kernels/conv.py; W4's convs, even
+    1 -> 16 channels); a depthwise conv, whose products would be tiny, and other ranks keep
+    the generated loop nests."""
     def f(x, w):
-        return lax.conv_general_dilated(x, w, (1, 1), "VALID",
+        return lax.conv_general_dilated(x, w, (1,) * (x.ndim - 2), "VALID",
                                         feature_group_count=x.shape[1] // w.shape[1])
 
     def source(x_shape, w_shape):
         return jitnet.jit(f).lower(np.zeros(x_shape, np.float32),
                                    np.zeros(w_shape, np.float32)).source()
     for gemm in (source((64, 16, 26, 26), (32, 16, 3, 3)), source((64, 1, 28, 28), (16, 1, 3, 3))):
-        assert "np.dot(" in gemm and "prange(" in gemm
+        assert "jn_conv2d_float32(" in gemm and "prange(" not in gemm
     direct = source((64, 32, 26, 26), (32, 1, 3, 3))
-    assert "np.dot(" not in direct and "prange(" in direct
+    assert "jn_conv2d_float32(" not in direct and "np.dot(" not in direct and "prange(" in direct
+    generated = source((64, 16, 26), (32, 16, 3))
+    assert "jn_conv2d_float32(" not in generated and "np.dot(" in generated
 
 
 # -- patches and patches_transpose ------------------------------------------------------------

@@ -1,0 +1,274 @@
+"""2-D convolution (``conv_general_dilated``, and so its input gradient) as im2col + BLAS.
+
+One kernel for every layout, shape, stride, padding, dilation and feature group count:
+arrays arrive C-contiguous in whatever layout the program holds them, and the kernel
+indexes them through flat views with element strides taken from their shapes and the
+``geom`` tuple (``plan.ConvPlan.args``). A work item is one sample or a block of its
+output rows (``plan.work_split``); each thread gathers an item's columns into its own
+buffer, multiplies them by one feature group's weights with one BLAS call (single-threaded
+BLAS, ``runtime/threads.py``), written in place when the output has its natural layout
+(NCHW, or NHWC for channels-last), else copied out. Compiled once per dtype.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+from numba.core import types as nbt
+from numba.extending import overload
+
+from ..runtime.numba_math import jn_gemm_f32, jn_gemm_f64
+from .jit import c_kernel
+from .plan import work_split as _work_split
+
+work_split = numba.njit(_work_split)
+
+
+def _gemm(a, b, out, ta, tb, scratch):
+    """out = op(a) @ op(b) through BLAS (numba_math's gemm of the operands' dtype). Not
+    np.dot: Numba cannot cache functions that call it (its BLAS pointers are dynamic
+    globals)."""
+
+
+@overload(_gemm)
+def _gemm_typed(a, b, out, ta, tb, scratch):
+    gemm = jn_gemm_f32 if a.dtype == nbt.float32 else jn_gemm_f64
+    return lambda a, b, out, ta, tb, scratch: gemm(a, b, out, ta, tb, scratch)
+
+
+@numba.njit
+def _c_strides(shape):
+    """Element strides of a C-contiguous 4-D array."""
+    s2 = shape[3]
+    s1 = shape[2] * s2
+    return s1 * shape[1], s1, s2, 1
+
+
+@numba.njit
+def _pack_weights(w, geom, cl):
+    """The weights as (G, O/G, I*K) (cl=0: rows of W_g) or (G, I*K, O/G) (cl=1: W_g^T),
+    contraction index (i, kh, kw) resp. (kh, kw, i) to match the gather's order."""
+    r0, r1, r2, r3 = geom[4], geom[5], geom[6], geom[7]
+    G = geom[20]
+    st = _c_strides(w.shape)
+    O, I, KH, KW = w.shape[r0], w.shape[r1], w.shape[r2], w.shape[r3]
+    sO, sI, sKH, sKW = st[r0], st[r1], st[r2], st[r3]
+    Og, IK = O // G, I * KH * KW
+    wf = w.reshape(w.size)
+    wk = np.empty((G, IK, Og) if cl else (G, Og, IK), w.dtype)
+    for o in range(O):
+        g, oo = o // Og, o % Og
+        for i in range(I):
+            for kh in range(KH):
+                for kw in range(KW):
+                    v = wf[o * sO + i * sI + kh * sKH + kw * sKW]
+                    if cl:
+                        wk[g, (kh * KW + kw) * I + i, oo] = v
+                    else:
+                        wk[g, oo, (i * KH + kh) * KW + kw] = v
+    return wk
+
+
+# Hot loops index with uint64: Numba's wraparound test on signed indices turns contiguous
+# loads and stores into gathers and scatters (as in generated code, codegen/cpu.py).
+
+@numba.njit
+def _zero(a, start, stop):
+    """a[start:stop] = 0 (a loop: Numba compiles slice assignment slowly)."""
+    for i in range(start, stop):
+        a[np.uint64(i)] = 0
+
+
+@numba.njit
+def _valid_range(n, s, off, size):
+    """[a, b): the positions p in [0, n) with 0 <= p*s + off < size."""
+    a = 0 if off >= 0 else (-off + s - 1) // s
+    b = (size - 1 - off) // s + 1 if size - 1 - off >= 0 else 0
+    b = min(b, n)
+    return a, max(a, b)
+
+
+@numba.njit
+def _gather_cf(cols, xf, base, sC, sH, sW, I, KH, KW, H, W, r0, nr, PW, geom):
+    """cols (I*K, nr*PW): rows (i, kh, kw), columns the item's output positions."""
+    sh, sw, lo_h, lo_w = geom[12], geom[13], geom[14], geom[15]
+    bh, bw, dh, dw = geom[16], geom[17], geom[18], geom[19]
+    Hd, Wd = (H - 1) * bh + 1, (W - 1) * bw + 1
+    J = nr * PW
+    for i in range(I):
+        for kh in range(KH):
+            for kw in range(KW):
+                row = ((i * KH + kh) * KW + kw) * J
+                woff = kw * dw - lo_w
+                a, b = _valid_range(PW, sw, woff, Wd)
+                for r in range(nr):
+                    dst = row + r * PW
+                    hp = (r0 + r) * sh + kh * dh - lo_h
+                    if hp < 0 or hp >= Hd or hp % bh != 0:
+                        _zero(cols, dst, dst + PW)
+                        continue
+                    src = base + i * sC + (hp // bh) * sH
+                    if bw == 1:
+                        _zero(cols, dst, dst + a)
+                        if sw == 1 and sW == 1:  # a contiguous run: vectorizes
+                            d0, s0 = np.uint64(dst), np.uint64(src + woff)
+                            for p in range(a, b):
+                                cols[d0 + np.uint64(p)] = xf[s0 + np.uint64(p)]
+                        else:
+                            for p in range(a, b):
+                                cols[dst + p] = xf[src + (p * sw + woff) * sW]
+                        _zero(cols, dst + b, dst + PW)
+                    else:
+                        for p in range(PW):
+                            wp = p * sw + woff
+                            if wp >= 0 and wp < Wd and wp % bw == 0:
+                                cols[dst + p] = xf[src + (wp // bw) * sW]
+                            else:
+                                cols[dst + p] = 0
+
+
+@numba.njit
+def _gather_cl(cols, xf, base, sC, sH, sW, I, KH, KW, H, W, r0, nr, PW, geom):
+    """cols (nr*PW, K*I): rows the item's output positions, columns (kh, kw, i)."""
+    sh, sw, lo_h, lo_w = geom[12], geom[13], geom[14], geom[15]
+    bh, bw, dh, dw = geom[16], geom[17], geom[18], geom[19]
+    Hd, Wd = (H - 1) * bh + 1, (W - 1) * bw + 1
+    IK = I * KH * KW
+    for r in range(nr):
+        for p in range(PW):
+            dst = (r * PW + p) * IK
+            for kh in range(KH):
+                hp = (r0 + r) * sh + kh * dh - lo_h
+                hok = hp >= 0 and hp < Hd and hp % bh == 0
+                for kw in range(KW):
+                    wp = p * sw + kw * dw - lo_w
+                    d = dst + (kh * KW + kw) * I
+                    if hok and wp >= 0 and wp < Wd and wp % bw == 0:
+                        src = base + (hp // bh) * sH + (wp // bw) * sW
+                        d0, s0, c0 = np.uint64(d), np.uint64(src), np.uint64(sC)
+                        for i in range(I):
+                            cols[d0 + np.uint64(i)] = xf[s0 + np.uint64(i) * c0]
+                    else:
+                        _zero(cols, d, d + I)
+
+
+@numba.njit(parallel=True, nogil=True, error_model="numpy")
+def conv2d(x, w, out, geom):
+    """out = conv(x, w) for ``geom`` = (lhs spec, rhs spec, out spec, strides, low
+    padding, lhs dilation, rhs dilation, feature groups, channels-last flag, threads):
+    ``plan.ConvPlan.args()``, GEOM ints."""
+    l0, l1, l2, l3 = geom[0], geom[1], geom[2], geom[3]
+    o0, o1, o2, o3 = geom[8], geom[9], geom[10], geom[11]
+    G, cl = geom[20], geom[21]
+    xs, os_ = _c_strides(x.shape), _c_strides(out.shape)
+    N, H, W = x.shape[l0], x.shape[l2], x.shape[l3]
+    xN, xC, xH, xW = xs[l0], xs[l1], xs[l2], xs[l3]
+    oN, oC, oH, oW = os_[o0], os_[o1], os_[o2], os_[o3]
+    PH, PW = out.shape[o2], out.shape[o3]
+    O, I = w.shape[geom[4]], w.shape[geom[5]]
+    KH, KW = w.shape[geom[6]], w.shape[geom[7]]
+    Og, IK = O // G, I * KH * KW
+    wk = _pack_weights(w, geom, cl)
+    xf = x.reshape(x.size)
+    of = out.reshape(out.size)
+    # the natural layout (NCHW for channels-first, NHWC for channels-last outputs): BLAS
+    # writes each tile in place through a 2-D view of the output, no copy
+    natural = ((not cl and o0 == 0 and o1 == 1 and o2 == 2 and o3 == 3)
+               or (cl and o0 == 0 and o1 == 3 and o2 == 1 and o3 == 2))
+    out3 = out.reshape((N, O, PH * PW))
+    out2 = out.reshape((N * PH * PW, O))
+    threads = geom[22]
+    rb, items = work_split(N, PH, IK * PW * x.itemsize, threads)
+    nR = (PH + rb - 1) // rb
+    nt = min(items, threads)
+    for t in prange(nt):
+        cols = np.empty(IK * rb * PW, x.dtype)
+        tile = np.empty(Og * rb * PW, x.dtype)
+        scratch = np.empty(8, np.int32)
+        for it in range(t * items // nt, (t + 1) * items // nt):
+            n = it // nR
+            r0 = (it % nR) * rb
+            nr = min(rb, PH - r0)
+            J = nr * PW
+            for g in range(G):
+                base = n * xN + g * I * xC
+                if cl:
+                    _gather_cl(cols, xf, base, xC, xH, xW, I, KH, KW, H, W, r0, nr, PW, geom)
+                    c2 = cols[:J * IK].reshape((J, IK))
+                    if natural:
+                        q = n * PH * PW + r0 * PW
+                        _gemm(c2, wk[g], out2[q:q + J, g * Og:(g + 1) * Og], False, False,
+                              scratch)
+                        continue
+                    t2 = tile[:J * Og].reshape((J, Og))
+                    _gemm(c2, wk[g], t2, False, False, scratch)
+                    for j in range(J):
+                        ob = n * oN + g * Og * oC + (r0 + j // PW) * oH + (j % PW) * oW
+                        for o in range(Og):
+                            of[ob + o * oC] = t2[j, o]
+                else:
+                    _gather_cf(cols, xf, base, xC, xH, xW, I, KH, KW, H, W, r0, nr, PW, geom)
+                    c2 = cols[:IK * J].reshape((IK, J))
+                    if natural:
+                        _gemm(wk[g], c2, out3[n, g * Og:(g + 1) * Og, r0 * PW:r0 * PW + J],
+                              False, False, scratch)
+                        continue
+                    t2 = tile[:Og * J].reshape((Og, J))
+                    _gemm(wk[g], c2, t2, False, False, scratch)
+                    for o in range(Og):
+                        ob = n * oN + (g * Og + o) * oC
+                        for r in range(nr):
+                            rb_ = ob + (r0 + r) * oH
+                            for p in range(PW):
+                                of[rb_ + p * oW] = t2[o, r * PW + p]
+    return out
+
+
+GEOM = 23
+
+
+def _c_conv2d(xp, wp, op, meta):
+    """The C entry: data pointers and int64 meta = (x shape, w shape, out shape, geom)."""
+    g = numba.carray(meta, 12 + GEOM)
+    x = numba.carray(xp, (g[0], g[1], g[2], g[3]))
+    w = numba.carray(wp, (g[4], g[5], g[6], g[7]))
+    out = numba.carray(op, (g[8], g[9], g[10], g[11]))
+    geom = (g[12], g[13], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[21], g[22],
+            g[23], g[24], g[25], g[26], g[27], g[28], g[29], g[30], g[31], g[32], g[33],
+            g[34])
+    conv2d(x, w, out, geom)
+
+
+_TYPES = {"float32": nbt.float32, "float64": nbt.float64}
+
+
+def _caller(dtype: str):
+    """``jn_conv2d_<dtype>(x, w, out, geom)``: out = conv(x, w), what generated programs
+    call (C-contiguous 4-D arrays; ``geom`` from ``plan.ConvPlan.args``). Building it
+    compiles or loads the C kernel of that dtype."""
+    t = _TYPES[dtype]
+    ext = c_kernel(f"jn_kernel_conv2d_{dtype}", _c_conv2d,
+                   nbt.void(nbt.CPointer(t), nbt.CPointer(t), nbt.CPointer(t),
+                            nbt.CPointer(nbt.int64)))
+
+    @numba.njit(nogil=True, error_model="numpy")
+    def call(x, w, out, geom):
+        meta = np.empty(12 + GEOM, np.int64)
+        for i in range(4):
+            meta[i] = x.shape[i]
+            meta[4 + i] = w.shape[i]
+            meta[8 + i] = out.shape[i]
+        for i in range(GEOM):
+            meta[12 + i] = geom[i]
+        ext(x.ctypes, w.ctypes, out.ctypes, meta.ctypes)
+    return call
+
+
+def __getattr__(name):
+    """``jn_conv2d_float32`` / ``_float64``, built on first import (a program in one dtype
+    never compiles or loads the other's kernel)."""
+    dtype = name.removeprefix("jn_conv2d_")
+    if dtype not in _TYPES or name == dtype:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    fn = globals()[name] = _caller(dtype)
+    return fn

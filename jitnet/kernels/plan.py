@@ -1,0 +1,101 @@
+"""Plans of the hand-written kernels: plain data computed from an equation, no Numba.
+
+A plan says whether a kernel takes an equation (otherwise the generated loop nests of
+``codegen/ops_conv.py`` do) and lists the numbers the kernel receives at run time. Sizes
+are not in it: the kernel reads them from its arrays, so one compiled kernel serves every
+shape and the glue text does not change with the batch size. ``work_split`` is shared with
+the kernel (compiled there with ``njit``), so the split a test sees is the one that runs.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+# the largest im2col buffer of one work item (stays in L2 between the gather and the product)
+COLS_BYTES = 1 << 20
+# below this many multiply-adds per output element and group (out features per group times
+# I * prod(K)) the product is too small for BLAS: depthwise convs keep the generated loops
+GEMM_MIN_WORK = 32
+KERNEL_DTYPES = ("float32", "float64")
+
+
+def work_split(n, rows, row_bytes, threads):
+    """(rows per item, items) for ``n`` samples of ``rows`` output rows whose im2col
+    columns take ``row_bytes`` each: whole samples when they fit in COLS_BYTES and give
+    every thread work, else each sample cut into blocks of rows. Plain int arithmetic (the
+    kernel compiles this same function)."""
+    if n == 0 or rows == 0:
+        return 1, 0
+    rb = rows
+    fit = max(1, COLS_BYTES // max(1, row_bytes))
+    if rb > fit:
+        rb = fit
+    if n < 2 * threads:  # few samples: cut them so that every thread gets at least 2 items
+        want = (2 * threads + n - 1) // n
+        per = (rows + want - 1) // want
+        if per < rb:
+            rb = max(1, per)
+    nr = (rows + rb - 1) // rb
+    return rb, n * nr
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    """One 2-D convolution as the im2col + BLAS kernel sees it.
+
+    ``lhs_spec``/``rhs_spec``/``out_spec`` give, in canonical order (N, C, H, W),
+    (O, I, KH, KW) and (N, O, PH, PW), the axis of each array. ``channels_last``: the
+    output's features are its innermost axis, so each tile is cols (positions, I*K) @
+    W^T (I*K, O/G) and the gather reads runs of input channels; otherwise W (O/G, I*K) @
+    cols (I*K, positions) and the gather reads runs of input positions."""
+    lhs_spec: tuple
+    rhs_spec: tuple
+    out_spec: tuple
+    window_strides: tuple
+    padding_lo: tuple
+    lhs_dilation: tuple
+    rhs_dilation: tuple
+    feature_group_count: int
+    channels_last: bool
+    dtype: str
+    threads: int   # threads the work is split for (the machine's cores, as generated code)
+
+    def args(self) -> tuple:
+        """The kernel's ``geom`` argument: one tuple of ints."""
+        return (tuple(self.lhs_spec) + tuple(self.rhs_spec) + tuple(self.out_spec)
+                + tuple(self.window_strides) + tuple(self.padding_lo)
+                + tuple(self.lhs_dilation) + tuple(self.rhs_dilation)
+                + (self.feature_group_count, int(self.channels_last), self.threads))
+
+    def split(self, lhs_shape, rhs_shape, out_shape) -> tuple:
+        """(rows per work item, items) the kernel uses for these shapes."""
+        i_, kh, kw = (rhs_shape[self.rhs_spec[d]] for d in (1, 2, 3))
+        ph, pw = (out_shape[self.out_spec[d]] for d in (2, 3))
+        row_bytes = i_ * kh * kw * pw * np.dtype(self.dtype).itemsize
+        return work_split(lhs_shape[self.lhs_spec[0]], ph, row_bytes, self.threads)
+
+
+def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None:
+    """The kernel plan of a ``conv_general_dilated`` equation, or None when the generated
+    loops handle it: other ranks than 2-D, integer or complex dtypes, products too small
+    for BLAS (depthwise), empty arrays."""
+    if len(lhs_shape) != 4 or np.dtype(dtype).name not in KERNEL_DTYPES:
+        return None
+    lspec, rspec, ospec = (tuple(int(a) for a in s) for s in params["dimension_numbers"])
+    g = params["feature_group_count"]
+    o_, i_ = rhs_shape[rspec[0]], rhs_shape[rspec[1]]
+    ks = [rhs_shape[d] for d in rspec[2:]]
+    if (o_ // g) * i_ * math.prod(ks) < GEMM_MIN_WORK:
+        return None
+    if 0 in tuple(lhs_shape) + tuple(rhs_shape) + tuple(out_shape):
+        return None
+    return ConvPlan(lhs_spec=lspec, rhs_spec=rspec, out_spec=ospec,
+                    window_strides=tuple(params["window_strides"]),
+                    padding_lo=tuple(lo for lo, _ in params["padding"]),
+                    lhs_dilation=tuple(params["lhs_dilation"]),
+                    rhs_dilation=tuple(params["rhs_dilation"]),
+                    feature_group_count=g, channels_last=ospec[1] == 3,
+                    dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1)

@@ -1,0 +1,217 @@
+"""The convolution kernel (jitnet/kernels): its plan on its own, its values against a NumPy
+reference written here (per-offset einsums over a dilated, padded operand) and against the
+generated loop nests, its gradients against float64 finite differences, its disk cache.
+
+All cases of a test run in one jitted program: each convolution is one call of the
+compiled kernel, so a program of many convolutions compiles about as fast as one."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jitnet
+from jitnet import lax
+from jitnet.codegen import ops_conv
+from jitnet.kernels import plan as kp
+from jitnet.runtime import disk_cache
+
+RNG = np.random.default_rng(0)
+
+
+def spec(dn):
+    """Index specs (N, C, spatial), (O, I, spatial), (N, C, spatial) of dimension-number
+    strings, the spatial dims in the rhs's order (JAX's rule)."""
+    lhs, rhs, out = dn
+    sp = [c for c in rhs if c not in "OI"]
+    return (tuple(lhs.index(c) for c in ["N", "C"] + sp),
+            tuple(rhs.index(c) for c in ["O", "I"] + sp),
+            tuple(out.index(c) for c in ["N", "C"] + sp))
+
+
+def ref_conv(x, w, strides, padding, lhs_dil, rhs_dil, dn, groups):
+    """float64 convolution: canonical layouts, zeros inserted between lhs elements, padded
+    (negative: cropped), then one einsum per kernel offset and feature group."""
+    ls, rs, os_ = spec(dn)
+    x = np.transpose(x, ls).astype(np.float64)
+    w = np.transpose(w, rs).astype(np.float64)
+    n, c, h, wd = x.shape
+    o, i, kh, kw = w.shape
+    xd = np.zeros((n, c, (h - 1) * lhs_dil[0] + 1, (wd - 1) * lhs_dil[1] + 1))
+    xd[:, :, ::lhs_dil[0], ::lhs_dil[1]] = x
+    (a0, a1), (b0, b1) = padding
+    xp = np.pad(xd, ((0, 0), (0, 0), (max(a0, 0), max(a1, 0)), (max(b0, 0), max(b1, 0))))
+    xp = xp[:, :, max(-a0, 0):xp.shape[2] - max(-a1, 0), max(-b0, 0):xp.shape[3] - max(-b1, 0)]
+    ph = (xp.shape[2] - (kh - 1) * rhs_dil[0] - 1) // strides[0] + 1
+    pw = (xp.shape[3] - (kw - 1) * rhs_dil[1] - 1) // strides[1] + 1
+    og = o // groups
+    out = np.zeros((n, o, ph, pw))
+    for g in range(groups):
+        for u in range(kh):
+            for v in range(kw):
+                r0, c0 = u * rhs_dil[0], v * rhs_dil[1]
+                taps = xp[:, g * i:(g + 1) * i, r0:r0 + (ph - 1) * strides[0] + 1:strides[0],
+                          c0:c0 + (pw - 1) * strides[1] + 1:strides[1]]
+                out[:, g * og:(g + 1) * og] += np.einsum("nihw,oi->nohw", taps,
+                                                         w[g * og:(g + 1) * og, :, u, v])
+    return np.transpose(out, np.argsort(os_))
+
+
+NCHW = ("NCHW", "OIHW", "NCHW")
+NHWC = ("NHWC", "HWIO", "NHWC")
+# (lhs shape, rhs shape, strides, padding, lhs dilation, rhs dilation, dimension numbers, groups)
+CASES = [
+    ((1, 8, 1, 1), (4, 8, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), (1, 1), NCHW, 1),  # sizes 1
+    ((3, 5, 7, 11), (7, 5, 3, 3), (2, 3), ((1, 2), (0, 1)), (1, 1), (1, 1), NCHW, 1),  # primes
+    ((2, 6, 13, 9), (5, 6, 2, 2), (3, 4), ((1, 0), (2, 1)), (1, 1), (1, 1), NCHW, 1),  # s > k
+    ((2, 4, 7, 5), (6, 4, 3, 2), (1, 1), ((2, -1), (3, 1)), (2, 3), (2, 1), NCHW, 1),  # dilations
+    ((2, 6, 5, 7), (9, 2, 3, 3), (1, 2), ((1, 1), (1, 1)), (1, 1), (1, 1), NCHW, 3),   # groups
+    ((1, 3, 40, 9), (8, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NCHW, 1),  # row blocks
+    ((3, 6, 5, 8), (3, 2, 4, 6), (1, 1), ((1, 1), (0, 1)), (1, 1), (1, 1), NHWC, 2),   # channels-last
+    ((2, 7, 5, 8), (3, 2, 4, 10), (2, 1), ((2, 0), (0, 1)), (1, 2), (1, 1),
+     ("NWHC", "WHIO", "CNHW"), 2),                                                     # odd layouts
+    ((2, 7, 6, 5), (3, 3, 5, 8), (2, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NHWC, 1),  # strided NHWC
+    ((2, 9, 4, 16), (3, 3, 1, 16), (1, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NHWC, 16),  # depthwise
+]
+
+
+def rand(shape, dtype):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def conv_of(case):
+    _, _, strides, padding, ld, rd, dn, g = case
+    return lambda x, w: lax.conv_general_dilated(x, w, strides, padding, lhs_dilation=ld,
+                                                 rhs_dilation=rd, dimension_numbers=dn,
+                                                 feature_group_count=g)
+
+
+def all_cases(dtype, cases=CASES):
+    args = [a for c in cases for a in (rand(c[0], dtype), rand(c[1], dtype))]
+
+    def f(*xs):
+        return [conv_of(c)(xs[2 * i], xs[2 * i + 1]) for i, c in enumerate(cases)]
+    return f, args
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+def params(case):
+    _, _, strides, padding, ld, rd, dn, g = case
+    return dict(window_strides=strides, padding=padding, lhs_dilation=ld, rhs_dilation=rd,
+                dimension_numbers=spec(dn), feature_group_count=g)
+
+
+def test_plan_takes_2d_float_convs_and_leaves_the_rest():
+    case = CASES[6]
+    p = kp.plan_conv(params(case), case[0], case[1], (3, 6, 5, 6), np.float32)
+    assert p.channels_last and p.dtype == "float32"
+    # specs (NHWC, HWIO, NHWC), strides, low padding, dilations, groups, channels-last
+    assert p.args() == (0, 3, 1, 2, 3, 2, 0, 1, 0, 3, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 2, 1,
+                        p.threads)
+    nchw = kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4), np.float64)
+    assert not nchw.channels_last and nchw.padding_lo == (1, 0)
+    assert kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4),
+                        np.int32) is None                                  # integers
+    assert kp.plan_conv(params(CASES[-1]), CASES[-1][0], CASES[-1][1], (2, 9, 4, 16),
+                        np.float32) is None                                # depthwise: 1*1*9 < 32
+    assert kp.plan_conv(params(CASES[1]), (0, 5, 7, 11), CASES[1][1], (0, 7, 4, 4),
+                        np.float32) is None                                # empty
+    one_d = dict(params(CASES[1]), dimension_numbers=((0, 1, 2),) * 3)
+    assert kp.plan_conv(one_d, (3, 5, 7), (7, 5, 3), (3, 7, 5), np.float32) is None
+
+
+@pytest.mark.parametrize("n, rows, row_bytes, threads, want", [
+    (64, 28, 16 * 1024, 2, (28, 64)),            # whole samples
+    (1, 40, 100, 2, (10, 4)),                    # one sample: 2 items per thread
+    (3, 7, 100, 2, (4, 6)),                      # 3 samples, 2 threads: cut in 2
+    (8, 20, 1 << 18, 2, (4, 40)),                # rows too large for COLS_BYTES: 4 per item
+    (8, 5, 1 << 22, 1, (1, 40)),                 # one row over COLS_BYTES: one per item
+    (0, 5, 100, 2, (1, 0)),
+])
+def test_work_split(n, rows, row_bytes, threads, want):
+    rb, items = kp.work_split(n, rows, row_bytes, threads)
+    assert (rb, items) == want
+    assert rb * -(-rows // rb) >= rows and items == n * -(-rows // rb)
+
+
+# -- values -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_kernel_matches_numpy_reference(dtype, tol, x64):
+    f, args = all_cases(dtype)
+    src = jitnet.jit(f).lower(*args).source()
+    assert src.count(f"jn_conv2d_{np.dtype(dtype).name}(") == len(CASES) - 1  # not depthwise
+    got = jitnet.jit(f)(*args)
+    for i, (c, g) in enumerate(zip(CASES, got)):
+        want = ref_conv(args[2 * i], args[2 * i + 1], *c[2:])
+        assert g.shape == want.shape and g.dtype == dtype, i
+        np.testing.assert_allclose(np.asarray(g), want, rtol=tol, atol=tol * 10, err_msg=str(i))
+
+
+def test_kernel_matches_generated_loops(monkeypatch):
+    cases = CASES[1:3] + CASES[6:7]
+    f, args = all_cases(np.float32, cases)
+    kernel = [np.asarray(v) for v in jitnet.jit(f)(*args)]
+    monkeypatch.setattr(ops_conv, "plan_conv", lambda *a: None)
+    g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])   # another program: generated again
+    assert "jn_conv2d" not in g.lower(*args).source()
+    for a, b in zip(kernel, g(*args)[:-1]):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=2e-5, atol=2e-5)
+
+
+# -- gradients --------------------------------------------------------------------------------
+
+def test_input_gradients_match_finite_differences(x64):
+    """<grad_x L, v> for L = sum(conv(x, w) * r) against central differences of L in float64
+    (exact up to rounding: L is linear in x). The input gradient is a convolution with lhs
+    dilation = the forward strides, run by the kernel. (The weight gradient is one matmul
+    per kernel offset, ``prims/conv.py``, not a kernel.)"""
+    cases = [CASES[2], CASES[3], CASES[8]]
+    xs = [rand(c[0], np.float64) for c in cases]
+    ws = [rand(c[1], np.float64) for c in cases]
+    rs = [rand(ref_conv(x, w, *c[2:]).shape, np.float64) for c, x, w in zip(cases, xs, ws)]
+
+    def loss(xs):
+        return sum((conv_of(c)(x, w) * r).sum() for c, x, w, r in zip(cases, xs, ws, rs))
+    grad = jitnet.jit(jitnet.grad(loss))
+    assert grad.lower(xs).source().count("jn_conv2d_float64(") == len(cases)
+    eps = 1e-3
+    for i, (c, x, w, r, gx) in enumerate(zip(cases, xs, ws, rs, grad(xs))):
+        v = rand(x.shape, np.float64)
+        fd = ((ref_conv(x + eps * v, w, *c[2:]) * r).sum()
+              - (ref_conv(x - eps * v, w, *c[2:]) * r).sum()) / (2 * eps)
+        np.testing.assert_allclose((np.asarray(gx) * v).sum(), fd, rtol=1e-8, err_msg=str(i))
+
+
+# -- the disk cache ---------------------------------------------------------------------------
+
+def test_cache_key_follows_the_kernel_sources(tmp_path, monkeypatch):
+    names = {os.path.basename(p) for p in disk_cache.helper_sources()}
+    assert {"numba_math.py", "conv.py", "plan.py", "jit.py"} <= names
+    src = tmp_path / "conv.py"
+    src.write_text("a = 1\n")
+    monkeypatch.setattr(disk_cache, "helper_sources", lambda: [str(src)])
+    before = disk_cache.environment_tag.__wrapped__()
+    src.write_text("a = 2\n")
+    assert disk_cache.environment_tag.__wrapped__() != before
+
+
+def test_a_second_process_loads_kernel_and_program_without_compiling():
+    code = textwrap.dedent("""
+        import numpy as np, jitnet
+        from jitnet import lax
+        from jitnet.runtime import compile_log
+        f = jitnet.jit(lambda x, w: lax.conv_general_dilated(x, w, (1, 2), "SAME"))
+        y = f(np.ones((2, 3, 6, 5), np.float32), np.ones((8, 3, 3, 3), np.float32))
+        assert float(np.asarray(y)[0, 0, 2, 1]) == 27.0
+        print(compile_log.counts["compile"], compile_log.counts["cache_load"])
+    """)
+    exec(code, {})  # this process compiles (or loads) both into the suite's disk cache
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    compiled, loaded = map(int, second.stdout.split())
+    assert compiled == 0 and loaded == 2  # the program and the float32 kernel
