@@ -33,6 +33,12 @@ EXEMPT = {
     # is moving them into cached kernels: move window_out_shape/dilate_dim/identity with it)
     ("jitnet.codegen.ops_conv", "jitnet.prims"),
     ("jitnet.codegen.cuda_ops_conv", "jitnet.prims"),
+    # the hand-written kernels sit above the runtime (they are compiled and cached by it), but
+    # two of their pieces import nothing of jitnet and serve the stages below: the plan (which
+    # convolutions the kernel takes, its run-time numbers), read by the conv generator, and
+    # kernels.imports (the header line naming the kernel modules a program calls)
+    ("jitnet.codegen.ops_conv", "jitnet.kernels.plan"),
+    ("jitnet.runtime.numba_backend", "jitnet.kernels"),
     # an array's device/sharding (JAX's Array.device) and make_jaxpr(return_shape=True)'s
     # ShapeDtypeStruct: lazy imports of the one class each needs
     ("jitnet.trace.array", "jitnet.runtime"),
