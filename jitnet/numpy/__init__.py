@@ -92,6 +92,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'jitnet.numpy' has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted(set(globals()) | {"bfloat16"})
+
+
 def issubdtype(arg1, arg2):
     return _dtypes.issubdtype(_np.dtype(arg1) if isinstance(arg1, _ScalarType) else arg1,
                           _np.dtype(arg2) if isinstance(arg2, _ScalarType) else arg2)
