@@ -20,9 +20,8 @@ call's CPU time:
 * disk-cache write (Numba's ``save_overload``: pickling and signing the object code).
 
 ``--opt`` sets ``numba.config.OPT`` (Numba's LLVM optimisation level, 3 by default) in the
-child before it compiles; ``--glue-opt`` sets ``numba_cache.GLUE_OPT`` (the level of a split
-program's entry; 3 compiles it as Numba would); ``--steady`` also times the step afterwards
-(median of 20 calls), so a compile saving can be weighed against its run time. LLVM rows
+child before it compiles; ``--steady`` also times the step afterwards (median of 20 calls),
+so a compile saving can be weighed against its run time. LLVM rows
 are also split by library: the entry's (what runs) and its callees' (split functions and
 parfor kernels, optimised and compiled on their own, then linked into the entry's module).
 """
@@ -98,15 +97,12 @@ def _instrument():
     return totals, stack
 
 
-def child(workload: str, opt: int | None, glue_opt: int | None, steady: bool) -> dict:
+def child(workload: str, opt: int | None, steady: bool) -> dict:
     t0 = time.perf_counter()
     import numba
     if opt is not None:
         numba.config.OPT = numba.core.config._OptLevel(opt)
     import jitnet
-    from jitnet.runtime import numba_cache
-    if glue_opt is not None:
-        numba_cache.GLUE_OPT = glue_opt
     from jitnet.runtime import compile_log
     sys.path.insert(0, HERE)
     import latency
@@ -130,14 +126,12 @@ def child(workload: str, opt: int | None, glue_opt: int | None, steady: bool) ->
     return out
 
 
-def run_child(workload, opt, glue_opt, steady, timeout=3600) -> dict:
+def run_child(workload, opt, steady, timeout=3600) -> dict:
     with tempfile.TemporaryDirectory(prefix="jitnet-cprof-") as cache:
         env = dict(os.environ, JITNET_CACHE_DIR=cache, PYTHONPATH=ROOT)
         cmd = [sys.executable, __file__, "--child", "--workloads", workload]
         if opt is not None:
             cmd += ["--opt", str(opt)]
-        if glue_opt is not None:
-            cmd += ["--glue-opt", str(glue_opt)]
         if steady:
             cmd.append("--steady")
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
@@ -179,25 +173,21 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workloads", default="W2a")
     ap.add_argument("--opt", default="", help="comma-separated numba.config.OPT levels")
-    ap.add_argument("--glue-opt", default="", help="comma-separated numba_cache.GLUE_OPT levels")
     ap.add_argument("--steady", action="store_true", help="also time the compiled step")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved repeats (medians)")
     ap.add_argument("--markdown", help="write the table here too")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     opts = [int(o) for o in a.opt.split(",") if o] or [None]
-    glues = [int(o) for o in a.glue_opt.split(",") if o] or [None]
     if a.child:
-        print("CPROF " + json.dumps(child(a.workloads, opts[0], glues[0], a.steady)),
-              flush=True)
+        print("CPROF " + json.dumps(child(a.workloads, opts[0], a.steady)), flush=True)
         return
     runs: dict = defaultdict(list)
     for _ in range(a.repeats):
         for w in a.workloads.split(","):
-            for o, g in [(o, g) for o in opts for g in glues]:
-                col = w + ("" if o is None else f" OPT={o}") + \
-                    ("" if g is None else f" GLUE_OPT={g}")
-                r = run_child(w, o, g, a.steady)
+            for o in opts:
+                col = w if o is None else f"{w} OPT={o}"
+                r = run_child(w, o, a.steady)
                 step = f", step {r['step_ms']:.2f} ms" if "step_ms" in r else ""
                 print(f"{col}: first call {r['first_call_s']:.2f} s (CPU "
                       f"{r['first_call_cpu_s']:.2f} s){step}", file=sys.stderr, flush=True)

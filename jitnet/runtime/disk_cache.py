@@ -220,7 +220,6 @@ def load_function(source: str, entry: str) -> CachedFunction:
     module = types.ModuleType(name)
     module.__file__ = filename
     module.__jitnet_cache__ = st  # read by numba_cache.jn_njit when the functions are defined
-    module.__jitnet_entry__ = entry  # (so is this)
     if st is None:  # tracebacks and Numba's messages can still show the source
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules[name] = module

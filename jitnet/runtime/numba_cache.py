@@ -19,9 +19,6 @@ import sys
 
 import numba
 from numba.core.caching import FunctionCache, IndexDataCacheFile, _CacheLocator
-from numba.core.compiler import CompilerBase, DefaultPassBuilder
-from numba.core.compiler_machinery import register_pass
-from numba.core.typed_passes import NativeLowering
 
 from . import disk_cache
 
@@ -140,54 +137,11 @@ def _signed(cache_class):
 SignedFunctionCache = _signed(FunctionCache)
 
 
-GLUE_OPT = 1  # LLVM optimisation level of a split program's entry (Numba's default: 3)
-
-
-@register_pass(mutates_CFG=True, analysis_only=False)
-class _GlueLowering(NativeLowering):
-    """Numba's lowering with LLVM's optimisation pipeline at level 1 (``numba.config.OPT``,
-    read by the pass builders when they run; the machine-code level is unchanged). Level 0
-    would leave references to dynamic globals that make Numba refuse to cache the entry."""
-    _name = "jitnet_glue_lowering"
-
-    def run_pass(self, state):
-        old = numba.config.OPT
-        numba.config.OPT = numba.core.config._OptLevel(GLUE_OPT)
-        try:  # under Numba's global compiler lock: no other compile sees the level
-            return super().run_pass(state)
-        finally:
-            numba.config.OPT = old
-
-
-class GlueCompiler(CompilerBase):
-    """Numba's nopython pipeline for the entry of a program split into several functions
-    (``codegen/cpu.py``): the entry only calls them, but Numba links their (already
-    optimised) code into its module and runs LLVM's full pipeline over all of it again.
-    ``GLUE_OPT`` there makes that second optimisation cheap; the callees keep theirs."""
-
-    def define_pipelines(self):
-        pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
-        pm.passes = [(_GlueLowering, d) if p is NativeLowering else (p, d) for p, d in pm.passes]
-        pm.finalize()
-        return [pm]
-
-
-def _is_glue(fn) -> bool:
-    """Whether ``fn`` is the entry of a split program: its module defined other generated
-    functions before it (the entry comes last and calls them)."""
-    if fn.__name__ != fn.__globals__.get("__jitnet_entry__"):
-        return False
-    return any(isinstance(v, numba.core.dispatcher.Dispatcher) and v is not fn and
-               v.py_func.__module__ == fn.__module__ for v in fn.__globals__.values())
-
-
 def jn_njit(**options):
     """``numba.njit`` for generated modules: machine code is cached in the store the module
-    was loaded with (``__jitnet_cache__``), or not at all when compiling in memory. The entry
-    of a split program compiles with ``GlueCompiler``."""
+    was loaded with (``__jitnet_cache__``), or not at all when compiling in memory."""
     def wrap(fn):
-        opts = dict(options, pipeline_class=GlueCompiler) if _is_glue(fn) else options
-        disp = numba.njit(**opts)(fn)
+        disp = numba.njit(**options)(fn)
         st = fn.__globals__.get("__jitnet_cache__")
         if st is not None:
             disp._cache = SignedFunctionCache(fn, st)  # what cache=True does, with our class
