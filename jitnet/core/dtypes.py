@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 
-import ml_dtypes
 import numpy as np
 
 from .config import config
@@ -27,12 +26,15 @@ int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, 
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
 complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
-# Google's brain float (ml_dtypes' NumPy dtype, as in JAX): float32's exponent range with
-# 8 significant bits. NumPy gives it kind 'V'; use ``kind_of`` where the kind matters.
-bfloat16 = np.dtype(ml_dtypes.bfloat16)
+# ``bfloat16``, Google's brain float (float32's exponent range with 8 significant bits), is
+# ml_dtypes' NumPy dtype, as in JAX. NumPy gives it kind 'V'; use ``kind_of`` where the kind
+# matters. Importing ml_dtypes costs ~0.6 s (most of ``import jitnet``), so it happens on first
+# use: ``dtypes.bfloat16`` (the module ``__getattr__`` below), a dtype name ("bfloat16") or an
+# array of it (only ml_dtypes makes those). ``_load_ml_dtypes`` then adds it to the lattice.
 
-# storage-only float types: compiled code computes them in float32 and rounds each result
-LOW_PRECISION = (float16, bfloat16)
+# storage-only float types: compiled code computes them in float32 and rounds each result.
+# A set filled in place (bfloat16 joins when ml_dtypes loads), so modules may hold it.
+LOW_PRECISION = {float16}
 
 # Tangent dtype of integer and boolean values (they have no derivative), as in JAX.
 float0 = np.dtype([("float0", np.void, 0)])
@@ -49,8 +51,47 @@ _LATTICE = {
 }
 _CODE_OF = {bool_: "b1", uint8: "u1", uint16: "u2", uint32: "u4", uint64: "u8",
             int8: "i1", int16: "i2", int32: "i4", int64: "i8",
-            float16: "f2", bfloat16: "bf", float32: "f4", float64: "f8", complex64: "c8", complex128: "c16"}
+            float16: "f2", float32: "f4", float64: "f8", complex64: "c8", complex128: "c16"}
 _DTYPE_OF = {v: k for k, v in _CODE_OF.items()}
+
+# dtype names NumPy knows only once ml_dtypes is imported (``np.dtype("bfloat16")``)
+_ML_DTYPE_NAMES = frozenset({"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz",
+                             "float8_e5m2", "float8_e5m2fnuz"})
+
+
+def _load_ml_dtypes():
+    """Import ml_dtypes and register bfloat16 in the lattice (once); returns the module."""
+    import ml_dtypes
+    global bfloat16
+    if "bfloat16" not in globals():
+        bf = np.dtype(ml_dtypes.bfloat16)
+        _CODE_OF[bf] = "bf"
+        _DTYPE_OF["bf"] = bf
+        LOW_PRECISION.add(bf)
+        bfloat16 = bf
+    return ml_dtypes
+
+
+def __getattr__(name):
+    if name == "bfloat16":
+        _load_ml_dtypes()
+        return bfloat16
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def as_dtype(t) -> np.dtype:
+    """``np.dtype(t)``, loading ml_dtypes first when ``t`` names one of its types (a string,
+    or a dtype NumPy has not met before: the bfloat16 of an ml_dtypes the user imported)."""
+    try:
+        d = np.dtype(t)
+    except TypeError:
+        if not (isinstance(t, str) and t in _ML_DTYPE_NAMES):
+            raise
+        _load_ml_dtypes()
+        d = np.dtype(t)
+    if is_bfloat16(d) and d not in _CODE_OF:
+        _load_ml_dtypes()
+    return d
 
 
 def _upper_sets(lattice) -> dict[str, frozenset]:
@@ -102,7 +143,7 @@ def x64_enabled() -> bool:
 
 def canonicalize_dtype(dtype) -> np.dtype:
     """The dtype jitnet actually uses for ``dtype`` under the current x64 flag."""
-    d = np.dtype(dtype)
+    d = as_dtype(dtype)
     if d not in _CODE_OF and d != float0:
         raise TypeError(f"jitnet does not support dtype {d}")
     if not x64_enabled():
@@ -192,7 +233,7 @@ def _raw_code(t) -> str:
         return "c*"
     if t is bool:
         return "b1"
-    d = np.dtype(t)
+    d = as_dtype(t)
     if d not in _CODE_OF:
         raise TypeError(f"jitnet does not support dtype {d}")
     return _CODE_OF[d]
@@ -240,30 +281,34 @@ def result_type(*args, return_weak_type_flag: bool = False):
     return (dtype, weak) if return_weak_type_flag else dtype
 
 
-def _is_bfloat16(t) -> bool:
-    return t is ml_dtypes.bfloat16 or t == "bfloat16" or (isinstance(t, np.dtype) and
-                                                         t == bfloat16)
+def is_bfloat16(t) -> bool:
+    """Whether a dtype, scalar type or dtype name is bfloat16, without importing ml_dtypes."""
+    if isinstance(t, np.dtype):
+        return t.kind == "V" and t.name == "bfloat16"
+    if isinstance(t, str):
+        return t == "bfloat16"
+    return isinstance(t, type) and t.__name__ == "bfloat16" and t.__module__.startswith("ml_dtypes")
 
 
 def issubdtype(a, b) -> bool:
     """``np.issubdtype`` that also places bfloat16 under ``np.floating`` (as JAX does)."""
-    if _is_bfloat16(a):
-        return _is_bfloat16(b) or b in (np.floating, np.inexact, np.number, np.generic)
-    if _is_bfloat16(b):
+    if is_bfloat16(a):
+        return is_bfloat16(b) or b in (np.floating, np.inexact, np.number, np.generic)
+    if is_bfloat16(b):
         return False
     return np.issubdtype(a, b)
 
 
 def kind_of(dtype) -> str:
     """``np.dtype(dtype).kind``, except that bfloat16 (kind 'V' in NumPy) is a float: 'f'."""
-    d = dtype if type(dtype) is np.dtype else np.dtype(dtype)
+    d = dtype if isinstance(dtype, np.dtype) else as_dtype(dtype)
     k = d.kind
-    return "f" if k == "V" and d == bfloat16 else k
+    return "f" if k == "V" and d.name == "bfloat16" else k
 
 
 def is_low_precision(dtype) -> bool:
     """float16 or bfloat16: stored narrow, computed in float32 by the compiled code."""
-    return dtype == float16 or dtype == bfloat16
+    return (dtype if isinstance(dtype, np.dtype) else as_dtype(dtype)) in LOW_PRECISION
 
 
 def widen_param(v):
@@ -292,14 +337,15 @@ def short_name(dtype) -> str:
         return "bool"
     if d == float0:
         return "float0"
-    if d == bfloat16:
+    if is_bfloat16(d):
         return "bf16"
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[d.kind] + str(d.itemsize * 8)
 
 
 def finfo(dtype):
     """Machine limits of a float dtype, bfloat16 included (``ml_dtypes.finfo``)."""
-    return ml_dtypes.finfo(dtype) if np.dtype(dtype) == bfloat16 else np.finfo(dtype)
+    d = as_dtype(dtype)
+    return _load_ml_dtypes().finfo(d) if is_bfloat16(d) else np.finfo(d)
 
 
 def iinfo(dtype):

@@ -17,8 +17,6 @@ import numpy as np
 
 from .. import numpy as jnp
 
-bfloat16 = jnp.bfloat16.dtype
-
 __all__ = ["DTypePolicy", "Policy", "set_global_policy", "global_policy", "set_dtype_policy",
            "dtype_policy"]
 
@@ -39,10 +37,10 @@ class DTypePolicy:
             compute, variable = _MIXED[name], "float32"
         else:
             try:
-                d = np.dtype(bfloat16 if name == "bfloat16" else name)
+                d = jnp.bfloat16.dtype if name == "bfloat16" else np.dtype(name)
             except TypeError:
                 d = None
-            if d is None or not (d.kind == "f" or d == bfloat16):
+            if d is None or not jnp.issubdtype(d, jnp.floating):
                 raise ValueError(f"DTypePolicy: unknown policy {name!r}; use 'float32', "
                                  f"'mixed_bfloat16', 'mixed_float16' or a float dtype name")
             compute = variable = d.name

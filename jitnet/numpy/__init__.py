@@ -54,7 +54,7 @@ class _ScalarType:
 
     def __eq__(self, other):
         try:
-            return self.dtype == _np.dtype(other)
+            return self.dtype == _dtypes.as_dtype(other)
         except TypeError:
             return False
 
@@ -68,7 +68,6 @@ uint8, uint16, uint32, uint64 = (_ScalarType(t) for t in (_np.uint8, _np.uint16,
                                                           _np.uint64))
 float16, float32, float64 = (_ScalarType(t) for t in (_np.float16, _np.float32, _np.float64))
 complex64, complex128 = _ScalarType(_np.complex64), _ScalarType(_np.complex128)
-bfloat16 = _ScalarType(_dtypes.bfloat16.type)  # ml_dtypes' bfloat16, as in JAX
 int_, float_ = int64, float64
 complex_ = complex128
 single, double = float32, float64
@@ -81,6 +80,20 @@ finfo, iinfo = _dtypes.finfo, _np.iinfo
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 float0 = _dtypes.float0
+
+
+def __getattr__(name):
+    """``jnp.bfloat16`` (ml_dtypes' type, as in JAX) is made on first use: importing ml_dtypes
+    costs more than the rest of ``import jitnet``."""
+    if name == "bfloat16":
+        global bfloat16
+        bfloat16 = _ScalarType(_dtypes.bfloat16.type)
+        return bfloat16
+    raise AttributeError(f"module 'jitnet.numpy' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"bfloat16"})
 
 
 def issubdtype(arg1, arg2):

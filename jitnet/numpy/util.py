@@ -163,7 +163,7 @@ def to_dtype(dtype):
     ``int``/``float``/``complex`` just mean the default types)."""
     if dtype is None:
         return None
-    d = np.dtype(dtype)
+    d = dtypes.as_dtype(dtype)
     out = dtypes.canonicalize_dtype(d)
     if out != d and not any(dtype is t for t in (int, float, complex)):
         warn(f"Explicitly requested dtype {d.name} requested in {api_name()} is not "

@@ -12,7 +12,6 @@ conjugation primitive that jitnet does not have yet).
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
 
 from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
@@ -146,6 +145,7 @@ def _cholesky_impl(x):
     y = _lapack_dtype(x)
     if y.size == 0:
         return y.astype(x.dtype)
+    import scipy.linalg as sla  # imported on first use: ~50 ms of `import jitnet`
     potrf = sla.get_lapack_funcs("potrf", (y,))
     failed = np.where(np.tri(y.shape[-1], dtype=bool), np.nan, 0).astype(y.dtype)
 
@@ -205,6 +205,7 @@ def _ts_impl(a, b, *, left_side, lower, transpose_a, unit_diagonal):
     a2, b2 = _lapack_dtype(a), _lapack_dtype(b)
     if b2.size == 0:
         return b.copy()
+    import scipy.linalg as sla
     trsm = sla.get_blas_funcs("trsm", (a2, b2))
 
     def one(a_, b_):
@@ -295,6 +296,7 @@ def pivots_to_permutation(piv, m: int):
 def _lu_impl(x):
     y = _lapack_dtype(x)
     m, n = x.shape[-2:]
+    import scipy.linalg as sla
     getrf = sla.get_lapack_funcs("getrf", (y,))
 
     def one(a):

@@ -325,12 +325,16 @@ def bind(prim, *args, **params):
 
 def eager(prim, args, params):
     vals, avals = [], []
+    low = False  # a float16/bfloat16 operand (checked once per array operand, by a set lookup)
     for a in args:
         t = type(a)
         if t is ArrayImpl:
-            vals.append(a._value)
+            v = a._value
+            vals.append(v)
             avals.append(a)
-        elif t in (float, int, bool, complex):
+            if v.dtype in _LOW:
+                low = True
+        elif t in (float, int, bool, complex):  # weak: never float16/bfloat16
             aval = _scalar_aval(a)
             vals.append(np.asarray(a, aval.dtype))
             avals.append(aval)
@@ -340,6 +344,8 @@ def eager(prim, args, params):
             v = np.asarray(a, dtypes.canonicalize_dtype(a.dtype))
             vals.append(v)
             avals.append(ShapedArray(v.shape, v.dtype))
+            if v.dtype in _LOW:
+                low = True
         elif getattr(t, "_eager_bind", None) is not None:
             return t._eager_bind(prim, args, params)  # an operand on a device: run there
         else:
@@ -347,7 +353,7 @@ def eager(prim, args, params):
                             f"jitnet array: {a!r}")
     out_aval = prim.shape_rule(*avals, **params)
     _check_sizes(prim, out_aval)
-    if any(v.dtype in _LOW for v in vals) and prim.name != "bitcast_convert_type" and \
+    if low and prim.name != "bitcast_convert_type" and \
             not any(sub_irs_of(params)):
         out = _impl_in_float32(prim, vals, params)
     else:
@@ -364,7 +370,7 @@ def eager(prim, args, params):
     return out
 
 
-_LOW = frozenset(dtypes.LOW_PRECISION)
+_LOW = dtypes.LOW_PRECISION  # a set that gains bfloat16 when ml_dtypes loads
 
 
 def _impl_in_float32(prim, vals, params):

@@ -121,8 +121,8 @@ def _bitcast(x, src, dst):
         if src != np.uint16:
             x = ew.bitcast_convert_type(x, np.uint16)
         h = ew.convert_element_type(x, np.uint32)
-        return _decode_bf16(h) if dst == dtypes.bfloat16 else _decode_f16(h)
-    bits = _encode_bf16(x) if src == dtypes.bfloat16 else _encode_f16(x)
+        return _decode_bf16(h) if dtypes.is_bfloat16(dst) else _decode_f16(h)
+    bits = _encode_bf16(x) if dtypes.is_bfloat16(src) else _encode_f16(x)
     bits = ew.convert_element_type(bits, np.uint16)
     return bits if dst == np.uint16 else ew.bitcast_convert_type(bits, dst)
 
@@ -167,7 +167,7 @@ def _encode_f16(x):
 
 def to_wide(v: np.ndarray) -> np.ndarray:
     """A float16/bfloat16 array as float32 (exact); bfloat16 by a shift of its bits."""
-    if v.dtype == dtypes.bfloat16:
+    if dtypes.is_bfloat16(v.dtype):
         if sys.byteorder == "little":     # the bits become the high half of each float32
             out = np.zeros(v.shape + (2,), np.uint16)
             out[..., 1] = v.view(np.uint16)
@@ -179,7 +179,7 @@ def to_wide(v: np.ndarray) -> np.ndarray:
 def from_wide(v: np.ndarray, dtype) -> np.ndarray:
     """A float32 array of values representable in ``dtype`` back in ``dtype`` (the
     compiled code rounded them already, NaNs quieted: bfloat16 keeps the top 16 bits)."""
-    if dtype == dtypes.bfloat16:
+    if dtypes.is_bfloat16(dtype):
         top = np.asarray(np.asarray(v, np.float32).view(np.uint32) >> 16)
         return top.astype(np.uint16).view(dtypes.bfloat16)
     return np.asarray(v).astype(dtype)

@@ -1,0 +1,58 @@
+"""`import jitnet` leaves ml_dtypes and scipy unimported (they cost most of its time), and
+every way of reaching bfloat16 loads ml_dtypes on demand. Fresh interpreters: the test
+process itself has imported them long ago."""
+import json
+import subprocess
+import sys
+import textwrap
+
+_HEAVY = ("ml_dtypes", "scipy", "scipy.special", "scipy.linalg", "numba", "llvmlite")
+
+
+def _run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_loads_no_heavy_module_and_bfloat16_loads_ml_dtypes_when_reached():
+    got = _run(f"""
+        import json, sys
+        import numpy as np
+        import jitnet, jitnet.numpy as jnp, jitnet.lax, jitnet.nn, jitnet.random
+        from jitnet.core import dtypes
+        r = {{"heavy": [m for m in {_HEAVY!r} if m in sys.modules],
+             "f16_is_low": dtypes.is_low_precision(np.float16),
+             "f16_sum": float(jnp.sum(jnp.ones(3, np.float16))),
+             "still_unloaded": "ml_dtypes" in sys.modules}}
+        x = jnp.arange(4.0).astype("bfloat16")             # a dtype name
+        import ml_dtypes
+        r["astype"] = [str(x.dtype), np.asarray(x).astype(np.float32).tolist()]
+        r["scalar"] = str(jnp.bfloat16(1.5).dtype)
+        r["eps"] = float(jnp.finfo("bfloat16").eps)
+        r["promote"] = str(jnp.promote_types(jnp.bfloat16, np.float16))
+        r["kind"] = dtypes.kind_of("bfloat16")
+        r["sub"] = bool(jnp.issubdtype(jnp.bfloat16, jnp.floating))
+        r["add"] = np.asarray(jnp.zeros(2, jnp.bfloat16) + 1.25).astype(np.float32).tolist()
+        print(json.dumps(r))
+    """)
+    assert got == {"heavy": [], "f16_is_low": True, "f16_sum": 3.0, "still_unloaded": False,
+                   "astype": ["bfloat16", [0.0, 1.0, 2.0, 3.0]], "scalar": "bfloat16",
+                   "eps": 2.0 ** -7, "promote": "float32", "kind": "f", "sub": True,
+                   "add": [1.25, 1.25]}
+
+
+def test_bfloat16_array_of_a_user_imported_ml_dtypes():
+    """The user imports ml_dtypes first and hands jitnet its array: jitnet registers bfloat16
+    on meeting the dtype (it never touched its own bfloat16 before)."""
+    got = _run("""
+        import json
+        import ml_dtypes, numpy as np
+        import jitnet.numpy as jnp
+        a = np.array([1.0, 2.5], ml_dtypes.bfloat16)
+        y = jnp.asarray(a) * 2
+        print(json.dumps([str(y.dtype), np.asarray(y).astype(np.float32).tolist(),
+                          str(jnp.result_type(a, np.float32))]))
+    """)
+    assert got == ["bfloat16", [2.0, 5.0], "float32"]
