@@ -22,6 +22,7 @@ import numpy as np
 import jitnet as jax
 from jitnet import applications, losses, optim
 from jitnet.data import load_image_classification
+from jitnet.runtime import compile_log
 
 
 def images(n_train: int):
@@ -134,8 +135,17 @@ def main():
     ap.add_argument("--small", action="store_true", help="narrower networks")
     ap.add_argument("--out", default="zoo_output")
     ap.add_argument("--verbose", type=int, default=2)
+    ap.add_argument("--log-compiles", action="store_true",
+                    help="log every trace and compilation (why, how long)")
     args = ap.parse_args()
-    {"lstm_lm": train_lm, "vae": train_vae}.get(args.model, train_classifier)(args)
+    if args.log_compiles:
+        jax.config.update("log_compiles", True)
+    prof = jax.profiler.Profiler()
+    t0 = time.perf_counter()
+    with prof:
+        {"lstm_lm": train_lm, "vae": train_vae}.get(args.model, train_classifier)(args)
+    print(f"recipe wall time {time.perf_counter() - t0:.0f} s; events {dict(compile_log.counts)}")
+    print(prof.summary(max_steps=0))
 
 
 if __name__ == "__main__":
