@@ -13,7 +13,8 @@ scatter-adding windows back (padding and dilation holes are dropped). Then
   broadcast cotangent.
 
 Every rule is written with primitives of this family (plus dot_general, shape and
-elementwise ops), so derivatives of any order and vmap of them stay closed.
+elementwise ops; a convolution vmapped over both operands loops with ``lax.map``), so
+derivatives of any order and vmap of them stay closed.
 """
 from __future__ import annotations
 
