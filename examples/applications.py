@@ -22,6 +22,7 @@ import numpy as np
 import jitnet as jax
 from jitnet import applications, losses, optim
 from jitnet.data import load_image_classification
+from jitnet.runtime import compile_log
 
 
 def images(n_train: int):
@@ -120,8 +121,12 @@ def train_vae(args):
     path = vae.save(os.path.join(args.out, "vae"))
     again = applications.VAE((28, 28, 1), latent_dim=2)
     again.load_weights(path)
-    print(f"saved to {path}; 8 generated digits of mean intensity "
-          f"{float(np.mean(again.generate(jax.random.PRNGKey(0), 8))):.3f}")
+    key = jax.random.PRNGKey(0)
+    digits = np.asarray(again.generate(key, 8))
+    same = np.allclose(np.asarray(vae.generate(key, 8)), digits, atol=1e-5) and np.allclose(
+        np.asarray(vae.encode(x[:8])[0]), np.asarray(again.encode(x[:8])[0]), atol=1e-5)
+    print(f"saved to {path}; reloaded encodes and generates the same: {same}; 8 generated "
+          f"digits of mean intensity {float(np.mean(digits)):.3f}")
 
 
 def main():
@@ -134,8 +139,17 @@ def main():
     ap.add_argument("--small", action="store_true", help="narrower networks")
     ap.add_argument("--out", default="zoo_output")
     ap.add_argument("--verbose", type=int, default=2)
+    ap.add_argument("--log-compiles", action="store_true",
+                    help="log every trace and compilation (why, how long)")
     args = ap.parse_args()
-    {"lstm_lm": train_lm, "vae": train_vae}.get(args.model, train_classifier)(args)
+    if args.log_compiles:
+        jax.config.update("log_compiles", True)
+    prof = jax.profiler.Profiler()
+    t0 = time.perf_counter()
+    with prof:
+        {"lstm_lm": train_lm, "vae": train_vae}.get(args.model, train_classifier)(args)
+    print(f"recipe wall time {time.perf_counter() - t0:.0f} s; events {dict(compile_log.counts)}")
+    print(prof.summary(max_steps=0))
 
 
 if __name__ == "__main__":

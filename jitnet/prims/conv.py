@@ -13,7 +13,8 @@ scatter-adding windows back (padding and dilation holes are dropped). Then
   broadcast cotangent.
 
 Every rule is written with primitives of this family (plus dot_general, shape and
-elementwise ops), so derivatives of any order and vmap of them stay closed.
+elementwise ops; a convolution vmapped over both operands loops with ``lax.map``), so
+derivatives of any order and vmap of them stay closed.
 """
 from __future__ import annotations
 
@@ -469,62 +470,63 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
     return None, grad(ct, lhs, rhs.aval, params)
 
 
-def _to_canonical(x, d, spec):
-    """``x`` as (spatial-canonical dims...) with its batch dim (if any) in front."""
-    if d is None:
-        return sh.transpose(x, spec)
-    return sh.transpose(bdim_to_front(x, d), (0,) + tuple(s + 1 for s in spec))
+def _fold(x, d, axis, split=1):
+    """``x`` with its batch dim ``d`` merged into ``axis`` (an axis of the unbatched layout)
+    as the major part; with ``split`` > 1 that axis is read as (split, rest) and the batch
+    dim goes between: (split, B, rest)."""
+    x = bdim_to_front(x, d)
+    nb, shape = x.shape[0], tuple(x.shape[1:])
+    if split > 1:
+        x = sh.reshape(x, (nb,) + shape[:axis] + (split, shape[axis] // split)
+                       + shape[axis + 1:])
+    at = axis + (split > 1)
+    perm = list(range(1, len(x.shape)))
+    perm.insert(at, 0)
+    merged = list(shape)
+    merged[axis] *= nb
+    return sh.reshape(sh.transpose(x, tuple(perm)), tuple(merged))
 
 
-def _rest(x, k):
-    return tuple(x.shape[k:])
-
-
-def _batch_both(x, w, nb, g, params):
-    """B independent convs as B*G groups: (N, B*C, ...) * (B*O, I, ...)."""
-    x = sh.transpose(x, (1, 0) + tuple(range(2, len(x.shape))))  # (N, B, C, ...)
-    x = sh.reshape(x, (x.shape[0], nb * x.shape[2]) + _rest(x, 3))
-    w = sh.reshape(w, (nb * w.shape[1],) + _rest(w, 2))
-    out = _conv_canonical(x, w, nb * g, params)  # (N, B*O, os...)
-    out = sh.reshape(out, (out.shape[0], nb, out.shape[1] // nb) + _rest(out, 2))
-    return sh.transpose(out, (1, 0) + tuple(range(2, len(out.shape))))
-
-
-def _batch_lhs(x, w, nb, g, params):
-    """The vmapped dim joins the batch dim: (B*N, C, ...)."""
-    out = _conv_canonical(sh.reshape(x, (nb * x.shape[1],) + _rest(x, 2)), w, g, params)
-    return sh.reshape(out, (nb, out.shape[0] // nb) + _rest(out, 1))
-
-
-def _batch_rhs(x, w, nb, g, params):
-    """The vmapped dim joins the out features, ordered (G, B, O/G) to keep groups contiguous."""
-    o = w.shape[1]
-    w = sh.reshape(w, (nb, g, o // g) + _rest(w, 2))
-    w = sh.transpose(w, (1, 0) + tuple(range(2, len(w.shape))))
-    out = _conv_canonical(x, sh.reshape(w, (nb * o,) + _rest(w, 3)), g, params)
-    n, os_ = out.shape[0], _rest(out, 2)
-    out = sh.reshape(out, (n, g, nb, o // g) + os_)
-    out = sh.transpose(out, (2, 0, 1) + tuple(range(3, len(out.shape))))
-    return sh.reshape(out, (nb, n, o) + os_)
+def _unfold(y, axis, nb, split=1):
+    """The inverse of ``_fold`` for an output: ``axis`` split into (B, rest) (or (split, B,
+    rest)), B moved to the front."""
+    shape = tuple(y.shape)
+    n = shape[axis]
+    parts = (nb, n // nb) if split == 1 else (split, nb, n // nb // split)
+    y = sh.reshape(y, shape[:axis] + parts + shape[axis + 1:])
+    at = axis + (split > 1)
+    y = sh.transpose(y, (at,) + tuple(i for i in range(len(y.shape)) if i != at))
+    if split > 1:
+        rest = tuple(y.shape[1:])
+        y = sh.reshape(y, (nb,) + rest[:axis] + (split * rest[axis + 1],) + rest[axis + 2:])
+    return y
 
 
 def _conv_batch(args, dims, **params):
-    """Run one canonical-layout conv with the vmapped dim folded in, then restore the layout."""
+    """vmap of a convolution, in the operands' own layout (no layout changes around it):
+
+    * only the lhs batched (shared weights): the vmapped dim joins the batch dim;
+    * only the rhs batched (shared input): it joins the out features (ordered (G, B, O/G)
+      so that groups stay contiguous): one convolution with B times the filters;
+    * both (a population: own inputs, own weights): a loop over the members (``lax.map``)
+      with one plain convolution in the body. Folding the members into feature groups
+      instead needs the member axis moved next to the features of every activation and
+      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo); unrolling the
+      members multiplies the compile time by B.
+    """
     (lhs, rhs), (dl, dr) = args, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
-    x, w = _to_canonical(lhs, dl, lhs_spec), _to_canonical(rhs, dr, rhs_spec)
-    fold = _batch_both if dl is not None and dr is not None else (
-        _batch_lhs if dl is not None else _batch_rhs)
-    out = fold(x, w, batch_size(args, dims), params["feature_group_count"], params)
-    return sh.transpose(out, (0,) + tuple(p + 1 for p in _inv(out_spec))), 0
-
-
-def _conv_canonical(x, w, groups, params):
-    nd = len(x.shape)
-    canon = tuple(range(nd))
-    return bind(conv_general_dilated_p, x, w,
-                **dict(params, dimension_numbers=(canon, canon, canon),
-                       feature_group_count=groups))
+    nb = batch_size(args, dims)
+    if dl is not None and dr is not None:
+        from ..lax.control_flow import map as loop     # lax is built on the primitives
+        return loop(lambda xw: bind(conv_general_dilated_p, xw[0], xw[1], **params),
+                    (bdim_to_front(lhs, dl), bdim_to_front(rhs, dr))), 0
+    if dl is not None:
+        out = bind(conv_general_dilated_p, _fold(lhs, dl, lhs_spec[0]), rhs, **params)
+        return _unfold(out, out_spec[0], nb), 0
+    g = params["feature_group_count"]
+    out = bind(conv_general_dilated_p, lhs, _fold(rhs, dr, rhs_spec[0], g), **params)
+    return _unfold(out, out_spec[1], nb, g), 0
 
 
 conv_general_dilated_p = Primitive("conv_general_dilated")

@@ -288,18 +288,29 @@ class Trainer:
     in validation) and ``mask`` (1 for real rows of a padded batch; without it the last
     short training batch is dropped and evaluation batches are not padded). The whole step
     is one compiled call.
+
+    ``population=N`` or ``population={"learning_rate": [...], ...}`` trains N members in one
+    vmapped step (``train.Population``'s machinery): ``params`` stacked on a leading member
+    axis, ``optimizer`` a name or factory whose arguments the lists set, per member, to
+    numbers or schedules; logs hold one value per member and ``fit`` returns the stacked
+    parameters. Member ``i`` equals ``Trainer(optimizer=<its optimizer>).fit`` on
+    ``params[i]`` (docs/HPO.md).
     """
 
     def __init__(self, max_epochs: int = 1, optimizer=None, callbacks=(), *,
                  gradient_clip_val=None, accumulate_grad_batches: int = 1,
                  fast_dev_run=False, overfit_batches=0, val_check_interval=1.0,
                  seed: int = 0, batch_size: int = 32, verbose: int = 1, max_steps=None,
-                 logger=None, profiler=None, strategy=None):
+                 logger=None, profiler=None, strategy=None, population=None):
         check_strategy(strategy, "Trainer")
+        if population is not None and strategy is not None:
+            raise ValueError("Trainer: population and strategy cannot be combined")
+        self.population = population  # N members in one vmapped step (train/population.py)
         self.strategy = strategy    # "mpi": data-parallel over an MPI job (docs/DISTRIBUTED.md)
         self.max_epochs, self.callbacks = max_epochs, list(callbacks)
         self.logger, self.profiler = logger, profiler   # see jitnet.train.loggers, jitnet.profiler
-        self.optimizer = optimizer if optimizer is not None else optim.get("adam")
+        self.optimizer = optimizer if optimizer is not None else (
+            "adam" if population is not None else optim.get("adam"))
         self.gradient_clip_val = gradient_clip_val
         self.accumulate_grad_batches = accumulate_grad_batches
         self.fast_dev_run, self.overfit_batches = fast_dev_run, overfit_batches
@@ -335,18 +346,34 @@ class Trainer:
         val_loader = None if val_data is None else as_loader(
             val_data, self.batch_size, shuffle=False, seed=self.seed, pad=masked)
         first = sample_batch(train_loader)
+        probe = params
+        if self.population is not None:
+            from .population import first_member
+            probe = first_member(self.population, params)
         _, _, _, extra = eval_shape(lambda p, b, m: compute(p, None, b, m, random.PRNGKey(0),
-                                                            True), params, first.data, first.mask)
+                                                            True), probe, first.data, first.mask)
         names = sorted(extra)
         train_logic = StepLogic([], names)
         eval_logic = StepLogic([], names)
-        opt = wrap_optimizer(self.optimizer, self.gradient_clip_val,
-                             self.accumulate_grad_batches)
-        state = TrainState(np.int32(0), params, None, opt.init(params), train_logic.init(),
-                           random.PRNGKey(self.seed))
-        self.engine = make_engine(compute, opt, train_logic, eval_logic, state,
-                                  eval_compute=eval_compute, strategy=self.strategy)
-        max_batches, epochs, verbose, val_max = None, self.max_epochs, self.verbose, None
+
+        def wrap(opt):
+            return wrap_optimizer(opt, self.gradient_clip_val, self.accumulate_grad_batches)
+        callbacks = list(self.callbacks)
+        verbose = self.verbose
+        if self.population is not None:
+            from .population import EpochPrinter, trainer_population_engine
+            self.engine = trainer_population_engine(self, compute, eval_compute, train_logic,
+                                                    eval_logic, params, wrap)
+            if verbose:
+                callbacks.append(EpochPrinter(self.max_epochs))
+            verbose = 0          # per-member logs are arrays: one line per epoch instead
+        else:
+            opt = wrap(self.optimizer)
+            state = TrainState(np.int32(0), params, None, opt.init(params), train_logic.init(),
+                               random.PRNGKey(self.seed))
+            self.engine = make_engine(compute, opt, train_logic, eval_logic, state,
+                                      eval_compute=eval_compute, strategy=self.strategy)
+        max_batches, epochs, val_max = None, self.max_epochs, None
         if self.fast_dev_run:
             n = 1 if self.fast_dev_run is True else int(self.fast_dev_run)
             max_batches, val_max, epochs, verbose = n, n, 1, 0
@@ -360,7 +387,7 @@ class Trainer:
                      else max(1, int(round(steps * float(vci)))))
         self.history = self.engine.fit(
             train_loader, epochs=epochs, val_loader=val_loader,
-            callbacks=self.callbacks + _extra_callbacks(self.logger, self.profiler, self),
+            callbacks=callbacks + _extra_callbacks(self.logger, self.profiler, self),
             verbose=verbose, max_batches=max_batches,
             val_every=val_every if val_every < steps else None, val_max_batches=val_max,
             max_steps=self.max_steps, ckpt_path=ckpt_path)

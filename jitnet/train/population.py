@@ -14,16 +14,17 @@ The loop is the shared ``Engine``; a population's logs are arrays with one value
 from __future__ import annotations
 
 import inspect
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import numpy as jnp
-from .. import optim, random
+from .. import lax, optim, random
 from .. import jit, vmap
 from ..layers.core import Dropout
 from ..layers.module import _all_layers, assign_weights, combine, partition
 from ..optim.registry import OPTIMIZERS, STATIC_ARGS
-from ..tree_util import tree_map
+from ..tree_util import tree_leaves, tree_map
 from .callbacks import Callback, History, _monitor_mode, _Monitor
 from .keras import _compute_fn, _loader, _output_shape, build_key, compile_model
 from .loop import Engine, sample_batch
@@ -58,6 +59,99 @@ def _set_members(dst_tree, src_tree, dst, src):
     """``dst_tree`` with member(s) ``dst`` replaced by member ``src`` of ``src_tree``."""
     return tree_map(lambda a, b: jnp.asarray(a).at[np.asarray(dst)].set(jnp.asarray(b)[src]),
                     dst_tree, src_tree)
+
+
+class MemberSchedulesState(NamedTuple):
+    member: Any          # int32: the member whose schedules this state follows
+    inner_state: Any     # the wrapped optimizer's InjectHyperparamsState
+
+
+def member_schedules(inner, schedules: dict, member: int) -> optim.GradientTransformation:
+    """``inner`` (built by ``inject_hyperparams``) with hyperparameter ``k`` set before each
+    update to ``schedules[k][m](count)``, ``m`` the member index kept in the state. Every
+    member's transformation has the same update function (only the state differs), so one
+    vmapped step runs all members, each on its own schedule: the schedules are evaluated in
+    the step (``lax.switch`` on the member index) from the optimizer's count, as
+    ``inject_hyperparams(factory)(k=schedules[k][m])`` alone would."""
+    def init(params):
+        return MemberSchedulesState(np.int32(member), inner.init(params))
+
+    def update(updates, state, params=None):
+        inj = state.inner_state
+        hp = dict(inj.hyperparams)
+        for k, fns in schedules.items():
+            dtype = hp[k].dtype
+            hp[k] = lax.switch(state.member, [
+                lambda c, f=f: jnp.asarray(f(c), dtype) for f in fns], inj.count)
+        updates, inner_state = inner.update(updates, inj._replace(hyperparams=hp), params)
+        return updates, state._replace(inner_state=inner_state)
+    return optim.GradientTransformation(init, update)
+
+
+class MemberOptimizers:
+    """The members' optimizers: one optimizer (a name of ``optim.get``, a factory whose
+    arguments ``hparams`` sets, or one ``GradientTransformation`` for all) and per-member
+    values, numbers or schedules (callables of the step count)."""
+
+    def __init__(self, optimizer, hparams: dict, n: int, what: str):
+        name = optimizer.lower() if isinstance(optimizer, str) else None
+        if name is not None and name not in OPTIMIZERS:
+            optim.get(optimizer)                      # raises, listing the known names
+        fixed = isinstance(optimizer, (optim.GradientTransformation, optim.MultiSteps))
+        factory = OPTIMIZERS[name][0] if name else (None if fixed else optimizer)
+        if factory is not None and not callable(factory):
+            raise TypeError(f"{what}: optimizer must be a name, a factory or a "
+                            f"GradientTransformation, got {type(optimizer).__name__}")
+        args = set(inspect.signature(factory).parameters) if factory is not None else set()
+        unknown = set(hparams) - args - {DROPOUT}
+        if unknown:
+            where = (f"the optimizer's arguments are {sorted(args)}" if factory is not None
+                     else "a GradientTransformation has none: pass a name or a factory")
+            raise ValueError(f"{what}: hyperparameters {sorted(unknown)} are neither "
+                             f"{DROPOUT!r} nor optimizer arguments ({where})")
+        self.optimizer, self.name, self.factory, self.fixed = optimizer, name, factory, fixed
+        self.schedules = {k: v for k, v in hparams.items() if any(map(callable, v))}
+        self.n = n
+
+    def standalone(self, values: dict):
+        """One model's optimizer with ``values`` (numbers or schedules) injected."""
+        if self.fixed:
+            return self.optimizer
+        kwargs = {k: v if callable(v) else float(v) for k, v in values.items() if k != DROPOUT}
+        if self.name is not None:
+            kwargs.setdefault("learning_rate", OPTIMIZERS[self.name][1])
+        return optim.inject_hyperparams(self.factory,
+                                        static_args=STATIC_ARGS.get(self.name, ()))(**kwargs)
+
+    def member(self, i: int, values: dict):
+        """Member ``i``'s optimizer inside the population step: schedules go through
+        ``member_schedules`` (their values at step 0 are the initial ones)."""
+        if not self.schedules or self.fixed:
+            return self.standalone(values)
+        first = {k: float(v(0)) if callable(v) else v for k, v in values.items()}
+        return member_schedules(self.standalone(first), self.schedules, i)
+
+
+def _member_values(hparams: dict, n: int, what: str) -> dict:
+    """``hparams`` with one value per member: numbers as floats, schedules (callables) kept;
+    a name is all numbers or all schedules (a number ``v`` in a scheduled list becomes the
+    constant schedule)."""
+    out = {}
+    for k, v in hparams.items():
+        if callable(v) or isinstance(v, (list, tuple)) and any(map(callable, v)):
+            vs = list(v) if isinstance(v, (list, tuple)) else [v] * n
+            if len(vs) != n:
+                raise ValueError(f"{what}: hparams[{k!r}] has {len(vs)} schedules for {n} "
+                                 f"members")
+            if k == DROPOUT:
+                raise ValueError(f"{what}: {DROPOUT!r} cannot be scheduled")
+            out[k] = [f if callable(f) else (lambda c, f=float(f): f) for f in vs]
+            continue
+        if np.ndim(v) > 1:
+            raise ValueError(f"{what}: hparams[{k!r}] must be a number or a list of {n} "
+                             f"numbers, got shape {np.shape(v)}")
+        out[k] = [float(x) for x in np.broadcast_to(v, (n,))]
+    return out
 
 
 def population_step(member_step):
@@ -113,6 +207,64 @@ class PopulationEngine(Engine):
         self.state = self.state._replace(opt_state=optim.set_hyperparam(
             self.state.opt_state, "learning_rate",
             np.broadcast_to(np.asarray(value, np.float32), self.active.shape)))
+
+
+def population_engine(compute, optimizer, logic: StepLogic, eval_logic: StepLogic,
+                      states: list, eval_compute=None) -> PopulationEngine:
+    """The engine of a population whose members start from ``states`` (one ``TrainState``
+    each) and share ``compute`` and the update function of ``optimizer`` (any member's:
+    their differences are in the states)."""
+    state = TrainState(np.int32(0), *[_stack(f) for f in list(zip(*states))[1:]])
+    member_step = build_train_step(compute, optimizer, logic).fun
+    member_eval = build_eval_step(eval_compute or compute, eval_logic).fun
+    return PopulationEngine(jit(population_step(member_step)),
+                            jit(vmap(member_eval, in_axes=(0, 0, 0, None, None))),
+                            logic, eval_logic, state, len(states))
+
+
+def _trainer_members(spec, params):
+    """``Trainer(population=spec)``: the number of members and their hyperparameters, after
+    checking that ``params`` is stacked (every leaf with a leading member axis)."""
+    hparams = {} if isinstance(spec, int) else dict(spec)
+    n = spec if isinstance(spec, int) else None
+    sizes = {len(v) for v in hparams.values() if isinstance(v, (list, tuple)) or np.ndim(v)}
+    if n is None and len(sizes) != 1 or n is not None and (n < 1 or sizes - {n}):
+        raise ValueError(f"Trainer(population=...): give the number of members or hparams "
+                         f"with one list of values per member, all of one length; got "
+                         f"{spec!r}")
+    n = n if n is not None else sizes.pop()
+    if DROPOUT in hparams:
+        raise ValueError(f"Trainer(population=...): {DROPOUT!r} is a Population (model.fit) "
+                         f"hyperparameter; a Trainer's loss function owns its dropout")
+    bad = [np.shape(a) for a in tree_leaves(params) if np.ndim(a) == 0 or np.shape(a)[0] != n]
+    if bad:
+        raise ValueError(f"Trainer(population=...).fit: params must be stacked, every leaf "
+                         f"with a leading axis of {n} members (vmap an init function over "
+                         f"{n} keys), got leaves of shapes {bad}")
+    return n, _member_values(hparams, n, "Trainer(population=...)")
+
+
+def first_member(spec, params):
+    """Member 0's parameters of a ``Trainer(population=spec)`` (checked as stacked)."""
+    _trainer_members(spec, params)
+    return tree_map(lambda a: a[0], params)
+
+
+def trainer_population_engine(trainer, compute, eval_compute, train_logic, eval_logic,
+                              params, wrap) -> PopulationEngine:
+    """``Trainer(population=...)``'s engine: member ``i`` starts from ``params`` (stacked,
+    leading axis the members) at ``i`` with the optimizer ``trainer.optimizer`` given
+    member ``i``'s hyperparameters (wrapped by ``wrap``: clipping, accumulation) and
+    ``PRNGKey(trainer.seed)``, as ``Trainer(optimizer=<that optimizer>).fit`` would."""
+    n, values = _trainer_members(trainer.population, params)
+    opts = MemberOptimizers(trainer.optimizer, values, n, "Trainer(population=...)")
+    key = random.PRNGKey(trainer.seed)
+    states = []
+    for i in range(n):
+        p = tree_map(lambda a: a[i], params)
+        opt = wrap(opts.member(i, {k: v[i] for k, v in values.items()}))
+        states.append(TrainState(np.int32(0), p, None, opt.init(p), train_logic.init(), key))
+    return population_engine(compute, opt, train_logic, eval_logic, states, eval_compute)
 
 
 class _MemberHistories(Callback):
@@ -194,7 +346,8 @@ class Population:
 
     def __init__(self, model, hparams=None, *, n=None, seeds=None, seed: int = 0):
         hparams = dict(hparams or {})
-        sizes = {k: len(v) for k, v in hparams.items() if np.ndim(v) == 1}
+        sizes = {k: len(v) for k, v in hparams.items()
+                 if isinstance(v, (list, tuple)) or np.ndim(v) == 1}
         if seeds is not None:
             sizes["seeds"] = len(seeds)
         if n is not None:
@@ -205,12 +358,7 @@ class Population:
         if not sizes:
             raise ValueError("Population: give n, seeds, or one hparams list per member")
         self.n = next(iter(sizes.values()))
-        for k, v in hparams.items():
-            if np.ndim(v) > 1:
-                raise ValueError(f"Population: hparams[{k!r}] must be a number or a list of "
-                                 f"{self.n} numbers, got shape {np.shape(v)}")
-        self._init_hparams = {k: [float(x) for x in np.broadcast_to(v, (self.n,))]
-                              for k, v in hparams.items()}
+        self._init_hparams = _member_values(hparams, self.n, "Population")
         rates = self._init_hparams.get(DROPOUT, [])
         if any(not 0.0 <= r < 1.0 for r in rates):
             raise ValueError(f"Population: dropout rates must be in [0, 1), got {rates}")
@@ -224,40 +372,18 @@ class Population:
         """Keras's ``compile`` for every member. ``optimizer``: a name of ``optim.get``, an
         optimizer factory (``optim.adamw``) whose arguments ``hparams`` may set, or one
         ``GradientTransformation`` for all members (then ``hparams`` sets only dropout)."""
-        name = optimizer.lower() if isinstance(optimizer, str) else None
-        if name is not None and name not in OPTIMIZERS:
-            optim.get(optimizer)                      # raises, listing the known names
-        fixed = isinstance(optimizer, (optim.GradientTransformation, optim.MultiSteps))
-        factory = OPTIMIZERS[name][0] if name else (None if fixed else optimizer)
-        if factory is not None and not callable(factory):
-            raise TypeError(f"Population.compile: optimizer must be a name, a factory or a "
-                            f"GradientTransformation, got {type(optimizer).__name__}")
-        args = set(inspect.signature(factory).parameters) if factory is not None else set()
-        unknown = set(self._init_hparams) - args - {DROPOUT}
-        if unknown:
-            where = (f"the optimizer's arguments are {sorted(args)}" if factory is not None
-                     else "a GradientTransformation has none: pass a name or a factory")
-            raise ValueError(f"Population: hyperparameters {sorted(unknown)} are neither "
-                             f"{DROPOUT!r} nor optimizer arguments ({where})")
-        self._optimizer = (optimizer, name, factory, fixed)
-        compile_model(self.model, optimizer=self._member_optimizer(
+        self._optimizers = MemberOptimizers(optimizer, self._init_hparams, self.n, "Population")
+        compile_model(self.model, optimizer=self._optimizers.standalone(
             {k: v[0] for k, v in self._init_hparams.items()}), loss=loss, metrics=metrics,
             seed=self.seeds[0])
         self.engine = None
 
-    def _member_optimizer(self, values: dict):
-        optimizer, name, factory, fixed = self._optimizer
-        if fixed:
-            return optimizer
-        kwargs = {k: float(v) for k, v in values.items() if k != DROPOUT}
-        if name is not None:
-            kwargs.setdefault("learning_rate", OPTIMIZERS[name][1])
-        return optim.inject_hyperparams(factory, static_args=STATIC_ARGS.get(name, ()))(
-            **kwargs)
+    def _values(self, i: int) -> dict:
+        return {k: v[i] for k, v in self._init_hparams.items()}
 
     def _training(self) -> dict:
         t = vars(self.model).get("_training")
-        if t is None or not hasattr(self, "_optimizer"):
+        if t is None or not hasattr(self, "_optimizers"):
             raise RuntimeError("Population: call compile(optimizer=..., loss=...) before fit")
         return t
 
@@ -281,18 +407,12 @@ class Population:
                 logic = StepLogic(t["metrics"], output_shape=output_shape)
             member = _with_rates(self.model, rates[i]) if rates is not None else _copy(self.model)
             params, rest = partition(member)
-            opt = self._member_optimizer({k: v[i] for k, v in self._init_hparams.items()})
+            opt = self._optimizers.member(i, self._values(i))
             states.append(TrainState(np.int32(0), params, rest, opt.init(params),
                                      logic.init(), random.PRNGKey(s)))
-        state = TrainState(np.int32(0), *[_stack(f) for f in list(zip(*states))[1:]])
         compute = _compute_fn(t["loss"])
         eval_logic = StepLogic(t["metrics"], output_shape=output_shape)
-        member_step = build_train_step(compute, opt, logic).fun
-        member_eval = build_eval_step(compute, eval_logic).fun
-        self.engine = PopulationEngine(
-            jit(population_step(member_step)),
-            jit(vmap(member_eval, in_axes=(0, 0, 0, None, None))),
-            logic, eval_logic, state, self.n)
+        self.engine = population_engine(compute, opt, logic, eval_logic, states)
         return self.engine
 
     # -- training --------------------------------------------------------------------------
@@ -310,7 +430,7 @@ class Population:
         engine = self._engine(loader)
         cbs = [_MemberHistories(self.histories), *(callbacks or [])]
         if verbose:
-            cbs.append(_EpochPrinter(epochs))
+            cbs.append(EpochPrinter(epochs))
         engine.fit(loader, epochs=epochs, val_loader=val_loader, callbacks=cbs, verbose=0,
                    initial_epoch=initial_epoch)
         return self.histories
@@ -330,9 +450,11 @@ class Population:
     # -- hyperparameters, exploit and explore (PBT) ------------------------------------------
     @property
     def hparams(self) -> dict:
-        """The members' current hyperparameters: name -> array of one value per member."""
+        """The members' current hyperparameters: name -> array of one value per member (a
+        schedule's value at the last step taken)."""
         if self.engine is None:
-            return {k: np.asarray(v, np.float32) for k, v in self._init_hparams.items()}
+            return {k: np.asarray([float(f(0)) if callable(f) else f for f in v], np.float32)
+                    for k, v in self._init_hparams.items()}
         state = self.engine.state
         out = {}
         for k in self._init_hparams:
@@ -350,6 +472,9 @@ class Population:
             if k not in self._init_hparams:
                 raise ValueError(f"Population.set_hparams: {k!r} is not one of the "
                                  f"population's hyperparameters {sorted(self._init_hparams)}")
+            if k in self._optimizers.schedules:
+                raise ValueError(f"Population.set_hparams: {k!r} follows a schedule per member "
+                                 f"and cannot be set")
             v = np.broadcast_to(np.asarray(v, np.float32), (self.n,))
             if k == DROPOUT:
                 if np.any((v < 0) | (v >= 1)):
@@ -412,15 +537,16 @@ class Population:
         assign_weights(model, weights)
         # the shortest decimal of each float32 value (0.1, not 0.10000000149011612)
         hp = {k: float(str(np.float32(v[i]))) for k, v in self.hparams.items()}
+        hp.update({k: v[i] for k, v in self._optimizers.schedules.items()})
         if DROPOUT in hp:
             for layer in _dropouts(model):
                 layer.rate = hp[DROPOUT]
-        compile_model(model, optimizer=self._member_optimizer(hp), loss=t["loss"],
+        compile_model(model, optimizer=self._optimizers.standalone(hp), loss=t["loss"],
                       metrics=t["metrics"], seed=self.seeds[i])
         return model
 
 
-class _EpochPrinter(Callback):
+class EpochPrinter(Callback):
     """``verbose=1``: one line per epoch with every member's values."""
 
     def __init__(self, epochs):
