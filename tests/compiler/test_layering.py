@@ -38,6 +38,9 @@ EXEMPT = {
     # convolutions the kernel takes, its run-time numbers), read by the conv generator, and
     # kernels.imports (the header line naming the kernel modules a program calls)
     ("jitnet.codegen.ops_conv", "jitnet.kernels.plan"),
+    # the convolution's batch rule for a population (both operands batched) traces a loop over
+    # the members with lax.map, whose scan primitive lives in hop above prims (lazy import)
+    ("jitnet.prims.conv", "jitnet.lax.control_flow"),
     ("jitnet.runtime.numba_backend", "jitnet.kernels"),
     # an array's device/sharding (JAX's Array.device) and make_jaxpr(return_shape=True)'s
     # ShapeDtypeStruct: lazy imports of the one class each needs
