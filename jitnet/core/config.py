@@ -12,7 +12,7 @@ _DEFAULTS = {
     "jax_debug_nans": False,
     "jax_disable_jit": False,
     "num_threads": 0,  # 0: Numba's default (all cores)
-    "adaptive_threads": True,  # fewer threads while other work keeps cores busy (threads.py)
+    "adaptive_threads": False,  # opt-in: fewer threads while other work keeps cores busy
     # bounds of the compile caches (least recently used entries go first; runtime/disk_cache.py)
     "memory_cache_entries": 1024,  # per in-memory cache: traces, executables, modules
     "disk_cache_max_mb": 2048,     # the disk cache (JITNET_CACHE_DIR)

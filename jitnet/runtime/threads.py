@@ -21,7 +21,7 @@ the same switch, e.g. ``num_threads = cores // ranks``. Numba's count is per cal
 (``numba.set_num_threads``): ``adapt`` applies the count in every thread that calls compiled
 code; with ``adaptive_threads`` off the switch applies to the thread that sets it only.
 
-``config.update("adaptive_threads", True)`` (the default) also drops to fewer threads while
+``config.update("adaptive_threads", True)`` (opt-in) also drops to fewer threads while
 other work keeps cores busy (``adapt``, run before every compiled call): Numba's parallel
 regions split their loop statically between the threads and wait at a barrier, so a thread
 that shares its core with another process stalls every region (W1, W2a, W6 1.6-1.7x slower

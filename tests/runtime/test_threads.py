@@ -19,10 +19,11 @@ CORES = numba.config.NUMBA_NUM_THREADS
 def budget():
     """Set ``num_threads`` for one test and restore the defaults afterwards; the load does not
     lower the count meanwhile (``adaptive_threads`` off: these tests read it back)."""
+    adaptive = jitnet.config.read("adaptive_threads")
     jitnet.config.update("adaptive_threads", False)
     yield lambda n: jitnet.config.update("num_threads", n)
     jitnet.config.update("num_threads", 0)
-    jitnet.config.update("adaptive_threads", True)
+    jitnet.config.update("adaptive_threads", adaptive)
 
 
 def _scipy_blas_threads():
@@ -231,9 +232,10 @@ def test_budget_applies_in_every_calling_thread(fake_load, budget):
 
 @pytest.mark.parametrize("bad", [1, "yes", None])
 def test_bad_adaptive_switch_is_rejected_and_not_stored(bad):
+    before = jitnet.config.read("adaptive_threads")
     with pytest.raises(ValueError, match="adaptive_threads"):
         jitnet.config.update("adaptive_threads", bad)
-    assert jitnet.config.read("adaptive_threads") is True
+    assert jitnet.config.read("adaptive_threads") is before
 
 
 def test_load_sample_counts_other_python_threads_as_load():
