@@ -50,6 +50,15 @@ def x64():
         jitnet.config.update("jax_enable_x64", old)
 
 
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    """The float dtype under test; float64 turns x64 on for the test and restores it."""
+    old = jitnet.config.read("jax_enable_x64")
+    jitnet.config.update("jax_enable_x64", request.param == np.float64)
+    yield request.param
+    jitnet.config.update("jax_enable_x64", old)
+
+
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)

@@ -20,15 +20,6 @@ def _int_for(dtype):
     return np.int64 if np.dtype(dtype) == np.float64 else np.int32
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
-def dtype(request):
-    """The float dtype under test; float64 turns x64 on for the test and restores it."""
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", request.param == np.float64)
-    yield request.param
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def check(actual, expected, dtype, rtol=None, atol=0.0):
     """``actual`` is a jitnet array of ``dtype`` matching the reference (nan where nan)."""
     assert isinstance(actual, jitnet.Array)

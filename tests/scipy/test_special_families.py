@@ -16,14 +16,6 @@ from jitnet.test_util import check_grads
 RTOL = {np.float32: 5e-6, np.float64: 1e-13}
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
-def dtype(request):
-    old = jitnet.config.jax_enable_x64
-    jitnet.config.update("jax_enable_x64", request.param == np.float64)
-    yield request.param
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def check(got, ref, dtype, rtol=None, atol=0.0):
     assert got.dtype == np.dtype(dtype), (got.dtype, dtype)
     np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(ref, np.float64),
