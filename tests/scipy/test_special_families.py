@@ -10,6 +10,7 @@ import scipy.special as sp
 
 import jitnet
 from jitnet import lax
+from jitnet import numpy as jnp
 from jitnet.scipy import special as js
 from jitnet.test_util import check_grads
 
@@ -331,3 +332,38 @@ def test_jit_and_vmap_match_eager(x64):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-13)
     batched = jitnet.vmap(lambda n, x: js.expn(n, x))(np.array([1.0, 2.0, 3.0]), x[:3])
     np.testing.assert_allclose(np.asarray(batched), sp.expn([1, 2, 3], x[:3]), rtol=1e-13)
+
+
+# -- wofz (Faddeeva) -----------------------------------------------------------------------------
+
+def _wofz_points():
+    rng = np.random.default_rng(1)
+    return np.concatenate([
+        rng.uniform(-20, 20, 300) + 1j * rng.uniform(-3, 20, 300),          # both half-planes
+        10 ** rng.uniform(-6, 3, 300) * np.exp(1j * rng.uniform(-0.3, np.pi + 0.3, 300)),
+        rng.uniform(-10, 10, 50) + 0j, [0j, 1e-300 + 0j, 5j, -5j]])         # axes and 0
+
+
+def test_wofz_against_scipy_eager_and_jit(x64):
+    z = _wofz_points()
+    ref = sp.wofz(z)
+    for f in (js.wofz, jitnet.jit(js.wofz)):
+        got = np.asarray(f(jnp.asarray(z)))
+        assert got.dtype == np.complex128
+        np.testing.assert_allclose(got, ref, rtol=5e-14)
+    x = np.linspace(-6, 6, 25)                                   # real input: complex output
+    np.testing.assert_allclose(np.asarray(js.wofz(x)), sp.wofz(x), rtol=5e-14)
+
+
+def test_wofz_complex64():
+    z = _wofz_points()[:650].astype(np.complex64)
+    got = np.asarray(js.wofz(jnp.asarray(z)))
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, sp.wofz(z.astype(np.complex128)), rtol=5e-5)
+
+
+def test_wofz_derivative_is_the_closed_form(x64):
+    z = np.array([0.3 + 0.7j, -1.2 + 0.2j, 2.0 - 0.5j, 0j])
+    _, d = jitnet.jvp(js.wofz, (jnp.asarray(z),), (jnp.ones_like(jnp.asarray(z)),))
+    np.testing.assert_allclose(np.asarray(d), -2 * z * sp.wofz(z) + 2j / np.sqrt(np.pi),
+                               rtol=1e-12, atol=1e-14)

@@ -11,7 +11,7 @@ The functions live in modules named for their families; this namespace gathers t
 """
 from .bessel import bessel_jn, i0, i0e, i1, i1e
 from .error_functions import (dawsn, erf, erfc, erfcx, erfinv, fresnel, log_ndtr, ndtr, ndtri,
-                              owens_t)
+                              owens_t, wofz)
 from .exp_integrals import exp1, expi, expn, sici
 from .gamma_functions import (beta, betaln, comb, digamma, factorial, gamma, gammaln, gammasgn,
                               loggamma, multigammaln, poch)
@@ -26,5 +26,5 @@ __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "box
            "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
            "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr",
            "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "spence", "xlog1py",
-           "xlogy", "zeta"]
+           "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "spence", "wofz",
+           "xlog1py", "xlogy", "zeta"]

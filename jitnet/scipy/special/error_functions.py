@@ -318,3 +318,41 @@ def _fresnel_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     theta = 0.5 * np.pi * x * x
     return _fresnel(x), (t * jnp.sin(theta), t * jnp.cos(theta))
+
+
+# -- Faddeeva function -------------------------------------------------------------------------
+
+def _weideman_coefficients(n: int):
+    """Weideman's (1994) rational expansion of ``w`` in the upper half-plane: the polynomial
+    coefficients (highest degree first) and the scale ``L``, from an FFT of the transformed
+    integrand. n = 40 terms give ~1e-14 relative error against ``scipy.special.wofz``."""
+    m = 2 * n
+    scale = np.sqrt(n / np.sqrt(2))
+    t = scale * np.tan(np.arange(-m + 1, m) * np.pi / (2 * m))
+    f = np.concatenate([[0.0], np.exp(-t * t) * (scale * scale + t * t)])
+    a = np.real(np.fft.fft(np.fft.fftshift(f))) / (2 * m)
+    return float(scale), [float(c) for c in a[1:n + 1][::-1]]
+
+
+_W_SCALE, _W_COEFFS = _weideman_coefficients(40)
+
+
+def wofz(z):
+    """Faddeeva function ``w(z) = exp(-z^2) erfc(-i z)`` (``scipy.special.wofz``): complex
+    output (complex64 for float32/complex64 input). Upper half-plane by Weideman's rational
+    expansion, lower half-plane by ``w(z) = 2 exp(-z^2) - w(-z)`` (overflowing as SciPy's does
+    far below the real axis). Built from complex arithmetic and real transcendentals, so it
+    compiles under ``jit`` and differentiates (``w' = -2 z w + 2i / sqrt(pi)``)."""
+    z = jnp.asarray(z)
+    if z.dtype.kind != "c":
+        x = as_float("wofz", z)
+        z = lax.complex(x, jnp.zeros_like(x))
+    lower = jnp.imag(z) < 0
+    zu = jnp.where(lower, -z, z)
+    iz = lax.complex(-jnp.imag(zu), jnp.real(zu))              # i z, in the upper half-plane
+    den = _W_SCALE - iz
+    w = 2.0 * horner(_W_COEFFS, (_W_SCALE + iz) / den) / (den * den) + (1 / np.sqrt(np.pi)) / den
+    x, y = jnp.real(z), jnp.imag(z)
+    e = jnp.exp(jnp.where(lower, y * y - x * x, 0.0))          # |exp(-z^2)|, used below the axis
+    ez = lax.complex(e * jnp.cos(2 * x * y), -e * jnp.sin(2 * x * y))
+    return jnp.where(lower, 2.0 * ez - w, w)
