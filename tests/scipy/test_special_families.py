@@ -367,3 +367,34 @@ def test_wofz_derivative_is_the_closed_form(x64):
     _, d = jitnet.jvp(js.wofz, (jnp.asarray(z),), (jnp.ones_like(jnp.asarray(z)),))
     np.testing.assert_allclose(np.asarray(d), -2 * z * sp.wofz(z) + 2j / np.sqrt(np.pi),
                                rtol=1e-12, atol=1e-14)
+
+
+# -- sph_harm_y ----------------------------------------------------------------------------------
+
+def test_sph_harm_y_against_scipy(x64):
+    rng = np.random.default_rng(0)
+    n, m = rng.integers(0, 12, 300), rng.integers(-12, 13, 300)      # |m| > n included: 0
+    theta, phi = rng.uniform(0, np.pi, 300), rng.uniform(0, 2 * np.pi, 300)
+    theta[:3] = [0.0, np.pi, np.pi / 2]                               # the poles, the equator
+    ref = sp.sph_harm_y(n, m, theta, phi)
+    np.testing.assert_allclose(np.asarray(js.sph_harm_y(n, m, theta, phi)), ref, atol=1e-14)
+    jitted = jitnet.jit(lambda *a: js.sph_harm_y(*a, n_max=11))
+    np.testing.assert_allclose(np.asarray(jitted(n, m, theta, phi)), ref, atol=1e-14)
+    big = js.sph_harm_y(np.array([60, 60]), np.array([-37, 55]), 1.1, 0.4)  # no overflow
+    np.testing.assert_allclose(np.asarray(big), sp.sph_harm_y([60, 60], [-37, 55], 1.1, 0.4),
+                               atol=1e-14)
+
+
+def test_sph_harm_y_float32_derivative_and_errors(x64):
+    f = lambda t: jnp.real(js.sph_harm_y(np.array([4]), np.array([1]), t, 0.3)[0])
+    h, t0 = 1e-6, 0.9
+    fd = (sp.sph_harm_y(4, 1, t0 + h, 0.3).real - sp.sph_harm_y(4, 1, t0 - h, 0.3).real) / (2 * h)
+    np.testing.assert_allclose(float(jitnet.grad(f)(t0)), fd, rtol=1e-7)
+    with pytest.raises(TypeError, match="sph_harm_y: n must be an integer"):
+        js.sph_harm_y(np.array([1.0]), np.array([0]), 0.1, 0.2)
+    with pytest.raises(jitnet.ConcretizationTypeError, match="n_max"):
+        jitnet.jit(js.sph_harm_y)(np.array([2]), np.array([1]), 0.1, 0.2)
+    jitnet.config.update("jax_enable_x64", False)
+    got = js.sph_harm_y(np.array([3]), np.array([2]), np.float32(0.7), np.float32(0.3))
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(np.asarray(got), sp.sph_harm_y(3, 2, 0.7, 0.3), rtol=1e-5)

@@ -19,6 +19,7 @@ from .hypergeometric import hyp1f1, hyp2f1
 from .incomplete import betainc, gammainc, gammaincc
 from .logarithmic import (boxcox, boxcox1p, entr, expit, kl_div, log_softmax, logit, logsumexp,
                           rel_entr, softmax, xlog1py, xlogy)
+from .spherical import sph_harm_y
 from .zeta_functions import bernoulli, polygamma, spence, zeta
 
 __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb",
@@ -26,5 +27,5 @@ __all__ = ["bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "box
            "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
            "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr",
            "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-           "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "spence", "wofz",
+           "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "sph_harm_y", "spence", "wofz",
            "xlog1py", "xlogy", "zeta"]
