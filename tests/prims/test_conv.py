@@ -22,15 +22,6 @@ conv_p = pc.conv_general_dilated_p
 RNG = np.random.default_rng(0)
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
-def dtype(request):
-    """Each dtype with the x64 flag it needs; the flag is restored afterwards."""
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", request.param == np.float64)
-    yield request.param
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def tol(dtype):
     return dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
 

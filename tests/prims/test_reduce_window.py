@@ -21,15 +21,6 @@ RNG = np.random.default_rng(1)
 OPS = {"max": lax.max, "min": lax.min, "add": lax.add}
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
-def dtype(request):
-    """Each dtype with the x64 flag it needs; the flag is restored afterwards."""
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", request.param == np.float64)
-    yield request.param
-    jitnet.config.update("jax_enable_x64", old)
-
-
 def tol(dtype):
     return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
