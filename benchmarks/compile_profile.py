@@ -42,8 +42,8 @@ ROOT = os.path.dirname(HERE)
 
 # (module, class or None, function, phase): the functions whose calls open a phase
 PHASES = [
-    ("jitnet.runtime.compile", None, "prepare", "jitnet: prepare (inline, cleanup)"),
-    ("jitnet.runtime.numba_backend", None, "fuse", "jitnet: fuse"),
+    ("jitnet.runtime.compile", None, "prepare", "jitnet: prepare (the compiler's passes)"),
+    ("jitnet.runtime.numba_backend", None, "lower", "jitnet: fuse (compiler.lower)"),
     ("jitnet.runtime.numba_backend", None, "generate", "jitnet: codegen (source text)"),
     ("jitnet.runtime.disk_cache", None, "load_function", "jitnet: module exec, cache lookup"),
     ("numba.core.typed_passes", "BaseTypeInference", "run_pass", "numba: type inference"),
