@@ -25,6 +25,18 @@ TFM_HEADS = 4
 TFM_WEIGHTS = 14  # W8's state: 14 weights, then their Adam moments m and v, then the step count
 
 
+def adam_update(state, grads, sqrt):
+    """W8's Adam step on its state list ``weights + m + v + [t]`` given the weights' gradients,
+    in any array library (``sqrt`` is the library's); Python scalars keep the arrays' dtype."""
+    n, (b1, b2, eps) = TFM_WEIGHTS, ADAM
+    t = state[-1] + 1.0
+    m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(state[n:2 * n], grads)]
+    v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(state[2 * n:3 * n], grads)]
+    c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+    w = [wi - LR * (mi / c1) / (sqrt(vi / c2) + eps) for wi, mi, vi in zip(state[:n], m, v)]
+    return w + m + v + [t]
+
+
 # ----------------------------------------------------------------------------------- data
 
 @dataclass(frozen=True)
@@ -204,15 +216,8 @@ def jax_models(jax):
 
     def adam(loss):
         def step(state, x, y):
-            n, (b1, b2, eps) = TFM_WEIGHTS, ADAM
-            value, g = jax.value_and_grad(loss)(state[:n], x, y)
-            t = state[-1] + 1.0
-            m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(state[n:2 * n], g)]
-            v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(state[2 * n:3 * n], g)]
-            c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-            w = [wi - LR * (mi / c1) / (jnp.sqrt(vi / c2) + eps)
-                 for wi, mi, vi in zip(state[:n], m, v)]
-            return w + m + v + [t], value
+            value, g = jax.value_and_grad(loss)(state[:TFM_WEIGHTS], x, y)
+            return adam_update(state, g, jnp.sqrt), value
         return step
 
     def train_step(model):
@@ -297,7 +302,8 @@ def torch_models(torch):
             grads = torch.autograd.grad(loss, weights)
             with torch.no_grad():
                 if model != "tfm":
-                    torch._foreach_add_(params, grads, alpha=-LR)
+                    for p, g in zip(params, grads):   # SGD as before W8 (per tensor)
+                        p.sub_(LR * g)
                     return params, loss.detach()
                 m, v, t = params[n:2 * n], params[2 * n:3 * n], params[-1]
                 t.add_(1.0)
@@ -313,20 +319,13 @@ def torch_models(torch):
     def functional_step(model):
         """The jax-style pure step (torch.func), what torch.compile compiles as one graph."""
         loss_fn = losses[model]
-        b1, b2, eps = ADAM
 
         def step(params, x, y):
             if model != "tfm":
                 grads, value = torch.func.grad_and_value(loss_fn)(params, x, y)
                 return [p - LR * g for p, g in zip(params, grads)], value
             g, value = torch.func.grad_and_value(loss_fn)(params[:n], x, y)
-            t = params[-1] + 1.0
-            m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(params[n:2 * n], g)]
-            v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(params[2 * n:3 * n], g)]
-            c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-            w = [wi - LR * (mi / c1) / (torch.sqrt(vi / c2) + eps)
-                 for wi, mi, vi in zip(params[:n], m, v)]
-            return w + m + v + [t], value
+            return adam_update(params, g, torch.sqrt), value
         return step
 
     def eager_value_and_grad(model):
@@ -550,15 +549,8 @@ def numpy_models(np):
             return [p - p.dtype.type(LR) * g for p, g in zip(params, grads)], value
 
         def adam(state, x, y):
-            (b1, b2, eps), dt = ADAM, state[0].dtype.type
             value, g = vg(state[:n], x, y)
-            t = state[-1] + 1
-            m = [dt(b1) * mi + dt(1 - b1) * gi for mi, gi in zip(state[n:2 * n], g)]
-            v = [dt(b2) * vi + dt(1 - b2) * gi * gi for vi, gi in zip(state[2 * n:3 * n], g)]
-            c1, c2 = 1 - dt(b1) ** t, 1 - dt(b2) ** t
-            w = [wi - dt(LR) * (mi / c1) / (np.sqrt(vi / c2) + dt(eps))
-                 for wi, mi, vi in zip(state[:n], m, v)]
-            return w + m + v + [t], value
+            return adam_update(state, g, np.sqrt), value
         return adam if model == "tfm" else sgd
 
     def pop(ws, x):
