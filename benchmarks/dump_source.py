@@ -15,7 +15,8 @@ import workloads as W  # noqa: E402
 
 import jitnet as jax  # noqa: E402
 import jitnet.numpy as jnp  # noqa: E402
-from jitnet.codegen import cuda, program  # noqa: E402
+from jitnet.codegen.cpu import program  # noqa: E402
+from jitnet.codegen.cuda import program as cuda  # noqa: E402
 from jitnet.compiler import lower, prepare  # noqa: E402
 from jitnet.runtime.numba_backend import DECORATOR  # noqa: E402
 from jitnet.runtime.numba_support import check_supported  # noqa: E402

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from onnx import helper
 
-from ..codegen.ops import registry
+from ..codegen.cpu.ops import registry
 from ..core.ir import IR
 from .batch import BatchDim
 from .errors import ExportError

@@ -70,7 +70,7 @@ def _pack_weights(w, geom, cl):
 
 
 # Hot loops index with uint64: Numba's wraparound test on signed indices turns contiguous
-# loads and stores into gathers and scatters (as in generated code, codegen/cpu.py).
+# loads and stores into gathers and scatters (as in generated code, codegen/cpu/loops.py).
 
 @numba.njit
 def _zero(a, start, stop):

@@ -1,7 +1,7 @@
 """Plans of the hand-written kernels: plain data computed from an equation, no Numba.
 
 A plan says whether a kernel takes an equation (otherwise the generated loop nests of
-``codegen/ops_conv.py`` do) and lists the numbers the kernel receives at run time. Sizes
+``codegen/cpu/conv.py`` do) and lists the numbers the kernel receives at run time. Sizes
 are not in it: the kernel reads them from its arrays, so one compiled kernel serves every
 shape and the glue text does not change with the batch size. ``work_split`` is shared with
 the kernel (compiled there with ``njit``), so the split a test sees is the one that runs.

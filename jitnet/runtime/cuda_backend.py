@@ -1,5 +1,5 @@
 """The CUDA backend: fuse the IR, generate a module of ``numba.cuda`` kernels plus a host
-function (``codegen/cuda.py``), load it through the disk cache, run it on device buffers.
+function (``codegen/cuda/``), load it through the disk cache, run it on device buffers.
 
 An executable has two entry points:
 
@@ -23,7 +23,8 @@ import traceback
 
 import numpy as np
 
-from ..codegen.cuda import Limits, generate
+from ..codegen.cuda.gen import Limits
+from ..codegen.cuda.program import generate
 from ..core.ir import IR
 from ..compiler import lower
 from . import devices

@@ -1,6 +1,6 @@
 """Scalar helpers the generated CUDA kernels call (``jn_*``): the CUDA twin of ``numba_math``.
 
-Kernels written by ``codegen/cuda.py`` only use operators, casts (``np.float32(x)``) and these
+Kernels written by ``codegen/cuda/`` only use operators, casts (``np.float32(x)``) and these
 helpers, so the same kernel text runs on a GPU and under Numba's CUDA simulator:
 
 * on a GPU each helper is a ``cuda.jit(device=True)`` function built on ``math`` (which Numba

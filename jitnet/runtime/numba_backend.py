@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.ir import IR, Literal
-from ..codegen.program import generate
+from ..codegen.cpu.program import generate
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from .. import kernels

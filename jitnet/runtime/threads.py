@@ -3,7 +3,7 @@
 ``jitnet.config.update("num_threads", n)`` is the one switch: compiled programs use at most
 ``n`` threads (0, the default: all cores, capped by ``NUMBA_NUM_THREADS``). Parallel loops run
 on Numba's pool, and so do large matrix products: the generated code splits them into row
-blocks issued from a ``prange`` loop (``codegen/ops.py``). The BLAS library itself (scipy's
+blocks issued from a ``prange`` loop (``codegen/cpu/ops.py``). The BLAS library itself (scipy's
 OpenBLAS, which jitted code calls) is kept at one thread.
 
 Why: OpenBLAS wakes its own worker threads for every product above ~2^18 multiply-adds and

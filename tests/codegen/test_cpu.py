@@ -1,4 +1,4 @@
-"""CPU code generation (``jitnet/codegen/cpu.py``) on programs far larger than usual."""
+"""CPU code generation (``jitnet/codegen/cpu/``) on programs far larger than usual."""
 import re
 import sys
 

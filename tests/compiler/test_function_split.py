@@ -4,7 +4,7 @@ import numpy as np
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.codegen import program as cpu_program
+from jitnet.codegen.cpu import program as cpu_program
 from jitnet.codegen.writer import Names
 from jitnet.codegen.dims import generic_sizes
 from jitnet.compiler import lower, prepare

@@ -31,13 +31,13 @@ EXEMPT = {
     ("jitnet.lax.parallel", "jitnet.interpreters"),
     # the convolution generators use the window arithmetic of prims/conv.py (another session
     # is moving them into cached kernels: move window_out_shape/dilate_dim/identity with it)
-    ("jitnet.codegen.ops_conv", "jitnet.prims"),
-    ("jitnet.codegen.cuda_ops_conv", "jitnet.prims"),
+    ("jitnet.codegen.cpu.conv", "jitnet.prims"),
+    ("jitnet.codegen.cuda.conv", "jitnet.prims"),
     # the hand-written kernels sit above the runtime (they are compiled and cached by it), but
     # two of their pieces import nothing of jitnet and serve the stages below: the plan (which
     # convolutions the kernel takes, its run-time numbers), read by the conv generator, and
     # kernels.imports (the header line naming the kernel modules a program calls)
-    ("jitnet.codegen.ops_conv", "jitnet.kernels.plan"),
+    ("jitnet.codegen.cpu.conv", "jitnet.kernels.plan"),
     # the convolution's batch rule for a population (both operands batched) traces a loop over
     # the members with lax.map, whose scan primitive lives in hop above prims (lazy import)
     ("jitnet.prims.conv", "jitnet.lax.control_flow"),

@@ -4,7 +4,9 @@ elementwise primitive with a scalar template, or it has an op generator. A primi
 without its lowering fails here, by name, instead of at a user's first jit. The numeric
 correctness of each lowering is the conformance tests' job (tests/prims, tests/cuda)."""
 import jitnet  # noqa: F401  (registers the primitives)
-from jitnet.codegen import cuda, cuda_ops, ops, scalar
+from jitnet.codegen import scalar
+from jitnet.codegen.cpu import ops
+from jitnet.codegen.cuda import gen as cuda, ops as cuda_ops
 from jitnet.core.primitive import registry
 from jitnet.fuse.cluster import REDUCTIONS, REMAPS
 from jitnet.transforms.inline import INLINABLE
@@ -17,7 +19,7 @@ _LIN = ("custom_lin: the linearized custom_vjp call exists only between jvp and 
         "(reverse mode replaces it by the user's bwd rule); forward mode through a custom_vjp "
         "is an error, as in JAX")
 _LINALG = ("linear algebra runs on the CPU backend only (LAPACK); the cuda backend's error "
-           "says so (codegen/cuda_ops.LINALG)")
+           "says so (codegen/cuda/ops.LINALG)")
 EXEMPT = {
     "cpu": {"custom_lin": _LIN},
     "cuda": {"custom_lin": _LIN, **{n: _LINALG for n in cuda_ops.LINALG}},

@@ -17,7 +17,7 @@ assert not os.environ.get("NUMBA_ENABLE_CUDASIM"), "run without the simulator"
 
 def kernels_of(fun, args):
     import jitnet
-    from jitnet.codegen.cuda import generate
+    from jitnet.codegen.cuda.program import generate
     from jitnet.compiler import lower, prepare
     ir = jitnet.make_jaxpr(fun)(*args).ir
     gen = generate(lower(prepare(ir)))
@@ -52,7 +52,7 @@ def compile_all(gen, cc=(7, 5)):
 
 def programs():
     import numpy as np
-    from jitnet.codegen.cuda_ops import LINALG
+    from jitnet.codegen.cuda.ops import LINALG
     from jitnet.testing.records import RECORDS
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from cuda_programs import PROGRAMS

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import jitnet
-from jitnet.codegen.cuda_ops import LINALG
+from jitnet.codegen.cuda.ops import LINALG
 from jitnet.runtime.devices import CudaArray
 from jitnet.testing import assert_same
 from jitnet.testing.records import RECORDS

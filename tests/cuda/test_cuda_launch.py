@@ -8,7 +8,7 @@ import pytest
 import jitnet
 import jitnet.numpy as jnp
 from jitnet import lax
-from jitnet.codegen.cuda import Limits, block_threads, launch_1d
+from jitnet.codegen.cuda.gen import Limits, block_threads, launch_1d
 from jitnet.runtime.cuda_backend import current_limits, launch_limits
 
 

@@ -14,7 +14,7 @@ import pytest
 
 import jitnet
 from jitnet import lax
-from jitnet.codegen import ops_conv
+from jitnet.codegen.cpu import conv as ops_conv
 from jitnet.kernels import plan as kp
 from jitnet.runtime import disk_cache
 

@@ -1,6 +1,6 @@
 """The Numba lowering of the window family equals the NumPy reference (eager execution).
 
-The cases are chosen to reach every code path of ``jitnet/codegen/ops_conv.py``: clipped
+The cases are chosen to reach every code path of ``jitnet/codegen/cpu/conv.py``: clipped
 loops for padding (positive, negative), base and window dilation, strides, all layouts,
 feature groups, the direct conv loop nests and both im2col orientations (with split
 output blocks, a split contraction, weights taken block by block, row blocks of one

@@ -6,7 +6,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.codegen import program as cpu_program
+from jitnet.codegen.cpu import program as cpu_program
 from jitnet.runtime import compile as rc
 
 

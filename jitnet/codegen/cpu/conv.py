@@ -28,11 +28,12 @@ import os
 
 import numpy as np
 
-from ..core.ir import Literal
-from ..kernels.plan import plan_conv
-from ..prims.conv import dilate_dim, window_out_shape
+from ...core.ir import Literal
+from ...kernels.plan import plan_conv
+from ...prims.conv import dilate_dim, window_out_shape
+from .loops import PARALLEL_WORK
 from .ops import generator
-from .scalar import cast
+from ..scalar import cast
 
 # im2col + BLAS unless a group's product is tiny (out features per group times I * prod(K)
 # below this, e.g. depthwise 3x3): there the direct loop nest measured faster
@@ -50,7 +51,6 @@ WEIGHT_BYTES = 1 << 18
 
 
 def _parallel_work():
-    from .cpu import PARALLEL_WORK  # cpu imports this module: resolve at generation time
     return PARALLEL_WORK
 
 
@@ -301,7 +301,7 @@ def _patches_transpose(e, names, w):
 # -- reduce_window ----------------------------------------------------------------------------
 
 def _identity(computation, dt) -> str:
-    from ..prims.conv import identity
+    from ...prims.conv import identity
     return _scalar_src(identity(computation, dt), dt)
 
 

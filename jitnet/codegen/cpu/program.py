@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.ir import Literal, Var
-from ..fuse.kernels import FusedProgram, LoopKernel
+from ...core.ir import Literal, Var
+from ...fuse.kernels import FusedProgram, LoopKernel
 from . import ops as op_gen
-from .cpu import emit_loop
-from .dims import generic_sizes, record_sizes, same_sizes
-from .writer import Names, Writer
+from .loops import emit_loop
+from ..dims import generic_sizes, record_sizes, same_sizes
+from ..writer import Names, Writer
 
 
 class Generated:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from ..core.ir import Literal, split
-from .cuda_ops import generator
+from ...core.ir import Literal, split
+from .ops import generator
 
 
 def _buffer(gen, a) -> str:
@@ -46,7 +46,7 @@ def _bind(gen, outputs, values):
 
 @generator("cond")
 def _cond(gen, e):
-    from .cuda import emit_subprogram
+    from .program import emit_subprogram
     branches = e.params["branches"]
     index = e.inputs[0]
     ops = [_buffer(gen, a) for a in e.inputs[1:]]
@@ -66,7 +66,7 @@ def _cond(gen, e):
 
 @generator("while")
 def _while(gen, e):
-    from .cuda import emit_subprogram
+    from .program import emit_subprogram
     p = e.params
     cc, bc, init = split(e.inputs, p["cond_nconsts"], p["body_nconsts"])
     cc = [_buffer(gen, a) for a in cc]
@@ -86,7 +86,7 @@ def _while(gen, e):
 
 @generator("scan")
 def _scan(gen, e):
-    from .cuda import emit_subprogram
+    from .program import emit_subprogram
     p = e.params
     body, nk, length = p["body"], p["num_carry"], p["length"]
     consts, init, xs = split(e.inputs, p["num_consts"], nk)

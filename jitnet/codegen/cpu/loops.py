@@ -1,11 +1,11 @@
-"""CPU code generation of loop kernels (the program around them: ``codegen/program.py``).
+"""CPU code generation of loop kernels (the program around them: ``cpu/program.py``; the
+per-element body both backends share: ``codegen/loop_body.py``).
 
-Each ``LoopKernel``
-becomes a loop nest whose body evaluates the kernel's expression DAG per element:
+Each ``LoopKernel`` becomes a loop nest whose body evaluates the kernel's expression DAG per element:
 loads go through the index arithmetic of the remaps pulled into the kernel, values
 used only inside the kernel stay in registers, reductions accumulate in scalars (when
 the reduced axes are innermost) or into an output array. Each ``OpKernel`` is emitted
-by its primitive's generator in ``codegen/ops.py``. Shapes are compile-time constants
+by its primitive's generator in ``cpu/ops.py``. Shapes are compile-time constants
 (jit specializes on them), so loop bounds are literals.
 
 No numba import here: this module only writes text.
@@ -14,211 +14,16 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ..core.ir import Literal, Var
-from ..fuse.kernels import LoopKernel
-from .dims import Dim
-from .scalar import cast, expr
-from .writer import Names, Writer, alloc
+from ...core.ir import Var
+from ...fuse.kernels import LoopKernel
+from ..dims import Dim
+from ..loop_body import REMAPS, LoopBody, kernel_reads, reduce_identity, reduce_update, sub
+from ..scalar import cast
+from ..writer import Names, Writer, alloc
 
 # loops with more element-operations than this run with prange (measured: below it, the
 # thread start-up costs more than it saves on 2 cores)
 PARALLEL_WORK = 1 << 20
-
-_IDENTITY = {"reduce_sum": "0", "reduce_prod": "1", "reduce_or": "False", "reduce_and": "True"}
-
-
-def sub(idx) -> str:
-    """Subscript text for an index tuple ('()' for 0-d).
-
-    Computed indices are cast to uint64: Numba adds a negative-index wraparound to signed
-    indices it cannot prove non-negative (a sum such as ``c * 4096 + j`` inside a
-    ``prange``), and that select turns contiguous vector loads into gathers (2x on W1).
-    Bare loop variables stay as they are, so Numba can still fuse parallel loops over the
-    same range. Generated indices are never negative."""
-    if not idx:
-        return "()"
-    return ", ".join(i if i.isidentifier() or i.isdigit() else f"np.uint64({i})" for i in idx)
-
-
-# -- index arithmetic of remaps (output index -> operand index) ---------------------------
-
-def _remap_index(e, idx: tuple) -> tuple:
-    name, p = e.prim.name, e.params
-    src = e.inputs[0].aval.shape if e.inputs else ()
-    out = e.outputs[0].aval.shape
-    if name == "broadcast_in_dim":
-        return tuple("0" if src[i] == 1 and out[d] != 1 else idx[d]
-                     for i, d in enumerate(p["broadcast_dimensions"]))
-    if name == "transpose":
-        res = [None] * len(idx)
-        for k, pk in enumerate(p["permutation"]):
-            res[pk] = idx[k]
-        return tuple(res)
-    if name == "rev":
-        return tuple(f"({src[d] - 1} - {i})" if d in p["dimensions"] else i
-                     for d, i in enumerate(idx))
-    if name == "slice":
-        strides = p["strides"] or (1,) * len(idx)
-        return tuple(_affine(s, st, i) for s, st, i in zip(p["start_indices"], strides, idx))
-    if name == "squeeze":
-        it = iter(idx)
-        return tuple("0" if d in p["dimensions"] else next(it) for d in range(len(src)))
-    if name == "reshape":
-        return _reshape_index(src, out, idx)
-    raise NotImplementedError(name)
-
-
-def _affine(start, stride, i) -> str:
-    if start == 0 and stride == 1:
-        return i
-    if stride == 1:
-        return f"({start} + {i})"
-    return f"({start} + {stride} * {i})" if start else f"({stride} * {i})"
-
-
-def _reshape_index(src, out, idx) -> tuple:
-    """Operand index of a reshape; size-1 dims map directly, the rest via the flat offset."""
-    if [d for d in src if d != 1] == [d for d in out if d != 1]:
-        it = iter(i for i, d in zip(idx, out) if d != 1)
-        return tuple("0" if d == 1 else next(it) for d in src)
-    terms, stride = [], 1
-    for i, d in reversed(list(zip(idx, out))):
-        if d != 1:
-            terms.append(i if stride == 1 else f"{i} * {stride}")
-        stride *= d
-    flat = "(" + " + ".join(reversed(terms)) + ")" if terms else "0"
-    res, stride = [], 1
-    for d in reversed(src):
-        res.append("0" if d == 1 else f"(({flat} // {stride}) % {d})" if stride > 1
-                   else f"({flat} % {d})")
-        stride *= d
-    return tuple(reversed(res))
-
-
-# -- loop kernels --------------------------------------------------------------------------
-
-class _Body:
-    """Emits the per-element statements of one loop kernel, memoized by (value, index).
-    ``value`` walks the kernel's expression DAG; ``literal``, ``load`` and ``emit`` say how a
-    constant, a value in memory and a computed value are written (the CUDA backend's
-    ``_Body`` overrides them)."""
-
-    def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict,
-                 alias: dict | None = None, eqns=None, override: dict | None = None):
-        self.k, self.names, self.w, self.scalars = k, names, w, scalars
-        self.alias = alias or {}  # var id -> name of a flat view (flattened kernels)
-        self.override = override or {}  # var id -> expression (a finished accumulator)
-        self.defs = {id(v): e for e in (k.eqns if eqns is None else eqns) for v in e.outputs}
-        self.memo: dict = {}
-
-    def literal(self, a: Literal) -> str:
-        return self.names.literal(a)
-
-    def load(self, a: Var, idx: tuple) -> str:
-        if not a.aval.shape:
-            return self.scalars[id(a)]
-        return f"{self.alias.get(id(a)) or self.names.var(a)}[{sub(idx)}]"
-
-    def emit(self, e, args) -> str:
-        t = self.names.temp()
-        self.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
-        return t
-
-    def value(self, a, idx: tuple) -> str:
-        """Source of ``a`` at ``idx``, emitting the statements it needs first. The DAG is
-        walked with an explicit stack (post-order, inputs left to right), not by recursion:
-        a 10,000-op elementwise chain is one kernel and would exhaust Python's stack."""
-        results: list[str] = []
-        todo: list = [(a, idx, ())]  # (value, index, memo keys that alias it) or an emit
-        while todo:
-            item = todo.pop()
-            if len(item) == 2:  # all inputs of an equation are on `results`: emit it
-                e, keys = item
-                n = len(e.inputs)
-                res = self.emit(e, results[len(results) - n:])
-                del results[len(results) - n:]
-            else:
-                a, idx, keys = item
-                res = self._leaf(a, idx)
-                if res is None:
-                    key = (id(a), idx)
-                    e = self.defs[id(a)]
-                    if e.prim.name in _REMAPS:
-                        todo.append((e.inputs[0], _remap_index(e, idx), keys + (key,)))
-                        continue
-                    todo.append((e, keys + (key,)))
-                    todo.extend((x, idx if x.aval.shape else (), ())
-                                for x in reversed(e.inputs))
-                    continue
-            for key in keys:
-                self.memo[key] = res
-            results.append(res)
-        return results[0]
-
-    def _leaf(self, a, idx: tuple):
-        """The source of ``a`` at ``idx`` when it needs no statement (a constant, a known or
-        memoized value, a memory read, an iota), else None."""
-        if isinstance(a, Literal):
-            return self.literal(a)
-        if id(a) in self.override:
-            return self.override[id(a)]
-        key = (id(a), idx)
-        hit = self.memo.get(key)
-        if hit is not None:
-            return hit
-        e = self.defs.get(id(a))
-        if e is None:  # read from memory
-            res = self.load(a, idx)
-        elif e.prim.name == "iota":
-            res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
-        else:
-            return None
-        self.memo[key] = res
-        return res
-
-
-def _reads(k: LoopKernel):
-    defined = {id(v) for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
-    out = []
-    for e in k.eqns + k.reductions + k.epilogue:
-        for a in e.inputs:
-            if isinstance(a, Var) and id(a) not in defined and a not in out:
-                out.append(a)
-    return out
-
-
-def _red_update(e, acc: str, val: str) -> str:
-    d = e.outputs[0].aval.dtype
-    name = e.prim.name
-    if name == "reduce_sum":
-        return f"{acc} += {val}"
-    if name == "reduce_prod":
-        return f"{acc} *= {val}"
-    if name == "reduce_max":
-        return f"{acc} = jn_max({acc}, {val})"
-    if name == "reduce_min":
-        return f"{acc} = jn_min({acc}, {val})"
-    if name == "reduce_and":
-        return f"{acc} = {acc} & {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} & {val})"
-    return f"{acc} = {acc} | {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} | {val})"
-
-
-def _identity(e) -> str:
-    d = e.outputs[0].aval.dtype
-    name = e.prim.name
-    if name in _IDENTITY:
-        v = _IDENTITY[name]
-        if name == "reduce_and" and d != np.bool_:
-            v = "-1"
-        return f"{cast(d)}({v})"
-    info = np.finfo(d) if d.kind == "f" else np.iinfo(d) if d.kind in "iu" else None
-    if name == "reduce_max":
-        return (f"{cast(d)}(-np.inf)" if d.kind == "f" else "False" if d == np.bool_
-                else f"{cast(d)}({info.min})")
-    return (f"{cast(d)}(np.inf)" if d.kind == "f" else "True" if d == np.bool_
-            else f"{cast(d)}({info.max})")
 
 
 def _cost(k: LoopKernel) -> int:
@@ -260,14 +65,11 @@ def _flattenable(k: LoopKernel) -> bool:
     """Every access is the identity on the full shape (no remaps), and reductions, if any,
     reduce everything: then one 1-D loop over contiguous memory does the same work (fewer
     loops for Numba to compile, and the simplest loop for LLVM to vectorize)."""
-    if len(k.shape) < 2 or any(e.prim.name in _REMAPS for e in k.eqns + k.epilogue):
+    if len(k.shape) < 2 or any(e.prim.name in REMAPS for e in k.eqns + k.epilogue):
         return False
     if any(len(e.params["axes"]) != len(k.shape) for e in k.reductions):
         return False
-    return all(not a.aval.shape or a.aval.shape == k.shape for a in _reads(k))
-
-
-_REMAPS = ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze", "reshape", "iota")
+    return all(not a.aval.shape or a.aval.shape == k.shape for a in kernel_reads(k))
 
 
 def emit_loop(k: LoopKernel, names: Names, w: Writer):
@@ -275,7 +77,7 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
     scalars = {}
     ctx = _Ctx(k, names, _flattenable(k))
     n = ctx.shape[0] if ctx.flat else None
-    for a in _reads(k):
+    for a in kernel_reads(k):
         if not a.aval.shape:
             s = names.temp()
             w(f"{s} = {names.var(a)}[()]")
@@ -305,7 +107,7 @@ def _emit_array_loop(ctx, w, scalars):
     rank = len(shape)
     for e in reds:
         out = e.outputs[0]
-        w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {_identity(e)})")
+        w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {reduce_identity(e)})")
     # accumulating into arrays is race-free in parallel only if axis 0 is kept everywhere
     parallel = (_cost(k) >= PARALLEL_WORK and rank > 0
                 and all(0 not in ctx.axes(e) for e in reds))
@@ -313,12 +115,12 @@ def _emit_array_loop(ctx, w, scalars):
     for d in range(rank):
         w(f"for i{d} in {'prange' if parallel and d == 0 else 'range'}({shape[d]}):")
         w.indent()
-    body = _Body(k, names, w, scalars, ctx.alias)
+    body = LoopBody(k, names, w, scalars, ctx.alias)
     for v in k.stores:
         w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, idx)}")
     for e in reds:
         kept = tuple(i for d, i in enumerate(idx) if d not in ctx.axes(e))
-        w(_red_update(e, f"{names.var(e.outputs[0])}[{sub(kept)}]", body.value(e.inputs[0], idx)))
+        w(reduce_update(e, f"{names.var(e.outputs[0])}[{sub(kept)}]", body.value(e.inputs[0], idx)))
     for _ in range(rank):
         w.dedent()
 
@@ -346,7 +148,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
         w(f"for i{d} in {'prange' if par_kept and d == 0 else 'range'}({shape[d]}):")
         w.indent()
     for e in reds:
-        w(f"{accs[id(e)]} = {_identity(e)}")
+        w(f"{accs[id(e)]} = {reduce_identity(e)}")
     inner = rank - 1
     # a size read at run time takes the lanes whatever its value (a short one runs only the
     # tail loop): one text for all batch sizes
@@ -361,7 +163,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
             parts = _open_partials(w, names, reds, f"i{outer_red[0]}", shape[outer_red[0]])
             accs = {id(e): names.temp() for e in reds}
             for e in reds:
-                w(f"{accs[id(e)]} = {_identity(e)}")
+                w(f"{accs[id(e)]} = {reduce_identity(e)}")
         for j, d in enumerate(outer_red[1 if par_red else 0:]):
             w(f"for i{d} in range({shape[d]}):")
             w.indent()
@@ -370,11 +172,11 @@ def _emit_scalar_reduction(ctx, w, scalars):
         else:
             w(f"for i{inner} in range({shape[inner]}):")
             w.indent()
-            body = _Body(k, names, w, scalars, ctx.alias)
+            body = LoopBody(k, names, w, scalars, ctx.alias)
             for v in k.stores:
                 w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
             for e in reds:
-                w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
+                w(reduce_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
             w.dedent()
         for _ in outer_red[1 if par_red else 0:]:
             w.dedent()
@@ -390,7 +192,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
             w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
     if k.epilogue:  # elementwise work on the finished results, at the kept index
         kept = tuple(idx[:n_kept])
-        eb = _Body(k, names, w, scalars, eqns=k.epilogue,
+        eb = LoopBody(k, names, w, scalars, eqns=k.epilogue,
                    override={id(e.outputs[0]): accs[id(e)] for e in reds})
         for v in k.epilogue_stores:
             at = _unit_index(kept, shape[:n_kept], v.aval.shape)
@@ -428,7 +230,7 @@ def _close_partials(w, names, reds, parts, partial, accs, var: str, n: int):
     w(f"for {j} in range({n}):")
     w.indent()
     for e in reds:
-        w(_red_update(e, accs[id(e)], f"{parts[id(e)]}[{j}]"))
+        w(reduce_update(e, accs[id(e)], f"{parts[id(e)]}[{j}]"))
     w.dedent()
 
 
@@ -470,7 +272,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         w.indent()
         at = list(idx)
         at[inner] = f"({lo} + {j})"
-        body = _Body(k, names, w, scalars, ctx.alias)
+        body = LoopBody(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
@@ -480,32 +282,32 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     else:
         span = f"{c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main})"
     for e in reds:
-        w(f"{lanes[id(e)]} = np.full({LANES}, {_identity(e)})")
+        w(f"{lanes[id(e)]} = np.full({LANES}, {reduce_identity(e)})")
     w(f"for {jb} in range({span}, {LANES}):")
     w.indent()
     w(f"for {jl} in range({LANES}):")
     w.indent()
     if computed:
         for e in reds:
-            w(_red_update(e, f"{lanes[id(e)]}[{jl}]", f"{bufs[id(e)]}[{jb} + {jl}]"))
+            w(reduce_update(e, f"{lanes[id(e)]}[{jl}]", f"{bufs[id(e)]}[{jb} + {jl}]"))
     else:
         at = list(idx)
         at[inner] = f"({jb} + {jl})"
-        body = _Body(k, names, w, scalars, ctx.alias)
+        body = LoopBody(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
-            w(_red_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
+            w(reduce_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
     w.dedent()
     w.dedent()
     for e in reds:
-        w(f"{part[id(e)]} = {_identity(e)}")
+        w(f"{part[id(e)]} = {reduce_identity(e)}")
         w(f"for {jl} in range({LANES}):")
         w.indent()
-        w(_red_update(e, part[id(e)], f"{lanes[id(e)]}[{jl}]"))
+        w(reduce_update(e, part[id(e)], f"{lanes[id(e)]}[{jl}]"))
         w.dedent()
         if not parallel:
-            w(_red_update(e, accs[id(e)], part[id(e)]))
+            w(reduce_update(e, accs[id(e)], part[id(e)]))
     if parallel:
         _close_partials(w, names, reds, chunk_parts, part, accs, c, n_chunks)
     else:
@@ -513,9 +315,9 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     if main < m or isinstance(m, Dim):  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()
-        body = _Body(k, names, w, scalars, ctx.alias)
+        body = LoopBody(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
         for e in reds:
-            w(_red_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
+            w(reduce_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
         w.dedent()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import _alloc, _close, _ins, _loops, _shape, generator
-from .scalar import cast
+from ..scalar import cast
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 

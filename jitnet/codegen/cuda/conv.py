@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
-from ..prims.conv import identity, window_out_shape
-from .cuda import const_text, offset, strides_of, unravel
-from .cuda_ops import _idx_names, _shape, generator, zero_of
-from .scalar import cast
+from ...prims.conv import identity, window_out_shape
+from .gen import const_text, offset, strides_of, unravel
+from .ops import _idx_names, _shape, generator, zero_of
+from ..scalar import cast
 
 
 def _position(w, name, o, k, stride, wdil, lo, bd, size):

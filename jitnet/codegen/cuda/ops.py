@@ -23,10 +23,10 @@ import math
 
 import numpy as np
 
-from .cuda import Gen, const_text, next_pow2, numba_type, offset, size_of, unravel
-from .cuda import block_threads
-from .ops import registry
-from .scalar import cast
+from .gen import Gen, const_text, next_pow2, numba_type, offset, size_of, unravel
+from .gen import block_threads
+from ..cpu.ops import registry
+from ..scalar import cast
 
 GENERATORS, generator = registry()
 
@@ -665,6 +665,6 @@ def _sort(gen: Gen, e):
 
 
 # families lowered in their own modules (each registers its generators on import)
-from . import cuda_ops_control, cuda_ops_conv  # noqa: E402,F401
+from . import control, conv  # noqa: E402,F401
 
 __all__ = ["GENERATORS", "emit", "LINALG"]

@@ -11,12 +11,12 @@ import os
 
 import numpy as np
 
-from ..core.ir import Var
-from .scalar import cast, lit
+from ...core.ir import Var
+from ..scalar import cast, lit
 
 def registry() -> tuple[dict, object]:
     """A table of generators by primitive name and the decorator that fills it (one per
-    backend: ``ops`` here, ``cuda_ops`` for CUDA)."""
+    backend: ``cpu/ops`` here, ``cuda/ops`` for CUDA)."""
     table: dict = {}
 
     def generator(*names):
@@ -465,4 +465,4 @@ def _iota(e, names, w):
 
 
 # families lowered in their own modules (each registers its generators on import)
-from . import ops_control, ops_conv, ops_linalg  # noqa: E402,F401
+from . import control, conv, linalg  # noqa: E402,F401

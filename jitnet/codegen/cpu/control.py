@@ -9,9 +9,9 @@ other value.
 """
 from __future__ import annotations
 
-from ..core.ir import Literal, split
+from ...core.ir import Literal, split
 from .ops import generator
-from .scalar import cast
+from ..scalar import cast
 
 
 def _array(a, names, w) -> str:

@@ -1,0 +1,1 @@
+"""CPU code generation: Numba ``@njit`` source text (loop nests, op generators, the program)."""
