@@ -11,13 +11,13 @@ import math
 import numpy as np
 from onnx import helper
 
-from ..codegen.cpu.ops import registry
+from ..codegen.registry import generator_table
 from ..core.ir import IR
 from .batch import BatchDim
 from .errors import ExportError
 from .graph import at, onnx_dtype
 
-RULES, rule = registry()       # the same kind of table as the code generators'
+RULES, rule = generator_table()       # the same kind of table as the code generators'
 
 
 def _unsupported(eqn, what: str):

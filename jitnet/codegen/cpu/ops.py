@@ -12,23 +12,11 @@ import os
 import numpy as np
 
 from ...core.ir import Var
-from ..scalar import cast, lit
-
-def registry() -> tuple[dict, object]:
-    """A table of generators by primitive name and the decorator that fills it (one per
-    backend: ``cpu/ops`` here, ``cuda/ops`` for CUDA)."""
-    table: dict = {}
-
-    def generator(*names):
-        def reg(f):
-            for n in names:
-                table[n] = f
-            return f
-        return reg
-    return table, generator
+from ..registry import generator_table
+from ..scalar import cast
 
 
-GENERATORS, generator = registry()
+GENERATORS, generator = generator_table()
 
 
 def emit(eqn, names, w):
@@ -279,181 +267,6 @@ def _dynamic_update_slice(e, names, w):
     w(f"{o}[{sl}] = {u}")
 
 
-# -- gather / scatter ---------------------------------------------------------------------------
-
-def _gather_index(e, names, w, idx_name, bidx, dims):
-    """Per-axis indices for one index row; returns (names, in_bounds expression)."""
-    cols, conds = [], []
-    for k, n in enumerate(dims):
-        t = names.temp()
-        w(f"{t} = np.int64({idx_name}[{_sub(bidx + (str(k),))}])")
-        cols.append(t)
-        conds.append(f"0 <= {t} < {n}")
-    return cols, " and ".join(conds) or "True"
-
-
-@generator("gather")
-def _gather(e, names, w):
-    x, idx = _ins(e, names)
-    xa, ia = e.inputs
-    axes = e.params["axes"]
-    xs = _shape(xa)
-    dims = [xs[a] for a in axes]
-    rest = [d for d in range(len(xs)) if d not in axes]
-    o = _out(e, names)
-    w(f"{o} = {_alloc(e.outputs[0])}")
-    bshape = _shape(ia)[:-1]
-    bidx = _loops(w, bshape, "b")
-    cols, ok = _gather_index(e, names, w, idx, bidx, dims)
-    mode = e.params["mode"]
-    if mode == "clip":
-        for c, n in zip(cols, dims):
-            w(f"{c} = min(max({c}, 0), {max(n - 1, 0)})")
-    else:
-        w(f"inb = {ok}")
-    ridx = _loops(w, [xs[d] for d in rest], "r")
-    src = [None] * len(xs)
-    for a, c in zip(axes, cols):
-        src[a] = c
-    for d, r in zip(rest, ridx):
-        src[d] = r
-    tgt = _sub(bidx + ridx)
-    if mode == "clip":
-        w(f"{o}[{tgt}] = {x}[{_sub(src)}]")
-    else:
-        fv = e.params["fill_value"]
-        w(f"{o}[{tgt}] = {x}[{_sub(src)}] if inb else "
-          f"{cast(e.outputs[0].aval.dtype)}({lit(fv)})")
-    _close(w, rest)
-    _close(w, bshape)
-
-
-_COMBINE = {"add": "{t} + {u}", "mul": "{t} * {u}", "min": "jn_min({t}, {u})",
-            "max": "jn_max({t}, {u})"}
-
-
-@generator("scatter")
-def _scatter(e, names, w):
-    x, idx, upd = _ins(e, names)
-    xa, ia, ua = e.inputs
-    axes = e.params["axes"]
-    xs = _shape(xa)
-    dims = [xs[a] for a in axes]
-    rest = [d for d in range(len(xs)) if d not in axes]
-    o = _out(e, names)
-    dt = cast(e.outputs[0].aval.dtype)
-    w(f"{o} = {x}.copy()")
-    bshape = _shape(ia)[:-1]
-    bidx = _loops(w, bshape, "b")
-    cols, ok = _gather_index(e, names, w, idx, bidx, dims)
-    if e.params["mode"] == "clip":
-        for c, n in zip(cols, dims):
-            w(f"{c} = min(max({c}, 0), {max(n - 1, 0)})")
-    else:
-        w(f"if {ok}:")
-        w.indent()
-    ridx = _loops(w, [xs[d] for d in rest], "r")
-    tgt = [None] * len(xs)
-    for a, c in zip(axes, cols):
-        tgt[a] = c
-    for d, r in zip(rest, ridx):
-        tgt[d] = r
-    t = f"{o}[{_sub(tgt)}]"
-    # a scalar update may be a Literal (x.at[i].set(3.0)): a constant, not an array
-    u = f"{upd}[{_sub(bidx + ridx)}]" if isinstance(ua, Var) else upd
-    comb = e.params["combiner"]
-    w(f"{t} = {u}" if comb == "set" else f"{t} = {dt}({_COMBINE[comb].format(t=t, u=u)})")
-    _close(w, rest)
-    if e.params["mode"] != "clip":
-        w.dedent()
-    _close(w, bshape)
-
-
-# -- argmax / cumulative / sort -------------------------------------------------------------------
-
-def _move_axis_loops(w, shape, axis):
-    """Loops over every axis but ``axis``; returns the index names with '{a}' at ``axis``."""
-    outer = [n for d, n in enumerate(shape) if d != axis]
-    idx = list(_loops(w, outer, "i"))
-    idx.insert(axis, "{a}")
-    return idx, outer
-
-
-@generator("argmax", "argmin")
-def _argext(e, names, w):
-    (x,) = _ins(e, names)
-    xs = _shape(e.inputs[0])
-    axis = e.params["axes"][0]
-    o = _out(e, names)
-    w(f"{o} = {_alloc(e.outputs[0])}")
-    idx, outer = _move_axis_loops(w, xs, axis)
-    at = ", ".join(idx).format(a="j")
-    a0 = ", ".join(idx).format(a="0")
-    better = ">" if e.prim.name == "argmax" else "<"
-    w(f"best = {x}[{a0}]")
-    w("bi = 0")
-    w(f"for j in range(1, {xs[axis]}):")
-    w.indent()
-    w(f"v = {x}[{at}]")
-    # NaN counts as the extremum (the first NaN wins), as in NumPy
-    w(f"if (v {better} best or (v != v and best == best)):")
-    w.indent()
-    w("best = v")
-    w("bi = j")
-    w.dedent()
-    w.dedent()
-    w(f"{o}[{_sub([i for i in idx if i != '{a}'])}] = bi")
-    _close(w, outer)
-
-
-_CUM = {"cumsum": "{a} + {b}", "cumprod": "{a} * {b}", "cummax": "jn_max({a}, {b})",
-        "cummin": "jn_min({a}, {b})"}
-
-
-@generator("cumsum", "cumprod", "cummax", "cummin")
-def _cumulative(e, names, w):
-    (x,) = _ins(e, names)
-    xs = _shape(e.inputs[0])
-    axis, reverse = e.params["axis"], e.params["reverse"]
-    o = _out(e, names)
-    dt = cast(e.outputs[0].aval.dtype)
-    w(f"{o} = {_alloc(e.outputs[0])}")
-    if xs[axis] == 0:
-        return
-    idx, outer = _move_axis_loops(w, xs, axis)
-    first = xs[axis] - 1 if reverse else 0
-    at = lambda a: ", ".join(idx).format(a=a)  # noqa: E731
-    w(f"acc = {x}[{at(first)}]")
-    w(f"{o}[{at(first)}] = acc")
-    rng = f"range({xs[axis] - 2}, -1, -1)" if reverse else f"range(1, {xs[axis]})"
-    w(f"for j in {rng}:")
-    w.indent()
-    w(f"acc = {dt}({_CUM[e.prim.name].format(a='acc', b=f'{x}[{at(chr(106))}]')})")
-    w(f"{o}[{at('j')}] = acc")
-    w.dedent()
-    _close(w, outer)
-
-
-@generator("sort")
-def _sort(e, names, w):
-    xs = _ins(e, names)
-    shape = _shape(e.inputs[0])
-    axis, nk = e.params["dimension"], e.params["num_keys"]
-    outs = [names.var(v) for v in e.outputs]
-    for o, v in zip(outs, e.outputs):
-        w(f"{o} = {_alloc(v)}")
-    idx, outer = _move_axis_loops(w, shape, axis)
-    line = ", ".join(idx).format(a=":")
-    keys = [f"{x}[{line}]" for x in xs[:nk]]
-    # a stable lexicographic sort: NumPy's stable argsort from the least significant key
-    w(f"perm = np.argsort({keys[-1]}, kind='mergesort')")
-    for k in reversed(keys[:-1]):
-        w(f"perm = perm[np.argsort({k}[perm], kind='mergesort')]")
-    for x, o in zip(xs, outs):
-        w(f"{o}[{line}] = {x}[{line}][perm]")
-    _close(w, outer)
-
-
 @generator("iota")
 def _iota(e, names, w):
     p = e.params
@@ -465,4 +278,4 @@ def _iota(e, names, w):
 
 
 # families lowered in their own modules (each registers its generators on import)
-from . import control, conv, linalg  # noqa: E402,F401
+from . import along_axis, control, conv, indexing, linalg  # noqa: E402,F401
