@@ -1,6 +1,6 @@
-"""Dump the generated CPU and CUDA source of a few programs (W2a's and W4's training steps,
-W6's scan step, a cond, a while loop) into a folder, to compare code generation before and
-after a compiler change: ``python benchmarks/dump_source.py OUT_DIR`` then ``diff -r``.
+"""Dump the generated CPU and CUDA source of a few programs (W1, the training steps of W2a, W4
+and W8, W6's scan step, a cond, a while loop) into a folder, to compare code generation before
+and after a compiler change: ``python benchmarks/dump_source.py OUT_DIR`` then ``diff -r``.
 
 Only text is generated: nothing is compiled, so it runs in seconds without a GPU."""
 from __future__ import annotations
@@ -25,10 +25,13 @@ from jitnet.transforms.low_precision import widen_low_precision  # noqa: E402
 
 def programs():
     M = W.jax_models(jax)
-    for key in ("W2a", "W4", "W6"):
+    for key in ("W1", "W2a", "W4", "W6", "W8"):
         w = W.BY_KEY[key]
         d = W.make_data(w)
-        yield key, M.sgd_step(w.model), (d["params"], *d["inputs"])
+        if w.model == "w1":
+            yield key, M.w1, tuple(d["inputs"])
+        else:
+            yield key, M.train_step(w.model), (d["params"], *d["inputs"])
 
     def cond(p, x):
         return jax.lax.cond(p > 0, lambda x: jnp.sin(x) * 2.0, lambda x: x / 3.0, x)

@@ -1,11 +1,12 @@
 """The loop body both backends share: how a loop kernel's per-element values are written.
 
 ``LoopBody`` walks a ``LoopKernel``'s expression DAG at an index and writes one statement per
-equation (memoized by value and index); loads of remapped operands go through the index
-arithmetic of ``remap_index`` (output index -> operand index of broadcast, transpose, rev,
-slice, squeeze, reshape). ``reduce_update``/``reduce_identity`` are the accumulation step and
-start value of each reduction. The CPU loop nests (``cpu/loops.py``) and the CUDA kernels
-(``cuda/loops.py``) differ only in how they iterate and load; the CUDA body subclasses this one.
+equation (memoized by value and index); loads of remapped operands go through the index map
+each remap primitive declares (``core.primitive.Remap.index``: output index -> operand index
+of broadcast, transpose, rev, slice, squeeze, reshape). ``reduce_update``/``reduce_identity``
+are the accumulation step and start value each reduction declares (``Reduce``). The CPU loop
+nests (``cpu/loops.py``) and the CUDA kernels (``cuda/loops.py``) differ only in how they
+iterate and load; the CUDA body subclasses this one.
 
 No numba import here: this module only writes text.
 """
@@ -14,13 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.ir import Literal, Var
+from ..core.primitive import Remap
 from ..fuse.kernels import LoopKernel
-from .scalar import cast, expr
+from .scalar import cast, expr, lit, lookup
 from .writer import Names, Writer
-
-REMAPS = ("broadcast_in_dim", "transpose", "rev", "slice", "squeeze", "reshape", "iota")
-
-_IDENTITY = {"reduce_sum": "0", "reduce_prod": "1", "reduce_or": "False", "reduce_and": "True"}
 
 
 def sub(idx) -> str:
@@ -36,61 +34,6 @@ def sub(idx) -> str:
     return ", ".join(i if i.isidentifier() or i.isdigit() else f"np.uint64({i})" for i in idx)
 
 
-# -- index arithmetic of remaps (output index -> operand index) ---------------------------
-
-def remap_index(e, idx: tuple) -> tuple:
-    name, p = e.prim.name, e.params
-    src = e.inputs[0].aval.shape if e.inputs else ()
-    out = e.outputs[0].aval.shape
-    if name == "broadcast_in_dim":
-        return tuple("0" if src[i] == 1 and out[d] != 1 else idx[d]
-                     for i, d in enumerate(p["broadcast_dimensions"]))
-    if name == "transpose":
-        res = [None] * len(idx)
-        for k, pk in enumerate(p["permutation"]):
-            res[pk] = idx[k]
-        return tuple(res)
-    if name == "rev":
-        return tuple(f"({src[d] - 1} - {i})" if d in p["dimensions"] else i
-                     for d, i in enumerate(idx))
-    if name == "slice":
-        strides = p["strides"] or (1,) * len(idx)
-        return tuple(_affine(s, st, i) for s, st, i in zip(p["start_indices"], strides, idx))
-    if name == "squeeze":
-        it = iter(idx)
-        return tuple("0" if d in p["dimensions"] else next(it) for d in range(len(src)))
-    if name == "reshape":
-        return _reshape_index(src, out, idx)
-    raise NotImplementedError(name)
-
-
-def _affine(start, stride, i) -> str:
-    if start == 0 and stride == 1:
-        return i
-    if stride == 1:
-        return f"({start} + {i})"
-    return f"({start} + {stride} * {i})" if start else f"({stride} * {i})"
-
-
-def _reshape_index(src, out, idx) -> tuple:
-    """Operand index of a reshape; size-1 dims map directly, the rest via the flat offset."""
-    if [d for d in src if d != 1] == [d for d in out if d != 1]:
-        it = iter(i for i, d in zip(idx, out) if d != 1)
-        return tuple("0" if d == 1 else next(it) for d in src)
-    terms, stride = [], 1
-    for i, d in reversed(list(zip(idx, out))):
-        if d != 1:
-            terms.append(i if stride == 1 else f"{i} * {stride}")
-        stride *= d
-    flat = "(" + " + ".join(reversed(terms)) + ")" if terms else "0"
-    res, stride = [], 1
-    for d in reversed(src):
-        res.append("0" if d == 1 else f"(({flat} // {stride}) % {d})" if stride > 1
-                   else f"({flat} % {d})")
-        stride *= d
-    return tuple(reversed(res))
-
-
 # -- loop kernels --------------------------------------------------------------------------
 
 class LoopBody:
@@ -102,9 +45,9 @@ class LoopBody:
     def __init__(self, k: LoopKernel, names: Names, w: Writer, scalars: dict,
                  alias: dict | None = None, eqns=None, override: dict | None = None):
         self.k, self.names, self.w, self.scalars = k, names, w, scalars
-        self.alias = alias or {}  # var id -> name of a flat view (flattened kernels)
-        self.override = override or {}  # var id -> expression (a finished accumulator)
-        self.defs = {id(v): e for e in (k.eqns if eqns is None else eqns) for v in e.outputs}
+        self.alias = alias or {}  # var -> name of a flat view (flattened kernels)
+        self.override = override or {}  # var -> expression (a finished accumulator)
+        self.defs = {v: e for e in (k.eqns if eqns is None else eqns) for v in e.outputs}
         self.memo: dict = {}
 
     def literal(self, a: Literal) -> str:
@@ -112,8 +55,8 @@ class LoopBody:
 
     def load(self, a: Var, idx: tuple) -> str:
         if not a.aval.shape:
-            return self.scalars[id(a)]
-        return f"{self.alias.get(id(a)) or self.names.var(a)}[{sub(idx)}]"
+            return self.scalars[a]
+        return f"{self.alias.get(a) or self.names.var(a)}[{sub(idx)}]"
 
     def emit(self, e, args) -> str:
         t = self.names.temp()
@@ -137,10 +80,10 @@ class LoopBody:
                 a, idx, keys = item
                 res = self._leaf(a, idx)
                 if res is None:
-                    key = (id(a), idx)
-                    e = self.defs[id(a)]
-                    if e.prim.name in REMAPS:
-                        todo.append((e.inputs[0], remap_index(e, idx), keys + (key,)))
+                    key = (a, idx)
+                    e = self.defs[a]
+                    if isinstance(e.prim.kind, Remap):
+                        todo.append((e.inputs[0], e.prim.kind.index(e, idx), keys + (key,)))
                         continue
                     todo.append((e, keys + (key,)))
                     todo.extend((x, idx if x.aval.shape else (), ())
@@ -156,17 +99,17 @@ class LoopBody:
         memoized value, a memory read, an iota), else None."""
         if isinstance(a, Literal):
             return self.literal(a)
-        if id(a) in self.override:
-            return self.override[id(a)]
-        key = (id(a), idx)
+        if a in self.override:
+            return self.override[a]
+        key = (a, idx)
         hit = self.memo.get(key)
         if hit is not None:
             return hit
-        e = self.defs.get(id(a))
+        e = self.defs.get(a)
         if e is None:  # read from memory
             res = self.load(a, idx)
-        elif e.prim.name == "iota":
-            res = f"{cast(a.aval.dtype)}({idx[e.params['dimension']]})"
+        elif not e.inputs:  # a remap of no operand (iota): the mapped index itself
+            res = f"{cast(a.aval.dtype)}({e.prim.kind.index(e, idx)[0]})"
         else:
             return None
         self.memo[key] = res
@@ -174,42 +117,27 @@ class LoopBody:
 
 
 def kernel_reads(k: LoopKernel):
-    defined = {id(v) for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
+    defined = {v for e in k.eqns + k.reductions + k.epilogue for v in e.outputs}
     out = []
     for e in k.eqns + k.reductions + k.epilogue:
         for a in e.inputs:
-            if isinstance(a, Var) and id(a) not in defined and a not in out:
+            if isinstance(a, Var) and a not in defined and a not in out:
                 out.append(a)
     return out
 
 
 def reduce_update(e, acc: str, val: str) -> str:
-    d = e.outputs[0].aval.dtype
-    name = e.prim.name
-    if name == "reduce_sum":
-        return f"{acc} += {val}"
-    if name == "reduce_prod":
-        return f"{acc} *= {val}"
-    if name == "reduce_max":
-        return f"{acc} = jn_max({acc}, {val})"
-    if name == "reduce_min":
-        return f"{acc} = jn_min({acc}, {val})"
-    if name == "reduce_and":
-        return f"{acc} = {acc} & {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} & {val})"
-    return f"{acc} = {acc} | {val}" if d == np.bool_ else f"{acc} = {cast(d)}({acc} | {val})"
+    """The statement adding ``val`` into the accumulator ``acc`` of reduction ``e``: its
+    declared combine step (``core.primitive.Reduce``)."""
+    r, d = e.prim.kind, e.outputs[0].aval.dtype
+    if r.operator in ("+", "*"):  # the in-place forms Numba combines across prange threads
+        return f"{acc} {r.operator}= {val}"
+    if r.operator and d == np.bool_:  # bool & and | stay bool (and/or would short-circuit)
+        return f"{acc} = {acc} {r.operator} {val}"
+    return f"{acc} = {lookup(r.combine)(None, [acc, val], d)}"
 
 
 def reduce_identity(e) -> str:
+    """The start value of reduction ``e``'s accumulator, in its dtype."""
     d = e.outputs[0].aval.dtype
-    name = e.prim.name
-    if name in _IDENTITY:
-        v = _IDENTITY[name]
-        if name == "reduce_and" and d != np.bool_:
-            v = "-1"
-        return f"{cast(d)}({v})"
-    info = np.finfo(d) if d.kind == "f" else np.iinfo(d) if d.kind in "iu" else None
-    if name == "reduce_max":
-        return (f"{cast(d)}(-np.inf)" if d.kind == "f" else "False" if d == np.bool_
-                else f"{cast(d)}({info.min})")
-    return (f"{cast(d)}(np.inf)" if d.kind == "f" else "True" if d == np.bool_
-            else f"{cast(d)}({info.max})")
+    return f"{cast(d)}({lit(e.prim.kind.identity(d))})"

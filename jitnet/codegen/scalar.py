@@ -1,7 +1,8 @@
 """Per-element expressions of the elementwise primitives, as Python source templates.
 
 ``expr(eqn, args)`` returns the source of one element of ``eqn``'s output given the
-source of one element of each input. Helpers named ``jn_*`` come from the target's
+source of one element of each input. A primitive whose element is a plain ``math`` call
+declares it (``Elementwise(math="sin")``) and needs no entry in ``SCALAR``. Helpers named ``jn_*`` come from the target's
 math module (``jitnet/runtime/numba_math.py`` on CPU), which implements them so that
 float32 stays float32 and loops vectorize. Integer results are cast back to their dtype
 so arithmetic wraps like XLA's fixed-width integers.
@@ -142,15 +143,10 @@ SCALAR = {
     "expm1": _float_fn("expm1"),
     "tanh": _float_fn("tanh"),
     "logistic": _float_fn("logistic"),
-    "sin": _lib("math.sin"), "cos": _lib("math.cos"), "tan": _lib("math.tan"),
-    "asin": _lib("math.asin"), "acos": _lib("math.acos"), "atan": _lib("math.atan"),
-    "sinh": _lib("math.sinh"), "cosh": _lib("math.cosh"), "asinh": _lib("math.asinh"),
-    "acosh": _lib("math.acosh"), "atanh": _lib("math.atanh"),
     "sqrt": lambda e, a, d: f"{cast(d)}(np.sqrt({a[0]}))",
     "rsqrt": lambda e, a, d: f"{cast(d)}({cast(d)}(1) / np.sqrt({a[0]}))",
     "cbrt": lambda e, a, d: f"{cast(d)}(np.cbrt({a[0]}))",
     "abs": lambda e, a, d: f"{cast(d)}(abs({a[0]}))",
-    "erf": _lib("math.erf"), "erfc": _lib("math.erfc"),
     "erf_inv": lambda e, a, d: f"{cast(d)}(jn_erf_inv({a[0]}))",
     "lgamma": lambda e, a, d: f"{cast(d)}(jn_lgamma({a[0]}))",
     "digamma": lambda e, a, d: f"{cast(d)}(jn_digamma({a[0]}))",
@@ -161,7 +157,6 @@ SCALAR = {
     "pow": lambda e, a, d: f"{cast(d)}(jn_pow({a[0]}, {a[1]}))",
     "max": lambda e, a, d: f"jn_max({a[0]}, {a[1]})",
     "min": lambda e, a, d: f"jn_min({a[0]}, {a[1]})",
-    "atan2": _lib("math.atan2"),
     "nextafter": lambda e, a, d: f"{cast(d)}(np.nextafter({a[0]}, {a[1]}))",
     "and": _logic("and", "&"), "or": _logic("or", "|"),
     "xor": lambda e, a, d: (f"({a[0]} != {a[1]})" if np.dtype(d) == np.bool_
@@ -189,8 +184,23 @@ def _user_call(e, a, d):
     return f"{cast(d)}({e.prim.lowering['scalar_call']}({', '.join(a)}))"
 
 
+def _math_call(name):
+    return _lib(f"math.{name}")
+
+
+def lookup(prim, table: dict = SCALAR, math_call=_math_call):
+    """The template ``(eqn, args, dtype) -> source`` of elementwise ``prim``, or None: its
+    entry in ``table`` (keyed by the primitive's name), else the plain call its kind
+    declares (``Elementwise.math``), as ``math_call`` writes it (the CUDA backend passes its
+    own table and call)."""
+    rule = table.get(prim.name)
+    if rule is None and getattr(prim.kind, "math", None):
+        rule = math_call(prim.kind.math)
+    return rule
+
+
 def expr(eqn, args: list[str]) -> str:
-    rule = SCALAR.get(eqn.prim.name)
+    rule = lookup(eqn.prim)
     if rule is None:
         if "scalar_call" not in eqn.prim.lowering:
             raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}'")

@@ -57,7 +57,7 @@ class Primitive(_primitive.Primitive):
     distinct from every other primitive; ``multiple_results`` may be set after creation."""
 
     def __init__(self, name: str):
-        super().__init__(_unique(str(name)), False, builtin=False)
+        super().__init__(_unique(str(name)), False, builtin=False, kind=_primitive.OP)
         self.lowering["extension"] = True
         self.impl = self._missing("an eager implementation", "def_impl")
         self.shape_rule = self._missing("an abstract eval (its output shapes)",
@@ -118,7 +118,7 @@ class Primitive(_primitive.Primitive):
                              f"(use def_numba_op)")
         self.lowering["scalar_call"] = numba_user.register(self.name, fn,
                                                            "def_numba_elementwise")
-        self.lowering["elementwise"] = True
+        self.kind = _primitive.ELEMENTWISE
         if not self._has(self.shape_rule):
             self.shape_rule = nary_shape_rule(self.name, ANY)
         if self.batch is None:

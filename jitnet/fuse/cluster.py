@@ -1,12 +1,13 @@
 """Fusion: group an IR's equations into kernels (``fuse(ir) -> FusedProgram``).
 
-Rules, applied greedily in program order:
+Each equation is placed by its primitive's declared kind (``core.primitive``: ``Elementwise``,
+``Remap``, ``Reduce``, ``Op``). Rules, applied greedily in program order:
 
 * An elementwise equation joins the loop kernel that produced one of its inputs when the
   iteration shapes match and no cycle between kernels would result; otherwise it opens a
   new loop kernel.
-* Index remaps (broadcast_in_dim, transpose, rev, slice, reshape, squeeze, iota) are not
-  placed on their own: they are pulled into each consuming loop kernel as index
+* Index remaps (``Remap``: broadcast_in_dim, transpose, rev, slice, reshape, squeeze,
+  iota) are not placed on their own: they are pulled into each consuming loop kernel as index
   arithmetic on the load, so ``x + b[None, :]`` or ``x + y.T`` allocate nothing.
 * A reduction joins the loop kernel that computes its operand (several reductions can
   share one loop); a loop kernel never reads its own reduction results.
@@ -19,25 +20,20 @@ from __future__ import annotations
 import heapq
 
 from ..core.ir import IR, Eqn, Var
+from ..core.primitive import Elementwise, Reduce, Remap
 from .kernels import FusedProgram, LoopKernel, OpKernel
-
-REMAPS = {"broadcast_in_dim", "transpose", "rev", "slice", "reshape", "squeeze", "iota"}
-REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
-              "reduce_or"}
-
-
-def is_elementwise(e: Eqn) -> bool:
-    return e.prim.lowering.get("elementwise", False) and not e.prim.multiple_results
 
 
 def classify(e: Eqn) -> str:
-    name = e.prim.name
-    if name in REMAPS:
-        return "remap"
-    if name in REDUCTIONS:
-        return "reduce"
-    if is_elementwise(e):
+    """The primitive's declared kind (``core.primitive``): "elementwise", "remap", "reduce"
+    or "op" (also for a primitive that declares none)."""
+    kind = e.prim.kind
+    if isinstance(kind, Elementwise):
         return "elementwise"
+    if isinstance(kind, Remap):
+        return "remap"
+    if isinstance(kind, Reduce):
+        return "reduce"
     return "op"
 
 
@@ -176,7 +172,7 @@ class _Fuser:
                     continue
                 if target is not None and k is not target:
                     return None
-                if any(c.prim.name != "reshape" for c in chain):
+                if not all(c.prim.kind.keeps_order for c in chain):
                     return None
                 target = k
         if target is None:

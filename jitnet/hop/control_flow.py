@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
 from ..core.ir import IR, Eqn, Var, split
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
 from ..prims import reduce as red
@@ -36,9 +36,9 @@ from ..transforms.partial_eval import partial_eval
 from ..transforms.transpose import add_cts, backward_pass, transpose_ir
 from ..transforms.vmap import batch_ir
 
-cond_p = Primitive("cond", multiple_results=True)
-while_p = Primitive("while", multiple_results=True)
-scan_p = Primitive("scan", multiple_results=True)
+cond_p = Primitive("cond", multiple_results=True, kind=OP)
+while_p = Primitive("while", multiple_results=True, kind=OP)
+scan_p = Primitive("scan", multiple_results=True, kind=OP)
 
 
 # -- helpers -------------------------------------------------------------------------------

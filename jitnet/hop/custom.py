@@ -24,7 +24,7 @@ from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray, aval_of
 from ..core.ir import IR
 from ..core.lru import LRU
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_line
 from ..prims import reduce as red
@@ -146,7 +146,7 @@ def _closed_fun(fun, args, dyn_idx, in_tree, avals, transform):
 
 # -- custom_jvp --------------------------------------------------------------------------
 
-custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True, kind=OP)
 custom_jvp_call_p.shape_rule = lambda *a, fun_ir, n_consts, jvp: list(fun_ir.out_avals)
 custom_jvp_call_p.impl = lambda *vals, fun_ir, n_consts, jvp: _run(fun_ir, vals)
 
@@ -240,11 +240,11 @@ class custom_jvp:
 
 # -- custom_vjp --------------------------------------------------------------------------
 
-custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True, kind=OP)
 custom_vjp_call_p.shape_rule = lambda *a, fun_ir, n_consts, fwd, bwd: list(fun_ir.out_avals)
 custom_vjp_call_p.impl = lambda *vals, fun_ir, n_consts, fwd, bwd: _run(fun_ir, vals)
 
-custom_lin_p = Primitive("custom_lin", multiple_results=True)
+custom_lin_p = Primitive("custom_lin", multiple_results=True, kind=OP)
 custom_lin_p.shape_rule = lambda *a, bwd, n_res, out_avals: list(out_avals)
 
 

@@ -13,7 +13,7 @@ import functools
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import aval_of
 from ..core.ir import IR, Eqn
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..prims.util import instantiate
 from ..trace.make_ir import eval_ir, fun_name, trace_to_ir
@@ -24,7 +24,7 @@ from ..transforms.partial_eval import partial_eval
 from ..transforms.transpose import transpose_ir
 from ..transforms.vmap import batch_ir
 
-remat_p = Primitive("remat", multiple_results=True)
+remat_p = Primitive("remat", multiple_results=True, kind=OP)
 remat_p.shape_rule = lambda *avals, ir, prevent_cse: list(ir.out_avals)
 
 

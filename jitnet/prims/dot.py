@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import shape as sh
@@ -132,7 +132,7 @@ def _dot_batch(args, dims, *, dimension_numbers, precision, preferred_element_ty
     return dot_general(l, r, dn, **p), len(lb) + nlf
 
 
-dot_general_p = Primitive("dot_general")
+dot_general_p = Primitive("dot_general", kind=OP)
 dot_general_p.impl = _dot_impl
 dot_general_p.shape_rule = _dot_shape
 dot_general_p.jvp = _dot_jvp

@@ -14,11 +14,9 @@ import numpy as np
 from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import ELEMENTWISE, Elementwise, Primitive
 from ..trace.array import ArrayImpl
 from ..trace.tracer import bind
-from . import reduce as red
-from . import shape as sh
 from .util import (broadcast_batch, const, dtype_error, get_aval, instantiate, shape_error,
                    shape_str, tangent_aval)
 
@@ -147,22 +145,23 @@ def _out_shape(args, dims):
     return ()
 
 
-def _define(name, impl, kinds, nargs, out_dtype=None):
-    p = Primitive(name)
+def _define(name, impl, kinds, nargs, out_dtype=None, math=None):
+    """An elementwise primitive; ``math``: its per-element function is ``math.<math>``
+    (see ``core.primitive.Elementwise``)."""
+    p = Primitive(name, kind=Elementwise(math) if math else ELEMENTWISE)
     p.impl = impl
     p.shape_rule = nary_shape_rule(name, kinds, out_dtype)
     p.batch = nary_batch(p)
-    p.lowering["elementwise"] = True  # fusible: output element i reads element i of inputs
     return p
 
 
-def unop(name, impl, kinds=FLOAT, out_dtype=None):
-    p = _define(name, impl, kinds, 1, out_dtype)
+def unop(name, impl, kinds=FLOAT, out_dtype=None, math=None):
+    p = _define(name, impl, kinds, 1, out_dtype, math)
     return p, (lambda x, _p=p: bind(_p, x))
 
 
-def binop(name, impl, kinds=NUMERIC, out_dtype=None):
-    p = _define(name, impl, kinds, 2, out_dtype)
+def binop(name, impl, kinds=NUMERIC, out_dtype=None, math=None):
+    p = _define(name, impl, kinds, 2, out_dtype, math)
     return p, (lambda x, y, _p=p: bind(_p, x, y))
 
 
@@ -215,17 +214,17 @@ log1p_p, log1p = unop("log1p", _kernel("log1p", _quiet(np.log1p)))
 expm1_p, expm1 = unop("expm1", _kernel("expm1", _quiet(np.expm1)))
 tanh_p, tanh = unop("tanh", _kernel("tanh", np.tanh))
 logistic_p, logistic = unop("logistic", _kernel("logistic", _scipy_special("expit")))
-sin_p, sin = unop("sin", _quiet(np.sin))
-cos_p, cos = unop("cos", _quiet(np.cos))
-tan_p, tan = unop("tan", _quiet(np.tan))
-asin_p, asin = unop("asin", _quiet(np.arcsin))
-acos_p, acos = unop("acos", _quiet(np.arccos))
-atan_p, atan = unop("atan", np.arctan)
-sinh_p, sinh = unop("sinh", _quiet(np.sinh))
-cosh_p, cosh = unop("cosh", _quiet(np.cosh))
-asinh_p, asinh = unop("asinh", np.arcsinh)
-acosh_p, acosh = unop("acosh", _quiet(np.arccosh))
-atanh_p, atanh = unop("atanh", _quiet(np.arctanh))
+sin_p, sin = unop("sin", _quiet(np.sin), math="sin")
+cos_p, cos = unop("cos", _quiet(np.cos), math="cos")
+tan_p, tan = unop("tan", _quiet(np.tan), math="tan")
+asin_p, asin = unop("asin", _quiet(np.arcsin), math="asin")
+acos_p, acos = unop("acos", _quiet(np.arccos), math="acos")
+atan_p, atan = unop("atan", np.arctan, math="atan")
+sinh_p, sinh = unop("sinh", _quiet(np.sinh), math="sinh")
+cosh_p, cosh = unop("cosh", _quiet(np.cosh), math="cosh")
+asinh_p, asinh = unop("asinh", np.arcsinh, math="asinh")
+acosh_p, acosh = unop("acosh", _quiet(np.arccosh), math="acosh")
+atanh_p, atanh = unop("atanh", _quiet(np.arctanh), math="atanh")
 sqrt_p, sqrt = unop("sqrt", _quiet(np.sqrt))
 rsqrt_p, rsqrt = unop("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))))
 cbrt_p, cbrt = unop("cbrt", np.cbrt)
@@ -242,8 +241,8 @@ def _abs_shape(x):
 
 
 abs_p.shape_rule = _abs_shape
-erf_p, erf = unop("erf", _scipy_special("erf"))
-erfc_p, erfc = unop("erfc", _scipy_special("erfc"))
+erf_p, erf = unop("erf", _scipy_special("erf"), math="erf")
+erfc_p, erfc = unop("erfc", _scipy_special("erfc"), math="erfc")
 erf_inv_p, erf_inv = unop("erf_inv", _kernel("erf_inv", _quiet(_scipy_special("erfinv"))))
 def _digamma_impl(x):
     """scipy's psi, but NaN at every pole (0, -1, -2, ...) as in JAX."""
@@ -321,7 +320,7 @@ rem_p, rem = binop("rem", _rem)
 pow_p, pow = binop("pow", _quiet(np.power), FLOAT)
 max_p, max = binop("max", np.maximum, ANY)
 min_p, min = binop("min", np.minimum, ANY)
-atan2_p, atan2 = binop("atan2", np.arctan2, FLOAT)
+atan2_p, atan2 = binop("atan2", np.arctan2, FLOAT, math="atan2")
 nextafter_p, nextafter = binop("nextafter", np.nextafter, FLOAT)
 and_p, bitwise_and = binop("and", np.bitwise_and, INT_BOOL)
 or_p, bitwise_or = binop("or", np.bitwise_or, INT_BOOL)
@@ -387,10 +386,9 @@ def _select_impl(which, *cases):
     return np.choose(which.astype(np.intp), np.broadcast_arrays(*cases))
 
 
-select_n_p = Primitive("select_n")
+select_n_p = Primitive("select_n", kind=ELEMENTWISE)
 select_n_p.impl = _select_impl
 select_n_p.shape_rule = _select_shape
-select_n_p.lowering["elementwise"] = True
 
 
 select_n_p.batch = lambda args, dims, **params: primary_batch(  # the cases follow the selector
@@ -418,10 +416,9 @@ def _clamp_shape(lo, x, hi):
     return out
 
 
-clamp_p = Primitive("clamp")
+clamp_p = Primitive("clamp", kind=ELEMENTWISE)
 clamp_p.impl = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi)
 clamp_p.shape_rule = _clamp_shape
-clamp_p.lowering["elementwise"] = True
 clamp_p.batch = primary_batch(clamp_p, (1,))
 
 
@@ -456,10 +453,9 @@ def _convert_shape(x, *, new_dtype, weak_type):
     return ShapedArray(x.shape, new_dtype, weak_type)
 
 
-convert_element_type_p = Primitive("convert_element_type")
+convert_element_type_p = Primitive("convert_element_type", kind=ELEMENTWISE)
 convert_element_type_p.impl = _convert_impl
 convert_element_type_p.shape_rule = _convert_shape
-convert_element_type_p.lowering["elementwise"] = True
 convert_element_type_p.batch = lambda args, dims, **p: (bind(convert_element_type_p, *args, **p),
                                                         dims[0])
 
@@ -499,10 +495,9 @@ def _bitcast_shape(x, *, new_dtype):
     return ShapedArray(x.shape, new_dtype)
 
 
-bitcast_convert_type_p = Primitive("bitcast_convert_type")
+bitcast_convert_type_p = Primitive("bitcast_convert_type", kind=ELEMENTWISE)
 bitcast_convert_type_p.impl = lambda x, *, new_dtype: x.view(new_dtype)
 bitcast_convert_type_p.shape_rule = _bitcast_shape
-bitcast_convert_type_p.lowering["elementwise"] = True
 bitcast_convert_type_p.batch = lambda args, dims, **p: (bind(bitcast_convert_type_p, *args, **p),
                                                         dims[0])
 
@@ -518,10 +513,9 @@ def _round_to_dtype_shape(x, *, dtype):
     return ShapedArray(x.shape, x.dtype, x.weak_type)
 
 
-round_to_dtype_p = Primitive("round_to_dtype")
+round_to_dtype_p = Primitive("round_to_dtype", kind=ELEMENTWISE)
 round_to_dtype_p.impl = lambda x, *, dtype: x.astype(dtype).astype(x.dtype)
 round_to_dtype_p.shape_rule = _round_to_dtype_shape
-round_to_dtype_p.lowering["elementwise"] = True
 round_to_dtype_p.batch = lambda args, dims, **p: (bind(round_to_dtype_p, *args, **p), dims[0])
 # like JAX's reduce_precision: the tangent (cotangent) is rounded the same way
 round_to_dtype_p.jvp = lambda primals, tangents, **p: (
@@ -541,10 +535,9 @@ def round_to_dtype(x, dtype):
     return bind(round_to_dtype_p, x, dtype=np.dtype(dtype))
 
 
-stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p = Primitive("stop_gradient", kind=ELEMENTWISE)
 stop_gradient_p.impl = lambda x: x
 stop_gradient_p.shape_rule = lambda x: ShapedArray(x.shape, x.dtype, x.weak_type)
-stop_gradient_p.lowering["elementwise"] = True
 stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, *args), dims[0])
 
 
@@ -913,3 +906,10 @@ real_p.transpose = _real_transpose
 imag_p.transpose = _imag_transpose
 conj_p.transpose = _conj_transpose
 complex_p.transpose = _complex_transpose
+
+
+# the shape and reduction families build on these primitives (reduce_sum combines with add_p,
+# its kind says so), so they are imported once every primitive here exists; the rules above
+# use them only when they run
+from . import reduce as red  # noqa: E402
+from . import shape as sh  # noqa: E402

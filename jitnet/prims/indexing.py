@@ -19,7 +19,7 @@ import numpy as np
 from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import shape as sh
@@ -101,7 +101,7 @@ def _window_indices(starts_b, shape, sizes):
     return sh.concatenate([sh.expand_dims(c, (len(out_shape),)) for c in cols], len(out_shape))
 
 
-dynamic_slice_p = Primitive("dynamic_slice")
+dynamic_slice_p = Primitive("dynamic_slice", kind=OP)
 dynamic_slice_p.impl = _dyn_slice_impl
 dynamic_slice_p.shape_rule = _dyn_slice_shape
 dynamic_slice_p.jvp = _dyn_slice_jvp
@@ -168,7 +168,7 @@ def _dus_batch(args, dims):
     return scatter(x, idx, upd, tuple(range(len(x.shape))), "set", mode="clip"), 0
 
 
-dynamic_update_slice_p = Primitive("dynamic_update_slice")
+dynamic_update_slice_p = Primitive("dynamic_update_slice", kind=OP)
 dynamic_update_slice_p.impl = _dus_impl
 dynamic_update_slice_p.shape_rule = _dus_shape
 dynamic_update_slice_p.jvp = _dus_jvp
@@ -287,7 +287,7 @@ def _gather_batch(args, dims, *, axes, mode, fill_value):
     return gather(x, idx2, axes2, mode, fill_value), 0
 
 
-gather_p = Primitive("gather")
+gather_p = Primitive("gather", kind=OP)
 gather_p.impl = _gather_impl
 gather_p.shape_rule = _gather_shape
 gather_p.jvp = _gather_jvp
@@ -426,7 +426,7 @@ def _scatter_batch(args, dims, *, axes, combiner, mode):
     return scatter(x, idx2, upd, axes2, combiner, mode), 0
 
 
-scatter_p = Primitive("scatter")
+scatter_p = Primitive("scatter", kind=OP)
 scatter_p.impl = _scatter_impl
 scatter_p.shape_rule = _scatter_shape
 scatter_p.jvp = _scatter_jvp

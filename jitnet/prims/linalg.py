@@ -16,7 +16,7 @@ import numpy as np
 from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import shape as sh
@@ -173,7 +173,7 @@ def _cholesky_jvp(primals, tangents):
     return chol, matmul(chol, phi)
 
 
-cholesky_p = Primitive("cholesky")
+cholesky_p = Primitive("cholesky", kind=OP)
 cholesky_p.impl = _cholesky_impl
 cholesky_p.shape_rule = _cholesky_shape
 cholesky_p.jvp = _cholesky_jvp
@@ -255,7 +255,7 @@ def _ts_batch(args, dims, **params):
     return bind(triangular_solve_p, a, b, **params), 0
 
 
-triangular_solve_p = Primitive("triangular_solve")
+triangular_solve_p = Primitive("triangular_solve", kind=OP)
 triangular_solve_p.impl = _ts_impl
 triangular_solve_p.shape_rule = _ts_shape
 triangular_solve_p.jvp = _ts_jvp
@@ -356,7 +356,7 @@ def _lu_jvp(primals, tangents):
     return [lu_, piv, perm], [dlu] + zeros_int
 
 
-lu_p = Primitive("lu", multiple_results=True)
+lu_p = Primitive("lu", multiple_results=True, kind=OP)
 lu_p.impl = _lu_impl
 lu_p.shape_rule = _lu_shape
 lu_p.jvp = _lu_jvp
@@ -429,7 +429,7 @@ def _eigh_jvp(primals, tangents, *, lower):
     return [v, w], [dv, diagonal(vt_da_v)]
 
 
-eigh_p = Primitive("eigh", multiple_results=True)
+eigh_p = Primitive("eigh", multiple_results=True, kind=OP)
 eigh_p.impl = _eigh_impl
 eigh_p.shape_rule = _eigh_shape
 eigh_p.jvp = _eigh_jvp
@@ -487,7 +487,7 @@ def _qr_jvp(primals, tangents, *, full_matrices):
     return [q, r], [dq, dr]
 
 
-qr_p = Primitive("qr", multiple_results=True)
+qr_p = Primitive("qr", multiple_results=True, kind=OP)
 qr_p.impl = _qr_impl
 qr_p.shape_rule = _qr_shape
 qr_p.jvp = _qr_jvp
@@ -571,7 +571,7 @@ def _scale_columns(x, s):
     return ew.div(x, sh.broadcast_in_dim(s, shape, tuple(range(nd - 2)) + (nd - 1,)))
 
 
-svd_p = Primitive("svd", multiple_results=True)
+svd_p = Primitive("svd", multiple_results=True, kind=OP)
 svd_p.impl = _svd_impl
 svd_p.shape_rule = _svd_shape
 svd_p.jvp = _svd_jvp

@@ -1,4 +1,8 @@
-"""Reductions (sum, max, min, prod, and, or, argmax, argmin) and cumulative ops along an axis."""
+"""Reductions (sum, max, min, prod, and, or, argmax, argmin) and cumulative ops along an axis.
+
+The six reductions declare their kind (``core.primitive.Reduce``): the identity each
+starts from and the binary elementwise primitive that combines two elements, which is all
+the fused loops need to accumulate them."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +10,7 @@ import numpy as np
 from ..core.dtypes import kind_of
 from ..core.adtypes import Zero
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive, Reduce
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import shape as sh
@@ -29,13 +33,30 @@ def _reduce_shape(name, kinds):
     return rule
 
 
-def _identity(name, dtype):
+def _zero(dtype):
+    return False if np.dtype(dtype) == np.bool_ else 0
+
+
+def _one(dtype):
+    return True if np.dtype(dtype) == np.bool_ else 1
+
+
+def _all_ones(dtype):
+    """The identity of bitwise and: all bits set."""
     dtype = np.dtype(dtype)
-    if name == "reduce_max":
-        return -np.inf if kind_of(dtype) == "f" else (np.iinfo(dtype).min if kind_of(dtype) in "iu" else False)
-    if name == "reduce_min":
-        return np.inf if kind_of(dtype) == "f" else (np.iinfo(dtype).max if kind_of(dtype) in "iu" else True)
-    raise KeyError(name)
+    return True if dtype == np.bool_ else -1 if dtype.kind == "i" else int(np.iinfo(dtype).max)
+
+
+def _lowest(dtype):
+    """The identity of max: -inf, the integer minimum, or False."""
+    dtype = np.dtype(dtype)
+    return -np.inf if kind_of(dtype) == "f" else (int(np.iinfo(dtype).min) if kind_of(dtype) in "iu" else False)
+
+
+def _highest(dtype):
+    """The identity of min: +inf, the integer maximum, or True."""
+    dtype = np.dtype(dtype)
+    return np.inf if kind_of(dtype) == "f" else (int(np.iinfo(dtype).max) if kind_of(dtype) in "iu" else True)
 
 
 def _reduce_batch(prim):
@@ -45,8 +66,8 @@ def _reduce_batch(prim):
     return batch
 
 
-def _reduce(name, impl, kinds):
-    p = Primitive(name)
+def _reduce(name, impl, kinds, kind):
+    p = Primitive(name, kind=kind)
     p.impl = impl
     p.shape_rule = _reduce_shape(name, kinds)
     p.batch = _reduce_batch(p)
@@ -54,17 +75,18 @@ def _reduce(name, impl, kinds):
 
 
 reduce_sum_p = _reduce("reduce_sum", lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
-                       "iufc")
+                       "iufc", Reduce(_zero, ew.add_p, "+"))
 reduce_prod_p = _reduce("reduce_prod", lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype),
-                        "iufc")
+                        "iufc", Reduce(_one, ew.mul_p, "*"))
 reduce_max_p = _reduce("reduce_max", lambda x, *, axes: np.max(
-    x, axis=axes, initial=_identity("reduce_max", x.dtype)), "iufb")
+    x, axis=axes, initial=_lowest(x.dtype)), "iufb", Reduce(_lowest, ew.max_p))
 reduce_min_p = _reduce("reduce_min", lambda x, *, axes: np.min(
-    x, axis=axes, initial=_identity("reduce_min", x.dtype)), "iufb")
+    x, axis=axes, initial=_highest(x.dtype)), "iufb", Reduce(_highest, ew.min_p))
 reduce_and_p = _reduce("reduce_and", lambda x, *, axes: np.bitwise_and.reduce(
-    x, axis=axes, initial=~x.dtype.type(0) if x.dtype != np.bool_ else True), "iub")
+    x, axis=axes, initial=x.dtype.type(_all_ones(x.dtype))), "iub",
+    Reduce(_all_ones, ew.and_p, "&"))
 reduce_or_p = _reduce("reduce_or", lambda x, *, axes: np.bitwise_or.reduce(
-    x, axis=axes, initial=x.dtype.type(0)), "iub")
+    x, axis=axes, initial=x.dtype.type(_zero(x.dtype))), "iub", Reduce(_zero, ew.or_p, "|"))
 
 
 def _norm_axes(x, axes):
@@ -211,12 +233,12 @@ def _arg_batch(prim):
     return batch
 
 
-argmax_p = Primitive("argmax")
+argmax_p = Primitive("argmax", kind=OP)
 argmax_p.impl = lambda x, *, axes, index_dtype: np.argmax(x, axis=axes[0]).astype(index_dtype)
 argmax_p.shape_rule = _arg_shape("argmax")
 argmax_p.batch = _arg_batch(argmax_p)
 argmax_p.jvp = _zero_jvp(argmax_p)
-argmin_p = Primitive("argmin")
+argmin_p = Primitive("argmin", kind=OP)
 argmin_p.impl = lambda x, *, axes, index_dtype: np.argmin(x, axis=axes[0]).astype(index_dtype)
 argmin_p.shape_rule = _arg_shape("argmin")
 argmin_p.batch = _arg_batch(argmin_p)
@@ -268,7 +290,7 @@ def _cum_batch(prim):
 
 
 def _cumulative(name, op):
-    p = Primitive(name)
+    p = Primitive(name, kind=OP)
     p.impl = _cum_impl(op)
     p.shape_rule = _cum_shape(name)
     p.batch = _cum_batch(p)

@@ -2,6 +2,11 @@
 
 All are linear, so their jvp applies the primitive to the tangent and their
 transposes are the adjoint data movements (sum for broadcast, pad for slice...).
+
+The remaps among them (broadcast_in_dim, reshape, transpose, squeeze, rev, slice, iota)
+declare their index map (``core.primitive.Remap``): given the source text of an output
+element's index, the source text of the operand element it reads. The fused loops apply it
+on each load instead of moving any data.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import numpy as np
 
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive, Remap
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import reduce as red
@@ -72,7 +77,14 @@ def _bid_batch(args, dims, *, shape, broadcast_dimensions):
     return broadcast_in_dim(x, new_shape, (0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
 
 
-broadcast_in_dim_p = Primitive("broadcast_in_dim")
+def _bid_index(e, idx):
+    """A dimension of size 1 broadcast to a larger one reads its element 0."""
+    src, out = e.inputs[0].aval.shape, e.outputs[0].aval.shape
+    return tuple("0" if src[i] == 1 and out[d] != 1 else idx[d]
+                 for i, d in enumerate(e.params["broadcast_dimensions"]))
+
+
+broadcast_in_dim_p = Primitive("broadcast_in_dim", kind=Remap(_bid_index))
 broadcast_in_dim_p.impl = _bid_impl
 broadcast_in_dim_p.shape_rule = _bid_shape
 broadcast_in_dim_p.transpose = _bid_transpose
@@ -108,7 +120,27 @@ def _reshape_shape(x, *, new_sizes, dimensions):
     return _aval(new_sizes, x)
 
 
-reshape_p = Primitive("reshape")
+def _reshape_index(e, idx):
+    """Size-1 dims map directly when the other sizes agree; otherwise via the flat offset."""
+    src, out = e.inputs[0].aval.shape, e.outputs[0].aval.shape
+    if [d for d in src if d != 1] == [d for d in out if d != 1]:
+        it = iter(i for i, d in zip(idx, out) if d != 1)
+        return tuple("0" if d == 1 else next(it) for d in src)
+    terms, stride = [], 1
+    for i, d in reversed(list(zip(idx, out))):
+        if d != 1:
+            terms.append(i if stride == 1 else f"{i} * {stride}")
+        stride *= d
+    flat = "(" + " + ".join(reversed(terms)) + ")" if terms else "0"
+    res, stride = [], 1
+    for d in reversed(src):
+        res.append("0" if d == 1 else f"(({flat} // {stride}) % {d})" if stride > 1
+                   else f"({flat} % {d})")
+        stride *= d
+    return tuple(reversed(res))
+
+
+reshape_p = Primitive("reshape", kind=Remap(_reshape_index, keeps_order=True))
 reshape_p.impl = lambda x, *, new_sizes, dimensions: np.reshape(x, new_sizes)
 reshape_p.shape_rule = _reshape_shape
 reshape_p.transpose = lambda ct, x, **p: (ct if type(ct) is Zero else reshape(ct, x.aval.shape),)
@@ -141,7 +173,14 @@ def _transpose_transpose(ct, x, *, permutation):
     return (transpose(ct, tuple(np.argsort(permutation))),)
 
 
-transpose_p = Primitive("transpose")
+def _transpose_index(e, idx):
+    res = [None] * len(idx)
+    for k, pk in enumerate(e.params["permutation"]):
+        res[pk] = idx[k]
+    return tuple(res)
+
+
+transpose_p = Primitive("transpose", kind=Remap(_transpose_index))
 transpose_p.impl = lambda x, *, permutation: np.transpose(x, permutation)
 transpose_p.shape_rule = _transpose_shape
 transpose_p.transpose = _transpose_transpose
@@ -167,7 +206,13 @@ def _squeeze_shape(x, *, dimensions):
     return _aval(tuple(s for i, s in enumerate(x.shape) if i not in dimensions), x)
 
 
-squeeze_p = Primitive("squeeze")
+def _squeeze_index(e, idx):
+    it = iter(idx)
+    dims = e.params["dimensions"]
+    return tuple("0" if d in dims else next(it) for d in range(len(e.inputs[0].aval.shape)))
+
+
+squeeze_p = Primitive("squeeze", kind=Remap(_squeeze_index))
 squeeze_p.impl = lambda x, *, dimensions: np.squeeze(x, dimensions) if dimensions else x
 squeeze_p.shape_rule = _squeeze_shape
 squeeze_p.transpose = lambda ct, x, **p: (ct if type(ct) is Zero else reshape(ct, x.aval.shape),)
@@ -201,7 +246,13 @@ def _rev_shape(x, *, dimensions):
     return _aval(x.shape, x)
 
 
-rev_p = Primitive("rev")
+def _rev_index(e, idx):
+    src = e.inputs[0].aval.shape
+    return tuple(f"({src[d] - 1} - {i})" if d in e.params["dimensions"] else i
+                 for d, i in enumerate(idx))
+
+
+rev_p = Primitive("rev", kind=Remap(_rev_index))
 rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions) if dimensions else x
 rev_p.shape_rule = _rev_shape
 rev_p.transpose = lambda ct, x, *, dimensions: (ct if type(ct) is Zero else rev(ct, dimensions),)
@@ -261,7 +312,7 @@ def _concat_batch(args, dims, *, dimension):
                        dimension + 1), 0
 
 
-concatenate_p = Primitive("concatenate")
+concatenate_p = Primitive("concatenate", kind=OP)
 concatenate_p.impl = lambda *xs, dimension: np.concatenate(xs, dimension)
 concatenate_p.shape_rule = _concat_shape
 concatenate_p.transpose = _concat_transpose
@@ -335,7 +386,7 @@ def _pad_batch(args, dims, *, padding_config):
     return ew.select(mask, padded, pv_b), 0
 
 
-pad_p = Primitive("pad")
+pad_p = Primitive("pad", kind=OP)
 pad_p.impl = _pad_impl
 pad_p.shape_rule = _pad_shape
 pad_p.transpose = _pad_transpose
@@ -384,7 +435,20 @@ def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
     return slice(x, (0,) + tuple(start_indices), (x.shape[0],) + tuple(limit_indices), st), 0
 
 
-slice_p = Primitive("slice")
+def _affine(start, stride, i) -> str:
+    if start == 0 and stride == 1:
+        return i
+    if stride == 1:
+        return f"({start} + {i})"
+    return f"({start} + {stride} * {i})" if start else f"({stride} * {i})"
+
+
+def _slice_index(e, idx):
+    strides = e.params["strides"] or (1,) * len(idx)
+    return tuple(_affine(s, st, i) for s, st, i in zip(e.params["start_indices"], strides, idx))
+
+
+slice_p = Primitive("slice", kind=Remap(_slice_index))
 slice_p.impl = _slice_impl
 slice_p.shape_rule = _slice_shape
 slice_p.transpose = _slice_transpose
@@ -423,7 +487,12 @@ def _iota_shape(*, dtype, shape, dimension):
     return ShapedArray(shape, dtype)
 
 
-iota_p = Primitive("iota")
+def _iota_index(e, idx):
+    """iota reads no operand: its element is its own index along ``dimension``."""
+    return (idx[e.params["dimension"]],)
+
+
+iota_p = Primitive("iota", kind=Remap(_iota_index))
 iota_p.impl = _iota_impl
 iota_p.shape_rule = _iota_shape
 iota_p.jvp = lambda primals, tangents, **p: (bind(iota_p, **p),

@@ -10,7 +10,7 @@ import numpy as np
 from ..core.adtypes import Zero
 from ..core.aval import ShapedArray
 from ..core.dtypes import index_dtype
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..trace.tracer import bind
 from . import shape as sh
 from .indexing import take_along_axis
@@ -56,7 +56,7 @@ def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
     return outs, [0] * len(outs)
 
 
-sort_p = Primitive("sort", multiple_results=True)
+sort_p = Primitive("sort", multiple_results=True, kind=OP)
 sort_p.impl = _sort_impl
 sort_p.shape_rule = _sort_shape
 sort_p.jvp = _sort_jvp

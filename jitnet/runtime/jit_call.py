@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core.adtypes import Zero, is_undefined
 from ..core.ir import Eqn, Var
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
 from ..prims.util import instantiate
 from ..trace.tracer import bind
 from ..transforms.cleanup import cleanup
@@ -17,7 +17,7 @@ from ..transforms.partial_eval import partial_eval
 from ..transforms.transpose import transpose_ir
 from ..transforms.vmap import batch_ir
 
-jit_call_p = Primitive("jit_call", multiple_results=True)
+jit_call_p = Primitive("jit_call", multiple_results=True, kind=OP)
 jit_call_p.shape_rule = lambda *avals, ir, name, backend: list(ir.out_avals)
 
 

@@ -386,11 +386,12 @@ def _record_points(rec):
 
 
 def _elementwise_records():
+    from jitnet.core.primitive import Elementwise
     from jitnet.prims import elementwise as ew
     out = []
     for rec in R.RECORDS:
         prim = getattr(ew, rec.prim + "_p", None)
-        if (rec.grad_order < 2 or prim is None or not prim.lowering.get("elementwise")
+        if (rec.grad_order < 2 or prim is None or not isinstance(prim.kind, Elementwise)
                 or rec.id in R.NONSMOOTH):
             continue
         for point in _record_points(rec):

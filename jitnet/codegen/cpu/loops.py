@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 
 from ...core.ir import Var
+from ...core.primitive import Remap
 from ...fuse.kernels import LoopKernel
 from ..dims import Dim
-from ..loop_body import REMAPS, LoopBody, kernel_reads, reduce_identity, reduce_update, sub
+from ..loop_body import LoopBody, kernel_reads, reduce_identity, reduce_update, sub
 from ..scalar import cast
 from ..writer import Names, Writer, alloc
 
@@ -42,13 +43,13 @@ class _Ctx:
     def __init__(self, k: LoopKernel, names: Names, flat: bool):
         self.k, self.names, self.flat = k, names, flat
         self.shape = (math.prod(k.shape),) if flat else k.shape
-        self.alias: dict[int, str] = {}
+        self.alias: dict[Var, str] = {}
 
     def axes(self, e) -> tuple:
         return (0,) if self.flat else e.params["axes"]
 
     def arr(self, v) -> str:
-        return self.alias.get(id(v)) or self.names.var(v)
+        return self.alias.get(v) or self.names.var(v)
 
 
 def _reduced_axes(ctx: _Ctx):
@@ -65,7 +66,7 @@ def _flattenable(k: LoopKernel) -> bool:
     """Every access is the identity on the full shape (no remaps), and reductions, if any,
     reduce everything: then one 1-D loop over contiguous memory does the same work (fewer
     loops for Numba to compile, and the simplest loop for LLVM to vectorize)."""
-    if len(k.shape) < 2 or any(e.prim.name in REMAPS for e in k.eqns + k.epilogue):
+    if len(k.shape) < 2 or any(isinstance(e.prim.kind, Remap) for e in k.eqns + k.epilogue):
         return False
     if any(len(e.params["axes"]) != len(k.shape) for e in k.reductions):
         return False
@@ -81,11 +82,11 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
         if not a.aval.shape:
             s = names.temp()
             w(f"{s} = {names.var(a)}[()]")
-            scalars[id(a)] = s
+            scalars[a] = s
         elif ctx.flat:
             t = names.temp()
             w(f"{t} = {names.var(a)}.reshape(({n},))")
-            ctx.alias[id(a)] = t
+            ctx.alias[a] = t
     for v in k.epilogue_stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
     for v in k.stores:
@@ -93,7 +94,7 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
         if ctx.flat:
             t = names.temp()
             w(f"{t} = {names.var(v)}.reshape(({n},))")
-            ctx.alias[id(v)] = t
+            ctx.alias[v] = t
     if k.reductions and _reduced_axes(ctx) is not None:
         _emit_scalar_reduction(ctx, w, scalars)
     else:
@@ -138,17 +139,17 @@ def _emit_scalar_reduction(ctx, w, scalars):
         if out.aval.shape:
             w(f"{names.var(out)} = {alloc(out.aval.shape, out.aval.dtype)}")
     big = _cost(k) >= PARALLEL_WORK
-    sum_like = all(e.prim.name in ("reduce_sum", "reduce_prod") for e in reds)
+    sum_like = all(e.prim.kind.operator in ("+", "*") for e in reds)
     # parallel over the first kept axis, or (full reduction) over the first reduced axis,
     # whose partial results numba combines (+ and * only)
     par_kept = big and n_kept > 0
     idx = [f"i{d}" for d in range(rank)]
-    accs = {id(e): names.temp() for e in reds}
+    accs = {e: names.temp() for e in reds}
     for d in range(n_kept):
         w(f"for i{d} in {'prange' if par_kept and d == 0 else 'range'}({shape[d]}):")
         w.indent()
     for e in reds:
-        w(f"{accs[id(e)]} = {reduce_identity(e)}")
+        w(f"{accs[e]} = {reduce_identity(e)}")
     inner = rank - 1
     # a size read at run time takes the lanes whatever its value (a short one runs only the
     # tail loop): one text for all batch sizes
@@ -161,9 +162,9 @@ def _emit_scalar_reduction(ctx, w, scalars):
         final = accs
         if par_red:  # one partial result per step of the parallel loop, each from identity
             parts = _open_partials(w, names, reds, f"i{outer_red[0]}", shape[outer_red[0]])
-            accs = {id(e): names.temp() for e in reds}
+            accs = {e: names.temp() for e in reds}
             for e in reds:
-                w(f"{accs[id(e)]} = {reduce_identity(e)}")
+                w(f"{accs[e]} = {reduce_identity(e)}")
         for j, d in enumerate(outer_red[1 if par_red else 0:]):
             w(f"for i{d} in range({shape[d]}):")
             w.indent()
@@ -176,7 +177,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
             for v in k.stores:
                 w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
             for e in reds:
-                w(reduce_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
+                w(reduce_update(e, accs[e], body.value(e.inputs[0], tuple(idx))))
             w.dedent()
         for _ in outer_red[1 if par_red else 0:]:
             w.dedent()
@@ -187,13 +188,13 @@ def _emit_scalar_reduction(ctx, w, scalars):
     for e in reds:
         out = e.outputs[0]
         if out.aval.shape:
-            w(f"{names.var(out)}[{sub(idx[:n_kept])}] = {accs[id(e)]}")
+            w(f"{names.var(out)}[{sub(idx[:n_kept])}] = {accs[e]}")
         else:
-            w(f"{names.var(out)} = np.full((), {accs[id(e)]}, dtype={cast(out.aval.dtype)})")
+            w(f"{names.var(out)} = np.full((), {accs[e]}, dtype={cast(out.aval.dtype)})")
     if k.epilogue:  # elementwise work on the finished results, at the kept index
         kept = tuple(idx[:n_kept])
         eb = LoopBody(k, names, w, scalars, eqns=k.epilogue,
-                   override={id(e.outputs[0]): accs[id(e)] for e in reds})
+                   override={e.outputs[0]: accs[e] for e in reds})
         for v in k.epilogue_stores:
             at = _unit_index(kept, shape[:n_kept], v.aval.shape)
             w(f"{names.var(v)}[{sub(at)}] = {eb.value(v, at)}")
@@ -213,9 +214,9 @@ def _open_partials(w, names, reds, var: str, n: int) -> dict:
     step, folded in order afterwards (``_close_partials``): unlike Numba's own prange
     reductions, which combine one partial per thread, the result does not depend on the
     thread count (it is the serial loop's, bit for bit)."""
-    parts = {id(e): names.temp() for e in reds}
+    parts = {e: names.temp() for e in reds}
     for e in reds:
-        w(f"{parts[id(e)]} = np.empty({n}, {cast(e.outputs[0].aval.dtype)})")
+        w(f"{parts[e]} = np.empty({n}, {cast(e.outputs[0].aval.dtype)})")
     w(f"for {var} in prange({n}):")
     w.indent()
     return parts
@@ -224,13 +225,13 @@ def _open_partials(w, names, reds, var: str, n: int) -> dict:
 def _close_partials(w, names, reds, parts, partial, accs, var: str, n: int):
     """Store this step's ``partial`` results, close the loop, fold them into ``accs``."""
     for e in reds:
-        w(f"{parts[id(e)]}[{var}] = {partial[id(e)]}")
+        w(f"{parts[e]}[{var}] = {partial[e]}")
     w.dedent()
     j = names.temp()
     w(f"for {j} in range({n}):")
     w.indent()
     for e in reds:
-        w(reduce_update(e, accs[id(e)], f"{parts[id(e)]}[{j}]"))
+        w(reduce_update(e, accs[e], f"{parts[e]}[{j}]"))
     w.dedent()
 
 
@@ -250,8 +251,8 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     n_chunks = -(-main // CHUNK)
     computed = any(isinstance(e.inputs[0], Var) and any(e.inputs[0] is v for q in k.eqns
                                                          for v in q.outputs) for e in reds)
-    lanes = {id(e): names.temp() for e in reds}
-    part = {id(e): names.temp() for e in reds}
+    lanes = {e: names.temp() for e in reds}
+    part = {e: names.temp() for e in reds}
     c = names.temp()
     if parallel:
         chunk_parts = _open_partials(w, names, reds, c, n_chunks)
@@ -261,11 +262,11 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     jb, jl = names.temp(), names.temp()
     if computed:
         lo, hi, j = names.temp(), names.temp(), names.temp()
-        bufs = {id(e): names.temp() for e in reds}
+        bufs = {e: names.temp() for e in reds}
         w(f"{lo} = {c} * {CHUNK}")
         w(f"{hi} = min({lo} + {CHUNK}, {main})")
         for e in reds:
-            w(f"{bufs[id(e)]} = np.empty({CHUNK}, {cast(e.inputs[0].aval.dtype)})")
+            w(f"{bufs[e]} = np.empty({CHUNK}, {cast(e.inputs[0].aval.dtype)})")
         # relative index: a loop variable minus an offset may be negative as far as Numba
         # knows, and the wraparound check that adds defeats vectorization
         w(f"for {j} in range({hi} - {lo}):")
@@ -276,20 +277,20 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
-            w(f"{bufs[id(e)]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
+            w(f"{bufs[e]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
         w.dedent()
         span = f"0, {hi} - {lo}"
     else:
         span = f"{c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main})"
     for e in reds:
-        w(f"{lanes[id(e)]} = np.full({LANES}, {reduce_identity(e)})")
+        w(f"{lanes[e]} = np.full({LANES}, {reduce_identity(e)})")
     w(f"for {jb} in range({span}, {LANES}):")
     w.indent()
     w(f"for {jl} in range({LANES}):")
     w.indent()
     if computed:
         for e in reds:
-            w(reduce_update(e, f"{lanes[id(e)]}[{jl}]", f"{bufs[id(e)]}[{jb} + {jl}]"))
+            w(reduce_update(e, f"{lanes[e]}[{jl}]", f"{bufs[e]}[{jb} + {jl}]"))
     else:
         at = list(idx)
         at[inner] = f"({jb} + {jl})"
@@ -297,17 +298,17 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
-            w(reduce_update(e, f"{lanes[id(e)]}[{jl}]", body.value(e.inputs[0], tuple(at))))
+            w(reduce_update(e, f"{lanes[e]}[{jl}]", body.value(e.inputs[0], tuple(at))))
     w.dedent()
     w.dedent()
     for e in reds:
-        w(f"{part[id(e)]} = {reduce_identity(e)}")
+        w(f"{part[e]} = {reduce_identity(e)}")
         w(f"for {jl} in range({LANES}):")
         w.indent()
-        w(reduce_update(e, part[id(e)], f"{lanes[id(e)]}[{jl}]"))
+        w(reduce_update(e, part[e], f"{lanes[e]}[{jl}]"))
         w.dedent()
         if not parallel:
-            w(reduce_update(e, accs[id(e)], part[id(e)]))
+            w(reduce_update(e, accs[e], part[e]))
     if parallel:
         _close_partials(w, names, reds, chunk_parts, part, accs, c, n_chunks)
     else:
@@ -319,5 +320,5 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
         for e in reds:
-            w(reduce_update(e, accs[id(e)], body.value(e.inputs[0], tuple(idx))))
+            w(reduce_update(e, accs[e], body.value(e.inputs[0], tuple(idx))))
         w.dedent()

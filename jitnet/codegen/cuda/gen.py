@@ -36,6 +36,7 @@ import numpy as np
 from ...core.ir import Literal, Var
 from ..writer import Constants, Names, Writer
 from ..scalar import SCALAR, _suffix, cast
+from ..scalar import lookup as scalar_lookup
 from ..scalar import lit as pylit
 
 WARP = 32
@@ -103,7 +104,8 @@ def _rem(e, a, d):
 
 
 # scalar.py writes NumPy/math calls that only CPU Numba (or Python) accepts; on CUDA every
-# math function goes through a jn_* helper of runtime/cuda_math.py
+# math function goes through a jn_* helper of runtime/cuda_math.py (a primitive declaring
+# Elementwise(math=name) gets jn_<name> without an entry here: see lookup)
 CUDA_SCALAR = dict(SCALAR)
 CUDA_SCALAR.update({
     "floor": _fn("floor"), "ceil": _fn("ceil"), "round": _round,
@@ -116,17 +118,19 @@ CUDA_SCALAR.update({
     "lgamma": _fn("lgamma"), "digamma": _fn("digamma"),
     "pow": _fn("pow"),
 })
-for _n in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-           "atanh", "erf", "erfc", "atan2"):
-    CUDA_SCALAR[_n] = _fn(_n)
+
+
+def lookup(prim):
+    """``prim``'s CUDA template, or None; a declared ``math`` call becomes its ``jn_`` helper
+    (``runtime/cuda_math.py`` defines one per declared name)."""
+    return scalar_lookup(prim, CUDA_SCALAR, _fn)
 
 
 def expr(eqn, args: list[str]) -> str:
-    try:
-        rule = CUDA_SCALAR[eqn.prim.name]
-    except KeyError:
+    rule = lookup(eqn.prim)
+    if rule is None:
         raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}' "
-                                  f"(cuda backend)") from None
+                                  f"(cuda backend)")
     return rule(eqn, args, eqn.outputs[0].aval.dtype)
 
 

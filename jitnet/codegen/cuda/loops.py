@@ -24,8 +24,8 @@ class _Body(LoopBody):
 
     def __init__(self, k: LoopKernel, kern: Kernel, scalars: dict, flat: dict, memory=()):
         self.k, self.kern, self.scalars, self.flat = k, kern, scalars, flat
-        mem = {id(v) for v in memory}
-        self.defs = {id(v): e for e in k.eqns for v in e.outputs if id(v) not in mem}
+        mem = set(memory)
+        self.defs = {v: e for e in k.eqns for v in e.outputs if v not in mem}
         self.memo: dict = {}
         self.override: dict = {}
 
@@ -34,7 +34,7 @@ class _Body(LoopBody):
 
     def load(self, a: Var, idx: tuple) -> str:
         if not a.aval.shape:
-            return self.scalars.get(id(a)) or f"{self.kern.buf(a)}[0]"
+            return self.scalars.get(a) or f"{self.kern.buf(a)}[0]"
         shape = tuple(a.aval.shape)
         off = self.flat.get((idx, shape)) or offset(idx, shape)
         return f"{self.kern.buf(a)}[{off}]"
@@ -52,7 +52,7 @@ def _hoist_scalars(k: LoopKernel, kern: Kernel) -> dict:
         if not a.aval.shape:
             t = kern.gen.names.temp()
             kern.w(f"{t} = {kern.buf(a)}[0]")
-            scalars[id(a)] = t
+            scalars[a] = t
     return scalars
 
 
