@@ -14,12 +14,6 @@ DOC = os.path.join(os.path.dirname(ROOT), "docs", "ARCHITECTURE.md")
 
 # (importing module, imported module prefix): allowed although the table does not allow it
 EXEMPT = {
-    # JAX's lax spellings of special functions computed as jnp/lax composites in
-    # jitnet.scipy.special (series and continued fractions; JAX has primitives for them):
-    # move the composites below jnp
-    ("jitnet.lax.special", "jitnet.numpy"),
-    ("jitnet.lax.special", "jitnet.scipy"),
-    ("jitnet.lax.gamma_grad", "jitnet.numpy"),
     # the collectives are user-style primitives (extend.core.Primitive, interpreters' rules)
     ("jitnet.lax.parallel", "jitnet.extend"),
     ("jitnet.lax.parallel", "jitnet.interpreters"),
