@@ -124,18 +124,24 @@ def broadcast_all(name, args):
     return [broadcast_to_shape(a, shape) for a in args]
 
 
+def promote_to(name: str, args, kind=None):
+    """The arguments converted to their common dtype on JAX's lattice (mapped by ``kind``,
+    e.g. ``dtypes.to_inexact_dtype``) and broadcast to one shape (0-d values stay 0-d)."""
+    check_arraylike(name, *args)
+    args = [as_jitnet(a) for a in args]
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    if kind is not None:
+        dtype = kind(dtype)
+    return broadcast_all(name, [convert(a, dtype, weak) for a in args])
+
+
 def promote_args_inexact(name: str, *args):
     """The arguments promoted to one inexact dtype (JAX's lattice, then integer and bool
     become floating: float32, or float64 for 64-bit integers, as JAX's ``to_inexact_dtype``)
     and broadcast to one shape (0-d values stay 0-d)."""
     if len(args) == 1 and type(args[0]) in ARRAYS and kind_of(args[0].dtype) in "fc":
         return args  # fast path: already inexact
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    dtype = dtypes.to_inexact_dtype(dtype)
-    args = [convert(a, dtype, weak) for a in args]
-    return broadcast_all(name, args)
+    return promote_to(name, args, dtypes.to_inexact_dtype)
 
 
 def broadcast_full(*args, name: str = "broadcast"):

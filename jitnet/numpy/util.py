@@ -10,9 +10,9 @@ from ..prims import elementwise as ew
 from ..prims.util import get_aval
 from ..trace.tracer import concrete
 # shared with lax (below jitnet.numpy), re-exported for the numpy modules
-from ..lax.values import (ARRAYS, as_jitnet, broadcast_all, broadcast_shapes,  # noqa: F401
-                          broadcast_full, broadcast_to_shape, canonicalize_axis,
-                          check_arraylike, convert, promote_args_inexact, scalar_to)
+from ..lax.values import (ARRAYS, as_jitnet, broadcast_shapes, broadcast_full,  # noqa: F401
+                          broadcast_to_shape, canonicalize_axis, check_arraylike,
+                          convert, promote_args_inexact, promote_to, scalar_to)
 
 
 def concrete_value(x, error: str) -> np.ndarray:
@@ -59,21 +59,12 @@ def promote_args(name: str, *args):
             x2 = _with_scalar(y, x)
             if x2 is not None:
                 return x2, y
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    args = [convert(a, dtype, weak) for a in args]
-    return broadcast_all(name, args)
+    return promote_to(name, args)
 
 
 def promote_args_numeric(name: str, *args):
     """Like ``promote_args`` but bool inputs become int32 (JAX's numeric ops)."""
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    dtype = dtypes.to_numeric_dtype(dtype)
-    args = [convert(a, dtype, weak) for a in args]
-    return broadcast_all(name, args)
+    return promote_to(name, args, dtypes.to_numeric_dtype)
 
 
 def promote_dtypes_numeric(*args):

@@ -42,16 +42,9 @@ def bernoulli(n: int):
 
 def zeta(x, q=None):
     """Hurwitz zeta function ``sum_k (k + q)^-x``; as in JAX, ``q`` is required (no Riemann
-    zeta, ``NotImplementedError``).
-
-    Euler-Maclaurin summation (Johansson 2015): ``N`` terms summed directly, then the
-    integral, half the last term and ``N`` Bernoulli corrections (``N`` = 16 in float64, 8
-    in float32). Differentiable in both arguments through the formula, as JAX's derivative
-    rule (the jvp of the same expansion): ``d/dq = -x zeta(x + 1, q)`` to rounding.
-    nan for ``x < 1`` and for ``q <= 0`` unless ``x`` is an integer (then the terms are
-    defined and the sum is used), inf at ``x = 1`` and at poles ``q = 0, -1, ...``, 0 at
-    ``q = inf`` (as SciPy).
-    """
+    zeta, ``NotImplementedError``). Euler-Maclaurin summation (``lax.special.zeta_functions``,
+    whose docstring gives the method and the values at the edges: nan for ``x < 1``, inf at
+    ``x = 1`` and at the poles of ``q``, 0 at ``q = inf``), differentiable in both arguments."""
     if q is None:
         raise NotImplementedError("zeta: the Riemann zeta function (q=None) is not implemented, "
                                   "as in JAX; pass q (q=1 gives the Riemann zeta for x > 1)")
