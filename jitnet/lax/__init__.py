@@ -133,7 +133,7 @@ from .composite import (clz, cumlogsumexp, mulhi, population_count, reduce_xor, 
                         stack, tile, top_k, unstack)
 from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
 from .scaled_dot import scaled_dot  # noqa: E402,F401
-from .gamma_grad import random_gamma_grad  # noqa: E402,F401
+from .special.gamma_grad import random_gamma_grad  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
 from .special import (bessel_i0e, bessel_i1e, betainc, igamma, igamma_grad_a,  # noqa: E402,F401
                       igammac, polygamma, zeta)

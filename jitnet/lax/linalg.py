@@ -6,7 +6,10 @@ import numpy as np
 from ..core.source_info import user_line
 from ..prims import elementwise as ew
 from ..prims import linalg as pl
-from ..prims.util import const, get_aval
+from ..prims import shape as sh
+from ..prims.reduce import reduce_sum
+from ..prims.util import const, full_of, get_aval
+from .values import as_array
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -53,26 +56,36 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True):
 def lu_pivots_to_permutation(pivots, permutation_size: int):
     """The permutation that applying the row swaps ``i <-> pivots[..., i]`` in order makes.
 
-    One gather and two selects per pivot, unrolled: meant for the small matrices that are
+    One masked row sum and two selects per pivot, unrolled: meant for the small matrices that are
     factored here, and it works on traced pivots.
     """
-    from .. import numpy as jnp
-    pivots = jnp.asarray(pivots)
-    if pivots.dtype.kind not in "iu":
+    pivots = as_array(pivots)
+    shape, dt = tuple(get_aval(pivots).shape), get_aval(pivots).dtype
+    if dt.kind not in "iu":
         raise TypeError(f"lu_pivots_to_permutation: pivots must be integers, got "
-                        f"{pivots.dtype}{user_line()}")
-    k = pivots.shape[-1] if pivots.ndim else 0
-    if pivots.ndim == 0 or k > permutation_size:
+                        f"{dt}{user_line()}")
+    k = shape[-1] if shape else 0
+    if not shape or k > permutation_size:
         raise ValueError(f"lu_pivots_to_permutation: pivots must have shape (..., k) with "
-                         f"k <= permutation_size={permutation_size}, got {pivots.shape}"
+                         f"k <= permutation_size={permutation_size}, got {shape}"
                          f"{user_line()}")
-    perm = jnp.broadcast_to(jnp.arange(permutation_size, dtype=np.int32),
-                            pivots.shape[:-1] + (permutation_size,))
-    pivots = pivots.astype(np.int32)
-    positions = jnp.arange(permutation_size, dtype=np.int32)
+    last = len(shape) - 1
+    out_shape = shape[:-1] + (permutation_size,)
+    rows = tuple(range(last))
+
+    def spread(column):   # (...,) -> (..., permutation_size)
+        return sh.broadcast_in_dim(column, out_shape, rows)
+
+    def entry(x, i):      # x[..., i], spread along the last axis
+        return spread(sh.squeeze(sh.slice_in_dim(x, i, i + 1, 1, last), (last,)))
+
+    positions = sh.broadcasted_iota(np.int32, out_shape, last)
+    pivots = ew.convert_element_type(pivots, np.int32)
+    perm = positions
     for i in range(k):
-        j = pivots[..., i:i + 1]
-        at_i = perm[..., i:i + 1]
-        at_j = jnp.take_along_axis(perm, j, axis=-1)
-        perm = jnp.where(positions == i, at_j, jnp.where(positions == j, at_i, perm))
+        j, at_i = entry(pivots, i), entry(perm, i)
+        at_j = spread(reduce_sum(ew.select(ew.eq(positions, j), perm,  # perm[..., j]
+                                           full_of(get_aval(perm), 0)), (last,)))
+        perm = ew.select(ew.eq(positions, np.asarray(i, np.int32)), at_j,
+                         ew.select(ew.eq(positions, j), at_i, perm))
     return perm

@@ -15,6 +15,9 @@ import threading
 from ..core.source_info import user_line
 from ..extend.core import Primitive
 from ..interpreters import ad
+from ..prims import elementwise as ew
+from ..prims.reduce import reduce_max, reduce_min, reduce_sum
+from ..prims.util import const, get_aval
 
 _frames = threading.local()   # .stack: [(axis_name, size)] of the vmaps being traced
 
@@ -35,8 +38,11 @@ def _stack() -> list:
 
 
 def _reduce(op: str, x, d: int):
-    from .. import numpy as jnp
-    return {"sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min}[op](x, axis=d)
+    """``x`` reduced over its batch dimension ``d``, in ``x``'s dtype (the collective's
+    abstract value is its operand's)."""
+    if op == "mean":
+        return ew.div(reduce_sum(x, (d,)), const(x, get_aval(x).shape[d]))
+    return {"sum": reduce_sum, "max": reduce_max, "min": reduce_min}[op](x, (d,))
 
 
 def _batch(args, dims, *, axis_name, op):

@@ -10,18 +10,15 @@ from ..core.source_info import user_line
 from ..core.pytree import tree_leaves
 from ..prims import elementwise as ew
 from ..prims.util import get_aval
-from ..trace.array import Array, ArrayImpl
+from ..trace.array import ArrayImpl
 from ..trace.tracer import bind
-from .values import SCALARS, as_jitnet, scalar_to
+from .values import as_array
 
 
 def stage(x, /):
     """The identity, recorded in the active trace (a tracer under ``jit``, a jitnet array
     outside any trace), so a Python scalar or NumPy array becomes a traced value."""
-    if type(x) in SCALARS:
-        x = scalar_to(x, *dtypes.dtype_and_weak(x))
-    elif not isinstance(x, Array):
-        x = as_jitnet(np.asarray(x))
+    x = as_array(x)
     a = get_aval(x)
     return bind(ew.convert_element_type_p, x, new_dtype=a.dtype, weak_type=a.weak_type)
 

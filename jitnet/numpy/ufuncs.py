@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core.dtypes import kind_of
 from .. import lax
-from ..hop.custom import custom_jvp
+from ..lax.composite import logaddexp as _logaddexp
 from ..prims.util import get_aval
 from .util import (as_jitnet, broadcast_full, broadcast_shapes, broadcast_to_shape,
                    check_arraylike, convert, promote_args, promote_args_inexact,
@@ -294,33 +294,10 @@ def hypot(x, y, /):
 
 
 def logaddexp(x, y, /):
-    """``log(exp(x) + exp(y))`` without overflow.
-
-    Its derivative is a rule of its own (as JAX's): the weights ``sigmoid(x - y)`` and
-    ``sigmoid(y - x)``, so second derivatives keep their curvature at ties, where
-    differentiating ``max + log1p(exp(-|x - y|))`` would lose it (``|.|''`` is 0).
-    """
+    """``log(exp(x) + exp(y))`` without overflow, with its own derivative rule (as JAX's;
+    see ``lax.composite.logaddexp``, which computes it after promotion)."""
     x, y = promote_args_inexact("logaddexp", x, y)
     return _logaddexp(x, y)
-
-
-@custom_jvp
-def _logaddexp(x, y):
-    amax = lax.max(x, y)
-    delta = lax.sub(x, y)
-    out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
-    return lax.select(lax.ne(delta, delta), lax.add(x, y), out)
-
-
-@_logaddexp.defjvp
-def _logaddexp_jvp(primals, tangents):
-    (x, y), (tx, ty) = primals, tangents
-    # equal infinities (inf - inf = nan) weigh half each, like any other tie
-    delta = lax.sub(x, y)
-    inf_tie = lax.bitwise_and(lax.eq(x, y), lax.ne(delta, delta))
-    delta = lax.select(inf_tie, lax.full_like(delta, 0), delta)
-    return _logaddexp(x, y), lax.add(lax.mul(tx, lax.logistic(delta)),
-                                     lax.mul(ty, lax.logistic(lax.neg(delta))))
 
 
 def logaddexp2(x, y, /):

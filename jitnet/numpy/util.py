@@ -1,33 +1,18 @@
 """Argument handling shared by ``jitnet.numpy``: checks, conversion, promotion, broadcasting."""
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
-from ..core.dtypes import kind_of
 from ..core import dtypes
 from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import api_name, user_line, warn
 from ..prims import elementwise as ew
-from ..prims import shape as sh
 from ..prims.util import get_aval
-from ..trace.array import Array, ArrayImpl
-from ..trace.tracer import Tracer, concrete
+from ..trace.tracer import concrete
 # shared with lax (below jitnet.numpy), re-exported for the numpy modules
-from ..lax.values import SCALARS as _SCALARS, as_jitnet, broadcast_to_shape, convert  # noqa: F401
-from ..lax.values import scalar_to  # noqa: F401
-
-
-def check_arraylike(name: str, *args) -> None:
-    for a in args:
-        if not (isinstance(a, (Array, np.ndarray, np.generic)) or type(a) in _SCALARS):
-            if isinstance(a, (list, tuple)):
-                raise TypeError(f"{name} requires ndarray or scalar arguments, got "
-                                f"{type(a).__name__}; use jnp.asarray() to convert it"
-                                f"{user_line()}")
-            raise TypeError(f"{name}: value of type {type(a).__name__} is not a valid array: "
-                            f"{a!r}{user_line()}")
+from ..lax.values import (ARRAYS, as_jitnet, broadcast_shapes, broadcast_full,  # noqa: F401
+                          broadcast_to_shape, canonicalize_axis, check_arraylike,
+                          convert, promote_args_inexact, promote_to, scalar_to)
 
 
 def concrete_value(x, error: str) -> np.ndarray:
@@ -41,15 +26,6 @@ def concrete_value(x, error: str) -> np.ndarray:
     return np.asarray(known._value)
 
 
-def broadcast_shapes(name: str, *shapes) -> tuple:
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        raise ValueError(f"{name}: incompatible shapes for broadcasting: "
-                         + " and ".join(str(tuple(s)) for s in shapes) + user_line()) from None
-
-
-_ARRAYS = (ArrayImpl, Tracer)
 _scalar_promotion: dict = {}
 
 
@@ -72,78 +48,28 @@ def promote_args(name: str, *args):
     if len(args) == 2:  # fast paths for the common eager and traced cases
         x, y = args
         tx, ty = type(x), type(y)
-        if tx in _ARRAYS and ty in _ARRAYS:
+        if tx in ARRAYS and ty in ARRAYS:
             if x.dtype == y.dtype and x.weak_type == y.weak_type and x.shape == y.shape:
                 return args
-        elif tx in _ARRAYS and (ty is float or ty is int):
+        elif tx in ARRAYS and (ty is float or ty is int):
             y2 = _with_scalar(x, y)
             if y2 is not None:
                 return x, y2
-        elif ty in _ARRAYS and (tx is float or tx is int):
+        elif ty in ARRAYS and (tx is float or tx is int):
             x2 = _with_scalar(y, x)
             if x2 is not None:
                 return x2, y
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    args = [convert(a, dtype, weak) for a in args]
-    return _broadcast_all(name, args)
-
-
-def _broadcast_all(name, args):
-    shapes = [tuple(get_aval(a).shape) for a in args]
-    if len(set(s for s in shapes if s)) <= 1:
-        return args
-    shape = broadcast_shapes(name, *shapes)
-    return [broadcast_to_shape(a, shape) for a in args]
-
-
-def broadcast_full(*args, name: str = "broadcast"):
-    """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
-    shapes = [tuple(get_aval(a).shape) for a in args]
-    shape = broadcast_shapes(name, *shapes)
-    out = []
-    for a, s in zip(args, shapes):
-        if s != shape:
-            a = sh.broadcast_in_dim(a, shape, ()) if not s else broadcast_to_shape(a, shape)
-        out.append(a)
-    return out
+    return promote_to(name, args)
 
 
 def promote_args_numeric(name: str, *args):
     """Like ``promote_args`` but bool inputs become int32 (JAX's numeric ops)."""
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    dtype = dtypes.to_numeric_dtype(dtype)
-    args = [convert(a, dtype, weak) for a in args]
-    return _broadcast_all(name, args)
-
-
-def promote_args_inexact(name: str, *args):
-    """Like ``promote_args`` but integer and bool inputs become floating (float32, or float64
-    for 64-bit integers, as JAX's ``to_inexact_dtype``)."""
-    if len(args) == 1 and type(args[0]) in _ARRAYS and kind_of(args[0].dtype) in "fc":
-        return args  # fast path: already inexact
-    check_arraylike(name, *args)
-    args = [as_jitnet(a) for a in args]
-    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    dtype = dtypes.to_inexact_dtype(dtype)
-    args = [convert(a, dtype, weak) for a in args]
-    return _broadcast_all(name, args)
+    return promote_to(name, args, dtypes.to_numeric_dtype)
 
 
 def promote_dtypes_numeric(*args):
     dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
     return [convert(as_jitnet(a), dtype, weak) for a in args]
-
-
-def canonicalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
-    axis = operator.index(axis)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}"
-                         f"{user_line()}")
-    return axis % ndim
 
 
 def canonicalize_axes(axis, ndim: int) -> tuple:

@@ -14,18 +14,6 @@ DOC = os.path.join(os.path.dirname(ROOT), "docs", "ARCHITECTURE.md")
 
 # (importing module, imported module prefix): allowed although the table does not allow it
 EXEMPT = {
-    # lax functions still written with jnp (top_k, cumlogsumexp, lu_pivots_to_permutation,
-    # the collectives' reductions): rewrite them on lax primitives
-    ("jitnet.lax.composite", "jitnet.numpy"),
-    ("jitnet.lax.linalg", "jitnet.numpy"),
-    ("jitnet.lax.parallel", "jitnet.numpy"),
-    # JAX's lax spellings of special functions computed as jnp/lax composites in
-    # jitnet.scipy.special (series and continued fractions; JAX has primitives for them),
-    # and scaled_dot's block-scale broadcasting: move the composites below jnp
-    ("jitnet.lax.special", "jitnet.numpy"),
-    ("jitnet.lax.special", "jitnet.scipy"),
-    ("jitnet.lax.gamma_grad", "jitnet.numpy"),
-    ("jitnet.lax.scaled_dot", "jitnet.numpy"),
     # the collectives are user-style primitives (extend.core.Primitive, interpreters' rules)
     ("jitnet.lax.parallel", "jitnet.extend"),
     ("jitnet.lax.parallel", "jitnet.interpreters"),

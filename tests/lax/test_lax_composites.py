@@ -124,6 +124,12 @@ def test_stage_dtype_shape_as_value_dce_sink():
     (lambda: lax.tile(np.ones((2, 2)), (2,)), ["tile", "(2, 2)"]),
     (lambda: lax.unstack(np.ones(2), 1), ["axis 1"]),
     (lambda: lax.dtype([1, 2]), ["dtype", "list"]),
+    (lambda: lax.cumlogsumexp(np.ones(2, np.int32)), ["cumlogsumexp", "int32"]),
+    (lambda: lax.cumlogsumexp(np.ones(2, np.float32), axis=1), ["axis 1"]),
+    (lambda: lax.linalg.lu_pivots_to_permutation(np.ones(3, np.float32), 3),
+     ["lu_pivots_to_permutation", "float32"]),
+    (lambda: lax.linalg.lu_pivots_to_permutation(np.ones(4, np.int32), 3), ["(4,)"]),
+    (lambda: lax.igamma(np.float32(1.0), np.int32(2)), ["igamma", "int32"]),
 ])
 def test_bad_arguments_raise_naming_the_function(call, words):
     with pytest.raises((TypeError, ValueError)) as err:

@@ -1,55 +1,16 @@
-"""Bessel functions: modified ``i0``, ``i1`` (and their scaled ``i0e``, ``i1e``) and
-``bessel_jn`` (``J_0 .. J_v`` of integer order)."""
+"""Bessel functions: modified ``i0``, ``i1`` (and their scaled ``i0e``, ``i1e``, computed by
+``lax.special.bessel``) and ``bessel_jn`` (``J_0 .. J_v`` of integer order)."""
 from __future__ import annotations
 
 import operator
 
-import numpy as np
-
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
+from ...lax.special.bessel import i0e as _i0e
+from ...lax.special.bessel import i1e as _i1e
+from ...lax.special.bessel import i1e_derivative as _i1e_derivative
 from .util import as_float, where_safe
-
-_SWITCH = 20.0  # series below, asymptotic expansion above: both reach eps64 there
-_SERIES_TERMS = 48
-_ASYMPTOTIC_TERMS = 48
-
-
-def _scaled_bessel_i(order, x):
-    """``e^-x I_order(x)`` for ``x >= 0`` (order 0 or 1).
-
-    Below ``_SWITCH`` the power series ``(x/2)^order sum_k (x^2/4)^k / (k! (k+order)!)``
-    (positive terms: no cancellation); above, the asymptotic expansion
-    ``(2 pi x)^-1/2 sum_k (-1)^k prod_j (4 order^2 - (2j-1)^2) / (k! (8x)^k)``, whose smallest
-    term at ``x = 20`` is below 1e-16.
-    """
-    small = x <= _SWITCH
-    xs = where_safe(small, x, 1.0)
-    y = 0.25 * xs * xs
-
-    def series_term(k, carry):
-        term, total = carry
-        kf = (k + 1).astype(x.dtype)
-        term = term * y / (kf * (kf + order))
-        return term, total + term
-    one = jnp.ones_like(x)
-    _, series = lax.fori_loop(0, _SERIES_TERMS, series_term, (one, one))
-    if order == 1:
-        series = series * 0.5 * xs
-    series = series * jnp.exp(-xs)
-
-    xl = where_safe(~small, x, 2 * _SWITCH)
-    mu = 4.0 * order * order
-
-    def asymptotic_term(k, carry):
-        term, total = carry
-        kf = (k + 1).astype(x.dtype)
-        term = -term * (mu - (2 * kf - 1) ** 2) / (8 * kf * xl)
-        return term, total + term
-    _, asymptotic = lax.fori_loop(0, _ASYMPTOTIC_TERMS, asymptotic_term, (one, one))
-    asymptotic = asymptotic / jnp.sqrt(2 * np.pi * xl)
-    return jnp.where(small, series, asymptotic)
 
 
 def i0e(x):
@@ -59,33 +20,12 @@ def i0e(x):
     return _i0e(as_float("i0e", x))
 
 
-@custom_jvp
-def _i0e(x):
-    return _scaled_bessel_i(0, jnp.abs(x))
-
-
 def i1e(x):
     """Exponentially scaled modified Bessel function ``e^-|x| I_1(x)`` (odd in ``x``).
 
     Derivative rule (as ``lax.bessel_i1e`` in JAX): ``i0e(x) - i1e(x) (sign(x) + 1/x)``,
     1/2 at ``|x| <= eps``."""
     return _i1e(as_float("i1e", x))
-
-
-@custom_jvp
-def _i1e(x):
-    return jnp.sign(x) * _scaled_bessel_i(1, jnp.abs(x))
-
-
-def _i1e_derivative(x, out):
-    eps = float(np.finfo(x.dtype).eps)
-    tiny = jnp.abs(x) <= eps
-    xs = where_safe(~tiny, x, 1.0)
-    return jnp.where(tiny, jnp.full_like(x, 0.5), _i0e(xs) - out * (jnp.sign(xs) + 1 / xs))
-
-
-_i0e.defjvps(lambda t, out, x: t * (_i1e(x) - jnp.sign(x) * out))
-_i1e.defjvps(lambda t, out, x: t * _i1e_derivative(x, out))
 
 
 def i0(x):

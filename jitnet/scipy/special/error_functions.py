@@ -7,8 +7,8 @@ import numpy as np
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
-from .util import (SQRT_2PI, as_float, complex_fraction, complex_mul, exp_square, horner,
-                   real_fraction, where_safe)
+from ...lax.special.continued_fractions import complex_fraction, complex_mul, real_fraction
+from .util import SQRT_2PI, as_float, exp_square, horner, where_safe
 
 _SQRT_HALF = float(np.sqrt(0.5))
 _HALF_LOG_2PI = float(0.5 * np.log(2 * np.pi))

@@ -10,9 +10,9 @@ import numpy as np
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
+from ...lax.special.continued_fractions import complex_fraction, complex_mul, real_fraction
 from .gamma_functions import digamma
-from .util import (EULER_GAMMA, as_float, complex_fraction, complex_mul, real_fraction,
-                   where_safe)
+from .util import EULER_GAMMA, as_float, where_safe
 
 _SERIES_TERMS = 40
 _FRACTION_TERMS = 128

@@ -3,31 +3,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
+from ...lax.special.common import betaln as _betaln
+from ...lax.special.common import digamma as _digamma
+from ...lax.special.common import gammaln as _gammaln
 from .util import as_float, where_safe
 
 
 def gammaln(x):
     """``log|Gamma(x)|``; ``+inf`` at the poles and at ``-inf`` (as JAX)."""
-    x = as_float("gammaln", x)
-    return jnp.where(x == -jnp.inf, jnp.full_like(x, jnp.inf), lax.lgamma(x))
+    return _gammaln(as_float("gammaln", x))
 
 
 def betaln(a, b):
     """``log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)``."""
-    a, b = as_float("betaln", a, b)
-    return gammaln(a) + gammaln(b) - gammaln(a + b)
+    return _betaln(*as_float("betaln", a, b))
 
 
 def digamma(x):
     """``d/dx log Gamma(x)``; nan at the poles ``0, -1, -2, ...`` (as JAX: the sign of the
     infinity depends on the side of approach, so no infinity is right). The nan is added,
     not selected, so the derivative there stays ``trigamma``'s ``+inf`` (as JAX)."""
-    x = as_float("digamma", x)
-    pole = (x <= 0) & (x == jnp.floor(x))
-    return lax.digamma(x) + jnp.where(pole, jnp.full_like(x, jnp.nan), jnp.zeros_like(x))
+    return _digamma(as_float("digamma", x))
 
 
 def gammasgn(x):

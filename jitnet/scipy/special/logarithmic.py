@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
+from ...lax.special.common import xlogy as _xlogy
 from ...numpy.util import canonicalize_axes
 from .util import as_float
 
@@ -38,19 +39,6 @@ def xlogy(x, y):
     (``-inf`` at ``(0, 0)``), ``0 / 0 = nan`` in ``y`` at ``(0, 0)``.
     """
     return _xlogy(*as_float("xlogy", x, y))
-
-
-@custom_jvp
-def _xlogy(x, y):
-    # y is replaced by 1 where x == 0 and log(y) is not finite: the value there is 0
-    bad = (x == 0) & ((y <= 0) | (y == jnp.inf))
-    return x * jnp.log(jnp.where(bad, jnp.ones_like(y), y))
-
-
-@_xlogy.defjvp
-def _xlogy_jvp(primals, tangents):
-    (x, y), (tx, ty) = primals, tangents
-    return _xlogy(x, y), tx * jnp.log(y) + ty * (x / y)
 
 
 def xlog1py(x, y):

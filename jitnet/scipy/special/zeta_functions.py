@@ -2,37 +2,19 @@
 dilogarithm ``spence`` (whose series uses the same Bernoulli numbers)."""
 from __future__ import annotations
 
-import functools
 import math
 import operator
-from fractions import Fraction
 
 import numpy as np
 
 from ... import numpy as jnp
-from ...hop.custom import custom_jvp
-from .gamma_functions import digamma, gammaln
+from ...lax.special.zeta_functions import bernoulli_exact
+from ...lax.special.zeta_functions import polygamma as _polygamma
+from ...lax.special.zeta_functions import zeta as _zeta
 from .util import as_float, horner, where_safe
 
-
-@functools.lru_cache(maxsize=None)
-def _bernoulli_exact(n: int) -> tuple:
-    """``B_0 .. B_n`` as exact fractions (Akiyama-Tanigawa), ``B_1 = -1/2``; for small ``n``."""
-    row, out = [], []
-    for m in range(n + 1):
-        row.append(Fraction(1, m + 1))
-        for j in range(m, 0, -1):
-            row[j - 1] = j * (row[j - 1] - row[j])
-        out.append(row[0])
-    if n >= 1:
-        out[1] = -out[1]  # the recurrence gives B_1 = +1/2
-    return tuple(out)
-
-
 _EXACT = 100
-_B = _bernoulli_exact(32)
-# Euler-Maclaurin coefficients B_2j / (2j)!, j = 1..16
-_EM_COEFFS = [float(_B[2 * j] / math.factorial(2 * j)) for j in range(1, 17)]
+_B = bernoulli_exact(32)
 _PI2_6 = float(np.pi ** 2 / 6)
 
 
@@ -49,7 +31,7 @@ def bernoulli(n: int):
         raise TypeError(f"bernoulli: n must be a concrete integer, got {n!r}") from None
     if n < 0:
         raise ValueError(f"bernoulli: n must be non-negative, got {n}")
-    values = [float(b) for b in _bernoulli_exact(min(n, _EXACT))]
+    values = [float(b) for b in bernoulli_exact(min(n, _EXACT))]
     for m in range(_EXACT // 2 + 1, n // 2 + 1):
         zeta_2m = sum(k ** (-2.0 * m) for k in range(1, 12))
         log_b = math.log(2 * zeta_2m) + math.lgamma(2 * m + 1) - 2 * m * math.log(2 * np.pi)
@@ -60,42 +42,13 @@ def bernoulli(n: int):
 
 def zeta(x, q=None):
     """Hurwitz zeta function ``sum_k (k + q)^-x``; as in JAX, ``q`` is required (no Riemann
-    zeta, ``NotImplementedError``).
-
-    Euler-Maclaurin summation (Johansson 2015): ``N`` terms summed directly, then the
-    integral, half the last term and ``N`` Bernoulli corrections (``N`` = 16 in float64, 8
-    in float32). Differentiable in both arguments through the formula, as JAX's derivative
-    rule (the jvp of the same expansion): ``d/dq = -x zeta(x + 1, q)`` to rounding.
-    nan for ``x < 1`` and for ``q <= 0`` unless ``x`` is an integer (then the terms are
-    defined and the sum is used), inf at ``x = 1`` and at poles ``q = 0, -1, ...``, 0 at
-    ``q = inf`` (as SciPy).
-    """
+    zeta, ``NotImplementedError``). Euler-Maclaurin summation (``lax.special.zeta_functions``,
+    whose docstring gives the method and the values at the edges: nan for ``x < 1``, inf at
+    ``x = 1`` and at the poles of ``q``, 0 at ``q = inf``), differentiable in both arguments."""
     if q is None:
         raise NotImplementedError("zeta: the Riemann zeta function (q=None) is not implemented, "
                                   "as in JAX; pass q (q=1 gives the Riemann zeta for x > 1)")
-    x, q = as_float("zeta", x, q)
-    n_terms = 8 if x.dtype == np.float32 else 16
-    integer_x = x == jnp.floor(x)
-    pole = (q <= 0) & (q == jnp.floor(q))
-    valid = (x > 1) & ((q > 0) | integer_x) & ~pole
-    xs = where_safe(valid, x, 2.0)
-    qs = where_safe(valid, q, 1.0)
-    total = jnp.zeros_like(xs)
-    for k in range(n_terms):
-        total = total + jnp.power(qs + k, -xs)
-    a = qs + n_terms
-    a_pow = jnp.power(a, -xs)
-    total = total + a * a_pow / (xs - 1) + 0.5 * a_pow
-    rising = xs / a  # x (x + 1) ... (x + 2j - 2) / a^(2j - 1)
-    correction = jnp.zeros_like(xs)
-    for j in range(n_terms):
-        correction = correction + _EM_COEFFS[j] * rising
-        rising = rising * (xs + 2 * j + 1) * (xs + 2 * j + 2) / (a * a)
-    total = total + a_pow * correction
-    inf = (x == 1) | (pole & (x > 1)) | (q == 0)
-    out = jnp.where(valid, total, jnp.full_like(total, jnp.nan))
-    out = jnp.where((q == jnp.inf) & (x > 1), jnp.zeros_like(out), out)  # (JAX: nan)
-    return jnp.where(inf & ~jnp.isnan(x), jnp.full_like(total, jnp.inf), out)
+    return _zeta(*as_float("zeta", x, q))
 
 
 def polygamma(n, x):
@@ -104,26 +57,7 @@ def polygamma(n, x):
     nan for ``n < 0``. Derivative rule in ``x``: ``polygamma(n + 1, x)`` (as JAX)."""
     if not jnp.issubdtype(jnp.result_type(n), jnp.integer):
         raise ValueError(f"polygamma: n must have an integer dtype, got {jnp.result_type(n)}")
-    return polygamma_float(*as_float("polygamma", n, x))
-
-
-def polygamma_float(n, x):
-    """``polygamma`` for a floating ``n`` of the dtype of ``x``: nan where ``n`` is not an
-    integer."""
-    out = _polygamma(n, x)
-    return jnp.where(n == jnp.floor(n), out, jnp.full_like(out, jnp.nan))
-
-
-@custom_jvp
-def _polygamma(n, x):
-    order = where_safe(n >= 1, n, 1.0)
-    sign = jnp.where(jnp.remainder(order, 2) == 1, jnp.ones_like(x), -jnp.ones_like(x))
-    higher = sign * jnp.exp(gammaln(order + 1)) * zeta(order + 1, x)
-    out = jnp.where(n == 0, digamma(x), higher)
-    return jnp.where(n < 0, jnp.full_like(out, jnp.nan), out)
-
-
-_polygamma.defjvps(None, lambda t, out, n, x: t * _polygamma(n + 1, x))
+    return _polygamma(*as_float("polygamma", n, x))
 
 
 # Li2(1 - e^-u) = u - u^2/4 + sum_m B_2m u^(2m+1) / (2m+1)!: coefficients of u^2m, m = 10..1

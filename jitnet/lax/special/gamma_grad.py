@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.source_info import user_line
-from ..prims import elementwise as ew
-from ..prims.util import get_aval
-from .control_flow import while_loop
+from ...core.aval import ShapedArray
+from ...core.source_info import user_line
+from ...prims import elementwise as ew
+from ...prims.reduce import reduce_and
+from ...prims.util import full_of, get_aval
+from ..control_flow import while_loop
+from ..values import promote_args_inexact
+from .common import full_like, isnan, where
 
 _MAX_TERMS = 20_000  # ~sqrt(a) terms are needed near x = a: enough beyond a = 1e7
 
@@ -30,11 +34,21 @@ def _close(new, old, scale, eps):
     return abs(new - old) <= eps * scale
 
 
+def _init_flags(x):
+    """The loop's start: the term counter 0 and "converged" false for every element."""
+    return full_of(ShapedArray((), get_aval(x).dtype), 0), full_of(
+        ShapedArray(get_aval(x).shape, np.bool_), False)
+
+
+def _running(c):
+    """Iterate while under the term limit and any element has not converged."""
+    flags = c[1]
+    return (c[0] < _MAX_TERMS) & ~reduce_and(flags, tuple(range(len(get_aval(flags).shape))))
+
+
 def _series(a, x, eps):
     """``(S, dS/da)`` of the series of ``P(a, x)``. Each element stops (keeps its values)
     once both sums have stopped moving."""
-    from .. import numpy as jnp
-
     def body(c):
         k, done, t, dt, s, ds = c
         k = k + 1
@@ -42,12 +56,10 @@ def _series(a, x, eps):
         t, dt = t * r, r * (dt - t / (a + k))
         s_new, ds_new = s + t, ds + dt
         conv = _close(s_new, s, abs(s_new), eps) & _close(ds_new, ds, abs(ds_new), eps)
-        return (k, done | conv, t, dt, jnp.where(done, s, s_new), jnp.where(done, ds, ds_new))
+        return (k, done | conv, t, dt, where(done, s, s_new), where(done, ds, ds_new))
 
-    one, zero = jnp.ones_like(x), jnp.zeros_like(x)
-    init = (jnp.zeros((), get_aval(x).dtype), jnp.zeros(get_aval(x).shape, np.bool_),
-            one, zero, one, zero)
-    out = while_loop(lambda c: (c[0] < _MAX_TERMS) & ~jnp.all(c[1]), body, init)
+    one, zero = full_like(x, 1), full_like(x, 0)
+    out = while_loop(_running, body, _init_flags(x) + (one, zero, one, zero))
     return out[4], out[5]
 
 
@@ -59,8 +71,6 @@ def _fraction(a, x, eps):
     a-derivatives follow the differentiated recurrence. Every step rescales the last two
     terms by ``1 / A_n`` (the recurrence is linear), which keeps them in range. Each element
     stops (keeps its values) once ``h`` and ``dh`` have stopped moving."""
-    from .. import numpy as jnp
-
     def body(c):
         n, done, prev, cur, h, dh = c[0], c[1], c[2:6], c[6:10], c[10], c[11]
         n = n + 1
@@ -74,23 +84,20 @@ def _fraction(a, x, eps):
         dh_new = db - hda  # d(B/A) with A scaled to 1
         conv = _close(h_new, h, abs(h_new), eps) & _close(dh_new, dh, abs(db) + abs(hda), eps)
         return (n, done | conv, ca * s, cb * s, cda * s, cdb * s,
-                jnp.ones_like(na), h_new, nda * s, db,
-                jnp.where(done, h, h_new), jnp.where(done, dh, dh_new))
+                full_like(na, 1), h_new, nda * s, db,
+                where(done, h, h_new), where(done, dh, dh_new))
 
-    zero, one = jnp.zeros_like(x), jnp.ones_like(x)
+    zero, one = full_like(x, 0), full_like(x, 1)
     r = 1 / (x + 1 - a)  # 1 / b_0
     # (A_{-1}, B_{-1}) = (1, 0), (A_0, B_0) = (b_0, 1), dA_0/da = -1: all scaled by 1 / b_0
-    init = (jnp.zeros((), get_aval(x).dtype), jnp.zeros(get_aval(x).shape, np.bool_),
-            r, zero, zero, zero, one, r, -r, zero, r, r * r)
-    out = while_loop(lambda c: (c[0] < _MAX_TERMS) & ~jnp.all(c[1]), body, init)
+    init = _init_flags(x) + (r, zero, zero, zero, one, r, -r, zero, r, r * r)
+    out = while_loop(_running, body, init)
     return out[10], out[11]
 
 
 def random_gamma_grad(a, x):
     """``d x / d a`` for a standard Gamma(``a``) sample ``x`` (``a`` and ``x`` broadcast,
     floating). Zero at ``x = 0``; nan for ``a <= 0`` or ``x < 0``."""
-    from .. import numpy as jnp
-    from ..numpy.util import promote_args_inexact
     a, x = promote_args_inexact("random_gamma_grad", a, x)
     dt = get_aval(a).dtype
     if dt.kind != "f":
@@ -98,17 +105,17 @@ def random_gamma_grad(a, x):
                         f"{user_line()}")
     eps = float(4 * np.finfo(dt).eps)
     series = x < a + 1
-    ok = (a > 0) & (x > 0) & jnp.isfinite(x)
-    one = jnp.ones_like(x)
+    ok = (a > 0) & (x > 0) & ew.is_finite(x)
+    one = full_like(x, 1)
     # each expansion sees only the points where it converges fast; elsewhere a stand-in
-    a_s = jnp.where(ok, a, one)
-    x_ser = jnp.where(ok & series, x, 0.5 * one)
-    x_frac = jnp.where(ok & ~series, x, a_s + 2)
+    a_s = where(ok, a, one)
+    x_ser = where(ok & series, x, 0.5 * one)
+    x_frac = where(ok & ~series, x, a_s + 2)
     s, ds = _series(a_s, x_ser, eps)
     h, dh = _fraction(a_s, x_frac, eps)
-    g_ser = -(x_ser / a_s) * (s * (jnp.log(x_ser) - ew.digamma(a_s + 1)) + ds)
-    g_frac = x_frac * (h * (jnp.log(x_frac) - ew.digamma(a_s)) + dh)
-    out = jnp.where(series, g_ser, g_frac)
-    out = jnp.where(x == 0, jnp.zeros_like(out), out)
-    bad = (a <= 0) | (x < 0) | jnp.isnan(a) | jnp.isnan(x)
-    return jnp.where(bad, jnp.full_like(out, np.nan), out)
+    g_ser = -(x_ser / a_s) * (s * (ew.log(x_ser) - ew.digamma(a_s + 1)) + ds)
+    g_frac = x_frac * (h * (ew.log(x_frac) - ew.digamma(a_s)) + dh)
+    out = where(series, g_ser, g_frac)
+    out = where(x == 0, 0.0, out)
+    bad = (a <= 0) | (x < 0) | isnan(a) | isnan(x)
+    return where(bad, np.nan, out)
