@@ -1,0 +1,61 @@
+"""Where the test suite's cold time goes: tables from ``compile_counts_plugin`` lines.
+
+    python benchmarks/suite_profile.py OUT.jsonl [more.jsonl ...] [--top 30] [--files 30]
+
+Prints Markdown: the slowest test files and the slowest tests by worker CPU (``cpu``),
+with the generated programs compiled (``compile``) and all Numba compilations (``numba``,
+``numba_s``) they caused. Run the plugin with an empty cache directory for cold figures.
+"""
+import argparse
+import collections
+import json
+
+
+def load(paths):
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    return rows
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("jsonl", nargs="+")
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--files", type=int, default=30)
+    args = ap.parse_args(argv)
+    rows = load(args.jsonl)
+    files = collections.defaultdict(lambda: [0, 0, 0, 0.0, 0.0, 0.0])
+    for r in rows:
+        f = files[r["id"].split("::")[0]]
+        for i, k in enumerate(("compile", "numba")):
+            f[i + 1] += r.get(k, 0)
+        f[0] += 1
+        f[3] += r.get("numba_s", 0.0)
+        f[4] += r["cpu"]
+        f[5] += r["wall"]
+    total_cpu = sum(r["cpu"] for r in rows)
+    print(f"{len(rows)} tests, {total_cpu:.0f} s worker CPU, "
+          f"{sum(r['compile'] for r in rows)} programs compiled, "
+          f"{sum(r.get('numba', 0) for r in rows)} Numba compilations "
+          f"({sum(r.get('numba_s', 0) for r in rows):.0f} s)\n")
+    ranked = sorted(files.items(), key=lambda kv: -kv[1][4])[:args.files]
+    print(table(["file", "tests", "programs", "numba", "numba s", "CPU s", "wall s"],
+                [(k, v[0], v[1], v[2], f"{v[3]:.1f}", f"{v[4]:.1f}", f"{v[5]:.1f}")
+                 for k, v in ranked]))
+    print()
+    top = sorted(rows, key=lambda r: -r["cpu"])[:args.top]
+    print(table(["test", "programs", "numba", "numba s", "CPU s", "wall s"],
+                [(r["id"], r["compile"], r.get("numba", ""), r.get("numba_s", ""),
+                  f"{r['cpu']:.1f}", f"{r['wall']:.1f}") for r in top]))
+
+
+if __name__ == "__main__":
+    main()
