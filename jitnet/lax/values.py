@@ -142,15 +142,3 @@ def promote_args_inexact(name: str, *args):
     if len(args) == 1 and type(args[0]) in ARRAYS and kind_of(args[0].dtype) in "fc":
         return args  # fast path: already inexact
     return promote_to(name, args, dtypes.to_inexact_dtype)
-
-
-def broadcast_full(*args, name: str = "broadcast"):
-    """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
-    shapes = [tuple(get_aval(a).shape) for a in args]
-    shape = broadcast_shapes(name, *shapes)
-    out = []
-    for a, s in zip(args, shapes):
-        if s != shape:
-            a = sh.broadcast_in_dim(a, shape, ()) if not s else broadcast_to_shape(a, shape)
-        out.append(a)
-    return out

@@ -7,10 +7,11 @@ from ..core import dtypes
 from ..core.errors import ConcretizationTypeError, value_needed
 from ..core.source_info import api_name, user_line, warn
 from ..prims import elementwise as ew
+from ..prims import shape as sh
 from ..prims.util import get_aval
 from ..trace.tracer import concrete
 # shared with lax (below jitnet.numpy), re-exported for the numpy modules
-from ..lax.values import (ARRAYS, as_jitnet, broadcast_shapes, broadcast_full,  # noqa: F401
+from ..lax.values import (ARRAYS, as_jitnet, broadcast_shapes,  # noqa: F401
                           broadcast_to_shape, canonicalize_axis, check_arraylike,
                           convert, promote_args_inexact, promote_to, scalar_to)
 
@@ -60,6 +61,18 @@ def promote_args(name: str, *args):
             if x2 is not None:
                 return x2, y
     return promote_to(name, args)
+
+
+def broadcast_full(*args, name: str = "broadcast"):
+    """Broadcast every argument, 0-d ones included, to the common shape (for ``select``)."""
+    shapes = [tuple(get_aval(a).shape) for a in args]
+    shape = broadcast_shapes(name, *shapes)
+    out = []
+    for a, s in zip(args, shapes):
+        if s != shape:
+            a = sh.broadcast_in_dim(a, shape, ()) if not s else broadcast_to_shape(a, shape)
+        out.append(a)
+    return out
 
 
 def promote_args_numeric(name: str, *args):

@@ -8,8 +8,9 @@ import numpy as np
 
 from ...hop.custom import custom_jvp
 from ...prims import elementwise as ew
-from ...prims.util import full_of, get_aval
-from ..values import SCALARS, broadcast_full
+from ...prims import shape as sh
+from ...prims.util import const, full_of, get_aval
+from ..values import SCALARS, broadcast_shapes, broadcast_to_shape
 
 
 def full_like(x, value):
@@ -18,13 +19,17 @@ def full_like(x, value):
 
 
 def where(cond, x, y):
-    """``x`` where ``cond`` holds, else ``y``, broadcast (``jnp.where`` for operands of one
-    dtype); either case may be a Python number, taken in the other's type."""
+    """``x`` where ``cond`` holds, else ``y``, broadcast as ``jnp.where`` does (operands of one
+    dtype); either case may be a Python number: a weak 0-d constant of the other's dtype."""
     if type(x) in SCALARS:
-        x = full_like(y, x)
+        x = const(y, x)
     elif type(y) in SCALARS:
-        y = full_like(x, y)
-    return ew.select(*broadcast_full(cond, x, y, name="where"))
+        y = const(x, y)
+    shape = broadcast_shapes("where", *(get_aval(v).shape for v in (cond, x, y)))
+    cond, x, y = (broadcast_to_shape(v, shape) for v in (cond, x, y))
+    if shape and not get_aval(x).shape and not get_aval(y).shape:
+        x = sh.broadcast_in_dim(x, shape, ())   # select takes its shape from a case
+    return ew.select(cond, x, y)
 
 
 def isnan(x):
