@@ -134,6 +134,8 @@ def reduce_update(e, acc: str, val: str) -> str:
         return f"{acc} {r.operator}= {val}"
     if r.operator and d == np.bool_:  # bool & and | stay bool (and/or would short-circuit)
         return f"{acc} = {acc} {r.operator} {val}"
+    # max, min, and/or of integers: the combine primitive's template (which reads only its
+    # arguments and the dtype, so no equation is passed)
     return f"{acc} = {lookup(r.combine)(None, [acc, val], d)}"
 
 

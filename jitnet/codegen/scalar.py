@@ -1,11 +1,12 @@
 """Per-element expressions of the elementwise primitives, as Python source templates.
 
 ``expr(eqn, args)`` returns the source of one element of ``eqn``'s output given the
-source of one element of each input. A primitive whose element is a plain ``math`` call
-declares it (``Elementwise(math="sin")``) and needs no entry in ``SCALAR``. Helpers named ``jn_*`` come from the target's
+source of one element of each input. Helpers named ``jn_*`` come from the target's
 math module (``jitnet/runtime/numba_math.py`` on CPU), which implements them so that
 float32 stays float32 and loops vectorize. Integer results are cast back to their dtype
-so arithmetic wraps like XLA's fixed-width integers.
+so arithmetic wraps like XLA's fixed-width integers. A primitive whose element is a plain
+``math`` call declares it (``Elementwise(math="sin")``) and needs no entry in ``SCALAR``
+(``lookup``).
 """
 from __future__ import annotations
 
@@ -151,6 +152,8 @@ SCALAR = {
     "lgamma": lambda e, a, d: f"{cast(d)}(jn_lgamma({a[0]}))",
     "digamma": lambda e, a, d: f"{cast(d)}(jn_digamma({a[0]}))",
     "not": _not,
+    "population_count": lambda e, a, d: (f"{cast(d)}(jn_popcount({a[0]}, "
+                                         f"{np.dtype(d).itemsize * 8}))"),
     "integer_pow": _integer_pow,
     "add": _binop("+"), "sub": _binop("-"), "mul": _binop("*"),
     "div": _div, "rem": _rem,

@@ -15,6 +15,7 @@ from ..prims.elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2
                                  shift_right_arithmetic, shift_right_logical, sign, sin, sinh,
                                  sqrt, square, sub, tan, tanh)
 from ..prims.elementwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from ..prims.elementwise import population_count
 from ..prims.elementwise import complex, conj, imag, real
 from ..prims.elementwise import convert_index, index_constant
 from ..prims.elementwise import stop_gradient as _stop_gradient
@@ -129,7 +130,7 @@ from . import linalg  # noqa: E402,F401
 from .shapes import (Precision, conv_general_permutations, conv_general_shape_tuple,  # noqa: E402,F401
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
-from .composite import (clz, cumlogsumexp, mulhi, population_count, reduce_xor,  # noqa: E402,F401
+from .composite import (clz, cumlogsumexp, mulhi, reduce_xor,  # noqa: E402,F401
                         stack, tile, top_k, unstack)
 from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
 from .scaled_dot import scaled_dot  # noqa: E402,F401

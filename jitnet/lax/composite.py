@@ -1,5 +1,5 @@
 """``lax`` functions that jitnet builds from other primitives rather than giving a
-primitive of their own: bit counts, ``mulhi``, ``reduce_xor``, ``top_k``,
+primitive of their own: ``clz``, ``mulhi``, ``reduce_xor``, ``top_k``,
 ``cumlogsumexp`` (and the ``logaddexp`` it scans, the body of ``jnp.logaddexp``),
 ``stack``/``unstack``/``tile`` (their derivatives and batching come from the primitives
 they are made of)."""
@@ -26,23 +26,6 @@ def _unsigned_view(x, name):
     # an integer conversion to the unsigned type of the same width keeps the bits (a
     # bitcast would too, but the Numba backend does not compile int8/int16 bitcasts)
     return (x if dt == udt else ew.convert_element_type(x, udt)), dt, dt.itemsize * 8
-
-
-def _bits_set_below(u, width):
-    """For each i < width: (u >> i) & 1, summed in u's dtype (the population count)."""
-    one = np.asarray(1, get_aval(u).dtype)
-    total = ew.bitwise_and(u, one)
-    for i in range(1, width):
-        shifted = ew.shift_right_logical(u, np.asarray(i, get_aval(u).dtype))
-        total = ew.add(total, ew.bitwise_and(shifted, one))
-    return total
-
-
-def population_count(x):
-    """The number of set bits of each element (of its two's-complement bits for signed
-    types), in ``x``'s dtype."""
-    u, dt, width = _unsigned_view(x, "population_count")
-    return ew.convert_element_type(_bits_set_below(u, width), dt)
 
 
 def clz(x):

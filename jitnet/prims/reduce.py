@@ -13,6 +13,7 @@ from ..core.aval import ShapedArray
 from ..core.primitive import OP, Primitive, Reduce
 from ..trace.tracer import bind
 from . import elementwise as ew
+from .elementwise_arith import add_p, and_p, max_p, min_p, mul_p, or_p
 from . import shape as sh
 from .util import bdim_to_front, const, dtype_error, get_aval, shape_error, shape_str, tangent_aval
 
@@ -49,14 +50,14 @@ def _all_ones(dtype):
 
 def _lowest(dtype):
     """The identity of max: -inf, the integer minimum, or False."""
-    dtype = np.dtype(dtype)
-    return -np.inf if kind_of(dtype) == "f" else (int(np.iinfo(dtype).min) if kind_of(dtype) in "iu" else False)
+    k = kind_of(np.dtype(dtype))
+    return -np.inf if k == "f" else int(np.iinfo(dtype).min) if k in "iu" else False
 
 
 def _highest(dtype):
     """The identity of min: +inf, the integer maximum, or True."""
-    dtype = np.dtype(dtype)
-    return np.inf if kind_of(dtype) == "f" else (int(np.iinfo(dtype).max) if kind_of(dtype) in "iu" else True)
+    k = kind_of(np.dtype(dtype))
+    return np.inf if k == "f" else int(np.iinfo(dtype).max) if k in "iu" else True
 
 
 def _reduce_batch(prim):
@@ -75,18 +76,18 @@ def _reduce(name, impl, kinds, kind):
 
 
 reduce_sum_p = _reduce("reduce_sum", lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
-                       "iufc", Reduce(_zero, ew.add_p, "+"))
+                       "iufc", Reduce(_zero, add_p, "+"))
 reduce_prod_p = _reduce("reduce_prod", lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype),
-                        "iufc", Reduce(_one, ew.mul_p, "*"))
+                        "iufc", Reduce(_one, mul_p, "*"))
 reduce_max_p = _reduce("reduce_max", lambda x, *, axes: np.max(
-    x, axis=axes, initial=_lowest(x.dtype)), "iufb", Reduce(_lowest, ew.max_p))
+    x, axis=axes, initial=_lowest(x.dtype)), "iufb", Reduce(_lowest, max_p))
 reduce_min_p = _reduce("reduce_min", lambda x, *, axes: np.min(
-    x, axis=axes, initial=_highest(x.dtype)), "iufb", Reduce(_highest, ew.min_p))
+    x, axis=axes, initial=_highest(x.dtype)), "iufb", Reduce(_highest, min_p))
 reduce_and_p = _reduce("reduce_and", lambda x, *, axes: np.bitwise_and.reduce(
     x, axis=axes, initial=x.dtype.type(_all_ones(x.dtype))), "iub",
-    Reduce(_all_ones, ew.and_p, "&"))
+    Reduce(_all_ones, and_p, "&"))
 reduce_or_p = _reduce("reduce_or", lambda x, *, axes: np.bitwise_or.reduce(
-    x, axis=axes, initial=x.dtype.type(_zero(x.dtype))), "iub", Reduce(_zero, ew.or_p, "|"))
+    x, axis=axes, initial=x.dtype.type(_zero(x.dtype))), "iub", Reduce(_zero, or_p, "|"))
 
 
 def _norm_axes(x, axes):

@@ -3,6 +3,8 @@
 Kernels written by ``codegen/cuda/`` only use operators, casts (``np.float32(x)``) and these
 helpers, so the same kernel text runs on a GPU and under Numba's CUDA simulator:
 
+* the plain ``math`` calls elementwise primitives declare (``Elementwise(math="sin")``) get
+  their helper here from the declaration (``jn_sin``), with no code of their own;
 * on a GPU each helper is a ``cuda.jit(device=True)`` function built on ``math`` (which Numba
   lowers to the float32 libdevice variant for float32 arguments, so float32 stays float32) or
   on ``numba.cuda.libdevice`` where ``math`` has no equivalent (rint, round, cbrt, nextafter,
@@ -17,12 +19,15 @@ shifts by >= the bit width give 0 or the sign.
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import numba
 import numpy as np
 from numba import cuda
 
+from .. import prims as _prims  # noqa: F401  (registers the primitives read below)
+from ..core import primitive as _primitive
 from . import numba_math as _cpu
 
 SIM = bool(numba.config.ENABLE_CUDASIM)
@@ -39,8 +44,9 @@ else:
 # as they are), so integer division, float->int saturation and NaN-propagating max/min
 # cannot drift apart between the backends.
 
-jn_max, jn_min, jn_idiv, jn_irem = (_device(f.py_func) for f in
-                                    (_cpu.jn_max, _cpu.jn_min, _cpu.jn_idiv, _cpu.jn_irem))
+jn_max, jn_min, jn_idiv, jn_irem, jn_popcount = (
+    _device(f.py_func) for f in (_cpu.jn_max, _cpu.jn_min, _cpu.jn_idiv, _cpu.jn_irem,
+                                 _cpu.jn_popcount))
 (jn_f2i_int8, jn_f2i_int16, jn_f2i_int32, jn_f2i_int64,
  jn_f2i_uint8, jn_f2i_uint16, jn_f2i_uint32, jn_f2i_uint64) = (
     _device(getattr(_cpu, f"jn_f2i_{t}").py_func)
@@ -92,22 +98,13 @@ def jn_sort_lt(a, b):
 
 if SIM:
     # -- simulator: NumPy scalars ---------------------------------------------------------
-    jn_sin, jn_cos, jn_tan = np.sin, np.cos, np.tan
-    jn_asin, jn_acos, jn_atan = np.arcsin, np.arccos, np.arctan
-    jn_sinh, jn_cosh, jn_tanh = np.sinh, np.cosh, np.tanh
-    jn_asinh, jn_acosh, jn_atanh = np.arcsinh, np.arccosh, np.arctanh
+    jn_tanh = np.tanh
     jn_exp, jn_log, jn_log1p, jn_expm1 = np.exp, np.log, np.log1p, np.expm1
     jn_sqrt, jn_floor, jn_ceil, jn_trunc = np.sqrt, np.floor, np.ceil, np.trunc
-    jn_atan2, jn_fmod, jn_isfinite = np.arctan2, np.fmod, np.isfinite
+    jn_fmod, jn_isfinite = np.fmod, np.isfinite
     jn_rint_f32 = jn_rint_f64 = np.rint
     jn_cbrt_f32 = jn_cbrt_f64 = np.cbrt
     jn_nextafter_f32 = jn_nextafter_f64 = np.nextafter
-
-    def jn_erf(x):
-        return math.erf(x)
-
-    def jn_erfc(x):
-        return math.erfc(x)
 
     def jn_pow(a, b):
         return np.power(a, b)
@@ -164,17 +161,13 @@ else:
     def _math1(f):
         return cuda.jit(device=True)(lambda x: f(x))
 
-    jn_sin, jn_cos, jn_tan = _math1(math.sin), _math1(math.cos), _math1(math.tan)
-    jn_asin, jn_acos, jn_atan = _math1(math.asin), _math1(math.acos), _math1(math.atan)
-    jn_sinh, jn_cosh, jn_tanh = _math1(math.sinh), _math1(math.cosh), _math1(math.tanh)
-    jn_asinh, jn_acosh, jn_atanh = _math1(math.asinh), _math1(math.acosh), _math1(math.atanh)
+    jn_tanh = _math1(math.tanh)
     jn_exp, jn_log = _math1(math.exp), _math1(math.log)
     jn_log1p, jn_expm1 = _math1(math.log1p), _math1(math.expm1)
     jn_sqrt, jn_floor = _math1(math.sqrt), _math1(math.floor)
     jn_ceil, jn_trunc = _math1(math.ceil), _math1(math.trunc)
-    jn_erf, jn_erfc, jn_lgamma = _math1(math.erf), _math1(math.erfc), _math1(math.lgamma)
+    jn_lgamma = _math1(math.lgamma)
     jn_isfinite = _math1(math.isfinite)
-    jn_atan2 = cuda.jit(device=True)(lambda a, b: math.atan2(a, b))
     jn_fmod = cuda.jit(device=True)(lambda a, b: math.fmod(a, b))
     jn_pow = cuda.jit(device=True)(lambda a, b: a ** b)
     jn_rint_f32, jn_rint_f64 = _ld.rintf, _ld.rint
@@ -206,6 +199,24 @@ else:
                                                    _cpu.jn_round_bfloat16_f32))
 
     del _nbt
+
+
+
+
+def _declared_math(prim):
+    """``jn_<name>`` for a primitive declaring ``Elementwise(math=name)``: its NumPy impl
+    under the simulator (IEEE results on NumPy scalars), ``math.<name>`` on the GPU."""
+    if SIM:
+        return prim.impl
+    f = getattr(math, prim.kind.math)
+    if len(inspect.signature(f).parameters) == 2:
+        return cuda.jit(device=True)(lambda a, b: f(a, b))
+    return cuda.jit(device=True)(lambda x: f(x))
+
+
+for _p in _primitive.registry.values():
+    if isinstance(_p.kind, _primitive.Elementwise) and _p.kind.math:
+        globals()[f"jn_{_p.kind.math}"] = _declared_math(_p)
 
 
 jn_bitcast_int32, jn_bitcast_uint32, jn_bitcast_float32 = (_bitcast(t) for t in

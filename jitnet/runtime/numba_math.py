@@ -81,6 +81,21 @@ def jn_shra(x, y, bits):
     return x >> y
 
 
+@_inline
+def jn_popcount(x, bits):
+    """How many of the low ``bits`` bits of integer ``x`` are set (its two's-complement bits
+    when negative): a branch-free sum of bit fields in uint64, with no multiply (no overflow
+    warnings when the CUDA simulator runs it on NumPy scalars)."""
+    v = np.uint64(x) & (np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - bits))
+    v = v - ((v >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    v = (v & np.uint64(0x3333333333333333)) + ((v >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    v = (v + (v >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    v = v + (v >> np.uint64(8))
+    v = v + (v >> np.uint64(16))
+    v = v + (v >> np.uint64(32))
+    return v & np.uint64(0x7F)
+
+
 def _f2i(dtype):
     """Saturating float -> ``dtype``, NaN -> 0. Every branch returns ``dtype``: Python ints
     would unify int64 with uint64's maximum to float64 and lose it."""

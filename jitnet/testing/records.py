@@ -126,6 +126,7 @@ RECORDS += [
     _r("integer_pow", lambda x: lax.integer_pow(x, 3), [F(3, 4)], name="integer_pow_3"),
     _r("integer_pow", lambda x: lax.integer_pow(x, -2), [Pos(3, 4)], name="integer_pow_-2"),
     _r("not", lax.bitwise_not, [I(-50, 50, 3, 4)], grad_order=0),
+    _r("population_count", lax.population_count, [I(-1000, 1000, 3, 4)], grad_order=0),
 ]
 
 _BINARY = [

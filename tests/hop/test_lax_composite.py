@@ -1,4 +1,5 @@
-"""lax.population_count, clz, top_k and cumlogsumexp against NumPy (issue 18, item 4)."""
+"""lax.population_count (a primitive since), clz, top_k and cumlogsumexp against NumPy (issue 18,
+item 4)."""
 import numpy as np
 import pytest
 

@@ -53,3 +53,19 @@ def test_lax_div_rem_by_zero_eager_and_jit(dt):
     for f, want in ((lax.div, all_ones), (lax.rem, x)):
         np.testing.assert_array_equal(np.asarray(f(x, y)), want)
         np.testing.assert_array_equal(np.asarray(jitnet.jit(f)(x, y)), want)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint64])
+def test_population_count_counts_twos_complement_bits(dtype, x64):
+    """Eager, jit and vmap against Python's count of the bits of each value's two's
+    complement (the extreme values of each width included)."""
+    info = np.iinfo(dtype)
+    x = np.array([0, 1, 7, info.max, info.min, info.max // 3, info.min + 1], dtype)
+    width = np.dtype(dtype).itemsize * 8
+    ref = np.array([bin(int(v) & ((1 << width) - 1)).count("1") for v in x], dtype)
+    for got in (lax.population_count(x), jitnet.jit(lax.population_count)(x),
+                jitnet.vmap(lax.population_count)(x)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.asarray(got), ref)
+    with pytest.raises(TypeError, match="population_count"):
+        lax.population_count(np.ones(2, np.float32))

@@ -9,8 +9,8 @@ kernel becomes code:
   compile-time constants, so offsets, strides and launch configurations are literals.
 * A ``LoopKernel``'s stores become one elementwise kernel: a grid-stride loop over the flat
   output index, unravelled into the multi-index; operand loads go through the same remap
-  index arithmetic as on CPU (``loop_body.remap_index``) and the per-element expressions of
-  ``scalar.py`` (with CUDA-safe overrides for the math functions).
+  index arithmetic as on CPU (each remap's declared ``Remap.index``) and the per-element
+  expressions of ``scalar.py`` (with CUDA-safe overrides for the math functions).
 * Its reductions become, per distinct set of reduced axes, a block-per-output kernel: the
   threads of a block stride over the reduced elements, then combine in a shared-memory tree.
   When there are few outputs and many reduced elements, each output is split over ``G``
