@@ -3,6 +3,7 @@ against the machine's measured sgemm peak, and the step-time floor that gives.
 
     python benchmarks/gemm_probe.py                # 1 thread (as the 1-thread pass pins it)
     python benchmarks/gemm_probe.py --jax          # the same shapes through jax.jit(jnp.dot)
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/gemm_probe.py   # another OpenBLAS kernel set
 
 Each gemm is called through ``jn_gemm_f32`` (the helper generated code calls, same operand
 layouts and transpose flags) on one thread; "peak" is the best rate of a large square sgemm.
@@ -51,18 +52,20 @@ def _operands(m, k, n, ta, tb, rng):
 
 
 def _rate(fn, flops, seconds=0.3):
-    """Best of 5 samples of ~seconds/5 each: GFLOP/s and seconds per call."""
+    """Best of 7 samples of ~seconds/7 each: GFLOP/s and seconds per call. Timed in the
+    process's CPU time (everything runs on one thread), so other processes on the machine
+    add less noise than to wall time."""
     fn()
-    t = time.perf_counter()
+    t = time.process_time()
     fn()
-    once = max(time.perf_counter() - t, 1e-7)
-    reps = max(1, int(seconds / 5 / once))
+    once = max(time.process_time() - t, 1e-6)
+    reps = max(1, int(seconds / 7 / once))
     best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
+    for _ in range(7):
+        t = time.process_time()
         for _ in range(reps):
             fn()
-        best = min(best, (time.perf_counter() - t) / reps)
+        best = min(best, (time.process_time() - t) / reps)
     return flops / best / 1e9, best
 
 
@@ -82,6 +85,7 @@ def main():
           f"{open('/proc/loadavg').read().split()[:3]}")
     jdot = None
     if args.jax:
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"   # one thread
         import jax
         import jax.numpy as jnp
         jdot = {(0, 0): jax.jit(lambda a, b: a @ b), (1, 0): jax.jit(lambda a, b: a.T @ b),
