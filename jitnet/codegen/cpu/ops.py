@@ -1,8 +1,9 @@
 """CPU source for the equations that are not fused into loops (``OpKernel``s).
 
 ``GENERATORS[prim_name](eqn, names, w)`` writes the statements computing ``eqn``'s
-outputs. Matrix products go to BLAS through ``np.dot`` on 2-D views (transposed views
-instead of copies when the operand layout allows); the rest are explicit loops.
+outputs. Matrix products go to BLAS gemm (``jn_gemm_*``) on 2-D views, one call per batch
+element: transposed and strided views (batch dims anywhere, ``core.gemm_layout``) instead of
+copies when the operand layout allows; the rest are explicit loops.
 """
 from __future__ import annotations
 
