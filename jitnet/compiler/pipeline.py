@@ -21,7 +21,9 @@ from ..fuse.cluster import fuse
 from ..fuse.kernels import FusedProgram, OpKernel
 from ..transforms.cleanup import cleanup, strip_stop_gradient
 from ..transforms.inline import inline_calls
+from .dot_operands import absorb_transposes
 from .fold import fold_constants
+from .join_pads import join_pads
 
 
 class Pass(NamedTuple):
@@ -37,6 +39,10 @@ PASSES = (
          "stop_gradient is the identity once differentiation is done"),
     Pass("fold_constants", fold_constants,
          "scalar equations over literals become literals (no kernel, no allocation)"),
+    Pass("absorb_transposes", absorb_transposes,
+         "a matrix product reads a transposed operand in place (strided gemm), not a copy"),
+    Pass("join_pads", join_pads,
+         "a sum of zero-padded pieces side by side (split's gradient) is one concatenate"),
     Pass("cleanup", cleanup,
          "simplify (x*1, x+0, same-type casts), common subexpressions, dead code"),
 )

@@ -27,7 +27,8 @@ def _all_eqns(ir):
 
 def test_pass_list_is_named_and_ordered():
     assert [p.name for p in PASSES] == ["inline_calls", "strip_stop_gradient",
-                                        "fold_constants", "cleanup"]
+                                        "fold_constants", "absorb_transposes", "join_pads",
+                                        "cleanup"]
     assert all(p.why for p in PASSES)
 
 

@@ -128,3 +128,17 @@ def test_block_reductions_of_every_kind(name):
             for g, w in zip(cuda(f)(x), f(jnp.asarray(x))):
                 assert np.asarray(g).dtype == np.asarray(w).dtype
                 np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5)
+
+
+def test_attention_products_with_folded_transposes():
+    """q k^T and p v with heads as a batch dim between the matrix dims (the transposes of
+    (B, T, H, D) are folded into dot_general by the compiler): offsets per (batch, head)."""
+    rng = np.random.RandomState(7)
+    q, k, v = (rng.standard_normal((2, 5, 3, 4)).astype(np.float32) for _ in range(3))
+
+    def f(q, k, v):
+        q, k, v = (z.transpose(0, 2, 1, 3) for z in (q, k, v))
+        return (q @ k.transpose(0, 1, 3, 2)) @ v
+    s = np.einsum("bthd,bshd->bhts", q, k)
+    np.testing.assert_allclose(np.asarray(cuda(f)(q, k, v)),
+                               np.einsum("bhts,bshd->bhtd", s, v), rtol=1e-4, atol=1e-4)

@@ -1,8 +1,9 @@
 """CPU source for the equations that are not fused into loops (``OpKernel``s).
 
 ``GENERATORS[prim_name](eqn, names, w)`` writes the statements computing ``eqn``'s
-outputs. Matrix products go to BLAS through ``np.dot`` on 2-D views (transposed views
-instead of copies when the operand layout allows); the rest are explicit loops.
+outputs. Matrix products go to BLAS gemm (``jn_gemm_*``) on 2-D views, one call per batch
+element: transposed and strided views (batch dims anywhere, ``core.gemm_layout``) instead of
+copies when the operand layout allows; the rest are explicit loops.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 
 import numpy as np
 
+from ...core import gemm_layout
 from ...core.ir import Var
 from ..registry import generator_table
 from ..scalar import cast
@@ -100,6 +102,40 @@ def _matrix_view(x: str, shape, batch, free, contract, names, w):
     return t, False
 
 
+def _strided_view(x: str, shape, batch, free, contract, names, w):
+    """A view of ``x`` whose leading axes are its batch dims (in ``batch`` order) and whose
+    last two are one matrix BLAS reads in place (``core.gemm_layout.strided``: attention's
+    (B, T, H, D) with batch dims B and H). Returns (name, transposed) as ``_matrix_view``
+    does, or None when ``x`` needs a copy."""
+    if not gemm_layout.strided(len(shape), batch, free, contract):
+        return None
+    merged, pos = [], {}          # merged sizes; original first dim of a group -> merged axis
+    for d, n in enumerate(shape):
+        if d in free[1:] or d in contract[1:]:
+            continue
+        pos[d] = len(merged)
+        group = free if d == free[0] else contract if d == contract[0] else (d,)
+        merged.append(math.prod(shape[i] for i in group))
+    transposed = free[-1] == len(shape) - 1
+    mat = [pos[contract[0]], pos[free[0]]] if transposed else [pos[free[0]], pos[contract[0]]]
+    order = tuple(pos[b] for b in batch) + tuple(mat)
+    t = names.temp()
+    src = f"{x}.reshape({tuple(merged)!r})"
+    w(f"{t} = {src}" if order == tuple(range(len(merged))) else
+      f"{t} = np.transpose({src}, {order!r})")
+    return t, transposed
+
+
+def _operand(x: str, shape, batch, free, contract, names, w):
+    """(view, transposed, split): ``split`` when the view's leading axes are the batch dims
+    one by one (``_strided_view``), else one flattened batch axis (``_matrix_view``)."""
+    if not gemm_layout.canonical(len(shape), batch, free, contract):
+        v = _strided_view(x, shape, batch, free, contract, names, w)
+        if v is not None:
+            return (*v, True)
+    return (*_matrix_view(x, shape, batch, free, contract, names, w), False)
+
+
 # Matrix products of at least this many multiply-adds run in parallel on Numba's pool, as
 # row blocks of at least GEMM_MIN_ROWS rows, each a single-threaded BLAS call (see
 # runtime/threads.py for why BLAS's own threads are off). Below it one call on one thread.
@@ -114,6 +150,42 @@ def _row_blocks(B: int, M: int, work: int) -> int:
         return 0
     S = 1 if B >= cores else min(-(-cores // B), M // GEMM_MIN_ROWS)
     return S if B * S > 1 else 0
+
+
+def _batch_index(q: str, sizes, names, w) -> list[str]:
+    """Emit the per-dim indices (C order over ``sizes``) of flat batch index ``q``."""
+    if len(sizes) == 1:
+        return [q]
+    idx, inner = [], 1
+    for n in reversed(sizes):
+        t = names.temp()
+        w(f"{t} = {q} // {inner} % {n}" if inner != 1 else f"{t} = {q} % {n}")
+        idx.append(t)
+        inner = inner * n
+    return idx[::-1]
+
+
+def _integer_dot(e, A, at, Bv, bt, B, M, N, names, w):
+    """Integer, boolean and complex products (``jn_gemm_*`` is sgemm/dgemm only): loops."""
+    (lc, _), _ = e.params["dimension_numbers"]
+    dt = e.outputs[0].aval.dtype
+    K = math.prod(_shape(e.inputs[0])[i] for i in lc)
+    r = names.temp()
+    w(f"{r} = np.zeros(({B}, {M}, {N}), dtype={cast(dt)})")
+    w(f"for q in range({B}):")
+    w.indent()
+    w(f"for m in range({M}):")
+    w.indent()
+    w(f"for kk in range({K}):")
+    w.indent()
+    w(f"av = {A}[q, kk, m] if {at} else {A}[q, m, kk]")
+    w(f"for n in range({N}):")
+    w.indent()
+    w(f"{r}[q, m, n] = {cast(dt)}({r}[q, m, n] + av * ({Bv}[q, kk, n] if {bt} else "
+      f"{Bv}[q, n, kk]))")
+    for _ in range(4):
+        w.dedent()
+    w(f"{_out(e, names)} = {r}.reshape({_shape(e.outputs[0])!r})")
 
 
 @generator("dot_general")
@@ -137,35 +209,37 @@ def _dot_general(e, names, w):
     B = math.prod(ls[i] for i in lb)
     M = math.prod(ls[i] for i in lf)
     N = math.prod(rs[i] for i in rf)
-    A, at = _matrix_view(a, ls, lb, lf, lc, names, w)
-    Bv, bt = _matrix_view(b, rs, rb, rf, rc, names, w)   # (B, N, K) or (B, K, N) if bt
+    if dt.kind != "f":
+        A, at = _matrix_view(a, ls, lb, lf, lc, names, w)
+        Bv, bt = _matrix_view(b, rs, rb, rf, rc, names, w)
+        _integer_dot(e, A, at, Bv, bt, B, M, N, names, w)
+        return
+    lc, rc = gemm_layout.contract_pairs(lc, rc)
+    A, at, asplit = _operand(a, ls, lb, lf, lc, names, w)
+    Bv, bt, bsplit = _operand(b, rs, rb, rf, rc, names, w)   # (.., N, K), or (.., K, N) if bt
     o = _out(e, names)
     r = names.temp()
-    if dt.kind != "f":   # integer and complex products: jn_gemm_* is sgemm/dgemm only
-        K = math.prod(ls[i] for i in lc)
-        w(f"{r} = np.zeros(({B}, {M}, {N}), dtype={cast(dt)})")
-        w(f"for q in range({B}):")
-        w.indent()
-        w(f"for m in range({M}):")
-        w.indent()
-        w(f"for kk in range({K}):")
-        w.indent()
-        w(f"av = {A}[q, kk, m] if {at} else {A}[q, m, kk]")
-        w(f"for n in range({N}):")
-        w.indent()
-        w(f"{r}[q, m, n] = {cast(dt)}({r}[q, m, n] + av * ({Bv}[q, kk, n] if {bt} else "
-          f"{Bv}[q, n, kk]))")
-        for _ in range(4):
-            w.dedent()
-        w(f"{o} = {r}.reshape({_shape(out)!r})")
-        return
-    # BLAS gemm on C-contiguous slices with transpose flags: the (B, N, K) rhs view is op(B)
-    # transposed, a (B, K, M) lhs view is op(A) transposed
+    # BLAS gemm on row-contiguous matrices with transpose flags: a (N, K) rhs matrix is op(B)
+    # transposed, a (K, M) lhs matrix is op(A) transposed
     gemm = f"jn_gemm_{'f32' if dt == np.float32 else 'f64'}"
     ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
     K = math.prod(ls[i] for i in lc)
     S = _row_blocks(B, M, B * M * N * K)
+    bsizes = [ls[i] for i in lb]
+
+    def sub(view, lead, rows=()):
+        return f"{view}[{', '.join(lead + list(rows))}]" if lead or rows else view
+
+    def call(q, rows, scratch):
+        """The gemm for flat batch index ``q`` (``rows``: a row-block slice or None)."""
+        idx = _batch_index(q, bsizes, names, w) if (asplit or bsplit) and bsizes else []
+        lead_a = idx if asplit else [q]
+        lead_b = idx if bsplit else [q]
+        block = () if rows is None else ((":", rows) if at else (rows,))
+        w(f"{gemm}({sub(A, lead_a, block)}, {sub(Bv, lead_b)}, "
+          f"{sub(r, [q], () if rows is None else (rows,))}, {ta}, {tb}, {scratch})")
+
     if S:
         # work items (product q, row block t) over Numba's pool, BLAS single-threaded in each;
         # the blocks are fixed here, so results do not depend on the thread count
@@ -175,18 +249,15 @@ def _dot_general(e, names, w):
         w(f"{q} = {i} // {S}")
         w(f"{r0} = {i} % {S} * {M} // {S}")
         w(f"{r1} = ({i} % {S} + 1) * {M} // {S}")
-        lhs = f"{A}[{q}, :, {r0}:{r1}]" if at else f"{A}[{q}, {r0}:{r1}]"
-        w(f"{gemm}({lhs}, {Bv}[{q}], {r}[{q}, {r0}:{r1}], {ta}, {tb}, "
-          f"np.empty(8, dtype=np.int32))")
+        call(q, f"{r0}:{r1}", "np.empty(8, dtype=np.int32)")
         w.dedent()
     elif B == 1:
-        scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
-        w(f"{gemm}({A}[0], {Bv}[0], {r}[0], {ta}, {tb}, {scratch})")
+        call("0", None, names.shared("blas_scratch", "np.empty(8, dtype=np.int32)"))
     else:
         scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
         w(f"for q in range({B}):")
         w.indent()
-        w(f"{gemm}({A}[q], {Bv}[q], {r}[q], {ta}, {tb}, {scratch})")
+        call("q", None, scratch)
         w.dedent()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
 
