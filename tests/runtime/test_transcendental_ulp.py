@@ -68,6 +68,8 @@ CASES = {
                     -np.geomspace(1e-30, 1, 5001)), 1.5),
     "tanh": (m.jn_tanh_f32, np.tanh,
              _grid(np.linspace(-9.5, 9.5, 400001), np.geomspace(1e-6, 10, 100001)), 4.8),
+    "erf": (m.jn_erf_f32, scipy.special.erf,
+            _grid(np.linspace(-4.5, 4.5, 400001), np.geomspace(1e-6, 4, 100001)), 5.3),
     "logistic": (m.jn_logistic_f32, scipy.special.expit,
                  _grid(np.linspace(-105, 20, 200001)), 2.5),
 }
@@ -101,16 +103,18 @@ def test_specials_exact():
         (m.jn_tanh_f32, inf, 1.0), (m.jn_tanh_f32, -inf, -1.0), (m.jn_tanh_f32, 9.02, 1.0),
         (m.jn_tanh_f32, -1e30, -1.0), (m.jn_tanh_f32, 1e-30, 1e-30),
         (m.jn_logistic_f32, inf, 1.0), (m.jn_logistic_f32, -inf, 0.0),
-        (m.jn_logistic_f32, 0.0, 0.5),
+        (m.jn_logistic_f32, 0.0, 0.5), (m.jn_erf_f32, inf, 1.0), (m.jn_erf_f32, -inf, -1.0),
+        (m.jn_erf_f32, 3.92, 1.0), (m.jn_erf_f32, -3.92, -1.0),
     ]
     for f, x, want in exact:
         got = run(f, np.array([x], np.float32))[0]
         assert (np.isnan(got) and np.isnan(want)) or got == np.float32(want), \
             f"{f.__name__}({x}) = {got!r}, want {want!r}"
     for f in (m.jn_exp_f32, m.jn_log_f32, m.jn_log1p_f32, m.jn_expm1_f32, m.jn_tanh_f32,
-              m.jn_logistic_f32):
+              m.jn_logistic_f32, m.jn_erf_f32):
         assert np.isnan(run(f, np.array([nan], np.float32))[0]), f.__name__
     # odd functions keep the sign of zero and of the tiniest inputs
-    for f in (m.jn_tanh_f32, m.jn_expm1_f32, m.jn_log1p_f32):
+    for f in (m.jn_tanh_f32, m.jn_expm1_f32, m.jn_log1p_f32, m.jn_erf_f32):
         assert _signbit(f, -0.0) and not _signbit(f, 0.0), f.__name__
+    for f in (m.jn_tanh_f32, m.jn_expm1_f32, m.jn_log1p_f32):
         assert run(f, np.array([-1e-45], np.float32))[0] == np.float32(-1e-45), f.__name__
