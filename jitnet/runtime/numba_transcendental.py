@@ -143,6 +143,20 @@ def jn_log1p_f32(x):
     return y if x == x else x
 
 
+@_inline
+def _clamp_f32(x, c):
+    """x limited to [-c, c]; NaN passes through."""
+    x = x if not (x > c) else c
+    return x if not (x < -c) else -c
+
+
+@_inline
+def _odd_saturating(x, xc, p, q, c):
+    """xc P / Q for an odd function of x that has rounded to +-1 beyond +-c; NaN kept."""
+    r = (xc * p) / q
+    return r if not (abs(x) > c) else (_F(1.0) if x > _F(0.0) else _F(-1.0))
+
+
 # tanh(x)/x = P(x^2)/Q(x^2) on |x| <= TANH_ONE (degrees 5/4): a relative-error minimax fit
 # (Loeb-Lawson iteration in float64), its float32 coefficients then nudged by a few ulp to
 # minimize the error of the float32 evaluation below. Above TANH_ONE float32 tanh is +-1.
@@ -154,8 +168,7 @@ def jn_tanh_f32(x):
     """tanh without exp: x P(x^2) / Q(x^2), odd by construction (exact sign, tanh(-0) =
     -0, tanh(x) = x for |x| < 2**-12 and denormals), +-1 above 9.0109, NaN kept. Max error
     4.8 ulp, largest near |x| = 3-9 where P and Q round (XLA's float32 tanh: 4.3)."""
-    xc = x if not (x > _TANH_ONE) else _TANH_ONE  # NaN passes; +-Inf is selected below
-    xc = xc if not (xc < -_TANH_ONE) else -_TANH_ONE
+    xc = _clamp_f32(x, _TANH_ONE)
     z = xc * xc
     p = _F(-1.2222812e-11)
     p = _fma_f32(p, z, _F(3.0611016e-08))
@@ -167,9 +180,7 @@ def jn_tanh_f32(x):
     q = _fma_f32(q, z, _F(0.0003939573))
     q = _fma_f32(q, z, _F(0.027247792))
     q = _fma_f32(q, z, _F(0.4701368))
-    q = _fma_f32(q, z, _F(1.0))
-    r = (xc * p) / q
-    return r if not (abs(x) > _TANH_ONE) else (_F(1.0) if x > _F(0.0) else _F(-1.0))
+    return _odd_saturating(x, xc, p, _fma_f32(q, z, _F(1.0)), _TANH_ONE)
 
 
 # erf(x)/x = P(x^2)/Q(x^2) on |x| <= ERF_ONE (degrees 6/5), fitted and tuned as tanh's.
@@ -180,8 +191,7 @@ _ERF_ONE = _F(3.919206)  # erf rounds to 1 in float32 from here on
 def jn_erf_f32(x):
     """erf as x P(x^2) / Q(x^2): odd (exact sign and -0), +-1 above 3.919, NaN kept.
     Max error 5.3 ulp, near erf = 1 where P and Q round (XLA's float32 erf: 3.7)."""
-    xc = x if not (x > _ERF_ONE) else _ERF_ONE
-    xc = xc if not (xc < -_ERF_ONE) else -_ERF_ONE
+    xc = _clamp_f32(x, _ERF_ONE)
     z = xc * xc
     p = _F(-1.2795323e-08)
     p = _fma_f32(p, z, _F(4.6084056e-06))
@@ -195,9 +205,7 @@ def jn_erf_f32(x):
     q = _fma_f32(q, z, _F(0.015429668))
     q = _fma_f32(q, z, _F(0.11387266))
     q = _fma_f32(q, z, _F(0.49740437))
-    q = _fma_f32(q, z, _F(1.0))
-    r = (xc * p) / q
-    return r if not (abs(x) > _ERF_ONE) else (_F(1.0) if x > _F(0.0) else _F(-1.0))
+    return _odd_saturating(x, xc, p, _fma_f32(q, z, _F(1.0)), _ERF_ONE)
 
 
 @_inline
