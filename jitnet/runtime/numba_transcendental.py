@@ -159,7 +159,8 @@ def _odd_saturating(x, xc, p, q, c):
 
 # tanh(x)/x = P(x^2)/Q(x^2) on |x| <= TANH_ONE (degrees 5/4): a relative-error minimax fit
 # (Loeb-Lawson iteration in float64), its float32 coefficients then nudged by a few ulp to
-# minimize the error of the float32 evaluation below. Above TANH_ONE float32 tanh is +-1.
+# minimize the error of the float32 evaluation below (benchmarks/fit_rational.py derives
+# them). Above TANH_ONE float32 tanh is +-1.
 _TANH_ONE = _F(9.010913)  # atanh(1 - 2**-25) rounded down: tanh rounds to 1 above it
 
 
