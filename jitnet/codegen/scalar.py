@@ -148,6 +148,9 @@ SCALAR = {
     "rsqrt": lambda e, a, d: f"{cast(d)}({cast(d)}(1) / np.sqrt({a[0]}))",
     "cbrt": lambda e, a, d: f"{cast(d)}(np.cbrt({a[0]}))",
     "abs": lambda e, a, d: f"{cast(d)}(abs({a[0]}))",
+    # erf has its own vectorizable float32/float64 form (runtime/numba_transcendental.py);
+    # erfc is the plain math call its declaration names
+    "erf": _float_fn("erf"),
     "erf_inv": lambda e, a, d: f"{cast(d)}(jn_erf_inv({a[0]}))",
     "lgamma": lambda e, a, d: f"{cast(d)}(jn_lgamma({a[0]}))",
     "digamma": lambda e, a, d: f"{cast(d)}(jn_digamma({a[0]}))",

@@ -119,11 +119,11 @@ def compiling(stem: str):
 
 
 def helper_sources() -> list:
-    """The files whose code compiled programs contain or call: ``numba_math`` and the
-    hand-written kernels (``jitnet/kernels``)."""
+    """The files whose code compiled programs contain or call: ``numba_math`` (with the
+    ``numba_transcendental`` it imports) and the hand-written kernels (``jitnet/kernels``)."""
     here = os.path.dirname(__file__)
     kdir = os.path.join(os.path.dirname(here), "kernels")
-    return [os.path.join(here, "numba_math.py")] + sorted(
+    return [os.path.join(here, n) for n in ("numba_math.py", "numba_transcendental.py")] + sorted(
         os.path.join(kdir, n) for n in os.listdir(kdir) if n.endswith(".py"))
 
 

@@ -235,14 +235,35 @@ def _close_partials(w, names, reds, parts, partial, accs, var: str, n: int):
     w.dedent()
 
 
+def _fold(w, names, e, buf: str, n: str):
+    """Reduce the CHUNK-element buffer ``buf`` (its first ``n`` filled, a multiple of LANES)
+    to its first LANES elements: identity-fill the rest, then combine halves (2048 + 2048,
+    1024 + 1024, ... down to LANES). Each level is a loop of independent element updates
+    that vectorizes; accumulating lanes in a small array instead chains every step through
+    a store and a load (W1's reduction: 0.14 -> 0.05 ns per element)."""
+    j = names.temp()
+    w(f"for {j} in range({n}, {CHUNK}):")
+    w.indent()
+    w(f"{buf}[{j}] = {reduce_identity(e)}")
+    w.dedent()
+    h = CHUNK // 2
+    while h >= LANES:
+        w(f"for {j} in range({h}):")
+        w.indent()
+        w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {h}]"))
+        w.dedent()
+        h //= 2
+
+
 def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
     independent lanes (vectorizable without reassociation), then folded into ``accs``.
 
     A reduction of computed values first writes one chunk of them to a small buffer in a
-    plain element loop, then sums the buffer in lanes: two simple loops vectorize far better
-    than one loop whose lane-indexed body holds the whole computation (2x on tanh/exp
-    chains); a reduction of values read from memory sums them in lanes directly."""
+    plain element loop, then folds the buffer in halves down to LANES values (``_fold``):
+    two simple loops vectorize far better than one loop whose lane-indexed body holds the
+    whole computation (2x on tanh/exp chains); a reduction of values read from memory sums
+    them in lanes directly."""
     k, names = ctx.k, ctx.names
     reds = k.reductions
     inner = len(ctx.shape) - 1
@@ -279,19 +300,17 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for e in reds:
             w(f"{bufs[e]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
         w.dedent()
-        span = f"0, {hi} - {lo}"
+        for e in reds:
+            _fold(w, names, e, bufs[e], f"{hi} - {lo}")
+        lanes = bufs  # the fold leaves its LANES results at the buffer's start
     else:
         span = f"{c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main})"
-    for e in reds:
-        w(f"{lanes[e]} = np.full({LANES}, {reduce_identity(e)})")
-    w(f"for {jb} in range({span}, {LANES}):")
-    w.indent()
-    w(f"for {jl} in range({LANES}):")
-    w.indent()
-    if computed:
         for e in reds:
-            w(reduce_update(e, f"{lanes[e]}[{jl}]", f"{bufs[e]}[{jb} + {jl}]"))
-    else:
+            w(f"{lanes[e]} = np.full({LANES}, {reduce_identity(e)})")
+        w(f"for {jb} in range({span}, {LANES}):")
+        w.indent()
+        w(f"for {jl} in range({LANES}):")
+        w.indent()
         at = list(idx)
         at[inner] = f"({jb} + {jl})"
         body = LoopBody(k, names, w, scalars, ctx.alias)
@@ -299,8 +318,8 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
             w(reduce_update(e, f"{lanes[e]}[{jl}]", body.value(e.inputs[0], tuple(at))))
-    w.dedent()
-    w.dedent()
+        w.dedent()
+        w.dedent()
     for e in reds:
         w(f"{part[e]} = {reduce_identity(e)}")
         w(f"for {jl} in range({LANES}):")

@@ -113,6 +113,7 @@ CUDA_SCALAR.update({
     "sqrt": _fn("sqrt"),
     "rsqrt": lambda e, a, d: f"{cast(d)}({cast(d)}(1) / jn_sqrt({a[0]}))",
     "cbrt": _per_dtype("cbrt"), "erf_inv": _per_dtype("erf_inv"),
+    "erf": _fn("erf"),  # the CPU template is its own float32/64 form; CUDA keeps jn_erf
     "nextafter": _per_dtype("nextafter"),
     "rem": _rem,
     "lgamma": _fn("lgamma"), "digamma": _fn("digamma"),
