@@ -1,0 +1,114 @@
+"""The tiered start (issue 14): run a new program's first calls through the reference
+interpreter while a compile server builds its machine code, then switch to it.
+
+With ``jitnet.config.update("jit_tiered", True)`` (or ``JITNET_TIERED=1``), a program that
+is neither compiled in this process nor in the disk cache is generated here (trace, fuse,
+source text: cheap) and its text sent to the compile server (``runtime/compile_server.py``),
+a separate process, so that Numba's compile holds neither this process's GIL nor its core.
+Meanwhile each call runs the IR equation by equation with the primitives' NumPy
+implementations (``compile.Interpreter``, eager mode's path). The first call after the
+server answered loads the entry from the disk cache (a warm start) and every later call runs
+compiled code. If the server fails (its compile raised, it crashed, or it could not start),
+the program compiles in this process as without the tier, so a compile error is raised
+exactly as it would be without it.
+
+Results of interpreted calls are those of eager mode: equal to the compiled ones to float
+rounding (the compiled code may fuse, vectorize reductions and use its own transcendental
+kernels), not bit for bit. Programs keep the plain path (no tier) when the disk cache is off
+(the server could not hand its code over), when they call users' Numba functions
+(``jitnet.extend``: they live only in this process), and on the CUDA backend.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from . import compile_log, compile_server, disk_cache, eager_kernels
+
+
+class TieredExecutable:
+    """Interpreter first, the compiled ``NumbaExecutable`` once the server built it.
+    ``calls`` counts the calls each tier ran."""
+
+    name = "numba"
+
+    def __init__(self, exe, interpreter, job):
+        self._compiled = exe
+        self._interp = interpreter
+        self._job = job
+        self._lock = threading.Lock()
+        self._start = time.perf_counter()
+        self._switched = False
+        self.calls = {"interpreter": 0, "compiled": 0}
+
+    def __call__(self, *vals):
+        if self._switched or self._job.done.is_set():
+            if not self._switched:
+                self._switch()
+            self.calls["compiled"] += 1
+            return self._compiled(*vals)
+        if not self.calls["interpreter"]:
+            compile_log.record("interpret", lambda: (
+                f"{self._job.stem}: running in the interpreter while the compile server "
+                f"compiles it"))
+        self.calls["interpreter"] += 1
+        with eager_kernels.without_compiling():
+            return self._interp(*vals)
+
+    def _switch(self) -> None:
+        with self._lock:
+            if self._switched:
+                return
+            job = self._job
+            if not job.ok:
+                compile_log.record("server_failed", lambda: (
+                    f"{job.stem}: the compile server did not build it ({job.error}); "
+                    f"compiling in this process"))
+            self._compiled.load()
+            n, took = self.calls["interpreter"], time.perf_counter() - self._start
+            compile_log.record("switch", lambda: (
+                f"{job.stem}: switched to compiled code after {n} interpreted call(s), "
+                f"{took:.3f} s after it was submitted"
+                + (f" (server compile {job.seconds:.3f} s)" if job.ok else "")))
+            self._switched = True
+
+    @property
+    def switched(self) -> bool:
+        return self._switched
+
+    def compiled(self):
+        """The compiled executable, waiting for the server if it is still compiling (for
+        callers that need the machine code itself: ``Lowered.compile``, the profiler)."""
+        if not self._switched:
+            self._job.done.wait()
+            self._switch()
+        return self._compiled
+
+    def source(self) -> str:
+        return self._compiled.source()
+
+    def __getattr__(self, name):  # the rest of NumbaExecutable's interface
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.compiled(), name)
+
+
+def tiered_or_none(exe, ir):
+    """A ``TieredExecutable`` for ``exe`` (a ``NumbaExecutable`` built with ``load=False``)
+    when the tier applies, else None (the caller loads ``exe`` and compiles as usual)."""
+    from .compile import Interpreter
+    if exe.calls_user_code or disk_cache.store() is None:
+        return None
+    source = exe.source()
+    if disk_cache.loaded(source):
+        return None     # compiled in this process already (another batch size)
+    stem = disk_cache.stem_of(source)
+    if disk_cache.on_disk(stem):
+        return None     # a warm start: loading beats interpreting (benchmarks/RESULTS.md)
+    argtypes = exe.arg_types()
+    if argtypes is None:
+        return None
+    srv = compile_server.server()
+    if srv is None:
+        return None
+    return TieredExecutable(exe, Interpreter(ir), srv.submit(source, stem, argtypes))
