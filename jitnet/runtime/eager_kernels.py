@@ -46,6 +46,9 @@ _fns: dict = {}        # (name, dtype) -> ctypes function(in pointer, out pointe
 _keep: list = []       # the cfuncs compiled in this process (their code must stay alive)
 _engine: list = []     # the MCJIT engine holding the kernels loaded from the disk cache
 _lock = threading.Lock()
+# held while a thread other than the caller's uses LLVM (the tiered start's cache load), so
+# that kernels are not linked into an MCJIT engine at the same time
+llvm_lock = threading.RLock()
 
 
 def install() -> None:
@@ -86,11 +89,11 @@ def _quick_function(name: str, dtype: np.dtype):
     if (name, dtype) in absent:
         return None
     st = disk_cache.store()
-    fn = _load(st, _stem(name, dtype)) if st is not None else None
-    if fn is None:
-        absent.add((name, dtype))
-        return None
-    with _lock:
+    with llvm_lock, _lock:
+        fn = _load(st, _stem(name, dtype)) if st is not None else None
+        if fn is None:
+            absent.add((name, dtype))
+            return None
         return _fns.setdefault((name, dtype), fn)
 
 
@@ -115,7 +118,7 @@ def apply(name: str, x: np.ndarray) -> np.ndarray:
 def _function(name: str, dtype: np.dtype):
     if name not in KERNELS or dtype not in _DTYPES:
         raise ValueError(f"no eager kernel {name!r} for {dtype}")
-    with _lock:
+    with llvm_lock, _lock:
         fn = _fns.get((name, dtype))
         if fn is None:
             fn = _fns[(name, dtype)] = _load_or_compile(name, dtype)

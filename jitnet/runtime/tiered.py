@@ -103,12 +103,33 @@ def tiered_or_none(exe, ir):
     if disk_cache.loaded(source):
         return None     # compiled in this process already (another batch size)
     stem = disk_cache.stem_of(source)
-    if disk_cache.on_disk(stem):
-        return None     # a warm start: loading beats interpreting (benchmarks/RESULTS.md)
     argtypes = exe.arg_types()
     if argtypes is None:
         return None
+    if disk_cache.on_disk(stem):  # a warm start: load it here, in a thread
+        return TieredExecutable(exe, Interpreter(ir), _load_in_thread(exe, stem, argtypes))
     srv = compile_server.server()
     if srv is None:
         return None
     return TieredExecutable(exe, Interpreter(ir), srv.submit(source, stem, argtypes))
+
+
+def _load_in_thread(exe, stem: str, argtypes: list):
+    """A job that loads ``exe``'s entry from the disk cache in a thread of this process (or
+    compiles it there, if the cache's entry does not fit after all)."""
+    job = compile_server.Job(stem)
+
+    def run():
+        start = time.perf_counter()
+        try:
+            # one LLVM user at a time: the interpreter's eager kernels wait while Numba loads
+            with eager_kernels.llvm_lock:
+                exe.load()
+                exe.fn.prepare(compile_server._argtypes(argtypes))
+        except Exception as err:  # the switch then compiles in this process, raising it
+            job.finish(False, f"{type(err).__name__}: {err}")
+        else:
+            job.finish(True, seconds=time.perf_counter() - start, cached=exe.fn.was_cached)
+
+    threading.Thread(target=run, name=f"jitnet-load-{stem}", daemon=True).start()
+    return job

@@ -214,3 +214,29 @@ def test_server_types_match_numba_typeof():
     desc = [[np.asarray(v).dtype.str, np.ndim(v)] for v in vals]
     assert compile_server._argtypes(desc) == tuple(numba.typeof(_readonly_c(np.asarray(v)))
                                                    for v in vals)
+
+
+def test_warm_start_loads_in_a_thread(tiered):
+    """A program already in the disk cache: interpreted while a thread of this process loads
+    its machine code, no server and no compile."""
+    from jitnet.runtime import disk_cache
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+
+    def f(v):
+        return jnp.cos(v) @ v.T
+
+    jitnet.config.update("jit_tiered", False)
+    want = np.asarray(jitnet.jit(f)(x))      # compiled here, written to the cache
+    clear_cache()
+    disk_cache.clear(disk=False)
+    jitnet.config.update("jit_tiered", True)
+    before = dict(compile_log.counts)
+    g = jitnet.jit(f)
+    exe = _exe(g, x)
+    assert isinstance(exe, TieredExecutable) and exe._job.done.wait(WAIT) and exe._job.ok
+    assert exe._job.cached
+    np.testing.assert_array_equal(np.asarray(g(x)), want)   # the same machine code
+    assert exe.switched and exe.calls == {"interpreter": 0, "compiled": 1}
+    assert compile_log.counts["compile"] == before["compile"]
+    assert compile_log.counts["cache_load"] == before["cache_load"] + 1
+    np.testing.assert_allclose(want, np.cos(x.astype(np.float64)) @ x.T, rtol=1e-6)
