@@ -126,6 +126,10 @@ class NumbaExecutable:
     def source(self) -> str:
         return self._source
 
+    def compiled(self):
+        """This executable (a ``TieredExecutable`` returns its compiled one, waiting)."""
+        return self
+
     def kernel_count(self) -> int:
         return len(self.program.kernels)
 

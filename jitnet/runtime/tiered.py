@@ -68,8 +68,8 @@ class TieredExecutable:
             n, took = self.calls["interpreter"], time.perf_counter() - self._start
             compile_log.record("switch", lambda: (
                 f"{job.stem}: switched to compiled code after {n} interpreted call(s), "
-                f"{took:.3f} s after it was submitted"
-                + (f" (server compile {job.seconds:.3f} s)" if job.ok else "")))
+                f"{took:.3f} s after its first call"
+                + (f" ({job.how} in {job.seconds:.3f} s)" if job.ok else "")))
             self._switched = True
 
     @property
@@ -111,15 +111,22 @@ def tiered_or_none(exe, ir):
     srv = compile_server.server()
     if srv is None:
         return None
-    return TieredExecutable(exe, Interpreter(ir), srv.submit(source, stem, argtypes))
+    built = srv.submit(source, stem, argtypes)
+    return TieredExecutable(exe, Interpreter(ir), _load_in_thread(exe, stem, argtypes, built))
 
 
-def _load_in_thread(exe, stem: str, argtypes: list):
+def _load_in_thread(exe, stem: str, argtypes: list, after=None):
     """A job that loads ``exe``'s entry from the disk cache in a thread of this process (or
-    compiles it there, if the cache's entry does not fit after all)."""
+    compiles it there, if the cache's entry does not fit after all), once the server's job
+    ``after`` (if any) built it: no call waits for Numba's import and the load."""
     job = compile_server.Job(stem)
 
     def run():
+        if after is not None:
+            after.done.wait()
+            if not after.ok:
+                job.finish(False, after.error)
+                return
         start = time.perf_counter()
         try:
             # one LLVM user at a time: the interpreter's eager kernels wait while Numba loads
@@ -129,7 +136,13 @@ def _load_in_thread(exe, stem: str, argtypes: list):
         except Exception as err:  # the switch then compiles in this process, raising it
             job.finish(False, f"{type(err).__name__}: {err}")
         else:
-            job.finish(True, seconds=time.perf_counter() - start, cached=exe.fn.was_cached)
+            if after is None:
+                job.how = "loaded from the disk cache" if exe.fn.was_cached else "compiled here"
+                job.finish(True, seconds=time.perf_counter() - start, cached=exe.fn.was_cached)
+            else:
+                job.how = ("found in the disk cache" if after.cached else "compiled") + \
+                    " by the compile server"
+                job.finish(True, seconds=after.seconds, cached=after.cached)
 
     threading.Thread(target=run, name=f"jitnet-load-{stem}", daemon=True).start()
     return job
