@@ -88,4 +88,15 @@ def on_update(name: str, hook) -> None:
     _update_hooks.setdefault(name, []).append(hook)
 
 
+def _check_bool(name: str):
+    def check(value):
+        if not isinstance(value, bool):
+            raise TypeError(f"jitnet config option {name!r} takes True or False, got "
+                            f"{type(value).__name__} {value!r}")
+    return check
+
+
+on_update("jit_tiered", _check_bool("jit_tiered"))
+
+
 config = Config()

@@ -176,7 +176,7 @@ def shutdown() -> None:
 
 # -- the server side ----------------------------------------------------------------------
 
-def _argtypes(desc: list) -> tuple:
+def numba_types(desc: list) -> tuple:
     """Numba's types of read-only C-contiguous arrays (what ``numba.typeof`` gives for the
     arrays the parent passes: ``numba_backend._readonly_c``)."""
     import numpy as np
@@ -198,7 +198,7 @@ def _compile(req: dict) -> dict:
                            f"{disk_cache.disabled_reason()}")
     fn = disk_cache.load_function(req["source"], req["entry"])
     try:
-        fn.prepare(_argtypes(req["argtypes"]))
+        fn.prepare(numba_types(req["argtypes"]))
         return {"cached": fn.was_cached}
     finally:
         disk_cache.unload(req["stem"])  # the parent runs it; keep the server small

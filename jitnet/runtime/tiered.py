@@ -20,6 +20,7 @@ kernels), not bit for bit. Programs keep the plain path (no tier) when the disk 
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -32,12 +33,14 @@ class TieredExecutable:
 
     name = "numba"
 
-    def __init__(self, exe, interpreter, job):
+    def __init__(self, exe, interpreter, job, start=None):
         self._compiled = exe
         self._interp = interpreter
         self._job = job
         self._lock = threading.Lock()
         self._start = time.perf_counter()
+        self._pid = os.getpid()
+        self._start_job = start   # deferred until the first interpreted result is out
         self._switched = False
         self.calls = {"interpreter": 0, "compiled": 0}
 
@@ -47,13 +50,21 @@ class TieredExecutable:
                 self._switch()
             self.calls["compiled"] += 1
             return self._compiled(*vals)
+        if self._pid != os.getpid():  # a forked child: the job's thread is not here
+            self._job = compile_server.Job(self._job.stem)
+            self._job.finish(False, "forked from the process that submitted it")
+            return self(*vals)
         if not self.calls["interpreter"]:
             compile_log.record("interpret", lambda: (
                 f"{self._job.stem}: running in the interpreter while the compile server "
                 f"compiles it"))
         self.calls["interpreter"] += 1
         with eager_kernels.without_compiling():
-            return self._interp(*vals)
+            out = self._interp(*vals)
+        if self._start_job is not None:
+            start, self._start_job = self._start_job, None
+            start()
+        return out
 
     def _switch(self) -> None:
         with self._lock:
@@ -80,6 +91,9 @@ class TieredExecutable:
         """The compiled executable, waiting for the server if it is still compiling (for
         callers that need the machine code itself: ``Lowered.compile``, the profiler)."""
         if not self._switched:
+            if self._start_job is not None:
+                start, self._start_job = self._start_job, None
+                start()
             self._job.done.wait()
             self._switch()
         return self._compiled
@@ -106,8 +120,11 @@ def tiered_or_none(exe, ir):
     argtypes = exe.arg_types()
     if argtypes is None:
         return None
-    if disk_cache.on_disk(stem):  # a warm start: load it here, in a thread
-        return TieredExecutable(exe, Interpreter(ir), _load_in_thread(exe, stem, argtypes))
+    if disk_cache.on_disk(stem):
+        # a warm start: loading takes this process's GIL, so it starts only once the first
+        # interpreted result is out (both at once make that result later)
+        job, start = _load_in_thread(exe, stem, argtypes, defer=True)
+        return TieredExecutable(exe, Interpreter(ir), job, start)
     srv = compile_server.server()
     if srv is None:
         return None
@@ -115,10 +132,11 @@ def tiered_or_none(exe, ir):
     return TieredExecutable(exe, Interpreter(ir), _load_in_thread(exe, stem, argtypes, built))
 
 
-def _load_in_thread(exe, stem: str, argtypes: list, after=None):
+def _load_in_thread(exe, stem: str, argtypes: list, after=None, defer=False):
     """A job that loads ``exe``'s entry from the disk cache in a thread of this process (or
     compiles it there, if the cache's entry does not fit after all), once the server's job
-    ``after`` (if any) built it: no call waits for Numba's import and the load."""
+    ``after`` (if any) built it: no call waits for Numba's import and the load. With
+    ``defer``, returns (the job, the function that starts the thread)."""
     job = compile_server.Job(stem)
 
     def run():
@@ -132,7 +150,7 @@ def _load_in_thread(exe, stem: str, argtypes: list, after=None):
             # one LLVM user at a time: the interpreter's eager kernels wait while Numba loads
             with eager_kernels.llvm_lock:
                 exe.load()
-                exe.fn.prepare(compile_server._argtypes(argtypes))
+                exe.fn.prepare(compile_server.numba_types(argtypes))
         except Exception as err:  # the switch then compiles in this process, raising it
             job.finish(False, f"{type(err).__name__}: {err}")
         else:
@@ -144,5 +162,8 @@ def _load_in_thread(exe, stem: str, argtypes: list, after=None):
                     " by the compile server"
                 job.finish(True, seconds=after.seconds, cached=after.cached)
 
-    threading.Thread(target=run, name=f"jitnet-load-{stem}", daemon=True).start()
+    thread = threading.Thread(target=run, name=f"jitnet-load-{stem}", daemon=True)
+    if defer:
+        return job, thread.start
+    thread.start()
     return job

@@ -203,6 +203,8 @@ def test_config_from_environment(monkeypatch):
     monkeypatch.setenv("JITNET_TIERED", "maybe")
     with pytest.raises(ValueError, match="JITNET_TIERED"):
         Config()
+    with pytest.raises(TypeError, match="jit_tiered"):
+        jitnet.config.update("jit_tiered", "yes")
 
 
 def test_server_types_match_numba_typeof():
@@ -212,7 +214,7 @@ def test_server_types_match_numba_typeof():
     vals = [np.zeros((2, 3), np.float32), np.float64(2.0), np.arange(4, dtype=np.int32)[::2],
             np.zeros((1, 1), bool)]
     desc = [[np.asarray(v).dtype.str, np.ndim(v)] for v in vals]
-    assert compile_server._argtypes(desc) == tuple(numba.typeof(_readonly_c(np.asarray(v)))
+    assert compile_server.numba_types(desc) == tuple(numba.typeof(_readonly_c(np.asarray(v)))
                                                    for v in vals)
 
 
@@ -233,10 +235,11 @@ def test_warm_start_loads_in_a_thread(tiered):
     before = dict(compile_log.counts)
     g = jitnet.jit(f)
     exe = _exe(g, x)
-    assert isinstance(exe, TieredExecutable) and exe._job.done.wait(WAIT) and exe._job.ok
-    assert exe._job.cached
+    assert isinstance(exe, TieredExecutable)
+    np.testing.assert_allclose(np.asarray(g(x)), want, rtol=1e-6)  # interpreted, then
+    assert exe._job.done.wait(WAIT) and exe._job.ok and exe._job.cached  # loaded
     np.testing.assert_array_equal(np.asarray(g(x)), want)   # the same machine code
-    assert exe.switched and exe.calls == {"interpreter": 0, "compiled": 1}
+    assert exe.switched and exe.calls == {"interpreter": 1, "compiled": 1}
     assert compile_log.counts["compile"] == before["compile"]
     assert compile_log.counts["cache_load"] == before["cache_load"] + 1
     np.testing.assert_allclose(want, np.cos(x.astype(np.float64)) @ x.T, rtol=1e-6)
