@@ -31,6 +31,8 @@ statically (measured there too).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import numbers
 import os
 import threading
@@ -223,6 +225,28 @@ def thread_counts() -> dict:
     start_thread_pool()
     return {"numba": numba.get_num_threads(),
             "blas": max((lib.num_threads for lib in _jitted_blas()), default=1)}
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Within this block every BLAS library of the process (NumPy's too) runs on one thread:
+    the tiered start's interpreter leaves the other cores to the compile server."""
+    libs = _all_blas()
+    prev = [lib.num_threads for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, prev):
+            lib.set_num_threads(n)
+
+
+@functools.lru_cache(maxsize=None)
+def _all_blas() -> tuple:
+    """threadpoolctl's controllers of the BLAS libraries loaded now (NumPy's, at least)."""
+    from threadpoolctl import ThreadpoolController
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
 def _jitted_blas():

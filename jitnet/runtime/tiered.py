@@ -25,11 +25,13 @@ import threading
 import time
 
 from . import compile_log, compile_server, disk_cache, eager_kernels
+from .threads import one_blas_thread
 
 
 class TieredExecutable:
     """Interpreter first, the compiled ``NumbaExecutable`` once the server built it.
-    ``calls`` counts the calls each tier ran."""
+    ``calls["interpreter"]`` counts the interpreted calls; ``switched`` says whether calls
+    now run compiled code."""
 
     name = "numba"
 
@@ -42,14 +44,12 @@ class TieredExecutable:
         self._pid = os.getpid()
         self._start_job = start   # deferred until the first interpreted result is out
         self._switched = False
-        self.calls = {"interpreter": 0, "compiled": 0}
+        self.calls = {"interpreter": 0}
 
     def __call__(self, *vals):
-        if self._switched or self._job.done.is_set():
-            if not self._switched:
-                self._switch()
-            self.calls["compiled"] += 1
-            return self._compiled(*vals)
+        if self._job.done.is_set():
+            self._switch()
+            return self._run(*vals)
         if self._pid != os.getpid():  # a forked child: the job's thread is not here
             self._job = compile_server.Job(self._job.stem)
             self._job.finish(False, "forked from the process that submitted it")
@@ -59,7 +59,7 @@ class TieredExecutable:
                 f"{self._job.stem}: running in the interpreter while the compile server "
                 f"compiles it"))
         self.calls["interpreter"] += 1
-        with eager_kernels.without_compiling():
+        with eager_kernels.without_compiling(), one_blas_thread():
             out = self._interp(*vals)
         if self._start_job is not None:
             start, self._start_job = self._start_job, None
@@ -76,6 +76,8 @@ class TieredExecutable:
                     f"{job.stem}: the compile server did not build it ({job.error}); "
                     f"compiling in this process"))
             self._compiled.load()
+            self._run = self._compiled.__call__
+            self.__class__ = _Switched  # calls go straight to the compiled code from now on
             n, took = self.calls["interpreter"], time.perf_counter() - self._start
             compile_log.record("switch", lambda: (
                 f"{job.stem}: switched to compiled code after {n} interpreted call(s), "
@@ -105,6 +107,13 @@ class TieredExecutable:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.compiled(), name)
+
+
+class _Switched(TieredExecutable):
+    """A ``TieredExecutable`` after its switch: one forwarding call (steady state)."""
+
+    def __call__(self, *vals):
+        return self._run(*vals)
 
 
 def tiered_or_none(exe, ir):

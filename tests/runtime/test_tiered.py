@@ -66,10 +66,10 @@ def test_tiers_agree_and_switch(tiered):
     exe = _exe(f, params, x, act="tanh")
     assert isinstance(exe, TieredExecutable)
     first = f(params, x, act="tanh")            # the server needs seconds: interpreted
-    assert exe.calls == {"interpreter": 1, "compiled": 0}
+    assert exe.calls["interpreter"] == 1 and not exe.switched
     assert exe._job.done.wait(WAIT) and exe._job.ok, exe._job.error
     second = f(params, x, act="tanh")
-    assert exe.switched and exe.calls == {"interpreter": 1, "compiled": 1}
+    assert exe.switched and exe.calls["interpreter"] == 1
     assert compile_log.counts["interpret"] == before["interpret"] + 1
     assert compile_log.counts["switch"] == before["switch"] + 1
     # the compiled program was loaded from the cache the server wrote, not compiled here
@@ -139,7 +139,7 @@ def test_crashed_server_falls_back_to_compiling_here(monkeypatch, tiered):
     compile_server.server().proc.kill()
     assert exe._job.done.wait(WAIT) and not exe._job.ok
     np.testing.assert_allclose(np.asarray(f(x)), np.sqrt(x) + 4.0, rtol=1e-6)
-    assert exe.switched and exe.calls["compiled"] == 1
+    assert exe.switched
     assert compile_server.server() is None and "exited" in compile_server.broken()
     g = jitnet.jit(lambda v: v - 4.0)  # no server any more: compiled as without the tier
     assert not isinstance(_exe(g, x), TieredExecutable)
@@ -239,7 +239,17 @@ def test_warm_start_loads_in_a_thread(tiered):
     np.testing.assert_allclose(np.asarray(g(x)), want, rtol=1e-6)  # interpreted, then
     assert exe._job.done.wait(WAIT) and exe._job.ok and exe._job.cached  # loaded
     np.testing.assert_array_equal(np.asarray(g(x)), want)   # the same machine code
-    assert exe.switched and exe.calls == {"interpreter": 1, "compiled": 1}
+    assert exe.switched and exe.calls["interpreter"] == 1
     assert compile_log.counts["compile"] == before["compile"]
     assert compile_log.counts["cache_load"] == before["cache_load"] + 1
     np.testing.assert_allclose(want, np.cos(x.astype(np.float64)) @ x.T, rtol=1e-6)
+
+
+def test_interpreter_blas_on_one_thread():
+    """Interpreted calls leave the other cores to the server; the setting comes back."""
+    from threadpoolctl import threadpool_info
+    from jitnet.runtime.threads import one_blas_thread
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with one_blas_thread():
+        assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
