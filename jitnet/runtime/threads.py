@@ -229,9 +229,10 @@ def thread_counts() -> dict:
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """Within this block every BLAS library of the process (NumPy's too) runs on one thread:
-    the tiered start's interpreter leaves the other cores to the compile server."""
-    libs = _all_blas()
+    """Within this block NumPy's BLAS (what eager matmuls call; jitted code's is kept at one
+    thread already) runs on one thread: the tiered start's interpreter leaves the other
+    cores to the compile server."""
+    libs = _numpy_blas()
     prev = [lib.num_threads for lib in libs]
     for lib in libs:
         lib.set_num_threads(1)
@@ -243,10 +244,11 @@ def one_blas_thread():
 
 
 @functools.lru_cache(maxsize=None)
-def _all_blas() -> tuple:
-    """threadpoolctl's controllers of the BLAS libraries loaded now (NumPy's, at least)."""
+def _numpy_blas() -> tuple:
+    """threadpoolctl's controllers of the BLAS bundled with NumPy (loaded with NumPy)."""
     from threadpoolctl import ThreadpoolController
-    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return tuple(lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+                 if _NUMPY_LIBS in lib.filepath)
 
 
 def _jitted_blas():
@@ -254,9 +256,11 @@ def _jitted_blas():
     the process except the private copy bundled with NumPy's wheels (jitnet calls scipy's)."""
     import scipy.linalg.cython_blas  # noqa: F401 - load it before looking for it
     from threadpoolctl import ThreadpoolController
-    numpy_libs = os.sep + "numpy.libs" + os.sep
     return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-            if numpy_libs not in lib.filepath]
+            if _NUMPY_LIBS not in lib.filepath]
+
+
+_NUMPY_LIBS = os.sep + "numpy.libs" + os.sep  # where NumPy's wheels keep their BLAS
 
 
 on_update("num_threads", set_num_threads)
