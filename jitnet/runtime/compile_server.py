@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -57,8 +58,9 @@ class CompileServer:
         env = dict(os.environ, PYTHONPATH=pkg_root + (os.pathsep + path if path else ""),
                    JITNET_TIERED="0", PYTHONUNBUFFERED="1")
         self.owner = os.getpid()
+        self._stderr = tempfile.TemporaryFile()  # its last lines name why it died
         self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCH], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=self._stderr,
                                      env=env, text=True, encoding="utf-8", close_fds=True)
         self._jobs: dict = {}
         self._ids = itertools.count()
@@ -100,8 +102,16 @@ class CompileServer:
                 job.finish(bool(msg.get("ok")), msg.get("error"), msg.get("seconds"),
                            bool(msg.get("cached")))
         code = self.proc.wait()
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            self._stderr.seek(max(0, self._stderr.tell() - 600))
+            tail = self._stderr.read().decode(errors="replace").strip().splitlines()[-1:]
+            self._stderr.close()
+        except (OSError, ValueError):
+            tail = []
         with self._lock:
-            self.dead = f"the compile server exited (code {code})"
+            self.dead = f"the compile server exited (code {code})" + \
+                (f": {tail[0]}" if tail else "")
             jobs, self._jobs = list(self._jobs.values()), {}
         for job in jobs:
             job.finish(False, self.dead)

@@ -261,3 +261,16 @@ def test_interpreter_blas_on_one_thread():
         t = np.ones((300, 300))
         np.testing.assert_allclose(t @ t, np.full((300, 300), 300.0))
     assert numpy_blas() == before
+
+
+def test_server_that_cannot_start_says_why(monkeypatch, tiered):
+    monkeypatch.setattr(compile_server, "_server", {"server": None})
+    monkeypatch.setattr(compile_server, "_LAUNCH",
+                        "import sys; sys.exit('jitnet test: no compiler here')")
+    x = np.arange(3, dtype=np.float32)
+    f = jitnet.jit(lambda v: jnp.abs(v - 1.0))
+    exe = _exe(f, x)
+    assert exe._job.done.wait(WAIT) and not exe._job.ok
+    assert "code 1" in exe._job.error and "no compiler here" in exe._job.error
+    np.testing.assert_array_equal(np.asarray(f(x)), np.abs(x - 1.0))  # compiled here
+    assert exe.switched
