@@ -42,6 +42,7 @@ class Job:
         self.error = None
         self.seconds = None     # the server's compile (or load) time
         self.cached = False     # the server found it already compiled in the cache
+        self.how = ""           # how it was built, for the log
 
     def finish(self, ok: bool, error=None, seconds=None, cached=False) -> None:
         self.ok, self.error, self.seconds, self.cached = ok, error, seconds, cached

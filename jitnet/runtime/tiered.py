@@ -35,8 +35,9 @@ class TieredExecutable:
 
     name = "numba"
 
-    def __init__(self, exe, interpreter, job, start=None):
+    def __init__(self, exe, interpreter, job, start=None, waiting_for="the compile server"):
         self._compiled = exe
+        self._waiting_for = waiting_for
         self._interp = interpreter
         self._job = job
         self._lock = threading.Lock()
@@ -56,8 +57,8 @@ class TieredExecutable:
             return self(*vals)
         if not self.calls["interpreter"]:
             compile_log.record("interpret", lambda: (
-                f"{self._job.stem}: running in the interpreter while the compile server "
-                f"compiles it"))
+                f"{self._job.stem}: running in the interpreter until its compiled code is "
+                f"ready ({self._waiting_for})"))
         self.calls["interpreter"] += 1
         with eager_kernels.without_compiling(), one_blas_thread():
             out = self._interp(*vals)
@@ -81,7 +82,7 @@ class TieredExecutable:
             n, took = self.calls["interpreter"], time.perf_counter() - self._start
             compile_log.record("switch", lambda: (
                 f"{job.stem}: switched to compiled code after {n} interpreted call(s), "
-                f"{took:.3f} s after its first call"
+                f"{took:.3f} s after its first call began"
                 + (f" ({job.how} in {job.seconds:.3f} s)" if job.ok else "")))
             self._switched = True
 
@@ -133,7 +134,8 @@ def tiered_or_none(exe, ir):
         # a warm start: loading takes this process's GIL, so it starts only once the first
         # interpreted result is out (both at once make that result later)
         job, start = _load_in_thread(exe, stem, argtypes, defer=True)
-        return TieredExecutable(exe, Interpreter(ir), job, start)
+        return TieredExecutable(exe, Interpreter(ir), job, start,
+                                waiting_for="loading it from the disk cache")
     srv = compile_server.server()
     if srv is None:
         return None
