@@ -68,8 +68,7 @@ def start_thread_pool():
     finally:
         if not chosen:
             del os.environ["OMP_WAIT_POLICY"]
-    for lib in _jitted_blas():
-        lib.set_num_threads(1)
+    jitted_blas_on_one_thread()
     _LOAD.budget = _LOAD.fit = numba.get_num_threads()
 
 
@@ -225,6 +224,14 @@ def thread_counts() -> dict:
     start_thread_pool()
     return {"numba": numba.get_num_threads(),
             "blas": max((lib.num_threads for lib in _jitted_blas()), default=1)}
+
+
+def jitted_blas_on_one_thread() -> None:
+    """Put the BLAS that jitted code calls on one thread (``start_thread_pool``; again by the
+    tiered start when a thread other than the caller's loaded the program: measured, W6's
+    steady step ran 20-50x slower with the count left at 2 after such a switch)."""
+    for lib in _jitted_blas():
+        lib.set_num_threads(1)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import threading
 import time
 
 from . import compile_log, compile_server, disk_cache, eager_kernels
-from .threads import one_blas_thread
+from .threads import jitted_blas_on_one_thread, one_blas_thread
 
 
 class TieredExecutable:
@@ -77,6 +77,7 @@ class TieredExecutable:
                     f"{job.stem}: the compile server did not build it ({job.error}); "
                     f"compiling in this process"))
             self._compiled.load()
+            jitted_blas_on_one_thread()
             self._run = self._compiled.__call__
             self.__class__ = _Switched  # calls go straight to the compiled code from now on
             n, took = self.calls["interpreter"], time.perf_counter() - self._start

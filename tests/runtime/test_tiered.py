@@ -16,6 +16,7 @@ from jitnet.core.config import Config
 from jitnet.runtime import compile_log, compile_server, numba_backend
 from jitnet.runtime.compile import clear_cache
 from jitnet.runtime.numba_backend import JitCompileError
+from jitnet.runtime.threads import thread_counts
 from jitnet.runtime.tiered import TieredExecutable
 
 WAIT = 300  # seconds a server compile may take on a loaded machine
@@ -70,6 +71,7 @@ def test_tiers_agree_and_switch(tiered):
     assert exe._job.done.wait(WAIT) and exe._job.ok, exe._job.error
     second = f(params, x, act="tanh")
     assert exe.switched and exe.calls["interpreter"] == 1
+    assert thread_counts()["blas"] == 1     # as after a plain first call (threads.py)
     assert compile_log.counts["interpret"] == before["interpret"] + 1
     assert compile_log.counts["switch"] == before["switch"] + 1
     # the compiled program was loaded from the cache the server wrote, not compiled here
