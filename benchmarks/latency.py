@@ -16,6 +16,11 @@ Measured, each in a fresh process (``--child``) so nothing is in memory:
   number of compilations in that second process (``compile_log.counts``, should be 0);
 * ``programs``: end-to-end wall time of short JAX-style programs (a gradient check, vmap,
   jacobian, a 20-step MLP fit, a scan RNN, a small CNN step), cold and warm.
+* ``tiered``: jitnet alone, the tiered start off and on (``JITNET_TIERED``, interleaved):
+  cold and warm import -> first result of each workload's step, with the tier on also the
+  time to the first *compiled* result (the step called in a loop until it switched) and the
+  calls the interpreter ran; the steady-state time of one call afterwards (median of 10) in
+  both settings; the short programs' wall time cold and warm.
 Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
 vary a lot: compare runs made together.
 """
@@ -70,12 +75,25 @@ def _block(x):
 
 # -- child programs: each prints one JSON line ------------------------------------------------
 
-def child_step(fw, key, with_batches):
+def child_step(fw, key, with_batches, follow=False):
     t0 = time.perf_counter()
     mod = _import(fw)
     step, params, inputs = _step_inputs(mod, key)
     _block(step(params, *inputs)[1])
     out = {"first_s": time.perf_counter() - t0}
+    if follow:  # until the tiered start switched to compiled code, then the steady state
+        exe = step.lower(params, *inputs).traced.executable
+        while not getattr(exe, "switched", True):
+            _block(step(params, *inputs)[1])
+        out["calls"] = getattr(exe, "calls", {}).get("interpreter", 0)
+        _block(step(params, *inputs)[1])
+        out["compiled_s"] = time.perf_counter() - t0
+        times = []
+        for _ in range(10):
+            t = time.perf_counter()
+            _block(step(params, *inputs)[1])
+            times.append(time.perf_counter() - t)
+        out["steady_s"] = statistics.median(times)
     if with_batches:
         for b in BATCHES:
             _, p, x = _step_inputs(mod, key, b)
@@ -163,14 +181,14 @@ def child_programs(fw):
     return {"wall_s": time.perf_counter() - t0, "check": check}
 
 
-CHILDREN = {"step": lambda a: child_step(a.fw, a.workload, a.batches),
+CHILDREN = {"step": lambda a: child_step(a.fw, a.workload, a.batches, a.follow),
             "eager": lambda a: child_eager(a.fw), "programs": lambda a: child_programs(a.fw)}
 
 
 # -- the parent --------------------------------------------------------------------------------
 
-def _run(kind, fw, cache, timeout, **extra):
-    env = dict(os.environ, JITNET_CACHE_DIR=cache, PYTHONPATH=ROOT)
+def _run(kind, fw, cache, timeout, env=(), **extra):
+    env = dict(os.environ, JITNET_CACHE_DIR=cache, PYTHONPATH=ROOT, **dict(env))
     cmd = [sys.executable, __file__, "--child", kind, "--fw", fw]
     for k, v in extra.items():
         if v is True:
@@ -195,7 +213,7 @@ def measure(opts) -> dict:
 
     def add(name, fw, v):
         rows.setdefault(name, {}).setdefault(fw, []).append(v)
-        print(f"{name:45} {fw:7} {v:9.3f} s", file=sys.stderr, flush=True)
+        print(f"{name:55} {fw:7} {v:9.3f} s", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="jitnet-latency-") as tmp:
         for rep in range(opts.repeats):
@@ -226,8 +244,34 @@ def measure(opts) -> dict:
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
                     add("short programs, warm", fw,
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
+            if "tiered" in opts.only:
+                _tiered(tmp, rep, opts, add)
             print(f"repeat {rep + 1}/{opts.repeats} done", file=sys.stderr, flush=True)
     return rows
+
+
+def _tiered(tmp, rep, opts, add):
+    """The ``tiered`` rows: each measurement with the tier off, then on (interleaved)."""
+    for key in opts.workloads:
+        for tier in ("off", "on"):
+            env = {"JITNET_TIERED": "1" if tier == "on" else "0"}
+            cache = _fresh_cache(tmp, f"tiered-{tier}-{key}-{rep}")
+            for when in ("cold", "warm"):
+                res = _run("step", "jitnet", cache, opts.timeout, env, workload=key,
+                           follow=True)
+                add(f"{key} {when}, tier {tier}: import -> 1st result", "jitnet",
+                    res["first_s"])
+                if tier == "on":
+                    add(f"{key} {when}, tier on: import -> 1st compiled result", "jitnet",
+                        res["compiled_s"])
+                    add(f"{key} {when}, tier on: interpreted calls", "jitnet", res["calls"])
+                add(f"{key} {when}, tier {tier}: steady call", "jitnet", res["steady_s"])
+    for tier in ("off", "on"):
+        env = {"JITNET_TIERED": "1" if tier == "on" else "0"}
+        cache = _fresh_cache(tmp, f"tiered-{tier}-programs-{rep}")
+        for when in ("cold", "warm"):
+            add(f"short programs {when}, tier {tier}", "jitnet",
+                _run("programs", "jitnet", cache, opts.timeout, env)["wall_s"])
 
 
 def report(rows, opts) -> str:
@@ -249,6 +293,9 @@ def report(rows, opts) -> str:
         med = {fw: statistics.median(v) for fw, v in by.items()}
         j, x = med.get("jitnet"), med.get("jax")
         ratio = "-" if j is None or not x else "< 0.01x" if j < 0.01 * x else f"{j / x:.2g}x"
+        if name.endswith("calls"):  # a count, not a time
+            out.append(f"| {name} | {j:g} | - | - |")
+            continue
         out.append(f"| {name} | {fmt(j)} | {fmt(x)} | {ratio} |")
     return "\n".join(out)
 
@@ -256,7 +303,7 @@ def report(rows, opts) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="cold,batch,eager,programs",
-                    help="comma-separated: cold, batch, eager, programs")
+                    help="comma-separated: cold, batch, eager, programs, tiered")
     ap.add_argument("--workloads", default="W2a,W4", help="training steps for cold/warm/batch")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=900, help="seconds per process")
@@ -265,6 +312,7 @@ def main(argv=None):
     ap.add_argument("--fw", help=argparse.SUPPRESS)
     ap.add_argument("--workload", help=argparse.SUPPRESS)
     ap.add_argument("--batches", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--follow", action="store_true", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
     if opts.child:
         print("LATENCY " + json.dumps(CHILDREN[opts.child](opts)), flush=True)

@@ -18,11 +18,26 @@ _DEFAULTS = {
     "disk_cache_max_mb": 2048,     # the disk cache (JITNET_CACHE_DIR)
     "log_compiles": False,         # log traces and compilations: why, how long (compile_log)
     "verify_ir": False,            # check the IR after every compiler pass (compiler/pipeline)
+    # first calls of a new program run in the interpreter while a compile server process
+    # compiles it (runtime/tiered.py); env JITNET_TIERED
+    "jit_tiered": False,
 }
+
+# options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
+_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED"}
 
 # options whose default an environment variable may set (an int)
 _ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",
              "disk_cache_max_mb": "JITNET_CACHE_MAX_MB"}
+
+
+def _env_bool(var: str) -> bool:
+    v = os.environ[var].strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{var}={os.environ[var]!r}: expected 1/0, true/false, yes/no or on/off")
 
 
 class Config:
@@ -33,6 +48,9 @@ class Config:
         env_x64 = os.environ.get("JAX_ENABLE_X64", os.environ.get("JITNET_ENABLE_X64"))
         if env_x64 is not None:
             self._values["jax_enable_x64"] = env_x64.lower() in ("1", "true", "yes")
+        for name, var in _ENV_BOOLS.items():
+            if os.environ.get(var):
+                self._values[name] = _env_bool(var)
         for name, var in _ENV_INTS.items():
             if os.environ.get(var):
                 try:
@@ -68,6 +86,17 @@ _update_hooks: dict[str, list] = {}
 def on_update(name: str, hook) -> None:
     """Register ``hook(value)`` to run when flag ``name`` changes (e.g. dtype caches)."""
     _update_hooks.setdefault(name, []).append(hook)
+
+
+def _check_bool(name: str):
+    def check(value):
+        if not isinstance(value, bool):
+            raise TypeError(f"jitnet config option {name!r} takes True or False, got "
+                            f"{type(value).__name__} {value!r}")
+    return check
+
+
+on_update("jit_tiered", _check_bool("jit_tiered"))
 
 
 config = Config()

@@ -39,7 +39,15 @@ class Interpreter:
 
 def _numba(ir):
     from .numba_backend import NumbaExecutable
-    return NumbaExecutable(ir)
+    if not config.read("jit_tiered"):
+        return NumbaExecutable(ir)
+    from .tiered import tiered_or_none
+    exe = NumbaExecutable(ir, load=False)
+    tiered = tiered_or_none(exe, ir)
+    if tiered is not None:
+        return tiered
+    exe.load()
+    return exe
 
 
 def _cuda(ir):

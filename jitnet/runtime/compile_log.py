@@ -8,7 +8,11 @@ WARNING like JAX's ``jax_log_compiles``, so it shows without configuring logging
 * ``compile``: Numba compiled a generated program, with its time;
 * ``cache_load``: its machine code came from the signed disk cache instead, with its time;
 * ``reuse``: the program generated for the new signature is text-identical to one already
-  compiled in this process (a new batch size: ``codegen/dims.py``), so nothing compiled.
+  compiled in this process (a new batch size: ``codegen/dims.py``), so nothing compiled;
+* with the tiered start (``jit_tiered``, ``runtime/tiered.py``): ``interpret``, a program's
+  first call ran in the interpreter while the compile server compiles it; ``switch``, its
+  calls run compiled code from now on, after how many interpreted calls and how long;
+  ``server_failed``, the server did not build it (why), so it compiles in this process.
 
 ``counts`` is kept whether or not the flag is on (tests count compilations with it).
 """
@@ -20,7 +24,8 @@ from ..core.config import config
 
 logger = logging.getLogger("jitnet")
 
-counts = {"trace": 0, "compile": 0, "cache_load": 0, "reuse": 0}
+counts = {"trace": 0, "compile": 0, "cache_load": 0, "reuse": 0, "interpret": 0, "switch": 0,
+          "server_failed": 0}
 
 
 def record(kind: str, message) -> None:

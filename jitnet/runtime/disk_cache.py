@@ -188,6 +188,19 @@ class CachedFunction:
                                          f"{self.path})")
         return res
 
+    def prepare(self, argtypes: tuple) -> None:
+        """Compile (or load from the cache) the entry for these Numba argument types without
+        running it: the compile server's job (``runtime/tiered.py``)."""
+        sys.modules.setdefault(self.module.__name__, self.module)
+        start = time.perf_counter()
+        with compiling(self.stem):
+            self.fn.compile(tuple(argtypes))
+        self._ready = True
+        took = time.perf_counter() - start
+        kind = "cache_load" if self.was_cached else "compile"
+        compile_log.record(kind, lambda: f"{self.stem} in {took:.3f} s (ahead of its first "
+                                         f"call)")
+
     @property
     def ready(self) -> bool:
         """Whether this function has been compiled (or loaded) in this process."""
@@ -203,14 +216,44 @@ def _forget(_, fn: CachedFunction) -> None:
 _modules = LRU(on_evict=_forget)
 
 
+def unload(stem: str) -> None:
+    """Forget the loaded module ``stem`` (its machine code stays on disk)."""
+    fn = _modules.pop(stem[2:], None)
+    if fn is not None:
+        _forget(stem[2:], fn)
+
+
+def stem_of(source: str) -> str:
+    """The cache name of a generated module: a hash of its text and of the environment."""
+    return "m_" + hashlib.sha256((environment_tag() + "\n" + source).encode()).hexdigest()[:40]
+
+
+def loaded(source: str) -> bool:
+    """Whether this process has already compiled or loaded ``source``'s entry."""
+    hit = _modules.get(stem_of(source)[2:])
+    return hit is not None and hit.ready
+
+
+def on_disk(stem: str) -> bool:
+    """Whether the store holds machine code for a function of module ``stem`` (a Numba index
+    file; its signatures are checked when it is loaded)."""
+    st = store()
+    if st is None:
+        return False
+    try:
+        return any(n.startswith(stem + ".") and n.endswith(".nbi") for n in os.listdir(st.dir))
+    except OSError:
+        return False
+
+
 def load_function(source: str, entry: str) -> CachedFunction:
     """Compile ``source`` (the text jitnet generated, never a file's contents) as a module
     whose Numba functions use the signed disk cache, and return its ``entry``."""
-    h = hashlib.sha256((environment_tag() + "\n" + source).encode()).hexdigest()[:40]
+    stem = stem_of(source)
+    h = stem[2:]
     hit = _modules.get(h)
     if hit is not None:
         return hit
-    stem = f"m_{h}"
     st = store()
     if st is not None:
         try:

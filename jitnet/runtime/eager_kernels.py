@@ -46,6 +46,9 @@ _fns: dict = {}        # (name, dtype) -> ctypes function(in pointer, out pointe
 _keep: list = []       # the cfuncs compiled in this process (their code must stay alive)
 _engine: list = []     # the MCJIT engine holding the kernels loaded from the disk cache
 _lock = threading.Lock()
+# held while a thread other than the caller's uses LLVM (the tiered start's cache load), so
+# that kernels are not linked into an MCJIT engine at the same time
+llvm_lock = threading.RLock()
 
 
 def install() -> None:
@@ -55,11 +58,56 @@ def install() -> None:
         EAGER_FLOAT_KERNELS[name] = functools.partial(apply, name)
 
 
+def _scipy(name):
+    def f(x):
+        import scipy.special
+        return getattr(scipy.special, name)(x)
+    return f
+
+
+# NumPy's own functions, for ``without_compiling`` (rounding may differ from the kernels')
+_NUMPY = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
+          "tanh": np.tanh, "logistic": _scipy("expit"), "erf_inv": _scipy("erfinv")}
+_quick = threading.local()   # .on: do not compile; .absent: kernels not in the disk cache
+
+
+@contextlib.contextmanager
+def without_compiling():
+    """Within this block (this thread), a kernel that would have to be compiled is replaced
+    by NumPy's function: the tiered start's interpreter must not wait for Numba."""
+    prev = getattr(_quick, "on", False)
+    _quick.on = True
+    try:
+        yield
+    finally:
+        _quick.on = prev
+
+
+def _quick_function(name: str, dtype: np.dtype):
+    """The kernel if it loads without compiling, else None (remembered per thread)."""
+    absent = _quick.__dict__.setdefault("absent", set())
+    if (name, dtype) in absent:
+        return None
+    st = disk_cache.store()
+    with llvm_lock, _lock:
+        fn = _load(st, _stem(name, dtype)) if st is not None else None
+        if fn is None:
+            absent.add((name, dtype))
+            return None
+        return _fns.setdefault((name, dtype), fn)
+
+
 def apply(name: str, x: np.ndarray) -> np.ndarray:
     """``name``'s kernel applied to a float32 or float64 array (a new array)."""
     fn = _fns.get((name, x.dtype))
     if fn is None:
-        fn = _function(name, x.dtype)
+        if getattr(_quick, "on", False):
+            fn = _quick_function(name, x.dtype)
+            if fn is None:
+                with np.errstate(all="ignore"):
+                    return np.asarray(_NUMPY[name](x), x.dtype)
+        else:
+            fn = _function(name, x.dtype)
     if not (isinstance(x, np.ndarray) and x.flags.c_contiguous):
         x = np.array(x, order="C")  # (a NumPy scalar, or a strided view)
     out = np.empty_like(x)
@@ -70,7 +118,7 @@ def apply(name: str, x: np.ndarray) -> np.ndarray:
 def _function(name: str, dtype: np.dtype):
     if name not in KERNELS or dtype not in _DTYPES:
         raise ValueError(f"no eager kernel {name!r} for {dtype}")
-    with _lock:
+    with llvm_lock, _lock:
         fn = _fns.get((name, dtype))
         if fn is None:
             fn = _fns[(name, dtype)] = _load_or_compile(name, dtype)

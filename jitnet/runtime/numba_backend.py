@@ -19,7 +19,7 @@ from ..codegen.cpu.program import generate
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from .. import kernels
-from . import compile_log, disk_cache, numba_user
+from . import compile_log, disk_cache
 from .threads import adapt, start_thread_pool
 from .numba_support import check_supported
 
@@ -46,6 +46,12 @@ DECORATOR = ('@jn_njit(fastmath=FASTMATH, parallel={parallel}, '
              'error_model="numpy", nogil=True)')
 
 
+def numba_user():
+    """``runtime/numba_user`` (it imports Numba: only for programs that call users' code)."""
+    from . import numba_user as mod
+    return mod
+
+
 class JitCompileError(RuntimeError):
     pass
 
@@ -65,7 +71,7 @@ def _readonly_c(v: np.ndarray) -> np.ndarray:
 class NumbaExecutable:
     name = "numba"
 
-    def __init__(self, ir: IR, name: str = "jitted"):
+    def __init__(self, ir: IR, name: str = "jitted", load: bool = True):
         # float16/bfloat16 live in float32 inside the compiled code, cast at the boundary
         low = [dtypes.is_low_precision(a.aval.dtype) for a in ir.invars]
         self.low_in = [i for i, b in enumerate(low) if b]
@@ -74,26 +80,55 @@ class NumbaExecutable:
         self.out_avals = ir.out_avals
         ir = widen_low_precision(ir)
         check_supported(ir)
-        start_thread_pool()
         self.ir = ir
         self.program = lower(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
                                   generic=True)
         self.constants = self.generated.constants
-        src = (HEADER.format(name=name) + numba_user.imports(self.generated.source)
-               + kernels.imports(self.generated.source) + self.generated.source)
+        # users' Numba functions (jitnet.extend) exist only in this process
+        self.calls_user_code = "jn_user_" in self.generated.source
+        user = numba_user().imports(self.generated.source) if self.calls_user_code else ""
+        src = (HEADER.format(name=name) + user + kernels.imports(self.generated.source)
+               + self.generated.source)
         self._source = src
-        self.fn = disk_cache.load_function(src, "entry")
+        self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
+                             for i, a in enumerate(ir.outvars) if isinstance(a, Literal)]
+        self.fn = None
+        if load:
+            self.load()
+
+    def load(self) -> None:
+        """Define the generated module's Numba functions (importing Numba); the first call
+        then compiles the entry or loads it from the disk cache. ``load=False`` leaves this
+        for later: the tiered start (``runtime/tiered.py``) needs only the source first."""
+        if self.fn is not None:
+            return
+        start_thread_pool()
+        self.fn = disk_cache.load_function(self._source, "entry")
         if self.fn.ready:  # the same text was compiled for other sizes or constants
             compile_log.record("reuse", lambda: f"{self.fn.stem}: the program generated for "
                                                 f"these shapes is already compiled")
-        self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))
-                             for i, a in enumerate(ir.outvars) if isinstance(a, Literal)]
-        self._checked = False
+
+    def arg_types(self) -> list:
+        """What Numba types the entry's arguments as (``numba.typeof`` of each), in plain
+        data: ``[dtype string, rank]`` per argument, all read-only C-contiguous arrays
+        (``_readonly_c``), the inputs then the constants; None if a constant is not such an
+        array. The compile server rebuilds the types from this."""
+        out = [[np.dtype(a.aval.dtype).str, len(a.aval.shape)] for a in self.ir.invars]
+        for c in self.constants:
+            if not (isinstance(c, np.ndarray) and c.flags.c_contiguous
+                    and not c.flags.writeable):
+                return None
+            out.append([c.dtype.str, c.ndim])
+        return out
 
     def source(self) -> str:
         return self._source
+
+    def compiled(self):
+        """This executable (a ``TieredExecutable`` returns its compiled one, waiting)."""
+        return self
 
     def kernel_count(self) -> int:
         return len(self.program.kernels)

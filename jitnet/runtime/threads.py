@@ -31,6 +31,8 @@ statically (measured there too).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import numbers
 import os
 import threading
@@ -66,8 +68,7 @@ def start_thread_pool():
     finally:
         if not chosen:
             del os.environ["OMP_WAIT_POLICY"]
-    for lib in _jitted_blas():
-        lib.set_num_threads(1)
+    jitted_blas_on_one_thread()
     _LOAD.budget = _LOAD.fit = numba.get_num_threads()
 
 
@@ -225,14 +226,48 @@ def thread_counts() -> dict:
             "blas": max((lib.num_threads for lib in _jitted_blas()), default=1)}
 
 
+def jitted_blas_on_one_thread() -> None:
+    """Put the BLAS that jitted code calls on one thread (``start_thread_pool``; again by the
+    tiered start when a thread other than the caller's loaded the program: measured, W6's
+    steady step ran 20-50x slower with the count left at 2 after such a switch)."""
+    for lib in _jitted_blas():
+        lib.set_num_threads(1)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Within this block NumPy's BLAS (what eager matmuls call; jitted code's is kept at one
+    thread already) runs on one thread: the tiered start's interpreter leaves the other
+    cores to the compile server."""
+    libs = _numpy_blas()
+    prev = [lib.num_threads for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, prev):
+            lib.set_num_threads(n)
+
+
+@functools.lru_cache(maxsize=None)
+def _numpy_blas() -> tuple:
+    """threadpoolctl's controllers of the BLAS bundled with NumPy (loaded with NumPy)."""
+    from threadpoolctl import ThreadpoolController
+    return tuple(lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+                 if _NUMPY_LIBS in lib.filepath)
+
+
 def _jitted_blas():
     """threadpoolctl's controllers of the BLAS libraries jitted code may call: every BLAS in
     the process except the private copy bundled with NumPy's wheels (jitnet calls scipy's)."""
     import scipy.linalg.cython_blas  # noqa: F401 - load it before looking for it
     from threadpoolctl import ThreadpoolController
-    numpy_libs = os.sep + "numpy.libs" + os.sep
     return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-            if numpy_libs not in lib.filepath]
+            if _NUMPY_LIBS not in lib.filepath]
+
+
+_NUMPY_LIBS = os.sep + "numpy.libs" + os.sep  # where NumPy's wheels keep their BLAS
 
 
 on_update("num_threads", set_num_threads)
