@@ -119,7 +119,9 @@ class Lowered:
         return self.compile().source()
 
     def compile(self):
-        return self.traced.executable
+        exe = self.traced.executable
+        # the machine code itself: a tiered executable waits for its compiled program
+        return exe.compiled() if hasattr(exe, "compiled") else exe
 
     def __str__(self):
         return f"# IR\n{self.as_text()}\n\n# generated source\n{self.source()}"

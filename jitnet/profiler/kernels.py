@@ -84,6 +84,7 @@ def kernel_times(fn, *args, number: int = 10, **kwargs) -> KernelTimes:
     jitted = fn if isinstance(fn, Jitted) else jit(fn)
     traced = jitted.lower(*args, **kwargs).traced
     exe = traced.executable
+    exe = exe.compiled() if hasattr(exe, "compiled") else exe  # tiered: the compiled one
     if not isinstance(exe, NumbaExecutable):
         raise ValueError(f"kernel_times: needs the numba (CPU) backend, the program runs on "
                          f"{getattr(exe, 'name', type(exe).__name__)!r}")
