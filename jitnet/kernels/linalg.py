@@ -122,12 +122,16 @@ def _c_svd(ap, sp, up, vp, meta):
 
 
 @numba.njit(nogil=True, error_model="numpy")
-def _batch(x, trailing):
-    """The product of ``x``'s dims but its ``trailing`` last ones."""
-    n = 1
-    for i in range(x.ndim - trailing):
-        n *= x.shape[i]
-    return n
+def _meta(x, v1, v2, v3, v4, v5, v6, v7, v8, v9):
+    """The kernel's int64 ``meta``: the batch count (the product of ``x``'s dims but its
+    last two), then ``v1``...; each kernel reads as many entries as it takes."""
+    m = np.empty(10, np.int64)
+    b = 1
+    for i in range(x.ndim - 2):
+        b *= x.shape[i]
+    m[0], m[1], m[2], m[3], m[4], m[5] = b, v1, v2, v3, v4, v5
+    m[6], m[7], m[8], m[9] = v6, v7, v8, v9
+    return m
 
 
 @numba.njit(nogil=True, error_model="numpy")
@@ -157,36 +161,34 @@ def _caller(op: str, dtype: str):
     if op == "cholesky":
         def call(a, out):
             a = c(a)
-            meta = np.array([_batch(a, 2), _tail(a, 1)], np.int64)
-            ext(a.ctypes, out.ctypes, meta.ctypes)
+            ext(a.ctypes, out.ctypes, _meta(a, _tail(a, 1), 0, 0, 0, 0, 0, 0, 0, 0).ctypes)
     elif op == "lu":
         def call(a, out, piv, perm):
             a = c(a)
-            meta = np.array([_batch(a, 2), _tail(a, 2), _tail(a, 1), _tail(piv, 1)], np.int64)
+            meta = _meta(a, _tail(a, 2), _tail(a, 1), _tail(piv, 1), 0, 0, 0, 0, 0, 0)
             ext(a.ctypes, out.ctypes, piv.ctypes, perm.ctypes, meta.ctypes)
     elif op == "triangular_solve":
         def call(a, b, out, left, lower, trans, unit):
             a, b = c(a), c(b)
-            meta = np.array([_batch(b, 2), _tail(a, 1), _tail(b, 2), _tail(b, 1), left, lower,
-                             trans, unit], np.int64)
+            meta = _meta(b, _tail(a, 1), _tail(b, 2), _tail(b, 1), left, lower, trans, unit,
+                         0, 0)
             ext(a.ctypes, b.ctypes, out.ctypes, meta.ctypes)
     elif op == "eigh":
         def call(a, v, w, lower):
             a = c(a)
-            meta = np.array([_batch(a, 2), _tail(a, 1), lower], np.int64)
-            ext(a.ctypes, v.ctypes, w.ctypes, meta.ctypes)
+            ext(a.ctypes, v.ctypes, w.ctypes,
+                _meta(a, _tail(a, 1), lower, 0, 0, 0, 0, 0, 0, 0).ctypes)
     elif op == "qr":
         def call(a, q, r):
             a = c(a)
-            meta = np.array([_batch(a, 2), _tail(a, 2), _tail(a, 1), _tail(q, 1), _tail(r, 2)],
-                            np.int64)
+            meta = _meta(a, _tail(a, 2), _tail(a, 1), _tail(q, 1), _tail(r, 2), 0, 0, 0, 0,
+                         0)
             ext(a.ctypes, q.ctypes, r.ctypes, meta.ctypes)
     else:
         def call(a, s, u, vt, full, compute_uv):
             a = c(a)
-            meta = np.array([_batch(a, 2), _tail(a, 2), _tail(a, 1), _tail(s, 1), _tail(u, 2),
-                             _tail(u, 1), _tail(vt, 2), _tail(vt, 1), full, compute_uv],
-                            np.int64)
+            meta = _meta(a, _tail(a, 2), _tail(a, 1), _tail(s, 1), _tail(u, 2), _tail(u, 1),
+                         _tail(vt, 2), _tail(vt, 1), full, compute_uv)
             ext(a.ctypes, s.ctypes, u.ctypes, vt.ctypes, meta.ctypes)
     return _glue(call)
 
