@@ -1,15 +1,15 @@
 """Hand-written Numba kernels for the heavy operations (docs/ARCHITECTURE.md, "Kernels").
 
 ``plan`` (no Numba: codegen imports it) decides which equations a kernel takes and with
-which run-time numbers; ``conv`` and ``linalg`` hold the kernels, which generated programs
-call. Kernels take every size and layout as run-time arguments, so each compiles once per dtype for all
-programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
+which run-time numbers; ``conv``, ``linalg`` and ``sort`` hold the kernels, which generated
+programs call. Kernels take every size and layout as run-time arguments, so each compiles
+once per dtype for all programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
 """
 import importlib
 import re
 
 # the kernel modules; each lists the functions it provides in ``SYMBOLS``
-MODULES = ("conv", "linalg")
+MODULES = ("conv", "linalg", "sort")
 # until conv.py declares its own
 _CONV_SYMBOLS = ("jn_conv2d_float32", "jn_conv2d_float64")
 
