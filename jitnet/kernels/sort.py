@@ -26,6 +26,7 @@ from numba.extending import overload
 
 from .jit import c_kernel
 
+# every real dtype that reaches the backend (float16/bfloat16 are widened to float32)
 DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64")
 SYMBOLS = tuple(f"jn_sort_{k}_{dt}" for k in ("keys", "take") for dt in DTYPES)

@@ -78,9 +78,8 @@ def _sort(e, names, w):
     outs = [names.var(v) for v in e.outputs]
     for o, v in zip(outs, e.outputs):
         w(f"{o} = {_alloc(v)}")
-    from ...kernels.sort import DTYPES  # Numba: only when generating for the CPU
     dts = [v.aval.dtype.name for v in e.inputs]
-    if not all(dt in DTYPES for dt in dts):
+    if any(v.aval.dtype.kind == "c" for v in e.inputs):  # the kernels take real dtypes
         _sort_loops(e, xs, outs, w)
         return
     # the kernels of jitnet/kernels/sort.py: a permutation refined from the least significant
@@ -94,7 +93,7 @@ def _sort(e, names, w):
 
 
 def _sort_loops(e, xs, outs, w):
-    """Sort by per-line argsorts in the program (dtypes the kernels do not cover)."""
+    """Sort by per-line argsorts in the program (complex operands)."""
     shape = _shape(e.inputs[0])
     axis, nk = e.params["dimension"], e.params["num_keys"]
     idx, outer = _move_axis_loops(w, shape, axis)
