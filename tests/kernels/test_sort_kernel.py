@@ -18,14 +18,14 @@ def ref_sort(ops, axis, num_keys):
     return [np.take_along_axis(x, order, axis) for x in ops]
 
 
-def test_float_keys_every_axis_nan_inf_ties_and_empty(x64):
+def test_float_keys_every_axis_nan_inf_ties_and_empty():
     rng = np.random.default_rng(0)
-    x = rng.integers(-2, 3, (3, 5, 4)).astype(np.float64)  # many ties
+    x = rng.integers(-2, 3, (3, 5, 4)).astype(np.float32)  # many ties
     x[0, 1, 2], x[2, 3, 0], x[1, 0, 1] = np.nan, np.inf, -np.inf
     x[1, 4, 3] = -0.0
-    payload = rng.standard_normal(x.shape)  # shows which of tied keys went first
-    empty = np.zeros((2, 0, 3))
-    one = rng.standard_normal((4, 1))
+    payload = rng.standard_normal(x.shape).astype(np.float32)  # which tied key went first
+    empty = np.zeros((2, 0, 3), np.float32)
+    one = rng.standard_normal((4, 1)).astype(np.float32)
 
     def f(x, p, e, o):
         outs = [lax.sort((x, p), dimension=d, num_keys=1) for d in range(3)]
@@ -44,18 +44,17 @@ def test_several_keys_mixed_dtypes_and_bool(x64):
     rng = np.random.default_rng(1)
     shape = (4, 9)
     ops = [rng.integers(0, 2, shape).astype(bool), rng.integers(-3, 3, shape).astype(np.int32),
-           rng.integers(0, 4, shape).astype(np.uint8), rng.integers(-5, 5, shape),
-           rng.standard_normal(shape).astype(np.float32)]
+           rng.integers(0, 4, shape).astype(np.uint8), rng.standard_normal(shape)]
 
     def f(*ops):
-        return lax.sort(ops, dimension=1, num_keys=3), lax.sort(ops[1:4], dimension=0,
+        return lax.sort(ops, dimension=1, num_keys=3), lax.sort(ops[1:], dimension=0,
                                                                   num_keys=1)
 
     many, few = jitnet.jit(f)(*ops)
     for got, want in zip(many, ref_sort(ops, 1, 3)):
         assert np.asarray(got).dtype == want.dtype
         np.testing.assert_array_equal(np.asarray(got), want)
-    for got, want in zip(few, ref_sort(ops[1:4], 0, 1)):
+    for got, want in zip(few, ref_sort(ops[1:], 0, 1)):
         np.testing.assert_array_equal(np.asarray(got), want)
 
 
