@@ -7,7 +7,8 @@ load from the disk cache, the program compiles). Printed per process: the second
 compile_log event (kernels and the program), the first call's wall time, and the
 steady-state call time.
 
-    PYTHONPATH=<tree> python benchmarks/kernel_compile.py [family ...]   # trivial cholesky svd sort scatter
+    cd <tree> && python benchmarks/kernel_compile.py [family ...]
+    (families: trivial cholesky svd sort scatter; the children import jitnet from the cwd)
 """
 import json
 import os
@@ -39,9 +40,11 @@ if fam == "cholesky":
 events = []
 class H(logging.Handler):
     def emit(self, r):
-        m = re.match(r"jitnet (compile|cache_load): (kernel \S+|m_\w+) in ([0-9.]+) s", r.getMessage())
+        m = re.match(r"jitnet (compile|cache_load): (kernel \S+|m_\w+) in ([0-9.]+) s",
+                     r.getMessage())
         if m:
-            events.append((m[1] + " " + ("program" if m[2].startswith("m_") else m[2][7:]), float(m[3])))
+            what = "program" if m[2].startswith("m_") else m[2][7:]
+            events.append((m[1] + " " + what, float(m[3])))
 logging.getLogger("jitnet").addHandler(H())
 jax.config.update("log_compiles", True)
 f = jax.jit(eval(prog))

@@ -4,9 +4,10 @@ qr, svd).
 Each primitive becomes one call of its shape-generic C kernel (``jitnet/kernels/linalg.py``,
 compiled once per machine), which loops over the batch and calls, per matrix, a helper of
 ``runtime/numba_math.py`` (``jn_cholesky_f32``, ``jn_eigh``, ...). The helpers call the
-LAPACK / BLAS routines the NumPy impls call, with the same arguments, so results agree with eager execution to rounding: NaNs where a factorization fails,
-inf/NaN from singular triangular solves, int32 0-based pivots, and LAPACK's own
-eigenvector and singular-vector signs (the impls do not normalize them).
+LAPACK / BLAS routines the NumPy impls call, with the same arguments, so results agree with
+eager execution to rounding: NaNs where a factorization fails, inf/NaN from singular
+triangular solves, int32 0-based pivots, and LAPACK's own eigenvector and singular-vector
+signs (the impls do not normalize them).
 """
 from __future__ import annotations
 
