@@ -1,6 +1,7 @@
 """The sort kernels (jitnet/kernels/sort.py) against NumPy's stable sorts written here:
 every axis position, 0/1 lengths, NaN/inf last, ties kept in order, several keys of mixed
-dtypes, bool; gradients through the permutation; a second program reusing the kernels."""
+dtypes, bool; gradients through the permutation; a second program reusing the kernels;
+complex operands, which keep the generated argsorts, giving the kernels' order."""
 import numpy as np
 
 import jitnet
@@ -78,3 +79,22 @@ def test_a_second_program_reuses_the_kernels():
     assert "jn_sort_keys_float32(" in f.lower(x).source()
     assert compile_log.counts["compile"] + compile_log.counts["cache_load"] \
         == before["compile"] + before["cache_load"] + 1  # the program only
+
+
+def test_complex_operands_keep_the_generated_sort_and_agree_with_the_kernels():
+    rng = np.random.default_rng(2)
+    k = rng.integers(0, 3, (3, 8)).astype(np.float32)
+    real, imag = rng.standard_normal((2, 3, 8)).astype(np.float32)
+
+    def f(k, real, imag):
+        by_kernel = lax.sort((k, real, imag), dimension=1, num_keys=1)
+        generated = lax.sort((k, lax.complex(real, imag)), dimension=1, num_keys=1)
+        return by_kernel, generated
+
+    jf = jitnet.jit(f)
+    (k1, re1, im1), (k2, c2) = jf(k, real, imag)
+    src = jf.lower(k, real, imag).source()
+    assert "jn_sort_keys_float32(" in src and "argsort(" in src
+    want = ref_sort([k, real, imag], 1, 1)
+    for got, w in zip((k1, re1, im1, k2, np.real(c2), np.imag(c2)), want + want):
+        np.testing.assert_array_equal(np.asarray(got), w)
