@@ -233,6 +233,8 @@ def jn_round_bfloat16_f32(x):
 # signs included, and factorizations that fail give NaNs instead of raising. Each routine
 # is registered with LLVM under a fixed symbol name, so Numba's disk cache refers to it by
 # name and stays valid in another process. Every argument goes by pointer (Fortran ABI).
+# Programs do not call these: the linear-algebra kernels (jitnet/kernels/linalg.py) do,
+# compiled once per machine, so a program's machine code holds only the kernel's call.
 
 from llvmlite import binding as _llvm  # noqa: E402
 from numba import types as _nbt  # noqa: E402

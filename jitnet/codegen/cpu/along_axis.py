@@ -1,5 +1,6 @@
 """CPU source for the ops along one axis (``GENERATORS`` of ``ops.py``): argmax/argmin (NumPy's
-tie and NaN rules), cumulative sums/products/extrema, stable sort with NaN last."""
+tie and NaN rules), cumulative sums/products/extrema, stable sort with NaN last (the kernels of
+``jitnet/kernels/sort.py``)."""
 from __future__ import annotations
 
 from ..scalar import cast
@@ -73,11 +74,28 @@ def _cumulative(e, names, w):
 @generator("sort")
 def _sort(e, names, w):
     xs = _ins(e, names)
-    shape = _shape(e.inputs[0])
     axis, nk = e.params["dimension"], e.params["num_keys"]
     outs = [names.var(v) for v in e.outputs]
     for o, v in zip(outs, e.outputs):
         w(f"{o} = {_alloc(v)}")
+    dts = [v.aval.dtype.name for v in e.inputs]
+    if any(v.aval.dtype.kind == "c" for v in e.inputs):  # the kernels take real dtypes
+        _sort_loops(e, xs, outs, w)
+        return
+    # the kernels of jitnet/kernels/sort.py: a permutation refined from the least significant
+    # key to the most significant one, then each operand taken through it
+    perm = names.temp()
+    w(f"{perm} = np.empty({_shape(e.inputs[0])!r}, dtype=np.int64)")
+    for i in reversed(range(nk)):
+        w(f"jn_sort_keys_{dts[i]}({xs[i]}, {perm}, {axis}, {int(i == nk - 1)})")
+    for x, o, dt in zip(xs, outs, dts):
+        w(f"jn_sort_take_{dt}({x}, {perm}, {o}, {axis})")
+
+
+def _sort_loops(e, xs, outs, w):
+    """Sort by per-line argsorts in the program (complex operands)."""
+    shape = _shape(e.inputs[0])
+    axis, nk = e.params["dimension"], e.params["num_keys"]
     idx, outer = _move_axis_loops(w, shape, axis)
     line = ", ".join(idx).format(a=":")
     keys = [f"{x}[{line}]" for x in xs[:nk]]
