@@ -28,7 +28,7 @@ def programs():
     for key in ("W2a", "W4", "W6"):
         w = W.BY_KEY[key]
         d = W.make_data(w)
-        yield key, M.sgd_step(w.model), (d["params"], *d["inputs"])
+        yield key, M.train_step(w.model), (d["params"], *d["inputs"])
 
     def cond(p, x):
         return jax.lax.cond(p > 0, lambda x: jnp.sin(x) * 2.0, lambda x: x / 3.0, x)

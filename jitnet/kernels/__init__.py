@@ -1,9 +1,10 @@
 """Hand-written Numba kernels for the heavy operations (docs/ARCHITECTURE.md, "Kernels").
 
 ``plan`` (no Numba: codegen imports it) decides which equations a kernel takes and with
-which run-time numbers; ``conv`` holds the kernels, which generated programs call. Kernels
-take every size and layout as run-time arguments, so each compiles once per dtype for all
-programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
+which run-time numbers; ``conv`` holds the kernels (convolutions in any layout, so also
+their input and weight gradients), which generated programs call. Kernels take every size
+and layout as run-time arguments, so each compiles once per dtype for all programs and
+shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
 """
 import re
 

@@ -28,6 +28,7 @@ from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.dtypes import canonicalize_dtype
 from ..core.primitive import Primitive
+from ..core.window import dilate_dim, identity, padded_dims, window_out_shape
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import reduce as red
@@ -40,27 +41,6 @@ from .util import (batch_size, bdim_to_front, dtype_error, get_aval, shape_error
 
 WINDOW_PARAMS = ("window_dimensions", "window_strides", "padding", "base_dilation",
                  "window_dilation")
-
-
-def dilate_dim(d: int, r: int) -> int:
-    """Size of a dim of ``d`` elements with ``r - 1`` holes inserted between neighbours."""
-    return 0 if d == 0 else (d - 1) * r + 1
-
-
-def padded_dims(shape, padding, base_dilation):
-    return tuple(dilate_dim(d, b) + lo + hi
-                 for d, (lo, hi), b in zip(shape, padding, base_dilation))
-
-
-def window_out_shape(shape, window_dimensions, window_strides, padding, base_dilation,
-                     window_dilation):
-    """Number of window positions per dim (0 where the window does not fit, as XLA)."""
-    out = []
-    for p, w, s, wd in zip(padded_dims(shape, padding, base_dilation), window_dimensions,
-                           window_strides, window_dilation):
-        eff = dilate_dim(w, wd)
-        out.append((p - eff) // s + 1 if p >= eff else 0)
-    return tuple(out)
 
 
 def _check_window(name, shape, window_dimensions, window_strides, padding, base_dilation,
@@ -453,6 +433,41 @@ def _conv_rhs_grad_by_offsets(ct, lhs, rhs_aval, p):
                                    rhs_aval.weak_type)
 
 
+def _conv_rhs_grad_as_conv(ct, lhs, rhs_aval, p):
+    """d rhs as one convolution (as XLA writes it): the lhs with its batch and feature
+    roles swapped, convolved with the cotangent as the kernel (window = the output
+    positions, window dilation = the forward strides, stride = the forward kernel
+    dilation), the result landing in the rhs's own layout. Its window is as large as the
+    image and its output as small as the kernel: the hand-written kernel runs such
+    convolutions by their own algorithm (``jitnet/kernels/conv.py``, ``conv2d_window``)."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    ks = _spatial(rhs_aval.shape, rhs_spec)
+    xs = _spatial(get_aval(lhs).shape, lhs_spec)
+    os_ = _spatial(get_aval(ct).shape, out_spec)
+    padding = []
+    for x, k, o, s, (lo, _), ld, rd in zip(xs, ks, os_, p["window_strides"], p["padding"],
+                                           p["lhs_dilation"], p["rhs_dilation"]):
+        # exactly k window positions: the last one ends at (k-1)*rd + (o-1)*s in the padded lhs
+        padding.append((lo, dilate_dim(k, rd) + dilate_dim(o, s) - 1 - dilate_dim(x, ld) - lo))
+    out = conv_general_dilated(
+        _as_dtype_of(lhs, ct), ct, window_strides=p["rhs_dilation"], padding=tuple(padding),
+        lhs_dilation=p["lhs_dilation"], rhs_dilation=p["window_strides"],
+        dimension_numbers=(_swap01(lhs_spec), _swap01(out_spec), _swap01(rhs_spec)))
+    return ew.convert_element_type(out, rhs_aval.dtype, rhs_aval.weak_type)
+
+
+def _rhs_grad_rule(ct, lhs, rhs_aval):
+    """The weight gradient's formulation: one convolution where the hand-written kernel
+    takes it (2-D, float32/float64, no feature groups), else a product per kernel offset.
+    (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the same
+    facts; prims sit below the kernels and do not import them.)"""
+    shapes = tuple(get_aval(ct).shape) + tuple(get_aval(lhs).shape) + tuple(rhs_aval.shape)
+    if (len(rhs_aval.shape) == 4 and 0 not in shapes
+            and np.dtype(get_aval(ct).dtype).name in ("float32", "float64")):
+        return _conv_rhs_grad_as_conv
+    return _conv_rhs_grad_by_offsets
+
+
 def _conv_transpose_rule(ct, lhs, rhs, **params):
     """Without feature groups each side's gradient is itself a convolution (no patches are
     materialized); grouped convolutions go through ``patches``/``patches_transpose``."""
@@ -466,7 +481,7 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
         return grad(ct, lhs.aval, rhs, params), None
     if type(ct) is Zero:
         return None, Zero(rhs.aval)
-    grad = _conv_rhs_grad_by_offsets if plain else _conv_transpose_rhs
+    grad = _rhs_grad_rule(ct, lhs, rhs.aval) if plain else _conv_transpose_rhs
     return None, grad(ct, lhs, rhs.aval, params)
 
 
@@ -563,20 +578,6 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
 # -- reduce_window ----------------------------------------------------------------
 
 COMPUTATIONS = ("max", "min", "add")
-
-
-def identity(computation: str, dtype):
-    """The identity of ``computation`` for ``dtype``, as a Python scalar (a hashable param)."""
-    dtype = np.dtype(dtype)
-    if computation == "add":
-        return False if dtype.kind == "b" else 0
-    big = computation == "min"
-    if dtype.kind == "b":
-        return big
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return int(info.max if big else info.min)
-    return float("inf") if big else float("-inf")
 
 
 def _rw_shape(x, *, computation, **win):
