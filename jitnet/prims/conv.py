@@ -526,8 +526,9 @@ def _conv_batch(args, dims, **params):
     * both (a population: own inputs, own weights): a loop over the members (``lax.map``)
       with one plain convolution in the body. Folding the members into feature groups
       instead needs the member axis moved next to the features of every activation and
-      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo); unrolling the
-      members multiplies the compile time by B.
+      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo), and again
+      with the convolution kernel, gradients included (1.3-5x, branch convk); unrolling
+      the members multiplies the compile time by B.
     """
     (lhs, rhs), (dl, dr) = args, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
