@@ -456,16 +456,31 @@ def _conv_rhs_grad_as_conv(ct, lhs, rhs_aval, p):
     return ew.convert_element_type(out, rhs_aval.dtype, rhs_aval.weak_type)
 
 
-def _rhs_grad_rule(ct, lhs, rhs_aval):
+# Below this many output positions per sample, the window-major kernel contracts too few
+# elements per BLAS call, and for large gradients (OFFSETS_MIN_WORK multiply-adds) the
+# per-offset products, contracting over batch * positions, ran faster: 7x7 images, 128 ->
+# 128 channels, batch 32: 20.0 ms against 26.4 ms; at 14x14 the kernel led (21.0 against
+# 23.7 ms; benchmarks/conv_weight_grad.py --more). Small gradients keep the kernel: one
+# call instead of a generated function per offset (compile time, issue 14).
+WINDOW_MIN_POSITIONS = 100
+OFFSETS_MIN_WORK = 1 << 24
+
+
+def _rhs_grad_rule(ct, lhs, rhs_aval, p):
     """The weight gradient's formulation: one convolution where the hand-written kernel
-    takes it (2-D, float32/float64, no feature groups), else a product per kernel offset.
-    (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the same
-    facts; prims sit below the kernels and do not import them.)"""
-    shapes = tuple(get_aval(ct).shape) + tuple(get_aval(lhs).shape) + tuple(rhs_aval.shape)
-    if (len(rhs_aval.shape) == 4 and 0 not in shapes
-            and np.dtype(get_aval(ct).dtype).name in ("float32", "float64")):
-        return _conv_rhs_grad_as_conv
-    return _conv_rhs_grad_by_offsets
+    takes it (2-D, float32/float64, no feature groups) and pays, else a product per kernel
+    offset. (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the
+    same facts; prims sit below the kernels and do not import them.)"""
+    cs, xs, ws = get_aval(ct).shape, get_aval(lhs).shape, rhs_aval.shape
+    if (len(ws) != 4 or 0 in tuple(cs) + tuple(xs) + tuple(ws)
+            or np.dtype(get_aval(ct).dtype).name not in ("float32", "float64")):
+        return _conv_rhs_grad_by_offsets
+    _, _, out_spec = p["dimension_numbers"]
+    positions = math.prod(_spatial(cs, out_spec))
+    if positions < WINDOW_MIN_POSITIONS and math.prod(cs) * math.prod(ws) // cs[out_spec[1]] \
+            >= OFFSETS_MIN_WORK:
+        return _conv_rhs_grad_by_offsets
+    return _conv_rhs_grad_as_conv
 
 
 def _conv_transpose_rule(ct, lhs, rhs, **params):
@@ -481,7 +496,7 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
         return grad(ct, lhs.aval, rhs, params), None
     if type(ct) is Zero:
         return None, Zero(rhs.aval)
-    grad = _rhs_grad_rule(ct, lhs, rhs.aval) if plain else _conv_transpose_rhs
+    grad = _rhs_grad_rule(ct, lhs, rhs.aval, params) if plain else _conv_transpose_rhs
     return None, grad(ct, lhs, rhs.aval, params)
 
 

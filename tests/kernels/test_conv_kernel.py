@@ -268,6 +268,24 @@ def test_weight_gradient_kernel_matches_per_offset_products(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+def test_weight_gradient_formulation_follows_the_shape():
+    """The kernel (one convolution) unless the images are small and the gradient large
+    (the per-offset products measured faster: ``prims/conv.WINDOW_MIN_POSITIONS``), or the
+    kernel does not take the convolution (integers, other ranks)."""
+    from jitnet.core.aval import ShapedArray
+
+    def rule(n, c, o, hw, dtype=np.float32, k=3):
+        p = dict(params(CASES[1]), dimension_numbers=spec(NCHW))
+        return prims_conv._rhs_grad_rule(ShapedArray((n, o, hw, hw), np.dtype(dtype)),
+                                         ShapedArray((n, c, hw, hw), np.dtype(dtype)),
+                                         ShapedArray((o, c, k, k), np.dtype(dtype)), p)
+    assert rule(64, 16, 32, 28) is prims_conv._conv_rhs_grad_as_conv      # W4
+    assert rule(32, 64, 64, 14) is prims_conv._conv_rhs_grad_as_conv
+    assert rule(2, 8, 8, 7) is prims_conv._conv_rhs_grad_as_conv          # small gradient
+    assert rule(32, 128, 128, 7) is prims_conv._conv_rhs_grad_by_offsets  # 7x7, 128 channels
+    assert rule(64, 16, 32, 28, np.int32) is prims_conv._conv_rhs_grad_by_offsets
+
+
 def test_weight_and_input_gradients_to_second_order(x64):
     c = CASES[3]
     x, w = rand(c[0], np.float64), rand(c[1], np.float64)
