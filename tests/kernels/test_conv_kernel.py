@@ -257,7 +257,7 @@ def test_weight_gradients_match_numpy_reference(x64):
 
 
 def test_weight_gradient_kernel_matches_per_offset_products(monkeypatch):
-    cases = [CASES[3]]  # dilations, negative padding (the per-offset program compiles slowly)
+    cases = [CASES[2]]  # strides > kernel, 4 offsets (the per-offset program compiles slowly)
     problem = _weight_grad_problem(cases, np.float32)
     _, kernel = _weight_grads(cases, *problem)
     monkeypatch.setattr(prims_conv, "_rhs_grad_rule",
