@@ -1,18 +1,16 @@
 """Hand-written Numba kernels for the heavy operations (docs/ARCHITECTURE.md, "Kernels").
 
 ``plan`` (no Numba: codegen imports it) decides which equations a kernel takes and with
-which run-time numbers; ``conv``, ``linalg`` and ``sort`` hold the kernels, which generated
-programs call. Kernels take every size and layout as run-time arguments, so each compiles
-once per dtype for all programs and shapes, and loads from the signed disk cache
-afterwards (``jit.c_kernel``).
+which run-time numbers; ``conv`` (convolutions in any layout, so also their input and weight
+gradients), ``linalg`` and ``sort`` hold the kernels, which generated programs call. Kernels
+take every size and layout as run-time arguments, so each compiles once per dtype for all
+programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
 """
 import importlib
 import re
 
 # the kernel modules; each lists the functions it provides in ``SYMBOLS``
 MODULES = ("conv", "linalg", "sort")
-# until conv.py declares its own
-_CONV_SYMBOLS = ("jn_conv2d_float32", "jn_conv2d_float64")
 
 
 def imports(source: str) -> str:
@@ -22,6 +20,6 @@ def imports(source: str) -> str:
     lines = []
     for m in MODULES:
         mod = importlib.import_module(f"{__name__}.{m}")
-        provided = getattr(mod, "SYMBOLS", _CONV_SYMBOLS if m == "conv" else ())
+        provided = mod.SYMBOLS
         lines += [f"from {mod.__name__} import {n}\n" for n in sorted(called & set(provided))]
     return "".join(lines)

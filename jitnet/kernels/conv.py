@@ -7,7 +7,10 @@ indexes them through flat views with element strides taken from their shapes and
 output rows (``plan.work_split``); each thread gathers an item's columns into its own
 buffer, multiplies them by one feature group's weights with one BLAS call (single-threaded
 BLAS, ``runtime/threads.py``), written in place when the output has its natural layout
-(NCHW, or NHWC for channels-last), else copied out. Compiled once per dtype.
+(NCHW, or NHWC for channels-last), else copied out. A window larger than the output (a
+weight gradient as XLA writes it, ``prims/conv._conv_rhs_grad_as_conv``) takes
+``conv2d_window`` instead: the contraction over the window, one lhs feature per work item.
+Compiled once per dtype.
 """
 from __future__ import annotations
 
@@ -224,7 +227,124 @@ def conv2d(x, w, out, geom):
     return out
 
 
-GEOM = 23
+@numba.njit
+def _gather_window(cols, xf, base, sB, sH, sW, B, QH, QW, KW, H, W, k0, nk, geom):
+    """cols (B*QH*QW, nk*KW) of one lhs feature: rows the output positions (b, qh, qw),
+    columns the window offsets (kh, kw), kh in [k0, k0 + nk). A row's run over kw reads
+    contiguous input at unit window dilation (a weight gradient's forward stride 1)."""
+    sh, sw, lo_h, lo_w = geom[12], geom[13], geom[14], geom[15]
+    bh, bw, dh, dw = geom[16], geom[17], geom[18], geom[19]
+    Hd, Wd = (H - 1) * bh + 1, (W - 1) * bw + 1
+    L = nk * KW
+    for b in range(B):
+        for qh in range(QH):
+            for qw in range(QW):
+                row = ((b * QH + qh) * QW + qw) * L
+                woff = qw * sw - lo_w
+                a, e = _valid_range(KW, dw, woff, Wd)
+                for r in range(nk):
+                    dst = row + r * KW
+                    hp = qh * sh + (k0 + r) * dh - lo_h
+                    if hp < 0 or hp >= Hd or hp % bh != 0:
+                        _zero(cols, dst, dst + KW)
+                        continue
+                    src = base + b * sB + (hp // bh) * sH
+                    if bw == 1:
+                        _zero(cols, dst, dst + a)
+                        if dw == 1 and sW == 1:
+                            d0, s0 = np.uint64(dst), np.uint64(src + woff)
+                            for k in range(a, e):
+                                cols[d0 + np.uint64(k)] = xf[s0 + np.uint64(k)]
+                        else:
+                            for k in range(a, e):
+                                cols[dst + k] = xf[src + (k * dw + woff) * sW]
+                        _zero(cols, dst + e, dst + KW)
+                    else:
+                        for k in range(KW):
+                            wp = k * dw + woff
+                            if wp >= 0 and wp < Wd and wp % bw == 0:
+                                cols[dst + k] = xf[src + (wp // bw) * sW]
+                            else:
+                                cols[dst + k] = 0
+
+
+@numba.njit(parallel=True, nogil=True, error_model="numpy")
+def conv2d_window(x, w, out, geom):
+    """out = conv(x, w) for a window larger than the output (``plan.ConvPlan.window_major``:
+    a weight gradient, whose "kernel" is the forward cotangent). The contraction runs over
+    the lhs features and the window: a work item is one lhs feature c (or a block of its
+    window rows), whose window columns (B*QH*QW, nk*KW) are multiplied by the weights'
+    slab of c, (Og, nk*KW), into a per-thread sum of the (small) output, added up at the
+    end. The slab is read in place when the weights keep (kh, kw) contiguous behind the
+    out features (a channels-first cotangent) or the out features innermost
+    (channels-last), else copied into a buffer."""
+    l0, l1, l2, l3 = geom[0], geom[1], geom[2], geom[3]
+    r0, r1, r2, r3 = geom[4], geom[5], geom[6], geom[7]
+    o0, o1, o2, o3 = geom[8], geom[9], geom[10], geom[11]
+    G = geom[20]
+    xs, ws, os_ = _c_strides(x.shape), _c_strides(w.shape), _c_strides(out.shape)
+    B, C, H, W = x.shape[l0], x.shape[l1], x.shape[l2], x.shape[l3]
+    xB, xC, xH, xW = xs[l0], xs[l1], xs[l2], xs[l3]
+    F, I, KH, KW = w.shape[r0], w.shape[r1], w.shape[r2], w.shape[r3]
+    wF, wI, wKH, wKW = ws[r0], ws[r1], ws[r2], ws[r3]
+    QH, QW = out.shape[o2], out.shape[o3]
+    Fg, BQ, K = F // G, B * QH * QW, KH * KW
+    fmajor = wKW == 1 and wKH == KW and wF == K and wI == F * K     # (I, F, KH, KW)
+    fminor = wF == 1 and wKW == F and wKH == KW * F and wI == K * F  # (I, KH, KW, F)
+    xf, wf, of = x.reshape(x.size), w.reshape(w.size), out.reshape(out.size)
+    threads = geom[22]
+    rb, items = work_split(C, KH, BQ * KW * x.itemsize, threads)
+    nR = (KH + rb - 1) // rb
+    nt = min(items, threads)
+    acc = np.zeros((nt, BQ, F), x.dtype)
+    for t in prange(nt):
+        cols = np.empty(BQ * rb * KW, x.dtype)
+        tile = np.empty(BQ * Fg, x.dtype)
+        slab = np.empty(Fg * rb * KW, x.dtype)
+        scratch = np.empty(8, np.int32)
+        for it in range(t * items // nt, (t + 1) * items // nt):
+            c = it // nR
+            k0 = (it % nR) * rb
+            nk = min(rb, KH - k0)
+            L = nk * KW
+            g, ci = c // I, c % I
+            f0 = g * Fg
+            _gather_window(cols, xf, c * xC, xB, xH, xW, B, QH, QW, KW, H, W, k0, nk, geom)
+            c2 = cols[:BQ * L].reshape((BQ, L))
+            t2 = tile.reshape((BQ, Fg))
+            wb = ci * wI
+            if fmajor:
+                wm = wf[wb:wb + F * K].reshape((F, K))[f0:f0 + Fg, k0 * KW:k0 * KW + L]
+                _gemm(c2, wm, t2, False, True, scratch)
+            elif fminor:
+                wm = wf[wb + k0 * KW * F:wb + (k0 * KW + L) * F].reshape((L, F))
+                _gemm(c2, wm[:, f0:f0 + Fg], t2, False, False, scratch)
+            else:
+                s2 = slab[:Fg * L].reshape((Fg, L))
+                for f in range(Fg):
+                    for r in range(nk):
+                        for kw in range(KW):
+                            s2[f, r * KW + kw] = wf[wb + (f0 + f) * wF + (k0 + r) * wKH
+                                                    + kw * wKW]
+                _gemm(c2, s2, t2, False, True, scratch)
+            a2 = acc[t]
+            for j in range(BQ):
+                for f in range(Fg):
+                    a2[j, f0 + f] += t2[j, f]
+    oB, oF, oH, oW = os_[o0], os_[o1], os_[o2], os_[o3]
+    for b in range(B):
+        for qh in range(QH):
+            for qw in range(QW):
+                j = (b * QH + qh) * QW + qw
+                for f in range(F):
+                    v = acc[0, j, f]
+                    for t in range(1, nt):
+                        v += acc[t, j, f]
+                    of[b * oB + f * oF + qh * oH + qw * oW] = v
+    return out
+
+
+GEOM = 24
 
 
 def _c_conv2d(xp, wp, op, meta):
@@ -235,8 +355,11 @@ def _c_conv2d(xp, wp, op, meta):
     out = numba.carray(op, (g[8], g[9], g[10], g[11]))
     geom = (g[12], g[13], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[21], g[22],
             g[23], g[24], g[25], g[26], g[27], g[28], g[29], g[30], g[31], g[32], g[33],
-            g[34])
-    conv2d(x, w, out, geom)
+            g[34], g[35])
+    if geom[23]:
+        conv2d_window(x, w, out, geom)
+    else:
+        conv2d(x, w, out, geom)
 
 
 _TYPES = {"float32": nbt.float32, "float64": nbt.float64}
@@ -244,7 +367,8 @@ _TYPES = {"float32": nbt.float32, "float64": nbt.float64}
 
 def _caller(dtype: str):
     """``jn_conv2d_<dtype>(x, w, out, geom)``: out = conv(x, w), what generated programs
-    call (C-contiguous 4-D arrays; ``geom`` from ``plan.ConvPlan.args``). Building it
+    call (C-contiguous 4-D arrays, or 3-D ones read with a unit axis 3 appended; ``geom``
+    from ``plan.ConvPlan.args``). Building it
     compiles or loads the C kernel of that dtype."""
     t = _TYPES[dtype]
     ext = c_kernel(f"jn_kernel_conv2d_{dtype}", _c_conv2d,
@@ -253,8 +377,8 @@ def _caller(dtype: str):
 
     @numba.njit(nogil=True, error_model="numpy")
     def call(x, w, out, geom):
-        meta = np.empty(12 + GEOM, np.int64)
-        for i in range(4):
+        meta = np.ones(12 + GEOM, np.int64)
+        for i in range(x.ndim):  # a 1-D convolution's arrays: a unit axis 3 appended
             meta[i] = x.shape[i]
             meta[4 + i] = w.shape[i]
             meta[8 + i] = out.shape[i]
@@ -262,6 +386,10 @@ def _caller(dtype: str):
             meta[12 + i] = geom[i]
         ext(x.ctypes, w.ctypes, out.ctypes, meta.ctypes)
     return call
+
+
+# the functions this module provides (``kernels.imports`` reads it)
+SYMBOLS = tuple(f"jn_conv2d_{dt}" for dt in _TYPES)
 
 
 def __getattr__(name):

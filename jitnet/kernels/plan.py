@@ -62,26 +62,51 @@ class ConvPlan:
     channels_last: bool
     dtype: str
     threads: int   # threads the work is split for (the machine's cores, as generated code)
+    # a window larger than the output (a weight gradient written as a convolution,
+    # ``prims/conv._conv_rhs_grad_as_conv``): the kernel contracts over the window, one
+    # lhs feature per work item, instead of gathering each output position's window
+    window_major: bool = False
 
     def args(self) -> tuple:
         """The kernel's ``geom`` argument: one tuple of ints."""
         return (tuple(self.lhs_spec) + tuple(self.rhs_spec) + tuple(self.out_spec)
                 + tuple(self.window_strides) + tuple(self.padding_lo)
                 + tuple(self.lhs_dilation) + tuple(self.rhs_dilation)
-                + (self.feature_group_count, int(self.channels_last), self.threads))
+                + (self.feature_group_count, int(self.channels_last), self.threads,
+                   int(self.window_major)))
 
     def split(self, lhs_shape, rhs_shape, out_shape) -> tuple:
         """(rows per work item, items) the kernel uses for these shapes."""
         i_, kh, kw = (rhs_shape[self.rhs_spec[d]] for d in (1, 2, 3))
         ph, pw = (out_shape[self.out_spec[d]] for d in (2, 3))
+        if self.window_major:  # items: (lhs feature, block of window rows)
+            rows = out_shape[self.out_spec[0]] * ph * pw
+            return work_split(lhs_shape[self.lhs_spec[1]], kh,
+                              rows * kw * np.dtype(self.dtype).itemsize, self.threads)
         row_bytes = i_ * kh * kw * pw * np.dtype(self.dtype).itemsize
         return work_split(lhs_shape[self.lhs_spec[0]], ph, row_bytes, self.threads)
 
 
+def _as_2d(params, lhs_shape, rhs_shape, out_shape):
+    """A 1-D convolution as a 2-D one over its arrays with a unit axis 3 appended (the
+    kernel's caller reads 3-D arrays so): that axis is the first spatial dim."""
+    lspec, rspec, ospec = params["dimension_numbers"]
+    spec = tuple((s[0], s[1], 3, s[2]) for s in (lspec, rspec, ospec))
+    params = dict(params, dimension_numbers=spec,
+                  window_strides=(1,) + tuple(params["window_strides"]),
+                  padding=((0, 0),) + tuple(params["padding"]),
+                  lhs_dilation=(1,) + tuple(params["lhs_dilation"]),
+                  rhs_dilation=(1,) + tuple(params["rhs_dilation"]))
+    return params, tuple(lhs_shape) + (1,), tuple(rhs_shape) + (1,), tuple(out_shape) + (1,)
+
+
 def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None:
     """The kernel plan of a ``conv_general_dilated`` equation, or None when the generated
-    loops handle it: other ranks than 2-D, integer or complex dtypes, products too small
-    for BLAS (depthwise), empty arrays."""
+    loops handle it: other ranks than 1-D and 2-D, integer or complex dtypes, products too
+    small for BLAS (depthwise), empty arrays."""
+    if len(lhs_shape) == 3:
+        params, lhs_shape, rhs_shape, out_shape = _as_2d(params, lhs_shape, rhs_shape,
+                                                         out_shape)
     if len(lhs_shape) != 4 or np.dtype(dtype).name not in KERNEL_DTYPES:
         return None
     lspec, rspec, ospec = (tuple(int(a) for a in s) for s in params["dimension_numbers"])
@@ -92,10 +117,12 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
         return None
     if 0 in tuple(lhs_shape) + tuple(rhs_shape) + tuple(out_shape):
         return None
+    positions = math.prod(out_shape[d] for d in ospec[2:])
     return ConvPlan(lhs_spec=lspec, rhs_spec=rspec, out_spec=ospec,
                     window_strides=tuple(params["window_strides"]),
                     padding_lo=tuple(lo for lo, _ in params["padding"]),
                     lhs_dilation=tuple(params["lhs_dilation"]),
                     rhs_dilation=tuple(params["rhs_dilation"]),
                     feature_group_count=g, channels_last=ospec[1] == 3,
-                    dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1)
+                    dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1,
+                    window_major=math.prod(ks) > positions)

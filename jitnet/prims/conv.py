@@ -27,7 +27,8 @@ from ..core.dtypes import kind_of
 from ..core.adtypes import Zero, is_undefined
 from ..core.aval import ShapedArray
 from ..core.dtypes import canonicalize_dtype
-from ..core.primitive import Primitive
+from ..core.primitive import OP, Primitive
+from ..core.window import dilate_dim, identity, padded_dims, window_out_shape
 from ..trace.tracer import bind
 from . import elementwise as ew
 from . import reduce as red
@@ -40,27 +41,6 @@ from .util import (batch_size, bdim_to_front, dtype_error, get_aval, shape_error
 
 WINDOW_PARAMS = ("window_dimensions", "window_strides", "padding", "base_dilation",
                  "window_dilation")
-
-
-def dilate_dim(d: int, r: int) -> int:
-    """Size of a dim of ``d`` elements with ``r - 1`` holes inserted between neighbours."""
-    return 0 if d == 0 else (d - 1) * r + 1
-
-
-def padded_dims(shape, padding, base_dilation):
-    return tuple(dilate_dim(d, b) + lo + hi
-                 for d, (lo, hi), b in zip(shape, padding, base_dilation))
-
-
-def window_out_shape(shape, window_dimensions, window_strides, padding, base_dilation,
-                     window_dilation):
-    """Number of window positions per dim (0 where the window does not fit, as XLA)."""
-    out = []
-    for p, w, s, wd in zip(padded_dims(shape, padding, base_dilation), window_dimensions,
-                           window_strides, window_dilation):
-        eff = dilate_dim(w, wd)
-        out.append((p - eff) // s + 1 if p >= eff else 0)
-    return tuple(out)
 
 
 def _check_window(name, shape, window_dimensions, window_strides, padding, base_dilation,
@@ -162,7 +142,7 @@ def _patches_batch(args, dims, *, pad_value, **win):
     return sh.reshape(out, out.shape[:n] + out.shape[n + 1:]), 0
 
 
-patches_p = Primitive("patches")
+patches_p = Primitive("patches", kind=OP)
 patches_p.impl = _patches_impl
 patches_p.shape_rule = _patches_shape
 patches_p.jvp = _patches_jvp
@@ -217,7 +197,7 @@ def _patches_transpose_batch(args, dims, *, operand_shape, **win):
                              **_prefix_window(win)), 0
 
 
-patches_transpose_p = Primitive("patches_transpose")
+patches_transpose_p = Primitive("patches_transpose", kind=OP)
 patches_transpose_p.impl = _patches_transpose_impl
 patches_transpose_p.shape_rule = _patches_transpose_shape
 patches_transpose_p.transpose = _patches_transpose_transpose
@@ -453,6 +433,56 @@ def _conv_rhs_grad_by_offsets(ct, lhs, rhs_aval, p):
                                    rhs_aval.weak_type)
 
 
+def _conv_rhs_grad_as_conv(ct, lhs, rhs_aval, p):
+    """d rhs as one convolution (as XLA writes it): the lhs with its batch and feature
+    roles swapped, convolved with the cotangent as the kernel (window = the output
+    positions, window dilation = the forward strides, stride = the forward kernel
+    dilation), the result landing in the rhs's own layout. Its window is as large as the
+    image and its output as small as the kernel: the hand-written kernel runs such
+    convolutions by their own algorithm (``jitnet/kernels/conv.py``, ``conv2d_window``)."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    ks = _spatial(rhs_aval.shape, rhs_spec)
+    xs = _spatial(get_aval(lhs).shape, lhs_spec)
+    os_ = _spatial(get_aval(ct).shape, out_spec)
+    padding = []
+    for x, k, o, s, (lo, _), ld, rd in zip(xs, ks, os_, p["window_strides"], p["padding"],
+                                           p["lhs_dilation"], p["rhs_dilation"]):
+        # exactly k window positions: the last one ends at (k-1)*rd + (o-1)*s in the padded lhs
+        padding.append((lo, dilate_dim(k, rd) + dilate_dim(o, s) - 1 - dilate_dim(x, ld) - lo))
+    out = conv_general_dilated(
+        _as_dtype_of(lhs, ct), ct, window_strides=p["rhs_dilation"], padding=tuple(padding),
+        lhs_dilation=p["lhs_dilation"], rhs_dilation=p["window_strides"],
+        dimension_numbers=(_swap01(lhs_spec), _swap01(out_spec), _swap01(rhs_spec)))
+    return ew.convert_element_type(out, rhs_aval.dtype, rhs_aval.weak_type)
+
+
+# Below this many output positions per sample, the window-major kernel contracts too few
+# elements per BLAS call, and for large gradients (OFFSETS_MIN_WORK multiply-adds) the
+# per-offset products, contracting over batch * positions, ran faster: 7x7 images, 128 ->
+# 128 channels, batch 32: 20.0 ms against 26.4 ms; at 14x14 the kernel led (21.0 against
+# 23.7 ms; benchmarks/conv_weight_grad.py --more). Small gradients keep the kernel: one
+# call instead of a generated function per offset (compile time, issue 14).
+WINDOW_MIN_POSITIONS = 100
+OFFSETS_MIN_WORK = 1 << 24
+
+
+def _rhs_grad_rule(ct, lhs, rhs_aval, p):
+    """The weight gradient's formulation: one convolution where the hand-written kernel
+    takes it (2-D, float32/float64, no feature groups) and pays, else a product per kernel
+    offset. (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the
+    same facts; prims sit below the kernels and do not import them.)"""
+    cs, xs, ws = get_aval(ct).shape, get_aval(lhs).shape, rhs_aval.shape
+    if (len(ws) != 4 or 0 in tuple(cs) + tuple(xs) + tuple(ws)
+            or np.dtype(get_aval(ct).dtype).name not in ("float32", "float64")):
+        return _conv_rhs_grad_by_offsets
+    _, _, out_spec = p["dimension_numbers"]
+    positions = math.prod(_spatial(cs, out_spec))
+    if positions < WINDOW_MIN_POSITIONS and math.prod(cs) * math.prod(ws) // cs[out_spec[1]] \
+            >= OFFSETS_MIN_WORK:
+        return _conv_rhs_grad_by_offsets
+    return _conv_rhs_grad_as_conv
+
+
 def _conv_transpose_rule(ct, lhs, rhs, **params):
     """Without feature groups each side's gradient is itself a convolution (no patches are
     materialized); grouped convolutions go through ``patches``/``patches_transpose``."""
@@ -466,7 +496,7 @@ def _conv_transpose_rule(ct, lhs, rhs, **params):
         return grad(ct, lhs.aval, rhs, params), None
     if type(ct) is Zero:
         return None, Zero(rhs.aval)
-    grad = _conv_rhs_grad_by_offsets if plain else _conv_transpose_rhs
+    grad = _rhs_grad_rule(ct, lhs, rhs.aval, params) if plain else _conv_transpose_rhs
     return None, grad(ct, lhs, rhs.aval, params)
 
 
@@ -511,8 +541,9 @@ def _conv_batch(args, dims, **params):
     * both (a population: own inputs, own weights): a loop over the members (``lax.map``)
       with one plain convolution in the body. Folding the members into feature groups
       instead needs the member axis moved next to the features of every activation and
-      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo); unrolling the
-      members multiplies the compile time by B.
+      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo), and again
+      with the convolution kernel, gradients included (1.3-5x, branch convk); unrolling
+      the members multiplies the compile time by B.
     """
     (lhs, rhs), (dl, dr) = args, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
@@ -529,7 +560,7 @@ def _conv_batch(args, dims, **params):
     return _unfold(out, out_spec[1], nb, g), 0
 
 
-conv_general_dilated_p = Primitive("conv_general_dilated")
+conv_general_dilated_p = Primitive("conv_general_dilated", kind=OP)
 conv_general_dilated_p.impl = _conv_impl
 conv_general_dilated_p.shape_rule = _conv_shape
 conv_general_dilated_p.jvp = _conv_jvp
@@ -563,20 +594,6 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
 # -- reduce_window ----------------------------------------------------------------
 
 COMPUTATIONS = ("max", "min", "add")
-
-
-def identity(computation: str, dtype):
-    """The identity of ``computation`` for ``dtype``, as a Python scalar (a hashable param)."""
-    dtype = np.dtype(dtype)
-    if computation == "add":
-        return False if dtype.kind == "b" else 0
-    big = computation == "min"
-    if dtype.kind == "b":
-        return big
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return int(info.max if big else info.min)
-    return float("inf") if big else float("-inf")
 
 
 def _rw_shape(x, *, computation, **win):
@@ -638,7 +655,7 @@ def _rw_batch(args, dims, *, computation, **win):
     return bind(reduce_window_p, x, computation=computation, **_prefix_window(win)), 0
 
 
-reduce_window_p = Primitive("reduce_window")
+reduce_window_p = Primitive("reduce_window", kind=OP)
 reduce_window_p.impl = _rw_impl
 reduce_window_p.shape_rule = _rw_shape
 reduce_window_p.jvp = _rw_jvp

@@ -17,10 +17,6 @@ EXEMPT = {
     # the collectives are user-style primitives (extend.core.Primitive, interpreters' rules)
     ("jitnet.lax.parallel", "jitnet.extend"),
     ("jitnet.lax.parallel", "jitnet.interpreters"),
-    # the convolution generators use the window arithmetic of prims/conv.py (another session
-    # is moving them into cached kernels: move window_out_shape/dilate_dim/identity with it)
-    ("jitnet.codegen.cpu.conv", "jitnet.prims"),
-    ("jitnet.codegen.cuda.conv", "jitnet.prims"),
     # the hand-written kernels sit above the runtime (they are compiled and cached by it), but
     # two of their pieces import nothing of jitnet and serve the stages below: the plan (which
     # convolutions the kernel takes, its run-time numbers), read by the conv generator, and

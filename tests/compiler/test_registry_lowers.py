@@ -32,9 +32,6 @@ EXEMPT = {
     "cuda": {"custom_lin": _LIN, **{n: _LINALG for n in cuda_ops.LINALG}},
 }
 
-# primitives that do not declare a kind yet (fusion treats them as ops): prims/conv.py is
-# being rewritten on another branch; declare kind=OP there when it lands
-UNDECLARED = {"patches", "patches_transpose", "conv_general_dilated", "reduce_window"}
 
 BACKENDS = {"cpu": (scalar.lookup, ops.GENERATORS), "cuda": (cuda.lookup, cuda_ops.GENERATORS)}
 
@@ -56,7 +53,7 @@ def _missing(backend):
 def test_every_primitive_declares_a_kind():
     kinds = (Elementwise, Remap, Reduce, Op)
     undeclared = sorted(n for n, p in registry.items() if not isinstance(p.kind, kinds))
-    assert undeclared == sorted(UNDECLARED)
+    assert not undeclared
 
 
 def test_every_primitive_lowers_on_cpu():

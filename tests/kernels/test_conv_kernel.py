@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 import jitnet
+import jitnet.numpy as jnp
 from jitnet import lax
 from jitnet.codegen.cpu import conv as ops_conv
 from jitnet.kernels import plan as kp
+from jitnet.prims import conv as prims_conv
+from jitnet.testing import check_grads
 from jitnet.runtime import disk_cache
 
 RNG = np.random.default_rng(0)
@@ -104,13 +107,14 @@ def params(case):
                 dimension_numbers=spec(dn), feature_group_count=g)
 
 
-def test_plan_takes_2d_float_convs_and_leaves_the_rest():
+def test_plan_takes_1d_2d_float_convs_and_leaves_the_rest():
     case = CASES[6]
     p = kp.plan_conv(params(case), case[0], case[1], (3, 6, 5, 6), np.float32)
     assert p.channels_last and p.dtype == "float32"
-    # specs (NHWC, HWIO, NHWC), strides, low padding, dilations, groups, channels-last
+    # specs (NHWC, HWIO, NHWC), strides, low padding, dilations, groups, channels-last,
+    # threads, window-major (no: the window is smaller than the output)
     assert p.args() == (0, 3, 1, 2, 3, 2, 0, 1, 0, 3, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 2, 1,
-                        p.threads)
+                        p.threads, 0)
     nchw = kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4), np.float64)
     assert not nchw.channels_last and nchw.padding_lo == (1, 0)
     assert kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4),
@@ -119,8 +123,14 @@ def test_plan_takes_2d_float_convs_and_leaves_the_rest():
                         np.float32) is None                                # depthwise: 1*1*9 < 32
     assert kp.plan_conv(params(CASES[1]), (0, 5, 7, 11), CASES[1][1], (0, 7, 4, 4),
                         np.float32) is None                                # empty
-    one_d = dict(params(CASES[1]), dimension_numbers=((0, 1, 2),) * 3)
-    assert kp.plan_conv(one_d, (3, 5, 7), (7, 5, 3), (3, 7, 5), np.float32) is None
+    one_d = dict(params(CASES[1]), dimension_numbers=((0, 1, 2),) * 3, window_strides=(3,),
+                 padding=((0, 2),), lhs_dilation=(1,), rhs_dilation=(2,))
+    p1 = kp.plan_conv(one_d, (3, 5, 7), (7, 5, 3), (3, 7, 3), np.float32)  # a unit axis 3
+    assert p1.lhs_spec == (0, 1, 3, 2) and p1.window_strides == (1, 3)
+    assert p1.padding_lo == (0, 0) and p1.rhs_dilation == (1, 2)
+    three_d = dict(one_d, dimension_numbers=((0, 1, 2, 3, 4),) * 3)
+    assert kp.plan_conv(three_d, (3, 5, 7, 7, 7), (7, 5, 3, 3, 3), (3, 7, 5, 5, 5),
+                        np.float32) is None
 
 
 @pytest.mark.parametrize("n, rows, row_bytes, threads, want", [
@@ -177,13 +187,110 @@ def test_input_gradients_match_finite_differences(x64):
     def loss(xs):
         return sum((conv_of(c)(x, w) * r).sum() for c, x, w, r in zip(cases, xs, ws, rs))
     grad = jitnet.jit(jitnet.grad(loss))
-    assert grad.lower(xs).source().count("jn_conv2d_float64(") == len(cases)
+    assert grad.lower(xs).source().count("jn_conv2d_float64(") == len(cases)  # d lhs only
     eps = 1e-3
     for i, (c, x, w, r, gx) in enumerate(zip(cases, xs, ws, rs, grad(xs))):
         v = rand(x.shape, np.float64)
         fd = ((ref_conv(x + eps * v, w, *c[2:]) * r).sum()
               - (ref_conv(x - eps * v, w, *c[2:]) * r).sum()) / (2 * eps)
         np.testing.assert_allclose((np.asarray(gx) * v).sum(), fd, rtol=1e-8, err_msg=str(i))
+
+
+# Windows larger than the output: the kernel's window-major algorithm (one lhs feature per
+# work item). Channels-first weights (slab read in place, transposed), channels-last (in
+# place), an odd layout (slab copied), feature groups, strides, dilations, negative padding.
+WINDOW_CASES = [
+    ((3, 4, 12, 11), (5, 4, 10, 9), (1, 1), ((1, 1), (0, 0)), (1, 1), (1, 1), NCHW, 1),
+    ((2, 13, 9, 6), (11, 7, 6, 5), (2, 1), ((1, -1), (2, 0)), (1, 1), (1, 1), NHWC, 1),
+    ((2, 6, 9, 7), (6, 2, 7, 5), (1, 1), ((0, 1), (1, 1)), (2, 1), (1, 2), NCHW, 3),
+    ((2, 7, 9, 4), (6, 8, 2, 4), (1, 2), ((0, 0), (1, 1)), (1, 1), (1, 1),
+     ("NWHC", "WHIO", "CNHW"), 2),
+]
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_window_major_matches_numpy_reference(dtype, tol, x64):
+    for c in WINDOW_CASES:
+        plan = kp.plan_conv(params(c), c[0], c[1], ref_conv(rand(c[0], np.float64),
+                            rand(c[1], np.float64), *c[2:]).shape, dtype)
+        assert plan.window_major, c
+    f, args = all_cases(dtype, WINDOW_CASES)
+    src = jitnet.jit(f).lower(*args).source()
+    assert src.count(f"jn_conv2d_{np.dtype(dtype).name}(") == len(WINDOW_CASES)
+    for i, (c, g) in enumerate(zip(WINDOW_CASES, jitnet.jit(f)(*args))):
+        want = ref_conv(args[2 * i], args[2 * i + 1], *c[2:])
+        np.testing.assert_allclose(np.asarray(g), want, rtol=tol, atol=tol * 10, err_msg=str(i))
+
+
+def _weight_grad_problem(cases, dtype):
+    """Inputs xs, weights ws, output weights rs of L = sum(conv(x, w) * r) per case."""
+    xs = [rand(c[0], dtype) for c in cases]
+    ws = [rand(c[1], dtype) for c in cases]
+    rs = [rand(ref_conv(x, w, *c[2:]).shape, dtype) for c, x, w in zip(cases, xs, ws)]
+    return xs, ws, rs
+
+
+def _weight_grads(cases, xs, ws, rs):
+    """(generated source, d L / d ws) of one jitted program."""
+    def loss(ws):
+        return sum((conv_of(c)(x, w) * r).sum() for c, x, w, r in zip(cases, xs, ws, rs))
+    grad = jitnet.jit(jitnet.grad(loss))
+    return grad.lower(ws).source(), [np.asarray(g) for g in grad(ws)]
+
+
+def test_weight_gradients_match_numpy_reference(x64):
+    """<grad_w L, v> for L = sum(conv(x, w) * r), linear in w, equals sum(conv(x, v) * r)
+    exactly up to rounding (the NumPy reference); the weight gradient is one window-major
+    kernel call per convolution (no per-offset products; the forward convolutions are dead
+    code: L is linear in their outputs). CASES[0]'s gradient, 4 multiply-adds per output,
+    stays in generated loops (``plan.GEMM_MIN_WORK``)."""
+    cases = [c for c in CASES if c[-1] == 1]
+    xs, ws, rs = _weight_grad_problem(cases, np.float64)
+    src, got = _weight_grads(cases, xs, ws, rs)
+    assert src.count("jn_conv2d_float64(") == len(cases) - 1
+    for i, (c, x, w, r, gw) in enumerate(zip(cases, xs, ws, rs, got)):
+        assert gw.shape == w.shape
+        for _ in range(2):
+            v = rand(w.shape, np.float64)
+            np.testing.assert_allclose((gw * v).sum(), (ref_conv(x, v, *c[2:]) * r).sum(),
+                                       rtol=1e-10, atol=1e-10, err_msg=str(i))
+
+
+def test_weight_gradient_kernel_matches_per_offset_products(monkeypatch):
+    cases = [CASES[2]]  # strides > kernel, 4 offsets (the per-offset program compiles slowly)
+    problem = _weight_grad_problem(cases, np.float32)
+    _, kernel = _weight_grads(cases, *problem)
+    monkeypatch.setattr(prims_conv, "_rhs_grad_rule",
+                        lambda *a: prims_conv._conv_rhs_grad_by_offsets)
+    src, offsets = _weight_grads(cases, *problem)
+    assert "jn_conv2d_float32(" not in src
+    for a, b in zip(kernel, offsets):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_weight_gradient_formulation_follows_the_shape():
+    """The kernel (one convolution) unless the images are small and the gradient large
+    (the per-offset products measured faster: ``prims/conv.WINDOW_MIN_POSITIONS``), or the
+    kernel does not take the convolution (integers, other ranks)."""
+    from jitnet.core.aval import ShapedArray
+
+    def rule(n, c, o, hw, dtype=np.float32, k=3):
+        p = dict(params(CASES[1]), dimension_numbers=spec(NCHW))
+        return prims_conv._rhs_grad_rule(ShapedArray((n, o, hw, hw), np.dtype(dtype)),
+                                         ShapedArray((n, c, hw, hw), np.dtype(dtype)),
+                                         ShapedArray((o, c, k, k), np.dtype(dtype)), p)
+    assert rule(64, 16, 32, 28) is prims_conv._conv_rhs_grad_as_conv      # W4
+    assert rule(32, 64, 64, 14) is prims_conv._conv_rhs_grad_as_conv
+    assert rule(2, 8, 8, 7) is prims_conv._conv_rhs_grad_as_conv          # small gradient
+    assert rule(32, 128, 128, 7) is prims_conv._conv_rhs_grad_by_offsets  # 7x7, 128 channels
+    assert rule(64, 16, 32, 28, np.int32) is prims_conv._conv_rhs_grad_by_offsets
+
+
+def test_weight_and_input_gradients_to_second_order(x64):
+    c = CASES[3]
+    x, w = rand(c[0], np.float64), rand(c[1], np.float64)
+    check_grads(jitnet.jit(lambda x, w: jnp.sin(conv_of(c)(x, w)).sum()), (x, w), order=2,
+                modes=("rev",))
 
 
 # -- the disk cache ---------------------------------------------------------------------------

@@ -2,10 +2,9 @@
 
 The cases are chosen to reach every code path of ``jitnet/codegen/cpu/conv.py``: clipped
 loops for padding (positive, negative), base and window dilation, strides, all layouts,
-feature groups, the direct conv loop nests and both im2col orientations (with split
-output blocks, a split contraction, weights taken block by block, row blocks of one
-sample, several samples per block, a partial last block, long rows in chunks), integer,
-float64 and complex dtypes, preferred element types; then grad and vmap under jit.
+feature groups, the direct conv loop nests and the convolution kernel (1-D and 2-D float
+convs: jitnet/kernels/conv.py, whose own tests are in tests/kernels), integer, float64 and
+complex dtypes, preferred element types; then grad and vmap under jit.
 """
 import numpy as np
 import pytest
@@ -65,7 +64,7 @@ NCHW_CASES = [
     ((2, 4, 5, 4), (6, 4, 3, 3), (1, 2), ((2, 2), (1, 2)), dict(lhs_dilation=(2, 3))),
     ((2, 6, 7, 7), (6, 2, 3, 3), (1, 2), "SAME", dict(feature_group_count=3)),
     ((2, 6, 7, 7), (6, 1, 3, 3), (1, 2), "SAME", dict(feature_group_count=6)),  # depthwise: direct
-    ((2, 8, 7, 7), (16, 2, 3, 3), (1, 1), "SAME", dict(feature_group_count=4)),  # gemm
+    ((2, 8, 7, 7), (16, 2, 3, 3), (1, 1), "SAME", dict(feature_group_count=4)),  # kernel
     ((2, 5, 6, 6), (7, 5, 1, 1), (1, 1), "VALID", {}),                      # 1x1
     ((2, 64, 6, 6), (32, 64, 3, 3), (1, 1), "SAME", {}),     # output rows split per product
     ((2, 256, 5, 4), (32, 128, 3, 3), (1, 1), "SAME", dict(feature_group_count=2)),  # K split
@@ -113,8 +112,8 @@ def test_conv_layouts_float32(case):
 
 
 ND_CASES = [
-    ((3, 4, 11), (6, 4, 3), (2,), ((1, 2),), dict(rhs_dilation=(2,))),           # direct
-    ((3, 8, 11), (6, 8, 3), (1,), "SAME", {}),                                    # gemm
+    ((3, 4, 11), (6, 4, 3), (2,), ((1, 2),), dict(rhs_dilation=(2,))),           # kernel
+    ((3, 8, 11), (6, 8, 3), (1,), "SAME", {}),
     ((3, 8, 11), (6, 8, 3), (1,), ((3, 1),), dict(lhs_dilation=(3,))),
     ((2, 8, 150), (6, 8, 3), (1,), ((2, 1),), dict(lhs_dilation=(2,))),          # long rows
     ((2, 3, 5, 6, 4), (4, 3, 2, 3, 2), (1, 2, 1), ((1, 0), (1, 1), (0, 1)), {}),
@@ -172,9 +171,9 @@ def test_complex64(x64):
 
 
 def test_conv_strategy_follows_the_shape():
-    """2-D float convs call the shape-generic kernel (jitnet/kernels/conv.py; W4's convs, even
-    1 -> 16 channels); a depthwise conv, whose products would be tiny, and other ranks keep
-    the generated loop nests."""
+    """1-D and 2-D float convs call the shape-generic kernel (jitnet/kernels/conv.py; W4's
+    convs, even 1 -> 16 channels; 1-D ones through a unit axis); a depthwise conv, whose
+    products would be tiny, and other ranks keep the generated loop nests."""
     def f(x, w):
         return lax.conv_general_dilated(x, w, (1,) * (x.ndim - 2), "VALID",
                                         feature_group_count=x.shape[1] // w.shape[1])
@@ -182,12 +181,14 @@ def test_conv_strategy_follows_the_shape():
     def source(x_shape, w_shape):
         return jitnet.jit(f).lower(np.zeros(x_shape, np.float32),
                                    np.zeros(w_shape, np.float32)).source()
-    for gemm in (source((64, 16, 26, 26), (32, 16, 3, 3)), source((64, 1, 28, 28), (16, 1, 3, 3))):
-        assert "jn_conv2d_float32(" in gemm and "prange(" not in gemm
-    direct = source((64, 32, 26, 26), (32, 1, 3, 3))
-    assert "jn_conv2d_float32(" not in direct and "np.dot(" not in direct and "prange(" in direct
-    generated = source((64, 16, 26), (32, 16, 3))
-    assert "jn_conv2d_float32(" not in generated and "np.dot(" in generated
+    for kernel in (source((64, 16, 26, 26), (32, 16, 3, 3)), source((64, 1, 28, 28), (16, 1, 3, 3)),
+                   source((64, 16, 26), (32, 16, 3))):
+        assert "jn_conv2d_float32(" in kernel and "prange(" not in kernel
+    depthwise = source((64, 32, 26, 26), (32, 1, 3, 3))
+    three_d = source((8, 4, 6, 6, 6), (8, 4, 3, 3, 3))
+    for direct in (depthwise, three_d):
+        assert "jn_conv2d_float32(" not in direct and "np.dot(" not in direct
+    assert "prange(" in depthwise
 
 
 # -- patches and patches_transpose ------------------------------------------------------------
@@ -293,7 +294,8 @@ def test_grad_of_conv_under_jit():
 ])
 @pytest.mark.slow
 def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation):
-    """Ungrouped conv cotangents: a convolution (lhs) and per-offset products (rhs)."""
+    """Ungrouped conv cotangents: two convolutions (lhs: cotangent * flipped kernel; rhs:
+    lhs * cotangent, window-major)."""
     x, w = rand((3, 4, 11, 10)), rand((3, 2, 4, 5))
 
     def loss(x, w):

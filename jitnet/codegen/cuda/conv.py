@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ...prims.conv import identity, window_out_shape
+from ...core.window import identity, window_out_shape
 from .gen import const_text, offset, strides_of, unravel
 from .ops import _idx_names, _shape, generator, zero_of
 from ..scalar import cast
