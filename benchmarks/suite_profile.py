@@ -46,11 +46,12 @@ def main(argv=None):
           f"{sum(r['compile'] for r in rows)} programs compiled, "
           f"{sum(r.get('numba', 0) for r in rows)} Numba compilations "
           f"({sum(r.get('numba_s', 0) for r in rows):.0f} s)\n")
-    ranked = sorted(files.items(), key=lambda kv: -kv[1][4])[:args.files]
-    print(table(["file", "tests", "programs", "numba", "numba s", "CPU s", "wall s"],
-                [(k, v[0], v[1], v[2], f"{v[3]:.1f}", f"{v[4]:.1f}", f"{v[5]:.1f}")
-                 for k, v in ranked]))
-    print()
+    if args.files:
+        ranked = sorted(files.items(), key=lambda kv: -kv[1][4])[:args.files]
+        print(table(["file", "tests", "programs", "numba", "numba s", "CPU s", "wall s"],
+                    [(k, v[0], v[1], v[2], f"{v[3]:.1f}", f"{v[4]:.1f}", f"{v[5]:.1f}")
+                     for k, v in ranked]))
+        print()
     top = sorted(rows, key=lambda r: -r["cpu"])[:args.top]
     print(table(["test", "programs", "numba", "numba s", "CPU s", "wall s"],
                 [(r["id"], r["compile"], r.get("numba", ""), r.get("numba_s", ""),

@@ -115,10 +115,10 @@ def test_block_reductions_of_every_kind(name):
     float, integer and boolean operands."""
     rng = np.random.RandomState(4)
     if name in ("and", "or"):
-        xs = [rng.rand(3, 50) > 0.1, rng.randint(-8, 8, (3, 50)).astype(np.int32)]
+        xs = [rng.rand(3, 20) > 0.1, rng.randint(-8, 8, (3, 20)).astype(np.int32)]
     else:
-        xs = [rng.uniform(0.9, 1.1, (3, 50)).astype(np.float32),
-              rng.randint(-3, 4, (3, 50)).astype(np.int32)]
+        xs = [rng.uniform(0.9, 1.1, (3, 20)).astype(np.float32),
+              rng.randint(-3, 4, (3, 20)).astype(np.int32)]
     reducer = getattr(lax, f"reduce_{name}")
     with launch_limits(serial=2, max_threads=8, items=2):
         for x in xs:

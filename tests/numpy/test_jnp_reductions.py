@@ -325,5 +325,7 @@ def test_index_results_over_2_31_elements_are_int64():
     for f in (jnp.argmax, jnp.argmin, lambda a: jnp.argmax(a, axis=0), jnp.argsort):
         (out,) = jitnet.make_jaxpr(f)(big).out_avals
         assert out.dtype == np.int64, f
-    small = np.ones(2**31 - 1, np.uint8)[:10]  # an ordinary array keeps JAX's int32
+    edge = np.broadcast_to(np.uint8(1), (2**31 - 1,))  # the largest int32 size keeps int32
+    assert jitnet.make_jaxpr(jnp.argmax)(edge).out_avals[0].dtype == np.int32
+    small = np.ones(10, np.uint8)                   # an ordinary array keeps JAX's int32
     assert jnp.argmax(small).dtype == np.int32
