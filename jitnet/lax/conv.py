@@ -13,8 +13,8 @@ import numpy as np
 from ..prims import elementwise as ew
 from ..prims import shape as sh
 from ..prims.conv import conv_general_dilated as _conv
-from ..prims.conv import dilate_dim, identity
-from ..prims.conv import reduce_window as _reduce_window
+from ..core.window import dilate_dim, identity
+from ..prims.window import reduce_window as _reduce_window
 from ..prims.util import get_aval, shape_error
 from ..trace.array import ArrayImpl
 

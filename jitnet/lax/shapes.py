@@ -7,7 +7,7 @@ import enum
 
 import numpy as np
 
-from ..prims.conv import dilate_dim
+from ..core.window import dilate_dim
 from .conv import _conv_transpose_pads, conv_dimension_numbers, padtype_to_pads
 
 

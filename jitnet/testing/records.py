@@ -294,7 +294,7 @@ RECORDS += [
 
 # -- convolution and windows -----------------------------------------------------------------
 
-from ..prims import conv as _cv  # noqa: E402
+from ..prims import window as _cv  # noqa: E402
 from ..lax.conv import conv_general_dilated as _conv, reduce_window as _reduce_window  # noqa: E402,E501
 
 RECORDS += [

@@ -14,6 +14,7 @@ from jitnet.core.adtypes import UndefinedPrimal, Zero
 from jitnet.core.aval import ShapedArray
 from jitnet.core.ir import Literal
 from jitnet.prims import conv as pc
+from jitnet.prims import window as pw
 from jitnet.prims.util import tangent_aval
 from jitnet.trace.make_ir import literal_value, make_ir
 from jitnet.trace.tracer import bind
@@ -432,29 +433,29 @@ WIN = dict(window_dimensions=(2, 3, 1), window_strides=(1, 2, 2),
 
 def test_patches_impl_matches_naive(dtype):
     x = rand((3, 5, 4), dtype)
-    out = pc.patches(x, pad_value=7.5, **WIN)
+    out = pw.patches(x, pad_value=7.5, **WIN)
     np.testing.assert_array_equal(np.asarray(out), naive_patches(x, pad_value=7.5, **WIN))
 
 
 def test_patches_dot_product_and_rules(x64):
     x = rand((3, 5, 4))
-    px = np.asarray(pc.patches(x, **WIN))
+    px = np.asarray(pw.patches(x, **WIN))
     y = rand(px.shape)
-    back = pc.patches_transpose(y, x.shape, **WIN)
+    back = pw.patches_transpose(y, x.shape, **WIN)
     np.testing.assert_allclose(dot(y, px), dot(back, x), rtol=1e-12)
-    win = pc.normalize_window(3, **WIN)
-    (rule,) = pc.patches_p.transpose(y, UndefinedPrimal(ShapedArray(x.shape, x.dtype)),
+    win = pw.normalize_window(3, **WIN)
+    (rule,) = pw.patches_p.transpose(y, UndefinedPrimal(ShapedArray(x.shape, x.dtype)),
                                      pad_value=0, **win)
     np.testing.assert_array_equal(np.asarray(rule), np.asarray(back))
-    (rule2,) = pc.patches_transpose_p.transpose(
+    (rule2,) = pw.patches_transpose_p.transpose(
         x, UndefinedPrimal(ShapedArray(px.shape, px.dtype)), operand_shape=x.shape, **win)
     np.testing.assert_array_equal(np.asarray(rule2), px)
 
 
 def test_patches_tangent_ignores_the_pad_value(x64):
     x, t = rand((5, 4)), rand((5, 4))
-    win = pc.normalize_window(2, (2, 2), (1, 1), ((1, 1), (1, 1)))
-    out, tout = pc.patches_p.jvp((x,), (t,), pad_value=float("-inf"), **win)
+    win = pw.normalize_window(2, (2, 2), (1, 1), ((1, 1), (1, 1)))
+    out, tout = pw.patches_p.jvp((x,), (t,), pad_value=float("-inf"), **win)
     assert np.isneginf(np.asarray(out)).any()
     np.testing.assert_array_equal(np.asarray(tout),
                                   naive_patches(t, pad_value=0, base_dilation=(1, 1),
@@ -465,15 +466,15 @@ def test_patches_tangent_ignores_the_pad_value(x64):
 
 @pytest.mark.parametrize("d", [0, 1, 3])
 def test_patches_batch_rules(d, dtype):
-    win = pc.normalize_window(3, **WIN)
+    win = pw.normalize_window(3, **WIN)
     x = rand((3, 5, 4)[:d] + (2,) + (3, 5, 4)[d:], dtype)
-    out, od = pc.patches_p.batch([x], [d], pad_value=1.5, **win)
-    ref = loop_batch(pc.patches_p, [x], [d], pad_value=1.5, **win)
+    out, od = pw.patches_p.batch([x], [d], pad_value=1.5, **win)
+    ref = loop_batch(pw.patches_p, [x], [d], pad_value=1.5, **win)
     np.testing.assert_array_equal(np.moveaxis(np.asarray(out), od, 0), ref)
     y = np.moveaxis(np.asarray(out), od, 0)
     y = np.moveaxis(y, 0, d)
-    back, bd = pc.patches_transpose_p.batch([y], [d], operand_shape=(3, 5, 4), **win)
-    ref = loop_batch(pc.patches_transpose_p, [y], [d], operand_shape=(3, 5, 4), **win)
+    back, bd = pw.patches_transpose_p.batch([y], [d], operand_shape=(3, 5, 4), **win)
+    ref = loop_batch(pw.patches_transpose_p, [y], [d], operand_shape=(3, 5, 4), **win)
     np.testing.assert_allclose(np.moveaxis(np.asarray(back), bd, 0), ref, **tol(dtype))
 
 
@@ -631,6 +632,6 @@ def test_error_bad_padding_strings():
 
 def test_patches_errors():
     with pytest.raises(TypeError, match="not representable"):
-        pc.patches(np.zeros(4, np.int32), (2,), pad_value=float("-inf"))
+        pw.patches(np.zeros(4, np.int32), (2,), pad_value=float("-inf"))
     with pytest.raises(ValueError, match=r"patches_transpose: cotangent of shape \(2, 2\)"):
-        pc.patches_transpose(np.zeros((2, 2), np.float32), (4,), (2,))
+        pw.patches_transpose(np.zeros((2, 2), np.float32), (4,), (2,))

@@ -11,12 +11,12 @@ from jitnet import lax
 from jitnet.core.adtypes import UndefinedPrimal, Zero
 from jitnet.core.aval import ShapedArray
 from jitnet.core.ir import Literal
-from jitnet.prims import conv as pc
+from jitnet.prims import window as pw
 from jitnet.prims import reduce as red
 from jitnet.trace.make_ir import literal_value, make_ir
 from jitnet.trace.tracer import bind
 
-rw_p = pc.reduce_window_p
+rw_p = pw.reduce_window_p
 RNG = np.random.default_rng(1)
 OPS = {"max": lax.max, "min": lax.min, "add": lax.add}
 
@@ -54,7 +54,7 @@ def naive_reduce_window(x, computation, window, strides, padding, base_dilation,
 
 def params(computation, window, strides=None, padding=None, base_dilation=None,
            window_dilation=None):
-    return dict(computation=computation, **pc.normalize_window(
+    return dict(computation=computation, **pw.normalize_window(
         len(window), window, strides, padding, base_dilation, window_dilation))
 
 
@@ -83,7 +83,7 @@ def test_impl_matches_naive_loops(name, computation, dtype):
     x = rand(CASES[name][0], dtype)
     p = case_params(name, computation)
     out = bind(rw_p, x, **p)
-    win = [p[k] for k in pc.WINDOW_PARAMS]
+    win = [p[k] for k in pw.WINDOW_PARAMS]
     ref = naive_reduce_window(x, computation, *win)
     assert out.dtype == dtype and out.shape == ref.shape
     np.testing.assert_allclose(np.asarray(out), ref, **tol(dtype))
@@ -261,25 +261,25 @@ def test_vmap_of_the_jvp_rule(computation, x64):
 
 def test_error_window_rank_mismatch():
     with pytest.raises(ValueError, match=r"reduce_window: .*operand of shape \(4, 5\)") as info:
-        pc.reduce_window(np.zeros((4, 5), np.float32), "max", (2,))
+        pw.reduce_window(np.zeros((4, 5), np.float32), "max", (2,))
     assert "test_reduce_window.py" in str(info.value)
 
 
 def test_error_bad_stride():
     with pytest.raises(ValueError, match="strides and dilations >= 1"):
-        pc.reduce_window(np.zeros((4,), np.float32), "add", (2,), (0,))
+        pw.reduce_window(np.zeros((4,), np.float32), "add", (2,), (0,))
 
 
 def test_error_unknown_computation():
     with pytest.raises(ValueError, match="computation must be one of"):
-        pc.reduce_window(np.zeros((4,), np.float32), "mul", (2,))
+        pw.reduce_window(np.zeros((4,), np.float32), "mul", (2,))
     with pytest.raises(NotImplementedError, match="lax.max, lax.min and lax.add"):
         lax.reduce_window(np.zeros((4,), np.float32), 1.0, lax.mul, (2,), (1,), "VALID")
 
 
 def test_error_add_of_bools():
     with pytest.raises(TypeError, match="does not accept dtype bool"):
-        pc.reduce_window(np.zeros((4,), np.bool_), "add", (2,))
+        pw.reduce_window(np.zeros((4,), np.bool_), "add", (2,))
 
 
 def test_error_non_scalar_init_value():

@@ -11,7 +11,7 @@ import pytest
 
 import jitnet
 from jitnet import lax
-from jitnet.prims import conv as pc
+from jitnet.prims import window as pw
 
 RNG = np.random.default_rng(0)
 
@@ -164,9 +164,9 @@ def test_complex64(x64):
 
     def f(x, w, ct):
         return (lax.conv_general_dilated(x, w, (1, 2), "SAME"),
-                pc.reduce_window(x, "add", **win),
-                pc.patches(x, pad_value=1 + 2j, **win),
-                pc.patches_transpose(ct, x.shape, **win))
+                pw.reduce_window(x, "add", **win),
+                pw.patches(x, pad_value=1 + 2j, **win),
+                pw.patches_transpose(ct, x.shape, **win))
     assert_jit_matches_eager(f, c64((2, 3, 6, 5)), c64((4, 3, 3, 3)), c64((2, 3, 6, 5, 1, 1, 2, 2)))
 
 
@@ -211,11 +211,11 @@ PATCH_CASES = [  # (operand shape, window params, pad_value)
 @pytest.mark.parametrize("case", range(len(PATCH_CASES)))
 def test_patches_and_transpose(case, dtype):
     shape, win, pv = PATCH_CASES[case]
-    ct_shape = pc.patches(np.zeros(shape, np.float32), **win).shape
+    ct_shape = pw.patches(np.zeros(shape, np.float32), **win).shape
 
     def f(x, ct):
-        return (pc.patches(x, pad_value=pv if dtype == np.float32 else 7, **win),
-                pc.patches_transpose(ct, shape, **win))
+        return (pw.patches(x, pad_value=pv if dtype == np.float32 else 7, **win),
+                pw.patches_transpose(ct, shape, **win))
     assert_jit_matches_eager(f, rand(shape, dtype), rand(ct_shape, dtype))
 
 
@@ -223,8 +223,8 @@ def test_window_ops_on_scalars():
     """A 0-d operand has one empty window: each op is the identity (checked against the
     definition: the NumPy reference cannot pad a 0-d array)."""
     def f(x, c):
-        return (pc.patches(x, ()), pc.reduce_window(x, "max", ()), pc.reduce_window(x, "add", ()),
-                pc.patches_transpose(c, (), ()), pc.patches(np.float32(2.5), ()))
+        return (pw.patches(x, ()), pw.reduce_window(x, "max", ()), pw.reduce_window(x, "add", ()),
+                pw.patches_transpose(c, (), ()), pw.patches(np.float32(2.5), ()))
     got = jitnet.jit(f)(np.float32(3.0), np.float32(-1.0))
     assert [(np.asarray(g).shape, np.asarray(g).dtype) for g in got] == [((), np.float32)] * 5
     assert [float(g) for g in got] == [3.0, 3.0, 3.0, -1.0, 2.5]
@@ -254,7 +254,7 @@ def test_reduce_window(case, dtype):
         x.reshape(-1)[x.size // 3] = np.nan  # max/min propagate NaN like the reference
 
     def f(x):
-        return [pc.reduce_window(x, comp, **win) for comp in ("max", "min", "add")]
+        return [pw.reduce_window(x, comp, **win) for comp in ("max", "min", "add")]
     assert_jit_matches_eager(f, x)
 
 
@@ -263,8 +263,8 @@ def test_reduce_window_bool_and_lax_pools():
     x = rand((2, 9, 8, 3))
 
     def f(b, x):
-        return (pc.reduce_window(b, "max", (1, 2, 2), (1, 2, 1), ((0, 0), (1, 0), (0, 1))),
-                pc.reduce_window(b, "min", (1, 3, 2), base_dilation=(1, 2, 1)),
+        return (pw.reduce_window(b, "max", (1, 2, 2), (1, 2, 1), ((0, 0), (1, 0), (0, 1))),
+                pw.reduce_window(b, "min", (1, 3, 2), base_dilation=(1, 2, 1)),
                 lax.reduce_window(x, 0.0, lax.add, (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
                 lax.reduce_window(x, -np.inf, lax.max, (1, 3, 3, 1), (1, 1, 1, 1), "SAME"),
                 lax.reduce_window(x, 1.0, lax.min, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"))
