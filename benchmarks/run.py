@@ -572,11 +572,13 @@ def machine() -> dict:
             mem = f"{kb / 2**20:.0f} GiB"
     except (OSError, StopIteration):
         pass
+    # the environment can pin OpenBLAS's kernels (OPENBLAS_CORETYPE=Haswell on the machine of
+    # benchmarks/RESULTS.md: AVX2 kernels on an AVX-512 CPU, about half the sgemm peak); jitnet
+    # and NumPy/SciPy use OpenBLAS, JAX and PyTorch do not, so every table names the setting
+    blas = {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")}
     return {"cpu": cpu, "logical cores": os.cpu_count(),
             "usable cores": len(os.sched_getaffinity(0)), "memory": mem,
-            "os": platform.platform()}
-
-
+            "os": platform.platform(), "OpenBLAS environment": blas or "none"}
 
 
 def ratio(a, b) -> str:
@@ -662,7 +664,8 @@ def report(results) -> str:
            f"command: `{' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}`",
            f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
            f"machine: {m['cpu']}, {m['logical cores']} logical cores "
-           f"({m['usable cores']} usable), {m['memory']}, {m['os']}",
+           f"({m['usable cores']} usable), {m['memory']}, {m['os']}; OpenBLAS environment: "
+           f"{m['OpenBLAS environment']}",
            "versions: " + ", ".join(f"{k} {v}" for k, v in first.get("versions", {}).items()),
            "times: median per call (ratios > 1: jitnet slower); W5: seconds in fresh processes",
            ""]
