@@ -19,7 +19,7 @@ from ..codegen.cpu.program import generate
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from .. import kernels
-from . import compile_log, disk_cache, numba_user
+from . import compile_log, disk_cache, numba_callee, numba_user
 from .threads import adapt, start_thread_pool
 from .numba_support import check_supported
 
@@ -37,6 +37,7 @@ import numba
 from numba import prange
 from jitnet.runtime.numba_math import *  # noqa: F401,F403
 from jitnet.runtime.numba_cache import jn_njit
+from jitnet.runtime.numba_callee import jn_callee
 
 
 """
@@ -44,6 +45,8 @@ from jitnet.runtime.numba_cache import jn_njit
 # jn_njit: numba.njit with its machine code in jitnet's signed disk cache (numba_cache.py)
 DECORATOR = ('@jn_njit(fastmath=FASTMATH, parallel={parallel}, '
              'error_model="numpy", nogil=True)')
+# the functions the entry calls: compiled as IR for linking into it (numba_callee.py)
+CALLEE = DECORATOR.replace("@jn_njit(", "@jn_callee(")
 
 
 class JitCompileError(RuntimeError):
@@ -79,12 +82,13 @@ class NumbaExecutable:
         self.program = lower(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
-                                  generic=True)
+                                  generic=True, callee=CALLEE.replace("FASTMATH", fm))
         self.constants = self.generated.constants
         src = (HEADER.format(name=name) + numba_user.imports(self.generated.source)
                + kernels.imports(self.generated.source) + self.generated.source)
         self._source = src
         self.fn = disk_cache.load_function(src, "entry")
+        numba_callee.shared(self.fn.module, self.generated.callees)
         if self.fn.ready:  # the same text was compiled for other sizes or constants
             compile_log.record("reuse", lambda: f"{self.fn.stem}: the program generated for "
                                                 f"these shapes is already compiled")
