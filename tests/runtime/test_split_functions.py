@@ -156,3 +156,11 @@ def test_programs_sharing_a_kernel_compile_it_once(split_everything, monkeypatch
         np.testing.assert_array_equal(np.asarray(jax.jit(a)(x, y)), got_a)
     finally:
         mp.undo()
+
+
+def test_canonical_renames_locals_in_order_of_first_use():
+    text = ("def f(v7, S3, k9):\n    t4 = np.i0(v7[i2]) * k9\n    v8 = t4 + S3 + kv_float32[0]\n"
+            "    return (v8,)")
+    assert cpu_program.canonical(text) == (
+        "def f(v0, S0, k0):\n    t0 = np.i0(v0[i0]) * k0\n    v1 = t0 + S0 + kv_float32[0]\n"
+        "    return (v1,)")

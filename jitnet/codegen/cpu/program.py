@@ -145,7 +145,7 @@ def generate(program: FusedProgram, entry: str = "entry",
 
 
 # names local to a generated function: arrays, temporaries, constants, sizes, loop indices
-_LOCAL = re.compile(r"\b([vtkSi])(\d+)\b")
+_LOCAL = re.compile(r"(?<![.\w])([vtkSi])(\d+)\b")
 _CONSTANT = re.compile(r"\bk\d+\b")
 
 
