@@ -120,3 +120,8 @@ def shared(module, callees: dict) -> None:
             _shared[text] = module.__dict__[name]
         else:
             module.__dict__[name] = disp
+
+
+def clear() -> None:
+    """Forget the shared callees (``jitnet.clear_caches``)."""
+    _shared.clear()

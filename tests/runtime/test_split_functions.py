@@ -118,10 +118,10 @@ def test_programs_sharing_a_kernel_compile_it_once(split_everything, monkeypatch
     """Callees are compiled per text (content-addressed, ``numba_callee.shared``): two
     identical kernels of one program, and a kernel another program already compiled, are
     compiled once; results equal NumPy's and the unsplit program's, bit for bit."""
-    from jitnet.runtime import compile_log, disk_cache, numba_callee
+    from jitnet.runtime import compile_log, numba_callee
     monkeypatch.setenv("JITNET_CACHE_DIR", "off")   # compile, do not load the entries
-    disk_cache.clear(disk=False)
-    numba_callee._shared.clear()
+    jax.clear_caches()                               # modules and shared callees
+    assert len(numba_callee._shared) == 0
     r = np.random.default_rng(3)
     x, y = (r.standard_normal((6, 6)).astype(np.float32) for _ in range(2))
 
