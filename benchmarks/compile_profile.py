@@ -3,6 +3,10 @@
     python benchmarks/compile_profile.py                 # W2a, empty compile cache
     python benchmarks/compile_profile.py --workloads W2a,W4 --opt 3,2,1,0 --steady
     python benchmarks/compile_profile.py --markdown out.md
+    python benchmarks/compile_profile.py --workloads zoo:mobilenet,zoo:vit   # zoo --small
+
+A ``zoo:<model>`` workload is the first ``fit`` step (batch 64) of that model as
+``examples/applications.py --small`` builds it: its training step's compile.
 
 Each measurement runs in a fresh process with an empty cache directory. The child wraps the
 functions that start each phase with a timer of the process's CPU time (``process_time``: on
@@ -97,6 +101,45 @@ def _instrument():
     return totals, stack
 
 
+def _zoo_inputs(name: str):
+    """A zoo model's first training step as ``examples/applications.py --small`` runs it:
+    returns a function doing one ``fit`` step of batch 64 (returns its loss)."""
+    import numpy as np
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import applications as recipe
+    from jitnet import losses, optim
+    model = recipe.classifier(name, 10, True)
+    model.compile(optimizer=optim.get("adam", learning_rate=1e-3),
+                  loss=losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    r = np.random.default_rng(0)
+    x = r.uniform(size=(64, 32, 32, 1)).astype(np.float32)
+    y = r.integers(0, 10, 64).astype(np.int32)
+    return lambda: model.fit(x, y, epochs=1, batch_size=64, verbose=0).history["loss"][-1]
+
+
+def _function_stats():
+    """Wrap ``generate`` to record, per generated program, its functions' line counts."""
+    from jitnet.runtime import numba_backend
+    programs = []
+    inner = numba_backend.generate
+
+    def generate(*a, **k):
+        g = inner(*a, **k)
+        sizes, cur = [], None
+        for ln in g.source.splitlines():
+            if ln.startswith("def "):
+                cur = [ln.split("(")[0][4:], 0, 0]
+                sizes.append(cur)
+            elif cur is not None and ln.strip():
+                cur[1] += 1
+                cur[2] += "prange(" in ln
+        programs.append(sizes)
+        return g
+    numba_backend.generate = generate
+    return programs
+
+
 def child(workload: str, opt: int | None, steady: bool) -> dict:
     t0 = time.perf_counter()
     import numba
@@ -107,20 +150,27 @@ def child(workload: str, opt: int | None, steady: bool) -> dict:
     sys.path.insert(0, HERE)
     import latency
     totals, stack = _instrument()
-    step, params, inputs = latency._step_inputs(jitnet, workload)
+    programs = _function_stats()
+    if workload.startswith("zoo:"):
+        first = _zoo_inputs(workload[4:])
+    else:
+        step, params, inputs = latency._step_inputs(jitnet, workload)
+        first = lambda: latency._block(step(params, *inputs)[1])  # noqa: E731
     t_ready, c_ready = time.perf_counter(), CLOCK()
     stack[0][1] = c_ready
-    latency._block(step(params, *inputs)[1])
+    first()
     t_first, c_first = time.perf_counter(), CLOCK()
     totals[ROOT_PHASE] += c_first - stack[0][1]
     out = {"import_s": t_ready - t0, "first_call_s": t_first - t_ready,
            "first_call_cpu_s": c_first - c_ready, "phases": dict(totals),
-           "compiles": compile_log.counts["compile"]}
+           "compiles": compile_log.counts["compile"],
+           "functions": [len(p) for p in programs],
+           "largest": sorted((f for p in programs for f in p), key=lambda f: -f[1])[:5]}
     if steady:
         times = []
         for _ in range(20):
             t = time.perf_counter()
-            latency._block(step(params, *inputs)[1])
+            first()
             times.append(time.perf_counter() - t)
         out["step_ms"] = statistics.median(times) * 1e3
     return out
@@ -163,6 +213,11 @@ def table(results: dict) -> str:
                                                     for c in cols) + " |")
     rows.append("| import + data | " + " | ".join(f"{results[c]['import_s']:.2f} s"
                                                  for c in cols) + " |")
+    rows.append("| generated functions per program | " + " | ".join(
+        ", ".join(map(str, results[c].get("functions", []))) for c in cols) + " |")
+    rows.append("| largest (name, lines, prange lines) | " + " | ".join(
+        "; ".join(f"{n} {ln} ({pr})" for n, ln, pr in results[c].get("largest", [])[:3])
+        for c in cols) + " |")
     if all("step_ms" in results[c] for c in cols):
         rows.append("| steady step (median of 20) | " +
                     " | ".join(f"{results[c]['step_ms']:.2f} ms" for c in cols) + " |")

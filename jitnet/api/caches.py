@@ -2,13 +2,16 @@
 ``jitnet cache [info|clear]`` is in ``jitnet/cache.py``).
 
 In memory jitnet keeps, each bounded by ``config.memory_cache_entries`` (least recently used
-first out): every jitted function's traces, the executables, the loaded generated modules
-and the eager one-primitive device programs; plus the eager float kernels (at most 14). On
+first out): every jitted function's traces, the executables, the loaded generated modules,
+the functions split programs share (``runtime/numba_callee.py``) and the eager
+one-primitive device programs; plus the eager float kernels (at most 14). On
 disk (``JITNET_CACHE_DIR``) it keeps generated modules and their signed machine code, and
 the eager kernels' signed object files, bounded by ``config.disk_cache_max_mb``.
 See ``runtime/disk_cache.py`` and docs/SECURITY.md.
 """
 from __future__ import annotations
+
+import sys
 
 from ..runtime import disk_cache
 
@@ -40,4 +43,7 @@ def clear_caches(disk: bool = False) -> int:
     rc.clear_cache()
     devices._eager_cache.clear()
     eager_kernels._fns.clear()
+    callees = sys.modules.get("jitnet.runtime.numba_callee")  # not imported: nothing shared
+    if callees is not None:
+        callees.clear()
     return disk_cache.clear(disk=disk)

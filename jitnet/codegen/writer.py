@@ -54,6 +54,7 @@ class Constants:
         self.names: dict = {}
         self.lines: list[str] = []
         self.values: dict = {}  # argument name -> values
+        self.lifted: set[str] = set()  # the names read from ``values`` at run time
 
     def __call__(self, lit: Literal) -> str:
         key = lit.key()
@@ -66,6 +67,7 @@ class Constants:
                     and v.item() not in _BAKED_FLOATS:
                 vals = self.values.setdefault(f"kv_{d.name}", [])
                 self.lines.append(f"{n} = kv_{d.name}[{len(vals)}]")
+                self.lifted.add(n)
                 vals.append(v[()])
             else:
                 self.lines.append(f"{n} = {self.text(v.item(), d)}")

@@ -7,6 +7,9 @@ WARNING like JAX's ``jax_log_compiles``, so it shows without configuring logging
   shapes, new dtypes, new rank, new static value, new argument structure, x64 changed);
 * ``compile``: Numba compiled a generated program, with its time;
 * ``cache_load``: its machine code came from the signed disk cache instead, with its time;
+* ``function_compile``: a function the program's entry calls was compiled (to IR, to be
+  linked into the entry: ``numba_callee.py``); a function another program already compiled
+  (the same text) is reused without an event;
 * ``reuse``: the program generated for the new signature is text-identical to one already
   compiled in this process (a new batch size: ``codegen/dims.py``), so nothing compiled;
 * with the tiered start (``jit_tiered``, ``runtime/tiered.py``): ``interpret``, a program's
@@ -24,8 +27,8 @@ from ..core.config import config
 
 logger = logging.getLogger("jitnet")
 
-counts = {"trace": 0, "compile": 0, "cache_load": 0, "reuse": 0, "interpret": 0, "switch": 0,
-          "server_failed": 0}
+counts = {"trace": 0, "compile": 0, "cache_load": 0, "reuse": 0, "function_compile": 0,
+          "interpret": 0, "switch": 0, "server_failed": 0}
 
 
 def record(kind: str, message) -> None:

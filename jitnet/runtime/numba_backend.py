@@ -37,6 +37,7 @@ import numba
 from numba import prange
 from jitnet.runtime.numba_math import *  # noqa: F401,F403
 from jitnet.runtime.numba_cache import jn_njit
+from jitnet.runtime.numba_callee import jn_callee
 
 
 """
@@ -44,6 +45,8 @@ from jitnet.runtime.numba_cache import jn_njit
 # jn_njit: numba.njit with its machine code in jitnet's signed disk cache (numba_cache.py)
 DECORATOR = ('@jn_njit(fastmath=FASTMATH, parallel={parallel}, '
              'error_model="numpy", nogil=True)')
+# the functions the entry calls: compiled as IR for linking into it (numba_callee.py)
+CALLEE = DECORATOR.replace("@jn_njit(", "@jn_callee(")
 
 
 def numba_user():
@@ -84,7 +87,7 @@ class NumbaExecutable:
         self.program = lower(ir, epilogues=True)
         fm = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"  # stable text
         self.generated = generate(self.program, "entry", DECORATOR.replace("FASTMATH", fm),
-                                  generic=True)
+                                  generic=True, callee=CALLEE.replace("FASTMATH", fm))
         self.constants = self.generated.constants
         # users' Numba functions (jitnet.extend) exist only in this process
         self.calls_user_code = "jn_user_" in self.generated.source
@@ -106,6 +109,8 @@ class NumbaExecutable:
             return
         start_thread_pool()
         self.fn = disk_cache.load_function(self._source, "entry")
+        from . import numba_callee  # imports Numba, as loading does anyway
+        numba_callee.shared(self.fn.module, self.generated.callees)
         if self.fn.ready:  # the same text was compiled for other sizes or constants
             compile_log.record("reuse", lambda: f"{self.fn.stem}: the program generated for "
                                                 f"these shapes is already compiled")

@@ -106,3 +106,61 @@ def test_failure_in_a_later_function_names_kernel_and_user_line(split_everything
     x = np.ones((3, 3), np.float32)
     with pytest.raises(RuntimeError, match=r"\(cos, add\).*test_split_functions.py"):
         jax.jit(g)(x, x)
+
+
+def _callees(f, *args):
+    """The callee texts of ``f``'s program, and how many times the entry calls one."""
+    gen = jax.jit(f).lower(*args).compile().generated
+    return gen, gen.source.split("def entry(")[1].count(" = f")
+
+
+def test_programs_sharing_a_kernel_compile_it_once(split_everything, monkeypatch):
+    """Callees are compiled per text (content-addressed, ``numba_callee.shared``): two
+    identical kernels of one program, and a kernel another program already compiled, are
+    compiled once; results equal NumPy's and the unsplit program's, bit for bit."""
+    from jitnet.runtime import compile_log, numba_callee
+    monkeypatch.setenv("JITNET_CACHE_DIR", "off")   # compile, do not load the entries
+    jax.clear_caches()                               # modules and shared callees
+    assert len(numba_callee._shared) == 0
+    r = np.random.default_rng(3)
+    x, y = (r.standard_normal((6, 6)).astype(np.float32) for _ in range(2))
+
+    def a(x, y):
+        return jnp.tanh(x @ y) + jnp.tanh(y @ x)
+
+    def b(x, y):
+        return jnp.sin(x @ y)
+
+    gen_a, calls_a = _callees(a, x, y)
+    assert len(gen_a.callees) < calls_a          # the two products: one function
+    before = compile_log.counts["function_compile"]
+    got_a = np.asarray(jax.jit(a)(x, y))
+    assert compile_log.counts["function_compile"] - before == len(gen_a.callees)
+    gen_b, _ = _callees(b, x, y)
+    new = set(gen_b.callees.values()) - set(gen_a.callees.values())
+    assert 0 < len(new) < len(gen_b.callees)     # b's product is a's
+    before = compile_log.counts["function_compile"]
+    got_b = np.asarray(jax.jit(b)(x, y))
+    assert compile_log.counts["function_compile"] - before == len(new)
+
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    np.testing.assert_allclose(got_a, np.tanh(x64 @ y64) + np.tanh(y64 @ x64), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(got_b, np.sin(x64 @ y64), rtol=1e-5, atol=1e-6)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(cpu_program, "GROUP_LINES", 10000)
+    mp.setattr(cpu_program, "GROUP_PARALLEL_LOOPS", 1000)
+    try:
+        rc.clear_cache()
+        assert "\ndef f" not in jax.jit(a).lower(x, y).source()
+        np.testing.assert_array_equal(np.asarray(jax.jit(a)(x, y)), got_a)
+    finally:
+        mp.undo()
+
+
+def test_canonical_renames_locals_in_order_of_first_use():
+    text = ("def f(v7, S3, k9):\n    t4 = np.i0(v7[i2]) * k9\n    v8 = t4 + S3 + kv_float32[0]\n"
+            "    return (v8,)")
+    assert cpu_program.canonical(text) == (
+        "def f(v0, S0, k0):\n    t0 = np.i0(v0[i0]) * k0\n    v1 = t0 + S0 + kv_float32[0]\n"
+        "    return (v1,)")

@@ -5,6 +5,8 @@ while writing it (``Names.used``, ``dims.record_sizes``, ``Writer.parallel``), n
 generated text. No numba import here: this module only writes text."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ...core.ir import Literal, Var
@@ -19,11 +21,14 @@ class Generated:
     """Module text (without imports): the generated functions and the entry function that
     calls them in order, each under the backend's decorator (``generate``'s ``decorator``).
     ``line_info`` maps 1-based lines of ``source`` to (kernel, user line). ``constants``:
-    the read-only arrays the entry takes after the program's inputs (lifted constants)."""
+    the read-only arrays the entry takes after the program's inputs (lifted constants).
+    ``callees``: the text (decorator and definition, names ``canonical``) of each function
+    the entry calls, by name: the backend compiles one function per text and process."""
 
-    def __init__(self, source: str, entry: str, line_info: dict, constants=()):
+    def __init__(self, source: str, entry: str, line_info: dict, constants=(), callees=None):
         self.source, self.entry, self.line_info = source, entry, line_info
         self.constants = tuple(constants)
+        self.callees = dict(callees or {})
 
 
 def _emit_kernel(k, names: Names, w: Writer):
@@ -122,22 +127,47 @@ def _groups(pieces):
 
 def generate(program: FusedProgram, entry: str = "entry",
              decorator: str = "@numba.njit(parallel={parallel})",
-             generic: bool = False) -> Generated:
+             generic: bool = False, callee: str | None = None) -> Generated:
     """Generated functions holding runs of kernels, called in order by ``entry`` (a call
-    costs nanoseconds; values pass between them as arrays).
+    costs nanoseconds; values pass between them as arrays). ``callee``: the decorator of
+    the functions ``entry`` calls (default ``decorator``).
 
     ``generic``: the batch sizes are read from the inputs at run time and float constants
     passed in arrays (``Constants``, ``codegen/dims.py``), so programs that differ only in those generate
     the same text, which the backend compiles once."""
     if not generic:
-        return _generate(program, entry, decorator, Names())
+        return _generate(program, entry, decorator, callee or decorator, Names())
     # messages name kernels by their concrete shapes
     described = {id(k): k.describe() for k in program.kernels}
     with generic_sizes(program) as binds:
-        return _generate(program, entry, decorator, Names(lift=True), binds, described)
+        return _generate(program, entry, decorator, callee or decorator, Names(lift=True),
+                         binds, described)
 
 
-def _generate(program, entry, decorator, names, binds=(), described=None) -> Generated:
+# names local to a generated function: arrays, temporaries, constants, sizes, loop indices
+_LOCAL = re.compile(r"(?<![.\w])([vtkSi])(\d+)\b")
+_CONSTANT = re.compile(r"\bk\d+\b")
+
+
+def canonical(text: str) -> str:
+    """``text`` with its local names renumbered in order of first use, so two functions
+    that differ only in the names the program gave them have the same text (the backend
+    compiles one function per text: ``Generated.callees``)."""
+    seen: dict = {}
+    count: dict = {}
+
+    def rename(m):
+        n = seen.get(m.group(0))
+        if n is None:
+            p = m.group(1)
+            count[p] = count.get(p, -1) + 1
+            n = seen[m.group(0)] = f"{p}{count[p]}"
+        return n
+    return _LOCAL.sub(rename, text)
+
+
+def _generate(program, entry, decorator, callee, names, binds=(), described=None) \
+        -> Generated:
     args = [names.var(v) for v in program.invars]
     bind_lines = [f"{name} = {args[i]}.shape[{j}]" for name, i, j in binds]
     pieces = _pieces(program, names)
@@ -150,9 +180,14 @@ def _generate(program, entry, decorator, names, binds=(), described=None) -> Gen
         for p in groups[gi]:
             need.update(p.ins)
     kv = sorted(names.literal.values)
+    const = {ln.split(" = ", 1)[0]: ln for ln in names.literal.lines}
+    lifted = names.literal.lifted
     out: list[str] = []
     line_info: dict = {}
     body = Writer()
+    entry_consts: dict = {}     # the lifted constants the entry reads for its callees
+    texts: dict = {}            # a callee's text -> its name (one function per text)
+    callees: dict = {}          # callee name -> its text
     for gi, group in enumerate(groups):
         made: set = set()
         ins: list = []
@@ -163,33 +198,63 @@ def _generate(program, entry, decorator, names, binds=(), described=None) -> Gen
             for ln in p.shared:
                 shared.setdefault(ln, None)
         outs = [n for p in group for n in p.outs if n in later[gi]]
-        fname = f"f{gi}"
-        prologue = names.literal.lines + list(shared)
+        lines = list(shared) + [ln for p in group for ln in p.lines]
+        used = sorted(set(_CONSTANT.findall("\n".join(lines))) & const.keys(),
+                      key=lambda n: int(n[1:]))
         if len(groups) == 1:             # small program: the group is the entry itself
-            fname, ins, outs = entry, args, rets
-            prologue = bind_lines + prologue
-        else:                            # sizes it uses come in as arguments
-            sizes = set().union(*(p.sizes for p in group))
-            ins = ins + sorted(sizes, key=lambda n: int(n[1:]))
-        head = [decorator.replace("{parallel}", str(group[0].parallel)),
-                f"def {fname}({', '.join(ins + kv)}):"] + ["    " + ln for ln in prologue]
-        out += head
-        for p in group:
-            first = len(out) + 1
-            out += p.lines
-            info = ((described or {}).get(id(p.k)) or p.k.describe(), p.src)
-            for ln in range(first, len(out) + 1):
-                line_info[ln] = info
-        out += [f"    return ({', '.join(outs)}{',' if outs else ''})", "", ""]
+            head = [decorator.replace("{parallel}", str(group[0].parallel)),
+                    f"def {entry}({', '.join(args + kv)}):"]
+            prologue = bind_lines + [const[n] for n in used] + list(shared)
+            ret = f"    return ({', '.join(rets)}{',' if rets else ''})"
+            out += head + ["    " + ln for ln in prologue]
+            _place(out, group, line_info, described)
+            out += [ret, "", ""]
+            break
+        # sizes and run-time constants come in as arguments: the text depends only on
+        # the kernels (programs sharing a kernel share its function)
+        sizes = sorted(set().union(*(p.sizes for p in group)), key=lambda n: int(n[1:]))
+        consts = [n for n in used if n in lifted]
+        params = ins + sizes + consts
+        for n in consts:
+            entry_consts[n] = const[n]
+        deco = callee.replace("{parallel}", str(group[0].parallel))
+        text = canonical("\n".join(
+            [f"def f({', '.join(params)}):"]
+            + ["    " + const[n] for n in used if n not in lifted]
+            + ["    " + ln for ln in shared] + [ln for p in group for ln in p.lines]
+            + [f"    return ({', '.join(outs)}{',' if outs else ''})"]))
+        fname = texts.get(deco + text)
+        if fname is None:
+            fname = texts[deco + text] = f"f{gi}"
+            callees[fname] = deco + "\n" + text
+            tl = text.replace("def f(", f"def {fname}(", 1).splitlines()
+            head = 1 + sum(n not in lifted for n in used) + len(shared)
+            kernel_lines = sum(len(p.lines) for p in group)
+            out += [deco] + tl[:head]
+            _place(out, group, line_info, described, tl[head:head + kernel_lines])
+            out += tl[head + kernel_lines:] + ["", ""]
         lhs = f"{', '.join(outs)}," if outs else "_"
-        body(f"{lhs} = {fname}({', '.join(ins + kv)})")
-    body(f"return ({', '.join(rets)}{',' if rets else ''})")
+        body(f"{lhs} = {fname}({', '.join(params)})")
     if len(groups) != 1:
+        body(f"return ({', '.join(rets)}{',' if rets else ''})")
         out += [decorator.replace("{parallel}", "False"), f"def {entry}({', '.join(args + kv)}):"]
-        out += ["    " + ln for ln in bind_lines] + body.lines
+        out += ["    " + ln for ln in bind_lines + list(entry_consts.values())] + body.lines
     consts = []
     for name in kv:
         a = np.array(names.literal.values[name], dtype=name[len("kv_"):])
         a.flags.writeable = False  # like every argument (numba_backend._readonly_c)
         consts.append(a)
-    return Generated("\n".join(out) + "\n", entry, line_info, consts)
+    return Generated("\n".join(out) + "\n", entry, line_info, consts, callees)
+
+
+def _place(out, group, line_info, described, lines=None):
+    """Append the kernels' lines of ``group`` to ``out`` (``lines``: their text as
+    written, renamed), recording which kernel each line came from."""
+    at = 0
+    for p in group:
+        first = len(out) + 1
+        out += p.lines if lines is None else lines[at:at + len(p.lines)]
+        at += len(p.lines)
+        info = ((described or {}).get(id(p.k)) or p.k.describe(), p.src)
+        for ln in range(first, len(out) + 1):
+            line_info[ln] = info
