@@ -21,6 +21,7 @@ contain is type-inferred, lowered and optimised once per process; each entry lin
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import numba
@@ -34,7 +35,17 @@ from . import compile_log
 # bodies and wrappers (Numba's names)
 _PARFOR_PREFIXES = ("__numba_parfor_gufunc", "<numba.np.ufunc.wrappers._GufuncWrapper",
                     "parallelgufuncwrapper")
-_compiling: list[str] = []   # qualified names of the callees being compiled (nested)
+# qualified names of the callees being compiled (nested), per thread: Numba compiles one
+# thing at a time, but another thread (the tiered start's loader) may be waiting to compile
+# an entry while this one compiles a callee, and its libraries must stay ordinary
+_local = threading.local()
+
+
+def _compiling() -> list:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
 
 
 class _IRLibrary(JITCodeLibrary):
@@ -58,7 +69,8 @@ class _IRLibrary(JITCodeLibrary):
 
 
 def _linked_only(name: str) -> bool:
-    return bool(_compiling) and (name == _compiling[-1] or name.startswith(_PARFOR_PREFIXES))
+    stack = _compiling()
+    return bool(stack) and (name == stack[-1] or name.startswith(_PARFOR_PREFIXES))
 
 
 _create_library = JITCPUCodegen.create_library
@@ -91,11 +103,11 @@ def jn_callee(**options):
         def compile(sig):
             known = len(disp.overloads)
             start = time.perf_counter()
-            _compiling.append(fn.__qualname__)
+            _compiling().append(fn.__qualname__)
             try:
                 res = compile_(sig)
             finally:
-                _compiling.pop()
+                _compiling().pop()
             if len(disp.overloads) > known:
                 took = time.perf_counter() - start
                 compile_log.record("function_compile", lambda: (
