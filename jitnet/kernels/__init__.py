@@ -10,7 +10,7 @@ import importlib
 import re
 
 # the kernel modules; each lists the functions it provides in ``SYMBOLS``
-MODULES = ("conv", "linalg", "sort")
+MODULES = ("conv", "linalg", "sort", "window")
 
 
 def imports(source: str) -> str:

@@ -126,3 +126,53 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
                     feature_group_count=g, channels_last=ospec[1] == 3,
                     dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1,
                     window_major=math.prod(ks) > positions)
+
+
+# the computations the window kernel folds (``kernels/window.py``), by their code there
+WINDOW_COMPUTATIONS = ("add", "max", "min")
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """One ``reduce_window`` as the window kernel sees it: its arrays as 4-D (unit dims
+    prepended to a lower rank, with window 1, stride 1 and no padding on them), the
+    window geometry per dim and the threads the work is split over (1: too little work
+    to pay for them; else the machine's cores, as generated code)."""
+    computation: str
+    dtype: str
+    window_dimensions: tuple
+    window_strides: tuple
+    padding_lo: tuple
+    window_dilation: tuple
+    threads: int
+
+    def args(self) -> tuple:
+        """The kernel's ``geom`` argument: one tuple of ints."""
+        return (tuple(self.window_dimensions) + tuple(self.window_strides)
+                + tuple(self.padding_lo) + tuple(self.window_dilation)
+                + (self.threads, WINDOW_COMPUTATIONS.index(self.computation)))
+
+
+def plan_reduce_window(params, x_shape, out_shape, dtype, parallel_work) -> WindowPlan | None:
+    """The kernel plan of a ``reduce_window`` equation, or None when the generated loops
+    handle it: ranks 0 and above 4, dtypes other than float32/float64, base dilation
+    (a transposed window), empty arrays. ``parallel_work``: the output elements times
+    window size from which the work is split over threads (the generated code's rule)."""
+    n = len(x_shape)
+    if not 1 <= n <= 4 or np.dtype(dtype).name not in KERNEL_DTYPES:
+        return None
+    if params["computation"] not in WINDOW_COMPUTATIONS:
+        return None
+    if any(b != 1 for b in params["base_dilation"]):
+        return None
+    if 0 in tuple(x_shape) + tuple(out_shape):
+        return None
+    lead = (1,) * (4 - n)
+    work = math.prod(out_shape) * max(1, math.prod(params["window_dimensions"]))
+    rows = math.prod(((1,) * (4 - n) + tuple(out_shape))[:2])
+    return WindowPlan(computation=params["computation"], dtype=np.dtype(dtype).name,
+                      window_dimensions=lead + tuple(params["window_dimensions"]),
+                      window_strides=lead + tuple(params["window_strides"]),
+                      padding_lo=(0,) * (4 - n) + tuple(lo for lo, _ in params["padding"]),
+                      window_dilation=lead + tuple(params["window_dilation"]),
+                      threads=(os.cpu_count() or 1) if work >= parallel_work and rows > 1 else 1)
