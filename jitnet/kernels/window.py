@@ -9,7 +9,8 @@ Per output element the valid window offsets of each dim are solved once (no per-
 padding test) and the window is folded in row-major order from the identity, as the
 generated loops do: max/min propagate NaN (``jn_max``/``jn_min``), an all-padding window
 gives the identity (-inf, +inf, 0). Work items are blocks of the output's two leading dims,
-split over the threads when the plan says the work pays for them. Generated code
+split over the threads when the work (output elements times window size) reaches the plan's
+threshold, decided at run time so that the call's text does not change with the batch size. Generated code
 (``codegen/cpu/conv.py``) calls ``jn_reduce_window_<dtype>(x, out, geom)``.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..runtime.numba_math import jn_max, jn_min
 from .jit import c_kernel
 
 _TYPES = {"float32": nbt.float32, "float64": nbt.float64}
-GEOM = 18  # window, strides, padding lo, window dilation (4 each), threads, computation
+# window, strides, padding lo, window dilation (4 each), threads, parallel work, computation
+GEOM = 19
 
 
 @numba.njit(inline="always")
@@ -69,7 +71,8 @@ def reduce_window4(x, out, g, code):
     X0, X1, X2, X3 = x.shape
     N0, N1, O2, O3 = out.shape
     rows = N0 * N1
-    nt = min(rows, g[16])
+    work = rows * O2 * O3 * g[0] * g[1] * g[2] * g[3]
+    nt = min(rows, g[16]) if work >= g[17] else 1
     ident = np.zeros(1, out.dtype)
     ident[0] = 0.0 if code == 0 else (-np.inf if code == 1 else np.inf)
     for t in prange(nt):
