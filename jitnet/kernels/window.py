@@ -38,30 +38,24 @@ def _offsets(o, X, W, S, lo, D):
     return start, max(start, stop)
 
 
-def _fold(op):
-    """The fold of one window by ``op`` (0 add, 1 max, 2 min) from ``acc`` over the
-    offsets [a, b) of each dim: a branch-free loop nest, inlined per computation."""
-    @numba.njit(inline="always")
-    def fold(x, acc, o0, o1, o2, o3, a0, b0, a1, b1, a2, b2, a3, b3, g):
-        for k0 in range(a0, b0):
-            p0 = o0 * g[4] + k0 * g[12] - g[8]
-            for k1 in range(a1, b1):
-                p1 = o1 * g[5] + k1 * g[13] - g[9]
-                for k2 in range(a2, b2):
-                    p2 = o2 * g[6] + k2 * g[14] - g[10]
-                    for k3 in range(a3, b3):
-                        v = x[p0, p1, p2, o3 * g[7] + k3 * g[15] - g[11]]
-                        if op == 0:
-                            acc += v
-                        elif op == 1:
-                            acc = jn_max(acc, v)
-                        else:
-                            acc = jn_min(acc, v)
-        return acc
-    return fold
-
-
-_fold_add, _fold_max, _fold_min = _fold(0), _fold(1), _fold(2)
+@numba.njit(inline="always")
+def _fold(x, acc, o0, o1, o2, o3, a0, b0, a1, b1, a2, b2, a3, b3, g, code):
+    """``acc`` folded over the window offsets [a, b) of each dim by ``code``."""
+    for k0 in range(a0, b0):
+        p0 = o0 * g[4] + k0 * g[12] - g[8]
+        for k1 in range(a1, b1):
+            p1 = o1 * g[5] + k1 * g[13] - g[9]
+            for k2 in range(a2, b2):
+                p2 = o2 * g[6] + k2 * g[14] - g[10]
+                for k3 in range(a3, b3):
+                    v = x[p0, p1, p2, o3 * g[7] + k3 * g[15] - g[11]]
+                    if code == 0:
+                        acc += v
+                    elif code == 1:
+                        acc = jn_max(acc, v)
+                    else:
+                        acc = jn_min(acc, v)
+    return acc
 
 
 @numba.njit(parallel=True, nogil=True, error_model="numpy")
@@ -85,16 +79,8 @@ def reduce_window4(x, out, g, code):
                 a2, b2 = _offsets(o2, X2, g[2], g[6], g[10], g[14])
                 for o3 in range(O3):
                     a3, b3 = _offsets(o3, X3, g[3], g[7], g[11], g[15])
-                    if code == 0:
-                        acc = _fold_add(x, ident[0], o0, o1, o2, o3, a0, b0, a1, b1, a2, b2,
-                                        a3, b3, g)
-                    elif code == 1:
-                        acc = _fold_max(x, ident[0], o0, o1, o2, o3, a0, b0, a1, b1, a2, b2,
-                                        a3, b3, g)
-                    else:
-                        acc = _fold_min(x, ident[0], o0, o1, o2, o3, a0, b0, a1, b1, a2, b2,
-                                        a3, b3, g)
-                    out[o0, o1, o2, o3] = acc
+                    out[o0, o1, o2, o3] = _fold(x, ident[0], o0, o1, o2, o3, a0, b0, a1, b1,
+                                                a2, b2, a3, b3, g, code)
     return out
 
 
