@@ -10,8 +10,8 @@ padding test) and the window is folded in row-major order from the identity, as 
 generated loops do: max/min propagate NaN (``jn_max``/``jn_min``), an all-padding window
 gives the identity (-inf, +inf, 0). Work items are blocks of the output's two leading dims,
 split over the threads when the work (output elements times window size) reaches the plan's
-threshold, decided at run time so that the call's text does not change with the batch size. Generated code
-(``codegen/cpu/conv.py``) calls ``jn_reduce_window_<dtype>(x, out, geom)``.
+threshold, decided at run time so that the call's text does not change with the batch
+size. Generated code (``codegen/cpu/conv.py``) calls ``jn_reduce_window_<dtype>(x, out, geom)``.
 """
 from __future__ import annotations
 
