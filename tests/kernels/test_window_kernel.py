@@ -7,7 +7,6 @@ import itertools
 import os
 
 import numpy as np
-import pytest
 
 import jitnet
 from jitnet import lax
