@@ -2,15 +2,15 @@
 
 ``plan`` (no Numba: codegen imports it) decides which equations a kernel takes and with
 which run-time numbers; ``conv`` (convolutions in any layout, so also their input and weight
-gradients), ``linalg`` and ``sort`` hold the kernels, which generated programs call. Kernels
-take every size and layout as run-time arguments, so each compiles once per dtype for all
+gradients), ``linalg``, ``sort`` and ``window`` (reduce_window pooling) hold the kernels,
+which generated programs call. Kernels take every size and layout as run-time arguments, so each compiles once per dtype for all
 programs and shapes, and loads from the signed disk cache afterwards (``jit.c_kernel``).
 """
 import importlib
 import re
 
 # the kernel modules; each lists the functions it provides in ``SYMBOLS``
-MODULES = ("conv", "linalg", "sort")
+MODULES = ("conv", "linalg", "sort", "window")
 
 
 def imports(source: str) -> str:

@@ -126,3 +126,55 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
                     feature_group_count=g, channels_last=ospec[1] == 3,
                     dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1,
                     window_major=math.prod(ks) > positions)
+
+
+# the computations the window kernel folds (``kernels/window.py``), by their code there
+WINDOW_COMPUTATIONS = ("add", "max", "min")
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """One ``reduce_window`` as the window kernel sees it: its arrays as 4-D (unit dims
+    prepended to a lower rank, with window 1, stride 1 and no padding on them), the
+    window geometry per dim, the threads the work is split over (the machine's cores, as
+    generated code) and the work (output elements times window size) from which it is:
+    the kernel decides at run time, so that the call's text does not change with the batch
+    size."""
+    computation: str
+    dtype: str
+    window_dimensions: tuple
+    window_strides: tuple
+    padding_lo: tuple
+    window_dilation: tuple
+    threads: int
+    parallel_work: int
+
+    def args(self) -> tuple:
+        """The kernel's ``geom`` argument: one tuple of ints."""
+        return (tuple(self.window_dimensions) + tuple(self.window_strides)
+                + tuple(self.padding_lo) + tuple(self.window_dilation)
+                + (self.threads, self.parallel_work,
+                   WINDOW_COMPUTATIONS.index(self.computation)))
+
+
+def plan_reduce_window(params, x_shape, out_shape, dtype, parallel_work) -> WindowPlan | None:
+    """The kernel plan of a ``reduce_window`` equation, or None when the generated loops
+    handle it: ranks 0 and above 4, dtypes other than float32/float64, base dilation
+    (a transposed window), empty arrays. ``parallel_work``: the work from which the
+    kernel splits it over threads (the generated code's threshold)."""
+    n = len(x_shape)
+    if not 1 <= n <= 4 or np.dtype(dtype).name not in KERNEL_DTYPES:
+        return None
+    if params["computation"] not in WINDOW_COMPUTATIONS:
+        return None
+    if any(b != 1 for b in params["base_dilation"]):
+        return None
+    if 0 in tuple(x_shape) + tuple(out_shape):
+        return None
+    lead = (1,) * (4 - n)
+    return WindowPlan(computation=params["computation"], dtype=np.dtype(dtype).name,
+                      window_dimensions=lead + tuple(params["window_dimensions"]),
+                      window_strides=lead + tuple(params["window_strides"]),
+                      padding_lo=(0,) * (4 - n) + tuple(lo for lo, _ in params["padding"]),
+                      window_dilation=lead + tuple(params["window_dilation"]),
+                      threads=os.cpu_count() or 1, parallel_work=parallel_work)

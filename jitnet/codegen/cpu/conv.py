@@ -12,7 +12,9 @@ branch-free and vectorize, and dims that never leave the operand get a plain ``r
   leaves the operand), validity flags hoisted to the loop where they become known.
 * ``patches_transpose`` (col2im) scatter-adds with the window loops outside the position
   loops, so the innermost loop adds contiguous rows.
-* ``reduce_window`` keeps one accumulator per output element.
+* ``reduce_window`` keeps one accumulator per output element; float32/float64 ones of
+  rank <= 4 without base dilation call the shape-generic kernel (``jitnet/kernels/window.py``,
+  chosen by ``kernels.plan.plan_reduce_window``).
 * ``conv_general_dilated``: 1-D and 2-D float32/float64 convolutions call the
   shape-generic kernel (``jitnet/kernels/conv.py``, chosen by ``kernels.plan.plan_conv``);
   the rest (other ranks, integer and complex dtypes, products too small for BLAS to pay:
@@ -26,7 +28,7 @@ import numpy as np
 
 from ...core.ir import Literal
 from ...core.window import dilate_dim, identity, window_out_shape
-from ...kernels.plan import plan_conv
+from ...kernels.plan import plan_conv, plan_reduce_window
 from .loops import PARALLEL_WORK
 from .ops import generator
 from ..scalar import cast
@@ -308,6 +310,10 @@ def _reduce_window(e, names, w):
     dims = _window_dims(_shape(xa), e.params)
     w(f"{o} = np.empty({shape!r}, dtype={cast(dt)})")
     if 0 in shape:
+        return
+    plan = plan_reduce_window(e.params, _shape(xa), shape, dt, _parallel_work())
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/window.py)
+        w(f"jn_reduce_window_{plan.dtype}({x}, {o}, {plan.args()!r})")
         return
     work = math.prod(shape) * max(1, math.prod(e.params["window_dimensions"]))
     par = work >= _parallel_work() and shape[0] > 1
