@@ -82,9 +82,8 @@ def kernel_times(fn, *args, number: int = 10, **kwargs) -> KernelTimes:
     if not isinstance(number, int) or number < 1:
         raise ValueError(f"kernel_times: number must be an int >= 1, got {number!r}")
     jitted = fn if isinstance(fn, Jitted) else jit(fn)
-    traced = jitted.lower(*args, **kwargs).traced
-    exe = traced.executable
-    exe = exe.compiled() if hasattr(exe, "compiled") else exe  # tiered: the compiled one
+    lowered = jitted.lower(*args, **kwargs)
+    traced, exe = lowered.traced, lowered.compile()  # compile(): tiered's compiled program
     if not isinstance(exe, NumbaExecutable):
         raise ValueError(f"kernel_times: needs the numba (CPU) backend, the program runs on "
                          f"{getattr(exe, 'name', type(exe).__name__)!r}")
