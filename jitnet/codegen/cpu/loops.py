@@ -246,14 +246,18 @@ def _fold(w, names, e, buf: str, n: str):
     CHUNK: folding all 4096 slots made every short reduction (a bias gradient over a batch
     of 32, inside a scan) cost thousands of operations (W6: 4.1 -> 5.6 ms)."""
     j, top, h = names.temp(), names.temp(), names.temp()
-    w(f"if {n} == {CHUNK}:")
-    w.indent()
-    half = CHUNK // 2
-    while half >= LANES:
+
+    def level(half):  # buf[:half] combined with buf[half:2 * half]
         w(f"for {j} in range({half}):")
         w.indent()
         w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {half}]"))
         w.dedent()
+
+    w(f"if {n} == {CHUNK}:")
+    w.indent()
+    half = CHUNK // 2
+    while half >= LANES:
+        level(half)
         half //= 2
     w.dedent()
     w("else:")
@@ -270,10 +274,7 @@ def _fold(w, names, e, buf: str, n: str):
     w(f"{h} = {top} // 2")
     w(f"while {h} >= {LANES}:")
     w.indent()
-    w(f"for {j} in range({h}):")
-    w.indent()
-    w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {h}]"))
-    w.dedent()
+    level(h)
     w(f"{h} //= 2")
     w.dedent()
     w.dedent()
