@@ -32,7 +32,7 @@ from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F40
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
                   vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
-from .api.contexts import (ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
+from .api.contexts import (enable_x64, ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
                            numpy_dtype_promotion, numpy_rank_promotion)
 from .experimental.callback import io_callback, pure_callback  # noqa: E402,F401
 from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)

@@ -43,3 +43,16 @@ def named_call(fun, *, name: str | None = None):
     """``jax.named_call``: JAX names a call's operations for profilers; jitnet records source
     lines instead, so ``fun`` is returned as it is."""
     return fun
+
+
+@contextlib.contextmanager
+def enable_x64(new_val: bool = True):
+    """``jax.enable_x64``: 64-bit types (``jax_enable_x64``) on (or off) inside the block, the
+    previous setting restored after it."""
+    from ..core.config import config
+    old = config.read("jax_enable_x64")
+    config.update("jax_enable_x64", bool(new_val))
+    try:
+        yield
+    finally:
+        config.update("jax_enable_x64", old)

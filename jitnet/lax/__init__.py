@@ -111,27 +111,13 @@ def zeros_like_array(x):
     return full_like(x, 0)
 
 
-def reduce(operands, init_values, computation, dimensions):
-    """``lax.reduce`` for the monoids jitnet has reductions for (add, mul, max, min, and, or,
-    xor)."""
-    single = not isinstance(operands, (list, tuple))
-    ops = [operands] if single else list(operands)
-    table = {add: reduce_sum, mul: reduce_prod, max: reduce_max, min: reduce_min,
-             bitwise_and: reduce_and, bitwise_or: reduce_or, bitwise_xor: reduce_xor}
-    if computation not in table:
-        raise NotImplementedError("lax.reduce: only lax.add, lax.mul, lax.max, lax.min, "
-                                  "lax.bitwise_and, lax.bitwise_or and lax.bitwise_xor "
-                                  "computations are supported")
-    outs = [table[computation](o, tuple(dimensions)) for o in ops]
-    return outs[0] if single else tuple(outs)
-
-
 from . import linalg  # noqa: E402,F401
 from .shapes import (Precision, conv_general_permutations, conv_general_shape_tuple,  # noqa: E402,F401
                      conv_shape_tuple, conv_transpose_shape_tuple, reduce_window_shape_tuple)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401
 from .composite import (clz, cumlogsumexp, mulhi, reduce_xor,  # noqa: E402,F401
                         stack, tile, top_k, unstack)
+from .reduce import reduce  # noqa: E402,F401
 from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
 from .scaled_dot import scaled_dot  # noqa: E402,F401
 from .special.gamma_grad import random_gamma_grad  # noqa: E402,F401

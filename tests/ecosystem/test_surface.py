@@ -81,6 +81,13 @@ def test_small_jax_names(tmp_path):
     with pytest.raises(NotImplementedError, match="'standard'"):
         with jitnet.numpy_dtype_promotion("strict"):
             pass
+    x64 = jitnet.config.read("jax_enable_x64")
+    with jitnet.enable_x64():
+        assert jnp.ones(2).dtype == np.float64
+        with jitnet.experimental.disable_x64():
+            assert jnp.ones(2).dtype == np.float32
+        assert jnp.arange(3).dtype == np.int64
+    assert jitnet.config.read("jax_enable_x64") == x64
     path = tmp_path / "x.npy"
     jnp.save(path, x)
     np.testing.assert_array_equal(jnp.load(path), [0.0, 1.0, 2.0])
