@@ -36,10 +36,6 @@ EXEMPT = {
     # api and the JAX surface (lax, numpy) still lean on each other
     ("jitnet.api.ad", "jitnet.numpy"),
     ("jitnet.api.vmap", "jitnet.lax"),
-    # Model.compile/fit/evaluate delegate to train (Keras's entry points on the layer graph)
-    ("jitnet.layers.model", "jitnet.train"),
-    # load_model rebuilds the application models it knows by name
-    ("jitnet.layers.saving", "jitnet.applications"),
 }
 
 
