@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import load_file
 
 import jitnet as jax
-from jitnet import layers as L, models, nn, tree_util
+from jitnet import layers as L, models, tree_util
 
 V1 = os.path.join(os.path.dirname(__file__), "v1_files")
 X = np.random.RandomState(0).randn(3, 4).astype(np.float32)
@@ -128,7 +128,7 @@ def _edit_first_layer(mpath, **record):
      "unknown layer class 'save' in jitnet.checkpoint"),
     ({"registered_name": "nobody>Thing", "class_name": "Thing"},
      "layer class 'nobody>Thing' is not registered"),
-])
+], ids=["outside", "look-alike", "not-a-name", "missing", "not-a-layer", "unregistered"])
 def test_a_file_naming_a_module_outside_jitnet_is_refused(tmp_path, monkeypatch, record,
                                                           message):
     mpath = _saved(tmp_path, models.Sequential([L.Input((4,)), L.Dense(2)]))
