@@ -34,7 +34,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import jitnet as jax  # noqa: E402
-from jitnet import layers, losses, train  # noqa: E402
+from jitnet import layers, losses, models, train  # noqa: E402
 from jitnet.tree_util import tree_leaves, tree_map  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def make(model_name: str):
     if model_name == "cnn":
         from fashion_mnist import make_model           # the demo's network
         return make_model((28, 28), 10), (28, 28, 1)
-    return layers.Sequential([layers.Input((64,)), layers.Dense(64, activation="relu"),
+    return models.Sequential([layers.Input((64,)), layers.Dense(64, activation="relu"),
                               layers.Dense(10)]), (64,)
 
 

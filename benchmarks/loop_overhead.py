@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jitnet as jax  # noqa: E402
 import jitnet.numpy as jnp  # noqa: E402
-from jitnet import layers, losses, optim, train  # noqa: E402
+from jitnet import layers, losses, models, optim, train  # noqa: E402
 
 BATCH, IN, HID, OUT = 32, 64, 64, 10
 
@@ -43,7 +43,7 @@ def data(steps):
 
 
 def model():
-    m = layers.Sequential([layers.Input((IN,)), layers.Dense(HID, activation="relu"),
+    m = models.Sequential([layers.Input((IN,)), layers.Dense(HID, activation="relu"),
                            layers.Dense(OUT)])
     m.compile(optimizer=optim.get("sgd", learning_rate=0.01),
               loss=losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from jitnet import layers, losses, optim, train  # noqa: E402
+from jitnet import layers, losses, models, optim, train  # noqa: E402
 
 BATCH, IN, HID, OUT = 32, 64, 64, 10
 LOSS = losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -38,12 +38,12 @@ MODEL = "mlp"
 
 def make_model(rate=0.1):
     if MODEL == "cnn":  # examples/fashion_mnist.py's network, on 28x28x1 inputs
-        return layers.Sequential([
+        return models.Sequential([
             layers.Input((28, 28, 1)), layers.Conv2D(16, 3, activation="relu"),
             layers.MaxPooling2D(2), layers.Conv2D(32, 3, activation="relu"),
             layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(rate),
             layers.Dense(64, activation="relu"), layers.Dense(OUT)])
-    return layers.Sequential([layers.Input((IN,)), layers.Dense(HID, activation="relu"),
+    return models.Sequential([layers.Input((IN,)), layers.Dense(HID, activation="relu"),
                               layers.Dropout(rate), layers.Dense(OUT)])
 
 

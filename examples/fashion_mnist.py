@@ -18,12 +18,12 @@ import time
 import numpy as np
 
 import jitnet as jax
-from jitnet import layers, losses, train
+from jitnet import layers, losses, models, train
 from jitnet.data import load_image_classification
 
 
 def make_model(image_hw, n_classes):
-    return layers.Sequential([
+    return models.Sequential([
         layers.Input(image_hw + (1,)),
         layers.Conv2D(16, 3, activation="relu"),
         layers.MaxPooling2D(2),

@@ -19,13 +19,13 @@ import argparse
 import numpy as np
 import optuna
 
-from jitnet import layers, losses, optim, train
+from jitnet import layers, losses, models, optim, train
 from flat_images import load_flat
 from jitnet.runtime import compile_log
 
 
 def make_model(rate, features):
-    return layers.Sequential([layers.Input((features,)), layers.Dense(64, activation="relu"),
+    return models.Sequential([layers.Input((features,)), layers.Dense(64, activation="relu"),
                               layers.Dropout(rate), layers.Dense(10)])
 
 

@@ -17,12 +17,12 @@ import argparse
 
 import numpy as np
 
-from jitnet import layers, losses, train
+from jitnet import layers, losses, models, train
 from flat_images import load_flat
 
 
 def make_model(features):
-    return layers.Sequential([layers.Input((features,)), layers.Dense(64, activation="relu"),
+    return models.Sequential([layers.Input((features,)), layers.Dense(64, activation="relu"),
                               layers.Dropout(0.1), layers.Dense(10)])
 
 

@@ -58,7 +58,7 @@ def block_until_ready(x):
 # the framework, and the JAX-ecosystem surface (docs/ECOSYSTEM.md), load on first use
 _LAZY = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
          "experimental", "stages", "extend", "interpreters", "compat", "distributed",
-         "compress", "export", "applications")
+         "compress", "export", "applications", "models")
 
 
 def __getattr__(name):

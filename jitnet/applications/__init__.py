@@ -13,7 +13,3 @@ from .vit import AddPositionEmbedding, VisionTransformer  # noqa: F401
 from .text import LSTMLanguageModel  # noqa: F401
 from .vae import VAE, VAELoss  # noqa: F401
 
-
-def custom_objects() -> dict:
-    """The zoo's own layer classes, which ``load_model`` knows without ``custom_objects=``."""
-    return {"AddPositionEmbedding": AddPositionEmbedding, "VAE": VAE}

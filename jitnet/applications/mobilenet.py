@@ -2,7 +2,7 @@
 depthwise 3x3 + pointwise 1x1 blocks, BatchNormalization and ReLU6, width ``alpha``."""
 from __future__ import annotations
 
-from .. import layers
+from .. import layers, models
 from .common import check_args, check_shape, finish
 
 # (pointwise filters, stride) of the 13 depthwise-separable blocks
@@ -62,4 +62,4 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D()(x)
     name = name or f"mobilenet_{alpha:0.2f}_{shape[0]}"
-    return finish(layers.Model(inputs, x, name=name), weights)
+    return finish(models.Model(inputs, x, name=name), weights)

@@ -8,7 +8,7 @@ ResNet50: ``conv1_conv``, ``conv2_block1_1_conv``, ``conv3_block1_0_conv`` (shor
 """
 from __future__ import annotations
 
-from .. import layers
+from .. import layers, models
 from .common import check_args, check_shape, classifier, finish
 
 BN_EPSILON = 1.001e-5     # Keras's ResNets
@@ -63,7 +63,7 @@ def ResNet(block_counts, filters=(64, 128, 256, 512), include_top=True, weights=
             stride = 2 if stage > 0 and b == 0 else 1
             x = basic_block(x, f, stride, f"conv{stage + 2}_block{b + 1}")
     x = classifier(x, include_top, pooling, classes, classifier_activation, fn)
-    return finish(layers.Model(inputs, x, name=name), weights)
+    return finish(models.Model(inputs, x, name=name), weights)
 
 
 def ResNet18(include_top=True, weights=None, input_shape=None, pooling=None, classes=1000,

@@ -2,7 +2,7 @@
 layer giving next-token logits at every position (Keras's char-RNN text generation)."""
 from __future__ import annotations
 
-from .. import layers
+from .. import layers, models
 from .common import finish
 
 
@@ -21,4 +21,4 @@ def LSTMLanguageModel(vocab_size: int, sequence_length=None, embedding_dim=64, u
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
     x = layers.Dense(vocab_size, name="logits")(x)
-    return finish(layers.Model(inputs, x, name=name), weights)
+    return finish(models.Model(inputs, x, name=name), weights)

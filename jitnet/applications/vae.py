@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, losses, nn, random
+from .. import layers, losses, models, nn, random
 from .. import numpy as jnp
 
 
-class VAE(layers.Model):
+class VAE(models.Model):
     """Keras's example VAE; ``encode``, ``decode`` and ``generate`` give its halves."""
 
     def __init__(self, input_shape=(28, 28, 1), latent_dim: int = 2, filters=(32, 64),
@@ -29,7 +29,7 @@ class VAE(layers.Model):
         self.input_shape, self.latent_dim = shape, latent_dim
         self.filters, self.dense_units = tuple(filters), int(dense_units)
         small = (shape[0] // down, shape[1] // down, self.filters[-1])
-        self.encoder = layers.Sequential(
+        self.encoder = models.Sequential(
             [layers.Input(shape)]
             + [layers.Conv2D(f, 3, strides=2, padding="same", activation="relu",
                              name=f"conv_{i + 1}") for i, f in enumerate(self.filters)]
@@ -38,7 +38,7 @@ class VAE(layers.Model):
             name="encoder")
         self.z_mean = layers.Dense(latent_dim, name="z_mean")
         self.z_log_var = layers.Dense(latent_dim, name="z_log_var")
-        self.decoder = layers.Sequential(
+        self.decoder = models.Sequential(
             [layers.Input((latent_dim,)),
              layers.Dense(int(np.prod(small)), activation="relu", name="dense"),
              layers.Reshape(small, name="reshape")]

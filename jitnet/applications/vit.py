@@ -4,7 +4,7 @@ self-attention and a GELU MLP, each around a residual), and global average pooli
 tokens before the head (ViT's "gap" classifier, no class token)."""
 from __future__ import annotations
 
-from .. import layers
+from .. import layers, models
 from .common import check_args, check_shape, finish
 
 
@@ -65,4 +65,4 @@ def VisionTransformer(input_shape=(32, 32, 3), patch_size=4, num_layers=4, num_h
     x = layers.GlobalAveragePooling1D(name="gap")(x)
     if include_top:
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    return finish(layers.Model(inputs, x, name=name), weights)
+    return finish(models.Model(inputs, x, name=name), weights)

@@ -23,7 +23,7 @@ import dataclasses
 
 import numpy as np
 
-from .. import layers as _layers
+from ..models import Model, Sequential
 from .. import numpy as jnp
 from .. import random
 from .. import ShapeDtypeStruct, eval_shape
@@ -195,13 +195,13 @@ def _with_layers(model, fn):
     """A copy of a Sequential or functional ``model`` whose layers are ``fn(layer)`` (nested
     models recursively), without its compile state: compile the result again."""
     if not isinstance(model.__dict__.get("layers"), list) or (
-            not isinstance(model, _layers.Sequential) and "_nodes" not in vars(model)):
+            not isinstance(model, Sequential) and "_nodes" not in vars(model)):
         raise ValueError(f"{model.label}: only Sequential and functional models can be "
                          "rewritten; wrap the layers of a subclassed model yourself")
     new = copy.copy(model)
     for k in ("_training", "history"):
         new.__dict__.pop(k, None)
-    new.layers = [_with_layers(l, fn) if isinstance(l, _layers.Model) and "layers" in vars(l)
+    new.layers = [_with_layers(l, fn) if isinstance(l, Model) and "layers" in vars(l)
                   else fn(l) for l in model.layers]
     return new
 
@@ -213,7 +213,7 @@ def prune_low_magnitude(to_prune, pruning_schedule=None, **kwargs):
     ``ConstantSparsity(0.5, begin_step=0)``; ``kwargs`` go to ``PruneLowMagnitude``."""
     if isinstance(to_prune, PruneLowMagnitude):
         raise ValueError(f"prune_low_magnitude: {to_prune.label} is already wrapped")
-    if isinstance(to_prune, _layers.Model):
+    if isinstance(to_prune, Model):
         return _with_layers(to_prune, lambda l: PruneLowMagnitude(l, pruning_schedule, **kwargs)
                             if isinstance(l, DEFAULT_LAYERS) else l)
     if not isinstance(to_prune, Layer):
@@ -235,7 +235,7 @@ def strip_pruning(model):
         for n, w in layer.masked_weights().items():
             setattr(inner, n, jnp.asarray(w))
         return inner
-    if isinstance(model, _layers.Model):
+    if isinstance(model, Model):
         return _with_layers(model, strip)
     return strip(model)
 
@@ -271,7 +271,7 @@ def update_masks(model, step: int, force: bool = False):
         return new
     if not any(due(w) for w in _wrappers(model)):
         return model
-    return _with_layers(model, update) if isinstance(model, _layers.Model) else update(model)
+    return _with_layers(model, update) if isinstance(model, Model) else update(model)
 
 
 class UpdatePruningStep(Callback):

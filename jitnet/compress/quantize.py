@@ -20,7 +20,8 @@ import numpy as np
 
 from .. import checkpoint
 from .. import numpy as jnp
-from ..layers.saving import model_metadata, rebuild_model
+from ..layers.serialization import model_metadata
+from ..models.saving import rebuild_model
 from ..tree_util import register_pytree_node_class, tree_leaves, tree_map
 from .select import all_layers, channel_axis, selected
 

@@ -1,7 +1,7 @@
 """Export to ONNX, so a model runs from C++, C#, Java, JavaScript and on small devices.
 
     from jitnet.export import to_onnx
-    proto = to_onnx(model, x_example, path="model.onnx")          # a layers.Model's inference
+    proto = to_onnx(model, x_example, path="model.onnx")          # a models.Model's inference
     proto = to_onnx(lambda x: jnp.tanh(x @ w), x_example)         # any traceable function
 
 The function is traced to jitnet's IR and each primitive is translated by a small rule

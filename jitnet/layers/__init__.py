@@ -1,10 +1,11 @@
-"""Keras-style layers and models that are pytrees: ``jit``, ``grad`` and ``vmap`` apply to them.
+"""Keras-style layers that are pytrees: ``jit``, ``grad`` and ``vmap`` apply to them.
 
-    model = layers.Sequential([layers.Input((784,)), layers.Dense(64, activation="relu"),
-                               layers.Dense(10)])
-    model.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(x, y, epochs=5, batch_size=128)
+    x = layers.Input((784,))
+    y = layers.Dense(10)(layers.Dense(64, activation="relu")(x))
+    model = jitnet.models.Model(x, y)       # Model, Sequential, load_model: jitnet.models
+
+Layers know nothing of training: ``jitnet.models`` (above ``jitnet.train``) holds ``Model``
+and ``Sequential`` with ``compile``/``fit``, and ``save_model``/``load_model``.
 
 A custom layer creates its weights in ``build`` (shapes known from the first input) and
 computes in ``call``; it is a pytree, so ``grad``/``jit``/``vmap`` take it as is:
@@ -40,6 +41,16 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
                         ZeroPadding1D, ZeroPadding2D)
 from .wrappers import TimeDistributed  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
-from .model import Model, Sequential  # noqa: F401
-from .saving import load_model  # noqa: F401
 from .transfer import LoadReport, layer_groups, named_layers, param_labels  # noqa: F401
+
+_MOVED = ("Model", "Sequential", "load_model")
+
+
+def __getattr__(name):
+    """Names that moved up to ``jitnet.models`` (above ``jitnet.train``): a message, not an
+    import from above."""
+    if name in _MOVED:
+        raise AttributeError(f"jitnet.layers.{name} moved to jitnet.models.{name} (Keras's "
+                             f"keras.models): write `from jitnet import models` and "
+                             f"models.{name}")
+    raise AttributeError(f"module 'jitnet.layers' has no attribute {name!r}")

@@ -3,7 +3,8 @@ in which it computes.
 
     from jitnet.layers import mixed_precision
     mixed_precision.set_global_policy("mixed_bfloat16")   # layers made from now on
-    model = layers.Sequential([..., layers.Dense(10), layers.Activation("softmax", dtype="float32")])
+    model = models.Sequential([..., layers.Dense(10),
+                               layers.Activation("softmax", dtype="float32")])
 
 Under ``"mixed_bfloat16"`` / ``"mixed_float16"`` weights stay float32 (what the optimizer
 updates) while each layer casts its floating inputs and weights to bfloat16 / float16 for

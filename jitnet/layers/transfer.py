@@ -145,17 +145,10 @@ def _weights_by_path(model: Layer) -> dict:
     return out
 
 
-def _source_model(source):
-    if isinstance(source, Layer):
-        return source
-    from .saving import load_model
-    return load_model(source)
-
-
 def load_weights(model: Layer, source, *, skip_mismatch: bool = False,
                  by_name: bool = True) -> LoadReport:
-    """Copy weights from ``source`` (a checkpoint written by ``model.save`` /
-    ``ModelCheckpoint``, or a model) into ``model``, in place, matching layers by path.
+    """Copy weights from the model ``source`` into ``model``, in place, matching layers by
+    path (``Model.load_weights`` reads ``source`` from a checkpoint first).
 
     ``by_name=True`` (the default) matches weights by layer path and weight name: layers
     only one side has are reported (``missing``, ``unused``) and left alone -- a new head
@@ -170,8 +163,11 @@ def load_weights(model: Layer, source, *, skip_mismatch: bool = False,
         from .. import ShapeDtypeStruct, random
         model.init(random.PRNGKey(0), *[ShapeDtypeStruct(
             tuple(1 if d is None else d for d in shape), np.dtype(dt)) for shape, dt in specs])
-    src = _source_model(source)
-    dst_w, src_w = _weights_by_path(model), _weights_by_path(src)
+    if not isinstance(source, Layer):
+        raise TypeError(f"{model.label}.load_weights: the source must be a model, got "
+                        f"{type(source).__name__} (Model.load_weights reads a checkpoint "
+                        "path)")
+    dst_w, src_w = _weights_by_path(model), _weights_by_path(source)
     missing = [p for p in dst_w if p not in src_w]
     unused = [p for p in src_w if p not in dst_w]
     if not by_name and (missing or unused):

@@ -1,4 +1,4 @@
-"""Training at two of the three levels: Keras's ``model.fit`` (see ``jitnet.layers.Model``)
+"""Training at two of the three levels: Keras's ``model.fit`` (see ``jitnet.models.Model``)
 and a Lightning-style ``Trainer`` for any pytree of parameters. Both run one compiled step
 per batch through the same ``Engine``; the third level is ``jit``/``grad`` by hand, with
 the pure step builders of ``jitnet.train.step``."""

@@ -3,7 +3,7 @@
 A run checkpoint (a ``jitnet.checkpoint`` directory) holds three items:
 
 * ``model`` -- under ``model.fit``, the model with its current weights (so
-  ``jitnet.layers.load_model`` reads a run checkpoint too); its configuration is in the
+  ``jitnet.models.load_model`` reads a run checkpoint too); its configuration is in the
   metadata;
 * ``train`` -- the ``TrainState``: step, parameters (``None`` where ``model`` holds them),
   model state, optimizer state (counts, injected learning rate), metric states, PRNG key;
@@ -52,7 +52,7 @@ def save_run(engine, path, *, epoch: int, batch: int, logs=None,
     meta = {} if weights_only else {"loop": {"epoch": int(epoch), "batch": int(batch),
                                              "step": int(engine.state.step)}}
     if engine.model is not None:
-        from ..layers.saving import model_metadata
+        from ..layers.serialization import model_metadata
         meta.update(model_metadata(engine.model))
     tree = _tree(engine, weights_only, None if weights_only else (logs or {}))
     return checkpoint.save(path, tree, meta)
@@ -91,7 +91,7 @@ class ModelCheckpoint(_Monitor):
     ``filepath`` is a checkpoint directory and may hold ``{epoch}`` (1-based), ``{batch}``,
     ``{step}`` and logged values (``"ckpt/e{epoch:02d}-{val_loss:.3f}"``). A full checkpoint
     resumes exactly with ``model.fit(..., resume=path)`` / ``Trainer.fit(..., ckpt_path=)``
-    and loads with ``jitnet.layers.load_model``; ``save_weights_only`` writes only weights.
+    and loads with ``jitnet.models.load_model``; ``save_weights_only`` writes only weights.
     When ``filepath`` has fields, the directory of the checkpoints gets a ``latest`` pointer
     to the newest full one, so ``resume=<that directory>`` continues a killed run.
     ``save_best_only`` saves when ``monitor`` improves (``mode`` min/max/auto);

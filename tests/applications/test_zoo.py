@@ -13,7 +13,7 @@ import pytest
 import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet import applications as A
-from jitnet import layers
+from jitnet import layers, models
 from jitnet.layers import combine, partition
 from jitnet.testing import check_grads
 from jitnet.tree_util import tree_leaves, tree_map
@@ -187,7 +187,7 @@ def test_weights_argument_and_errors(tmp_path):
     vit = A.VisionTransformer((8, 8, 3), patch_size=4, num_layers=1, num_heads=2, hidden_dim=8,
                               mlp_dim=8, classes=2)
     vit.save(str(tmp_path / "vit"))
-    loaded = layers.load_model(str(tmp_path / "vit"))       # the zoo's own layer class
+    loaded = models.load_model(str(tmp_path / "vit"))       # the zoo's own layer class
     assert isinstance(layers.named_layers(loaded)["pos_embed"], A.AddPositionEmbedding)
     with pytest.raises(ValueError, match="cannot be downloaded"):
         A.ResNet18(weights="imagenet")

@@ -1,4 +1,4 @@
-"""model.save / layers.load_model: JSON configuration + safetensors weights, only known
+"""model.save / models.load_model: JSON configuration + safetensors weights, only known
 classes constructed, weights restored exactly, mismatched models explained."""
 import json
 
@@ -8,7 +8,7 @@ import pytest
 import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet import checkpoint as ckpt
-from jitnet import layers as L
+from jitnet import layers as L, models
 from jitnet import tree_util
 
 X = np.random.RandomState(0).randn(5, 4).astype(np.float32)
@@ -21,12 +21,12 @@ def same_weights(a, b):
 
 
 def test_sequential_round_trip(tmp_path):
-    m = L.Sequential([L.Input((4,)), L.Dense(8, activation="relu"), L.Dropout(0.5),
-                      L.BatchNormalization(), L.Dense(3, use_bias=False)])
+    m = models.Sequential([L.Input((4,)), L.Dense(8, activation="relu"), L.Dropout(0.5),
+                           L.BatchNormalization(), L.Dense(3, use_bias=False)])
     m.init(jax.random.PRNGKey(1), X)
     m.save(tmp_path / "m")
-    back = L.load_model(tmp_path / "m")
-    assert type(back) is L.Sequential and [type(l).__name__ for l in back.layers] == \
+    back = models.load_model(tmp_path / "m")
+    assert type(back) is models.Sequential and [type(l).__name__ for l in back.layers] == \
         ["Dense", "Dropout", "BatchNormalization", "Dense"]
     assert back.layers[0].activation == "relu" and back.layers[3].use_bias is False
     assert same_weights(m, back)
@@ -42,10 +42,10 @@ def test_functional_graph_with_shared_layer_and_two_outputs(tmp_path):
     a = shared(inp)
     b = shared(L.Dense(4)(inp))
     out = L.Concatenate()([a, b])
-    m = L.Model(inp, [out, a])
+    m = models.Model(inp, [out, a])
     m.init(jax.random.PRNGKey(2), X)
     m.save(tmp_path / "f")
-    back = L.load_model(tmp_path / "f")
+    back = models.load_model(tmp_path / "f")
     assert [l.name for l in back.layers] == [l.name for l in m.layers]
     assert same_weights(m, back)
     for u, v in zip(back(X), m(X)):
@@ -54,10 +54,10 @@ def test_functional_graph_with_shared_layer_and_two_outputs(tmp_path):
 
 def test_tuple_configuration_survives(tmp_path):
     x = np.random.RandomState(1).randn(2, 6, 6, 1).astype(np.float32)
-    m = L.Sequential([L.Conv2D(2, (3, 2), strides=(1, 2)), L.Flatten()])
+    m = models.Sequential([L.Conv2D(2, (3, 2), strides=(1, 2)), L.Flatten()])
     m.init(jax.random.PRNGKey(0), x)
     m.save(tmp_path / "c")
-    back = L.load_model(tmp_path / "c")
+    back = models.load_model(tmp_path / "c")
     assert back.layers[0].kernel_size == (3, 2) and back.layers[0].strides == (1, 2)
     np.testing.assert_array_equal(back(x), m(x))
 
@@ -79,30 +79,30 @@ def shifted_relu(x):
 
 
 def test_custom_classes_and_functions_only_through_custom_objects(tmp_path):
-    m = L.Sequential([L.Input((4,)), Scale(3.0), L.Dense(2, activation=shifted_relu)])
+    m = models.Sequential([L.Input((4,)), Scale(3.0), L.Dense(2, activation=shifted_relu)])
     m.init(jax.random.PRNGKey(0), X)
     m.save(tmp_path / "m")
-    with pytest.raises(ValueError, match=r"unknown layer class 'Scale'; pass it in "
-                       r"custom_objects="):
-        L.load_model(tmp_path / "m")
+    with pytest.raises(ValueError, match=r"unknown layer class 'Scale' from module "
+                       r"'tests.checkpoint.test_model_saving', which is not part of jitnet"):
+        models.load_model(tmp_path / "m")
     with pytest.raises(ValueError, match="names the function 'shifted_relu', which is neither "
                        "in jitnet.nn nor in custom_objects"):
-        L.load_model(tmp_path / "m", custom_objects={"Scale": Scale})
-    back = L.load_model(tmp_path / "m", custom_objects={"Scale": Scale,
-                                                       "shifted_relu": shifted_relu})
+        models.load_model(tmp_path / "m", custom_objects={"Scale": Scale})
+    back = models.load_model(tmp_path / "m", custom_objects={"Scale": Scale,
+                                                            "shifted_relu": shifted_relu})
     assert back.layers[0].factor == 3.0 and back.layers[1].activation is shifted_relu
     np.testing.assert_array_equal(back(X), m(X))
 
 
 def test_a_lambda_cannot_be_saved(tmp_path):
-    m = L.Sequential([L.Input((4,)), L.Dense(2, activation=lambda x: x * 2)])
+    m = models.Sequential([L.Input((4,)), L.Dense(2, activation=lambda x: x * 2)])
     m.init(jax.random.PRNGKey(0), X)
     with pytest.raises(TypeError, match=r"dense.activation is a function .* JSON"):
         m.save(tmp_path / "m")
 
 
 def test_a_file_cannot_name_an_arbitrary_class(tmp_path):
-    m = L.Sequential([L.Input((4,)), L.Dense(2)])
+    m = models.Sequential([L.Input((4,)), L.Dense(2)])
     m.init(jax.random.PRNGKey(0), X)
     m.save(tmp_path / "m")
     mpath = tmp_path / "m" / "manifest.json"
@@ -111,14 +111,14 @@ def test_a_file_cannot_name_an_arbitrary_class(tmp_path):
         "class_name"] = "subprocess.Popen"
     mpath.write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="unknown layer class 'subprocess.Popen'"):
-        L.load_model(tmp_path / "m")
+        models.load_model(tmp_path / "m")
 
 
 def test_weights_into_a_different_model_list_the_mismatches(tmp_path):
-    m = L.Sequential([L.Input((4,)), L.Dense(8), L.Dense(3)])
+    m = models.Sequential([L.Input((4,)), L.Dense(8), L.Dense(3)])
     m.init(jax.random.PRNGKey(0), X)
     m.save(tmp_path / "m")
-    other = L.Sequential([L.Input((4,)), L.Dense(5), L.Dense(3, use_bias=False)])
+    other = models.Sequential([L.Input((4,)), L.Dense(5), L.Dense(3, use_bias=False)])
     other.init(jax.random.PRNGKey(0), X)
     with pytest.raises(ValueError) as e:
         ckpt.restore(tmp_path / "m", like=other, item="model")
@@ -131,7 +131,7 @@ def test_weights_into_a_different_model_list_the_mismatches(tmp_path):
 
 def test_unbuilt_model_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="not built"):
-        L.Sequential([L.Dense(2)]).save(tmp_path / "m")
+        models.Sequential([L.Dense(2)]).save(tmp_path / "m")
 
 
 def _seq3():
@@ -154,10 +154,10 @@ LAYER_CASES = {
 def test_layer_kinds_round_trip(tmp_path, case):
     make_layers, make_x = LAYER_CASES[case]
     x = make_x()
-    m = L.Sequential([L.Input(x.shape[1:], dtype=x.dtype.name), *make_layers()])
+    m = models.Sequential([L.Input(x.shape[1:], dtype=x.dtype.name), *make_layers()])
     m.init(jax.random.PRNGKey(0), x)
     m.save(tmp_path / "m")
-    back = L.load_model(tmp_path / "m")
+    back = models.load_model(tmp_path / "m")
     assert [type(l) for l in back.layers] == [type(l) for l in m.layers]
     assert same_weights(m, back)
     np.testing.assert_array_equal(back(x), m(x))
@@ -166,7 +166,7 @@ def test_layer_kinds_round_trip(tmp_path, case):
 def test_attention_model_round_trip(tmp_path):
     x = _seq3()
     inp = L.Input((5, 6))
-    m = L.Model(inp, L.MultiHeadAttention(2, 3)(inp, inp))
+    m = models.Model(inp, L.MultiHeadAttention(2, 3)(inp, inp))
     m.init(jax.random.PRNGKey(0), x)
     m.save(tmp_path / "m")
-    np.testing.assert_array_equal(L.load_model(tmp_path / "m")(x), m(x))
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m")(x), m(x))

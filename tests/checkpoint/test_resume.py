@@ -9,7 +9,7 @@ import pytest
 import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet import checkpoint as ckpt
-from jitnet import layers as L
+from jitnet import layers as L, models
 from jitnet import optim, train, tree_util
 
 RS = np.random.RandomState(0)
@@ -19,7 +19,8 @@ VAL = (X[:16], Y[:16])
 
 
 def make(seed=3):
-    m = L.Sequential([L.Input((4,)), L.Dense(8, activation="relu"), L.Dropout(0.5), L.Dense(3)])
+    m = models.Sequential([L.Input((4,)), L.Dense(8, activation="relu"), L.Dropout(0.5),
+                           L.Dense(3)])
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
               seed=seed)
     return m
@@ -95,8 +96,8 @@ def test_resume_from_step_checkpoint_is_bit_identical(tmp_path, straight, save_f
 
 def test_resume_into_a_different_model_lists_the_mismatches(tmp_path):
     fit(make(), 1, callbacks=[train.ModelCheckpoint(str(tmp_path / "c"))])
-    wide = L.Sequential([L.Input((4,)), L.Dense(6, activation="relu"), L.Dropout(0.5),
-                         L.Dense(3)])
+    wide = models.Sequential([L.Input((4,)), L.Dense(6, activation="relu"), L.Dropout(0.5),
+                              L.Dense(3)])
     wide.compile(optimizer="adam", loss="sparse_categorical_crossentropy", seed=3)
     with pytest.raises(ValueError, match=r"(?s)layers/0/kernel: checkpoint has float32\[4, 8\], "
                        r"expected float32\[4, 6\].*layers/2/kernel"):
@@ -108,7 +109,7 @@ def test_checkpoints_load_as_models_and_weights_only_do_not_resume(tmp_path):
     fit(m, 1, callbacks=[train.ModelCheckpoint(str(tmp_path / "full")),
                          train.ModelCheckpoint(str(tmp_path / "w"), save_weights_only=True)])
     for name in ("full", "w"):
-        back = L.load_model(tmp_path / name)
+        back = models.load_model(tmp_path / name)
         assert_bit_identical(back, m)
         np.testing.assert_array_equal(back(X), m(X))
     with pytest.raises(ValueError, match="is not a training checkpoint"):
@@ -196,6 +197,6 @@ def test_resume_in_a_new_process(tmp_path, straight):
                                   out=str(tmp_path / "final"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=600)
-    assert_bit_identical(L.load_model(tmp_path / "final"), model)
+    assert_bit_identical(models.load_model(tmp_path / "final"), model)
     saved = ckpt.CheckpointReader(tmp_path / "final").metadata["history"]
     assert saved == history

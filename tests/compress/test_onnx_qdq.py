@@ -120,9 +120,9 @@ def test_exported_jitnet_cnn_in_qdq_matches_dequantized_model(rng):
     """End to end: a jitnet CNN exported by to_onnx (conv kernels reach Conv through a
     Transpose), rewritten to QDQ, run by ONNX Runtime = jitnet's dequantized model."""
     import jitnet as jax
-    from jitnet import layers
+    from jitnet import layers, models
     from jitnet.export import to_onnx
-    model = layers.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+    model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
                                layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(5)])
     model.init(jax.random.PRNGKey(0), np.zeros((1, 8, 8, 1), np.float32))
     x = rng.rand(7, 8, 8, 1).astype(np.float32)

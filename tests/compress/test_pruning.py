@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jitnet as jax
-from jitnet import compress, layers, losses, train
+from jitnet import compress, layers, losses, models, train
 from jitnet.runtime import compile_log
 
 
@@ -29,7 +29,7 @@ def test_schedules_closed_forms():
 
 
 def dense_model(seed=0):
-    return layers.Sequential([layers.Input((64,)), layers.Dense(128, activation="relu"),
+    return models.Sequential([layers.Input((64,)), layers.Dense(128, activation="relu"),
                               layers.Dense(10)]).init(jax.random.PRNGKey(seed),
                                                        np.zeros((1, 64), np.float32))
 
@@ -72,7 +72,7 @@ def test_functional_model_strip_and_subclass_error(rng):
     inp = layers.Input((64,))
     h = layers.Dense(16, activation="relu")(inp)
     out = layers.Dense(10)(layers.Concatenate()([h, layers.Dense(8)(inp)]))
-    model = layers.Model(inp, out).init(jax.random.PRNGKey(0), np.zeros((1, 64), np.float32))
+    model = models.Model(inp, out).init(jax.random.PRNGKey(0), np.zeros((1, 64), np.float32))
     pruned = compress.update_masks(
         compress.prune_low_magnitude(model, compress.ConstantSparsity(0.7, 0)), 0)
     assert sum(isinstance(l, compress.PruneLowMagnitude) for l in pruned.layers) == 3
@@ -86,7 +86,7 @@ def test_functional_model_strip_and_subclass_error(rng):
         assert s[name] == round(0.7 * size) / size
     assert compress.sparsity(pruned) == s
 
-    class Sub(layers.Model):
+    class Sub(models.Model):
         def __init__(self):
             super().__init__()
             self.d = layers.Dense(3)
@@ -180,8 +180,7 @@ def test_wrapped_model_saves_and_loads(tmp_path, rng):
     schedule = compress.PolynomialDecay(0.1, 0.5, begin_step=0, end_step=10, frequency=1)
     pruned = compress.update_masks(compress.prune_low_magnitude(dense_model(), schedule), 0)
     pruned.save(tmp_path / "m")
-    back = layers.load_model(tmp_path / "m",
-                             custom_objects={"PruneLowMagnitude": compress.PruneLowMagnitude})
+    back = models.load_model(tmp_path / "m")     # the file names jitnet.compress's class
     assert back.layers[0].pruning_schedule == schedule
     assert np.asarray(back.layers[0].kernel_mask).mean() == pytest.approx(0.9, abs=1e-3)
     x = rng.rand(3, 64).astype(np.float32)

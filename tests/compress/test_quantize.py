@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jitnet as jax
-from jitnet import compress, layers
+from jitnet import compress, layers, models
 
 
 def reference(w, axis):
@@ -52,7 +52,7 @@ def test_zero_channel_and_bad_input():
 
 
 def small_cnn():
-    m = layers.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+    m = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
                            layers.Conv2DTranspose(3, 2, strides=2), layers.Flatten(),
                            layers.Dense(16, activation="relu"), layers.BatchNormalization(),
                            layers.Dense(3)])
@@ -96,12 +96,12 @@ def test_quantize_model_selection_and_outputs(rng):
     with pytest.raises(TypeError, match="jitnet.layers model"):
         compress.quantize({"w": np.ones((2, 2), np.float32)})
     with pytest.raises(ValueError, match="not built"):
-        compress.quantize(layers.Sequential([layers.Dense(3)]))
+        compress.quantize(models.Sequential([layers.Dense(3)]))
 
 
 def test_save_load_int8_on_disk_and_size(tmp_path):
     from safetensors.numpy import load_file
-    m = layers.Sequential([layers.Input((64,)), layers.Dense(128, activation="relu"),
+    m = models.Sequential([layers.Input((64,)), layers.Dense(128, activation="relu"),
                            layers.Dense(10)]).init(jax.random.PRNGKey(1),
                                                     np.zeros((1, 64), np.float32))
     q = compress.quantize(m)

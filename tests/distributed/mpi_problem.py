@@ -4,7 +4,7 @@ global batch 12 (divisible by 1, 2 and 3 ranks; the last batch has 2 real rows o
 import numpy as np
 
 import jitnet.numpy as jnp
-from jitnet import layers, losses, nn, optim, train
+from jitnet import layers, losses, models, nn, optim, train
 
 BATCH, EPOCHS, N = 12, 2, 50
 
@@ -17,7 +17,7 @@ def data():
 
 
 def keras_model(width=16):
-    m = layers.Sequential([layers.Input((8,)), layers.Dense(width, activation="tanh"),
+    m = models.Sequential([layers.Input((8,)), layers.Dense(width, activation="tanh"),
                            layers.Dense(4)])
     m.compile(optimizer=optim.get("adam", learning_rate=0.05),
               loss=losses.SparseCategoricalCrossentropy(from_logits=True),

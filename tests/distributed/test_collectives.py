@@ -58,8 +58,8 @@ def test_global_batch_must_divide_over_ranks():
 
 
 def test_unknown_strategy_is_rejected_before_training():
-    from jitnet import layers, train
-    m = layers.Sequential([layers.Input((2,)), layers.Dense(1)])
+    from jitnet import layers, models, train
+    m = models.Sequential([layers.Input((2,)), layers.Dense(1)])
     m.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="strategy must be None"):
         m.fit(np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32), strategy="ddp")

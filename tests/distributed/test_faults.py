@@ -21,8 +21,8 @@ def test_a_raising_rank_aborts_the_job(mpirun, tmp_path):
     assert "rank 1 of 2 failed; aborting the job" in run.output
     assert "MPI_ABORT was invoked on rank 1" in run.output
     # the checkpoint of epoch 1 is whole and holds the one-process weights after one epoch
-    from jitnet import layers
-    saved = layers.load_model(tmp_path / "ckpt")
+    from jitnet import models
+    saved = models.load_model(tmp_path / "ckpt")
     ref = P.keras_model()
     P.fit(ref, epochs=1)
     for got, want in zip(P.leaves(saved), P.leaves(ref)):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jitnet
-from jitnet import layers as L
+from jitnet import layers as L, models
 from jitnet.export import to_onnx
 
 pytest.importorskip("onnx", reason="onnx is not installed (the 'export' extra)")
@@ -16,24 +16,24 @@ TOL = dict(rtol=2e-5, atol=2e-5)
 
 
 def seq(layer, shape):
-    return lambda: (L.Sequential([L.Input(shape), layer]), [shape])
+    return lambda: (models.Sequential([L.Input(shape), layer]), [shape])
 
 
 def two_inputs(merge, shape=(4,)):
     def make():
         a, b = L.Input(shape), L.Input(shape)
-        return L.Model([a, b], merge([L.Dense(3)(a), L.Dense(3)(b)])), [shape, shape]
+        return models.Model([a, b], merge([L.Dense(3)(a), L.Dense(3)(b)])), [shape, shape]
     return make
 
 
 def mha():
     q, v = L.Input((3, 4)), L.Input((5, 6))
-    return L.Model([q, v], L.MultiHeadAttention(2, 3)(q, v)), [(3, 4), (5, 6)]
+    return models.Model([q, v], L.MultiHeadAttention(2, 3)(q, v)), [(3, 4), (5, 6)]
 
 
 def embedding():
     ids = L.Input((4,), dtype="int32")
-    return L.Model(ids, L.Dense(2)(L.Flatten()(L.Embedding(7, 3)(ids)))), ["ids"]
+    return models.Model(ids, L.Dense(2)(L.Flatten()(L.Embedding(7, 3)(ids)))), ["ids"]
 
 
 CASES = {
@@ -41,14 +41,14 @@ CASES = {
     "Dense_3d": seq(L.Dense(3), (2, 5)),
     "Activation_softmax": seq(L.Activation("softmax"), (6,)),
     "Activation_gelu": seq(L.Activation("gelu"), (6,)),
-    "Activation_misc": lambda: (L.Sequential([L.Input((6,)), L.Activation("elu"),
-                                              L.Activation("softplus"), L.Activation("swish"),
-                                              L.Activation("sigmoid"), L.Activation("selu"),
-                                              L.Activation("log_softmax")]), [(6,)]),
+    "Activation_misc": lambda: (models.Sequential([L.Input((6,)), L.Activation("elu"),
+                                                   L.Activation("softplus"), L.Activation("swish"),
+                                                   L.Activation("sigmoid"), L.Activation("selu"),
+                                                   L.Activation("log_softmax")]), [(6,)]),
     "Flatten": seq(L.Flatten(), (2, 3, 2)),
     "Reshape": seq(L.Reshape((3, -1)), (6,)),
     "Lambda": seq(L.Lambda(lambda x: jitnet.numpy.abs(x) - 0.5), (4,)),
-    "Identity_Dropout": lambda: (L.Sequential([L.Input((4,)), L.Identity(), L.Dropout(0.5)]),
+    "Identity_Dropout": lambda: (models.Sequential([L.Input((4,)), L.Identity(), L.Dropout(0.5)]),
                                  [(4,)]),
     "Add": two_inputs(L.Add()),
     "Subtract": two_inputs(L.Subtract()),

@@ -6,7 +6,7 @@ import pytest
 
 import jitnet
 import jitnet.numpy as jnp
-from jitnet import layers
+from jitnet import layers, models
 from jitnet.testing import check_grads
 
 KEY = jitnet.random.PRNGKey(0)
@@ -125,7 +125,7 @@ def test_functional_api(data):
     qi, vi, ki = layers.Input((3, 4)), layers.Input((5, 6)), layers.Input((5, 2))
     mi = layers.Input((3, 5), dtype="bool")
     mha = layers.MultiHeadAttention(HEADS, KEY_DIM)
-    model = layers.Model([qi, vi, ki, mi], mha(qi, vi, key=ki, attention_mask=mi))
+    model = models.Model([qi, vi, ki, mi], mha(qi, vi, key=ki, attention_mask=mi))
     mask = np.ones((2, 3, 5), bool)
     mask[1, :, 3:] = False
     model.init(KEY, q, v, k, mask)

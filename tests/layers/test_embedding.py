@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jitnet
-from jitnet import layers
+from jitnet import layers, models
 from jitnet.testing import check_grads
 
 KEY = jitnet.random.PRNGKey(0)
@@ -45,7 +45,7 @@ def test_check_grads(x64):
 
 def test_in_a_model_with_integer_input():
     inp = layers.Input((3,), dtype="int32")
-    model = layers.Model(inp, layers.Dense(2)(layers.Flatten()(layers.Embedding(7, 4)(inp))))
+    model = models.Model(inp, layers.Dense(2)(layers.Flatten()(layers.Embedding(7, 4)(inp))))
     model.init(KEY, IDS)
     assert model(IDS).shape == (2, 2)
     assert model.count_params() == 7 * 4 + 12 * 2 + 2

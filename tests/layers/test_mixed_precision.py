@@ -5,7 +5,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import checkpoint, layers, losses, optim
+from jitnet import checkpoint, layers, losses, models, optim
 from jitnet.layers import mixed_precision
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
@@ -69,7 +69,7 @@ def _data():
 @pytest.mark.parametrize("name", ["mixed_bfloat16", "mixed_float16"])
 def test_fit_trains_under_mixed_policies(policy, name, tmp_path):
     policy(name)
-    model = layers.Sequential([layers.Input((6,)), layers.Dense(8, activation="relu"),
+    model = models.Sequential([layers.Input((6,)), layers.Dense(8, activation="relu"),
                                layers.Dense(3), layers.Activation("softmax", dtype="float32")])
     model.compile(optimizer=optim.sgd(0.5), loss=losses.SparseCategoricalCrossentropy())
     x, y = _data()
@@ -87,7 +87,7 @@ def test_fit_trains_under_mixed_policies(policy, name, tmp_path):
     # save/load keeps the policies and the weights
     path = model.save(str(tmp_path / "m"))
     mixed_precision.set_global_policy("float32")
-    back = layers.load_model(path)
+    back = models.load_model(path)
     assert [lyr.dtype_policy.name for lyr in back.layers] == \
         [lyr.dtype_policy.name for lyr in model.layers]
     np.testing.assert_array_equal(np.asarray(back(x[:4])), np.asarray(out))
@@ -137,11 +137,11 @@ def test_checkpoint_round_trips_narrow_arrays(tmp_path):
         np.testing.assert_array_equal(np.asarray(back[k]).view(np.uint16),
                                       np.asarray(tree[k]).view(np.uint16))
     # a model kept entirely in bfloat16 (policy "bfloat16") saves and loads too
-    model = layers.Sequential([layers.Input((4,)), layers.Dense(3, dtype="bfloat16")])
+    model = models.Sequential([layers.Input((4,)), layers.Dense(3, dtype="bfloat16")])
     model.init(KEY, np.ones((1, 4), np.float32))
     layer = model.layers[0]
     assert layer.kernel.dtype == BF16
-    back = layers.load_model(model.save(str(tmp_path / "m")))
+    back = models.load_model(model.save(str(tmp_path / "m")))
     assert back.layers[0].kernel.dtype == BF16
     np.testing.assert_array_equal(np.asarray(back.layers[0].kernel).view(np.uint16),
                                   np.asarray(layer.kernel).view(np.uint16))

@@ -7,7 +7,7 @@ import pytest
 
 import jitnet
 import jitnet.numpy as jnp
-from jitnet import layers
+from jitnet import layers, models
 from jitnet.layers import combine, partition
 from jitnet.tree_util import tree_leaves, tree_map
 
@@ -15,7 +15,7 @@ KEY = jitnet.random.PRNGKey(0)
 
 
 def conv_net():
-    return layers.Sequential([
+    return models.Sequential([
         layers.Input((8, 8, 3)),
         layers.Conv2D(4, 3, activation="relu"),          # 3*3*3*4 + 4 = 112
         layers.BatchNormalization(),                      # 4 gamma + 4 beta | 8 moving
@@ -57,7 +57,7 @@ def test_conv_net_summary_counts(net):
 
 
 def test_lstm_summary_counts():
-    model = layers.Sequential([layers.Input((5,), dtype="int32"), layers.Embedding(10, 3),
+    model = models.Sequential([layers.Input((5,), dtype="int32"), layers.Embedding(10, 3),
                                layers.LSTM(4, return_sequences=True), layers.GRU(2),
                                layers.Dense(1)])
     model.init(KEY, np.zeros((1, 5), np.int32))
@@ -116,7 +116,7 @@ def test_jit_equals_eager_sequence_model():
     h = layers.Add()([h, layers.MultiHeadAttention(2, 2)(h, h)])
     h = layers.LayerNormalization()(h)
     h = layers.GRU(3, return_sequences=True)(h)
-    model = layers.Model(inp, layers.Dense(2)(layers.LSTM(3)(h)))
+    model = models.Model(inp, layers.Dense(2)(layers.LSTM(3)(h)))
     model.init(KEY, ids)
     np.testing.assert_allclose(np.asarray(jitnet.jit(lambda m, x: m(x))(model, ids)),
                                np.asarray(model(ids)), rtol=1e-5, atol=1e-6)
@@ -153,7 +153,7 @@ def test_shared_layer_in_functional_model():
     x = np.random.RandomState(2).randn(2, 4, 3).astype(np.float32)
     a, b = layers.Input((4, 3)), layers.Input((4, 3))
     shared = layers.LSTM(2)
-    model = layers.Model([a, b], layers.Subtract()([shared(a), shared(b)]))
+    model = models.Model([a, b], layers.Subtract()([shared(a), shared(b)]))
     model.init(KEY, x, x[::-1])
     assert model.count_params() == layers.LSTM(2).init(KEY, x).count_params()
     np.testing.assert_allclose(np.asarray(model(x, x[::-1])),
@@ -163,7 +163,7 @@ def test_shared_layer_in_functional_model():
 
 
 def test_default_names_follow_keras():
-    model = layers.Sequential([layers.SimpleRNN(2), layers.LSTM(2), layers.GRU(2),
+    model = models.Sequential([layers.SimpleRNN(2), layers.LSTM(2), layers.GRU(2),
                                layers.Conv2DTranspose(2, 2), layers.MaxPooling2D(),
                                layers.MultiHeadAttention(1, 1), layers.LSTM(2)])
     assert [l.name for l in model.layers] == [
@@ -190,7 +190,7 @@ def test_wrong_rank_in_a_model_names_the_layer(net):
     with pytest.raises(ValueError, match=r"expects inputs of shape \(None, 8, 8, 3\).*"
                                          r"\(2, 8, 8\)"):
         net(np.zeros((2, 8, 8), np.float32))
-    model = layers.Sequential([layers.Flatten(), layers.Conv1D(2, 3)])
+    model = models.Sequential([layers.Flatten(), layers.Conv1D(2, 3)])
     with pytest.raises(ValueError, match=r"conv1d \(Conv1D\) expects a rank-3 input.*\(2, 12\)"):
         model.init(KEY, np.zeros((2, 3, 4), np.float32))
 

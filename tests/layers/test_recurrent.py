@@ -6,7 +6,7 @@ import pytest
 
 import jitnet
 import jitnet.numpy as jnp
-from jitnet import layers
+from jitnet import layers, models
 from jitnet.testing import check_grads
 
 KEY = jitnet.random.PRNGKey(0)
@@ -151,7 +151,7 @@ def test_initial_state(x, make, ref, gates):
                                atol=1e-5)
     xi = layers.Input((5, 4))
     si = [layers.Input((UNITS,)) for _ in states]
-    model = layers.Model([xi] + si, layer(xi, initial_state=si)[0])
+    model = models.Model([xi] + si, layer(xi, initial_state=si)[0])
     model.init(KEY, x, *states)
     again = model.layers[0]
     _, want2 = ref(x.astype(np.float64), *weights64(again), 1.0, *states)
@@ -164,7 +164,7 @@ def test_encoder_decoder_with_states(x):
     enc_in, dec_in = layers.Input((5, 4)), layers.Input((3, 2))
     _, h, c = layers.LSTM(UNITS, return_state=True)(enc_in)
     dec = layers.LSTM(UNITS, return_sequences=True)(dec_in, initial_state=[h, c])
-    model = layers.Model([enc_in, dec_in], layers.Dense(1)(dec))
+    model = models.Model([enc_in, dec_in], layers.Dense(1)(dec))
     y = np.random.RandomState(4).randn(2, 3, 2).astype(np.float32)
     model.init(KEY, x, y)
     enc, dec_layer, dense = model.layers
@@ -256,7 +256,7 @@ def test_bidirectional_last_output_states_and_counts(x):
     # the two directions have their own weights
     assert not np.allclose(np.asarray(layer.forward_layer.kernel),
                            np.asarray(layer.backward_layer.kernel))
-    model = layers.Sequential([layers.Input((5, 4)),
+    model = models.Sequential([layers.Input((5, 4)),
                                layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True)),
                                layers.Bidirectional(layers.LSTM(2)), layers.Dense(1)])
     model.init(KEY, x)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jitnet
-from jitnet import layers
+from jitnet import layers, models
 
 KEY = jitnet.random.PRNGKey(0)
 
@@ -23,7 +23,7 @@ def test_time_distributed_conv_matches_per_step_calls():
 
 def test_time_distributed_dense_in_a_model():
     x = np.random.RandomState(1).randn(2, 4, 3).astype(np.float32)
-    model = layers.Sequential([layers.Input((4, 3)), layers.TimeDistributed(layers.Dense(2)),
+    model = models.Sequential([layers.Input((4, 3)), layers.TimeDistributed(layers.Dense(2)),
                                layers.LSTM(2)])
     model.init(KEY, x)
     dense = model.layers[0].layer

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jitnet as jax
-from jitnet import layers, losses, optim, train
+from jitnet import layers, losses, models, optim, train
 from jitnet.layers import partition
 from jitnet.tree_util import tree_leaves
 
@@ -17,7 +17,7 @@ def body_head(head_units=3, bn=False, extra=False, seed=0):
         ls.append(layers.BatchNormalization(name="bn"))
     if extra:
         ls.append(layers.Dense(8, name="extra"))
-    m = layers.Sequential(ls + [layers.Dense(head_units, name="head")])
+    m = models.Sequential(ls + [layers.Dense(head_units, name="head")])
     return m.init(jax.random.PRNGKey(seed), np.zeros((1, 4), np.float32))
 
 

@@ -7,14 +7,14 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import layers, losses, train
+from jitnet import layers, losses, models, train
 
 
 def make_model(dropout=0.0):
     ls = [layers.Input((4,)), layers.Dense(8, activation="tanh")]
     if dropout:
         ls.append(layers.Dropout(dropout))
-    return layers.Sequential(ls + [layers.Dense(3)])
+    return models.Sequential(ls + [layers.Dense(3)])
 
 
 def compiled(lr=0.05, seed=0, dropout=0.0, metrics=("accuracy",)):
@@ -222,7 +222,7 @@ def test_errors_before_compiling(blobs):
         m.fit(x, y[:10], verbose=0)
     with pytest.raises(ValueError, match=r"label|class"):
         m.fit(x, np.full_like(y, 7), verbose=0)
-    bad = layers.Sequential([layers.Input((4,)), layers.Dense(3)])
+    bad = models.Sequential([layers.Input((4,)), layers.Dense(3)])
     bad.init(jax.random.PRNGKey(0), x[:1])
     with pytest.raises(ValueError, match=r"sequential \(Sequential\).*\(10, 5\)"):
         bad(np.zeros((10, 5), np.float32))

@@ -9,7 +9,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import layers, losses, optim, train
+from jitnet import layers, losses, models, optim, train
 from jitnet.train.loggers import (CSVLogger, Logger, LoggerCallback, TensorBoard,
                                   TensorBoardLogger, image_grid, misclassified, named_arrays)
 
@@ -106,7 +106,7 @@ def test_bad_logger_arguments(tmp_path):
 
 def test_tensorboard_callback_keras_fit(blobs, tmp_path):
     x, y = blobs
-    model = layers.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
+    model = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
                                layers.Dense(3)])
     model.compile(optimizer=jax.optim.get("adam", learning_rate=0.05),
                   loss=losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -171,7 +171,7 @@ def test_image_helpers_and_logger_image(tmp_path):
 def test_tensorboard_misclassified_images(blobs, tmp_path):
     x, y = blobs
     imgs = x.reshape(-1, 2, 2)
-    model = layers.Sequential([layers.Input((2, 2)), layers.Flatten(), layers.Dense(3)])
+    model = models.Sequential([layers.Input((2, 2)), layers.Flatten(), layers.Dense(3)])
     model.compile(optimizer="sgd", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                   seed=0)
     model.fit(imgs, y, epochs=1, batch_size=100, verbose=0,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jitnet as jax
-from jitnet import data, layers, losses, optim, train
+from jitnet import data, layers, losses, models, optim, train
 
 HP = {"learning_rate": [0.05, 0.01, 0.02, 0.03], "weight_decay": [0.0, 0.1, 0.01, 0.05],
       "dropout": [0.1, 0.3, 0.0, 0.2]}
@@ -16,7 +16,7 @@ LOSS = losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def _model(rate=0.5):
-    return layers.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
+    return models.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
                               layers.Dropout(rate), layers.Dense(3)])
 
 
@@ -160,7 +160,7 @@ def test_population_bad_input():
         pop.compile(optimizer="adamm", loss=LOSS)
     with pytest.raises(RuntimeError, match="compile"):
         train.Population(_model(), n=2).fit(np.zeros((4, 4), np.float32), np.zeros(4, np.int32))
-    nodrop = train.Population(layers.Sequential([layers.Input((4,)), layers.Dense(3)]),
+    nodrop = train.Population(models.Sequential([layers.Input((4,)), layers.Dense(3)]),
                               {"dropout": [0.1, 0.2]})
     nodrop.compile(loss=LOSS)
     with pytest.raises(ValueError, match="has no Dropout layer"):

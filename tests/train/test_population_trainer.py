@@ -73,8 +73,8 @@ def test_trainer_population_bad_input(blobs):
 
 
 def test_population_schedules_cannot_be_set():
-    from jitnet import layers
-    model = layers.Sequential([layers.Input((4,)), layers.Dense(3)])
+    from jitnet import layers, models
+    model = models.Sequential([layers.Input((4,)), layers.Dense(3)])
     pop = train.Population(model, {"learning_rate": SCHEDULES})
     np.testing.assert_allclose(pop.hparams["learning_rate"], [0.1, 0.01], rtol=1e-6)
     with pytest.raises(ValueError, match="cannot be scheduled"):

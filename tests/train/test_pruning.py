@@ -6,7 +6,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import layers, losses, optim, train
+from jitnet import layers, losses, models, optim, train
 from jitnet.runtime import compile_log
 
 optuna = pytest.importorskip("optuna", reason="the hpo extra (optuna) is not installed")
@@ -19,7 +19,7 @@ def _compiles():
 
 def _model(rate):
     # the architecture of tests/train/test_fit.py and test_population.py
-    return layers.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
+    return models.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"),
                               layers.Dropout(rate), layers.Dense(3)])
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet import layers, viz
+from jitnet import layers, models, viz
 
 
 def assert_dot_parses(text):
@@ -28,7 +28,7 @@ def labels(text):
 
 
 def sequential():
-    m = layers.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu", name="hidden"),
+    m = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu", name="hidden"),
                            layers.Dense(3, name="logits")])
     m.init(jax.random.PRNGKey(0), np.zeros((1, 4), np.float32))
     return m
@@ -53,7 +53,7 @@ def test_plot_model_functional_edges():
     h1 = layers.Dense(5, name="left")(a)
     h2 = layers.Dense(5, name="right")(a)
     s = layers.Add(name="sum")([h1, h2])
-    m = layers.Model(a, layers.Dense(2, name="head")(s))
+    m = models.Model(a, layers.Dense(2, name="head")(s))
     m.init(jax.random.PRNGKey(0), np.zeros((1, 4), np.float32))
     text = viz.model_to_dot(m, show_params=False)
     assert_dot_parses(text)
@@ -66,7 +66,7 @@ def test_plot_model_functional_edges():
 
 def test_plot_model_needs_built_model():
     with pytest.raises(ValueError, match="built"):
-        viz.model_to_dot(layers.Sequential([layers.Dense(2)]))
+        viz.model_to_dot(models.Sequential([layers.Dense(2)]))
 
 
 def f(x, w):

@@ -1,17 +1,27 @@
 """``Model`` (functional graphs and subclassing) and ``Sequential``, with Keras's
-``compile``/``fit``/``evaluate``/``predict``/``summary``.
+``compile``/``fit``/``evaluate``/``predict``/``summary``/``save``.
 
-A model is a ``Layer``, hence a pytree of its weights. The training machinery set up by
-``compile`` lives in ``_training`` (not part of the pytree); ``fit`` runs one compiled
-step per batch and writes the trained weights back into the model, as Keras users expect.
+As in Keras 3, a model is a layer plus the trainer: a ``Layer`` (hence a pytree of its
+weights) whose training methods hand it to ``jitnet.train``, which sees only a layer. The
+graph machinery (``Input``, tracing, ``run_graph``) stays in ``jitnet.layers``. The training
+state set up by ``compile`` lives in ``_training`` (not part of the pytree); ``fit`` runs one
+compiled step per batch and writes the trained weights back into the model.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.source_info import user_line
-from .functional import KerasTensor, build_graph, run_graph
-from .module import Layer, _snake
+from ..layers.functional import KerasTensor, build_graph, run_graph
+from ..layers.module import Layer, _snake
+from ..layers.summary import summary as _summary
+from ..layers.transfer import freeze_to, load_weights as _load_weights
+from ..train.callbacks import OneCycle
+from ..train.finetune import fine_tune as _fine_tune
+from ..train.keras import compile_model, evaluate as _evaluate, fit as _fit, \
+    lr_find as _lr_find, predict as _predict
+from ..tree_util import tree_leaves
+from .saving import load_model, save_model
 
 
 def _unique_names(layers) -> None:
@@ -71,38 +81,31 @@ class Model(Layer):
     # -- Keras's training API (jitnet.train.keras does the work) --------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 seed: int = 0, jit_compile: bool = True, steps_per_execution: int = 1):
-        from ..train.keras import compile_model
         compile_model(self, optimizer=optimizer, loss=loss, metrics=metrics, seed=seed)
         return self
 
     def fit(self, x=None, y=None, **kwargs):
-        from ..train.keras import fit
-        return fit(self, x, y, **kwargs)
+        return _fit(self, x, y, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
-        from ..train.keras import evaluate
-        return evaluate(self, x, y, **kwargs)
+        return _evaluate(self, x, y, **kwargs)
 
     def predict(self, x, **kwargs):
-        from ..train.keras import predict
-        return predict(self, x, **kwargs)
+        return _predict(self, x, **kwargs)
 
     def fit_one_cycle(self, x=None, y=None, *, epochs=1, max_lr=1e-3, callbacks=None, **kw):
         """FastAI's ``fit_one_cycle``: ``fit`` with the one-cycle learning-rate policy
         (FastAI's default peak rate 1e-3; ``lr_find`` suggests one)."""
-        from ..train.callbacks import OneCycle
         cb = OneCycle(max_lr)
         return self.fit(x, y, epochs=epochs, callbacks=[cb, *(callbacks or [])], **kw)
 
     def lr_find(self, x=None, y=None, **kwargs):
         """FastAI's learning-rate finder: ``(suggestion, lrs, losses)``; weights unchanged."""
-        from ..train.keras import lr_find
-        return lr_find(self, x, y, **kwargs)
+        return _lr_find(self, x, y, **kwargs)
 
     def save(self, filepath, metadata=None) -> str:
         """Write the configuration (JSON) and weights (safetensors) to the checkpoint
-        directory ``filepath``; ``jitnet.layers.load_model(filepath)`` reads it back."""
-        from .saving import save_model
+        directory ``filepath``; ``jitnet.models.load_model(filepath)`` reads it back."""
         return save_model(self, filepath, metadata)
 
     def save_weights(self, filepath) -> str:
@@ -114,18 +117,16 @@ class Model(Layer):
         """Keras's ``load_weights`` from a checkpoint (or a model), matching layers by name
         path; returns a ``LoadReport`` (loaded, skipped, missing, unused). See
         ``jitnet.layers.transfer.load_weights``."""
-        from .transfer import load_weights
-        return load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        source = filepath if isinstance(filepath, Layer) else load_model(filepath)
+        return _load_weights(self, source, skip_mismatch=skip_mismatch, by_name=by_name)
 
     # -- FastAI's freezing and fine-tuning (parameter groups: see layers.transfer) ---------
     def freeze(self, groups=None) -> None:
         """Freeze every parameter group but the last (the head); call ``compile`` again."""
-        from .transfer import freeze_to
         freeze_to(self, -1, groups)
 
     def freeze_to(self, n: int, groups=None) -> None:
         """Freeze the parameter groups before ``n``, unfreeze the others."""
-        from .transfer import freeze_to
         freeze_to(self, n, groups)
 
     def unfreeze(self) -> None:
@@ -135,17 +136,14 @@ class Model(Layer):
     def fine_tune(self, x=None, y=None, *, epochs=1, base_lr=2e-3, freeze_epochs=1, **kw):
         """FastAI's ``fine_tune``: the head alone for ``freeze_epochs`` (one cycle), then
         everything with discriminative learning rates; see ``jitnet.train.fine_tune``."""
-        from ..train.finetune import fine_tune
-        return fine_tune(self, x, y, epochs=epochs, base_lr=base_lr,
+        return _fine_tune(self, x, y, epochs=epochs, base_lr=base_lr,
                          freeze_epochs=freeze_epochs, **kw)
 
     def get_weights(self) -> list:
-        from ..tree_util import tree_leaves
         return [np.asarray(w) for w in tree_leaves(self)]
 
     def summary(self, print_fn=print, line_length: int = 80):
-        from .summary import summary
-        return summary(self, print_fn=print_fn, line_length=line_length)
+        return _summary(self, print_fn=print_fn, line_length=line_length)
 
     def input_specs(self):
         """Per-input (shape with None batch, dtype), when the model knows them."""
