@@ -282,7 +282,7 @@ OFFSETS_MIN_WORK = 1 << 24
 def _rhs_grad_rule(ct, lhs, rhs_aval, p):
     """The weight gradient's formulation: one convolution where the hand-written kernel
     takes it (2-D, float32/float64, no feature groups) and pays, else a product per kernel
-    offset. (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the
+    offset. (The kernel's own plan, ``codegen.kernel_plan.plan_conv``, decides the same from the
     same facts; prims sit below the kernels and do not import them.)"""
     cs, xs, ws = get_aval(ct).shape, get_aval(lhs).shape, rhs_aval.shape
     if (len(ws) != 4 or 0 in tuple(cs) + tuple(xs) + tuple(ws)
