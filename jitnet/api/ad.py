@@ -300,9 +300,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             return jvp(partial_fun, dyn, t, has_aux=has_aux)
 
         res = vmap(push, out_axes=(None, -1, None) if has_aux else (None, -1))(*basis)
-        y, jac_flat = res[0], res[1]
         out = tree_map(lambda j: _split_last(j, flat_in, in_tree, isinstance(argnums, int)),
-                       jac_flat)
+                       res[1])
         return (out, res[2]) if has_aux else out
 
     return jac

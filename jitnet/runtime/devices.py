@@ -23,7 +23,7 @@ from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.config import config
 from ..core.lru import LRU
-from ..core.sharding import CpuDevice, Device, SingleDeviceSharding  # noqa: F401  (jitnet.Device...)
+from ..core.sharding import CpuDevice, Device
 from . import profiling
 from ..trace.array import Array, ArrayImpl
 

@@ -14,11 +14,6 @@ DOC = os.path.join(os.path.dirname(ROOT), "docs", "ARCHITECTURE.md")
 
 # (importing module, imported module prefix): allowed although the table does not allow it
 EXEMPT = {
-    # (being moved on this branch)
-    ("jitnet.lax.parallel", "jitnet.extend"),
-    ("jitnet.lax.parallel", "jitnet.interpreters"),
-    ("jitnet.prims.conv", "jitnet.lax.control_flow"),
-    ("jitnet.api.vmap", "jitnet.lax"),
     # Model.compile/fit/evaluate delegate to train (Keras's entry points on the layer graph)
     ("jitnet.layers.model", "jitnet.train"),
     # load_model rebuilds the application models it knows by name
