@@ -199,3 +199,17 @@ def test_programs_import_the_kernels_they_call():
     assert kernel_imports(src) == ("from jitnet.kernels.conv import jn_conv2d_float32\n"
                                    "from jitnet.kernels.linalg import jn_linalg_qr_float64\n"
                                    "from jitnet.kernels.sort import jn_sort_take_int32\n")
+
+
+def test_version_is_written_once():
+    """The disk cache's key reads the version from core (below the runtime); pyproject.toml
+    reads it from the same line, and ``jitnet.__version__`` re-exports it."""
+    import tomllib
+    from jitnet.core import version
+    with open(os.path.join(os.path.dirname(ROOT), "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)
+    assert "version" in project["project"]["dynamic"] and "version" not in project["project"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "jitnet.core.version.__version__"}
+    assert jitnet.__version__ == version.__version__
+    assert ".".join(map(str, jitnet.__version_info__)) == jitnet.__version__
