@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import jitnet  # noqa: E402
 from jitnet.core.aval import ShapedArray  # noqa: E402
 from jitnet.kernels import conv as kernel  # noqa: E402
-from jitnet.kernels.plan import plan_conv  # noqa: E402
+from jitnet.codegen.kernel_plan import plan_conv  # noqa: E402
 from jitnet.prims import conv as pc  # noqa: E402
 
 SHAPES = {"conv1 1->16": (64, 1, 16, 28), "conv2 16->32": (64, 16, 32, 28)}

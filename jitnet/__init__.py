@@ -5,8 +5,7 @@
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-__version_info__ = (0, 1, 0)
+from .core.version import __version__, __version_info__  # noqa: F401
 
 from .core.config import config  # noqa: F401
 from .core import dtypes  # noqa: F401
@@ -16,7 +15,6 @@ from .core.errors import (ConcretizationTypeError, UnexpectedTracerError,  # noq
 from . import prims as _prims  # noqa: F401  (registers the primitive set)
 from . import runtime as _runtime  # noqa: F401,E402  (installs the eager float kernels)
 from .trace.array import Array  # noqa: F401
-from .trace.make_ir import make_jaxpr  # noqa: F401
 from . import numpy, lax, tree, tree_util  # noqa: F401
 from . import nn, scipy  # noqa: F401,E402
 from .numpy import array_methods as _array_methods
@@ -30,7 +28,8 @@ from .sharding import PartitionSpec as P  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
-                  vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct)
+                  vjp, vmap, pmap, jit, disable_jit, eval_shape, ShapeDtypeStruct,
+                  make_jaxpr)
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
 from .api.contexts import (enable_x64, ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
                            numpy_dtype_promotion, numpy_rank_promotion)

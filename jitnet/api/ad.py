@@ -22,6 +22,9 @@ from ..core.aval import aval_of
 from ..core.errors import ConcretizationTypeError
 from ..core.pytree import tree_flatten, tree_map, tree_structure, tree_unflatten
 from ..core.source_info import user_line
+from ..prims.elementwise import convert_element_type, eq
+from ..prims.shape import broadcasted_iota, reshape, slice as slice_
+from ..prims.util import full_of, get_aval, zeros_of
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..trace.tracer import known_value
 from ..transforms.ad import linearize_ir, vjp_ir
@@ -128,8 +131,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
 
 
 def _zeros_like_val(x):
-    from .. import numpy as jnp
-    return jnp.zeros_like(x)
+    return zeros_of(get_aval(x))
 
 
 # -- vjp ---------------------------------------------------------------------------------
@@ -234,8 +236,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
                   _out_check=functools.partial(_check_scalar_out, holomorphic=holomorphic),
                   _transform="grad", _labels=labels)
         out, pullback = res[0], res[1]
-        from .. import numpy as jnp
-        g = pullback(jnp.ones_like(out))
+        g = pullback(full_of(get_aval(out), 1))   # the seed: ones_like(out)
         g = g[0] if isinstance(argnums, int) else g
         if has_aux:
             return (out, res[2]), g
@@ -264,14 +265,15 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 
 def _std_basis(leaves):
     """Identity rows split into per-leaf blocks shaped (N, *leaf.shape)."""
-    from .. import numpy as jnp
     sizes = [int(np.prod(aval_of(x).shape)) for x in leaves]
     n = sum(sizes)
     dtype = dtypes.result_type(*leaves) if leaves else dtypes.default_float()
-    eye = jnp.eye(n, dtype=dtype)
+    rows, cols = (broadcasted_iota(np.int32, (n, n), d) for d in (0, 1))
+    eye = convert_element_type(eq(rows, cols), dtype)
     out, start = [], 0
     for x, s in zip(leaves, sizes):
-        out.append(eye[:, start:start + s].reshape((n,) + tuple(aval_of(x).shape)))
+        block = slice_(eye, (0, start), (n, start + s))
+        out.append(reshape(block, (n,) + tuple(aval_of(x).shape)))
         start += s
     return out, n
 
@@ -298,9 +300,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             return jvp(partial_fun, dyn, t, has_aux=has_aux)
 
         res = vmap(push, out_axes=(None, -1, None) if has_aux else (None, -1))(*basis)
-        y, jac_flat = res[0], res[1]
         out = tree_map(lambda j: _split_last(j, flat_in, in_tree, isinstance(argnums, int)),
-                       jac_flat)
+                       res[1])
         return (out, res[2]) if has_aux else out
 
     return jac

@@ -9,7 +9,7 @@ import numpy as np
 from ..core.aval import aval_of
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_line
-from ..lax.parallel import axis_frame
+from ..prims.parallel import axis_frame
 from ..trace.array import Array
 from ..trace.make_ir import arg_labels, eval_ir, fun_name, trace_to_ir
 from ..transforms.cleanup import cleanup

@@ -1,10 +1,38 @@
 """Shardings: how an array is laid out over devices. jitnet runs a program on one device, so
 every layout is "all of it here"; these classes carry JAX's names and answers for code that
 asks (``jax.sharding``): a mesh has one device, every ``PartitionSpec`` is trivially
-satisfied and a shard is the whole array."""
+satisfied and a shard is the whole array. ``Device`` and the host's ``CpuDevice`` are here
+too, below the runtime, since every array answers ``.device``/``.sharding``; the runtime adds
+the other platforms' devices (``runtime/devices.py``)."""
 from __future__ import annotations
 
 import numpy as np
+
+
+class Device:
+    """A device of a platform, compared by (platform, id) as JAX's devices are."""
+
+    platform = "?"
+
+    def __init__(self, id: int = 0):
+        self.id = id
+
+    def __repr__(self):
+        return f"{type(self).__name__}(id={self.id})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.id == self.id
+
+    def __hash__(self):
+        return hash((self.platform, self.id))
+
+    @property
+    def device_kind(self) -> str:
+        return self.platform
+
+
+class CpuDevice(Device):
+    platform = "cpu"
 
 
 class Sharding:
@@ -140,4 +168,4 @@ class NamedSharding(Sharding):
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"
 
 
-__all__ = ["Sharding", "SingleDeviceSharding", "PartitionSpec", "Mesh", "NamedSharding"]
+__all__ = ["Device", "CpuDevice", "Sharding", "SingleDeviceSharding", "PartitionSpec", "Mesh", "NamedSharding"]

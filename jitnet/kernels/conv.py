@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from ..runtime.numba_math import jn_gemm_f32, jn_gemm_f64
 from .jit import c_kernel
-from .plan import work_split as _work_split
+from ..codegen.kernel_plan import work_split as _work_split
 
 work_split = numba.njit(_work_split)
 
@@ -388,7 +388,7 @@ def _caller(dtype: str):
     return call
 
 
-# the functions this module provides (``kernels.imports`` reads it)
+# the functions this module provides (``codegen.kernel_plan.KERNEL_MODULES`` names its prefix)
 SYMBOLS = tuple(f"jn_conv2d_{dt}" for dt in _TYPES)
 
 

@@ -113,7 +113,7 @@ def _caller(dtype: str):
     return call
 
 
-# the functions this module provides (``kernels.imports`` reads it)
+# the functions this module provides (``codegen.kernel_plan.KERNEL_MODULES`` names its prefix)
 SYMBOLS = tuple(f"jn_reduce_window_{dt}" for dt in _TYPES)
 
 

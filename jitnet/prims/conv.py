@@ -3,8 +3,8 @@
 ``patches_transpose(dot_general(ct, rhs))`` and ``dot_general(ct, patches(lhs))`` (the
 weight gradient is itself a convolution where that is cheaper, as XLA writes it). Every rule
 is written with primitives (plus dot_general, shape and elementwise ops; a convolution
-vmapped over both operands loops with ``lax.map``), so derivatives of any order and vmap of
-them stay closed.
+vmapped over both operands loops over the members with the scan primitive, so its batch
+rule is in ``hop/conv_batch.py``), so derivatives of any order and vmap of them stay closed.
 """
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ OFFSETS_MIN_WORK = 1 << 24
 def _rhs_grad_rule(ct, lhs, rhs_aval, p):
     """The weight gradient's formulation: one convolution where the hand-written kernel
     takes it (2-D, float32/float64, no feature groups) and pays, else a product per kernel
-    offset. (The kernel's own plan, ``kernels.plan.plan_conv``, decides the same from the
+    offset. (The kernel's own plan, ``codegen.kernel_plan.plan_conv``, decides the same from the
     same facts; prims sit below the kernels and do not import them.)"""
     cs, xs, ws = get_aval(ct).shape, get_aval(lhs).shape, rhs_aval.shape
     if (len(ws) != 4 or 0 in tuple(cs) + tuple(xs) + tuple(ws)
@@ -345,26 +345,19 @@ def _unfold(y, axis, nb, split=1):
     return y
 
 
-def _conv_batch(args, dims, **params):
-    """vmap of a convolution, in the operands' own layout (no layout changes around it):
+def batch_one_operand(args, dims, **params):
+    """vmap of a convolution with one operand batched, in the operands' own layout (no
+    layout changes around it):
 
     * only the lhs batched (shared weights): the vmapped dim joins the batch dim;
     * only the rhs batched (shared input): it joins the out features (ordered (G, B, O/G)
-      so that groups stay contiguous): one convolution with B times the filters;
-    * both (a population: own inputs, own weights): a loop over the members (``lax.map``)
-      with one plain convolution in the body. Folding the members into feature groups
-      instead needs the member axis moved next to the features of every activation and
-      back, and measured 2.6-3.4x slower (benchmarks/RESULTS.md, branch zoo), and again
-      with the convolution kernel, gradients included (1.3-5x, branch convk); unrolling
-      the members multiplies the compile time by B.
-    """
+      so that groups stay contiguous): one convolution with B times the filters.
+
+    Both batched (a population) is a loop over the members: ``hop/conv_batch.py``, which
+    holds the whole batch rule since the loop is a scan, a primitive above this layer."""
     (lhs, rhs), (dl, dr) = args, dims
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
     nb = batch_size(args, dims)
-    if dl is not None and dr is not None:
-        from ..lax.control_flow import map as loop     # lax is built on the primitives
-        return loop(lambda xw: bind(conv_general_dilated_p, xw[0], xw[1], **params),
-                    (bdim_to_front(lhs, dl), bdim_to_front(rhs, dr))), 0
     if dl is not None:
         out = bind(conv_general_dilated_p, _fold(lhs, dl, lhs_spec[0]), rhs, **params)
         return _unfold(out, out_spec[0], nb), 0
@@ -378,7 +371,7 @@ conv_general_dilated_p.impl = _conv_impl
 conv_general_dilated_p.shape_rule = _conv_shape
 conv_general_dilated_p.jvp = _conv_jvp
 conv_general_dilated_p.transpose = _conv_transpose_rule
-conv_general_dilated_p.batch = _conv_batch
+# conv_general_dilated_p.batch: set in hop/conv_batch.py (a population's loop is a scan)
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,

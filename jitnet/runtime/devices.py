@@ -23,6 +23,7 @@ from ..core import dtypes
 from ..core.aval import ShapedArray
 from ..core.config import config
 from ..core.lru import LRU
+from ..core.sharding import CpuDevice, Device
 from . import profiling
 from ..trace.array import Array, ArrayImpl
 
@@ -32,32 +33,6 @@ _ALIASES = {"cpu": "numba", "gpu": "cuda", "cuda": "cuda", "numba": "numba",
 
 
 # -- platforms and devices --------------------------------------------------------------------
-
-class Device:
-    """A device of a platform, compared by (platform, id) as JAX's devices are."""
-
-    platform = "?"
-
-    def __init__(self, id: int = 0):
-        self.id = id
-
-    def __repr__(self):
-        return f"{type(self).__name__}(id={self.id})"
-
-    def __eq__(self, other):
-        return type(other) is type(self) and other.id == self.id
-
-    def __hash__(self):
-        return hash((self.platform, self.id))
-
-    @property
-    def device_kind(self) -> str:
-        return self.platform
-
-
-class CpuDevice(Device):
-    platform = "cpu"
-
 
 class CudaDevice(Device):
     platform = "cuda"
@@ -427,5 +402,3 @@ CudaArray._eager_bind = staticmethod(eager_bind)
 __all__ = ["devices", "device_put", "device_get", "CudaArray", "CpuDevice", "CudaDevice",
            "transfer_stats", "reset_transfer_stats", "default_platform", "cuda_available"]
 
-
-from ..core.sharding import SingleDeviceSharding  # noqa: E402,F401  (Array.sharding)

@@ -39,6 +39,7 @@ import warnings
 
 from ..core.config import config
 from ..core.lru import LRU
+from ..core.version import __version__
 from . import compile_log, profiling
 from .cache_store import (CacheSecurityError, CacheWarning, Store, cache_setting,
                           key_setting)
@@ -120,11 +121,14 @@ def compiling(stem: str):
 
 def helper_sources() -> list:
     """The files whose code compiled programs contain or call: ``numba_math`` (with the
-    ``numba_transcendental`` it imports) and the hand-written kernels (``jitnet/kernels``)."""
+    ``numba_transcendental`` it imports), the hand-written kernels (``jitnet/kernels``) and
+    their plan (``codegen/kernel_plan.py``: the conv kernel compiles its ``work_split``)."""
     here = os.path.dirname(__file__)
-    kdir = os.path.join(os.path.dirname(here), "kernels")
+    root = os.path.dirname(here)
+    kdir = os.path.join(root, "kernels")
     return [os.path.join(here, n) for n in ("numba_math.py", "numba_transcendental.py")] + sorted(
-        os.path.join(kdir, n) for n in os.listdir(kdir) if n.endswith(".py"))
+        os.path.join(kdir, n) for n in os.listdir(kdir) if n.endswith(".py")) + [
+        os.path.join(root, "codegen", "kernel_plan.py")]
 
 
 @functools.lru_cache(maxsize=None)
@@ -135,7 +139,6 @@ def environment_tag() -> str:
 
     import llvmlite
 
-    from .. import __version__
     spec = importlib.util.find_spec("numba")
     with open(os.path.join(spec.submodule_search_locations[0], "_version.py"), "rb") as f:
         numba_version = hashlib.sha256(f.read()).hexdigest()[:16]

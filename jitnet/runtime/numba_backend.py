@@ -16,9 +16,9 @@ import numpy as np
 from ..core import dtypes
 from ..core.ir import IR, Literal
 from ..codegen.cpu.program import generate
+from ..codegen.kernel_plan import kernel_imports
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
-from .. import kernels
 from . import compile_log, disk_cache
 from .threads import adapt, start_thread_pool
 from .numba_support import check_supported
@@ -92,7 +92,7 @@ class NumbaExecutable:
         # users' Numba functions (jitnet.extend) exist only in this process
         self.calls_user_code = "jn_user_" in self.generated.source
         user = numba_user().imports(self.generated.source) if self.calls_user_code else ""
-        src = (HEADER.format(name=name) + user + kernels.imports(self.generated.source)
+        src = (HEADER.format(name=name) + user + kernel_imports(self.generated.source)
                + self.generated.source)
         self._source = src
         self.out_literals = [(i, np.asarray(a.value, a.aval.dtype))

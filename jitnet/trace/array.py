@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.aval import ShapedArray
+from ..core.sharding import CpuDevice, SingleDeviceSharding
 
 
 class Array:
@@ -73,7 +74,6 @@ class ArrayImpl(Array):
     @property
     def device(self):
         """The one CPU device a host array lives on (JAX's ``Array.device``)."""
-        from ..runtime.devices import CpuDevice
         return CpuDevice(0)
 
     def devices(self) -> set:
@@ -82,7 +82,6 @@ class ArrayImpl(Array):
     @property
     def sharding(self):
         """A ``SingleDeviceSharding`` on ``device``: jitnet arrays are never split."""
-        from ..runtime.devices import SingleDeviceSharding
         return SingleDeviceSharding(self.device)
 
     def copy(self):

@@ -12,31 +12,9 @@ import jitnet
 ROOT = os.path.dirname(jitnet.__file__)
 DOC = os.path.join(os.path.dirname(ROOT), "docs", "ARCHITECTURE.md")
 
-# (importing module, imported module prefix): allowed although the table does not allow it
-EXEMPT = {
-    # the collectives are user-style primitives (extend.core.Primitive, interpreters' rules)
-    ("jitnet.lax.parallel", "jitnet.extend"),
-    ("jitnet.lax.parallel", "jitnet.interpreters"),
-    # the hand-written kernels sit above the runtime (they are compiled and cached by it), but
-    # two of their pieces import nothing of jitnet and serve the stages below: the plan (which
-    # convolutions the kernel takes, its run-time numbers), read by the conv generator, and
-    # kernels.imports (the header line naming the kernel modules a program calls)
-    ("jitnet.codegen.cpu.conv", "jitnet.kernels.plan"),
-    # the convolution's batch rule for a population (both operands batched) traces a loop over
-    # the members with lax.map, whose scan primitive lives in hop above prims (lazy import)
-    ("jitnet.prims.conv", "jitnet.lax.control_flow"),
-    ("jitnet.runtime.numba_backend", "jitnet.kernels"),
-    # an array's device/sharding (JAX's Array.device) and make_jaxpr(return_shape=True)'s
-    # ShapeDtypeStruct: lazy imports of the one class each needs
-    ("jitnet.trace.array", "jitnet.runtime"),
-    ("jitnet.trace.make_ir", "jitnet.api"),
-    # the disk cache's environment key holds jitnet's version
-    ("jitnet.runtime.disk_cache", "jitnet"),
-    # grad's seeds (ones_like/zeros_like) and vmap's axis names (the collectives' frames):
-    # api and the JAX surface (lax, numpy) still lean on each other
-    ("jitnet.api.ad", "jitnet.numpy"),
-    ("jitnet.api.vmap", "jitnet.lax"),
-}
+# (importing module, imported module prefix): allowed although the table does not allow it.
+# Empty: every stage imports only the stages its row names.
+EXEMPT: set[tuple[str, str]] = set()
 
 
 def _rules() -> dict:
@@ -126,6 +104,23 @@ def _violations(pairs, rules) -> list[str]:
     return bad
 
 
+def _circles(rules) -> list[str]:
+    """Rows naming a stage of the table that is not above them: with none, the table's
+    order is the order of the layers and no import circle between stages can pass."""
+    order = list(rules)
+    return [f"{stage} may import {name}" for i, stage in enumerate(order)
+            for name in sorted(rules[stage])
+            if (to := _stage("jitnet." + name, rules)) is not None and order.index(to) >= i]
+
+
+def test_table_has_no_circles():
+    rules = _rules()
+    assert not _circles(rules)
+    swapped = dict(rules, core={"numpy"})       # core importing a stage above it: caught
+    assert _circles(swapped) == ["core may import numpy"]
+    assert _circles({"a": set(), "b": {"a", "c"}, "c": {"b"}}) == ["b may import c"]
+
+
 def test_imports_follow_the_table():
     bad = _violations(_all_imports(), _rules())
     assert not bad, "imports against docs/ARCHITECTURE.md's import rules:\n" + "\n".join(bad)
@@ -192,3 +187,34 @@ def test_eager_kernels_are_installed_by_the_runtime():
     x = np.linspace(-3, 3, 7, dtype=np.float32)
     np.testing.assert_array_equal(tanh_p.impl(x), eager_kernels.apply("tanh", x))
     np.testing.assert_allclose(tanh_p.impl(x), np.tanh(x.astype(np.float64)), rtol=1e-6)
+
+
+def test_programs_import_the_kernels_they_call():
+    """The runtime does not import the kernels above it: a generated program imports the ones
+    it calls, by the module table of ``codegen/kernel_plan.py``, which must name every
+    kernel each module lists (and nothing else: ``jn_sort_lt`` is CUDA's helper)."""
+    from jitnet.codegen.kernel_plan import KERNEL_MODULES, kernel_imports
+    from jitnet.kernels import conv, linalg, sort, window
+    for mod in (conv, linalg, sort, window):
+        for name in mod.SYMBOLS:
+            assert kernel_imports(f"{name}(x)") == f"from {mod.__name__} import {name}\n"
+    assert set(KERNEL_MODULES.values()) == {m.__name__ for m in (conv, linalg, sort, window)}
+    src = ("jn_sort_take_int32(a)\njn_conv2d_float32(x)\njn_gemm_f32(a)\njn_sort_lt(a, b)\n"
+           "jn_conv2d_float32(y)\njn_linalg_qr_float64(q)\n")
+    assert kernel_imports(src) == ("from jitnet.kernels.conv import jn_conv2d_float32\n"
+                                   "from jitnet.kernels.linalg import jn_linalg_qr_float64\n"
+                                   "from jitnet.kernels.sort import jn_sort_take_int32\n")
+
+
+def test_version_is_written_once():
+    """The disk cache's key reads the version from core (below the runtime); pyproject.toml
+    reads it from the same line, and ``jitnet.__version__`` re-exports it."""
+    import tomllib
+    from jitnet.core import version
+    with open(os.path.join(os.path.dirname(ROOT), "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)
+    assert "version" in project["project"]["dynamic"] and "version" not in project["project"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "jitnet.core.version.__version__"}
+    assert jitnet.__version__ == version.__version__
+    assert ".".join(map(str, jitnet.__version_info__)) == jitnet.__version__

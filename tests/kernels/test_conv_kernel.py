@@ -16,7 +16,7 @@ import jitnet
 import jitnet.numpy as jnp
 from jitnet import lax
 from jitnet.codegen.cpu import conv as ops_conv
-from jitnet.kernels import plan as kp
+from jitnet.codegen import kernel_plan as kp
 from jitnet.prims import conv as prims_conv
 from jitnet.testing import check_grads
 from jitnet.runtime import disk_cache
@@ -297,7 +297,7 @@ def test_weight_and_input_gradients_to_second_order(x64):
 
 def test_cache_key_follows_the_kernel_sources(tmp_path, monkeypatch):
     names = {os.path.basename(p) for p in disk_cache.helper_sources()}
-    assert {"numba_math.py", "conv.py", "plan.py", "jit.py"} <= names
+    assert {"numba_math.py", "conv.py", "kernel_plan.py", "jit.py"} <= names
     src = tmp_path / "conv.py"
     src.write_text("a = 1\n")
     monkeypatch.setattr(disk_cache, "helper_sources", lambda: [str(src)])

@@ -11,7 +11,7 @@ import numpy as np
 import jitnet
 from jitnet import lax
 from jitnet.codegen.cpu import conv as ops_conv
-from jitnet.kernels import plan as kp
+from jitnet.codegen import kernel_plan as kp
 
 RNG = np.random.default_rng(0)
 OPS = {"max": lax.max, "min": lax.min, "add": lax.add}

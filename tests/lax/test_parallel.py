@@ -61,3 +61,23 @@ def test_unbound_axis_name_is_an_error():
         lax.psum(XS, "nope")
     with pytest.raises(NameError, match=r"bound here: \['i'\]"):
         jitnet.vmap(lambda x: lax.pmean(x, "j"), axis_name="i")(XS)
+
+
+def test_the_collective_is_a_primitive_of_jitnet_outside_the_registry():
+    """``parallel_reduce`` (prims/parallel.py) never reaches the compiler, so it is not in the
+    registry; its IR, run outside the vmap of its axis, names the axis instead of failing
+    deep in the interpreter; pmax has no derivative."""
+    from jitnet.core.primitive import registry
+    from jitnet.prims.parallel import parallel_p
+    assert "parallel_reduce" not in registry
+    seen = {}
+
+    def f(x):
+        seen["ir"] = jitnet.make_jaxpr(lambda y: lax.psum(y, "i"))(x)
+        return x
+    jitnet.vmap(f, axis_name="i")(XS)
+    assert [e.prim for e in seen["ir"].eqns] == [parallel_p]
+    with pytest.raises(NameError, match="psum: unbound axis name: 'i'"):
+        seen["ir"](XS[0])
+    with pytest.raises(NotImplementedError, match="pmax: not differentiable"):
+        jitnet.vmap(jitnet.grad(lambda x: lax.pmax(x, "i").sum()), axis_name="i")(XS)

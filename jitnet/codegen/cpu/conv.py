@@ -14,9 +14,9 @@ branch-free and vectorize, and dims that never leave the operand get a plain ``r
   loops, so the innermost loop adds contiguous rows.
 * ``reduce_window`` keeps one accumulator per output element; float32/float64 ones of
   rank <= 4 without base dilation call the shape-generic kernel (``jitnet/kernels/window.py``,
-  chosen by ``kernels.plan.plan_reduce_window``).
+  chosen by ``kernel_plan.plan_reduce_window``).
 * ``conv_general_dilated``: 1-D and 2-D float32/float64 convolutions call the
-  shape-generic kernel (``jitnet/kernels/conv.py``, chosen by ``kernels.plan.plan_conv``);
+  shape-generic kernel (``jitnet/kernels/conv.py``, chosen by ``kernel_plan.plan_conv``);
   the rest (other ranks, integer and complex dtypes, products too small for BLAS to pay:
   depthwise convs) are a direct loop nest.
 """
@@ -28,7 +28,7 @@ import numpy as np
 
 from ...core.ir import Literal
 from ...core.window import dilate_dim, identity, window_out_shape
-from ...kernels.plan import plan_conv, plan_reduce_window
+from ..kernel_plan import plan_conv, plan_reduce_window
 from .loops import PARALLEL_WORK
 from .ops import generator
 from ..scalar import cast

@@ -1,18 +1,40 @@
-"""Plans of the hand-written kernels: plain data computed from an equation, no Numba.
+"""Plans of the hand-written kernels (``jitnet/kernels``): plain data computed from an
+equation, no Numba, and where each kernel lives.
 
 A plan says whether a kernel takes an equation (otherwise the generated loop nests of
 ``codegen/cpu/conv.py`` do) and lists the numbers the kernel receives at run time. Sizes
 are not in it: the kernel reads them from its arrays, so one compiled kernel serves every
 shape and the glue text does not change with the batch size. ``work_split`` is shared with
 the kernel (compiled there with ``njit``), so the split a test sees is the one that runs.
+The kernels sit above the code generator and the runtime: a generated program names the
+ones it calls in import lines of its own text (``kernel_imports``).
 """
 from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
+
+# the module of each kernel, by name prefix (each module lists its exact names in ``SYMBOLS``)
+KERNEL_MODULES = {"jn_conv2d_": "jitnet.kernels.conv", "jn_linalg_": "jitnet.kernels.linalg",
+                  "jn_sort_keys_": "jitnet.kernels.sort", "jn_sort_take_": "jitnet.kernels.sort",
+                  "jn_reduce_window_": "jitnet.kernels.window"}
+
+
+def kernel_imports(source: str) -> str:
+    """The import lines for the kernels ``source`` calls (``jn_conv2d_float32(...)``), by
+    module: only those, since importing one loads its machine code from the disk cache, or
+    compiles it."""
+    called = sorted(set(re.findall(r"\b(jn_\w+)\(", source)))
+    lines = []
+    for module in dict.fromkeys(KERNEL_MODULES.values()):
+        lines += [f"from {module} import {n}\n" for n in called
+                  if any(n.startswith(p) and m == module for p, m in KERNEL_MODULES.items())]
+    return "".join(lines)
+
 
 # the largest im2col buffer of one work item (stays in L2 between the gather and the product)
 COLS_BYTES = 1 << 20
