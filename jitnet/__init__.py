@@ -66,3 +66,33 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'jitnet' has no attribute {name!r}")
+
+
+# jax.core's names on jitnet.core (JAX programs reach them as ``jax.core.Tracer``...). They live
+# in stages above core, so they are installed here, at the top, and resolved on first use.
+_JAX_CORE = {
+    "ShapedArray": ("jitnet.core.aval", "ShapedArray"),
+    "get_aval": ("jitnet.core.aval", "aval_of"),
+    "Tracer": ("jitnet.trace.tracer", "Tracer"),
+    "Primitive": ("jitnet.extend.core", "Primitive"),
+    "Jaxpr": ("jitnet.core.ir", "IR"),
+    "ClosedJaxpr": ("jitnet.trace.make_ir", "ClosedJaxpr"),
+    "Var": ("jitnet.core.ir", "Var"),
+    "Literal": ("jitnet.core.ir", "Literal"),
+    "mapped_aval": ("jitnet.extend.core", "mapped_aval"),
+    "unmapped_aval": ("jitnet.extend.core", "unmapped_aval"),
+    "eval_jaxpr": ("jitnet.extend.core", "eval_jaxpr"),
+    "jaxpr_as_fun": ("jitnet.extend.core", "jaxpr_as_fun"),
+}
+
+
+def _jax_core_getattr(name):
+    if name in _JAX_CORE:
+        import importlib
+        module, attr = _JAX_CORE[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'jitnet.core' has no attribute {name!r}")
+
+
+from . import core as _core  # noqa: E402
+_core.__getattr__ = _jax_core_getattr
