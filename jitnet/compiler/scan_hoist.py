@@ -192,26 +192,28 @@ def _sink(e: Eqn):
         return None
     summed = [j for j in sorted(acc) if id(acc[j][1]) in made]
     ys_after = [i for i, y in enumerate(outs_y) if isinstance(y, Var) and id(y) in made]
-    # the values the moved work reads: consts as they are, scanned inputs from the stack
-    # given to the loop, the rest stacked by the loop as new ys
+    kept_y = [i for i in range(len(outs_y)) if i not in ys_after]
+    out_k, out_y = split(e.outputs, nk)
+    # the values the moved work reads: consts as they are, scanned inputs and ys from the
+    # stacks going into and out of the loop, the rest stacked by the loop as new ys
     reads = _unique(a for be in moved for a in _vars(be.inputs) if id(a) not in made)
-    c_ids, x_ids = {id(v) for v in b_c}, {id(v) for v in b_x}
-    stacked = [v for v in reads if id(v) not in c_ids and id(v) not in x_ids]
+    outer = dict(zip(map(id, b_c + b_x), consts + xs))
+    for i in kept_y:
+        outer.setdefault(id(outs_y[i]), out_y[i])
+    c_ids = {id(v) for v in b_c}
+    stacked = [v for v in reads if id(v) not in outer]
     post = IR(reads, moved, [outs_y[i] for i in ys_after] + [acc[j][1] for j in summed])
     post, _ = batch_ir(post, [None if id(v) in c_ids else 0 for v in reads], length,
                        [0] * len(post.outvars), name="hoist_scan_accumulators")
     # the new loop: the carries not summed, the ys not moved, then the stacked values
     gone = {id(be) for be in moved} | {id(acc[j][0]) for j in summed}
     kept_k = [j for j in range(nk) if j not in summed]
-    kept_y = [i for i in range(len(outs_y)) if i not in ys_after]
-    out_k, out_y = split(e.outputs, nk)
     stack_vars = [Var(v.aval.update(shape=(length,) + v.aval.shape)) for v in stacked]
     new_body = IR(b_c + [b_k[j] for j in kept_k] + b_x,
                   [be for be in body.eqns if id(be) not in gone],
                   [outs_k[j] for j in kept_k] + [outs_y[i] for i in kept_y] + stacked)
     scan = _scan_eqn(e, new_body, consts, [init[j] for j in kept_k], xs,
                      [out_k[j] for j in kept_k] + [out_y[i] for i in kept_y] + stack_vars, nc)
-    outer = dict(zip(map(id, b_c + b_x), consts + xs))
     outer.update(zip(map(id, stacked), stack_vars))
     args = [outer[id(v)] for v in reads] + [init[j] for j in summed]
 

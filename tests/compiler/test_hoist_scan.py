@@ -119,6 +119,25 @@ def test_rnn_gradient_one_product_per_step(reverse):
         np.testing.assert_allclose(got[k], fd, rtol=1e-6, atol=1e-8)
 
 
+def test_stacked_value_that_is_already_a_ys_is_not_stacked_twice():
+    """With the input projection outside the scan (as the recurrent layers do), d z_t is the
+    projection's cotangent, a ys of the backward scan, and what dWh's product reads."""
+    rng = np.random.default_rng(8)
+    wh = (rng.standard_normal((H, H)) / 3).astype(np.float32)
+    proj = rng.standard_normal((T, B, H)).astype(np.float32)
+
+    def loss(wh, proj):
+        def cell(h, p):
+            h = jnp.tanh(p + h @ wh)
+            return h, h
+        return jnp.sum(jnp.sin(lax.scan(cell, jnp.zeros((B, H), jnp.float32), proj)[1]))
+    prepared = _same(jax.grad(loss, argnums=(0, 1)), wh, proj)
+    back = [e for e in prepared.eqns if e.prim.name == "scan"][1]
+    stacks = back.outputs[back.params["num_carry"]:]
+    assert back.params["num_carry"] == 1 and len(stacks) == 1, back.outputs
+    assert _scans(prepared) == [(False, 1), (True, 1)]
+
+
 def test_compiled_rnn_step_matches_unhoisted():
     """The compiled program (code generation of the hoisted loops) against the NumPy run
     of the unprepared program."""
