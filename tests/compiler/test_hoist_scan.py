@@ -138,6 +138,28 @@ def test_stacked_value_that_is_already_a_ys_is_not_stacked_twice():
     assert _scans(prepared) == [(False, 1), (True, 1)]
 
 
+def test_product_near_peak_per_step_stays_in_the_loop():
+    """A weight gradient of more than MAX_STEP_FLOPS per step keeps its accumulating carry."""
+    from jitnet.compiler.scan_hoist import MAX_STEP_FLOPS
+    b, n, m = 16, 64, 2100
+    assert 2 * n * b * m > MAX_STEP_FLOPS >= 2 * n * b * (m // 2)
+    rng = np.random.default_rng(9)
+    w, init = (rng.standard_normal((n, n)) / 9).astype(np.float32), np.zeros((n, m), np.float32)
+
+    def f(w, init, xs, zs):
+        def cell(carry, xz):
+            h, acc = carry
+            h = jnp.tanh(h @ w + xz[0])
+            return (h, acc + h.T @ xz[1]), None
+        return lax.scan(cell, (jnp.ones((b, n), jnp.float32), init), (xs, zs))[0]
+    for width, summed in [(m, False), (m // 2, True)]:
+        xs = rng.standard_normal((2, b, n)).astype(np.float32)
+        zs = rng.standard_normal((2, b, width)).astype(np.float32)
+        prepared = _same(f, w, init[:, :width], xs, zs)
+        scan = next(e for e in prepared.eqns if e.prim.name == "scan")
+        assert scan.params["num_carry"] == (1 if summed else 2)
+
+
 def test_compiled_rnn_step_matches_unhoisted():
     """The compiled program (code generation of the hoisted loops) against the NumPy run
     of the unprepared program."""
