@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 
 from ..core.ir import IR, Eqn, Var, split
-from ..hop.control_flow import _inline, _loop_variant, scan_p
+from ..hop.control_flow import inline_ir, loop_variant, scan_p
 from ..prims import elementwise as ew
 from ..prims import reduce as red
 from ..trace.make_ir import eval_ir, trace_to_ir
@@ -73,15 +73,17 @@ def _rewrite_scans(ir: IR, rewrite) -> IR:
     """``ir`` with each scan equation ``e`` (length > 0) replaced by ``rewrite(e)``: None
     (kept), or the equations in its place and the atoms its outputs now are. Equations put
     in place are rewritten in turn (a scan moved out of a loop may hold work to move)."""
+    if not any(e.prim is scan_p for e in ir.eqns):
+        return ir
     rename: dict[int, object] = {}
     eqns, changed = [], False
-    pending = list(ir.eqns)
+    pending = list(reversed(ir.eqns))  # a stack: the next equation last
 
     def sub(a):
         return rename.get(id(a), a) if isinstance(a, Var) else a
 
     while pending:
-        e = pending.pop(0)
+        e = pending.pop()
         ins = [sub(a) for a in e.inputs]
         e = e if all(a is b for a, b in zip(ins, e.inputs)) else e.replace(inputs=ins)
         new = rewrite(e) if e.prim is scan_p and e.params["length"] > 0 else None
@@ -90,7 +92,7 @@ def _rewrite_scans(ir: IR, rewrite) -> IR:
             continue
         changed = True
         new_eqns, outs = new
-        pending[:0] = new_eqns
+        pending.extend(reversed(new_eqns))
         rename.update((id(v), o) for v, o in zip(e.outputs, outs) if v is not o)
     if not changed:
         return ir
@@ -139,12 +141,12 @@ def _hoist(e: Eqn):
     read = _unique(a for a in _vars([a for be in rest for a in be.inputs] + list(body.outvars))
                    if id(a) in made)
     pre_in = [v for v in b_c + b_x if id(v) in need]
-    per_step = _loop_variant(IR(pre_in, hoisted, read), b_x)
+    per_step = loop_variant(IR(pre_in, hoisted, read), b_x)
     out_dims = [0 if id(v) in per_step else None for v in read]
     pre, _ = batch_ir(IR(pre_in, hoisted, read), [0 if v in b_x else None for v in pre_in],
                       length, out_dims, name="hoist_scan_invariants")
     outer = dict(zip(map(id, b_c + b_x), consts + xs))
-    pre_eqns, outs = _inline(pre, [outer[id(v)] for v in pre_in])
+    pre_eqns, outs = inline_ir(pre, [outer[id(v)] for v in pre_in])
     new_c = [(v, o) for v, o, d in zip(read, outs, out_dims) if d is None]
     new_x = [(v, o) for v, o, d in zip(read, outs, out_dims) if d is not None]
     body = IR(b_c + [v for v, _ in new_c] + b_k + b_x + [v for v, _ in new_x], rest,
@@ -242,7 +244,7 @@ def _sink(e: Eqn):
 
     after_ir, _ = trace_to_ir(after, [a.aval for a in args], transform="hoist_scan_accumulators",
                               name="hoist_scan_accumulators")
-    after_eqns, after_outs = _inline(after_ir, args)
+    after_eqns, after_outs = inline_ir(after_ir, args)
     result = list(e.outputs)
     for i, o in zip(ys_after, after_outs):
         result[nk + i] = o
