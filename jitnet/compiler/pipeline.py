@@ -24,6 +24,8 @@ from ..transforms.inline import inline_calls
 from .dot_operands import absorb_transposes
 from .fold import fold_constants
 from .join_pads import join_pads
+from .scan_hoist import hoist_scan_accumulators, hoist_scan_invariants
+from .summed_batch import contract_summed_batch
 
 
 class Pass(NamedTuple):
@@ -39,6 +41,13 @@ PASSES = (
          "stop_gradient is the identity once differentiation is done"),
     Pass("fold_constants", fold_constants,
          "scalar equations over literals become literals (no kernel, no allocation)"),
+    Pass("hoist_scan_invariants", hoist_scan_invariants,
+         "a scan body's products of consts and scanned inputs: one product before the loop"),
+    Pass("hoist_scan_accumulators", hoist_scan_accumulators,
+         "a scan body's products the next carry does not need (ys, sums into a carry): "
+         "one product after the loop"),
+    Pass("contract_summed_batch", contract_summed_batch,
+         "a sum over batch dims of a batched matrix product is one product contracting them"),
     Pass("absorb_transposes", absorb_transposes,
          "a matrix product reads a transposed operand in place (strided gemm), not a copy"),
     Pass("join_pads", join_pads,

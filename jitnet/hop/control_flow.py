@@ -443,7 +443,7 @@ def _scan_batch(args, dims, **p):
     return outs, dims_of(carry_b) + [1 if b else None for b in y_b]
 
 
-def _loop_variant(ir: IR, variant_invars) -> set:
+def loop_variant(ir: IR, variant_invars) -> set:
     """Ids of the variables of ``ir`` that depend on ``variant_invars`` (per-iteration)."""
     var = {id(v) for v in variant_invars}
     for e in ir.eqns:
@@ -452,7 +452,7 @@ def _loop_variant(ir: IR, variant_invars) -> set:
     return var
 
 
-def _inline(ir: IR, args) -> tuple[list[Eqn], list]:
+def inline_ir(ir: IR, args) -> tuple[list[Eqn], list]:
     """``ir``'s equations renamed to read ``args`` (outer atoms); and its outputs' atoms."""
     env = {id(v): a for v, a in zip(ir.invars, args)}
     eqns = []
@@ -468,7 +468,7 @@ def _split_residuals(kir: IR, residuals, variant_invars, b_xs):
     """Residuals by how the unknown scan gets them: loop-invariant ones (consts, values of
     consts only) are hoisted; known xs slices are read from those xs; the rest are stacked
     per iteration as extra ys of the known scan."""
-    variant = _loop_variant(kir, variant_invars)
+    variant = loop_variant(kir, variant_invars)
     x_pos = {id(v): k for k, v in enumerate(b_xs)}
     hoisted = [r for r in residuals if id(r) not in variant]
     fwd_x = [r for r in residuals if id(r) in x_pos]
@@ -504,7 +504,7 @@ def _scan_partial_eval(eqn: Eqn, ins_unknown):
     from_ys = [r for r in stacked if id(r) in ys_out]
     stacked = [r for r in stacked if id(r) not in ys_out]
     k_consts = known(b_consts, cu)
-    inv_eqns, inv_atoms = _inline(dce(IR(k_consts, kir.eqns, hoisted)), known(consts, cu))
+    inv_eqns, inv_atoms = inline_ir(dce(IR(k_consts, kir.eqns, hoisted)), known(consts, cu))
     kbody = cleanup(IR(kir.invars, kir.eqns, list(kir.outvars[:n_known_out]) + stacked))
     stacked_vars = [Var(r.aval.update(shape=(length,) + r.aval.shape)) for r in stacked]
     k_eqn = Eqn(scan_p, known(consts, cu) + known(init, carry_u) + known(xs, xu),
