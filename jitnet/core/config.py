@@ -21,10 +21,13 @@ _DEFAULTS = {
     # first calls of a new program run in the interpreter while a compile server process
     # compiles it (runtime/tiered.py); env JITNET_TIERED
     "jit_tiered": False,
+    # keep freed C heap memory for the next step instead of returning it to the kernel
+    # (runtime/heap.py; glibc only); env JITNET_KEEP_FREED_MEMORY
+    "keep_freed_memory": True,
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
-_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED"}
+_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED", "keep_freed_memory": "JITNET_KEEP_FREED_MEMORY"}
 
 # options whose default an environment variable may set (an int)
 _ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",
