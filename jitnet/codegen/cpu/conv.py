@@ -28,7 +28,7 @@ import numpy as np
 
 from ...core.ir import Literal
 from ...core.window import dilate_dim, identity, window_out_shape
-from ...kernels.plan import plan_conv, plan_reduce_window
+from ...kernels.plan import plan_conv, plan_patches, plan_reduce_window
 from .loops import PARALLEL_WORK
 from .ops import generator
 from ..scalar import cast
@@ -208,6 +208,10 @@ def _patches(e, names, w):
         return
     n = len(dims)
     pad = _scalar_src(e.params["pad_value"], dt)
+    plan = plan_patches(e.params, _shape(xa), shape, dt, _parallel_work())
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/window.py)
+        w(f"jn_patches_{plan.dtype}({x}, {o}, {plan.args()!r}, {pad})")
+        return
     par = math.prod(shape) >= _parallel_work() and shape[0] > 1
     ov = [names.temp() for _ in dims]
     kv = [names.temp() if d.W > 1 else 0 for d in dims]
@@ -249,6 +253,11 @@ def _patches_transpose(e, names, w):
         return
     ct = names.var(ca)
     dims = _window_dims(oshape, e.params)
+    plan = plan_patches(e.params, oshape, _shape(ca), dt, _parallel_work(), transpose=True)
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/window.py)
+        w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
+        w(f"jn_patches_transpose_{plan.dtype}({ct}, {o}, {plan.args()!r})")
+        return
     w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
     if 0 in _shape(ca):
         return
