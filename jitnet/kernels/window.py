@@ -1,17 +1,30 @@
-"""``reduce_window`` (max, min and add pooling) as a C kernel compiled once per machine
-and dtype.
+"""The window family as C kernels compiled once per machine and dtype: ``reduce_window``
+(max, min and add pooling), ``patches`` (im2col) and ``patches_transpose`` (col2im), which
+carry max-pool's gradient.
 
 Arrays arrive C-contiguous and 4-D (a lower rank with unit dims prepended, which keeps the
 window arithmetic: window 1, stride 1, no padding on them); every size, window, stride,
-padding and window dilation is a run-time number in the int64 ``meta`` array
-(``plan.WindowPlan.args``), so one compiled kernel serves every pooling of every program.
-Per output element the valid window offsets of each dim are solved once (no per-element
-padding test) and the window is folded in row-major order from the identity, as the
-generated loops do: max/min propagate NaN (``jn_max``/``jn_min``), an all-padding window
-gives the identity (-inf, +inf, 0). Work items are blocks of the output's two leading dims,
-split over the threads when the work (output elements times window size) reaches the plan's
-threshold, decided at run time so that the call's text does not change with the batch
-size. Generated code (``codegen/cpu/conv.py``) calls ``jn_reduce_window_<dtype>(x, out, geom)``.
+padding and dilation is a run-time number in the int64 ``meta`` array (``plan.WindowPlan``,
+``plan.PatchesPlan``), so one compiled kernel serves every window op of every program. Work
+items are blocks of the two leading dims (of the output, or of the operand for
+col2im), split over the threads when the work reaches the plan's threshold, decided at run
+time so that the call's text does not change with the batch size.
+
+* reduce_window: per output element the valid window offsets of each dim are solved once
+  (no per-element padding test) and the window is folded in row-major order from the
+  identity, as the generated loops do: max/min propagate NaN (``jn_max``/``jn_min``), an
+  all-padding window gives the identity (-inf, +inf, 0).
+* patches: written in output order; per dim a small table gives the operand offset that
+  each (position, window offset) reads, or -1 for padding and base-dilation holes (the pad
+  value is written there).
+* patches_transpose: a gather, not the generated scatter-add: each operand element sums
+  the window elements that land on it (per dim a table of them), in row-major window order,
+  which is the order the generated loops add them in, so the sums agree bit for bit, and no
+  two threads write the same element.
+
+Generated code (``codegen/cpu/conv.py``) calls ``jn_reduce_window_<dtype>(x, out, geom)``,
+``jn_patches_<dtype>(x, out, geom, pad_value)`` and ``jn_patches_transpose_<dtype>(ct, out,
+geom)``.
 """
 from __future__ import annotations
 

@@ -8,10 +8,13 @@ bounds are clipped (``_clip``) so that only valid ``p`` are visited: inner loops
 branch-free and vectorize, and dims that never leave the operand get a plain ``range(n)``
 (decided statically: shapes are compile-time constants).
 
-* ``patches`` writes every element in output order (the pad value where the window
-  leaves the operand), validity flags hoisted to the loop where they become known.
-* ``patches_transpose`` (col2im) scatter-adds with the window loops outside the position
-  loops, so the innermost loop adds contiguous rows.
+* ``patches`` and ``patches_transpose`` (col2im, max-pool's gradient): float32/float64
+  operands of rank 1 to 4 call the shape-generic kernels (``jitnet/kernels/window.py``,
+  chosen by ``kernels.plan.plan_patches``). The rest (rank 5 and above: a vmapped pooling's
+  gradient; integer, bool, complex; empty) are loop nests: ``patches`` writes every element
+  in output order (the pad value where the window leaves the operand), validity flags
+  hoisted to the loop where they become known; ``patches_transpose`` scatter-adds with the
+  window loops outside the position loops, so the innermost loop adds contiguous rows.
 * ``reduce_window`` keeps one accumulator per output element; float32/float64 ones of
   rank <= 4 without base dilation call the shape-generic kernel (``jitnet/kernels/window.py``,
   chosen by ``kernels.plan.plan_reduce_window``).
