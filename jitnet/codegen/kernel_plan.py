@@ -21,7 +21,8 @@ import numpy as np
 # the module of each kernel, by name prefix (each module lists its exact names in ``SYMBOLS``)
 KERNEL_MODULES = {"jn_conv2d_": "jitnet.kernels.conv", "jn_linalg_": "jitnet.kernels.linalg",
                   "jn_sort_keys_": "jitnet.kernels.sort", "jn_sort_take_": "jitnet.kernels.sort",
-                  "jn_reduce_window_": "jitnet.kernels.window"}
+                  "jn_reduce_window_": "jitnet.kernels.window",
+                  "jn_patches_": "jitnet.kernels.window"}
 
 
 def kernel_imports(source: str) -> str:
@@ -193,10 +194,59 @@ def plan_reduce_window(params, x_shape, out_shape, dtype, parallel_work) -> Wind
         return None
     if 0 in tuple(x_shape) + tuple(out_shape):
         return None
-    lead = (1,) * (4 - n)
+    win = _window4(params, n)
+    del win["base_dilation"]
     return WindowPlan(computation=params["computation"], dtype=np.dtype(dtype).name,
-                      window_dimensions=lead + tuple(params["window_dimensions"]),
-                      window_strides=lead + tuple(params["window_strides"]),
-                      padding_lo=(0,) * (4 - n) + tuple(lo for lo, _ in params["padding"]),
-                      window_dilation=lead + tuple(params["window_dilation"]),
-                      threads=os.cpu_count() or 1, parallel_work=parallel_work)
+                      threads=os.cpu_count() or 1, parallel_work=parallel_work, **win)
+
+
+def _window4(params, n) -> dict:
+    """The window params of a rank-``n`` operand (n <= 4) as 4-D ones: unit dims prepended,
+    with window 1, stride 1, no padding and no dilation on them; padding as its lo sides."""
+    lead = (1,) * (4 - n)
+    return dict(window_dimensions=lead + tuple(params["window_dimensions"]),
+                window_strides=lead + tuple(params["window_strides"]),
+                padding_lo=(0,) * (4 - n) + tuple(lo for lo, _ in params["padding"]),
+                base_dilation=lead + tuple(params["base_dilation"]),
+                window_dilation=lead + tuple(params["window_dilation"]))
+
+
+@dataclass(frozen=True)
+class PatchesPlan:
+    """One ``patches`` (im2col) or, ``transpose``, ``patches_transpose`` (col2im) as the
+    window kernels see it: the operand as 4-D (unit dims prepended to a lower rank, with
+    window 1, stride 1, no padding or dilation on them; the patches array then has unit dims
+    prepended to its positions and to its window), the window geometry per dim, the threads
+    the work is split over and the work (elements written) from which it is, decided at run
+    time as for ``WindowPlan``. The patches' pad value is an argument of its own."""
+    transpose: bool
+    dtype: str
+    window_dimensions: tuple
+    window_strides: tuple
+    padding_lo: tuple
+    base_dilation: tuple
+    window_dilation: tuple
+    threads: int
+    parallel_work: int
+
+    def args(self) -> tuple:
+        """The kernel's ``geom`` argument: one tuple of ints."""
+        return (tuple(self.window_dimensions) + tuple(self.window_strides)
+                + tuple(self.padding_lo) + tuple(self.base_dilation)
+                + tuple(self.window_dilation) + (self.threads, self.parallel_work))
+
+
+def plan_patches(params, operand_shape, patches_shape, dtype, parallel_work,
+                 transpose=False) -> PatchesPlan | None:
+    """The kernel plan of a ``patches`` equation (``transpose``: a ``patches_transpose``
+    one, whose output is the operand), or None when the generated loops handle it: ranks 0
+    and above 4 (a vmapped pooling's gradient), dtypes other than float32/float64, empty
+    arrays. ``parallel_work``: the work from which the kernel splits it over threads."""
+    n = len(operand_shape)
+    if not 1 <= n <= 4 or np.dtype(dtype).name not in KERNEL_DTYPES:
+        return None
+    if 0 in tuple(operand_shape) + tuple(patches_shape):
+        return None
+    return PatchesPlan(transpose=transpose, dtype=np.dtype(dtype).name,
+                       threads=os.cpu_count() or 1, parallel_work=parallel_work,
+                       **_window4(params, n))

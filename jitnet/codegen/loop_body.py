@@ -17,7 +17,7 @@ import numpy as np
 from ..core.ir import Literal, Var
 from ..core.primitive import Remap
 from ..fuse.kernels import LoopKernel
-from .scalar import cast, expr, lit, lookup
+from .scalar import SCALAR, cast, lit
 from .writer import Names, Writer
 
 
@@ -58,9 +58,13 @@ class LoopBody:
             return self.scalars[a]
         return f"{self.alias.get(a) or self.names.var(a)}[{sub(idx)}]"
 
+    # the backend's ``expr(eqn, args)``: the source of one element of an equation's output
+    # (``cpu/scalar.expr``; the CUDA body writes its own ``emit``)
+    expr = None
+
     def emit(self, e, args) -> str:
         t = self.names.temp()
-        self.w(f"{t} = {expr(e, args)}  # {e.prim.name}")
+        self.w(f"{t} = {self.expr(e, args)}  # {e.prim.name}")
         return t
 
     def value(self, a, idx: tuple) -> str:
@@ -134,9 +138,9 @@ def reduce_update(e, acc: str, val: str) -> str:
         return f"{acc} {r.operator}= {val}"
     if r.operator and d == np.bool_:  # bool & and | stay bool (and/or would short-circuit)
         return f"{acc} = {acc} {r.operator} {val}"
-    # max, min, and/or of integers: the combine primitive's template (which reads only its
-    # arguments and the dtype, so no equation is passed)
-    return f"{acc} = {lookup(r.combine)(None, [acc, val], d)}"
+    # max, min, and/or of integers: the combine primitive's template, shared by the backends
+    # (it reads only its arguments and the dtype, so no equation is passed)
+    return f"{acc} = {SCALAR[r.combine.name](None, [acc, val], d)}"
 
 
 def reduce_identity(e) -> str:

@@ -1,12 +1,15 @@
-"""Per-element expressions of the elementwise primitives, as Python source templates.
+"""Per-element expressions of the elementwise primitives, as Python source templates: the
+part both backends share.
 
-``expr(eqn, args)`` returns the source of one element of ``eqn``'s output given the
-source of one element of each input. Helpers named ``jn_*`` come from the target's
-math module (``jitnet/runtime/numba_math.py`` on CPU), which implements them so that
-float32 stays float32 and loops vectorize. Integer results are cast back to their dtype
-so arithmetic wraps like XLA's fixed-width integers. A primitive whose element is a plain
-``math`` call declares it (``Elementwise(math="sin")``) and needs no entry in ``SCALAR``
-(``lookup``).
+A template ``(eqn, args, dtype) -> source`` returns the source of one element of ``eqn``'s
+output given the source of one element of each input. ``SCALAR`` holds the templates whose
+text both backends compile (operators, comparisons, casts and ``jn_*`` helpers that
+``runtime/numba_math.py`` and ``runtime/cuda_math.py`` both define); a template only one
+backend can compile lives in that backend's table (``cpu/scalar.py``, ``cuda/scalar.py``),
+which ``lookup`` reads first, so a backend never inherits another's template. Integer
+results are cast back to their dtype so arithmetic wraps like XLA's fixed-width integers.
+A primitive whose element is a plain ``math`` call declares it (``Elementwise(math="sin")``)
+and needs no template: each backend writes the call its own way (``lookup``'s ``math_call``).
 """
 from __future__ import annotations
 
@@ -26,23 +29,26 @@ def lit(v) -> str:
     return repr(v)
 
 
-def _suffix(dtype) -> str:
+def float_suffix(dtype) -> str:
+    """``f32``/``f64``: the suffix of a helper that exists per float dtype ('' otherwise)."""
     return {"float32": "f32", "float64": "f64"}.get(np.dtype(dtype).name, "")
 
 
-def _float_fn(name):
-    """Math function with our own float32/float64 implementation (jn_<name>_f32 / _f64)."""
+def float_fn(name):
+    """Template of a helper that exists per float dtype, returning that dtype:
+    ``jn_<name>_f32`` / ``_f64`` (what each backend's math module defines it as is its own
+    business: a backend lists the template in its table when it defines the helpers)."""
     def f(e, a, d):
-        s = _suffix(d)
+        s = float_suffix(d)
         if not s:
             raise NotImplementedError(f"{name} on {np.dtype(d).name}")
         return f"jn_{name}_{s}({a[0]})"
     return f
 
 
-def _lib(fn):
-    """A math-library call, cast back to the output dtype."""
-    return lambda e, a, d: f"{cast(d)}({fn}({', '.join(a)}))"
+def exp2_via_exp(e, a, d):
+    """exp2(x) as the backend's per-dtype exp of x * ln 2."""
+    return float_fn("exp")(e, [f"({a[0]} * {cast(d)}({np.log(2.0)!r}))"], d)
 
 
 def _binop(op):
@@ -63,12 +69,6 @@ def _div(e, a, d):
     if np.dtype(d).kind == "i":
         return f"{cast(d)}(jn_idiv({a[0]}, {a[1]}))"
     return f"({a[0]} / {a[1]})"
-
-
-def _rem(e, a, d):
-    if np.dtype(d).kind in "iu":
-        return f"{cast(d)}(jn_irem({a[0]}, {a[1]}))"
-    return f"{cast(d)}(np.fmod({a[0]}, {a[1]}))"
 
 
 def _not(e, a, d):
@@ -117,11 +117,6 @@ def _convert(e, a, d):
     return f"{cast(d)}({x})"
 
 
-def _round(e, a, d):
-    return (f"{cast(d)}(np.rint({a[0]}))" if e.params["rounding_method"] == 1
-            else f"{cast(d)}(jn_round_away({a[0]}))")
-
-
 def _shift(name):
     def f(e, a, d):
         bits = np.dtype(d).itemsize * 8
@@ -133,37 +128,15 @@ SCALAR = {
     "neg": lambda e, a, d: (f"(-{a[0]})" if np.dtype(d).kind in "fc"
                             else f"{cast(d)}(-{a[0]})"),
     "sign": lambda e, a, d: f"{cast(d)}(jn_sign({a[0]}))",
-    "floor": lambda e, a, d: f"{cast(d)}(np.floor({a[0]}))",
-    "ceil": lambda e, a, d: f"{cast(d)}(np.ceil({a[0]}))",
-    "round": _round,
-    "is_finite": lambda e, a, d: f"np.isfinite({a[0]})",
-    "exp": _float_fn("exp"),
-    "exp2": lambda e, a, d: _float_fn("exp")(e, [f"({a[0]} * {cast(d)}({np.log(2.0)!r}))"], d),
-    "log": _float_fn("log"),
-    "log1p": _float_fn("log1p"),
-    "expm1": _float_fn("expm1"),
-    "tanh": _float_fn("tanh"),
-    "logistic": _float_fn("logistic"),
-    "sqrt": lambda e, a, d: f"{cast(d)}(np.sqrt({a[0]}))",
-    "rsqrt": lambda e, a, d: f"{cast(d)}({cast(d)}(1) / np.sqrt({a[0]}))",
-    "cbrt": lambda e, a, d: f"{cast(d)}(np.cbrt({a[0]}))",
     "abs": lambda e, a, d: f"{cast(d)}(abs({a[0]}))",
-    # erf has its own vectorizable float32/float64 form (runtime/numba_transcendental.py);
-    # erfc is the plain math call its declaration names
-    "erf": _float_fn("erf"),
-    "erf_inv": lambda e, a, d: f"{cast(d)}(jn_erf_inv({a[0]}))",
-    "lgamma": lambda e, a, d: f"{cast(d)}(jn_lgamma({a[0]}))",
-    "digamma": lambda e, a, d: f"{cast(d)}(jn_digamma({a[0]}))",
     "not": _not,
     "population_count": lambda e, a, d: (f"{cast(d)}(jn_popcount({a[0]}, "
                                          f"{np.dtype(d).itemsize * 8}))"),
     "integer_pow": _integer_pow,
     "add": _binop("+"), "sub": _binop("-"), "mul": _binop("*"),
-    "div": _div, "rem": _rem,
-    "pow": lambda e, a, d: f"{cast(d)}(jn_pow({a[0]}, {a[1]}))",
+    "div": _div,
     "max": lambda e, a, d: f"jn_max({a[0]}, {a[1]})",
     "min": lambda e, a, d: f"jn_min({a[0]}, {a[1]})",
-    "nextafter": lambda e, a, d: f"{cast(d)}(np.nextafter({a[0]}, {a[1]}))",
     "and": _logic("and", "&"), "or": _logic("or", "|"),
     "xor": lambda e, a, d: (f"({a[0]} != {a[1]})" if np.dtype(d) == np.bool_
                             else f"{cast(d)}({a[0]} ^ {a[1]})"),
@@ -185,30 +158,11 @@ SCALAR = {
 }
 
 
-def _user_call(e, a, d):
-    """A user primitive's scalar Numba function (``Primitive.def_numba_elementwise``)."""
-    return f"{cast(d)}({e.prim.lowering['scalar_call']}({', '.join(a)}))"
-
-
-def _math_call(name):
-    return _lib(f"math.{name}")
-
-
-def lookup(prim, table: dict = SCALAR, math_call=_math_call):
-    """The template ``(eqn, args, dtype) -> source`` of elementwise ``prim``, or None: its
-    entry in ``table`` (keyed by the primitive's name), else the plain call its kind
-    declares (``Elementwise.math``), as ``math_call`` writes it (the CUDA backend passes its
-    own table and call)."""
-    rule = table.get(prim.name)
+def lookup(prim, table: dict, math_call):
+    """The template of elementwise ``prim`` on a backend, or None: its entry in the
+    backend's ``table``, else in the shared ``SCALAR`` (both keyed by the primitive's name),
+    else the plain call its kind declares (``Elementwise.math``), as ``math_call`` writes it."""
+    rule = table.get(prim.name) or SCALAR.get(prim.name)
     if rule is None and getattr(prim.kind, "math", None):
         rule = math_call(prim.kind.math)
     return rule
-
-
-def expr(eqn, args: list[str]) -> str:
-    rule = lookup(eqn.prim)
-    if rule is None:
-        if "scalar_call" not in eqn.prim.lowering:
-            raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}'")
-        rule = _user_call
-    return rule(eqn, args, eqn.outputs[0].aval.dtype)

@@ -40,7 +40,8 @@ class Elementwise:
     fused into loop kernels, one scalar expression per element. ``math`` names the scalar
     function when it is a plain call of Python's ``math`` module (``"sin"``: ``math.sin`` on
     CPU, the ``jn_sin`` helper on CUDA), so no backend needs a template of its own for it;
-    otherwise ``codegen/scalar.py`` holds the template, under the primitive's name."""
+    otherwise a template under the primitive's name: in ``codegen/scalar.py`` when both
+    backends compile it, else in ``codegen/cpu/scalar.py`` and ``codegen/cuda/scalar.py``."""
     math: str | None = None
 
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 import jitnet  # noqa: F401  (registers the primitives)
-from jitnet.codegen import scalar
-from jitnet.codegen.cpu import ops
-from jitnet.codegen.cuda import gen as cuda, ops as cuda_ops
+from jitnet.codegen.cpu import ops, scalar
+from jitnet.codegen.cuda import ops as cuda_ops, scalar as cuda
 from jitnet.core.aval import ShapedArray
 from jitnet.core.primitive import Elementwise, Op, Reduce, Remap, registry
 from jitnet.testing.records import RECORDS

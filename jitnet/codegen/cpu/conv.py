@@ -8,10 +8,13 @@ bounds are clipped (``_clip``) so that only valid ``p`` are visited: inner loops
 branch-free and vectorize, and dims that never leave the operand get a plain ``range(n)``
 (decided statically: shapes are compile-time constants).
 
-* ``patches`` writes every element in output order (the pad value where the window
-  leaves the operand), validity flags hoisted to the loop where they become known.
-* ``patches_transpose`` (col2im) scatter-adds with the window loops outside the position
-  loops, so the innermost loop adds contiguous rows.
+* ``patches`` and ``patches_transpose`` (col2im, max-pool's gradient): float32/float64
+  operands of rank 1 to 4 call the shape-generic kernels (``jitnet/kernels/window.py``,
+  chosen by ``kernel_plan.plan_patches``). The rest (rank 5 and above: a vmapped pooling's
+  gradient; integer, bool, complex; empty) are loop nests: ``patches`` writes every element
+  in output order (the pad value where the window leaves the operand), validity flags
+  hoisted to the loop where they become known; ``patches_transpose`` scatter-adds with the
+  window loops outside the position loops, so the innermost loop adds contiguous rows.
 * ``reduce_window`` keeps one accumulator per output element; float32/float64 ones of
   rank <= 4 without base dilation call the shape-generic kernel (``jitnet/kernels/window.py``,
   chosen by ``kernel_plan.plan_reduce_window``).
@@ -28,7 +31,7 @@ import numpy as np
 
 from ...core.ir import Literal
 from ...core.window import dilate_dim, identity, window_out_shape
-from ..kernel_plan import plan_conv, plan_reduce_window
+from ..kernel_plan import plan_conv, plan_patches, plan_reduce_window
 from .loops import PARALLEL_WORK
 from .ops import generator
 from ..scalar import cast
@@ -208,6 +211,10 @@ def _patches(e, names, w):
         return
     n = len(dims)
     pad = _scalar_src(e.params["pad_value"], dt)
+    plan = plan_patches(e.params, _shape(xa), shape, dt, _parallel_work())
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/window.py)
+        w(f"jn_patches_{plan.dtype}({x}, {o}, {plan.args()!r}, {pad})")
+        return
     par = math.prod(shape) >= _parallel_work() and shape[0] > 1
     ov = [names.temp() for _ in dims]
     kv = [names.temp() if d.W > 1 else 0 for d in dims]
@@ -249,6 +256,11 @@ def _patches_transpose(e, names, w):
         return
     ct = names.var(ca)
     dims = _window_dims(oshape, e.params)
+    plan = plan_patches(e.params, oshape, _shape(ca), dt, _parallel_work(), transpose=True)
+    if plan is not None:  # the shape-generic kernel (jitnet/kernels/window.py)
+        w(f"{o} = np.empty({oshape!r}, dtype={cast(dt)})")
+        w(f"jn_patches_transpose_{plan.dtype}({ct}, {o}, {plan.args()!r})")
+        return
     w(f"{o} = np.zeros({oshape!r}, dtype={cast(dt)})")
     if 0 in _shape(ca):
         return

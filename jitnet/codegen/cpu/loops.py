@@ -21,10 +21,16 @@ from ..dims import Dim
 from ..loop_body import LoopBody, kernel_reads, reduce_identity, reduce_update, sub
 from ..scalar import cast
 from ..writer import Names, Writer, alloc
+from .scalar import expr
 
 # loops with more element-operations than this run with prange (measured: below it, the
 # thread start-up costs more than it saves on 2 cores)
 PARALLEL_WORK = 1 << 20
+
+
+class _Body(LoopBody):
+    """The shared loop body writing the CPU's per-element templates."""
+    expr = staticmethod(expr)
 
 
 def _cost(k: LoopKernel) -> int:
@@ -116,7 +122,7 @@ def _emit_array_loop(ctx, w, scalars):
     for d in range(rank):
         w(f"for i{d} in {'prange' if parallel and d == 0 else 'range'}({shape[d]}):")
         w.indent()
-    body = LoopBody(k, names, w, scalars, ctx.alias)
+    body = _Body(k, names, w, scalars, ctx.alias)
     for v in k.stores:
         w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, idx)}")
     for e in reds:
@@ -173,7 +179,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
         else:
             w(f"for i{inner} in range({shape[inner]}):")
             w.indent()
-            body = LoopBody(k, names, w, scalars, ctx.alias)
+            body = _Body(k, names, w, scalars, ctx.alias)
             for v in k.stores:
                 w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
             for e in reds:
@@ -193,7 +199,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
             w(f"{names.var(out)} = np.full((), {accs[e]}, dtype={cast(out.aval.dtype)})")
     if k.epilogue:  # elementwise work on the finished results, at the kept index
         kept = tuple(idx[:n_kept])
-        eb = LoopBody(k, names, w, scalars, eqns=k.epilogue,
+        eb = _Body(k, names, w, scalars, eqns=k.epilogue,
                    override={e.outputs[0]: accs[e] for e in reds})
         for v in k.epilogue_stores:
             at = _unit_index(kept, shape[:n_kept], v.aval.shape)
@@ -319,7 +325,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         w.indent()
         at = list(idx)
         at[inner] = f"({lo} + {j})"
-        body = LoopBody(k, names, w, scalars, ctx.alias)
+        body = _Body(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
@@ -338,7 +344,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         w.indent()
         at = list(idx)
         at[inner] = f"({jb} + {jl})"
-        body = LoopBody(k, names, w, scalars, ctx.alias)
+        body = _Body(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
@@ -360,7 +366,7 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     if main < m or isinstance(m, Dim):  # the tail that does not fill the lanes
         w(f"for i{inner} in range({main}, {m}):")
         w.indent()
-        body = LoopBody(k, names, w, scalars, ctx.alias)
+        body = _Body(k, names, w, scalars, ctx.alias)
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
         for e in reds:

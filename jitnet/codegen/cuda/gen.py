@@ -10,7 +10,7 @@ kernel becomes code:
 * A ``LoopKernel``'s stores become one elementwise kernel: a grid-stride loop over the flat
   output index, unravelled into the multi-index; operand loads go through the same remap
   index arithmetic as on CPU (each remap's declared ``Remap.index``) and the per-element
-  expressions of ``scalar.py`` (with CUDA-safe overrides for the math functions).
+  templates of ``codegen/scalar.py`` and ``cuda/scalar.py`` (CUDA's math functions).
 * Its reductions become, per distinct set of reduced axes, a block-per-output kernel: the
   threads of a block stride over the reduced elements, then combine in a shared-memory tree.
   When there are few outputs and many reduced elements, each output is split over ``G``
@@ -19,9 +19,8 @@ kernel becomes code:
 * ``OpKernel``s come from the generators of ``ops.py``, ``control.py``, ``conv.py``; control flow (cond, while,
   scan) is driven from the host function.
 
-This module holds what every CUDA generator uses: launch limits and configurations, the
-per-element expressions with CUDA overrides, a kernel being written (``Kernel``), the module
-being written (``Gen``) and flat-offset arithmetic. Loop kernels: ``loops.py``; op kernels:
+This module holds what every CUDA generator uses: launch limits and configurations, a kernel
+being written (``Kernel``), the module being written (``Gen``) and flat-offset arithmetic. Loop kernels: ``loops.py``; op kernels:
 ``ops.py``, ``control.py``, ``conv.py``; the module and host function: ``program.py``.
 
 No numba import here: this module only writes text.
@@ -35,8 +34,7 @@ import numpy as np
 
 from ...core.ir import Literal, Var
 from ..writer import Constants, Names, Writer
-from ..scalar import SCALAR, _suffix, cast
-from ..scalar import lookup as scalar_lookup
+from ..scalar import cast
 from ..scalar import lit as pylit
 
 WARP = 32
@@ -73,66 +71,6 @@ def block_threads(n: int, lim: Limits) -> int:
 def numba_type(dtype) -> str:
     d = np.dtype(dtype)
     return "numba.boolean" if d == np.bool_ else f"numba.{d.name}"
-
-
-# -- per-element expressions ---------------------------------------------------------------
-
-def _fn(name):
-    return lambda e, a, d: f"{cast(d)}(jn_{name}({', '.join(a)}))"
-
-
-def _per_dtype(name, dtype_of=None):
-    """A helper that exists per float dtype on the GPU (libdevice): jn_<name>_f32 / _f64."""
-    def f(e, a, d):
-        dt = dtype_of(e) if dtype_of else d
-        s = _suffix(dt)
-        if not s:
-            raise NotImplementedError(f"{e.prim.name} on {np.dtype(dt).name} (cuda backend)")
-        return f"{cast(d)}(jn_{name}_{s}({', '.join(a)}))"
-    return f
-
-
-def _round(e, a, d):
-    name = "rint" if e.params["rounding_method"] == 1 else "round_away"
-    return _per_dtype(name)(e, a, d)
-
-
-def _rem(e, a, d):
-    if np.dtype(d).kind in "iu":
-        return f"{cast(d)}(jn_irem({a[0]}, {a[1]}))"
-    return f"{cast(d)}(jn_fmod({a[0]}, {a[1]}))"
-
-
-# scalar.py writes NumPy/math calls that only CPU Numba (or Python) accepts; on CUDA every
-# math function goes through a jn_* helper of runtime/cuda_math.py (a primitive declaring
-# Elementwise(math=name) gets jn_<name> without an entry here: see lookup)
-CUDA_SCALAR = dict(SCALAR)
-CUDA_SCALAR.update({
-    "floor": _fn("floor"), "ceil": _fn("ceil"), "round": _round,
-    "is_finite": lambda e, a, d: f"jn_isfinite({a[0]})",
-    "sqrt": _fn("sqrt"),
-    "rsqrt": lambda e, a, d: f"{cast(d)}({cast(d)}(1) / jn_sqrt({a[0]}))",
-    "cbrt": _per_dtype("cbrt"), "erf_inv": _per_dtype("erf_inv"),
-    "erf": _fn("erf"),  # the CPU template is its own float32/64 form; CUDA keeps jn_erf
-    "nextafter": _per_dtype("nextafter"),
-    "rem": _rem,
-    "lgamma": _fn("lgamma"), "digamma": _fn("digamma"),
-    "pow": _fn("pow"),
-})
-
-
-def lookup(prim):
-    """``prim``'s CUDA template, or None; a declared ``math`` call becomes its ``jn_`` helper
-    (``runtime/cuda_math.py`` defines one per declared name)."""
-    return scalar_lookup(prim, CUDA_SCALAR, _fn)
-
-
-def expr(eqn, args: list[str]) -> str:
-    rule = lookup(eqn.prim)
-    if rule is None:
-        raise NotImplementedError(f"no scalar lowering for primitive '{eqn.prim.name}' "
-                                  f"(cuda backend)")
-    return rule(eqn, args, eqn.outputs[0].aval.dtype)
 
 
 # -- kernels and the host function -------------------------------------------------------------

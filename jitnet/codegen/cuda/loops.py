@@ -12,7 +12,8 @@ from ...core.ir import Literal, Var
 from ...fuse.kernels import LoopKernel
 from ..loop_body import LoopBody, kernel_reads, reduce_identity, reduce_update
 from ..writer import Writer
-from .gen import Gen, Kernel, block_threads, expr, numba_type, offset, unravel
+from .gen import Gen, Kernel, block_threads, numba_type, offset, unravel
+from .scalar import expr
 
 
 # -- loop kernels --------------------------------------------------------------------------
