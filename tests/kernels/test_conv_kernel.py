@@ -329,6 +329,9 @@ def test_output_major_plan():
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
 def test_output_major_matches_numpy_reference(dtype, tol, x64):
     f, args = all_cases(dtype, OM_CASES)
+    calls = [ln for ln in jitnet.jit(f).lower(*args).source().splitlines() if "jn_conv2d_" in ln
+             and "import" not in ln]
+    assert len(calls) == len(OM_CASES) and all(ln.endswith(", 1))") for ln in calls)
     for i, (c, g) in enumerate(zip(OM_CASES, jitnet.jit(f)(*args))):
         want = ref_conv(args[2 * i], args[2 * i + 1], *c[2:])
         assert g.shape == want.shape and g.dtype == dtype, i
