@@ -6,7 +6,8 @@ kernel, in jitnet and in PyTorch eager (issue 16 items 3 and 7).
   kernel (forward, input gradient, weight gradient of each layer);
 * PyTorch eager: ``torch.profiler`` of the same step (self CPU time per aten op).
 
-Note the load (``uptime``) beside the figures.
+With ``--threads 1`` every figure is CPU time of the process (robust on a loaded machine),
+else wall time. Note the load (``uptime``) beside the figures.
 
     python benchmarks/conv_profile.py [--number 20] [--threads 2] [--no-torch]
 """
@@ -47,8 +48,10 @@ def flops(lhs, rhs, out, dn) -> float:
     return 2.0 * np.prod(out) * i_ * kh * kw
 
 
-def conv_times(number):
-    """ms per call of each of W4's convolutions through the kernel (median of rounds)."""
+def conv_times(number, clock):
+    """ms per call of each of W4's convolutions through the kernel (median), as planned and
+    with the plan's algorithm choice undone (im2col where output-major was planned)."""
+    import dataclasses
     from jitnet.kernels import conv as kc
     from jitnet.kernels.plan import plan_conv
     rng = np.random.default_rng(0)
@@ -56,29 +59,34 @@ def conv_times(number):
     for name, (ls, rs, dn) in CONVS.items():
         x = rng.standard_normal(ls).astype(np.float32)
         w = rng.standard_normal(rs).astype(np.float32)
-        o_ = rs[dn[1][0]]
         if dn is WGRAD:
             out_shape = (rs[1], ls[1], 3, 3)  # (O, I, KH, KW): out spec (1, 0, 2, 3)
         else:
-            out_shape = (ls[0], o_, ls[2], ls[3])
+            out_shape = (ls[0], rs[dn[1][0]], ls[2], ls[3])
         p = dict(window_strides=(1, 1), padding=SAME, lhs_dilation=(1, 1),
                  rhs_dilation=(1, 1), dimension_numbers=dn, feature_group_count=1)
         plan = plan_conv(p, ls, rs, out_shape, np.float32)
+        plans = {"planned": plan.args(),
+                 "im2col": dataclasses.replace(plan, output_major=False).args()}
         out = np.empty(out_shape, np.float32)
         call = kc.jn_conv2d_float32
-        call(x, w, out, plan.args())
-        ts = []
+        ts = {k: [] for k in plans}
+        for g in plans.values():
+            call(x, w, out, g)
         for _ in range(number):
-            t = time.perf_counter()
-            call(x, w, out, plan.args())
-            ts.append(time.perf_counter() - t)
-        ms = 1e3 * statistics.median(ts)
+            for k, g in plans.items():
+                t = clock()
+                call(x, w, out, g)
+                ts[k].append(clock() - t)
+        ms = {k: 1e3 * statistics.median(v) for k, v in ts.items()}
         gf = flops(ls, rs, out_shape, dn) / 1e9
-        rows.append((name, ms, gf, gf / ms * 1e3))
+        algo = ("window-major" if plan.window_major else
+                "output-major" if plan.output_major else "im2col")
+        rows.append((name, algo, ms["planned"], ms["im2col"], gf, gf / ms["planned"] * 1e3))
     return rows
 
 
-def jitnet_profile(number):
+def jitnet_profile(number, clock):
     """ms per generated function of W4's step program. ``profiler.kernel_times`` calls the
     generated functions from Python, which segfaults since they are link-only callees
     (``runtime/numba_callee.py``): here the program's text is compiled again with every
@@ -99,9 +107,9 @@ def jitnet_profile(number):
 
     def timed(site, fn):  # one entry per call site (a callee may be called twice)
         def call(*a):
-            t = time.perf_counter()
+            t = clock()
             out = fn(*a)
-            stats.setdefault(site, []).append(time.perf_counter() - t)
+            stats.setdefault(site, []).append(clock() - t)
             return out
         return call
     lines = src.splitlines()
@@ -138,7 +146,7 @@ def jitnet_profile(number):
     return "\n".join(out + [f"sum  {sum(r[0] for r in rows):9.3f} ms"])
 
 
-def torch_profile(number, threads):
+def torch_profile(number, threads, clock):
     import torch
     torch.set_num_threads(threads)
     w = workloads.BY_KEY["W4"]
@@ -149,10 +157,10 @@ def torch_profile(number, threads):
     x, y = (torch.tensor(a) for a in data["inputs"])
     for _ in range(5):
         step(params, x, y)
-    t = time.perf_counter()
+    t = clock()
     for _ in range(number):
         step(params, x, y)
-    total = (time.perf_counter() - t) / number
+    total = (clock() - t) / number
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         for _ in range(number):
             step(params, x, y)
@@ -166,16 +174,24 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--convs-only", action="store_true")
     a = ap.parse_args(argv)
-    print("load:", os.getloadavg())
-    print("\n## W4's convolutions through the kernel (ms, GFLOP, GFLOP/s)")
-    for name, ms, gf, rate in conv_times(a.number):
-        print(f"{name:<40}{ms:9.3f} ms{gf:8.3f} GFLOP{rate:8.1f} GFLOP/s")
+    import numba
+    import jitnet
+    jitnet.config.update("num_threads", a.threads)
+    numba.set_num_threads(a.threads)
+    # one thread: the process's CPU time (robust on a loaded machine); else wall time
+    clock = time.process_time if a.threads == 1 else time.perf_counter
+    print("load:", os.getloadavg(), "threads:", a.threads)
+    print("\n## W4's convolutions through the kernel (ms as planned, ms im2col, GFLOP, "
+          "GFLOP/s as planned)")
+    for name, algo, ms, ms0, gf, rate in conv_times(a.number, clock):
+        print(f"{name:<38}{algo:>14}{ms:9.3f} ms{ms0:9.3f} ms{gf:7.3f} GFLOP"
+              f"{rate:7.1f} GFLOP/s")
     if a.convs_only:
         return
     print("\n## jitnet kernel_times of W4's step")
-    print(jitnet_profile(a.number))
+    print(jitnet_profile(a.number, clock))
     if not a.no_torch:
-        total, table = torch_profile(a.number, a.threads)
+        total, table = torch_profile(a.number, a.threads, clock)
         print(f"\n## PyTorch eager W4 step: {1e3 * total:.2f} ms per step ({a.threads} threads)")
         print(table)
     print("load:", os.getloadavg())

@@ -10,6 +10,8 @@ BLAS, ``runtime/threads.py``), written in place when the output has its natural 
 (NCHW, or NHWC for channels-last), else copied out. A window larger than the output (a
 weight gradient as XLA writes it, ``prims/conv._conv_rhs_grad_as_conv``) takes
 ``conv2d_window`` instead: the contraction over the window, one lhs feature per work item.
+An NCHW lhs with many features per group takes ``conv2d_output_major``: the product first
+(weights by the lhs planes, read in place), then a shifted sum per output element.
 Compiled once per dtype.
 """
 from __future__ import annotations
