@@ -372,12 +372,15 @@ def _shift_add(dst, db, z, Og, KH, KW, H, W, PH, PW, oC, oH, oW, geom):
     """dst[db + o*oC + ph*oH + pw*oW] = sum over (kh, kw) of z[(o, kh, kw), the input
     position window offset (kh, kw) of output (ph, pw) reads] (0 where it reads padding or
     a dilation hole): the output-major product's second half. A contiguous run of z is
-    added per (o, kh, kw, ph) at unit stride and dilation."""
+    added per (o, kh, kw, ph) at unit stride and lhs dilation; when the output rows are
+    as long as the input's too (stride 1, SAME-like), one run per (o, kh, kw) covers all
+    rows (the row shift is then constant), after zeroing the z entries only its
+    wrap-around between rows would read (each z row serves one offset only)."""
     sh, sw, lo_h, lo_w = geom[12], geom[13], geom[14], geom[15]
     bh, bw, dh, dw = geom[16], geom[17], geom[18], geom[19]
     Hd, Wd = (H - 1) * bh + 1, (W - 1) * bw + 1
-    K = KH * KW
     unit = oW == 1 and sw == 1 and bw == 1
+    band = unit and sh == 1 and bh == 1 and W == PW and oH == PW
     for o in range(Og):
         ob = db + o * oC
         for ph in range(PH):
@@ -394,6 +397,22 @@ def _shift_add(dst, db, z, Og, KH, KW, H, W, PH, PW, oC, oH, oW, geom):
                 zr = z[(o * KH + kh) * KW + kw]
                 woff = kw * dw - lo_w
                 a, b = _valid_range(PW, sw, woff, Wd)
+                if band:
+                    hoff = kh * dh - lo_h
+                    p0, p1 = _valid_range(PH, 1, hoff, H)
+                    if p0 >= p1 or a >= b:
+                        continue
+                    for ph in range(p0, p1):
+                        q = (ph + hoff) * W
+                        for c in range(a + woff):
+                            zr[q + c] = 0
+                        for c in range(b + woff, W):
+                            zr[q + c] = 0
+                    r0 = p0 * PW + a  # the run: output r reads z[r + hoff*W + woff]
+                    d0, s0 = np.uint64(ob + r0), np.uint64(r0 + hoff * W + woff)
+                    for j in range((p1 - 1) * PW + b - r0):
+                        dst[d0 + np.uint64(j)] += zr[s0 + np.uint64(j)]
+                    continue
                 for ph in range(PH):
                     hp = ph * sh + kh * dh - lo_h
                     if hp < 0 or hp >= Hd or hp % bh != 0:

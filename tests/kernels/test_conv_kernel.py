@@ -295,8 +295,9 @@ def test_weight_and_input_gradients_to_second_order(x64):
 
 # Output-major algorithm (``plan.ConvPlan.output_major``): NCHW lhs with >= 32 features per
 # group. SAME/VALID, primes, stride 2, both dilations with negative padding, feature
-# groups, a non-natural channels-first output, and one sample (fewer than the threads: the
-# kernel falls back to im2col at run time).
+# groups, a non-natural channels-first output, one sample (fewer than the threads: the
+# kernel falls back to im2col at run time), and two whose output rows are as long as the
+# input's (the shifted sum's one-run-per-offset path), with rhs dilation, asymmetric padding.
 OM_CASES = [
     ((2, 32, 7, 5), (5, 32, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NCHW, 1),
     ((3, 33, 9, 6), (4, 33, 2, 3), (2, 1), ((0, 0), (0, 0)), (1, 1), (1, 1), NCHW, 1),
@@ -305,6 +306,8 @@ OM_CASES = [
     ((2, 32, 9, 8), (3, 32, 3, 3), (2, 2), ((1, 0), (0, 2)), (1, 1), (1, 1),
      ("NCHW", "OIHW", "CNHW"), 1),
     ((1, 37, 4, 4), (2, 37, 3, 1), (1, 1), ((1, 1), (0, 0)), (1, 1), (1, 1), NCHW, 1),
+    ((2, 32, 6, 7), (3, 32, 3, 3), (1, 1), ((2, 2), (2, 2)), (1, 1), (2, 2), NCHW, 1),
+    ((2, 32, 5, 6), (3, 32, 2, 4), (1, 1), ((0, 1), (3, 0)), (1, 1), (1, 1), NCHW, 1),
 ]
 
 
