@@ -21,8 +21,10 @@ COLS_BYTES = 1 << 20
 GEMM_MIN_WORK = 32
 KERNEL_DTYPES = ("float32", "float64")
 # the output-major algorithm (``ConvPlan.output_major``): from this many lhs features per
-# group (its product's contraction), with a product of at most ZBUF_BYTES per sample
+# group (its product's contraction), half as many on images of OUTPUT_MAJOR_LARGE_IMAGE
+# positions or more, with a product of at most ZBUF_BYTES per sample
 OUTPUT_MAJOR_MIN_FEATURES = 32
+OUTPUT_MAJOR_LARGE_IMAGE = 512
 ZBUF_BYTES = 4 << 20
 
 
@@ -136,22 +138,25 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
                     dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1,
                     window_major=window_major,
                     output_major=not window_major and output_major(
-                        lspec, ospec, i_, o_ // g, math.prod(ks) * math.prod(lhs_shape[2:]),
+                        lspec, ospec, i_, o_ // g, math.prod(ks), math.prod(lhs_shape[2:]),
                         np.dtype(dtype).itemsize))
 
 
-def output_major(lhs_spec, out_spec, in_features, out_features, window_inputs,
+def output_major(lhs_spec, out_spec, in_features, out_features, window, positions,
                  itemsize) -> bool:
     """Whether a convolution takes the kernel's output-major algorithm (``ConvPlan``):
     an NCHW lhs (its planes are the product's rhs, read in place), a channels-first output,
-    at least OUTPUT_MAJOR_MIN_FEATURES lhs features per group (the product's contraction)
-    and a product of at most ZBUF_BYTES per sample (out features per group times window
-    size times lhs positions, ``window_inputs``). Measured against im2col (benchmarks/
-    RESULTS.md, section conv16): 0.53-0.85x the time from 32 lhs features, equal at 16,
-    2-5x slower at 1-3."""
-    return (tuple(lhs_spec) == (0, 1, 2, 3) and out_spec[1] != 3
-            and in_features >= OUTPUT_MAJOR_MIN_FEATURES
-            and out_features * window_inputs * itemsize <= ZBUF_BYTES)
+    enough lhs features per group (the product's contraction: OUTPUT_MAJOR_MIN_FEATURES,
+    or half that on images of at least OUTPUT_MAJOR_LARGE_IMAGE ``positions``) and a
+    product (out features per group * ``window`` size * lhs positions) of at most
+    ZBUF_BYTES per sample. Measured against im2col (benchmarks/RESULTS.md, section
+    conv16): 0.44-0.80x the time from 32 lhs features and with 16 on 28x28 images,
+    1.07x with 16 on 14x14, 1.0-3x slower below."""
+    enough = (in_features >= OUTPUT_MAJOR_MIN_FEATURES
+              or (2 * in_features >= OUTPUT_MAJOR_MIN_FEATURES
+                  and positions >= OUTPUT_MAJOR_LARGE_IMAGE))
+    return (tuple(lhs_spec) == (0, 1, 2, 3) and out_spec[1] != 3 and enough
+            and out_features * window * positions * itemsize <= ZBUF_BYTES)
 
 
 # the computations the window kernel folds (``kernels/window.py``), by their code there

@@ -312,8 +312,9 @@ OM_CASES = [
 
 
 def test_output_major_plan():
-    """Taken from 32 lhs features per group with an NCHW lhs and a channels-first output;
-    not below, not for other lhs layouts, channels-last outputs or large images."""
+    """Taken from 32 lhs features per group (16 on images of 512 positions or more) with
+    an NCHW lhs and a channels-first output; not below, not for other lhs layouts,
+    channels-last outputs or large products."""
     for c in OM_CASES:
         out = ref_conv(rand(c[0], np.float64), rand(c[1], np.float64), *c[2:]).shape
         assert kp.plan_conv(params(c), c[0], c[1], out, np.float32).output_major, c
@@ -321,6 +322,10 @@ def test_output_major_plan():
     p = params(c)
     assert not kp.plan_conv(p, (2, 16, 7, 5), (5, 16, 3, 3), (2, 5, 7, 5),
                             np.float32).output_major                   # 16 lhs features
+    assert kp.plan_conv(p, (2, 16, 28, 28), (5, 16, 3, 3), (2, 5, 28, 28),
+                        np.float32).output_major                       # on 28x28: yes
+    assert not kp.plan_conv(p, (2, 8, 28, 28), (5, 8, 3, 3), (2, 5, 28, 28),
+                            np.float32).output_major
     assert not kp.plan_conv(dict(p, dimension_numbers=spec(NHWC)), (2, 7, 5, 32),
                             (3, 3, 32, 5), (2, 7, 5, 5), np.float32).output_major
     assert not kp.plan_conv(p, (2, 32, 224, 224), (64, 32, 3, 3), (2, 64, 224, 224),
