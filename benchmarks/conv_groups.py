@@ -5,8 +5,9 @@ its gradients are generated patches + dot_general + patches_transpose, ``prims/c
 ``lax.map`` over members (the batch rule ``prims/conv.py`` keeps), and N separate calls.
 
 NHWC/HWIO, 3x3 VALID, the second layer of ``benchmarks/population_conv.py`` (batch 32,
-13x13x16 -> 32), forward and gradient of sum(y^2) in x and w, and the forward alone. One thread (CPU time of the
-process, robust to a loaded machine), interleaved rounds, medians; note the load.
+13x13x16 -> 32), forward and gradient of sum(y^2) in x and w, and the forward alone. One
+thread (CPU time of the process, robust to a loaded machine), interleaved rounds, medians;
+note the load.
 
     python benchmarks/conv_groups.py [--members 4] [--rounds 7]
 """
