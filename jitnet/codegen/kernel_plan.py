@@ -43,6 +43,12 @@ COLS_BYTES = 1 << 20
 # I * prod(K)) the product is too small for BLAS: depthwise convs keep the generated loops
 GEMM_MIN_WORK = 32
 KERNEL_DTYPES = ("float32", "float64")
+# the output-major algorithm (``ConvPlan.output_major``): from this many lhs features per
+# group (its product's contraction), half as many on images of OUTPUT_MAJOR_LARGE_IMAGE
+# positions or more, with a product of at most ZBUF_BYTES per sample
+OUTPUT_MAJOR_MIN_FEATURES = 32
+OUTPUT_MAJOR_LARGE_IMAGE = 512
+ZBUF_BYTES = 4 << 20
 
 
 def work_split(n, rows, row_bytes, threads):
@@ -89,6 +95,10 @@ class ConvPlan:
     # ``prims/conv._conv_rhs_grad_as_conv``): the kernel contracts over the window, one
     # lhs feature per work item, instead of gathering each output position's window
     window_major: bool = False
+    # lhs with contiguous (H, W) planes (channels-first): Z = W (O*K, I) @ x (I, H*W) per
+    # sample, then each output the sum of its window's entries of Z (``kernels/conv.py``
+    # ``conv2d_output_major``), instead of gathering columns
+    output_major: bool = False
 
     def args(self) -> tuple:
         """The kernel's ``geom`` argument: one tuple of ints."""
@@ -96,7 +106,7 @@ class ConvPlan:
                 + tuple(self.window_strides) + tuple(self.padding_lo)
                 + tuple(self.lhs_dilation) + tuple(self.rhs_dilation)
                 + (self.feature_group_count, int(self.channels_last), self.threads,
-                   int(self.window_major)))
+                   int(self.window_major), int(self.output_major)))
 
     def split(self, lhs_shape, rhs_shape, out_shape) -> tuple:
         """(rows per work item, items) the kernel uses for these shapes."""
@@ -141,6 +151,7 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
     if 0 in tuple(lhs_shape) + tuple(rhs_shape) + tuple(out_shape):
         return None
     positions = math.prod(out_shape[d] for d in ospec[2:])
+    window_major = math.prod(ks) > positions
     return ConvPlan(lhs_spec=lspec, rhs_spec=rspec, out_spec=ospec,
                     window_strides=tuple(params["window_strides"]),
                     padding_lo=tuple(lo for lo, _ in params["padding"]),
@@ -148,7 +159,27 @@ def plan_conv(params, lhs_shape, rhs_shape, out_shape, dtype) -> ConvPlan | None
                     rhs_dilation=tuple(params["rhs_dilation"]),
                     feature_group_count=g, channels_last=ospec[1] == 3,
                     dtype=np.dtype(dtype).name, threads=os.cpu_count() or 1,
-                    window_major=math.prod(ks) > positions)
+                    window_major=window_major,
+                    output_major=not window_major and output_major(
+                        lspec, ospec, i_, o_ // g, math.prod(ks), math.prod(lhs_shape[2:]),
+                        np.dtype(dtype).itemsize))
+
+
+def output_major(lhs_spec, out_spec, in_features, out_features, window, positions,
+                 itemsize) -> bool:
+    """Whether a convolution takes the kernel's output-major algorithm (``ConvPlan``):
+    an NCHW lhs (its planes are the product's rhs, read in place), a channels-first output,
+    enough lhs features per group (the product's contraction: OUTPUT_MAJOR_MIN_FEATURES,
+    or half that on images of at least OUTPUT_MAJOR_LARGE_IMAGE ``positions``) and a
+    product (out features per group * ``window`` size * lhs positions) of at most
+    ZBUF_BYTES per sample. Measured against im2col (benchmarks/RESULTS.md, section
+    conv16): 0.44-0.80x the time from 32 lhs features and with 16 on 28x28 images,
+    1.07x with 16 on 14x14, 1.0-3x slower below."""
+    enough = (in_features >= OUTPUT_MAJOR_MIN_FEATURES
+              or (2 * in_features >= OUTPUT_MAJOR_MIN_FEATURES
+                  and positions >= OUTPUT_MAJOR_LARGE_IMAGE))
+    return (tuple(lhs_spec) == (0, 1, 2, 3) and out_spec[1] != 3 and enough
+            and out_features * window * positions * itemsize <= ZBUF_BYTES)
 
 
 # the computations the window kernel folds (``kernels/window.py``), by their code there

@@ -10,6 +10,8 @@ BLAS, ``runtime/threads.py``), written in place when the output has its natural 
 (NCHW, or NHWC for channels-last), else copied out. A window larger than the output (a
 weight gradient as XLA writes it, ``prims/conv._conv_rhs_grad_as_conv``) takes
 ``conv2d_window`` instead: the contraction over the window, one lhs feature per work item.
+An NCHW lhs with many features per group takes ``conv2d_output_major``: the product first
+(weights by the lhs planes, read in place), then a shifted sum per output element.
 Compiled once per dtype.
 """
 from __future__ import annotations
@@ -344,7 +346,128 @@ def conv2d_window(x, w, out, geom):
     return out
 
 
-GEOM = 24
+@numba.njit
+def _pack_output_major(w, geom):
+    """The weights as (G, O/G * K, I): rows (o, kh, kw), columns the group's lhs features
+    (the output-major product's lhs)."""
+    r0, r1, r2, r3 = geom[4], geom[5], geom[6], geom[7]
+    G = geom[20]
+    st = _c_strides(w.shape)
+    O, I, KH, KW = w.shape[r0], w.shape[r1], w.shape[r2], w.shape[r3]
+    sO, sI, sKH, sKW = st[r0], st[r1], st[r2], st[r3]
+    Og = O // G
+    wf = w.reshape(w.size)
+    wk = np.empty((G, Og * KH * KW, I), w.dtype)
+    for o in range(O):
+        for kh in range(KH):
+            for kw in range(KW):
+                row = ((o % Og) * KH + kh) * KW + kw
+                for i in range(I):
+                    wk[o // Og, row, i] = wf[o * sO + i * sI + kh * sKH + kw * sKW]
+    return wk
+
+
+@numba.njit
+def _shift_add(dst, db, z, Og, KH, KW, H, W, PH, PW, oC, oH, oW, geom):
+    """dst[db + o*oC + ph*oH + pw*oW] = sum over (kh, kw) of z[(o, kh, kw), the input
+    position window offset (kh, kw) of output (ph, pw) reads] (0 where it reads padding or
+    a dilation hole): the output-major product's second half. A contiguous run of z is
+    added per (o, kh, kw, ph) at unit stride and lhs dilation; when the output rows are
+    as long as the input's too (stride 1, SAME-like), one run per (o, kh, kw) covers all
+    rows (the row shift is then constant), after zeroing the z entries only its
+    wrap-around between rows would read (each z row serves one offset only)."""
+    sh, sw, lo_h, lo_w = geom[12], geom[13], geom[14], geom[15]
+    bh, bw, dh, dw = geom[16], geom[17], geom[18], geom[19]
+    Hd, Wd = (H - 1) * bh + 1, (W - 1) * bw + 1
+    unit = oW == 1 and sw == 1 and bw == 1
+    band = unit and sh == 1 and bh == 1 and W == PW and oH == PW
+    for o in range(Og):
+        ob = db + o * oC
+        for ph in range(PH):
+            rb = ob + ph * oH
+            if unit:
+                d0 = np.uint64(rb)
+                for pw in range(PW):
+                    dst[d0 + np.uint64(pw)] = 0
+            else:
+                for pw in range(PW):
+                    dst[rb + pw * oW] = 0
+        for kh in range(KH):
+            for kw in range(KW):
+                zr = z[(o * KH + kh) * KW + kw]
+                woff = kw * dw - lo_w
+                a, b = _valid_range(PW, sw, woff, Wd)
+                if band:
+                    hoff = kh * dh - lo_h
+                    p0, p1 = _valid_range(PH, 1, hoff, H)
+                    if p0 >= p1 or a >= b:
+                        continue
+                    for ph in range(p0, p1):
+                        q = (ph + hoff) * W
+                        for c in range(a + woff):
+                            zr[q + c] = 0
+                        for c in range(b + woff, W):
+                            zr[q + c] = 0
+                    r0 = p0 * PW + a  # the run: output r reads z[r + hoff*W + woff]
+                    d0, s0 = np.uint64(ob + r0), np.uint64(r0 + hoff * W + woff)
+                    for j in range((p1 - 1) * PW + b - r0):
+                        dst[d0 + np.uint64(j)] += zr[s0 + np.uint64(j)]
+                    continue
+                for ph in range(PH):
+                    hp = ph * sh + kh * dh - lo_h
+                    if hp < 0 or hp >= Hd or hp % bh != 0:
+                        continue
+                    q = (hp // bh) * W
+                    rb = ob + ph * oH
+                    if unit:
+                        d0, s0 = np.uint64(rb), np.uint64(q + woff)
+                        for pw in range(a, b):
+                            dst[d0 + np.uint64(pw)] += zr[s0 + np.uint64(pw)]
+                    else:
+                        for pw in range(a, b):
+                            wp = pw * sw + woff
+                            if wp % bw == 0:
+                                dst[rb + pw * oW] += zr[q + wp // bw]
+
+
+@numba.njit(parallel=True, nogil=True, error_model="numpy")
+def conv2d_output_major(x, w, out, geom):
+    """out = conv(x, w) for a channels-first lhs with contiguous (H, W) planes
+    (``plan.ConvPlan.output_major``): per sample and feature group, one product
+    Z (O/G * K, H*W) = W_g (O/G * K, I) @ x[n, g] (I, H*W), the lhs read in place, then
+    each output element the sum of the K entries of Z its window offsets read
+    (``_shift_add``). The product's shape (few lhs features, many rows) runs faster than
+    im2col's (few out features) on OpenBLAS's kernels, and no columns are gathered."""
+    l0, l1 = geom[0], geom[1]
+    o0, o1, o2, o3 = geom[8], geom[9], geom[10], geom[11]
+    G = geom[20]
+    xs, os_ = _c_strides(x.shape), _c_strides(out.shape)
+    N, H, W = x.shape[l0], x.shape[geom[2]], x.shape[geom[3]]
+    xN, xC = xs[l0], xs[l1]
+    oN, oC, oH, oW = os_[o0], os_[o1], os_[o2], os_[o3]
+    PH, PW = out.shape[o2], out.shape[o3]
+    O, I = w.shape[geom[4]], w.shape[geom[5]]
+    KH, KW = w.shape[geom[6]], w.shape[geom[7]]
+    Og, K, HW = O // G, KH * KW, H * W
+    wk = _pack_output_major(w, geom)
+    xf = x.reshape(x.size)
+    of = out.reshape(out.size)
+    threads = geom[22]
+    nt = min(N, threads)
+    for t in prange(nt):
+        z = np.empty(Og * K * HW, x.dtype)
+        z2 = z.reshape((Og * K, HW))
+        scratch = np.empty(8, np.int32)
+        for n in range(t * N // nt, (t + 1) * N // nt):
+            for g in range(G):
+                xb = n * xN + g * I * xC
+                _gemm(wk[g], xf[xb:xb + I * xC].reshape((I, HW)), z2, False, False, scratch)
+                _shift_add(of, n * oN + g * Og * oC, z2, Og, KH, KW, H, W, PH, PW, oC, oH,
+                           oW, geom)
+    return out
+
+
+GEOM = 25
 
 
 def _c_conv2d(xp, wp, op, meta):
@@ -355,9 +478,11 @@ def _c_conv2d(xp, wp, op, meta):
     out = numba.carray(op, (g[8], g[9], g[10], g[11]))
     geom = (g[12], g[13], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[21], g[22],
             g[23], g[24], g[25], g[26], g[27], g[28], g[29], g[30], g[31], g[32], g[33],
-            g[34], g[35])
+            g[34], g[35], g[36])
     if geom[23]:
         conv2d_window(x, w, out, geom)
+    elif geom[24] and x.shape[0] >= geom[22]:  # a sample per thread at least
+        conv2d_output_major(x, w, out, geom)
     else:
         conv2d(x, w, out, geom)
 

@@ -112,9 +112,9 @@ def test_plan_takes_1d_2d_float_convs_and_leaves_the_rest():
     p = kp.plan_conv(params(case), case[0], case[1], (3, 6, 5, 6), np.float32)
     assert p.channels_last and p.dtype == "float32"
     # specs (NHWC, HWIO, NHWC), strides, low padding, dilations, groups, channels-last,
-    # threads, window-major (no: the window is smaller than the output)
+    # threads, window-major (no: the window is smaller than the output), output-major (no)
     assert p.args() == (0, 3, 1, 2, 3, 2, 0, 1, 0, 3, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 2, 1,
-                        p.threads, 0)
+                        p.threads, 0, 0)
     nchw = kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4), np.float64)
     assert not nchw.channels_last and nchw.padding_lo == (1, 0)
     assert kp.plan_conv(params(CASES[1]), CASES[1][0], CASES[1][1], (3, 7, 4, 4),
@@ -290,6 +290,77 @@ def test_weight_and_input_gradients_to_second_order(x64):
     c = CASES[3]
     x, w = rand(c[0], np.float64), rand(c[1], np.float64)
     check_grads(jitnet.jit(lambda x, w: jnp.sin(conv_of(c)(x, w)).sum()), (x, w), order=2,
+                modes=("rev",))
+
+
+# Output-major algorithm (``plan.ConvPlan.output_major``): NCHW lhs with >= 32 features per
+# group. SAME/VALID, primes, stride 2, both dilations with negative padding, feature
+# groups, a non-natural channels-first output, one sample (fewer than the threads: the
+# kernel falls back to im2col at run time), and two whose output rows are as long as the
+# input's (the shifted sum's one-run-per-offset path), with rhs dilation, asymmetric padding.
+OM_CASES = [
+    ((2, 32, 7, 5), (5, 32, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NCHW, 1),
+    ((3, 33, 9, 6), (4, 33, 2, 3), (2, 1), ((0, 0), (0, 0)), (1, 1), (1, 1), NCHW, 1),
+    ((2, 32, 6, 7), (3, 32, 3, 2), (1, 2), ((2, -1), (1, 1)), (2, 1), (1, 2), NCHW, 1),
+    ((2, 64, 5, 5), (6, 32, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (1, 1), NCHW, 2),
+    ((2, 32, 9, 8), (3, 32, 3, 3), (2, 2), ((1, 0), (0, 2)), (1, 1), (1, 1),
+     ("NCHW", "OIHW", "CNHW"), 1),
+    ((1, 37, 4, 4), (2, 37, 3, 1), (1, 1), ((1, 1), (0, 0)), (1, 1), (1, 1), NCHW, 1),
+    ((2, 32, 6, 7), (3, 32, 3, 3), (1, 1), ((2, 2), (2, 2)), (1, 1), (2, 2), NCHW, 1),
+    ((2, 32, 5, 6), (3, 32, 2, 4), (1, 1), ((0, 1), (3, 0)), (1, 1), (1, 1), NCHW, 1),
+]
+
+
+def test_output_major_plan():
+    """Taken from 32 lhs features per group (16 on images of 512 positions or more) with
+    an NCHW lhs and a channels-first output; not below, not for other lhs layouts,
+    channels-last outputs or large products."""
+    for c in OM_CASES:
+        out = ref_conv(rand(c[0], np.float64), rand(c[1], np.float64), *c[2:]).shape
+        assert kp.plan_conv(params(c), c[0], c[1], out, np.float32).output_major, c
+    c = OM_CASES[0]
+    p = params(c)
+    assert not kp.plan_conv(p, (2, 16, 7, 5), (5, 16, 3, 3), (2, 5, 7, 5),
+                            np.float32).output_major                   # 16 lhs features
+    assert kp.plan_conv(p, (2, 16, 28, 28), (5, 16, 3, 3), (2, 5, 28, 28),
+                        np.float32).output_major                       # on 28x28: yes
+    assert not kp.plan_conv(p, (2, 8, 28, 28), (5, 8, 3, 3), (2, 5, 28, 28),
+                            np.float32).output_major
+    assert not kp.plan_conv(dict(p, dimension_numbers=spec(NHWC)), (2, 7, 5, 32),
+                            (3, 3, 32, 5), (2, 7, 5, 5), np.float32).output_major
+    assert not kp.plan_conv(p, (2, 32, 224, 224), (64, 32, 3, 3), (2, 64, 224, 224),
+                            np.float32).output_major                   # product > ZBUF_BYTES
+    assert kp.plan_conv(p, (2, 32, 224, 224), (1, 32, 3, 3), (2, 1, 224, 224),
+                        np.float32).output_major
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_output_major_matches_numpy_reference(dtype, tol, x64):
+    f, args = all_cases(dtype, OM_CASES)
+    calls = [ln for ln in jitnet.jit(f).lower(*args).source().splitlines() if "jn_conv2d_" in ln
+             and "import" not in ln]
+    assert len(calls) == len(OM_CASES) and all(ln.endswith(", 1))") for ln in calls)
+    for i, (c, g) in enumerate(zip(OM_CASES, jitnet.jit(f)(*args))):
+        want = ref_conv(args[2 * i], args[2 * i + 1], *c[2:])
+        assert g.shape == want.shape and g.dtype == dtype, i
+        np.testing.assert_allclose(np.asarray(g), want, rtol=tol, atol=tol * 20,
+                                   err_msg=str(i))
+
+
+def test_output_major_matches_im2col(monkeypatch):
+    f, args = all_cases(np.float32, OM_CASES[:3])
+    om = [np.asarray(v) for v in jitnet.jit(f)(*args)]
+    monkeypatch.setattr(kp, "output_major", lambda *a: False)
+    g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])   # another program: generated again
+    for a, b in zip(om, g(*args)[:-1]):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-4)
+
+
+def test_output_major_gradients(x64):
+    """Forward and input gradient both output-major (32 features each way)."""
+    c = OM_CASES[2]
+    x, w = rand(c[0], np.float64), rand((32, 32, 3, 2), np.float64)
+    check_grads(jitnet.jit(lambda x, w: jnp.sin(conv_of(c)(x, w)).sum()), (x, w), order=1,
                 modes=("rev",))
 
 
