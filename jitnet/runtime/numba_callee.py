@@ -119,6 +119,15 @@ def jn_callee(**options):
     return wrap
 
 
+def callable_copy(disp):
+    """A generated callee compiled as an ordinary jitted function, with machine code of its
+    own, so Python can call it (the profiler times a program's functions one by one): the
+    callee itself is IR only, and calling it from Python would run no code at all."""
+    opts = {k: v for k, v in disp.targetoptions.items()
+            if k not in ("no_cpython_wrapper", "no_cfunc_wrapper", "nopython")}
+    return numba.njit(**opts)(disp.py_func)
+
+
 _shared = LRU()   # a callee's text (decorator and definition) -> its dispatcher
 
 

@@ -131,6 +131,19 @@ def test_kernel_times_single_function():
         profiler.kernel_times(f, np.ones((4, 5), np.float32), number=0)
 
 
+def test_kernel_times_of_a_program_split_in_functions():
+    # the generated callees are compiled to IR only (runtime/numba_callee.py): calling one
+    # from Python used to crash the process; the profiler times compiled copies
+    def f(x, w):
+        h = jnp.tanh(x @ w)
+        return jnp.sum(h * h), (h @ w.T).max()
+    x = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32)
+    kt = profiler.kernel_times(f, x, x, number=2)
+    assert len(kt.rows) > 1 and all(r.seconds > 0 for r in kt.rows)
+    kernels = [k for r in kt.rows for k in r.kernels]
+    assert kernels.count("dot_general") == 2 and any("tanh" in k for k in kernels)
+
+
 def test_timed_entry_times_each_generated_function():
     # a generated module of two functions called by the entry, as the code generator writes
     source = ("@dec\ndef f0(v0):\n    return (v0 + 1,)\n\n\n"
