@@ -130,6 +130,19 @@ def _signed(cache_class):
                                             impl.locator.get_source_stamp())
             self.enable()
 
+        def load_overload(self, sig, target_context):
+            # Numba refreshes the target context first (~0.3 s: it imports and installs
+            # every typing and lowering registry), which rebuilding cached machine code does
+            # not use (a compilation refreshes it itself): only the runtime (NRT) the code
+            # calls is initialised. If the load fails, it is retried as Numba does it.
+            from numba.core.runtime import rtsys
+            try:
+                rtsys.initialize(target_context)
+                with self._guard_against_spurious_io_errors():
+                    return self._load_overload(sig, target_context)
+            except Exception:
+                return super().load_overload(sig, target_context)
+
     Signed.__name__ = Signed.__qualname__ = "Signed" + cache_class.__name__
     return Signed
 
