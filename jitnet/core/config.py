@@ -21,10 +21,13 @@ _DEFAULTS = {
     # first calls of a new program run in the interpreter while a compile server process
     # compiles it (runtime/tiered.py); env JITNET_TIERED
     "jit_tiered": False,
+    # hand-written kernels missing from the disk cache compile in child processes while the
+    # program compiles (kernels/jit.py); env JITNET_PARALLEL_COMPILE
+    "parallel_compile": True,
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
-_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED"}
+_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED", "parallel_compile": "JITNET_PARALLEL_COMPILE"}
 
 # options whose default an environment variable may set (an int)
 _ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",

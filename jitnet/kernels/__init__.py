@@ -13,13 +13,17 @@ import re
 MODULES = ("conv", "linalg", "sort", "window")
 
 
-def imports(source: str) -> str:
-    """The import lines for the kernels ``source`` calls (``jn_conv2d_float32(...)``): only
-    those, since importing one loads its machine code from the disk cache, or compiles it."""
+def callers(source: str) -> list:
+    """``(module, name)`` of each kernel caller ``source`` calls (``jn_conv2d_float32(...)``)."""
     called = set(re.findall(r"\b(jn_\w+)\(", source))
-    lines = []
+    out = []
     for m in MODULES:
         mod = importlib.import_module(f"{__name__}.{m}")
-        provided = mod.SYMBOLS
-        lines += [f"from {mod.__name__} import {n}\n" for n in sorted(called & set(provided))]
-    return "".join(lines)
+        out += [(mod.__name__, n) for n in sorted(called & set(mod.SYMBOLS))]
+    return out
+
+
+def imports(source: str) -> str:
+    """The import lines for the kernels ``source`` calls: only those, since importing one
+    loads its machine code from the disk cache, or compiles it (``jit.build``)."""
+    return "".join(f"from {m} import {n}\n" for m, n in callers(source))

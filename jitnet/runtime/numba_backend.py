@@ -108,6 +108,10 @@ class NumbaExecutable:
         if self.fn is not None:
             return
         start_thread_pool()
+        callers = kernels.callers(self.generated.source)
+        if callers:  # kernels missing from the disk cache compile beside the program
+            from ..kernels.jit import build
+            build(callers)
         self.fn = disk_cache.load_function(self._source, "entry")
         from . import numba_callee  # imports Numba, as loading does anyway
         numba_callee.shared(self.fn.module, self.generated.callees)

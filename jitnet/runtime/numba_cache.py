@@ -150,6 +150,11 @@ def _signed(cache_class):
 SignedFunctionCache = _signed(FunctionCache)
 
 
+# called after an entry is compiled or loaded, before it runs (``kernels/jit.wait_all``:
+# the kernels it calls that child processes compile)
+after_compile: list = []
+
+
 def jn_njit(**options):
     """``numba.njit`` for generated modules: machine code is cached in the store the module
     was loaded with (``__jitnet_cache__``), or not at all when compiling in memory."""
@@ -158,6 +163,14 @@ def jn_njit(**options):
         st = fn.__globals__.get("__jitnet_cache__")
         if st is not None:
             disp._cache = SignedFunctionCache(fn, st)  # what cache=True does, with our class
+        compile_ = disp.compile
+
+        def compile(sig):
+            res = compile_(sig)
+            for hook in after_compile:
+                hook()
+            return res
+        disp.compile = compile
         return disp
     return wrap
 
