@@ -22,7 +22,9 @@ a slot; the entry waits for the children once it is compiled (``wait_all``, run 
 ``numba_cache.jn_njit``), which fills the slots with the kernels loaded from the cache. A
 stub called with its slot still empty (code run before that wait) waits for its kernel
 first. A child that fails leaves the compile to this process (``compile_log`` event
-``parallel_failed``): the result is the same machine code either way.
+``parallel_failed``): the result is the same machine code either way. Children compiling a
+kernel's float32 and float64 overloads write one Numba index: ``numba_cache`` saves under
+the index's lock.
 """
 from __future__ import annotations
 

@@ -13,14 +13,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import os
 import pickle
 import sys
 
 import numba
+from numba.core import bytecode as _bytecode
 from numba.core.caching import FunctionCache, IndexDataCacheFile, _CacheLocator
 
 from . import disk_cache
+
+# Numba makes symbol names unique with a per-process counter (``FunctionIdentity``'s ids):
+# machine code cached by two processes that both counted from 1 (a kernel compiled by a child
+# of ``kernels/jit.py``, another by this process or another child) can then define one name
+# for two different functions, e.g. the float32 and float64 closures of one helper, and the
+# loader links the first. Each process counts from a random start instead.
+_bytecode.FunctionIdentity._unique_ids = itertools.count(
+    int.from_bytes(os.urandom(5), "little") * 1000 + 1)
 
 
 class _Unverified(OSError):
@@ -73,6 +83,21 @@ class _SignedFiles(IndexDataCacheFile):
             return  # the location became unusable (warned) or the settings changed
         try:
             self._store.write_signed(os.path.basename(path), payload)
+        except OSError as err:
+            disk_cache.disable(err)
+
+    def save(self, key, data):
+        # Numba reads the index, names the new data file by the number of entries and
+        # writes both: two processes adding overloads of one function at once (a kernel's
+        # float32 and float64, compiled by two children of kernels/jit.py or two pytest
+        # workers) would both name theirs ".1" and the index would point one signature at
+        # the other's code. The store's lock on the index makes that sequence atomic.
+        st = disk_cache.store()
+        if st is not self._store:
+            return  # the location became unusable (warned) or the settings changed
+        try:
+            with st.locked(os.path.basename(self._index_path)):
+                super().save(key, data)
         except OSError as err:
             disk_cache.disable(err)
 

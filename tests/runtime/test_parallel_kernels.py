@@ -7,15 +7,20 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# a kernel module of the test's own, built like jitnet/kernels' (a module __getattr__)
+# a kernel module of the test's own, built like jitnet/kernels' (a module __getattr__); its
+# float32 and float64 kernels are two overloads of one function, so two children write one
+# Numba index at the same time
 _KERNELS = r'''
 import os, sys
 import numba
 from numba.core import types as nbt
 from jitnet.kernels.jit import c_kernel
+
+_TYPES = {"float32": nbt.float32, "float64": nbt.float64}
 
 def _c_affine(xp, op, n):
     x = numba.carray(xp, (n,))
@@ -24,12 +29,14 @@ def _c_affine(xp, op, n):
         out[i] = x[i] * 2.5 + 1.0 / (i + 3.0)
 
 def __getattr__(name):
-    if name != "jn_affine":
+    dtype = name.removeprefix("jn_affine_")
+    if dtype not in _TYPES:
         raise AttributeError(name)
     if os.environ.get("JN_TEST_FAIL_CHILD") and sys.argv[0] == "-c":
         raise RuntimeError("this child is made to fail")
-    ext = c_kernel("jn_kernel_test_affine", _c_affine,
-                   nbt.void(nbt.CPointer(nbt.float64), nbt.CPointer(nbt.float64), nbt.intp))
+    t = _TYPES[dtype]
+    ext = c_kernel(f"jn_kernel_test_affine_{dtype}", _c_affine,
+                   nbt.void(nbt.CPointer(t), nbt.CPointer(t), nbt.intp))
 
     @numba.njit
     def call(x, out):
@@ -45,17 +52,26 @@ from jitnet.kernels import jit
 from jitnet.runtime import compile_log
 import jn_test_kernels
 mode = sys.argv[1]
-jit.build([("jn_test_kernels", "jn_affine")])
-call = jn_test_kernels.jn_affine
-pending = "jn_kernel_test_affine" in jit._pending
+names = ["jn_affine_float32", "jn_affine_float64"]
+jit.build([("jn_test_kernels", n) for n in names])
+pending = sorted(jit._pending)
 if mode == "wait":
     jit.wait_all()
-x = np.linspace(-2.0, 3.0, 11)
-out = np.empty_like(x)
-call(x, out)   # in "early" mode, through the stub with its slot still empty
-print("RESULT " + json.dumps({"out": out.tolist(), "pending": pending,
+outs = []
+for name, dt in zip(names, (np.float32, np.float64)):
+    x = np.linspace(-2.0, 3.0, 11).astype(dt)
+    out = np.empty_like(x)
+    getattr(jn_test_kernels, name)(x, out)   # "early": through a stub, its slot still empty
+    outs.append(out.tolist())
+print("RESULT " + json.dumps({"outs": outs, "pending": pending,
                               "left": sorted(jit._pending), "counts": compile_log.counts}))
 '''
+
+
+def _want():
+    x = np.linspace(-2.0, 3.0, 11)
+    y = x * 2.5 + 1.0 / (np.arange(11) + 3.0)
+    return [y.astype(np.float32).tolist(), y.tolist()]
 
 
 def _run(tmp_path, mode, cache, **env):
@@ -69,27 +85,66 @@ def _run(tmp_path, mode, cache, **env):
     return json.loads(p.stdout.split("RESULT ", 1)[1])
 
 
-def test_child_compiled_kernel_equals_the_serial_one_and_numpy(tmp_path):
-    x = np.linspace(-2.0, 3.0, 11)
-    want = x * 2.5 + 1.0 / (np.arange(11) + 3.0)
+@pytest.mark.slow  # subprocesses compiling
+def test_child_compiled_kernels_equal_the_serial_ones_and_numpy(tmp_path):
     serial = _run(tmp_path, "wait", "c1", JITNET_PARALLEL_COMPILE="0")
-    assert not serial["pending"] and serial["counts"]["compile"] == 1
-    np.testing.assert_allclose(serial["out"], want, rtol=1e-15)
-    # the child compiles while the process goes on; the stub called before anything waited
-    # for it waits, loads the kernel the child wrote and calls it
-    early = _run(tmp_path, "early", "c2")
-    assert early["pending"] and early["left"] == []
-    assert early["counts"]["compile"] == 1 and early["counts"]["parallel_failed"] == 0
-    assert early["out"] == serial["out"]
-    # a second process finds the kernel in the cache: nothing pending, nothing compiled
-    again = _run(tmp_path, "wait", "c2")
-    assert not again["pending"] and again["counts"]["compile"] == 0
-    assert again["counts"]["cache_load"] == 1 and again["out"] == serial["out"]
+    assert serial["pending"] == [] and serial["counts"]["compile"] == 2
+    assert serial["outs"] == _want()
+    # each kernel compiles in a child while the process goes on; a stub called before
+    # anything waited for it waits, loads the kernel the child wrote and calls it
+    early = _run(tmp_path, "early", "c2", JITNET_PARALLEL_COMPILE="1")
+    assert len(early["pending"]) == 2 and early["left"] == []
+    assert early["counts"]["compile"] == 2 and early["counts"]["parallel_failed"] == 0
+    assert early["outs"] == serial["outs"]
+    # a second process finds both in the cache, each under its own signature
+    again = _run(tmp_path, "wait", "c2", JITNET_PARALLEL_COMPILE="1")
+    assert again["pending"] == [] and again["counts"]["compile"] == 0
+    assert again["counts"]["cache_load"] == 2 and again["outs"] == serial["outs"]
 
 
-def test_failing_child_falls_back_to_compiling_here(tmp_path):
-    res = _run(tmp_path, "wait", "c3", JN_TEST_FAIL_CHILD="1")
-    assert res["pending"] and res["left"] == []
-    assert res["counts"]["parallel_failed"] == 1 and res["counts"]["compile"] == 1
-    x = np.linspace(-2.0, 3.0, 11)
-    np.testing.assert_allclose(res["out"], x * 2.5 + 1.0 / (np.arange(11) + 3.0), rtol=1e-15)
+@pytest.mark.slow  # subprocesses compiling
+def test_failing_children_fall_back_to_compiling_here(tmp_path):
+    res = _run(tmp_path, "wait", "c3", JN_TEST_FAIL_CHILD="1", JITNET_PARALLEL_COMPILE="1")
+    assert len(res["pending"]) == 2 and res["left"] == []
+    assert res["counts"]["parallel_failed"] == 2 and res["counts"]["compile"] == 2
+    assert res["outs"] == _want()
+
+
+def test_a_save_writes_index_and_data_under_the_index_lock(tmp_path, monkeypatch):
+    """Numba numbers a new data file by the entries of the index it read: two processes
+    adding overloads of one function (the two children above) must not interleave."""
+    from jitnet.runtime import disk_cache, numba_cache
+    monkeypatch.setenv("JITNET_CACHE_DIR", str(tmp_path / "cache"))
+    st = disk_cache.store()
+    files = numba_cache._SignedFiles(st, "mod.f-1.py311", "stamp")
+    held = []
+    save_data = numba_cache._SignedFiles._save_data
+
+    def checked(self, name, data):
+        with st.locked("mod.f-1.py311.nbi", blocking=False) as free:
+            held.append(not free)
+        save_data(self, name, data)
+
+    monkeypatch.setattr(numba_cache._SignedFiles, "_save_data", checked)
+    files.save(("f32",), "code 32")
+    files.save(("f64",), "code 64")
+    assert held == [True, True]
+    assert files._load_index() == {("f32",): "mod.f-1.py311.1.nbc",
+                                   ("f64",): "mod.f-1.py311.2.nbc"}
+    assert files.load(("f64",)) == "code 64" and files.load(("f32",)) == "code 32"
+
+
+def test_processes_name_numba_functions_from_different_counters():
+    """Numba names compiled functions with a per-process counter: two processes counting
+    from 1 would define one name for two different functions in the machine code they cache
+    (the children's kernels crashed the linalg tests that way), so each starts at random."""
+    from numba.core.bytecode import FunctionIdentity
+    from jitnet.runtime import numba_cache  # noqa: F401  (sets the counter)
+    code = ("from numba.core.bytecode import FunctionIdentity\n"
+            "import jitnet.runtime.numba_cache\n"
+            "print(next(FunctionIdentity._unique_ids))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    theirs, ours = int(p.stdout), next(FunctionIdentity._unique_ids)
+    assert theirs > 1000 and ours > 1000 and abs(theirs - ours) > 10 ** 6

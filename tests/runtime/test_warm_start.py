@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from jitnet.runtime import numba_math
 
@@ -50,6 +51,7 @@ def _reference():
     return np.mean((t - y) ** 2), x.T @ (d * (1 - t * t))
 
 
+@pytest.mark.slow  # subprocesses compiling
 def test_warm_process_loads_without_compiling_and_gives_the_same_bits():
     # the suite's cache (content-addressed, so shared safely): the first process compiles
     # the step or, on a later run of the suite, loads it like the second
