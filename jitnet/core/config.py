@@ -22,9 +22,8 @@ _DEFAULTS = {
     # compiles it (runtime/tiered.py); env JITNET_TIERED
     "jit_tiered": False,
     # hand-written kernels missing from the disk cache compile in child processes while the
-    # program compiles (kernels/jit.py); env JITNET_PARALLEL_COMPILE. Off until a full suite
-    # run confirms the fix of the symbol clash it exposed (numba_cache's counter)
-    "parallel_compile": False,
+    # program compiles (kernels/jit.py); env JITNET_PARALLEL_COMPILE
+    "parallel_compile": True,
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
