@@ -72,9 +72,15 @@ def c_kernel(symbol: str, fn, sig, **options) -> nbt.ExternalFunction:
     caller = getattr(_defer, "caller", None)
     if caller is not None and st is not None and symbol not in _pending:
         if not _in_cache(cf):
-            slot = _stub(symbol, cf, args)
-            _pending[symbol] = _Child(cf, caller, start, slot)
-            return nbt.ExternalFunction(symbol, ret(*args))
+            try:
+                child = _Child(cf, caller, start)
+            except OSError as err:  # no process could be started: compile here
+                compile_log.record("parallel_failed", lambda: (
+                    f"no child process for kernel {symbol} ({err}); compiling it here"))
+            else:
+                child.slot = _stub(symbol, cf, args)
+                _pending[symbol] = child
+                return nbt.ExternalFunction(symbol, ret(*args))
     _finish(symbol, cf, start)
     return nbt.ExternalFunction(symbol, ret(*args))
 
@@ -121,9 +127,10 @@ class _Child:
     """A child process compiling one kernel into the disk cache (``_LAUNCH``: it builds the
     same caller, without ``build``, so it compiles and writes the signed cache files)."""
 
-    def __init__(self, cf: CFunc, caller: tuple, start: float, slot: int):
+    def __init__(self, cf: CFunc, caller: tuple, start: float):
         from ..runtime.compile_server import child_env
-        self.cf, self.caller, self.start, self.slot = cf, caller, start, slot
+        self.cf, self.caller, self.start = cf, caller, start
+        self.slot = 0  # the stub's slot, set once the child runs
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, *caller],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

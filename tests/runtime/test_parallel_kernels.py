@@ -53,6 +53,10 @@ from jitnet.runtime import compile_log
 import jn_test_kernels
 mode = sys.argv[1]
 names = ["jn_affine_float32", "jn_affine_float64"]
+if mode == "no_process":
+    def refuse(*a, **k):
+        raise OSError("no more processes")
+    jit.subprocess.Popen = refuse
 jit.build([("jn_test_kernels", n) for n in names])
 pending = sorted(jit._pending)
 if mode == "wait":
@@ -148,3 +152,10 @@ def test_processes_name_numba_functions_from_different_counters():
     assert p.returncode == 0, p.stderr[-2000:]
     theirs, ours = int(p.stdout), next(FunctionIdentity._unique_ids)
     assert theirs > 1000 and ours > 1000 and abs(theirs - ours) > 10 ** 6
+
+
+@pytest.mark.slow  # a subprocess compiling
+def test_no_child_process_compiles_here(tmp_path):
+    res = _run(tmp_path, "no_process", "c4", JITNET_PARALLEL_COMPILE="1")
+    assert res["pending"] == [] and res["counts"]["parallel_failed"] == 2
+    assert res["counts"]["compile"] == 2 and res["outs"] == _want()
