@@ -22,8 +22,9 @@ _DEFAULTS = {
     # compiles it (runtime/tiered.py); env JITNET_TIERED
     "jit_tiered": False,
     # hand-written kernels missing from the disk cache compile in child processes while the
-    # program compiles (kernels/jit.py); env JITNET_PARALLEL_COMPILE
-    "parallel_compile": True,
+    # program compiles (kernels/jit.py); env JITNET_PARALLEL_COMPILE. Off: on 2 busy cores it
+    # did not pay (benchmarks/RESULTS.md, cold14); to be measured on a quiet machine
+    "parallel_compile": False,
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
