@@ -21,6 +21,9 @@ Measured, each in a fresh process (``--child``) so nothing is in memory:
   time to the first *compiled* result (the step called in a loop until it switched) and the
   calls the interpreter ran; the steady-state time of one call afterwards (median of 10) in
   both settings; the short programs' wall time cold and warm.
+* ``parallel``: jitnet alone, cold and warm import -> first result with the hand-written
+  kernels a program needs compiled in the process, then by child processes beside it
+  (``JITNET_PARALLEL_COMPILE`` 0 / 1, interleaved; ``runtime/c_kernel.py``).
 Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
 vary a lot: compare runs made together.
 """
@@ -246,6 +249,8 @@ def measure(opts) -> dict:
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
             if "tiered" in opts.only:
                 _tiered(tmp, rep, opts, add)
+            if "parallel" in opts.only:
+                _parallel(tmp, rep, opts, add)
             print(f"repeat {rep + 1}/{opts.repeats} done", file=sys.stderr, flush=True)
     return rows
 
@@ -272,6 +277,20 @@ def _tiered(tmp, rep, opts, add):
         for when in ("cold", "warm"):
             add(f"short programs {when}, tier {tier}", "jitnet",
                 _run("programs", "jitnet", cache, opts.timeout, env)["wall_s"])
+
+
+def _parallel(tmp, rep, opts, add):
+    """The ``parallel`` rows: cold and warm import -> first result with the kernels a
+    program needs compiled in this process, then in child processes beside the program
+    (``JITNET_PARALLEL_COMPILE`` 0, then 1: interleaved)."""
+    for key in opts.workloads:
+        for par in ("off", "on"):
+            env = {"JITNET_PARALLEL_COMPILE": "1" if par == "on" else "0"}
+            cache = _fresh_cache(tmp, f"parallel-{par}-{key}-{rep}")
+            for when in ("cold", "warm"):
+                res = _run("step", "jitnet", cache, opts.timeout, env, workload=key)
+                add(f"{key} {when}, parallel kernels {par}: import -> 1st result", "jitnet",
+                    res["first_s"])
 
 
 def report(rows, opts) -> str:
@@ -303,7 +322,7 @@ def report(rows, opts) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="cold,batch,eager,programs",
-                    help="comma-separated: cold, batch, eager, programs, tiered")
+                    help="comma-separated: cold, batch, eager, programs, tiered, parallel")
     ap.add_argument("--workloads", default="W2a,W4", help="training steps for cold/warm/batch")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=900, help="seconds per process")

@@ -25,16 +25,18 @@ KERNEL_MODULES = {"jn_conv2d_": "jitnet.kernels.conv", "jn_linalg_": "jitnet.ker
                   "jn_patches_": "jitnet.kernels.window"}
 
 
-def kernel_imports(source: str) -> str:
-    """The import lines for the kernels ``source`` calls (``jn_conv2d_float32(...)``), by
-    module: only those, since importing one loads its machine code from the disk cache, or
-    compiles it."""
+def kernel_callers(source: str) -> list:
+    """``(module, name)`` of each kernel ``source`` calls (``jn_conv2d_float32(...)``), by
+    module."""
     called = sorted(set(re.findall(r"\b(jn_\w+)\(", source)))
-    lines = []
-    for module in dict.fromkeys(KERNEL_MODULES.values()):
-        lines += [f"from {module} import {n}\n" for n in called
-                  if any(n.startswith(p) and m == module for p, m in KERNEL_MODULES.items())]
-    return "".join(lines)
+    return [(module, n) for module in dict.fromkeys(KERNEL_MODULES.values()) for n in called
+            if any(n.startswith(p) and m == module for p, m in KERNEL_MODULES.items())]
+
+
+def kernel_imports(source: str) -> str:
+    """The import lines for the kernels ``source`` calls: only those, since importing one
+    loads its machine code from the disk cache, or compiles it."""
+    return "".join(f"from {m} import {n}\n" for m, n in kernel_callers(source))
 
 
 # the largest im2col buffer of one work item (stays in L2 between the gather and the product)

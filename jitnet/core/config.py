@@ -24,10 +24,15 @@ _DEFAULTS = {
     # keep freed C heap memory for the next step instead of returning it to the kernel
     # (runtime/heap.py; glibc only); env JITNET_KEEP_FREED_MEMORY
     "keep_freed_memory": True,
+    # hand-written kernels missing from the disk cache compile in child processes while the
+    # program compiles (runtime/c_kernel.py); env JITNET_PARALLEL_COMPILE. Off: on 2 busy cores it
+    # did not pay (benchmarks/RESULTS.md, cold14); to be measured on a quiet machine
+    "parallel_compile": False,
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
-_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED", "keep_freed_memory": "JITNET_KEEP_FREED_MEMORY"}
+_ENV_BOOLS = {"jit_tiered": "JITNET_TIERED", "keep_freed_memory": "JITNET_KEEP_FREED_MEMORY",
+              "parallel_compile": "JITNET_PARALLEL_COMPILE"}
 
 # options whose default an environment variable may set (an int)
 _ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",

@@ -6,5 +6,5 @@ call and import by name; which equations a kernel takes, with which run-time num
 which module holds it is decided below the code generator, in ``codegen/kernel_plan.py``
 (no Numba). Kernels take every size and layout as run-time arguments, so each compiles once
 per dtype for all programs and shapes, and loads from the signed disk cache afterwards
-(``jit.c_kernel``).
+(``runtime.c_kernel``).
 """

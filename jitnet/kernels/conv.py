@@ -23,7 +23,7 @@ from numba.core import types as nbt
 from numba.extending import overload
 
 from ..runtime.numba_math import jn_gemm_f32, jn_gemm_f64
-from .jit import c_kernel
+from ..runtime.c_kernel import c_kernel
 from ..codegen.kernel_plan import work_split as _work_split
 
 work_split = numba.njit(_work_split)

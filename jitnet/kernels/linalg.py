@@ -4,7 +4,7 @@ Each kernel loops over the batch and calls, per matrix, the LAPACK helper of
 ``runtime/numba_math.py`` that the generated code used to call itself (same routines, same
 arguments: results unchanged). Sizes arrive at run time in an int64 ``meta`` array (batch
 count, then each operand's trailing dims, then flags), so one kernel per operation and
-dtype serves every shape and batch rank, compiled once per machine (``jit.c_kernel``)
+dtype serves every shape and batch rank, compiled once per machine (``runtime.c_kernel``)
 instead of being linked into, and recompiled with, every program using it.
 
 Generated code calls ``jn_linalg_<op>_<dtype>(operands..., outputs..., flags...)``
@@ -21,7 +21,7 @@ from numba.extending import overload
 from ..runtime.numba_math import (jn_cholesky_f32, jn_cholesky_f64, jn_eigh, jn_lu_f32,
                                   jn_lu_f64, jn_qr, jn_svd, jn_triangular_solve_f32,
                                   jn_triangular_solve_f64)
-from .jit import c_kernel
+from ..runtime.c_kernel import c_kernel
 
 DTYPES = ("float32", "float64")
 OPS = ("cholesky", "lu", "triangular_solve", "eigh", "qr", "svd")

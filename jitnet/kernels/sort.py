@@ -24,7 +24,7 @@ import numpy as np
 from numba.core import types as nbt
 from numba.extending import overload
 
-from .jit import c_kernel
+from ..runtime.c_kernel import c_kernel
 
 # every real dtype that reaches the backend (float16/bfloat16 are widened to float32)
 DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",

@@ -34,7 +34,7 @@ from numba import prange
 from numba.core import types as nbt
 
 from ..runtime.numba_math import jn_max, jn_min
-from .jit import c_kernel
+from ..runtime.c_kernel import c_kernel
 
 _TYPES = {"float32": nbt.float32, "float64": nbt.float64}
 # window, strides, padding lo, window dilation (4 each), threads, parallel work, computation

@@ -15,7 +15,9 @@ WARNING like JAX's ``jax_log_compiles``, so it shows without configuring logging
 * with the tiered start (``jit_tiered``, ``runtime/tiered.py``): ``interpret``, a program's
   first call ran in the interpreter while the compile server compiles it; ``switch``, its
   calls run compiled code from now on, after how many interpreted calls and how long;
-  ``server_failed``, the server did not build it (why), so it compiles in this process.
+  ``server_failed``, the server did not build it (why), so it compiles in this process;
+* ``parallel_failed``: the child process compiling a hand-written kernel beside the program
+  (``runtime/c_kernel.py``) failed (why), so the kernel compiles in this process.
 
 ``counts`` is kept whether or not the flag is on (tests count compilations with it).
 """
@@ -28,7 +30,8 @@ from ..core.config import config
 logger = logging.getLogger("jitnet")
 
 counts = {"trace": 0, "compile": 0, "cache_load": 0, "reuse": 0, "function_compile": 0,
-          "interpret": 0, "switch": 0, "server_failed": 0}
+          "interpret": 0, "switch": 0, "server_failed": 0,
+          "parallel_failed": 0}
 
 
 def record(kind: str, message) -> None:

@@ -49,15 +49,21 @@ class Job:
         self.done.set()
 
 
+def child_env() -> dict:
+    """The environment of a jitnet child process: this process's, with this jitnet first on
+    its path and the tiered start off (the compile server, ``runtime/c_kernel.py``'s children)."""
+    pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=pkg_root + (os.pathsep + path if path else ""),
+                JITNET_TIERED="0", PYTHONUNBUFFERED="1")
+
+
 class CompileServer:
     """The parent's handle on one server process: ``submit`` sends a job, a reader thread
     collects the answers."""
 
     def __init__(self):
-        pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        path = os.environ.get("PYTHONPATH")
-        env = dict(os.environ, PYTHONPATH=pkg_root + (os.pathsep + path if path else ""),
-                   JITNET_TIERED="0", PYTHONUNBUFFERED="1")
+        env = child_env()
         self.owner = os.getpid()
         self._stderr = tempfile.TemporaryFile()  # its last lines name why it died
         self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCH], stdin=subprocess.PIPE,

@@ -16,7 +16,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.ir import IR, Literal
 from ..codegen.cpu.program import generate
-from ..codegen.kernel_plan import kernel_imports
+from ..codegen.kernel_plan import kernel_callers, kernel_imports
 from ..compiler import lower
 from ..transforms.low_precision import from_wide, to_wide, widen_low_precision
 from . import compile_log, disk_cache
@@ -108,6 +108,10 @@ class NumbaExecutable:
         if self.fn is not None:
             return
         start_thread_pool()
+        callers = kernel_callers(self.generated.source)
+        if callers:  # the kernels the program imports: those missing from the disk cache
+            from .c_kernel import build   # compile beside the program (parallel_compile)
+            build(callers)
         self.fn = disk_cache.load_function(self._source, "entry")
         from . import numba_callee  # imports Numba, as loading does anyway
         numba_callee.shared(self.fn.module, self.generated.callees)

@@ -13,14 +13,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import os
 import pickle
 import sys
 
 import numba
+from numba.core import bytecode as _bytecode
 from numba.core.caching import FunctionCache, IndexDataCacheFile, _CacheLocator
 
 from . import disk_cache
+
+# Numba makes symbol names unique with a per-process counter (``FunctionIdentity``'s ids):
+# machine code cached by two processes that both counted from 1 (a kernel compiled by a child
+# of ``runtime/c_kernel.py``, another by this process or another child) can then define one name
+# for two different functions, e.g. the float32 and float64 closures of one helper, and the
+# loader links the first. Each process counts from a random start instead.
+_bytecode.FunctionIdentity._unique_ids = itertools.count(
+    int.from_bytes(os.urandom(5), "little") * 1000 + 1)
 
 
 class _Unverified(OSError):
@@ -73,6 +83,21 @@ class _SignedFiles(IndexDataCacheFile):
             return  # the location became unusable (warned) or the settings changed
         try:
             self._store.write_signed(os.path.basename(path), payload)
+        except OSError as err:
+            disk_cache.disable(err)
+
+    def save(self, key, data):
+        # Numba reads the index, names the new data file by the number of entries and
+        # writes both: two processes adding overloads of one function at once (a kernel's
+        # float32 and float64, compiled by two children of runtime/c_kernel.py or two pytest
+        # workers) would both name theirs ".1" and the index would point one signature at
+        # the other's code. The store's lock on the index makes that sequence atomic.
+        st = disk_cache.store()
+        if st is not self._store:
+            return  # the location became unusable (warned) or the settings changed
+        try:
+            with st.locked(os.path.basename(self._index_path)):
+                super().save(key, data)
         except OSError as err:
             disk_cache.disable(err)
 
@@ -130,11 +155,29 @@ def _signed(cache_class):
                                             impl.locator.get_source_stamp())
             self.enable()
 
+        def load_overload(self, sig, target_context):
+            # Numba refreshes the target context first (~0.3 s: it imports and installs
+            # every typing and lowering registry), which rebuilding cached machine code does
+            # not use (a compilation refreshes it itself): only the runtime (NRT) the code
+            # calls is initialised. If the load fails, it is retried as Numba does it.
+            from numba.core.runtime import rtsys
+            try:
+                rtsys.initialize(target_context)
+                with self._guard_against_spurious_io_errors():
+                    return self._load_overload(sig, target_context)
+            except Exception:
+                return super().load_overload(sig, target_context)
+
     Signed.__name__ = Signed.__qualname__ = "Signed" + cache_class.__name__
     return Signed
 
 
 SignedFunctionCache = _signed(FunctionCache)
+
+
+# called after an entry is compiled or loaded, before it runs (``c_kernel.wait_all``:
+# the kernels it calls that child processes compile)
+after_compile: list = []
 
 
 def jn_njit(**options):
@@ -145,6 +188,14 @@ def jn_njit(**options):
         st = fn.__globals__.get("__jitnet_cache__")
         if st is not None:
             disp._cache = SignedFunctionCache(fn, st)  # what cache=True does, with our class
+        compile_ = disp.compile
+
+        def compile(sig):
+            res = compile_(sig)
+            for hook in after_compile:
+                hook()
+            return res
+        disp.compile = compile
         return disp
     return wrap
 

@@ -238,12 +238,45 @@ def jn_round_bfloat16_f32(x):
 
 from llvmlite import binding as _llvm  # noqa: E402
 from numba import types as _nbt  # noqa: E402
-from numba.extending import get_cython_function_address as _cython_address  # noqa: E402
+
+
+def _cython_module(lib: str):
+    """``scipy.linalg.cython_<lib>``, loaded from its file without running
+    ``scipy/linalg/__init__`` (~0.2 s of imports a program starting from the disk cache does
+    not need); registered in ``sys.modules``, so a later ``import`` reuses it."""
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import os
+    import sys
+    name = f"scipy.linalg.cython_{lib}"
+    if name in sys.modules or "scipy.linalg" in sys.modules:
+        return importlib.import_module(name)
+    root = importlib.util.find_spec("scipy").submodule_search_locations[0]
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(root, "linalg", f"cython_{lib}{suffix}")
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            return sys.modules.setdefault(name, mod)
+    return importlib.import_module(name)  # an unusual layout: the ordinary import
+
+
+def _cython_address(lib: str, name: str) -> int:
+    """The address of a function ``scipy.linalg.cython_<lib>`` exports (its capsule)."""
+    import ctypes
+    capsule = _cython_module(lib).__pyx_capi__[name]
+    get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
+        ("PyCapsule_GetName", ctypes.pythonapi))
+    get_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
+        ("PyCapsule_GetPointer", ctypes.pythonapi))
+    return get_pointer(capsule, get_name(capsule))
 
 
 def _external(lib: str, name: str, nargs: int):
     sym = f"jn_{lib}_{name}"
-    _llvm.add_symbol(sym, _cython_address(f"scipy.linalg.cython_{lib}", name))
+    _llvm.add_symbol(sym, _cython_address(lib, name))
     return _nbt.ExternalFunction(sym, _nbt.void(*([_nbt.voidptr] * nargs)))
 
 
