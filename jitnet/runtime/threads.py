@@ -261,7 +261,8 @@ def _numpy_blas() -> tuple:
 def _jitted_blas():
     """threadpoolctl's controllers of the BLAS libraries jitted code may call: every BLAS in
     the process except the private copy bundled with NumPy's wheels (jitnet calls scipy's)."""
-    import scipy.linalg.cython_blas  # noqa: F401 - load it before looking for it
+    from .numba_math import _cython_module
+    _cython_module("blas")  # load it before looking for it (without scipy.linalg's imports)
     from threadpoolctl import ThreadpoolController
     return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
             if _NUMPY_LIBS not in lib.filepath]
