@@ -1,4 +1,6 @@
 import atexit
+import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +39,53 @@ def pytest_configure(config):
             config.option.basetemp = os.path.join(base, "pytest")
     os.environ["JITNET_CACHE_DIR"] = os.path.join(base, "cache")
     os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
+
+
+# Scheduling. pytest-xdist hands whole files to its workers (``--dist loadfile``, in
+# pyproject's addopts): the tests of a file share generated functions, which a worker
+# compiles once and reuses in memory (``runtime/numba_callee``), and tests spread over both
+# workers compiled them twice. Files go heaviest first, by the worker CPU of a recorded cold
+# run (``file_costs.json``: ``benchmarks/suite_profile.py --costs``), so that the last files
+# handed out are short and neither worker idles long at the end; a file not recorded yet
+# counts as heavy. Within a file the order is the file's own.
+_COSTS = os.path.join(os.path.dirname(__file__), "file_costs.json")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    try:
+        with open(_COSTS) as f:
+            costs = json.load(f)
+    except OSError:
+        return
+    here = os.path.dirname(__file__)
+    first, cost = {}, {}
+    for i, item in enumerate(items):
+        path = os.path.relpath(str(item.path), here).replace(os.sep, "/")
+        first.setdefault(path, i)
+        cost[item] = (-costs.get(path, float("inf")), first[path])
+    items.sort(key=cost.__getitem__)
+
+
+@contextlib.contextmanager
+def _on_interpreter():
+    old = os.environ.get("JITNET_BACKEND")
+    os.environ["JITNET_BACKEND"] = "interpreter"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["JITNET_BACKEND"]
+        else:
+            os.environ["JITNET_BACKEND"] = old
+
+
+@pytest.fixture(scope="session")
+def interpreter():
+    """``with interpreter():`` runs the jitted programs first called within it on the NumPy
+    reference interpreter (``JITNET_BACKEND``, inherited by subprocesses), so they compile
+    nothing: for reference runs, and for framework semantics whose compiled path another
+    test covers (a compile is seconds of the suite's time; a test says which covers it)."""
+    return _on_interpreter
 
 
 @pytest.fixture
