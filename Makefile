@@ -60,8 +60,7 @@ node-deps:
 	fi
 
 # compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it);
-# each test file runs whole on one of the 2 workers, heaviest first (pyproject's --dist loadfile,
-# tests/conftest.py's order from tests/file_costs.json)
+# test files run heaviest first (tests/conftest.py's order from tests/file_costs.json)
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q -n 2 tests
 

@@ -41,13 +41,13 @@ def pytest_configure(config):
     os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
 
 
-# Scheduling. pytest-xdist hands whole files to its workers (``--dist loadfile``, in
-# pyproject's addopts): the tests of a file share generated functions, which a worker
-# compiles once and reuses in memory (``runtime/numba_callee``), and tests spread over both
-# workers compiled them twice. Files go heaviest first, by the worker CPU of a recorded cold
-# run (``file_costs.json``: ``benchmarks/suite_profile.py --costs``), so that the last files
-# handed out are short and neither worker idles long at the end; a file not recorded yet
-# counts as heavy. Within a file the order is the file's own.
+# Scheduling: files run heaviest first, by the worker CPU of a recorded cold run
+# (``file_costs.json``: ``benchmarks/suite_profile.py --costs``), so that pytest-xdist's
+# workers end on short tests and neither idles long while the other finishes a compile; a
+# file not recorded yet counts as heavy. Within a file the order is the file's own.
+# (``--dist loadfile`` keeps a file's shared functions in one worker, but measured no gain
+# over the default in a full run: benchmarks/RESULTS.md, suite14; it also works with it, with
+# ``--no-loadscope-reorder``.)
 _COSTS = os.path.join(os.path.dirname(__file__), "file_costs.json")
 
 
