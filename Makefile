@@ -59,7 +59,8 @@ node-deps:
 	  cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
 	fi
 
-# compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it)
+# compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it);
+# test files run heaviest first (tests/conftest.py's order from tests/file_costs.json)
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q -n 2 tests
 

@@ -1,10 +1,14 @@
 """Where the test suite's cold time goes: tables from ``compile_counts_plugin`` lines.
 
     python benchmarks/suite_profile.py OUT.jsonl [more.jsonl ...] [--top 30] [--files 30]
+        [--dirs] [--tail] [--costs tests/file_costs.json]
 
 Prints Markdown: the slowest test files and the slowest tests by worker CPU (``cpu``),
 with the generated programs compiled (``compile``) and all Numba compilations (``numba``,
-``numba_s``) they caused. Run the plugin with an empty cache directory for cold figures.
+``numba_s``) they caused; ``--dirs`` the same per directory; ``--tail`` each xdist worker's
+busy span and how long it sat idle after its last test. Run the plugin with an empty cache
+directory for cold figures. ``--costs`` writes each file's worker CPU seconds, the order in
+which ``tests/conftest.py`` hands files to the workers (heaviest first).
 """
 import argparse
 import collections
@@ -30,8 +34,18 @@ def main(argv=None):
     ap.add_argument("jsonl", nargs="+")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--files", type=int, default=30)
+    ap.add_argument("--dirs", action="store_true")
+    ap.add_argument("--tail", action="store_true")
+    ap.add_argument("--costs")
     args = ap.parse_args(argv)
     rows = load(args.jsonl)
+    if args.costs:
+        cost = collections.Counter()
+        for r in rows:  # node ids start at the rootdir: keep the path below tests/
+            cost[r["id"].split("::")[0].split("tests/", 1)[-1]] += r["cpu"]
+        with open(args.costs, "w") as f:
+            json.dump({k: round(v, 1) for k, v in sorted(cost.items())}, f, indent=0)
+            f.write("\n")
     files = collections.defaultdict(lambda: [0, 0, 0, 0.0, 0.0, 0.0])
     for r in rows:
         f = files[r["id"].split("::")[0]]
@@ -51,6 +65,30 @@ def main(argv=None):
         print(table(["file", "tests", "programs", "numba", "numba s", "CPU s", "wall s"],
                     [(k, v[0], v[1], v[2], f"{v[3]:.1f}", f"{v[4]:.1f}", f"{v[5]:.1f}")
                      for k, v in ranked]))
+        print()
+    if args.dirs:
+        dirs = collections.defaultdict(lambda: [0, 0, 0.0])
+        for r in rows:
+            path = r["id"].split("::")[0].split("/")
+            d = dirs["/".join(path[:2]) if len(path) > 2 else "/".join(path)]
+            d[0] += 1
+            d[1] += r["compile"]
+            d[2] += r["cpu"]
+        print(table(["directory", "tests", "programs", "worker CPU s"],
+                    [(k, v[0], v[1], f"{v[2]:.1f}")
+                     for k, v in sorted(dirs.items(), key=lambda kv: -kv[1][2])]))
+        print()
+    if args.tail and rows and "end" in rows[0]:
+        t0, t1 = min(r["start"] for r in rows), max(r["end"] for r in rows)
+        workers = collections.defaultdict(list)
+        for r in rows:
+            workers[r["worker"]].append(r)
+        print(table(["worker", "tests", "CPU s", "first start s", "last end s", "idle at the end s"],
+                    [(w, len(v), f"{sum(r['cpu'] for r in v):.1f}",
+                      f"{min(r['start'] for r in v) - t0:.0f}",
+                      f"{max(r['end'] for r in v) - t0:.0f}",
+                      f"{t1 - max(r['end'] for r in v):.0f}")
+                     for w, v in sorted(workers.items())]))
         print()
     top = sorted(rows, key=lambda r: -r["cpu"])[:args.top]
     print(table(["test", "programs", "numba", "numba s", "CPU s", "wall s"],

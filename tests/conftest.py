@@ -1,4 +1,6 @@
 import atexit
+import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +39,53 @@ def pytest_configure(config):
             config.option.basetemp = os.path.join(base, "pytest")
     os.environ["JITNET_CACHE_DIR"] = os.path.join(base, "cache")
     os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
+
+
+# Scheduling: files run heaviest first, by the worker CPU of a recorded cold run
+# (``file_costs.json``: ``benchmarks/suite_profile.py --costs``), so that pytest-xdist's
+# workers end on short tests and neither idles long while the other finishes a compile; a
+# file not recorded yet counts as heavy. Within a file the order is the file's own.
+# (``--dist loadfile`` keeps a file's shared functions in one worker, but measured no gain
+# over the default in a full run: benchmarks/RESULTS.md, suite14; it also works with it, with
+# ``--no-loadscope-reorder``.)
+_COSTS = os.path.join(os.path.dirname(__file__), "file_costs.json")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    try:
+        with open(_COSTS) as f:
+            costs = json.load(f)
+    except OSError:
+        return
+    here = os.path.dirname(__file__)
+    first, cost = {}, {}
+    for i, item in enumerate(items):
+        path = os.path.relpath(str(item.path), here).replace(os.sep, "/")
+        first.setdefault(path, i)
+        cost[item] = (-costs.get(path, float("inf")), first[path])
+    items.sort(key=cost.__getitem__)
+
+
+@contextlib.contextmanager
+def _on_interpreter():
+    old = os.environ.get("JITNET_BACKEND")
+    os.environ["JITNET_BACKEND"] = "interpreter"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["JITNET_BACKEND"]
+        else:
+            os.environ["JITNET_BACKEND"] = old
+
+
+@pytest.fixture(scope="session")
+def interpreter():
+    """``with interpreter():`` runs the jitted programs first called within it on the NumPy
+    reference interpreter (``JITNET_BACKEND``, inherited by subprocesses), so they compile
+    nothing: for reference runs, and for framework semantics whose compiled path another
+    test covers (a compile is seconds of the suite's time; a test says which covers it)."""
+    return _on_interpreter
 
 
 @pytest.fixture

@@ -16,15 +16,17 @@ TOL = dict(rtol=2e-5, atol=2e-6)
 
 
 @pytest.fixture(scope="module")
-def reference():
-    """The same runs in this process, without MPI."""
+def reference(interpreter):
+    """The same runs in this process, without MPI, on the reference interpreter (the ranks
+    run compiled code)."""
     out, hist = {}, {}
-    for name, shuffle in (("shuffle", True), ("ordered", False)):
-        m = P.keras_model()
-        hist[name] = P.fit(m, shuffle=shuffle).history
-        out[name] = P.leaves(m)
-    out["evaluate"] = np.asarray(m.evaluate(*P.data(), batch_size=P.BATCH), np.float64)
-    params, hist["trainer"] = P.run_trainer()
+    with interpreter():
+        for name, shuffle in (("shuffle", True), ("ordered", False)):
+            m = P.keras_model()
+            hist[name] = P.fit(m, shuffle=shuffle).history
+            out[name] = P.leaves(m)
+        out["evaluate"] = np.asarray(m.evaluate(*P.data(), batch_size=P.BATCH), np.float64)
+        params, hist["trainer"] = P.run_trainer()
     out["trainer"] = P.leaves(params)
     return out, hist
 

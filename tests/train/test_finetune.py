@@ -74,7 +74,9 @@ def _np_grads(x, y, w):
             "body": {"kernel": x.T @ dh, "bias": dh.sum(0)}}
 
 
-def test_discriminative_rates_match_a_manual_sgd_step(blobs):
+def test_discriminative_rates_match_a_manual_sgd_step(blobs, interpreter):
+    """The rule, on the interpreter: frozen and trained weights in one compiled step are
+    test_trainable_propagates_and_frozen_weights_stay's."""
     x, y = blobs
     x, y = x[:40].astype(np.float64), y[:40]
     m = body_head()
@@ -82,7 +84,8 @@ def test_discriminative_rates_match_a_manual_sgd_step(blobs):
     opt = optim.chain(optim.get("sgd", learning_rate=0.5),
                       train.discriminative(m, [0.05, 0.5]))
     compile_(m, opt)
-    m.fit(x.astype(np.float32), y, epochs=1, batch_size=40, shuffle=False, verbose=0)
+    with interpreter():
+        m.fit(x.astype(np.float32), y, epochs=1, batch_size=40, shuffle=False, verbose=0)
     g = _np_grads(x, y, w0)
     w1 = weights(m)
     for name, lr in (("body", 0.05), ("head", 0.5)):
@@ -136,16 +139,19 @@ def test_partial_restore_by_name_into_a_new_head(tmp_path):
         np.testing.assert_array_equal(w[name]["kernel"], fresh[name]["kernel"])
 
 
-def test_fine_tune_trains_the_head_first_then_everything(blobs):
+def test_fine_tune_trains_the_head_first_then_everything(blobs, interpreter):
+    """The schedule of fine_tune, on the interpreter (see test_discriminative_rates_...)."""
     x, y = blobs
     m = compile_(body_head(), optim.get("adam", learning_rate=1e-3))
     w0 = weights(m)
-    h = m.fine_tune(x, y, epochs=0, freeze_epochs=1, base_lr=0.05, batch_size=50)
+    with interpreter():
+        h = m.fine_tune(x, y, epochs=0, freeze_epochs=1, base_lr=0.05, batch_size=50)
     w1 = weights(m)
     np.testing.assert_array_equal(w1["body"]["kernel"], w0["body"]["kernel"])
     assert not np.allclose(w1["head"]["kernel"], w0["head"]["kernel"])
     assert h.epoch == [0]
-    h = m.fine_tune(x, y, epochs=2, freeze_epochs=1, base_lr=0.05, batch_size=50)
+    with interpreter():
+        h = m.fine_tune(x, y, epochs=2, freeze_epochs=1, base_lr=0.05, batch_size=50)
     assert h.epoch == [0, 1, 2] and len(h.history["loss"]) == 3
     assert h.history["loss"][-1] < h.history["loss"][0]
     assert not np.allclose(weights(m)["body"]["kernel"], w1["body"]["kernel"])

@@ -46,8 +46,8 @@ def init():
             "b": jnp.zeros(3, jnp.float32)}
 
 
-@pytest.mark.slow
-def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path):
+def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path, interpreter):
+    """What the loggers write; the Trainer's compiled steps are tests/train/test_trainer.py's."""
     x, y = blobs
     tb, cs = TensorBoardLogger(tmp_path, name="run"), CSVLogger(tmp_path, name="run")
     assert tb.log_dir.endswith(os.path.join("run", "version_0"))
@@ -55,7 +55,8 @@ def test_trainer_logger_writes_tensorboard_and_csv(blobs, tmp_path):
     t = train.Trainer(max_epochs=3, optimizer=optim.get("adam", learning_rate=0.05),
                       batch_size=64, verbose=0, logger=[tb, cs],
                       callbacks=[TensorBoard(tmp_path / "tb", histogram_freq=2)])
-    p = t.fit(loss_fn, init(), (x, y), val_data=(x, y))
+    with interpreter():
+        p = t.fit(loss_fn, init(), (x, y), val_data=(x, y))
     hist = read_events(tmp_path / "tb" / "train")      # weights named by the pytree's keys
     assert sorted(hist.Tags()["histograms"]) == ["b", "w"]
     for k in ("b", "w"):
@@ -167,17 +168,18 @@ def test_image_helpers_and_logger_image(tmp_path):
     assert (hv.num, hv.sum, hv.min, hv.max) == (3, 7.0, 1.0, 4.0)
 
 
-@pytest.mark.slow
-def test_tensorboard_misclassified_images(blobs, tmp_path):
+def test_tensorboard_misclassified_images(blobs, tmp_path, interpreter):
+    """What TensorBoard writes; fit's compiled steps are tests/train/test_fit.py's."""
     x, y = blobs
     imgs = x.reshape(-1, 2, 2)
     model = models.Sequential([layers.Input((2, 2)), layers.Flatten(), layers.Dense(3)])
     model.compile(optimizer="sgd", loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                   seed=0)
-    model.fit(imgs, y, epochs=1, batch_size=100, verbose=0,
-              callbacks=[TensorBoard(tmp_path, image_data=(imgs, y), max_images=4,
-                                     histogram_freq=1, grad_data=(imgs[:50], y[:50]))])
-    logits = np.asarray(model.predict(imgs), np.float64)
+    with interpreter():
+        model.fit(imgs, y, epochs=1, batch_size=100, verbose=0,
+                  callbacks=[TensorBoard(tmp_path, image_data=(imgs, y), max_images=4,
+                                         histogram_freq=1, grad_data=(imgs[:50], y[:50]))])
+        logits = np.asarray(model.predict(imgs), np.float64)
     wrong = int((logits.argmax(1) != y).sum())
     assert wrong >= 4      # one epoch of plain SGD leaves mistakes to show
     acc = read_events(tmp_path / "train")

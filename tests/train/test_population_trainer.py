@@ -31,7 +31,7 @@ def _loss(params, batch, mask):
     return jnp.sum(nll * mask) / jnp.sum(mask)
 
 
-def test_population_of_2_with_schedules_equals_2_separate_runs(blobs):
+def test_population_of_2_with_schedules_equals_2_separate_runs(blobs, interpreter):
     x, y = blobs
     stacked = {k: np.stack([_init(0)[k], _init(1)[k]]) for k in ("w", "b")}
     t = train.Trainer(max_epochs=2, optimizer=optim.adam, batch_size=64, verbose=0,
@@ -42,11 +42,12 @@ def test_population_of_2_with_schedules_equals_2_separate_runs(blobs):
     # the learning rate held is each member's schedule at the last step taken
     np.testing.assert_allclose(optim.get_hyperparam(t.state.opt_state, "learning_rate"),
                                [_np_schedule(i, steps - 1) for i in range(2)], rtol=1e-5)
-    for i in range(2):
+    for i in range(2):  # the references on the interpreter (the population is compiled)
         ti = train.Trainer(max_epochs=2, batch_size=64, verbose=0,
                            optimizer=optim.inject_hyperparams(optim.adam)(
                                learning_rate=SCHEDULES[i], b1=B1[i]))
-        pi = ti.fit(_loss, _init(i), (x, y))
+        with interpreter():
+            pi = ti.fit(_loss, _init(i), (x, y))
         for k in ("w", "b"):
             np.testing.assert_allclose(np.asarray(p[k])[i], pi[k], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(np.asarray(t.history.history["loss"])[:, i],

@@ -32,9 +32,8 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs, np_mlp_l
         lr = trial.suggest_float("lr", 0.0, 0.1)
         rate = trial.suggest_float("rate", 0.0, 0.5)
         model = _model(rate)
-        # the optimizer and metrics of test_population.py's separate runs: shared programs
-        model.compile(optimizer=optim.inject_hyperparams(optim.adamw)(learning_rate=lr,
-                                                                      weight_decay=0.01),
+        # the optimizer, loss and metrics of test_fit.py's Dropout model: shared programs
+        model.compile(optimizer=optim.get("adam", learning_rate=lr),
                       loss=losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"], seed=0)
         before = _compiles()
