@@ -60,13 +60,15 @@ node-deps:
 	fi
 
 # compiled code is kept between runs in .pytest_cache/d/jitnet (pytest --cache-clear empties it);
-# test files run heaviest first (tests/conftest.py's order from tests/file_costs.json)
+# test files run heaviest first (tests/conftest.py's order from tests/file_costs.json), and a
+# worker that runs out of tests takes half of the other's queue (--dist worksteal): with the
+# default distribution one worker idled the last ~8 minutes of a cold run
 test: $(STAMP) node-deps
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal tests
 
 # everything but the compile-heavy and CUDA-simulator tests (marked slow)
 test-fast: $(STAMP) node-deps
-	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow" tests
 
 # only the MPI tests (they launch mpiexec themselves)
 test-mpi: $(STAMP)

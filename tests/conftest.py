@@ -91,12 +91,8 @@ def interpreter():
 @pytest.fixture
 def x64():
     """Run a test with 64-bit types enabled (the previous setting restored afterwards)."""
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    try:
+    with jitnet.enable_x64():
         yield
-    finally:
-        jitnet.config.update("jax_enable_x64", old)
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])

@@ -6,7 +6,7 @@ to start) back to the kernel and trims the heap's free top, so the next step's b
 pages: the kernel faults and zeroes each of them again (W4: 8,000 page faults a step, W8:
 25,000; a third of their CPU time). Keeping freed memory in the heap, as the caching
 allocators of PyTorch and XLA do, makes a step reuse the same pages: blocks up to 32 MiB come
-from the heap (``M_MMAP_THRESHOLD``) and up to 1 GiB of free heap top is kept
+from the heap (``M_MMAP_THRESHOLD``) and up to 256 MiB of free heap top is kept
 (``M_TRIM_THRESHOLD``). Both settings are needed: either alone leaves glibc's adaptive
 threshold off with the other at its small default, which faults more than before.
 
@@ -22,7 +22,7 @@ import platform
 from ..core.config import config, on_update
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-KEEP = {M_MMAP_THRESHOLD: 32 << 20, M_TRIM_THRESHOLD: 1 << 30}
+KEEP = {M_MMAP_THRESHOLD: 32 << 20, M_TRIM_THRESHOLD: 256 << 20}
 GLIBC_DEFAULTS = {M_MMAP_THRESHOLD: 128 << 10, M_TRIM_THRESHOLD: 128 << 10}
 
 # "jitnet" (kept), "glibc" (glibc's settings), "user" (the environment set malloc's

@@ -5,7 +5,6 @@ sums into a carry becoming one product), and the program computes what it did.
 Programs are run by the primitives' NumPy implementations (``run_ir``: no compile), the
 prepared one against the unprepared one and against NumPy loops written here; one test runs
 the compiled program. ``verify_ir`` (tests/conftest.py) checks the IR after every pass."""
-import contextlib
 
 import numpy as np
 import pytest
@@ -22,14 +21,7 @@ from jitnet.hop.control_flow import run_ir
 B, T, E, H = 3, 5, 4, 6
 
 
-@contextlib.contextmanager
-def x64():
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jitnet.config.update("jax_enable_x64", old)
+x64 = jitnet.enable_x64
 
 
 def _ir(f, *args):

@@ -114,14 +114,7 @@ def numeric_of(dtype):
     return np.dtype(np.int32) if d == np.bool_ else d
 
 
-@contextlib.contextmanager
-def enable_x64(flag=True):
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", flag)
-    try:
-        yield
-    finally:
-        jitnet.config.update("jax_enable_x64", old)
+enable_x64 = jitnet.enable_x64
 
 
 # -- inputs ---------------------------------------------------------------------------

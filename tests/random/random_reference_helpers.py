@@ -6,7 +6,6 @@ inside ``main``), so the replay uses exactly the recorder's decoding.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -32,15 +31,7 @@ with open(os.path.join(DATA, "random_reference.json")) as _f:
     REFERENCE = json.load(_f)
 
 
-@contextlib.contextmanager
-def x64(enabled: bool):
-    """Run a block with ``jax_enable_x64`` set, restoring the previous value."""
-    old = jitnet.config.read("jax_enable_x64")
-    jitnet.config.update("jax_enable_x64", enabled)
-    try:
-        yield
-    finally:
-        jitnet.config.update("jax_enable_x64", old)
+x64 = jitnet.enable_x64   # x64(enabled): the block with jax_enable_x64 set, then restored
 
 
 def case_id(i: int, case: dict) -> str:
