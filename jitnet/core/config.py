@@ -96,7 +96,8 @@ def on_update(name: str, hook) -> None:
     _update_hooks.setdefault(name, []).append(hook)
 
 
-def _check_bool(name: str):
+def check_bool(name: str):
+    """An ``on_update`` hook rejecting a value of flag ``name`` that is not a bool."""
     def check(value):
         if not isinstance(value, bool):
             raise TypeError(f"jitnet config option {name!r} takes True or False, got "
@@ -104,7 +105,7 @@ def _check_bool(name: str):
     return check
 
 
-on_update("jit_tiered", _check_bool("jit_tiered"))
+on_update("jit_tiered", check_bool("jit_tiered"))
 
 
 config = Config()

@@ -19,7 +19,7 @@ import ctypes
 import os
 import platform
 
-from ..core.config import config, on_update
+from ..core.config import check_bool, config, on_update
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 KEEP = {M_MMAP_THRESHOLD: 32 << 20, M_TRIM_THRESHOLD: 256 << 20}
@@ -60,13 +60,7 @@ def apply(keep: bool) -> str:
     return state
 
 
-def _on_update(value):
-    if not isinstance(value, bool):
-        raise TypeError(f"jitnet config option 'keep_freed_memory' takes True or False, got "
-                        f"{type(value).__name__} {value!r}")
-    apply(value)
-
-
-on_update("keep_freed_memory", _on_update)
+on_update("keep_freed_memory", check_bool("keep_freed_memory"))   # rejects before apply
+on_update("keep_freed_memory", apply)
 if config.read("keep_freed_memory"):
     apply(True)
