@@ -5,7 +5,8 @@ float64 is not available (x64 off) and plain float32 loses every digit.
 
 The error-free transformations (Knuth's two-sum, Dekker's split and two-product) need each
 operation rounded as written: no reassociation and no FMA contraction, which the Numba
-backend guarantees (``runtime/numba_backend.FASTMATH``) and the tests check under ``jit``.
+backend guarantees (``runtime/numba_backend.FASTMATH``) and the tests check under ``jit``
+(not checked on the CUDA backend, whose NVVM may contract into FMAs).
 Dekker's split overflows for ``|x|`` above ``max / 4097``; values that large are outside
 their callers' reach. Pairs are tuples ``(hi, lo)``; a plain array is ``(x, 0)``.
 """
