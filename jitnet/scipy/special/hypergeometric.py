@@ -186,9 +186,10 @@ def hyp2f1(a, b, c, x):
     ``x < 0`` goes to ``x / (x - 1)`` in ``[0, 1)`` by Pfaff's transformation; where
     ``c - a - b <= -1`` Euler's transformation makes the series' terms fall; then 500 terms
     of the series, so convergence slows as the (transformed) argument nears 1 (``x`` near 1,
-    or ``x`` far below -1). Closed forms for ``a = c``, ``b = c`` and at ``x = 1`` (Gauss's
-    sum, ``inf`` unless ``c - a - b > 0``); as JAX: 1 for ``x = 0`` or ``a`` or ``b`` = 0,
-    ``inf`` for ``x > 1`` and for ``c = 0, -1, ...``. Derivative rules:
+    or ``x`` far below -1); in float32, in double-float arithmetic, as the terms can cancel.
+    Closed forms for ``a = c``, ``b = c`` and at ``x = 1`` (Gauss's sum, ``inf`` unless
+    ``c - a - b > 0``); as JAX: 1 for ``x = 0`` or ``a`` or ``b`` = 0, ``inf`` for ``x > 1``
+    and for ``c = 0, -1, ...``. Derivative rules:
     ``(a b / c) 2F1(a + 1, b + 1; c + 1; x)`` in ``x``, the derivative of the summation in
     ``a``, ``b``, ``c``.
     """
