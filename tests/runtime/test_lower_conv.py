@@ -275,8 +275,8 @@ def test_reduce_window_bool_and_lax_pools():
 
 @pytest.mark.slow
 def test_grad_of_conv_under_jit():
-    """Conv cotangents: patches, dot_general and patches_transpose of a strided, padded,
-    dilated, grouped conv in mixed layouts."""
+    """Conv cotangents of a strided, padded, dilated, grouped conv in mixed layouts: two
+    grouped convolutions (``prims/conv.py``; the weight gradient's on the regrouped input)."""
     x, w = rand((4, 4, 12, 11)), rand((3, 3, 2, 6))
 
     def loss(x, w):
