@@ -273,8 +273,8 @@ def test_reduce_window_bool_and_lax_pools(generator):
 
 @pytest.mark.slow
 def test_grad_of_conv_under_jit(generator):
-    """Conv cotangents: patches, dot_general and patches_transpose of a strided, padded,
-    dilated, grouped conv in mixed layouts."""
+    """Conv cotangents of a strided, padded, dilated, grouped conv in mixed layouts: two
+    grouped convolutions (``prims/conv.py``; the weight gradient's on the regrouped input)."""
     x, w = rand(generator, (4, 4, 12, 11)), rand(generator, (3, 3, 2, 6))
 
     def loss(x, w):
