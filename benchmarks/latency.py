@@ -24,9 +24,11 @@ Measured, each in a fresh process (``--child``) so nothing is in memory:
 * ``parallel``: jitnet alone, cold and warm import -> first result with the hand-written
   kernels a program needs compiled in the process, then by child processes beside it
   (``JITNET_PARALLEL_COMPILE`` 0 / 1, interleaved; ``runtime/c_kernel.py``).
-* ``random``: cold import -> first result (empty cache, fresh process each) of programs
-  drawing random numbers (``RANDOM_CASES``): a Keras ``fit`` of Dense-Dropout-Dense (jitnet
-  only), a chain of 3 ``fold_in``s then ``normal``, a dropout MLP training step.
+* ``random``: import -> first result (fresh process each) of programs drawing random
+  numbers (``RANDOM_CASES``): a Keras ``fit`` of Dense-Dropout-Dense (jitnet only), a chain
+  of 3 ``fold_in``s then ``normal``, a dropout MLP training step; cold (empty cache), and as
+  a new program on a machine that has run another one (its cache filled by a process that
+  drew ``bits``: the hand-written kernels it compiled are there).
 Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
 vary a lot: compare runs made together.
 """
@@ -233,6 +235,11 @@ def _random_dropout_step(mod):
     return float(p[0].sum())
 
 
+def _random_other(mod):
+    """Another program drawing random numbers (fills the cache for the second row)."""
+    return float(mod.jit(lambda k: mod.random.bits(k, (3,)))(mod.random.PRNGKey(1)).sum())
+
+
 RANDOM_CASES = {"keras fit, Dense-Dropout-Dense": _random_fit,
                 "3 fold_ins then normal": _random_fold_in,
                 "dropout MLP step": _random_dropout_step}
@@ -241,7 +248,7 @@ JITNET_ONLY = ("keras fit, Dense-Dropout-Dense",)
 
 def child_random(fw, case):
     t0 = time.perf_counter()
-    check = RANDOM_CASES[case](_import(fw))
+    check = (RANDOM_CASES.get(case) or _random_other)(_import(fw))
     return {"first_s": time.perf_counter() - t0, "check": check}
 
 
@@ -310,17 +317,26 @@ def measure(opts) -> dict:
                     add("short programs, warm", fw,
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
             if "random" in opts.only:
-                for case in RANDOM_CASES:
-                    for fw in ("jitnet",) if case in JITNET_ONLY else FRAMEWORKS:
-                        cache = _fresh_cache(tmp, f"{fw}-random-{len(case)}-{rep}")
-                        add(f"{case} cold: import -> 1st result", fw,
-                            _run("random", fw, cache, opts.timeout, case=case)["first_s"])
+                _random(tmp, rep, opts, add)
             if "tiered" in opts.only:
                 _tiered(tmp, rep, opts, add)
             if "parallel" in opts.only:
                 _parallel(tmp, rep, opts, add)
             print(f"repeat {rep + 1}/{opts.repeats} done", file=sys.stderr, flush=True)
     return rows
+
+
+def _random(tmp, rep, opts, add):
+    """The ``random`` rows: each case cold, then in a fresh cache that another program
+    drawing random numbers has filled."""
+    for case in RANDOM_CASES:
+        for fw in [f for f in opts.frameworks if case not in JITNET_ONLY or f == "jitnet"]:
+            for when in ("cold", "kernels cached"):
+                cache = _fresh_cache(tmp, f"{fw}-random-{len(case)}-{len(when)}-{rep}")
+                if when != "cold":
+                    _run("random", fw, cache, opts.timeout, case="other")
+                add(f"{case}, {when}: import -> 1st result", fw,
+                    _run("random", fw, cache, opts.timeout, case=case)["first_s"])
 
 
 def _tiered(tmp, rep, opts, add):
@@ -394,6 +410,7 @@ def main(argv=None):
                          "random")
     ap.add_argument("--workloads", default="W2a,W4", help="training steps for cold/warm/batch")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--frameworks", default="jitnet,jax", help="for the random rows")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per process")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
@@ -408,6 +425,7 @@ def main(argv=None):
         return
     opts.only = set(opts.only.split(","))
     opts.workloads = opts.workloads.split(",")
+    opts.frameworks = opts.frameworks.split(",")
     text = report(measure(opts), opts)
     print(text)
     if opts.markdown:

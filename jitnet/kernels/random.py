@@ -7,24 +7,21 @@ kernel is compiled once, into the signed disk cache, and programs call it by sym
 reference and the CUDA lowering also run.
 
 Generated code (``codegen/cpu/random.py``) calls
-``jn_threefry2x32(key, start, out0, out1, threads)``:
+``jn_threefry2x32(key, start, out0, out1)``:
 ``key`` uint32 (B..., 2), ``start`` uint32 (B...) or one value for every key, ``out0`` and
 ``out1`` uint32 (B..., S...): element n of key b's outputs hashes the 64-bit counter
-``start[b] + n``; ``threads``: the machine's cores, as generated code (no thread splits
-fewer than PARALLEL_MIN counters).
+``start[b] + n``.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
 from numba.core import types as nbt
 
 from ..core.threefry import counters, threefry2x32_20
 from ..runtime.c_kernel import c_kernel
 
 SYMBOLS = ("jn_threefry2x32",)
-PARALLEL_MIN = 1 << 16   # counters per thread below which one thread hashes them all
 
 _hash = numba.njit(inline="always")(threefry2x32_20)
 _counters = numba.njit(inline="always")(counters)
@@ -42,31 +39,22 @@ def _row(k0, k1, start, out0, out1):
         out1[j] = np.uint32(x1)
 
 
-@numba.njit(parallel=True, nogil=True, error_model="numpy")
-def threefry_iota(key, start, out0, out1, threads):
-    """out0/out1[b, n] = threefry(key[b], start[b or 0] + n); 2-D views (B, n), the flat
-    range of B * n counters cut into one contiguous block per thread."""
-    B, n = out0.shape
-    total = B * n
-    nt = max(1, min(threads, total // PARALLEL_MIN))
-    sb = 1 if start.shape[0] == B else 0
-    for t in prange(nt):
-        f, stop = t * total // nt, (t + 1) * total // nt
-        while f < stop:
-            b = f // n
-            j0 = f - b * n
-            j1 = min(n, j0 + stop - f)
-            _row(np.uint64(key[b, 0]), np.uint64(key[b, 1]),
-                 np.uint64(start[b * sb]) + np.uint64(j0), out0[b, j0:j1], out1[b, j0:j1])
-            f += j1 - j0
+@numba.njit(nogil=True, error_model="numpy")
+def threefry_iota(key, start, out0, out1):
+    """out0/out1[b, n] = threefry(key[b], start[b or 0] + n), on 2-D views (B, n). One
+    thread: a parallel kernel took twice as long to compile (15 against 7 s on 2 busy cores)
+    for at most 2x on those cores, and 2**20 counters take ~3 ms on one."""
+    sb = 1 if start.shape[0] == out0.shape[0] else 0
+    for b in range(out0.shape[0]):
+        _row(np.uint64(key[b, 0]), np.uint64(key[b, 1]), np.uint64(start[b * sb]),
+             out0[b], out1[b])
 
 
 def _c_threefry(kp, sp, o0, o1, meta):
-    """The C entry: data pointers and int64 meta = (keys, counters per key, starts,
-    threads)."""
-    m = numba.carray(meta, 4)
+    """The C entry: data pointers and int64 meta = (keys, counters per key, starts)."""
+    m = numba.carray(meta, 3)
     threefry_iota(numba.carray(kp, (m[0], 2)), numba.carray(sp, m[2]),
-                  numba.carray(o0, (m[0], m[1])), numba.carray(o1, (m[0], m[1])), m[3])
+                  numba.carray(o0, (m[0], m[1])), numba.carray(o1, (m[0], m[1])))
 
 
 def _caller():
@@ -77,14 +65,13 @@ def _caller():
                    nbt.void(P, P, P, P, nbt.CPointer(nbt.int64)))
 
     @numba.njit(nogil=True, error_model="numpy")
-    def call(key, start, out0, out1, threads):
+    def call(key, start, out0, out1):
         k = np.ascontiguousarray(key)
         s = np.ascontiguousarray(start)
-        meta = np.empty(4, np.int64)
+        meta = np.empty(3, np.int64)
         meta[0] = k.size // 2
         meta[1] = out0.size // max(1, meta[0])
         meta[2] = s.size
-        meta[3] = threads
         ext(k.ctypes, s.ctypes, out0.ctypes, out1.ctypes, meta.ctypes)
     return call
 

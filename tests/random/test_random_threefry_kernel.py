@@ -103,8 +103,8 @@ def test_vmap_over_keys_and_fold_in_data():
         np.testing.assert_array_equal(got.reshape(4, 3, 2)[i], np.asarray(random.split(k, 3)))
 
 
-def test_kernel_threads_split_rows_and_counters():
-    """Enough counters for several threads: blocks cut across key rows."""
+def test_many_keys_many_counters():
+    """Long rows of counters per key (the kernel's vectorized loop, its remainder)."""
     rng = np.random.default_rng(143)
     keys = _keys(rng, 3)
     f = jitnet.jit(jitnet.vmap(lambda k: threefry2x32_iota(k, (50_001,))))

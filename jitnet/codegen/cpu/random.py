@@ -2,8 +2,6 @@
 kernel of ``jitnet/kernels/random.py``, compiled once per machine."""
 from __future__ import annotations
 
-import os
-
 from ...core.ir import Literal
 from .ops import _alloc, _ins, generator
 
@@ -16,4 +14,4 @@ def _threefry(e, names, w):
         w(f"{o} = {_alloc(v)}")
     if isinstance(e.inputs[1], Literal):  # the kernel reads its starts from an array
         start = f"np.full(1, {start}, dtype=np.uint32)"
-    w(f"jn_threefry2x32({key}, {start}, {outs[0]}, {outs[1]}, {os.cpu_count() or 1})")
+    w(f"jn_threefry2x32({key}, {start}, {outs[0]}, {outs[1]})")
