@@ -6,5 +6,6 @@ import warnings as _warnings
 # unlike np.errstate).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"jitnet\.")
 
-from . import elementwise, shape, reduce, indexing, dot, sort, window, conv, linalg, random  # noqa: E402,F401,E501
+from . import elementwise, shape, reduce, indexing, dot, sort, window, conv, linalg  # noqa: E402,F401
+from . import random  # noqa: E402,F401
 from ..core.primitive import registry  # noqa: E402,F401
