@@ -45,13 +45,8 @@ def _flat(out):
     return (value,) + tuple(grads)
 
 
-def jitnet_step(formulation=None):
-    import jitnet
-    import jitnet.numpy as jnp
-    from jitnet import lax
-    from jitnet.prims import conv as prim_conv
-    jitnet.config.update("num_threads", 1)
-
+def block_loss(jnp, lax):
+    """The block's loss on jitnet or JAX (the same names): depthwise 3x3, ReLU6, pointwise."""
     def loss(x, wd, wp):
         c = x.shape[DN[0].index("C")]
         h = lax.conv_general_dilated(x, wd, (1, 1), "SAME", dimension_numbers=DN,
@@ -60,6 +55,17 @@ def jitnet_step(formulation=None):
         y = jnp.clip(lax.conv_general_dilated(h, wp, (1, 1), "VALID", dimension_numbers=DN),
                      0.0, 6.0)
         return jnp.sum(y * y)
+    return loss
+
+
+def jitnet_step(formulation=None):
+    import jitnet
+    import jitnet.numpy as jnp
+    from jitnet import lax
+    from jitnet.prims import conv as prim_conv
+    jitnet.config.update("num_threads", 1)
+
+    loss = block_loss(jnp, lax)
     f = jitnet.jit(jitnet.value_and_grad(loss, argnums=(0, 1, 2)))
     if formulation is None:
         return lambda *a: _flat(jitnet.block_until_ready(f(*a)))
@@ -81,14 +87,7 @@ def jax_step():
     import jax.numpy as jnp
     from jax import lax
 
-    def loss(x, wd, wp):
-        c = x.shape[DN[0].index("C")]
-        h = lax.conv_general_dilated(x, wd, (1, 1), "SAME", dimension_numbers=DN,
-                                     feature_group_count=c)
-        h = jnp.clip(h, 0.0, 6.0)
-        y = jnp.clip(lax.conv_general_dilated(h, wp, (1, 1), "VALID", dimension_numbers=DN),
-                     0.0, 6.0)
-        return jnp.sum(y * y)
+    loss = block_loss(jnp, lax)
     f = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
     return lambda *a: _flat(jax.block_until_ready(f(*a)))
 
