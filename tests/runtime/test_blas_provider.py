@@ -13,15 +13,17 @@ import jitnet
 from jitnet.runtime.compile_server import child_env
 
 _CHILD = r"""
-import json, sys
+import json, os, sys
 import numpy as np
 import jitnet, jitnet.numpy as jnp
-from jitnet import lax
-from jitnet.runtime import blas, threads
-from jitnet.runtime.numba_math import jn_gemm_f32, jn_gemm_f64
-from threadpoolctl import threadpool_info
 
 want = sys.argv[1]
+if "JITNET_BLAS_LIBRARY" not in os.environ:   # chosen by config instead of the environment
+    jitnet.config.update("blas_library", want)
+from jitnet import lax
+from jitnet.runtime import blas, threads
+from jitnet.runtime.numba_math import jn_gemm_f32, jn_gemm_f64   # binds the library
+from threadpoolctl import threadpool_info
 rng = np.random.default_rng(16)
 errors = []
 
@@ -99,11 +101,14 @@ print(json.dumps({"provider": blas.provider(), "bound": bound == expect, "errors
 
 @pytest.fixture(scope="module")
 def children():
-    """Both providers' reports, their processes run side by side."""
+    """Both providers' reports, their processes run side by side: NumPy's chosen by the
+    environment variable, SciPy's by ``config.update`` before the first compiled call."""
+    env = dict(child_env(), OPENBLAS_NUM_THREADS="2")
+    env.pop("JITNET_BLAS_LIBRARY")
     procs = {p: subprocess.Popen([sys.executable, "-c", _CHILD, p], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True,
-                                 env=dict(child_env(), JITNET_BLAS_LIBRARY=p,
-                                          OPENBLAS_NUM_THREADS="2"))
+                                 env=dict(env, **({"JITNET_BLAS_LIBRARY": p} if p == "numpy"
+                                                  else {})))
              for p in ("numpy", "scipy")}
     out = {p: proc.communicate(timeout=300) for p, proc in procs.items()}
     for p, proc in procs.items():
