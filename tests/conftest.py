@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 
 import numpy as np
 import pytest
@@ -107,3 +108,13 @@ def dtype(request):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@pytest.fixture
+def generator(request):
+    """A NumPy ``Generator`` seeded from the test's node id without its parameters
+    (``tests/x.py::test_f``): each test draws the same inputs whatever ran before it, in
+    whichever pytest-xdist worker, unlike a module-level generator shared between tests,
+    and a parametrized test draws the same inputs for each of its parameters."""
+    nodeid = request.node.nodeid.partition("[")[0]
+    return np.random.default_rng(zlib.crc32(nodeid.encode()))

@@ -72,6 +72,17 @@ def _as_value(x):
     return a.astype(dtypes.canonicalize_dtype(a.dtype), copy=False)
 
 
+def _unaliased(outs, leaves, vals):
+    """Results never share memory with a caller's writable NumPy argument: JAX returns new
+    buffers, and a program that returns an argument (or a reshape of it) would otherwise
+    hand back the caller's own memory, changing when the caller writes to it."""
+    writable = [v for x, v in zip(leaves, vals)
+                if type(x) is np.ndarray and type(v) is np.ndarray and v.flags.writeable]
+    if not writable:
+        return outs
+    return [o.copy() if any(np.may_share_memory(o, w) for w in writable) else o for o in outs]
+
+
 class Traced:
     """One specialization: the IR, its captured constants, output tree and executables."""
 
@@ -253,12 +264,14 @@ class Jitted:
                              f"arrays on a CUDA device; copy them to the host first "
                              f"(jitnet.device_get, or device_put(x, jitnet.devices('cpu')[0]))"
                              f"{user_line()}")
+        vals = [_as_value(x) for x in leaves]
         if rec is None:
-            outs = traced.executable(*traced.const_values, *[_as_value(x) for x in leaves])
+            outs = traced.executable(*traced.const_values, *vals)
         else:
             exe = traced.executable
             with rec.span("execute", fun_name(self.fun)):
-                outs = exe(*traced.const_values, *[_as_value(x) for x in leaves])
+                outs = exe(*traced.const_values, *vals)
+        outs = _unaliased(outs, leaves, vals)
         if config.read("jax_debug_nans"):
             self._check_nans(traced, outs, leaves)
         return tree_unflatten(traced.out_tree, [ArrayImpl(o, k[2], k) if o.shape == k[0]
@@ -297,7 +310,7 @@ class Jitted:
         config.update("jax_debug_nans", False)  # the replay checks with the traced lines
         try:
             ir = prepare(traced.ir)
-            vals = [ArrayImpl(np.asarray(_as_value(x)), v.aval.weak_type)  # host copies
+            vals = [ArrayImpl.borrow(np.asarray(_as_value(x)), v.aval.weak_type)
                     for x, v in zip(list(traced.consts) + list(leaves), ir.invars)]
             eval_ir(ir, vals, after=check)
         finally:

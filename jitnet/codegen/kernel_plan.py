@@ -22,7 +22,8 @@ import numpy as np
 KERNEL_MODULES = {"jn_conv2d_": "jitnet.kernels.conv", "jn_linalg_": "jitnet.kernels.linalg",
                   "jn_sort_keys_": "jitnet.kernels.sort", "jn_sort_take_": "jitnet.kernels.sort",
                   "jn_reduce_window_": "jitnet.kernels.window",
-                  "jn_patches_": "jitnet.kernels.window"}
+                  "jn_patches_": "jitnet.kernels.window",
+                  "jn_threefry2x32": "jitnet.kernels.random"}
 
 
 def kernel_callers(source: str) -> list:

@@ -7,4 +7,5 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"jitnet\.")
 
 from . import elementwise, shape, reduce, indexing, dot, sort, window, conv, linalg  # noqa: E402,F401
+from . import random  # noqa: E402,F401
 from ..core.primitive import registry  # noqa: E402,F401

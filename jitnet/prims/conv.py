@@ -1,10 +1,11 @@
 """The convolution primitive, ``conv_general_dilated``, written on the window family
-(``window.py``): a convolution is ``dot_general(patches(lhs), rhs)``, so its cotangents are
-``patches_transpose(dot_general(ct, rhs))`` and ``dot_general(ct, patches(lhs))`` (the
-weight gradient is itself a convolution where that is cheaper, as XLA writes it). Every rule
-is written with primitives (plus dot_general, shape and elementwise ops; a convolution
-vmapped over both operands loops over the members with the scan primitive, so its batch
-rule is in ``hop/conv_batch.py``), so derivatives of any order and vmap of them stay closed.
+(``window.py``): its impl is ``dot_general(patches(lhs), rhs)``; its cotangents are
+themselves convolutions, as XLA writes them (feature groups included: the input gradient
+keeps them, the weight gradient lets its window span the batch or regroups the lhs), or
+for some ungrouped weight gradients one product per kernel offset. Every rule is written
+with primitives (plus dot_general, shape and elementwise ops; a convolution vmapped over
+both operands loops over the members with the scan primitive, so its batch rule is in
+``hop/conv_batch.py``), so derivatives of any order and vmap of them stay closed.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from . import shape as sh
 from .dot import dot_general
 from .util import (batch_size, bdim_to_front, dtype_error, get_aval, shape_error, shape_str,
                    tangent_aval)
-from .window import _prefix_window, patches, patches_transpose, windows_view
+from .window import _prefix_window, windows_view
 
 
 # -- conv_general_dilated ---------------------------------------------------------
@@ -128,56 +129,6 @@ def _inv(perm):
     return tuple(int(i) for i in np.argsort(perm))
 
 
-def _contract(a, b, dims):
-    """dot_general accumulating in ``a``'s dtype (the cotangent's, which may be preferred)."""
-    da, db = get_aval(a).dtype, get_aval(b).dtype
-    return dot_general(a, b, dims, preferred_element_type=None if da == db else da)
-
-
-def _grouped_ct(ct, out_spec, g):
-    """The cotangent as (N, G, O/G, out spatial...)."""
-    c = sh.transpose(ct, out_spec)
-    return sh.reshape(c, (c.shape[0], g, c.shape[1] // g) + tuple(c.shape[2:]))
-
-
-def _conv_transpose_lhs(ct, lhs_aval, rhs, p):
-    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
-    g = p["feature_group_count"]
-    w = sh.transpose(rhs, rhs_spec)  # (O, I, ks...)
-    (o, i), ks = w.shape[:2], tuple(w.shape[2:])
-    ns = len(ks)
-    ctg = _grouped_ct(ct, out_spec, g)  # (N, G, O/G, os...)
-    n, os_ = ctg.shape[0], tuple(ctg.shape[3:])
-    wg = sh.reshape(w, (g, o // g, i) + ks)
-    cols = _contract(ctg, wg, (((2,), (1,)), ((1,), (0,))))  # (G, N, os..., I, ks...)
-    perm = (1, 0, 2 + ns) + tuple(range(2, 2 + ns)) + tuple(range(3 + ns, 3 + 2 * ns))
-    cols = sh.reshape(sh.transpose(cols, perm), (n, g * i) + os_ + (1, 1) + ks)
-    x_shape = tuple(lhs_aval.shape[d] for d in lhs_spec)
-    win = _conv_window(ks, p["window_strides"], p["padding"], p["lhs_dilation"],
-                       p["rhs_dilation"])
-    gx = sh.transpose(patches_transpose(cols, x_shape, **win), _inv(lhs_spec))
-    return ew.convert_element_type(gx, lhs_aval.dtype, lhs_aval.weak_type)
-
-
-def _conv_transpose_rhs(ct, lhs, rhs_aval, p):
-    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
-    g = p["feature_group_count"]
-    w_shape = tuple(rhs_aval.shape[d] for d in rhs_spec)
-    (o, i), ks = w_shape[:2], w_shape[2:]
-    ns = len(ks)
-    x = sh.transpose(lhs, lhs_spec)
-    win = _conv_window(ks, p["window_strides"], p["padding"], p["lhs_dilation"],
-                       p["rhs_dilation"])
-    cols = patches(x, pad_value=0, **win)  # (N, C, os..., 1, 1, ks...)
-    os_ = tuple(cols.shape[2:2 + ns])
-    cols = sh.reshape(cols, (x.shape[0], g, i) + os_ + ks)
-    ctg = _grouped_ct(ct, out_spec, g)  # (N, G, O/G, os...)
-    summed = (0,) + tuple(range(3, 3 + ns))
-    gw = _contract(ctg, cols, ((summed, summed), ((1,), (1,))))  # (G, O/G, I, ks...)
-    gw = sh.transpose(sh.reshape(gw, (o, i) + ks), _inv(rhs_spec))
-    return ew.convert_element_type(gw, rhs_aval.dtype, rhs_aval.weak_type)
-
-
 def _swap01(spec):
     return (spec[1], spec[0]) + tuple(spec[2:])
 
@@ -192,11 +143,27 @@ def _as_dtype_of(x, like):
     return x if get_aval(x).dtype == d else ew.convert_element_type(x, d)
 
 
+def _flipped_kernel(rhs, rhs_spec, g):
+    """The input gradient's kernel and its spec: ``rhs`` with each feature group's in and
+    out features swapped (O = G*M, I) -> (G*I, M), spatially flipped. Without groups the
+    swap is only in the spec; with them the (small) kernel is copied."""
+    if g > 1:
+        w = sh.transpose(rhs, rhs_spec)                       # (G*M, I, ks...)
+        (o, i), ks = w.shape[:2], tuple(w.shape[2:])
+        w = sh.reshape(w, (g, o // g, i) + ks)
+        w = sh.transpose(w, (0, 2, 1) + tuple(range(3, 3 + len(ks))))
+        rhs, rhs_spec = sh.reshape(w, (g * i, o // g) + ks), tuple(range(2 + len(ks)))
+    else:
+        rhs_spec = _swap01(rhs_spec)
+    return sh.rev(rhs, tuple(rhs_spec[2:])), rhs_spec
+
+
 def _conv_lhs_grad_as_conv(ct, lhs_aval, rhs, p):
     """d lhs as one convolution: the cotangent, dilated by the forward strides, convolved
-    with the spatially flipped kernel whose in/out features are swapped. Padding: the
-    dilated kernel overhangs by (its size - 1 - forward low padding) before; the high side
-    makes the output exactly the lhs's size (negative when strides skipped trailing rows)."""
+    (same feature groups) with the spatially flipped kernel whose in/out features are
+    swapped per group. Padding: the dilated kernel overhangs by (its size - 1 - forward low
+    padding) before; the high side makes the output exactly the lhs's size (negative when
+    strides skipped trailing rows)."""
     lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
     ks = _spatial(rhs.shape, rhs_spec)
     xs = _spatial(lhs_aval.shape, lhs_spec)
@@ -207,12 +174,13 @@ def _conv_lhs_grad_as_conv(ct, lhs_aval, rhs, p):
         kd, xd, od = dilate_dim(k, rd), dilate_dim(x, ld), dilate_dim(o, s)
         before = kd - lo - 1
         padding.append((before, xd + kd - 1 - od - before))
-    rhs_c = _as_dtype_of(rhs, ct)
+    g = p["feature_group_count"]
+    kernel, kernel_spec = _flipped_kernel(_as_dtype_of(rhs, ct), rhs_spec, g)
     out = conv_general_dilated(
-        ct, sh.rev(rhs_c, tuple(rhs_spec[2:])), window_strides=p["lhs_dilation"],
+        ct, kernel, window_strides=p["lhs_dilation"],
         padding=tuple(padding), lhs_dilation=p["window_strides"],
         rhs_dilation=p["rhs_dilation"],
-        dimension_numbers=(out_spec, _swap01(rhs_spec), lhs_spec))
+        dimension_numbers=(out_spec, kernel_spec, lhs_spec), feature_group_count=g)
     return ew.convert_element_type(out, lhs_aval.dtype, lhs_aval.weak_type)
 
 
@@ -246,26 +214,89 @@ def _conv_rhs_grad_by_offsets(ct, lhs, rhs_aval, p):
                                    rhs_aval.weak_type)
 
 
+def _rhs_grad_padding(ct, lhs, rhs_aval, p):
+    """The weight gradient's convolution padding (lhs spatial dims): exactly k window
+    positions per dim, the last one ending at (k-1)*rd + (o-1)*s in the padded lhs."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    ks = _spatial(rhs_aval.shape, rhs_spec)
+    xs = _spatial(get_aval(lhs).shape, lhs_spec)
+    os_ = _spatial(get_aval(ct).shape, out_spec)
+    return tuple((lo, dilate_dim(k, rd) + dilate_dim(o, s) - 1 - dilate_dim(x, ld) - lo)
+                 for x, k, o, s, (lo, _), ld, rd in zip(xs, ks, os_, p["window_strides"],
+                                                        p["padding"], p["lhs_dilation"],
+                                                        p["rhs_dilation"]))
+
+
+def _split_features(x, spec, g):
+    """``x`` with its feature axis ``spec[1]`` split into (G, I) (no copy); returns the
+    array and a map from the old axes to the new ones; the I axis is ``spec[1] + 1``."""
+    f = spec[1]
+    shape = tuple(get_aval(x).shape)
+    x = sh.reshape(x, shape[:f] + (g, shape[f] // g) + shape[f + 1:])
+    return x, lambda d: d + (d > f)
+
+
 def _conv_rhs_grad_as_conv(ct, lhs, rhs_aval, p):
     """d rhs as one convolution (as XLA writes it): the lhs with its batch and feature
     roles swapped, convolved with the cotangent as the kernel (window = the output
     positions, window dilation = the forward strides, stride = the forward kernel
     dilation), the result landing in the rhs's own layout. Its window is as large as the
     image and its output as small as the kernel: the hand-written kernel runs such
-    convolutions by their own algorithm (``jitnet/kernels/conv.py``, ``conv2d_window``)."""
+    convolutions by their own algorithm (``jitnet/kernels/conv.py``, ``conv2d_window``).
+    With G feature groups the lhs is copied to (I, G*N, spatial...), so that group g's
+    N lhs features meet the cotangent's group g (its N in-features), one grouped
+    convolution; without, the swap is only in the specs."""
     lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
-    ks = _spatial(rhs_aval.shape, rhs_spec)
-    xs = _spatial(get_aval(lhs).shape, lhs_spec)
-    os_ = _spatial(get_aval(ct).shape, out_spec)
-    padding = []
-    for x, k, o, s, (lo, _), ld, rd in zip(xs, ks, os_, p["window_strides"], p["padding"],
-                                           p["lhs_dilation"], p["rhs_dilation"]):
-        # exactly k window positions: the last one ends at (k-1)*rd + (o-1)*s in the padded lhs
-        padding.append((lo, dilate_dim(k, rd) + dilate_dim(o, s) - 1 - dilate_dim(x, ld) - lo))
+    g = p["feature_group_count"]
+    x, x_spec = _as_dtype_of(lhs, ct), _swap01(lhs_spec)
+    if g > 1:
+        x, ax = _split_features(x, lhs_spec, g)
+        x = sh.transpose(x, (lhs_spec[1] + 1, lhs_spec[1], ax(lhs_spec[0]))
+                         + tuple(ax(d) for d in lhs_spec[2:]))   # (I, G, N, spatial...)
+        x_shape = tuple(get_aval(x).shape)
+        x = sh.reshape(x, (x_shape[0], g * x_shape[2]) + x_shape[3:])
+        x_spec = tuple(range(len(x_shape) - 1))
     out = conv_general_dilated(
-        _as_dtype_of(lhs, ct), ct, window_strides=p["rhs_dilation"], padding=tuple(padding),
+        x, ct, window_strides=p["rhs_dilation"], padding=_rhs_grad_padding(ct, lhs, rhs_aval, p),
         lhs_dilation=p["lhs_dilation"], rhs_dilation=p["window_strides"],
-        dimension_numbers=(_swap01(lhs_spec), _swap01(out_spec), _swap01(rhs_spec)))
+        dimension_numbers=(x_spec, _swap01(out_spec), _swap01(rhs_spec)),
+        feature_group_count=g)
+    return ew.convert_element_type(out, rhs_aval.dtype, rhs_aval.weak_type)
+
+
+def _conv_rhs_grad_batch_window(ct, lhs, rhs_aval, p):
+    """Grouped d rhs as one convolution whose window also spans the batch, for small
+    groups (depthwise): the lhs read as (I, G, spatial..., N) - I samples of G features,
+    the batch a last spatial dim - convolved (G groups) with the cotangent read as a
+    (G*M, 1, out spatial..., N) kernel: out (I, G*M, ks..., 1) contracts each group over
+    the output positions and the batch. No copies of the operands (only split and unit
+    axes), no gather of N large windows per group as the grouped convolution runs. With
+    channels-last operands the out features are made innermost too, so that the direct
+    loops run along contiguous channels."""
+    lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+    g, nd = p["feature_group_count"], len(rhs_aval.shape)
+    ns = nd - 2
+    x, ax = _split_features(_as_dtype_of(lhs, ct), lhs_spec, g)
+    x_spec = (lhs_spec[1] + 1, lhs_spec[1]) + tuple(ax(d) for d in lhs_spec[2:]) \
+        + (ax(lhs_spec[0]),)
+    c = sh.reshape(ct, tuple(get_aval(ct).shape) + (1,))       # a unit in-feature axis
+    c_spec = (out_spec[1], nd) + tuple(out_spec[2:]) + (out_spec[0],)
+    channels_last = lhs_spec[1] == nd - 1 and out_spec[1] == nd - 1
+    # (I, ks..., 1, G*M) or the rhs's layout with a unit axis last
+    o_spec = ((0, nd) + tuple(range(1, ns + 2)) if channels_last
+              else (rhs_spec[1], rhs_spec[0]) + tuple(rhs_spec[2:]) + (nd,))
+    out = conv_general_dilated(
+        x, c, window_strides=p["rhs_dilation"] + (1,),
+        padding=_rhs_grad_padding(ct, lhs, rhs_aval, p) + ((0, 0),),
+        lhs_dilation=p["lhs_dilation"] + (1,), rhs_dilation=p["window_strides"] + (1,),
+        dimension_numbers=(x_spec, c_spec, o_spec), feature_group_count=g)
+    if channels_last:
+        o_shape = tuple(get_aval(out).shape)
+        out = sh.reshape(out, o_shape[:ns + 1] + o_shape[ns + 2:])   # (I, ks..., G*M)
+        canon = (ns + 1, 0) + tuple(range(1, ns + 1))   # its axes of (G*M, I, ks...)
+        out = sh.transpose(out, tuple(canon[d] for d in _inv(rhs_spec)))
+    else:
+        out = sh.reshape(out, tuple(rhs_aval.shape))
     return ew.convert_element_type(out, rhs_aval.dtype, rhs_aval.weak_type)
 
 
@@ -279,12 +310,27 @@ WINDOW_MIN_POSITIONS = 100
 OFFSETS_MIN_WORK = 1 << 24
 
 
+# Grouped weight gradients with one out feature per group (depthwise) and at most this
+# many multiply-adds per group per output position (in features per group * kernel size)
+# take the batch-window convolution, the others the grouped one: 0.2-0.7x its time with
+# one out feature (up to 72 measured), 1.2-2.1x with two (benchmarks/RESULTS.md, group).
+GROUP_WINDOW_MAX_MACS = 72
+
+
 def _rhs_grad_rule(ct, lhs, rhs_aval, p):
-    """The weight gradient's formulation: one convolution where the hand-written kernel
-    takes it (2-D, float32/float64, no feature groups) and pays, else a product per kernel
-    offset. (The kernel's own plan, ``codegen.kernel_plan.plan_conv``, decides the same from the
-    same facts; prims sit below the kernels and do not import them.)"""
+    """The weight gradient's formulation: with feature groups, one convolution whose
+    window spans the batch (small groups) or one grouped convolution; without, one
+    convolution where the hand-written kernel takes it (2-D, float32/float64) and pays,
+    else a product per kernel offset. (The kernel's own plan, ``codegen.kernel_plan.
+    plan_conv``, decides the same from the same facts; prims sit below the kernels and do
+    not import them.)"""
     cs, xs, ws = get_aval(ct).shape, get_aval(lhs).shape, rhs_aval.shape
+    g = p["feature_group_count"]
+    if g > 1:
+        _, rhs_spec, _ = p["dimension_numbers"]
+        window = ws[rhs_spec[0]] == g and \
+            ws[rhs_spec[1]] * math.prod(_spatial(ws, rhs_spec)) <= GROUP_WINDOW_MAX_MACS
+        return _conv_rhs_grad_batch_window if window else _conv_rhs_grad_as_conv
     if (len(ws) != 4 or 0 in tuple(cs) + tuple(xs) + tuple(ws)
             or np.dtype(get_aval(ct).dtype).name not in ("float32", "float64")):
         return _conv_rhs_grad_by_offsets
@@ -297,20 +343,17 @@ def _rhs_grad_rule(ct, lhs, rhs_aval, p):
 
 
 def _conv_transpose_rule(ct, lhs, rhs, **params):
-    """Without feature groups each side's gradient is itself a convolution (no patches are
-    materialized); grouped convolutions go through ``patches``/``patches_transpose``."""
+    """Each side's gradient is itself a convolution (no patches are materialized), except
+    the ungrouped weight gradients that run faster as per-offset products."""
     if is_undefined(lhs) and is_undefined(rhs):
         raise NotImplementedError("conv_general_dilated: transpose with both operands linear")
-    plain = params["feature_group_count"] == 1
     if is_undefined(lhs):
         if type(ct) is Zero:
             return Zero(lhs.aval), None
-        grad = _conv_lhs_grad_as_conv if plain else _conv_transpose_lhs
-        return grad(ct, lhs.aval, rhs, params), None
+        return _conv_lhs_grad_as_conv(ct, lhs.aval, rhs, params), None
     if type(ct) is Zero:
         return None, Zero(rhs.aval)
-    grad = _rhs_grad_rule(ct, lhs, rhs.aval, params) if plain else _conv_transpose_rhs
-    return None, grad(ct, lhs, rhs.aval, params)
+    return None, _rhs_grad_rule(ct, lhs, rhs.aval, params)(ct, lhs, rhs.aval, params)
 
 
 def _fold(x, d, axis, split=1):

@@ -1,9 +1,10 @@
 """Threefry-2x32 (20 rounds) and JAX's key operations on raw ``uint32[..., 2]`` key data.
 
-Everything is written with jitnet ``lax`` operations on ``uint32`` values, so the
-hash runs eagerly today and is traced by ``jit``/``vmap``/``grad`` like any other
-jitnet code (no NumPy random, no Python loop over elements: the 20 rounds are a
-fixed, unrolled sequence of elementwise operations).
+``split``, ``fold_in`` and ``random_bits`` draw their hashes from one primitive,
+``prims.random.threefry2x32_iota`` (a kernel compiled once per machine, not ~100 fused
+equations compiled into every program). ``threefry2x32`` and ``iota_2x32`` below are the
+same hash written with ``lax`` operations on ``uint32`` values: the elementwise form the
+ONNX exporter expands the primitive to, and the tests' independent reference.
 
 Layout: JAX 0.10.2 defaults to ``jax_threefry_partitionable=True``. In that layout
 the n-th value of an output of shape ``S`` is the Threefry hash of the 64-bit
@@ -21,6 +22,7 @@ import math
 import numpy as np
 
 from .. import lax
+from ..prims.random import threefry2x32_iota
 from ..prims.util import get_aval
 
 _U32 = np.dtype(np.uint32)
@@ -111,9 +113,7 @@ def seed(s):
 
 def split(data, shape):
     """``shape`` new raw keys from one raw key (partitionable layout)."""
-    k0, k1 = key_words(data)
-    hi, lo = iota_2x32(shape)
-    b0, b1 = threefry2x32(k0, k1, hi, lo)
+    b0, b1 = threefry2x32_iota(data, shape)
     nd = len(tuple(shape))
     b0 = lax.expand_dims(b0, (nd,))
     b1 = lax.expand_dims(b1, (nd,))
@@ -122,9 +122,7 @@ def split(data, shape):
 
 def fold_in(data, d):
     """New raw key: the hash of the counter ``(0, d)`` under ``data`` (``d`` uint32, 0-d)."""
-    k0, k1 = key_words(data)
-    zero = np.zeros((), _U32)
-    b0, b1 = threefry2x32(k0, k1, zero, d)
+    b0, b1 = threefry2x32_iota(data, (), start=d)
     return lax.concatenate([lax.reshape(b0, (1,)), lax.reshape(b1, (1,))], 0)
 
 
@@ -135,9 +133,7 @@ def random_bits(data, bit_width: int, shape):
     """Uniform random bits of ``bit_width`` (8, 16, 32 or 64) in an unsigned array of ``shape``."""
     if bit_width not in _UINT:
         raise TypeError(f"random bits require an 8-, 16-, 32- or 64-bit width, got {bit_width}")
-    k0, k1 = key_words(data)
-    hi, lo = iota_2x32(shape)
-    b0, b1 = threefry2x32(k0, k1, hi, lo)
+    b0, b1 = threefry2x32_iota(data, shape)
     dt = _UINT[bit_width]
     if bit_width == 64:
         return lax.bitwise_or(lax.shift_left(lax.convert_element_type(b0, dt), np.uint64(32)),

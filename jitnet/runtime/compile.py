@@ -30,7 +30,7 @@ class Interpreter:
         self.ir = ir
 
     def __call__(self, *vals):
-        outs = eval_ir(self.ir, [ArrayImpl(np.asarray(v)) for v in vals])
+        outs = eval_ir(self.ir, [ArrayImpl.borrow(np.asarray(v)) for v in vals])
         return [np.asarray(o) for o in outs]
 
     def source(self) -> str:

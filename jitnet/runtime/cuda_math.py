@@ -28,6 +28,7 @@ from numba import cuda
 
 from .. import prims as _prims  # noqa: F401  (registers the primitives read below)
 from ..core import primitive as _primitive
+from ..core.threefry import threefry2x32_20
 from . import numba_math as _cpu
 
 SIM = bool(numba.config.ENABLE_CUDASIM)
@@ -88,6 +89,9 @@ def jn_argbetter_min(v, i, bv, bi):
     if bv != bv:
         return False
     return v < bv or (v == bv and i < bi)
+
+
+jn_threefry2x32 = _device(threefry2x32_20)  # the hash the CPU kernel compiles
 
 
 @_device

@@ -123,14 +123,16 @@ def helper_sources() -> list:
     """The files whose code compiled programs contain or call: ``numba_math`` (with the
     ``numba_transcendental`` it imports), the hand-written kernels (``jitnet/kernels``), the
     C-ABI wrapping they are compiled in (``c_kernel``) and their plan
-    (``codegen/kernel_plan.py``: the conv kernel compiles its ``work_split``)."""
+    (``codegen/kernel_plan.py``: the conv kernel compiles its ``work_split``), the hash the
+    random kernel compiles (``core/threefry.py``)."""
     here = os.path.dirname(__file__)
     root = os.path.dirname(here)
     kdir = os.path.join(root, "kernels")
     return [os.path.join(here, n) for n in ("numba_math.py", "numba_transcendental.py",
                                                    "c_kernel.py")] + sorted(
         os.path.join(kdir, n) for n in os.listdir(kdir) if n.endswith(".py")) + [
-        os.path.join(root, "codegen", "kernel_plan.py")]
+        os.path.join(root, "codegen", "kernel_plan.py"),
+        os.path.join(root, "core", "threefry.py")]
 
 
 @functools.lru_cache(maxsize=None)

@@ -68,10 +68,12 @@ def jn_shl(x, y, bits):
 
 @_inline
 def jn_shrl(x, y, bits):
+    # in uint64 for every width: int64's ``>>`` is arithmetic and ``1 << 64`` overflows, and
+    # every return has the one type (Numba unifies int64 with uint64 as float64)
     if y < 0 or y >= bits:
-        return 0
-    mask = (1 << bits) - 1
-    return (x & mask) >> y
+        return np.uint64(0)
+    mask = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - bits)
+    return (np.uint64(x) & mask) >> np.uint64(y)
 
 
 @_inline

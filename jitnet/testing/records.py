@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import lax
 from ..prims import elementwise as _ew
+from ..prims.random import threefry2x32_iota as _threefry2x32_iota
 
 
 # -- argument specs --------------------------------------------------------------------
@@ -260,6 +261,18 @@ RECORDS += [
     _r("sort", lambda x, y: lax.sort((x, y), 0, num_keys=1)[1], [F(5, 2), F(5, 2)],
        name="sort_two_operands"),
 ]
+
+
+def _threefry(key, start):
+    """Both words of the hash (``threefry2x32_iota``) as one array, from int32 draws."""
+    u32 = np.dtype(np.uint32)
+    words = _threefry2x32_iota(lax.convert_element_type(key, u32), (3, 5),
+                               lax.convert_element_type(start, u32))
+    return lax.concatenate(words, 0)
+
+
+RECORDS += [_r("threefry2x32_iota", _threefry, [I(0, 2 ** 31 - 1, 2), I(0, 2 ** 31 - 1)],
+               grad_order=0)]
 
 
 def records_for(prim_name: str) -> list[Record]:

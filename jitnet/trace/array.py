@@ -50,6 +50,14 @@ class ArrayImpl(Array):
         self.weak_type = weak_type
         self._key = key  # jit's cache key for this value (shape, dtype, weak), set lazily
 
+    @classmethod
+    def borrow(cls, value: np.ndarray, weak_type: bool = False) -> "ArrayImpl":
+        """Wrap a caller's NumPy array without taking its writability away: wrapping makes
+        the value read-only, so a writable array is wrapped through a read-only view."""
+        if value.flags.writeable:
+            value = value.view()
+        return cls(value, weak_type)
+
     shape = property(lambda self: self._value.shape)
     dtype = property(lambda self: self._value.dtype)
     ndim = property(lambda self: self._value.ndim)

@@ -151,6 +151,33 @@ def test_debug_nans_names_the_line_inside_a_nested_jit(debug_nans):
     np.testing.assert_array_equal(np.asarray(jax.jit(lambda x: x * 2.0)(np.ones(2))), [2, 2])
 
 
+def test_debug_nans_replay_leaves_caller_arrays_writable(debug_nans):
+    """The replay wrapped the caller's arrays as jitnet values, which froze them read-only."""
+    x = np.array([1.0, -1.0], np.float32)
+    with pytest.raises(FloatingPointError, match="sqrt"):
+        jax.jit(jnp.sqrt)(x)
+    x[0] = 3.0  # still the caller's to write
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpreter"])
+def test_caller_arrays_stay_writable_and_unaliased(backend):
+    """A jitted call neither freezes the caller's NumPy arguments nor returns their memory:
+    a result that is an argument or a view of it is a copy, as JAX's new buffers are."""
+    f = jax.jit(lambda a, b: (a, a.reshape(2, 3), b * 2.0, a[::2]), backend=backend)
+    x = np.arange(6.0, dtype=np.float32)
+    y = np.ones(3, np.float32)
+    outs = f(x, y)
+    assert x.flags.writeable and y.flags.writeable
+    x[:] = -1.0
+    np.testing.assert_array_equal(np.asarray(outs[0]), np.arange(6.0))
+    np.testing.assert_array_equal(np.asarray(outs[1]), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(np.asarray(outs[3]), [0.0, 2.0, 4.0])
+    frozen = np.arange(6.0, dtype=np.float32)
+    frozen.flags.writeable = False  # a read-only argument stays read-only
+    f(frozen, y)
+    assert not frozen.flags.writeable
+
+
 def test_numba_failure_names_kernel_and_user_line(monkeypatch):
     from jitnet.codegen import scalar
     monkeypatch.setitem(scalar.SCALAR, "cos", lambda e, a, d: f"undefined_helper({a[0]})")

@@ -38,13 +38,13 @@ def _outer_dots(ir):
     return sum(e.prim.name == "dot_general" for e in ir.eqns)
 
 
-def _same(f, *args, rtol=1e-5):
+def _same(f, *args, rtol=1e-5, atol=1e-6):
     """The prepared program's values equal the unprepared program's; the prepared IR."""
     ir = _ir(f, *args)
     prepared = prepare(ir)
     flat = jax.tree_util.tree_leaves(args)
     for a, b in zip(run_ir(prepared, flat), run_ir(ir, flat)):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     return prepared
 
 
@@ -147,7 +147,9 @@ def test_product_near_peak_per_step_stays_in_the_loop():
     for width, summed in [(m, False), (m // 2, True)]:
         xs = rng.standard_normal((2, b, n)).astype(np.float32)
         zs = rng.standard_normal((2, b, width)).astype(np.float32)
-        prepared = _same(f, w, init[:, :width], xs, zs)
+        # the hoisted sum adds the 2*b products in another order: float32 rounding of a
+        # sum of 32 terms of size ~1 is up to ~32 * 6e-8, whatever the (cancelled) result
+        prepared = _same(f, w, init[:, :width], xs, zs, atol=32 * 2 ** -24 * 4)
         scan = next(e for e in prepared.eqns if e.prim.name == "scan")
         assert scan.params["num_carry"] == (1 if summed else 2)
 

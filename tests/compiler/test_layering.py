@@ -194,11 +194,12 @@ def test_programs_import_the_kernels_they_call():
     it calls, by the module table of ``codegen/kernel_plan.py``, which must name every
     kernel each module lists (and nothing else: ``jn_sort_lt`` is CUDA's helper)."""
     from jitnet.codegen.kernel_plan import KERNEL_MODULES, kernel_imports
-    from jitnet.kernels import conv, linalg, sort, window
-    for mod in (conv, linalg, sort, window):
+    from jitnet.kernels import conv, linalg, random, sort, window
+    mods = (conv, linalg, random, sort, window)
+    for mod in mods:
         for name in mod.SYMBOLS:
             assert kernel_imports(f"{name}(x)") == f"from {mod.__name__} import {name}\n"
-    assert set(KERNEL_MODULES.values()) == {m.__name__ for m in (conv, linalg, sort, window)}
+    assert set(KERNEL_MODULES.values()) == {m.__name__ for m in mods}
     src = ("jn_sort_take_int32(a)\njn_conv2d_float32(x)\njn_gemm_f32(a)\njn_sort_lt(a, b)\n"
            "jn_conv2d_float32(y)\njn_linalg_qr_float64(q)\n")
     assert kernel_imports(src) == ("from jitnet.kernels.conv import jn_conv2d_float32\n"

@@ -8,7 +8,6 @@ from jitnet import random
 from jitnet.example_libraries import stax
 
 KEY = random.PRNGKey(0)
-rng = np.random.RandomState(0)
 
 
 def _init_apply(layer, shape, x, **kwargs):
@@ -18,8 +17,8 @@ def _init_apply(layer, shape, x, **kwargs):
     return out_shape, params, out
 
 
-def test_dense():
-    x = rng.randn(3, 4).astype(np.float32)
+def test_dense(generator):
+    x = generator.standard_normal((3, 4)).astype(np.float32)
     out_shape, (W, b), out = _init_apply(stax.Dense(5), (-1, 4), x)
     assert out_shape == (-1, 5) and W.shape == (4, 5) and b.shape == (5,)
     np.testing.assert_allclose(np.asarray(out), x @ np.asarray(W) + np.asarray(b), rtol=1e-5)
@@ -39,8 +38,8 @@ def _np_conv_nhwc(x, w, stride):
 
 
 @pytest.mark.parametrize("padding", ["VALID", "SAME"])
-def test_conv(padding):
-    x = rng.randn(2, 6, 5, 3).astype(np.float32)
+def test_conv(padding, generator):
+    x = generator.standard_normal((2, 6, 5, 3)).astype(np.float32)
     out_shape, (W, b), out = _init_apply(stax.Conv(4, (3, 2), (2, 1), padding), x.shape, x)
     assert W.shape == (3, 2, 3, 4) and b.shape == (1, 1, 1, 4)
     assert out.shape == out_shape
@@ -49,8 +48,8 @@ def test_conv(padding):
     np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-4, atol=1e-5)
 
 
-def test_conv_transpose_shapes():
-    x = rng.randn(2, 4, 4, 3).astype(np.float32)
+def test_conv_transpose_shapes(generator):
+    x = generator.standard_normal((2, 4, 4, 3)).astype(np.float32)
     for padding in ("SAME", "VALID"):
         out_shape, _, out = _init_apply(stax.ConvTranspose(5, (3, 3), (2, 2), padding),
                                         x.shape, x)
@@ -59,8 +58,8 @@ def test_conv_transpose_shapes():
     assert out.shape == out_shape == (2, 6, 2)
 
 
-def test_pools():
-    x = rng.randn(2, 4, 6, 3).astype(np.float32)
+def test_pools(generator):
+    x = generator.standard_normal((2, 4, 6, 3)).astype(np.float32)
     blocks = x.reshape(2, 2, 2, 3, 2, 3)
     shape, _, out = _init_apply(stax.MaxPool((2, 2), (2, 2)), x.shape, x)
     assert shape == out.shape == (2, 2, 3, 3)
@@ -81,8 +80,8 @@ def test_pools():
     np.testing.assert_allclose(np.asarray(out), np.transpose(blocks.max(axis=(2, 4)), (0, 3, 1, 2)))
 
 
-def test_batchnorm():
-    x = rng.randn(4, 3, 2, 5).astype(np.float32)
+def test_batchnorm(generator):
+    x = generator.standard_normal((4, 3, 2, 5)).astype(np.float32)
     shape, (beta, gamma), out = _init_apply(stax.BatchNorm(), x.shape, x)
     assert beta.shape == gamma.shape == (5,)
     mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
@@ -97,8 +96,8 @@ def test_batchnorm():
                                rtol=1e-4, atol=1e-5)
 
 
-def test_activations_flatten_identity():
-    x = rng.randn(2, 3, 4).astype(np.float32)
+def test_activations_flatten_identity(generator):
+    x = generator.standard_normal((2, 3, 4)).astype(np.float32)
     for layer, f in [(stax.Tanh, np.tanh), (stax.Relu, lambda v: np.maximum(v, 0)),
                      (stax.Exp, np.exp), (stax.Sigmoid, lambda v: 1 / (1 + np.exp(-v))),
                      (stax.Softplus, lambda v: np.log1p(np.exp(v))),
@@ -122,7 +121,7 @@ def test_dropout():
     np.testing.assert_array_equal(np.asarray(stax.Dropout(0.8, mode="test")[1]((), x)), x)
 
 
-def test_combinators_and_shapes_agree():
+def test_combinators_and_shapes_agree(generator):
     block = stax.serial(stax.FanOut(2), stax.parallel(stax.Dense(3), stax.serial(stax.Dense(3),
                                                                                  stax.Relu)),
                         stax.FanInSum)
@@ -132,7 +131,7 @@ def test_combinators_and_shapes_agree():
     init, apply = net
     shape, params = init(KEY, (-1, 5))
     assert shape == (-1, 4)
-    x = rng.randn(7, 5).astype(np.float32)
+    x = generator.standard_normal((7, 5)).astype(np.float32)
     out = apply(params, x, rng=random.PRNGKey(1))
     assert out.shape == (7, 4)
     np.testing.assert_allclose(np.asarray(jnp.exp(out).sum(-1)), np.ones(7), rtol=1e-5)
@@ -146,13 +145,13 @@ def test_combinators_and_shapes_agree():
 
 
 @pytest.mark.slow
-def test_shape_dependent_and_jit_grad():
+def test_shape_dependent_and_jit_grad(generator):
     layer = stax.shape_dependent(lambda shape: stax.Dense(shape[-1] * 2))
     init, apply = stax.serial(stax.Conv(2, (3, 3), padding="SAME"), stax.Relu,
                               stax.MaxPool((2, 2), (2, 2)), stax.Flatten, layer, stax.LogSoftmax)
     shape, params = init(KEY, (-1, 6, 6, 1))
     assert shape == (-1, 36)
-    x = rng.randn(3, 6, 6, 1).astype(np.float32)
+    x = generator.standard_normal((3, 6, 6, 1)).astype(np.float32)
 
     def loss(p):
         return -jnp.mean(apply(p, x)[:, 0])

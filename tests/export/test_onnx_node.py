@@ -34,7 +34,8 @@ def node_runtime():
 def test_node_classifies_like_jitnet(tmp_path, example):
     node_runtime()
     _, _, (x_te, _) = load_image_classification()
-    x = (x_te[:1000].astype(np.float32) / 255.0)[..., None]
+    x = x_te[:1000].astype(np.float32)[..., None]  # scikit-learn digits' test split: 359
+    x /= x.max()                                   # (Fashion-MNIST's pixels reach 255, digits' 16)
     model = example("fashion_mnist").make_model(x.shape[1:3], 10)
     model.init(jitnet.random.PRNGKey(0), x[:1])
     path = tmp_path / "fashion_cnn.onnx"
@@ -49,7 +50,7 @@ def test_node_classifies_like_jitnet(tmp_path, example):
 
     logits = np.asarray(model(x))
     want = logits.argmax(-1)
-    assert got.shape == (1000,)
+    assert got.shape == (len(x),) and len(x) >= 300
     assert len(set(want.tolist())) > 3              # a check that can fail: varied classes
     top2 = np.sort(logits, -1)[:, -2:]
     near_tie = top2[:, 1] - top2[:, 0] < 1e-5       # float32 rounding may order these apart

@@ -21,8 +21,6 @@ from jitnet.prims import conv as prims_conv
 from jitnet.testing import check_grads
 from jitnet.runtime import disk_cache
 
-RNG = np.random.default_rng(0)
-
 
 def spec(dn):
     """Index specs (N, C, spatial), (O, I, spatial), (N, C, spatial) of dimension-number
@@ -80,8 +78,8 @@ CASES = [
 ]
 
 
-def rand(shape, dtype):
-    return RNG.standard_normal(shape).astype(dtype)
+def rand(generator, shape, dtype):
+    return generator.standard_normal(shape).astype(dtype)
 
 
 def conv_of(case):
@@ -91,8 +89,8 @@ def conv_of(case):
                                                  feature_group_count=g)
 
 
-def all_cases(dtype, cases=CASES):
-    args = [a for c in cases for a in (rand(c[0], dtype), rand(c[1], dtype))]
+def all_cases(generator, dtype, cases=CASES):
+    args = [a for c in cases for a in (rand(generator, c[0], dtype), rand(generator, c[1], dtype))]
 
     def f(*xs):
         return [conv_of(c)(xs[2 * i], xs[2 * i + 1]) for i, c in enumerate(cases)]
@@ -150,8 +148,8 @@ def test_work_split(n, rows, row_bytes, threads, want):
 # -- values -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
-def test_kernel_matches_numpy_reference(dtype, tol, x64):
-    f, args = all_cases(dtype)
+def test_kernel_matches_numpy_reference(dtype, tol, x64, generator):
+    f, args = all_cases(generator, dtype)
     src = jitnet.jit(f).lower(*args).source()
     assert src.count(f"jn_conv2d_{np.dtype(dtype).name}(") == len(CASES) - 1  # not depthwise
     got = jitnet.jit(f)(*args)
@@ -161,9 +159,9 @@ def test_kernel_matches_numpy_reference(dtype, tol, x64):
         np.testing.assert_allclose(np.asarray(g), want, rtol=tol, atol=tol * 10, err_msg=str(i))
 
 
-def test_kernel_matches_generated_loops(monkeypatch):
+def test_kernel_matches_generated_loops(monkeypatch, generator):
     cases = CASES[1:3] + CASES[6:7]
-    f, args = all_cases(np.float32, cases)
+    f, args = all_cases(generator, np.float32, cases)
     kernel = [np.asarray(v) for v in jitnet.jit(f)(*args)]
     monkeypatch.setattr(ops_conv, "plan_conv", lambda *a: None)
     g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])   # another program: generated again
@@ -174,15 +172,16 @@ def test_kernel_matches_generated_loops(monkeypatch):
 
 # -- gradients --------------------------------------------------------------------------------
 
-def test_input_gradients_match_finite_differences(x64):
+def test_input_gradients_match_finite_differences(x64, generator):
     """<grad_x L, v> for L = sum(conv(x, w) * r) against central differences of L in float64
     (exact up to rounding: L is linear in x). The input gradient is a convolution with lhs
     dilation = the forward strides, run by the kernel. (The weight gradient is one matmul
     per kernel offset, ``prims/conv.py``, not a kernel.)"""
     cases = [CASES[2], CASES[3], CASES[8]]
-    xs = [rand(c[0], np.float64) for c in cases]
-    ws = [rand(c[1], np.float64) for c in cases]
-    rs = [rand(ref_conv(x, w, *c[2:]).shape, np.float64) for c, x, w in zip(cases, xs, ws)]
+    xs = [rand(generator, c[0], np.float64) for c in cases]
+    ws = [rand(generator, c[1], np.float64) for c in cases]
+    rs = [rand(generator, ref_conv(x, w, *c[2:]).shape, np.float64)
+          for c, x, w in zip(cases, xs, ws)]
 
     def loss(xs):
         return sum((conv_of(c)(x, w) * r).sum() for c, x, w, r in zip(cases, xs, ws, rs))
@@ -190,7 +189,7 @@ def test_input_gradients_match_finite_differences(x64):
     assert grad.lower(xs).source().count("jn_conv2d_float64(") == len(cases)  # d lhs only
     eps = 1e-3
     for i, (c, x, w, r, gx) in enumerate(zip(cases, xs, ws, rs, grad(xs))):
-        v = rand(x.shape, np.float64)
+        v = rand(generator, x.shape, np.float64)
         fd = ((ref_conv(x + eps * v, w, *c[2:]) * r).sum()
               - (ref_conv(x - eps * v, w, *c[2:]) * r).sum()) / (2 * eps)
         np.testing.assert_allclose((np.asarray(gx) * v).sum(), fd, rtol=1e-8, err_msg=str(i))
@@ -209,12 +208,12 @@ WINDOW_CASES = [
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
-def test_window_major_matches_numpy_reference(dtype, tol, x64):
+def test_window_major_matches_numpy_reference(dtype, tol, x64, generator):
     for c in WINDOW_CASES:
-        plan = kp.plan_conv(params(c), c[0], c[1], ref_conv(rand(c[0], np.float64),
-                            rand(c[1], np.float64), *c[2:]).shape, dtype)
+        plan = kp.plan_conv(params(c), c[0], c[1], ref_conv(rand(generator, c[0], np.float64),
+                            rand(generator, c[1], np.float64), *c[2:]).shape, dtype)
         assert plan.window_major, c
-    f, args = all_cases(dtype, WINDOW_CASES)
+    f, args = all_cases(generator, dtype, WINDOW_CASES)
     src = jitnet.jit(f).lower(*args).source()
     assert src.count(f"jn_conv2d_{np.dtype(dtype).name}(") == len(WINDOW_CASES)
     for i, (c, g) in enumerate(zip(WINDOW_CASES, jitnet.jit(f)(*args))):
@@ -222,11 +221,11 @@ def test_window_major_matches_numpy_reference(dtype, tol, x64):
         np.testing.assert_allclose(np.asarray(g), want, rtol=tol, atol=tol * 10, err_msg=str(i))
 
 
-def _weight_grad_problem(cases, dtype):
+def _weight_grad_problem(generator, cases, dtype):
     """Inputs xs, weights ws, output weights rs of L = sum(conv(x, w) * r) per case."""
-    xs = [rand(c[0], dtype) for c in cases]
-    ws = [rand(c[1], dtype) for c in cases]
-    rs = [rand(ref_conv(x, w, *c[2:]).shape, dtype) for c, x, w in zip(cases, xs, ws)]
+    xs = [rand(generator, c[0], dtype) for c in cases]
+    ws = [rand(generator, c[1], dtype) for c in cases]
+    rs = [rand(generator, ref_conv(x, w, *c[2:]).shape, dtype) for c, x, w in zip(cases, xs, ws)]
     return xs, ws, rs
 
 
@@ -238,27 +237,27 @@ def _weight_grads(cases, xs, ws, rs):
     return grad.lower(ws).source(), [np.asarray(g) for g in grad(ws)]
 
 
-def test_weight_gradients_match_numpy_reference(x64):
+def test_weight_gradients_match_numpy_reference(x64, generator):
     """<grad_w L, v> for L = sum(conv(x, w) * r), linear in w, equals sum(conv(x, v) * r)
     exactly up to rounding (the NumPy reference); the weight gradient is one window-major
     kernel call per convolution (no per-offset products; the forward convolutions are dead
     code: L is linear in their outputs). CASES[0]'s gradient, 4 multiply-adds per output,
     stays in generated loops (``plan.GEMM_MIN_WORK``)."""
     cases = [c for c in CASES if c[-1] == 1]
-    xs, ws, rs = _weight_grad_problem(cases, np.float64)
+    xs, ws, rs = _weight_grad_problem(generator, cases, np.float64)
     src, got = _weight_grads(cases, xs, ws, rs)
     assert src.count("jn_conv2d_float64(") == len(cases) - 1
     for i, (c, x, w, r, gw) in enumerate(zip(cases, xs, ws, rs, got)):
         assert gw.shape == w.shape
         for _ in range(2):
-            v = rand(w.shape, np.float64)
+            v = rand(generator, w.shape, np.float64)
             np.testing.assert_allclose((gw * v).sum(), (ref_conv(x, v, *c[2:]) * r).sum(),
                                        rtol=1e-10, atol=1e-10, err_msg=str(i))
 
 
-def test_weight_gradient_kernel_matches_per_offset_products(monkeypatch):
+def test_weight_gradient_kernel_matches_per_offset_products(monkeypatch, generator):
     cases = [CASES[2]]  # strides > kernel, 4 offsets (the per-offset program compiles slowly)
-    problem = _weight_grad_problem(cases, np.float32)
+    problem = _weight_grad_problem(generator, cases, np.float32)
     _, kernel = _weight_grads(cases, *problem)
     monkeypatch.setattr(prims_conv, "_rhs_grad_rule",
                         lambda *a: prims_conv._conv_rhs_grad_by_offsets)
@@ -286,9 +285,9 @@ def test_weight_gradient_formulation_follows_the_shape():
     assert rule(64, 16, 32, 28, np.int32) is prims_conv._conv_rhs_grad_by_offsets
 
 
-def test_weight_and_input_gradients_to_second_order(x64):
+def test_weight_and_input_gradients_to_second_order(x64, generator):
     c = CASES[3]
-    x, w = rand(c[0], np.float64), rand(c[1], np.float64)
+    x, w = rand(generator, c[0], np.float64), rand(generator, c[1], np.float64)
     check_grads(jitnet.jit(lambda x, w: jnp.sin(conv_of(c)(x, w)).sum()), (x, w), order=2,
                 modes=("rev",))
 
@@ -311,12 +310,13 @@ OM_CASES = [
 ]
 
 
-def test_output_major_plan():
+def test_output_major_plan(generator):
     """Taken from 32 lhs features per group (16 on images of 512 positions or more) with
     an NCHW lhs and a channels-first output; not below, not for other lhs layouts,
     channels-last outputs or large products."""
     for c in OM_CASES:
-        out = ref_conv(rand(c[0], np.float64), rand(c[1], np.float64), *c[2:]).shape
+        out = ref_conv(rand(generator, c[0], np.float64), rand(generator, c[1], np.float64),
+                       *c[2:]).shape
         assert kp.plan_conv(params(c), c[0], c[1], out, np.float32).output_major, c
     c = OM_CASES[0]
     p = params(c)
@@ -335,8 +335,8 @@ def test_output_major_plan():
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
-def test_output_major_matches_numpy_reference(dtype, tol, x64):
-    f, args = all_cases(dtype, OM_CASES)
+def test_output_major_matches_numpy_reference(dtype, tol, x64, generator):
+    f, args = all_cases(generator, dtype, OM_CASES)
     calls = [ln for ln in jitnet.jit(f).lower(*args).source().splitlines() if "jn_conv2d_" in ln
              and "import" not in ln]
     assert len(calls) == len(OM_CASES) and all(ln.endswith(", 1))") for ln in calls)
@@ -347,8 +347,8 @@ def test_output_major_matches_numpy_reference(dtype, tol, x64):
                                    err_msg=str(i))
 
 
-def test_output_major_matches_im2col(monkeypatch):
-    f, args = all_cases(np.float32, OM_CASES[:3])
+def test_output_major_matches_im2col(monkeypatch, generator):
+    f, args = all_cases(generator, np.float32, OM_CASES[:3])
     om = [np.asarray(v) for v in jitnet.jit(f)(*args)]
     monkeypatch.setattr(kp, "output_major", lambda *a: False)
     g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])   # another program: generated again
@@ -356,10 +356,10 @@ def test_output_major_matches_im2col(monkeypatch):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-4)
 
 
-def test_output_major_gradients(x64):
+def test_output_major_gradients(x64, generator):
     """Forward and input gradient both output-major (32 features each way)."""
     c = OM_CASES[2]
-    x, w = rand(c[0], np.float64), rand((32, 32, 3, 2), np.float64)
+    x, w = rand(generator, c[0], np.float64), rand(generator, (32, 32, 3, 2), np.float64)
     check_grads(jitnet.jit(lambda x, w: jnp.sin(conv_of(c)(x, w)).sum()), (x, w), order=1,
                 modes=("rev",))
 

@@ -14,7 +14,6 @@ from jitnet.codegen.cpu import conv as ops_conv
 from jitnet.codegen import kernel_plan as kp
 from jitnet.prims.window import patches, patches_transpose
 
-RNG = np.random.default_rng(0)
 OPS = {"max": lax.max, "min": lax.min, "add": lax.add}
 INIT = {"max": -np.inf, "min": np.inf, "add": 0.0}
 
@@ -54,8 +53,8 @@ def program(cases, computation):
     return f
 
 
-def operands(cases, dtype):
-    return [RNG.standard_normal(c[0]).astype(dtype) for c in cases]
+def operands(generator, cases, dtype):
+    return [generator.standard_normal(c[0]).astype(dtype) for c in cases]
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -83,11 +82,11 @@ def test_plan_takes_float_windows_up_to_rank_4_and_leaves_the_rest():
 
 # -- values -----------------------------------------------------------------------------------
 
-def test_kernel_matches_numpy_reference(dtype):
+def test_kernel_matches_numpy_reference(dtype, generator):
     """max and add on every case in float32, min (the same loops as max) and float64 (the
     same kernel source) on the NaN/inf ones."""
     cases = CASES if dtype == np.float32 else CASES[2:4]
-    xs = operands(cases, dtype)
+    xs = operands(generator, cases, dtype)
     nan, inf = cases.index(CASES[2]), cases.index(CASES[3])
     xs[nan][0, 1, 3, :] = np.nan             # NaN propagates through max and min (and add)
     xs[inf][1, 0, 2, 2] = np.inf
@@ -111,10 +110,10 @@ def test_kernel_matches_numpy_reference(dtype):
         assert np.asarray(got[sub[c].index(inf)])[0, 0, 0, 0] == INIT[c]
 
 
-def test_kernel_matches_generated_loops(monkeypatch):
+def test_kernel_matches_generated_loops(monkeypatch, generator):
     """Bit for bit, the kernel's work split over threads (any work is enough here)."""
     cases = CASES[:1] + CASES[5:6]
-    xs = operands(cases, np.float32)
+    xs = operands(generator, cases, np.float32)
     xs[0][0, 2, 3, 1] = np.nan
     f = program(cases, "max")
     monkeypatch.setattr(ops_conv, "_parallel_work", lambda: 1)
@@ -229,16 +228,16 @@ def test_patches_plan_takes_float_operands_up_to_rank_4_and_leaves_the_rest():
     assert kp.plan_patches(win, (0, 6), (0, 11, 2, 3), np.float32, 1) is None
 
 
-def test_patches_kernels_match_numpy_reference(dtype):
+def test_patches_kernels_match_numpy_reference(dtype, generator):
     """float32 on the rank-4 cases: NaN and infinities pass through, pad values -inf
     (max-pool's gradient), 0 and NaN. float64 (the same kernel source) on the padding and
     dilation cases and the lower ranks, pad value 0 but on the first: there the adjoint
     identity <patches(x), c> == <x, patches_transpose(c)> holds too."""
     cases = ([c for c in PATCH_CASES if len(c[0]) == 4] if dtype == np.float32
              else PATCH_CASES[3:4] + PATCH_CASES[5:])
-    xs = operands(cases, dtype)
+    xs = operands(generator, cases, dtype)
     n = len(xs)
-    cts = [RNG.standard_normal(patches_shape(c)).astype(dtype) for c in cases]
+    cts = [generator.standard_normal(patches_shape(c)).astype(dtype) for c in cases]
     if dtype == np.float32:
         pads = [[-np.inf, 0.0, np.nan][i % 3] for i in range(n)]
         xs[0][0, 1, 2, :] = np.nan
@@ -267,15 +266,15 @@ def test_patches_kernels_match_numpy_reference(dtype):
             np.testing.assert_allclose(np.vdot(p, ct), np.vdot(x, t), rtol=1e-12)
 
 
-def test_patches_kernels_match_generated_loops(monkeypatch):
+def test_patches_kernels_match_generated_loops(monkeypatch, generator):
     """Bit for bit (col2im sums in the generated loops' order), the kernels' work split
     over threads (any work is enough here); a negative padding too."""
     cases = PATCH_CASES[:1] + [
         ((2, 3, 9, 8), (1, 1, 3, 2), (1, 1, 2, 2), ((0, 0), (0, 0), (-1, 2), (1, -2)),
          (1,) * 4, (1, 1, 1, 2))]
-    xs = operands(cases, np.float32)
+    xs = operands(generator, cases, np.float32)
     xs[0][1, 2, 3, 4] = np.inf
-    cts = [RNG.standard_normal(patches_shape(c)).astype(np.float32) for c in cases]
+    cts = [generator.standard_normal(patches_shape(c)).astype(np.float32) for c in cases]
     cts[0].flat[7] = np.nan
     f = patch_program(cases, [-np.inf, 0.5])
     monkeypatch.setattr(ops_conv, "_parallel_work", lambda: 1)

@@ -10,8 +10,8 @@ import jitnet
 import jitnet.numpy as jnp
 from jitnet import lax
 
-RNG = np.random.default_rng(0)
-X = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+_IMPORT_RNG = np.random.default_rng(0)
+X = _IMPORT_RNG.standard_normal((3, 4, 5)).astype(np.float32)
 
 
 @pytest.mark.parametrize("comp,np_red,init", [
@@ -32,8 +32,8 @@ def test_a_monoid_lambda_becomes_the_reduction_primitive():
     assert "reduce_sum" in str(ir) and "scan" not in str(ir), str(ir)
 
 
-def test_integer_bitwise_reductions():
-    x = RNG.integers(0, 1 << 20, (6, 7)).astype(np.int32)
+def test_integer_bitwise_reductions(generator):
+    x = generator.integers(0, 1 << 20, (6, 7)).astype(np.int32)
     for comp, uf, init in [(lax.bitwise_and, np.bitwise_and, -1), (lax.bitwise_or,
                            np.bitwise_or, 0), (lax.bitwise_xor, np.bitwise_xor, 5)]:
         got = lax.reduce(x, np.int32(init), comp, (0,))
@@ -54,10 +54,10 @@ def test_variadic_argmax_over_value_index_pairs_with_ties():
     np.testing.assert_array_equal(np.asarray(v), np.max(x, axis=1))
 
 
-def test_generic_computation_folds_in_order_from_the_init_value():
+def test_generic_computation_folds_in_order_from_the_init_value(generator):
     def comp(a, b):
         return 0.5 * a + b * b          # neither commutative nor associative
-    x = RNG.standard_normal((4, 3)).astype(np.float32)
+    x = generator.standard_normal((4, 3)).astype(np.float32)
     got = jitnet.jit(lambda x: lax.reduce(x, np.float32(0.25), comp, (0,)))(x)
     ref = [functools.reduce(lambda a, b: 0.5 * a + b * b, x[:, j].astype(np.float64), 0.25)
            for j in range(3)]
@@ -72,8 +72,8 @@ def test_empty_reduction_gives_the_init_value():
     np.testing.assert_array_equal(np.asarray(got), np.full(3, 7, np.float32))
 
 
-def test_gradients_match_finite_differences():
-    x = RNG.standard_normal((3, 4))
+def test_gradients_match_finite_differences(generator):
+    x = generator.standard_normal((3, 4))
     with jitnet.enable_x64():
         for comp in (lax.mul, lambda a, b: jnp.sin(a) + b):
             f = lambda x: jnp.sum(lax.reduce(x, np.float64(1.0), comp, (1,)))

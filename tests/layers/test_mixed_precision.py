@@ -10,7 +10,6 @@ from jitnet.layers import mixed_precision
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 KEY = jax.random.PRNGKey(0)
-RNG = np.random.default_rng(0)
 
 
 @pytest.fixture
@@ -43,10 +42,10 @@ def test_global_policy_applies_to_new_layers(policy):
     assert fixed.compute_dtype == "float32"
 
 
-def test_dense_computes_in_bfloat16_with_float32_weights(policy):
+def test_dense_computes_in_bfloat16_with_float32_weights(policy, generator):
     policy("mixed_bfloat16")
     layer = layers.Dense(5, activation="relu")
-    x = RNG.standard_normal((4, 7)).astype(np.float32)
+    x = generator.standard_normal((4, 7)).astype(np.float32)
     layer.init(KEY, x)
     assert layer.kernel.dtype == np.float32 and layer.bias.dtype == np.float32
     y = layer(x)
@@ -60,19 +59,19 @@ def test_dense_computes_in_bfloat16_with_float32_weights(policy):
     assert g.kernel.dtype == np.float32                  # gradients of the float32 weights
 
 
-def _data():
-    x = RNG.standard_normal((128, 6)).astype(np.float32)
-    y = np.argmax(x @ RNG.standard_normal((6, 3)), 1).astype(np.int32)
+def _data(generator):
+    x = generator.standard_normal((128, 6)).astype(np.float32)
+    y = np.argmax(x @ generator.standard_normal((6, 3)), 1).astype(np.int32)
     return x, y
 
 
 @pytest.mark.parametrize("name", ["mixed_bfloat16", "mixed_float16"])
-def test_fit_trains_under_mixed_policies(policy, name, tmp_path):
+def test_fit_trains_under_mixed_policies(policy, name, tmp_path, generator):
     policy(name)
     model = models.Sequential([layers.Input((6,)), layers.Dense(8, activation="relu"),
                                layers.Dense(3), layers.Activation("softmax", dtype="float32")])
     model.compile(optimizer=optim.sgd(0.5), loss=losses.SparseCategoricalCrossentropy())
-    x, y = _data()
+    x, y = _data(generator)
     hist = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
     assert hist.history["loss"][-1] < 0.8 * hist.history["loss"][0]
     assert all(w.dtype == np.float32 for w in jax.tree_util.tree_leaves(model))
@@ -126,9 +125,9 @@ def test_loss_scale_lets_float16_gradients_survive():
     np.testing.assert_allclose(np.asarray(upd), -float(x[0]) / 64, rtol=2e-3)
 
 
-def test_checkpoint_round_trips_narrow_arrays(tmp_path):
-    tree = {"h": jnp.asarray(RNG.standard_normal(5).astype(np.float16)),
-            "b": jnp.asarray(RNG.standard_normal((2, 3)).astype(BF16)),
+def test_checkpoint_round_trips_narrow_arrays(tmp_path, generator):
+    tree = {"h": jnp.asarray(generator.standard_normal(5).astype(np.float16)),
+            "b": jnp.asarray(generator.standard_normal((2, 3)).astype(BF16)),
             "s": jnp.asarray(np.float32(1.5)).astype(jnp.bfloat16)}
     checkpoint.save(str(tmp_path / "c"), tree)
     back = checkpoint.restore(str(tmp_path / "c"), like=tree)

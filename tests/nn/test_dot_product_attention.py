@@ -7,8 +7,6 @@ import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet.test_util import check_grads
 
-R = np.random.RandomState(0)
-
 
 def reference(q, k, v, bias=None, keep=None, scale=None):
     """q (B,T,N,H), k/v (B,S,K,H); keep (B,N,T,S) bool."""
@@ -30,30 +28,30 @@ def reference(q, k, v, bias=None, keep=None, scale=None):
     return out
 
 
-def qkv(b=2, t=4, s=5, n=4, kh=2, h=3):
-    return (R.randn(b, t, n, h).astype(np.float32), R.randn(b, s, kh, h).astype(np.float32),
-            R.randn(b, s, kh, h).astype(np.float32))
+def qkv(generator, b=2, t=4, s=5, n=4, kh=2, h=3):
+    return tuple(generator.standard_normal(shape).astype(np.float32)
+                 for shape in ((b, t, n, h), (b, s, kh, h), (b, s, kh, h)))
 
 
 def close(x, y):
     np.testing.assert_allclose(np.asarray(x), y, rtol=2e-5, atol=2e-5)
 
 
-def test_plain_grouped_and_unbatched():
-    q, k, v = qkv()
+def test_plain_grouped_and_unbatched(generator):
+    q, k, v = qkv(generator)
     close(jax.nn.dot_product_attention(q, k, v), reference(q, k, v))
     close(jax.nn.dot_product_attention(q, k, v, scale=0.3), reference(q, k, v, scale=0.3))
     close(jax.nn.dot_product_attention(q[0], k[0], v[0]), reference(q, k, v)[0])
-    q1, k1, v1 = qkv(n=2, kh=2)
+    q1, k1, v1 = qkv(generator, n=2, kh=2)
     close(jax.jit(jax.nn.dot_product_attention)(q1, k1, v1), reference(q1, k1, v1))
 
 
-def test_bias_mask_causal_window_lengths():
-    q, k, v = qkv(t=5, s=5)
+def test_bias_mask_causal_window_lengths(generator):
+    q, k, v = qkv(generator, t=5, s=5)
     b, t, n, _ = q.shape
     s = k.shape[1]
-    bias = R.randn(1, n, t, s).astype(np.float32)
-    mask = R.rand(b, 1, t, s) > 0.3
+    bias = generator.standard_normal((1, n, t, s)).astype(np.float32)
+    mask = generator.random((b, 1, t, s)) > 0.3
     close(jax.nn.dot_product_attention(q, k, v, bias=bias, mask=mask),
           reference(q, k, v, np.broadcast_to(bias, (b, n, t, s)),
                     np.broadcast_to(mask, (b, n, t, s))))
@@ -77,8 +75,8 @@ def test_bias_mask_causal_window_lengths():
     close(out, np.broadcast_to(v.mean(1, keepdims=True).repeat(n // 2, axis=2), out.shape))
 
 
-def test_errors_name_the_shapes():
-    q, k, v = qkv()
+def test_errors_name_the_shapes(generator):
+    q, k, v = qkv(generator)
     with pytest.raises(ValueError, match="multiple"):
         jax.nn.dot_product_attention(q[:, :, :3], k, v)
     with pytest.raises(ValueError, match=r"\(B, S, K, H\)"):
@@ -89,8 +87,8 @@ def test_errors_name_the_shapes():
         jax.nn.dot_product_attention(q, k, v, mask=np.ones((4, 5)))
 
 
-def test_gradients(x64):
-    q, k, v = (a.astype(np.float64) for a in qkv(b=1, t=3, s=3, n=2, kh=1, h=2))
+def test_gradients(x64, generator):
+    q, k, v = (a.astype(np.float64) for a in qkv(generator, b=1, t=3, s=3, n=2, kh=1, h=2))
     mask = np.tril(np.ones((3, 3), bool))
     check_grads(lambda q, k, v: jnp.sum(jax.nn.dot_product_attention(q, k, v, mask=mask) ** 2),
                 (q, k, v), order=2, modes=("rev",))

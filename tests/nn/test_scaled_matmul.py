@@ -10,8 +10,6 @@ import jitnet.numpy as jnp
 from jitnet import lax, nn
 from jitnet.nn.scaled_matmul import _e8m0_round_up, _round_to_format
 
-RNG = np.random.RandomState(0)
-
 
 def _np_scaled_matmul(a, b, sa, sb):
     a = a * np.repeat(sa, a.shape[-1] // sa.shape[-1], axis=-1)
@@ -54,9 +52,9 @@ def _np_qdot(x3, y3, mode, gx=1.0, gy=1.0):
     return out * gx * gy if mode == "nvfp4" else out
 
 
-def test_scaled_matmul_matches_repeat_and_einsum():
-    a, b = RNG.standard_normal((2, 3, 8)), RNG.standard_normal((2, 5, 8))
-    sa, sb = RNG.uniform(0.5, 2, (2, 3, 2)), RNG.uniform(0.5, 2, (2, 5, 2))
+def test_scaled_matmul_matches_repeat_and_einsum(generator):
+    a, b = generator.standard_normal((2, 3, 8)), generator.standard_normal((2, 5, 8))
+    sa, sb = generator.uniform(0.5, 2, (2, 3, 2)), generator.uniform(0.5, 2, (2, 5, 2))
     got = nn.scaled_matmul(a, b, sa, sb)
     assert got.dtype == np.float32 and got.shape == (2, 3, 5)
     np.testing.assert_allclose(np.asarray(got), _np_scaled_matmul(a, b, sa, sb), rtol=1e-5)
@@ -67,8 +65,8 @@ def test_scaled_matmul_matches_repeat_and_einsum():
 
 @pytest.mark.parametrize("fmt, lim", [(ml_dtypes.float8_e4m3fn, 448),
                                       (ml_dtypes.float4_e2m1fn, 6)])
-def test_rounding_to_the_formats_grid_equals_ml_dtypes_casts(fmt, lim):
-    x = np.concatenate([RNG.standard_normal(500) * 40, RNG.standard_normal(200) * 1e-3,
+def test_rounding_to_the_formats_grid_equals_ml_dtypes_casts(fmt, lim, generator):
+    x = np.concatenate([generator.standard_normal(500) * 40, generator.standard_normal(200) * 1e-3,
                         [0.0, lim, -lim, 0.0009765625, 0.00146484375, 1.0625, 0.25, 0.75]])
     x = np.clip(x, -lim, lim).astype(np.float32)           # (ties to even among them)
     # the bit manipulations compiled too (the rest of scaled_dot_general is jnp operations
@@ -80,10 +78,10 @@ def test_rounding_to_the_formats_grid_equals_ml_dtypes_casts(fmt, lim):
 
 
 @pytest.mark.parametrize("mode", ["mxfp8", "nvfp4"])
-def test_scaled_dot_general_forward_matches_reference(mode):
+def test_scaled_dot_general_forward_matches_reference(mode, generator):
     gs = 0.5 if mode == "nvfp4" else None
     cfg = nn.get_scaled_dot_general_config(mode, None if gs is None else np.float32([gs]))
-    x, y = RNG.standard_normal((2, 3, 64)) * 3, RNG.standard_normal((2, 4, 64))
+    x, y = generator.standard_normal((2, 3, 64)) * 3, generator.standard_normal((2, 4, 64))
     x[0, 0, :16] = 0.0                                      # an all-zero block
     dn = (((2,), (2,)), ((0,), (0,)))
     got = nn.scaled_dot_general(x, y, dn, configs=[cfg] * 3)
@@ -95,9 +93,9 @@ def test_scaled_dot_general_forward_matches_reference(mode):
     assert rel < (0.05 if mode == "mxfp8" else 0.25), rel
 
 
-def test_scaled_dot_general_other_layouts_and_no_configs():
+def test_scaled_dot_general_other_layouts_and_no_configs(generator):
     cfg = nn.get_scaled_dot_general_config("mxfp8")
-    x, y = RNG.standard_normal((32, 3)), RNG.standard_normal((2, 32))    # (K, M), (N, K)
+    x, y = generator.standard_normal((32, 3)), generator.standard_normal((2, 32))  # (K, M), (N, K)
     dn = (((0,), (1,)), ((), ()))
     got = nn.scaled_dot_general(x, y, dn, configs=[cfg] * 3)
     want = _np_qdot(x.T[None], y[None], "mxfp8")[0]
@@ -106,13 +104,13 @@ def test_scaled_dot_general_other_layouts_and_no_configs():
                                rtol=1e-5)
 
 
-def test_scaled_dot_general_gradients_quantize_the_cotangent():
+def test_scaled_dot_general_gradients_quantize_the_cotangent(generator):
     # 2-d: lhs (M, K), rhs (N, K); the cotangent of lhs is g (M, N) contracted with rhs
     # over N, both quantized along N; that of rhs is g^T with lhs, as in JAX's backward
     cfg = nn.get_scaled_dot_general_config("mxfp8")
     # (every contracted size, M and N included, is a multiple of the block size 32)
-    x, y = RNG.standard_normal((32, 64)), RNG.standard_normal((32, 64))
-    w = RNG.standard_normal((32, 32))
+    x, y = generator.standard_normal((32, 64)), generator.standard_normal((32, 64))
+    w = generator.standard_normal((32, 32))
     dn = (((1,), (1,)), ((), ()))
     f = lambda a, b: jnp.sum(nn.scaled_dot_general(a, b, dn, configs=[cfg] * 3) * w)  # noqa
     gx, gy = jitnet.grad(f, (0, 1))(x, y)
@@ -122,9 +120,9 @@ def test_scaled_dot_general_gradients_quantize_the_cotangent():
                                rtol=1e-5, atol=1e-5)
 
 
-def test_lax_scaled_dot_repeats_scales_in_bfloat16():
-    a, b = RNG.standard_normal((2, 3, 8)), RNG.standard_normal((2, 8, 5))
-    sa, sb = RNG.uniform(0.5, 2, (2, 3, 2)), RNG.uniform(0.5, 2, (2, 4, 5))
+def test_lax_scaled_dot_repeats_scales_in_bfloat16(generator):
+    a, b = generator.standard_normal((2, 3, 8)), generator.standard_normal((2, 8, 5))
+    sa, sb = generator.uniform(0.5, 2, (2, 3, 2)), generator.uniform(0.5, 2, (2, 4, 5))
     got = lax.scaled_dot(a, b, lhs_scale=sa, rhs_scale=sb,
                          preferred_element_type=np.float32)
     bf = lambda v: v.astype(jnp.bfloat16).astype(np.float64)  # noqa: E731

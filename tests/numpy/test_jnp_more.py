@@ -7,8 +7,6 @@ import jitnet
 import jitnet.numpy as jnp
 from jitnet.test_util import check_grads
 
-RNG = np.random.RandomState(0)
-
 
 def eq(got, ref, rtol=1e-6):
     got = got if isinstance(got, tuple) else (got,)
@@ -20,8 +18,8 @@ def eq(got, ref, rtol=1e-6):
 
 @pytest.mark.parametrize("kw", [dict(), dict(n=2), dict(n=0), dict(axis=0),
                                 dict(prepend=1.5), dict(append=np.ones((3, 1)))])
-def test_diff(kw):
-    a = RNG.standard_normal((3, 5)).astype(np.float32)
+def test_diff(kw, generator):
+    a = generator.standard_normal((3, 5)).astype(np.float32)
     eq(jnp.diff(a, **kw), np.diff(a, **kw))
 
 
@@ -32,8 +30,8 @@ def test_diff_grad_and_errors():
         jnp.diff(np.ones(3), n=-1)
 
 
-def test_ediff1d():
-    a = RNG.standard_normal((2, 3)).astype(np.float32)
+def test_ediff1d(generator):
+    a = generator.standard_normal((2, 3)).astype(np.float32)
     eq(jnp.ediff1d(a), np.ediff1d(a))
     eq(jnp.ediff1d(a, to_end=[9.0], to_begin=[-1.0, 2.0]),
        np.ediff1d(a, to_end=[9.0], to_begin=[-1.0, 2.0]))
@@ -41,23 +39,23 @@ def test_ediff1d():
 
 @pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors")
 @pytest.mark.parametrize("na, nb", [(3, 3), (2, 3), (3, 2), (2, 2)])
-def test_cross(na, nb):
-    a = RNG.standard_normal((4, na)).astype(np.float32)
-    b = RNG.standard_normal((4, nb)).astype(np.float32)
+def test_cross(na, nb, generator):
+    a = generator.standard_normal((4, na)).astype(np.float32)
+    b = generator.standard_normal((4, nb)).astype(np.float32)
     eq(jnp.cross(a, b), np.cross(a, b), rtol=1e-5)
 
 
-def test_cross_axes_and_errors():
-    a = RNG.standard_normal((3, 4)).astype(np.float32)
-    b = RNG.standard_normal((3, 4)).astype(np.float32)
+def test_cross_axes_and_errors(generator):
+    a = generator.standard_normal((3, 4)).astype(np.float32)
+    b = generator.standard_normal((3, 4)).astype(np.float32)
     eq(jnp.cross(a, b, axis=0), np.cross(a, b, axis=0), rtol=1e-5)
     with pytest.raises(ValueError, match="cross"):
         jnp.cross(np.ones(4), np.ones(4))
 
 
-def test_trapezoid():
-    y = RNG.standard_normal((3, 6)).astype(np.float32)
-    x = np.sort(RNG.uniform(0, 2, 6)).astype(np.float32)
+def test_trapezoid(generator):
+    y = generator.standard_normal((3, 6)).astype(np.float32)
+    x = np.sort(generator.uniform(0, 2, 6)).astype(np.float32)
     eq(jnp.trapezoid(y), np.trapezoid(y), rtol=1e-5)
     eq(jnp.trapezoid(y, x=x), np.trapezoid(y, x=x), rtol=1e-5)
     eq(jnp.trapezoid(y, dx=0.5, axis=0), np.trapezoid(y, dx=0.5, axis=0), rtol=1e-5)

@@ -14,7 +14,6 @@ from jitnet.core import dtypes
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 LOW = [np.dtype(np.float16), BF16]
-RNG = np.random.default_rng(0)
 
 
 def _round(v, dt):
@@ -90,8 +89,8 @@ def test_promotion_matches_jax():
 # -- rounding: the compiled kernels against ml_dtypes/NumPy casts --------------------------
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
-def test_cast_rounds_like_numpy_over_all_float32_classes(dt):
-    bits = RNG.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32)
+def test_cast_rounds_like_numpy_over_all_float32_classes(dt, generator):
+    bits = generator.integers(0, 2 ** 32, 200_000, dtype=np.uint64).astype(np.uint32)
     edge = np.float32([0, -0.0, np.inf, -np.inf, np.nan, 65504, 65519.996, 65520, -65520,
                        2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 3.4028235e38, 1 + 2 ** -8,
                        1 + 3 * 2 ** -8, 1 + 2 ** -11, 1 + 3 * 2 ** -11])
@@ -106,8 +105,8 @@ def test_cast_rounds_like_numpy_over_all_float32_classes(dt):
 
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
-def test_bitcasts_to_and_from_16_bit_integers(dt):
-    u = RNG.integers(0, 2 ** 16, 20_000).astype(np.uint16)
+def test_bitcasts_to_and_from_16_bit_integers(dt, generator):
+    u = generator.integers(0, 2 ** 16, 20_000).astype(np.uint16)
     want = u.view(dt)
     nan = np.isnan(want.astype(np.float32))
     got, back = jax.jit(lambda u, f: (lax.bitcast_convert_type(u, dt),
@@ -133,9 +132,9 @@ def _chain_ref(x, y, dt):
 
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
-def test_elementwise_rounds_each_operation(dt):
-    x = RNG.standard_normal(4000).astype(dt)
-    y = RNG.standard_normal(4000).astype(dt)
+def test_elementwise_rounds_each_operation(dt, generator):
+    x = generator.standard_normal(4000).astype(dt)
+    y = generator.standard_normal(4000).astype(dt)
     got, arith = jax.jit(lambda x, y: (_chain(jnp, x, y), x * y + x / y))(x, y)
     assert got.dtype == dt
     _same(got, _chain(jnp, jnp.asarray(x), jnp.asarray(y)))   # jit == eager, bit for bit
@@ -151,9 +150,9 @@ def test_elementwise_rounds_each_operation(dt):
 
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
-def test_reductions_and_matmul_accumulate_in_float32(dt):
-    x = RNG.standard_normal((33, 70)).astype(dt)
-    w = (RNG.standard_normal((70, 9)) / 8).astype(dt)
+def test_reductions_and_matmul_accumulate_in_float32(dt, generator):
+    x = generator.standard_normal((33, 70)).astype(dt)
+    w = (generator.standard_normal((70, 9)) / 8).astype(dt)
     f = lambda x, w: (jnp.sum(x, axis=1), jnp.mean(x, axis=0), jnp.var(x), x @ w,  # noqa
                       jnp.max(x, axis=1))
     got = jax.jit(f)(x, w)
@@ -169,9 +168,9 @@ def test_reductions_and_matmul_accumulate_in_float32(dt):
 # -- transformations -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("dt", LOW, ids=str)
-def test_grad_vmap_and_jit_agree(dt):
-    x = RNG.standard_normal((5, 6)).astype(dt)
-    w = RNG.standard_normal((6,)).astype(dt)
+def test_grad_vmap_and_jit_agree(dt, generator):
+    x = generator.standard_normal((5, 6)).astype(dt)
+    w = generator.standard_normal((6,)).astype(dt)
 
     def loss(w, x):
         return jnp.mean(jnp.tanh(x @ w) ** 2)

@@ -20,15 +20,14 @@ from jitnet.trace.make_ir import literal_value, make_ir
 from jitnet.trace.tracer import bind
 
 conv_p = pc.conv_general_dilated_p
-RNG = np.random.default_rng(0)
 
 
 def tol(dtype):
     return dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
 
 
-def rand(shape, dtype=np.float64):
-    return RNG.standard_normal(shape).astype(dtype)
+def rand(generator, shape, dtype=np.float64):
+    return generator.standard_normal(shape).astype(dtype)
 
 
 # -- independent references -------------------------------------------------------
@@ -132,17 +131,17 @@ def explicit_padding(case):
     return padding
 
 
-def case_arrays(case, dtype):
-    return rand(case[0], dtype), rand(case[1], dtype)
+def case_arrays(generator, case, dtype):
+    return rand(generator, case[0], dtype), rand(generator, case[1], dtype)
 
 
 # -- impl -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_impl_matches_naive_loops(name, dtype):
+def test_impl_matches_naive_loops(name, dtype, generator):
     case = CASES[name]
     _, _, strides, padding, ld, rd, groups = case
-    x, w = case_arrays(case, dtype)
+    x, w = case_arrays(generator, case, dtype)
     out = lax.conv_general_dilated(x, w, strides, padding, lhs_dilation=ld, rhs_dilation=rd,
                                    feature_group_count=groups)
     ref = naive_conv(x, w, strides, explicit_padding(case), ld, rd, groups)
@@ -150,16 +149,17 @@ def test_impl_matches_naive_loops(name, dtype):
     np.testing.assert_allclose(np.asarray(out), ref, **tol(dtype))
 
 
-def test_same_output_size_is_ceil_of_input_over_stride():
-    x = rand((1, 1, 11, 10), np.float32)
+def test_same_output_size_is_ceil_of_input_over_stride(generator):
+    x = rand(generator, (1, 1, 11, 10), np.float32)
     for s in (1, 2, 3, 4):
         for k in (1, 2, 3, 4):
-            out = lax.conv(x, rand((1, 1, k, k), np.float32), (s, s), "SAME")
+            out = lax.conv(x, rand(generator, (1, 1, k, k), np.float32), (s, s), "SAME")
             assert out.shape == (1, 1, -(-11 // s), -(-10 // s))
 
 
-def test_nhwc_hwio_layout(dtype):
-    x, w = rand((2, 3, 6, 5), dtype), rand((4, 3, 3, 2), dtype)  # canonical NCHW / OIHW
+def test_nhwc_hwio_layout(dtype, generator):
+    # canonical NCHW / OIHW
+    x, w = rand(generator, (2, 3, 6, 5), dtype), rand(generator, (4, 3, 3, 2), dtype)
     strides, pads = (2, 1), [(1, 1), (0, 2)]
     ref = naive_conv(x, w, strides, pads, (1, 1), (1, 1), 1)
     out = lax.conv_general_dilated(x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0), strides,
@@ -167,9 +167,9 @@ def test_nhwc_hwio_layout(dtype):
     np.testing.assert_allclose(np.asarray(out).transpose(0, 3, 1, 2), ref, **tol(dtype))
 
 
-def test_mixed_layout_strides_follow_rhs_spatial_order(dtype):
+def test_mixed_layout_strides_follow_rhs_spatial_order(dtype, generator):
     """With rhs 'WHIO', window_strides[0] belongs to W (JAX's rule)."""
-    x, w = rand((2, 2, 5, 7), dtype), rand((4, 1, 2, 3), dtype)  # NCHW / OIHW
+    x, w = rand(generator, (2, 2, 5, 7), dtype), rand(generator, (4, 1, 2, 3), dtype)  # NCHW / OIHW
     ref = naive_conv(x, w, (1, 2), [(0, 1), (2, 0)], (1, 1), (1, 1), 2)  # strides (H, W)
     out = lax.conv_general_dilated(x.transpose(0, 3, 2, 1), w.transpose(3, 2, 1, 0), (2, 1),
                                    [(2, 0), (0, 1)], feature_group_count=2,
@@ -177,12 +177,12 @@ def test_mixed_layout_strides_follow_rhs_spatial_order(dtype):
     np.testing.assert_allclose(np.asarray(out).transpose(1, 0, 2, 3), ref, **tol(dtype))
 
 
-def test_matches_scipy_correlate(dtype):
-    x, w = rand((8, 9), dtype), rand((3, 4), dtype)
+def test_matches_scipy_correlate(dtype, generator):
+    x, w = rand(generator, (8, 9), dtype), rand(generator, (3, 4), dtype)
     out = lax.conv(x[None, None], w[None, None], (1, 1), "VALID")
     np.testing.assert_allclose(np.asarray(out)[0, 0], scipy.signal.correlate(x, w, "valid"),
                                **tol(dtype))
-    x1, w1 = rand((10,), dtype), rand((4,), dtype)
+    x1, w1 = rand(generator, (10,), dtype), rand(generator, (4,), dtype)
     full = lax.conv_with_general_padding(x1[None, None], w1[None, None], (1,), [(3, 3)],
                                          None, None)
     np.testing.assert_allclose(np.asarray(full)[0, 0], scipy.signal.correlate(x1, w1, "full"),
@@ -201,9 +201,9 @@ def test_same_padding_values_pinned_from_jax():
     assert lax.padtype_to_pads((5,), (4,), (1,), "SAME_LOWER") == [(2, 1)]
 
 
-def test_integer_inputs_and_preferred_element_type():
-    x = RNG.integers(-3, 4, (1, 2, 5)).astype(np.int32)
-    w = RNG.integers(-3, 4, (2, 2, 2)).astype(np.int32)
+def test_integer_inputs_and_preferred_element_type(generator):
+    x = generator.integers(-3, 4, (1, 2, 5)).astype(np.int32)
+    w = generator.integers(-3, 4, (2, 2, 2)).astype(np.int32)
     ref = naive_conv(x, w, (1,), [(0, 0)], (1,), (1,), 1)
     out = lax.conv(x, w, (1,), "VALID")
     assert out.dtype == np.int32
@@ -257,10 +257,11 @@ def test_conv_transpose_pinned_from_jax():
 
 
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
-def test_conv_transpose_with_transposed_kernel_is_the_conv_gradient(padding, x64):
+def test_conv_transpose_with_transposed_kernel_is_the_conv_gradient(padding, x64, generator):
     """transpose_kernel=True makes conv_transpose the lhs-cotangent of the forward conv."""
     strides, rd = (2, 1), (1, 2)
-    ct, w = rand((2, 3, 4, 5)), rand((3, 2, 2, 5))  # NHWC cotangent, HWIO kernel (I=2, O=5)
+    # NHWC cotangent, HWIO kernel (I=2, O=5)
+    ct, w = rand(generator, (2, 3, 4, 5)), rand(generator, (3, 2, 2, 5))
     dn = ("NHWC", "HWIO", "NHWC")
     out = lax.conv_transpose(ct, w, strides, padding, rhs_dilation=rd, dimension_numbers=dn,
                              transpose_kernel=True)
@@ -287,11 +288,11 @@ def case_params(case, dn=None):
 
 
 @pytest.mark.parametrize("name", JVP_CASES)
-def test_jvp_matches_central_differences(name, x64):
+def test_jvp_matches_central_differences(name, x64, generator):
     case = CASES[name]
     p = case_params(case)
-    x, w = case_arrays(case, np.float64)
-    tx, tw = case_arrays(case, np.float64)
+    x, w = case_arrays(generator, case, np.float64)
+    tx, tw = case_arrays(generator, case, np.float64)
     out, tout = conv_p.jvp((x, w), (tx, tw), **p)
     f = lambda a, b: np.asarray(bind(conv_p, a, b, **p))  # noqa: E731
     eps = 1e-3  # bilinear: the central difference is exact up to rounding
@@ -300,11 +301,11 @@ def test_jvp_matches_central_differences(name, x64):
     np.testing.assert_allclose(np.asarray(tout), fd, rtol=1e-8, atol=1e-8)
 
 
-def test_jvp_with_symbolic_zero_tangents(x64):
+def test_jvp_with_symbolic_zero_tangents(x64, generator):
     case = CASES["2d-dilations"]
     p = case_params(case)
-    x, w = case_arrays(case, np.float64)
-    tx, tw = case_arrays(case, np.float64)
+    x, w = case_arrays(generator, case, np.float64)
+    tx, tw = case_arrays(generator, case, np.float64)
     f = lambda a, b: np.asarray(bind(conv_p, a, b, **p))  # noqa: E731
     _, t = conv_p.jvp((x, w), (Zero(ShapedArray(x.shape, x.dtype)), tw), **p)
     np.testing.assert_allclose(np.asarray(t), f(x, tw), rtol=1e-12)
@@ -333,9 +334,9 @@ def dot(a, b):
     return float(np.vdot(np.asarray(a, np.float64), np.asarray(b, np.float64)))
 
 
-def check_transposes(x, w, p, rtol):
+def check_transposes(generator, x, w, p, rtol):
     out = np.asarray(bind(conv_p, x, w, **p))
-    ct = rand(out.shape, out.dtype)
+    ct = rand(generator, out.shape, out.dtype)
     gx, none = conv_p.transpose(ct, UndefinedPrimal(ShapedArray(x.shape, x.dtype)), w, **p)
     none2, gw = conv_p.transpose(ct, x, UndefinedPrimal(ShapedArray(w.shape, w.dtype)), **p)
     assert none is None and none2 is None
@@ -346,35 +347,35 @@ def check_transposes(x, w, p, rtol):
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if n != "2d-empty-output"])
-def test_transposes_dot_product(name, dtype):
+def test_transposes_dot_product(name, dtype, generator):
     case = CASES[name]
-    x, w = case_arrays(case, dtype)
-    check_transposes(x, w, case_params(case), 1e-4 if dtype == np.float32 else 1e-10)
+    x, w = case_arrays(generator, case, dtype)
+    check_transposes(generator, x, w, case_params(case), 1e-4 if dtype == np.float32 else 1e-10)
 
 
 @pytest.mark.parametrize("layout", ["nhwc", "mixed"])
 @pytest.mark.parametrize("name", ["2d-dilations", "2d-same-stride", "2d-everything"])
-def test_transposes_dot_product_layouts(name, layout, x64):
+def test_transposes_dot_product_layouts(name, layout, x64, generator):
     case, dn = CASES[name], LAYOUTS[layout]
-    x, w = case_arrays(case, np.float64)
+    x, w = case_arrays(generator, case, np.float64)
     x, w = to_layout(x, dn[0]), to_layout(w, dn[1])
-    check_transposes(x, w, case_params(case, dn), 1e-10)
+    check_transposes(generator, x, w, case_params(case, dn), 1e-10)
 
 
 @pytest.mark.parametrize("name", ["2d-groups-rhs-dil", "2d-dilations"])
-def test_transposes_with_preferred_element_type(name, x64):
+def test_transposes_with_preferred_element_type(name, x64, generator):
     """Grouped convolutions transpose through patches, plain ones through convolutions and
     per-offset products: both must honour a wider cotangent dtype."""
     case = CASES[name]
-    x, w = case_arrays(case, np.float32)
+    x, w = case_arrays(generator, case, np.float32)
     p = dict(case_params(case), preferred_element_type=np.dtype(np.float64))
     assert bind(conv_p, x, w, **p).dtype == np.float64
-    check_transposes(x, w, p, 1e-5)
+    check_transposes(generator, x, w, p, 1e-5)
 
 
-def test_transposes_of_an_empty_output_are_zero():
+def test_transposes_of_an_empty_output_are_zero(generator):
     case = CASES["2d-empty-output"]
-    x, w = case_arrays(case, np.float32)
+    x, w = case_arrays(generator, case, np.float32)
     p = case_params(case)
     ct = np.zeros(bind(conv_p, x, w, **p).shape, np.float32)
     gx, _ = conv_p.transpose(ct, UndefinedPrimal(ShapedArray(x.shape, x.dtype)), w, **p)
@@ -383,9 +384,9 @@ def test_transposes_of_an_empty_output_are_zero():
     np.testing.assert_array_equal(gw, np.zeros_like(w))
 
 
-def test_transpose_of_zero_cotangent_is_zero():
+def test_transpose_of_zero_cotangent_is_zero(generator):
     case = CASES["1d-groups"]
-    x, w = case_arrays(case, np.float32)
+    x, w = case_arrays(generator, case, np.float32)
     p = case_params(case)
     out_aval = ShapedArray(bind(conv_p, x, w, **p).shape, np.float32)
     gx, _ = conv_p.transpose(Zero(out_aval), UndefinedPrimal(ShapedArray(x.shape, x.dtype)), w,
@@ -408,7 +409,7 @@ def loop_batch(prim, args, dims, **p):
 @pytest.mark.parametrize("name, layout", [("2d-everything", "nchw"), ("1d-groups", "nchw"),
                                           ("2d-groups-rhs-dil", "nhwc"),
                                           ("2d-dilations", "mixed")])
-def test_batch_rule_matches_loop(name, layout, dims, dtype):
+def test_batch_rule_matches_loop(name, layout, dims, dtype, generator):
     case, dn = CASES[name], LAYOUTS[layout]
     p = case_params(case, dn)
     xs, ws = list(case[0]), list(case[1])
@@ -418,7 +419,7 @@ def test_batch_rule_matches_loop(name, layout, dims, dtype):
     args = []
     for shape, d in zip((xs, ws), dims):
         d = None if d is None else min(d, nd)
-        args.append(rand(shape if d is None else shape[:d] + [3] + shape[d:], dtype))
+        args.append(rand(generator, shape if d is None else shape[:d] + [3] + shape[d:], dtype))
     dims = tuple(None if d is None else min(d, nd) for d in dims)
     out, out_dim = conv_p.batch(args, dims, **p)
     ref = loop_batch(conv_p, args, dims, **p)
@@ -431,16 +432,16 @@ WIN = dict(window_dimensions=(2, 3, 1), window_strides=(1, 2, 2),
            padding=((1, 0), (2, -1), (0, 1)), base_dilation=(2, 1, 1), window_dilation=(1, 2, 1))
 
 
-def test_patches_impl_matches_naive(dtype):
-    x = rand((3, 5, 4), dtype)
+def test_patches_impl_matches_naive(dtype, generator):
+    x = rand(generator, (3, 5, 4), dtype)
     out = pw.patches(x, pad_value=7.5, **WIN)
     np.testing.assert_array_equal(np.asarray(out), naive_patches(x, pad_value=7.5, **WIN))
 
 
-def test_patches_dot_product_and_rules(x64):
-    x = rand((3, 5, 4))
+def test_patches_dot_product_and_rules(x64, generator):
+    x = rand(generator, (3, 5, 4))
     px = np.asarray(pw.patches(x, **WIN))
-    y = rand(px.shape)
+    y = rand(generator, px.shape)
     back = pw.patches_transpose(y, x.shape, **WIN)
     np.testing.assert_allclose(dot(y, px), dot(back, x), rtol=1e-12)
     win = pw.normalize_window(3, **WIN)
@@ -452,8 +453,8 @@ def test_patches_dot_product_and_rules(x64):
     np.testing.assert_array_equal(np.asarray(rule2), px)
 
 
-def test_patches_tangent_ignores_the_pad_value(x64):
-    x, t = rand((5, 4)), rand((5, 4))
+def test_patches_tangent_ignores_the_pad_value(x64, generator):
+    x, t = rand(generator, (5, 4)), rand(generator, (5, 4))
     win = pw.normalize_window(2, (2, 2), (1, 1), ((1, 1), (1, 1)))
     out, tout = pw.patches_p.jvp((x,), (t,), pad_value=float("-inf"), **win)
     assert np.isneginf(np.asarray(out)).any()
@@ -465,9 +466,9 @@ def test_patches_tangent_ignores_the_pad_value(x64):
 
 
 @pytest.mark.parametrize("d", [0, 1, 3])
-def test_patches_batch_rules(d, dtype):
+def test_patches_batch_rules(d, dtype, generator):
     win = pw.normalize_window(3, **WIN)
-    x = rand((3, 5, 4)[:d] + (2,) + (3, 5, 4)[d:], dtype)
+    x = rand(generator, (3, 5, 4)[:d] + (2,) + (3, 5, 4)[d:], dtype)
     out, od = pw.patches_p.batch([x], [d], pad_value=1.5, **win)
     ref = loop_batch(pw.patches_p, [x], [d], pad_value=1.5, **win)
     np.testing.assert_array_equal(np.moveaxis(np.asarray(out), od, 0), ref)
@@ -532,11 +533,11 @@ def loss_grads(p, x_aval, w_aval):
 
 
 @pytest.mark.parametrize("name", ["2d-everything", "1d-lhs-dilation"])
-def test_second_order_through_the_transpose_rules(name, x64):
+def test_second_order_through_the_transpose_rules(name, x64, generator):
     case = CASES[name]
     p = case_params(case)
-    x, w = case_arrays(case, np.float64)
-    tx, tw = case_arrays(case, np.float64)
+    x, w = case_arrays(generator, case, np.float64)
+    tx, tw = case_arrays(generator, case, np.float64)
     for g in loss_grads(p, ShapedArray(x.shape, x.dtype), ShapedArray(w.shape, w.dtype)):
         [(_, t)] = jvp_by_rules(g, (x, w), (tx, tw))
         eps = 1e-5  # g is cubic in (x, w): the central difference is O(eps^2) off
@@ -545,19 +546,19 @@ def test_second_order_through_the_transpose_rules(name, x64):
         np.testing.assert_allclose(np.asarray(t), fd, rtol=1e-7, atol=1e-7)
 
 
-def test_vmap_of_the_transpose_rules(x64):
+def test_vmap_of_the_transpose_rules(x64, generator):
     case = CASES["2d-groups-rhs-dil"]
     p = case_params(case)
-    x = rand((2,) + case[0])
-    w = rand(case[1][:2] + (2,) + case[1][2:])
+    x = rand(generator, (2,) + case[0])
+    w = rand(generator, case[1][:2] + (2,) + case[1][2:])
     for g in loss_grads(p, ShapedArray(case[0], np.float64), ShapedArray(case[1], np.float64)):
         [out] = vmap_by_rules(g, [x, w], [0, 2])
         ref = np.stack([np.asarray(g(x[i], w[:, :, i])) for i in range(2)])
         np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
 
 
-def test_traced_conv_records_one_equation_and_evaluates_like_eager():
-    x, w = rand((1, 2, 5, 5), np.float32), rand((3, 2, 3, 3), np.float32)
+def test_traced_conv_records_one_equation_and_evaluates_like_eager(generator):
+    x, w = rand(generator, (1, 2, 5, 5), np.float32), rand(generator, (3, 2, 3, 3), np.float32)
     jaxpr = jitnet.make_jaxpr(lambda a, b: lax.conv(a, b, (1, 1), "SAME"))(x, w)
     assert [e.prim.name for e in jaxpr.eqns] == ["conv_general_dilated"]
     np.testing.assert_allclose(np.asarray(jaxpr(x, w)[0]),

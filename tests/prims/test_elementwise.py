@@ -69,3 +69,26 @@ def test_population_count_counts_twos_complement_bits(dtype, x64):
         np.testing.assert_array_equal(np.asarray(got), ref)
     with pytest.raises(TypeError, match="population_count"):
         lax.population_count(np.ones(2, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint32, np.int64, np.uint64])
+def test_shift_right_logical_every_width(dtype, x64):
+    """Eager and jit against Python's logical shift of each value's two's-complement bits:
+    a shift by >= the bit width (or a negative one) gives 0, as XLA (jitted 64-bit values
+    were shifted arithmetically, or masked to nothing, before)."""
+    rng = np.random.default_rng(14)
+    info = np.iinfo(dtype)
+    width = np.dtype(dtype).itemsize * 8
+    x = np.concatenate([np.array([info.min, info.max, -1 if info.min else 1, 0], dtype),
+                        rng.integers(info.min, info.max, 9, dtype=dtype, endpoint=True)])
+    s = np.array([1, 0, width - 1, width, width + 3, 1, 7, width // 2, 2, 3, 31 % width,
+                  width - 2, 5], dtype)
+    if info.min:
+        s[-1] = -1
+    mask = (1 << width) - 1
+    ref = np.array([((int(v) & mask) >> int(k)) if 0 <= k < width else 0
+                    for v, k in zip(x, s)], np.uint64 if width == 64 else np.int64)
+    ref = ref.astype(np.dtype(f"u{width // 8}")).view(dtype)
+    for got in (lax.shift_right_logical(x, s), jitnet.jit(lax.shift_right_logical)(x, s)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.asarray(got), ref)

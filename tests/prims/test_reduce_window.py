@@ -17,7 +17,6 @@ from jitnet.trace.make_ir import literal_value, make_ir
 from jitnet.trace.tracer import bind
 
 rw_p = pw.reduce_window_p
-RNG = np.random.default_rng(1)
 OPS = {"max": lax.max, "min": lax.min, "add": lax.add}
 
 
@@ -25,8 +24,8 @@ def tol(dtype):
     return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
-def rand(shape, dtype=np.float64):
-    return RNG.standard_normal(shape).astype(dtype)
+def rand(generator, shape, dtype=np.float64):
+    return generator.standard_normal(shape).astype(dtype)
 
 
 def naive_reduce_window(x, computation, window, strides, padding, base_dilation,
@@ -79,8 +78,8 @@ def case_params(name, computation):
 
 @pytest.mark.parametrize("computation", ["max", "min", "add"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_impl_matches_naive_loops(name, computation, dtype):
-    x = rand(CASES[name][0], dtype)
+def test_impl_matches_naive_loops(name, computation, dtype, generator):
+    x = rand(generator, CASES[name][0], dtype)
     p = case_params(name, computation)
     out = bind(rw_p, x, **p)
     win = [p[k] for k in pw.WINDOW_PARAMS]
@@ -90,8 +89,8 @@ def test_impl_matches_naive_loops(name, computation, dtype):
 
 
 @pytest.mark.parametrize("computation", ["max", "add"])
-def test_integer_operands(computation):
-    x = RNG.integers(-50, 50, (6, 5)).astype(np.int32)
+def test_integer_operands(computation, generator):
+    x = generator.integers(-50, 50, (6, 5)).astype(np.int32)
     out = lax.reduce_window(x, 0 if computation == "add" else np.iinfo(np.int32).min,
                             OPS[computation], (2, 3), (2, 1), "SAME")
     pads = lax.padtype_to_pads(x.shape, (2, 3), (2, 1), "SAME")
@@ -119,8 +118,8 @@ def test_string_padding_uses_the_undilated_operand_like_jax():
     np.testing.assert_array_equal(out, [1, 3, 5])
 
 
-def test_maxpool_2x2_stride_2_nchw(dtype):
-    x = rand((2, 3, 4, 6), dtype)
+def test_maxpool_2x2_stride_2_nchw(dtype, generator):
+    x = rand(generator, (2, 3, 4, 6), dtype)
     out = lax.reduce_window(x, -np.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
     ref = x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5))
     np.testing.assert_array_equal(np.asarray(out), ref)
@@ -158,8 +157,9 @@ def test_traced_init_value_is_combined():
 
 @pytest.mark.parametrize("computation", ["max", "min", "add"])
 @pytest.mark.parametrize("name", [n for n in CASES if n != "window-too-big"])
-def test_jvp_matches_central_differences(name, computation, x64):
-    x, t = rand(CASES[name][0]), rand(CASES[name][0])  # continuous values: no ties
+def test_jvp_matches_central_differences(name, computation, x64, generator):
+    # continuous values: no ties
+    x, t = rand(generator, CASES[name][0]), rand(generator, CASES[name][0])
     p = case_params(name, computation)
     out, tout = rw_p.jvp((x,), (t,), **p)
     f = lambda a: np.asarray(bind(rw_p, a, **p))  # noqa: E731
@@ -178,15 +178,15 @@ def test_jvp_splits_ties_evenly(x64):
     np.testing.assert_array_equal(tout, [20.0, 30.0, 40.0])
 
 
-def test_jvp_over_the_whole_array_matches_reduce_max(x64):
-    x, t = np.round(rand((3, 4))), rand((3, 4))  # rounded: many ties
+def test_jvp_over_the_whole_array_matches_reduce_max(x64, generator):
+    x, t = np.round(rand(generator, (3, 4))), rand(generator, (3, 4))  # rounded: many ties
     _, tout = rw_p.jvp((x,), (t,), **params("max", (3, 4)))
     _, tref = red.reduce_max_p.jvp((x,), (t,), axes=(0, 1))
     np.testing.assert_allclose(np.asarray(tout).reshape(()), np.asarray(tref), rtol=1e-14)
 
 
-def test_jvp_of_zero_tangent_is_symbolic():
-    x = rand((4,), np.float32)
+def test_jvp_of_zero_tangent_is_symbolic(generator):
+    x = rand(generator, (4,), np.float32)
     _, t = rw_p.jvp((x,), (Zero(ShapedArray(x.shape, x.dtype)),), **params("max", (2,)))
     assert type(t) is Zero and t.aval.shape == (3,)
 
@@ -194,11 +194,11 @@ def test_jvp_of_zero_tangent_is_symbolic():
 # -- transpose ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_add_transpose_dot_product(name, dtype):
-    x = rand(CASES[name][0], dtype)
+def test_add_transpose_dot_product(name, dtype, generator):
+    x = rand(generator, CASES[name][0], dtype)
     p = case_params(name, "add")
     out = np.asarray(bind(rw_p, x, **p))
-    ct = rand(out.shape, dtype)
+    ct = rand(generator, out.shape, dtype)
     (g,) = rw_p.transpose(ct, UndefinedPrimal(ShapedArray(x.shape, x.dtype)), **p)
     assert g.shape == x.shape and g.dtype == dtype
     lhs = np.vdot(ct.astype(np.float64), out.astype(np.float64))
@@ -217,9 +217,9 @@ def test_max_has_no_transpose():
 
 @pytest.mark.parametrize("d", [0, 1, 3])
 @pytest.mark.parametrize("computation", ["max", "min", "add"])
-def test_batch_rule_matches_loop(computation, d, dtype):
+def test_batch_rule_matches_loop(computation, d, dtype, generator):
     shape = CASES["all-options-3d"][0]
-    x = rand(shape[:d] + (3,) + shape[d:], dtype)
+    x = rand(generator, shape[:d] + (3,) + shape[d:], dtype)
     p = case_params("all-options-3d", computation)
     out, od = rw_p.batch([x], [d], **p)
     ref = np.stack([np.asarray(bind(rw_p, np.take(x, i, d), **p)) for i in range(3)])
@@ -247,11 +247,11 @@ def vmap_by_rules(f, args, dims):
 
 
 @pytest.mark.parametrize("computation", ["max", "add"])
-def test_vmap_of_the_jvp_rule(computation, x64):
+def test_vmap_of_the_jvp_rule(computation, x64, generator):
     """The tangent rule (patches, eq, counts; or reduce_window) batched by the batch rules."""
     p = case_params("base-dilation", computation)
     shape = (3,) + CASES["base-dilation"][0]
-    x, t = np.round(rand(shape)), rand(shape)  # rounded: ties
+    x, t = np.round(rand(generator, shape)), rand(generator, shape)  # rounded: ties
     [out] = vmap_by_rules(lambda a, b: rw_p.jvp((a,), (b,), **p)[1], [x, t], [0, 0])
     ref = np.stack([np.asarray(rw_p.jvp((x[i],), (t[i],), **p)[1]) for i in range(3)])
     np.testing.assert_allclose(out, ref, rtol=1e-14)

@@ -254,69 +254,69 @@ def _give_away(path, monkeypatch):
                         lambda st: OTHER_UID if st.st_ino == ino else real(st))
 
 
-def _security_error(match):
+def _security_error(generator, match):
     """The error jit raises (before compiling) for an unsafe location, checked end to end."""
     with pytest.raises(jitnet.CacheSecurityError, match=match):
-        _program(float(np.random.rand()))(X)
+        _program(float(generator.random()))(X)
 
 
-def test_foreign_owned_cache_directory_is_refused(cache, monkeypatch):
+def test_foreign_owned_cache_directory_is_refused(cache, monkeypatch, generator):
     cache.mkdir()
     _give_away(cache, monkeypatch)
-    _security_error(rf"{cache} belongs to .*uid {OTHER_UID}.*JITNET_CACHE_DIR")
+    _security_error(generator, rf"{cache} belongs to .*uid {OTHER_UID}.*JITNET_CACHE_DIR")
 
 
 @pytest.mark.parametrize("mode, who", [(0o777, "its group and other users"),
                                        (0o702, "other users"), (0o720, "its group")])
-def test_cache_directory_writable_by_others_is_refused(cache, mode, who):
+def test_cache_directory_writable_by_others_is_refused(cache, mode, who, generator):
     cache.mkdir()
     cache.chmod(mode)
-    _security_error(rf"{cache} has mode {mode:o}: {who} can write.*chmod go-w {cache}")
+    _security_error(generator, rf"{cache} has mode {mode:o}: {who} can write.*chmod go-w {cache}")
 
 
 def test_cache_directory_in_a_world_writable_parent_without_sticky_bit_is_refused(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, generator):
     parent = tmp_path / "shared"
     parent.mkdir()
     parent.chmod(0o777)
     monkeypatch.setenv("JITNET_CACHE_DIR", str(parent / "cache"))
     monkeypatch.setenv("JITNET_CACHE_KEY_FILE", str(tmp_path / "key"))
     jitnet.clear_caches()
-    _security_error(r"anyone can write without the sticky bit")
+    _security_error(generator, r"anyone can write without the sticky bit")
     parent.chmod(0o777 | 0o1000)  # sticky, like /tmp: others cannot replace our directory
     assert disk_cache.store() is not None
 
 
 def test_foreign_owned_or_readable_key_file_and_short_key_are_refused(cache, tmp_path,
-                                                                      monkeypatch):
+                                                                      monkeypatch, generator):
     key = tmp_path / "key" / "cache.key"
     assert disk_cache.store() is not None and len(key.read_bytes()) == 32
     assert (key.stat().st_mode & 0o777) == 0o600
     with monkeypatch.context() as m:
         _give_away(key, m)
         disk_cache._state["settings"] = None  # same settings: check again
-        _security_error(rf"cache key file {key} belongs to .*uid {OTHER_UID}")
+        _security_error(generator, rf"cache key file {key} belongs to .*uid {OTHER_UID}")
         if os.geteuid() == 0:
             os.chown(key, 0, -1)
     key.chmod(0o644)
     disk_cache._state["settings"] = None
-    _security_error(rf"key file {key} has mode 644: its group and other users can read or "
-                    rf"write it.*chmod 600")
+    _security_error(generator, rf"key file {key} has mode 644: its group and other users can "
+                    rf"read or write it.*chmod 600")
     key.chmod(0o600)
     key.write_bytes(b"0123456789" * 3)
     disk_cache._state["settings"] = None
-    _security_error(r"holds 30 bytes; a signing key needs at least 32")
+    _security_error(generator, r"holds 30 bytes; a signing key needs at least 32")
 
 
 # -- 6. unusable locations: one warning, compiled in memory ----------------------------------
 
-def _one_warning(cause, calls=2):
+def _one_warning(generator, cause, calls=2):
     """Run two new programs; exactly one CacheWarning naming JITNET_CACHE_DIR and ``cause``."""
     disk_cache._state["settings"] = None
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         for _ in range(calls):
-            c = float(np.float32(np.random.rand()))
+            c = float(np.float32(generator.random()))
             np.testing.assert_allclose(np.asarray(_program(c)(X)), _want(X, c), rtol=1e-6)
     ours = [w for w in seen if issubclass(w.category, jitnet.CacheWarning)]
     msgs = [str(w.message) for w in ours]
@@ -326,21 +326,21 @@ def _one_warning(cause, calls=2):
     assert jitnet.cache_info()["enabled"] is False
 
 
-def test_a_file_where_the_cache_directory_should_be(cache):
+def test_a_file_where_the_cache_directory_should_be(cache, generator):
     cache.write_text("not a directory")
-    _one_warning("File exists")
+    _one_warning(generator, "File exists")
 
 
-def test_a_cache_path_under_a_file(cache, monkeypatch):
+def test_a_cache_path_under_a_file(cache, monkeypatch, generator):
     cache.write_text("not a directory")
     monkeypatch.setenv("JITNET_CACHE_DIR", str(cache / "sub"))
-    _one_warning("Not a directory")
+    _one_warning(generator, "Not a directory")
 
 
-def test_an_uncreatable_key_file(cache, tmp_path, monkeypatch):
+def test_an_uncreatable_key_file(cache, tmp_path, monkeypatch, generator):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("JITNET_CACHE_KEY_FILE", str(tmp_path / "file" / "cache.key"))
-    _one_warning("Not a directory")
+    _one_warning(generator, "Not a directory")
 
 
 def test_a_lock_path_that_is_a_directory(cache, monkeypatch):
@@ -379,7 +379,7 @@ def _as_user(uid):
         os.seteuid(0)
 
 
-def test_a_read_only_cache_directory(monkeypatch):
+def test_a_read_only_cache_directory(monkeypatch, generator):
     uid = OTHER_UID if os.geteuid() == 0 else os.geteuid()
     home = tempfile.mkdtemp(prefix="jitnet-readonly-")  # a place the test user can reach
     try:
@@ -393,7 +393,7 @@ def test_a_read_only_cache_directory(monkeypatch):
         jitnet.clear_caches()
         with _as_user(uid):
             # the cause names the file jitnet could not create in the directory
-            _one_warning(f"Permission denied: '{os.path.join(home, 'cache', '')}")
+            _one_warning(generator, f"Permission denied: '{os.path.join(home, 'cache', '')}")
         assert os.listdir(os.path.join(home, "cache")) == []
     finally:
         shutil.rmtree(home)

@@ -13,15 +13,13 @@ import jitnet
 from jitnet import lax
 from jitnet.prims import window as pw
 
-RNG = np.random.default_rng(0)
 
-
-def rand(shape, dtype=np.float32):
+def rand(generator, shape, dtype=np.float32):
     if np.dtype(dtype).kind in "iu":
-        return RNG.integers(-5, 6, shape).astype(dtype)
+        return generator.integers(-5, 6, shape).astype(dtype)
     if np.dtype(dtype) == np.bool_:
-        return RNG.random(shape) > 0.5
-    return RNG.standard_normal(shape).astype(dtype)
+        return generator.random(shape) > 0.5
+    return generator.standard_normal(shape).astype(dtype)
 
 
 def assert_jit_matches_eager(f, *args, tol=1e-4):
@@ -42,7 +40,7 @@ def _case_id(case):
     return f"{case[0]}*{case[1]}".replace(" ", "")
 
 
-def run_conv(case, dtype, tol):
+def run_conv(generator, case, dtype, tol):
     """case: (lhs shape, rhs shape, strides, padding, kwargs of conv_general_dilated).
 
     One program per case: Numba's compile time grows faster than linearly with the size
@@ -51,7 +49,7 @@ def run_conv(case, dtype, tol):
 
     def f(x, w):
         return lax.conv_general_dilated(x, w, strides, padding, **kw)
-    assert_jit_matches_eager(f, rand(lhs, dtype), rand(rhs, dtype), tol=tol)
+    assert_jit_matches_eager(f, rand(generator, lhs, dtype), rand(generator, rhs, dtype), tol=tol)
 
 
 # -- conv_general_dilated ---------------------------------------------------------------------
@@ -79,8 +77,8 @@ NCHW_CASES = [
 
 
 @pytest.mark.parametrize("case", NCHW_CASES, ids=_case_id)
-def test_conv_nchw_float32(case):
-    run_conv(case, np.float32, 1e-4)
+def test_conv_nchw_float32(case, generator):
+    run_conv(generator, case, np.float32, 1e-4)
 
 
 LAYOUT_CASES = [
@@ -107,8 +105,8 @@ LAYOUT_CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", LAYOUT_CASES, ids=_case_id)
-def test_conv_layouts_float32(case):
-    run_conv(case, np.float32, 1e-4)
+def test_conv_layouts_float32(case, generator):
+    run_conv(generator, case, np.float32, 1e-4)
 
 
 ND_CASES = [
@@ -125,8 +123,8 @@ ND_CASES = [
 
 
 @pytest.mark.parametrize("case", ND_CASES, ids=_case_id)
-def test_conv_1d_3d_float64(case, x64):
-    run_conv(case, np.float64, 1e-10)
+def test_conv_1d_3d_float64(case, x64, generator):
+    run_conv(generator, case, np.float64, 1e-10)
 
 
 INT_CASES = [
@@ -138,14 +136,14 @@ INT_CASES = [
 
 
 @pytest.mark.parametrize("case", INT_CASES, ids=_case_id)
-def test_conv_int32(case):
-    run_conv(case, np.int32, 0)
+def test_conv_int32(case, generator):
+    run_conv(generator, case, np.int32, 0)
 
 
 @pytest.mark.slow
-def test_conv_preferred_element_type(x64):
-    x, w = rand((2, 8, 6, 6), np.int8), rand((16, 8, 3, 3), np.int8)
-    xf, wf = rand((2, 8, 6, 6)), rand((16, 8, 3, 3))
+def test_conv_preferred_element_type(x64, generator):
+    x, w = rand(generator, (2, 8, 6, 6), np.int8), rand(generator, (16, 8, 3, 3), np.int8)
+    xf, wf = rand(generator, (2, 8, 6, 6)), rand(generator, (16, 8, 3, 3))
 
     def f(x, w, xf, wf):
         return (lax.conv_general_dilated(x, w, (1, 1), "SAME", preferred_element_type=np.int32),
@@ -156,10 +154,10 @@ def test_conv_preferred_element_type(x64):
     assert_jit_matches_eager(f, x, w, xf, wf, tol=1e-5)
 
 
-def test_complex64(x64):
+def test_complex64(x64, generator):
     """Complex operands take the direct conv loop and the generic window loops."""
     def c64(shape):
-        return (rand(shape) + 1j * rand(shape)).astype(np.complex64)
+        return (rand(generator, shape) + 1j * rand(generator, shape)).astype(np.complex64)
     win = dict(window_dimensions=(1, 1, 2, 2), padding=((0, 0), (0, 0), (1, 0), (0, 1)))
 
     def f(x, w, ct):
@@ -209,14 +207,14 @@ PATCH_CASES = [  # (operand shape, window params, pad_value)
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
 @pytest.mark.parametrize("case", range(len(PATCH_CASES)))
-def test_patches_and_transpose(case, dtype):
+def test_patches_and_transpose(case, dtype, generator):
     shape, win, pv = PATCH_CASES[case]
     ct_shape = pw.patches(np.zeros(shape, np.float32), **win).shape
 
     def f(x, ct):
         return (pw.patches(x, pad_value=pv if dtype == np.float32 else 7, **win),
                 pw.patches_transpose(ct, shape, **win))
-    assert_jit_matches_eager(f, rand(shape, dtype), rand(ct_shape, dtype))
+    assert_jit_matches_eager(f, rand(generator, shape, dtype), rand(generator, ct_shape, dtype))
 
 
 def test_window_ops_on_scalars():
@@ -247,9 +245,9 @@ WINDOW_CASES = [  # (operand shape, window params)
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
 @pytest.mark.parametrize("case", range(len(WINDOW_CASES)))
-def test_reduce_window(case, dtype):
+def test_reduce_window(case, dtype, generator):
     shape, win = WINDOW_CASES[case]
-    x = rand(shape, dtype)
+    x = rand(generator, shape, dtype)
     if dtype == np.float32:
         x.reshape(-1)[x.size // 3] = np.nan  # max/min propagate NaN like the reference
 
@@ -258,9 +256,9 @@ def test_reduce_window(case, dtype):
     assert_jit_matches_eager(f, x)
 
 
-def test_reduce_window_bool_and_lax_pools():
-    b = rand((3, 6, 5), np.bool_)
-    x = rand((2, 9, 8, 3))
+def test_reduce_window_bool_and_lax_pools(generator):
+    b = rand(generator, (3, 6, 5), np.bool_)
+    x = rand(generator, (2, 9, 8, 3))
 
     def f(b, x):
         return (pw.reduce_window(b, "max", (1, 2, 2), (1, 2, 1), ((0, 0), (1, 0), (0, 1))),
@@ -274,10 +272,10 @@ def test_reduce_window_bool_and_lax_pools():
 # -- grad and vmap under jit -------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_grad_of_conv_under_jit():
-    """Conv cotangents: patches, dot_general and patches_transpose of a strided, padded,
-    dilated, grouped conv in mixed layouts."""
-    x, w = rand((4, 4, 12, 11)), rand((3, 3, 2, 6))
+def test_grad_of_conv_under_jit(generator):
+    """Conv cotangents of a strided, padded, dilated, grouped conv in mixed layouts: two
+    grouped convolutions (``prims/conv.py``; the weight gradient's on the regrouped input)."""
+    x, w = rand(generator, (4, 4, 12, 11)), rand(generator, (3, 3, 2, 6))
 
     def loss(x, w):
         y = lax.conv_general_dilated(x, w, (2, 2), ((1, 1), (0, 1)), rhs_dilation=(1, 2),
@@ -293,10 +291,10 @@ def test_grad_of_conv_under_jit():
     ((1, 3), ((2, -1), (1, 0)), (2, 1)),  # negative padding, lhs dilation
 ])
 @pytest.mark.slow
-def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation):
+def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation, generator):
     """Ungrouped conv cotangents: two convolutions (lhs: cotangent * flipped kernel; rhs:
     lhs * cotangent, window-major)."""
-    x, w = rand((3, 4, 11, 10)), rand((3, 2, 4, 5))
+    x, w = rand(generator, (3, 4, 11, 10)), rand(generator, (3, 2, 4, 5))
 
     def loss(x, w):
         y = lax.conv_general_dilated(x, w, strides, padding, lhs_dilation=lhs_dilation,
@@ -307,9 +305,9 @@ def test_grad_of_ungrouped_conv_under_jit(strides, padding, lhs_dilation):
     assert_jit_matches_eager(jitnet.grad(loss, argnums=(0, 1)), x, w, tol=2e-4)
 
 
-def test_grad_of_pools_under_jit():
+def test_grad_of_pools_under_jit(generator):
     """Max-pool's tangent (patches of the operand, ties shared) and the add transpose."""
-    x = rand((4, 3, 12, 11))
+    x = rand(generator, (4, 3, 12, 11))
     x[0, 0, :2, :2] = 5.0  # a tie for the maximum of the first window
 
     def loss(x):
@@ -321,9 +319,9 @@ def test_grad_of_pools_under_jit():
 
 
 @pytest.mark.slow
-def test_vmap_under_jit():
-    x, w = rand((3, 2, 4, 9, 8)), rand((3, 6, 4, 3, 3))
-    y = rand((5, 2, 6, 7))
+def test_vmap_under_jit(generator):
+    x, w = rand(generator, (3, 2, 4, 9, 8)), rand(generator, (3, 6, 4, 3, 3))
+    y = rand(generator, (5, 2, 6, 7))
 
     def f(x, w, y):
         def conv(a, b):

@@ -7,7 +7,6 @@ import jitnet
 from jitnet.scipy import stats
 from jitnet.testing import check_grads
 
-R = np.random.RandomState(0)
 X = np.array([-2.5, -0.7, 0.0, 0.3, 1.9, 4.0])        # anywhere on the real line
 POS = np.array([0.05, 0.4, 1.0, 2.2, 3.7, 9.0])       # positive support
 UNIT = np.array([0.02, 0.15, 0.4, 0.5, 0.77, 0.98])   # (0, 1)

@@ -349,4 +349,4 @@ def _iota(e, names, w):
 
 
 # families lowered in their own modules (each registers its generators on import)
-from . import along_axis, control, conv, indexing, linalg  # noqa: E402,F401
+from . import along_axis, control, conv, indexing, linalg, random  # noqa: E402,F401

@@ -314,4 +314,4 @@ def _iota(gen: Gen, e):
     gen.launch(k, n)
 
 
-from . import along_axis, control, conv, indexing  # noqa: E402,F401
+from . import along_axis, control, conv, indexing, random  # noqa: E402,F401

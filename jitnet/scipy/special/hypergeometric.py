@@ -1,9 +1,12 @@
 """Hypergeometric functions: the confluent ``hyp1f1`` and Gauss's ``hyp2f1``."""
 from __future__ import annotations
 
+import numpy as np
+
 from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
+from . import double_float as df
 from .gamma_functions import gammaln, gammasgn
 from .util import as_float, where_safe
 
@@ -109,21 +112,53 @@ def _hyp2f1_series(a, b, c, z):
     return lax.fori_loop(0, _HYP2F1_TERMS, add_term, (one, one))[1]
 
 
+def _hyp2f1_series_df(a, b, c, z):
+    """``_hyp2f1_series`` in double-float arithmetic, for float32: ``a``, ``b`` and ``z`` are
+    pairs. Where the terms cancel, float32 loses digits to the rounding of each term (up to
+    all of them); the pairs carry 48 bits, so the sum is good to float32's precision."""
+    def add_term(k, carry):
+        term, total = carry
+        kf = k.astype(z[0].dtype)
+        num = df.mul(df.mul(df.add_float(a, kf), df.add_float(b, kf)), z)
+        den = df.mul_float(df.two_sum(c, kf), kf + 1)
+        term = df.mul(term, df.div(num, den))
+        return term, df.add(total, term)
+    one = df.from_float(jnp.ones_like(z[0]))
+    return lax.fori_loop(0, _HYP2F1_TERMS, add_term, (one, one))[1][0]
+
+
+def _hyp2f1_transformed(a, b, c, x, below):
+    """``prefactor * 2F1(a2, b2; c; z)`` for ``x < 1``. Pfaff: ``2F1(a, b; c; x) = (1 - x)^-a
+    2F1(a, c - b; c; x / (x - 1))`` brings ``x < 0`` to ``[0, 1)``; Euler: ``2F1(a, b1; c; z) =
+    (1 - z)^(c - a - b1) 2F1(c - a, c - b1; c; z)`` where ``c - a - b1 <= -1`` makes the
+    series' terms fall like ``k^(a + b1 - c - 1)`` instead of growing."""
+    prefactor = jnp.where(below, jnp.power(1 - x, -a), jnp.ones_like(x))
+    if x.dtype != np.float32:
+        z = jnp.where(below, x / (x - 1), x)
+        b1 = jnp.where(below, c - b, b)
+        d = c - a - b1
+        euler = d <= -1
+        a2, b2 = jnp.where(euler, c - a, a), jnp.where(euler, c - b1, b1)
+        prefactor = prefactor * jnp.where(euler, jnp.power(1 - z, d), jnp.ones_like(z))
+        return prefactor * _hyp2f1_series(a2, b2, c, z)
+    # float32: the transformed arguments are pairs, exact but for the division, so that
+    # their rounding is not amplified where the series cancels
+    z = df.select(below, df.div(df.from_float(x), df.two_sum(x, -1.0)), df.from_float(x))
+    b1 = df.select(below, df.two_sum(c, -b), df.from_float(b))
+    c_b1 = df.add_float(df.neg(b1), c)
+    d = df.add_float(c_b1, -a)[0]
+    euler = d <= -1
+    a2 = df.select(euler, df.two_sum(c, -a), df.from_float(a))
+    b2 = df.select(euler, c_b1, b1)
+    one_minus_z = df.add_float(df.neg(z), 1.0)[0]
+    prefactor = prefactor * jnp.where(euler, jnp.power(one_minus_z, d), jnp.ones_like(x))
+    return prefactor * _hyp2f1_series_df(a2, b2, c, z)
+
+
 def _hyp2f1_raw(a, b, c, x):
     below = x < 0
     inside = (x < 1) & ~below
-    # Pfaff: 2F1(a, b; c; x) = (1 - x)^-a 2F1(a, c - b; c; x / (x - 1)) brings x < 0 to [0, 1)
-    xs = where_safe(below | inside, x, 0.5)
-    z = jnp.where(below, xs / (xs - 1), xs)
-    b1 = jnp.where(below, c - b, b)
-    prefactor = jnp.where(below, jnp.power(1 - xs, -a), jnp.ones_like(x))
-    # Euler: 2F1(a, b1; c; z) = (1 - z)^(c - a - b1) 2F1(c - a, c - b1; c; z): the terms then
-    # fall like k^(a + b1 - c - 1) with a + b1 - c - 1 < -1 instead of growing
-    d = c - a - b1
-    euler = d <= -1
-    a2, b2 = jnp.where(euler, c - a, a), jnp.where(euler, c - b1, b1)
-    prefactor = prefactor * jnp.where(euler, jnp.power(1 - z, d), jnp.ones_like(z))
-    out = prefactor * _hyp2f1_series(a2, b2, c, z)
+    out = _hyp2f1_transformed(a, b, c, where_safe(below | inside, x, 0.5), below)
 
     one_minus = where_safe(inside | below, 1 - x, 1.0)
     out = jnp.where((b == c) & (x < 1), jnp.power(one_minus, -a), out)
@@ -151,9 +186,10 @@ def hyp2f1(a, b, c, x):
     ``x < 0`` goes to ``x / (x - 1)`` in ``[0, 1)`` by Pfaff's transformation; where
     ``c - a - b <= -1`` Euler's transformation makes the series' terms fall; then 500 terms
     of the series, so convergence slows as the (transformed) argument nears 1 (``x`` near 1,
-    or ``x`` far below -1). Closed forms for ``a = c``, ``b = c`` and at ``x = 1`` (Gauss's
-    sum, ``inf`` unless ``c - a - b > 0``); as JAX: 1 for ``x = 0`` or ``a`` or ``b`` = 0,
-    ``inf`` for ``x > 1`` and for ``c = 0, -1, ...``. Derivative rules:
+    or ``x`` far below -1); in float32, in double-float arithmetic, as the terms can cancel.
+    Closed forms for ``a = c``, ``b = c`` and at ``x = 1`` (Gauss's sum, ``inf`` unless
+    ``c - a - b > 0``); as JAX: 1 for ``x = 0`` or ``a`` or ``b`` = 0, ``inf`` for ``x > 1``
+    and for ``c = 0, -1, ...``. Derivative rules:
     ``(a b / c) 2F1(a + 1, b + 1; c + 1; x)`` in ``x``, the derivative of the summation in
     ``a``, ``b``, ``c``.
     """
