@@ -126,10 +126,11 @@ def main():
         vals = [x[field] if key is None else x[field][key] for x in runs[p]]
         return float(np.median(vals))
     peak = max(med(p, "peak_gflops") for p in PROVIDERS)
-    print(f"\nsgemm peak 1536^3, 1 thread (GFLOP/s): "
+    print("\nsgemm peak 1536^3, 1 thread (GFLOP/s): "
           + ", ".join(f"{p} {med(p, 'peak_gflops'):.1f}" for p in PROVIDERS))
+    jax_head = f"{'jax':>9}{'np/jax':>8}{'sp/jax':>8}" if args.jax else ""
     print(f"\n{'':<22}{'numpy':>10}{'scipy':>10}{'np/sp':>7}{'limit':>9}"
-          f"{'np/lim':>8}{'sp/lim':>8}" + (f"{'jax':>9}{'np/jax':>8}{'sp/jax':>8}" if args.jax else ""))
+          f"{'np/lim':>8}{'sp/lim':>8}" + jax_head)
     for key in gemms:
         lim = runs["numpy"][0]["flops"][key] / peak / 1e6
         a, b = med("numpy", "gemm_us", key) / 1e3, med("scipy", "gemm_us", key) / 1e3
