@@ -91,7 +91,7 @@ def main():
         jdot = {(0, 0): jax.jit(lambda a, b: a @ b), (1, 0): jax.jit(lambda a, b: a.T @ b),
                 (0, 1): jax.jit(lambda a, b: a @ b.T), (1, 1): jax.jit(lambda a, b: a.T @ b.T)}
     rng = np.random.default_rng(0)
-    scratch = np.empty(8, np.int32)
+    scratch = np.empty(8, np.int64)
     with threadpool_limits(1):
         n = 1536
         a, b, c = _operands(n, n, n, 0, 0, rng)

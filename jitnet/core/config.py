@@ -28,6 +28,9 @@ _DEFAULTS = {
     # program compiles (runtime/c_kernel.py); env JITNET_PARALLEL_COMPILE. Off: on 2 busy cores it
     # did not pay (benchmarks/RESULTS.md, cold14); to be measured on a quiet machine
     "parallel_compile": False,
+    # the BLAS compiled matrix products call: "auto", "numpy" or "scipy" (runtime/blas.py);
+    # env JITNET_BLAS_LIBRARY
+    "blas_library": "auto",
 }
 
 # options whose default an environment variable may set (a boolean: 1/0, true/false, yes/no)
@@ -37,6 +40,9 @@ _ENV_BOOLS = {"jit_tiered": "JITNET_TIERED", "keep_freed_memory": "JITNET_KEEP_F
 # options whose default an environment variable may set (an int)
 _ENV_INTS = {"memory_cache_entries": "JITNET_MEMORY_CACHE_ENTRIES",
              "disk_cache_max_mb": "JITNET_CACHE_MAX_MB"}
+
+# options whose default an environment variable may set (a string, checked where it is used)
+_ENV_STRS = {"blas_library": "JITNET_BLAS_LIBRARY"}
 
 
 def _env_bool(var: str) -> bool:
@@ -59,6 +65,9 @@ class Config:
         for name, var in _ENV_BOOLS.items():
             if os.environ.get(var):
                 self._values[name] = _env_bool(var)
+        for name, var in _ENV_STRS.items():
+            if os.environ.get(var):
+                self._values[name] = os.environ[var].strip().lower()
         for name, var in _ENV_INTS.items():
             if os.environ.get(var):
                 try:

@@ -189,7 +189,7 @@ def conv2d(x, w, out, geom):
     for t in prange(nt):
         cols = np.empty(IK * rb * PW, x.dtype)
         tile = np.empty(Og * rb * PW, x.dtype)
-        scratch = np.empty(8, np.int32)
+        scratch = np.empty(8, np.int64)
         for it in range(t * items // nt, (t + 1) * items // nt):
             n = it // nR
             r0 = (it % nR) * rb
@@ -303,7 +303,7 @@ def conv2d_window(x, w, out, geom):
         cols = np.empty(BQ * rb * KW, x.dtype)
         tile = np.empty(BQ * Fg, x.dtype)
         slab = np.empty(Fg * rb * KW, x.dtype)
-        scratch = np.empty(8, np.int32)
+        scratch = np.empty(8, np.int64)
         for it in range(t * items // nt, (t + 1) * items // nt):
             c = it // nR
             k0 = (it % nR) * rb
@@ -457,7 +457,7 @@ def conv2d_output_major(x, w, out, geom):
     for t in prange(nt):
         z = np.empty(Og * K * HW, x.dtype)
         z2 = z.reshape((Og * K, HW))
-        scratch = np.empty(8, np.int32)
+        scratch = np.empty(8, np.int64)
         for n in range(t * N // nt, (t + 1) * N // nt):
             for g in range(G):
                 xb = n * xN + g * I * xC

@@ -51,11 +51,13 @@ class Job:
 
 def child_env() -> dict:
     """The environment of a jitnet child process: this process's, with this jitnet first on
-    its path and the tiered start off (the compile server, ``runtime/c_kernel.py``'s children)."""
+    its path, its BLAS library and the tiered start off (the compile server,
+    ``runtime/c_kernel.py``'s children)."""
+    from .blas import provider
     pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.environ.get("PYTHONPATH")
     return dict(os.environ, PYTHONPATH=pkg_root + (os.pathsep + path if path else ""),
-                JITNET_TIERED="0", PYTHONUNBUFFERED="1")
+                JITNET_TIERED="0", PYTHONUNBUFFERED="1", JITNET_BLAS_LIBRARY=provider())
 
 
 class CompileServer:

@@ -158,8 +158,9 @@ def environment_tag() -> str:
         with open(path, "rb") as f:
             h.update(f.read())
     helpers = h.hexdigest()[:16]
+    from .blas import provider   # the library compiled gemms are bound to
     return (f"jitnet={__version__};numba={numba_version};llvmlite={llvmlite.__version__};"
-            f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers}")
+            f"python={sys.version.split()[0]};cpu={cpu};helpers={helpers};blas={provider()}")
 
 
 # -- loading generated modules -----------------------------------------------------------

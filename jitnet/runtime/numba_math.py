@@ -509,16 +509,21 @@ def jn_svd(a, s, u, vt, full, compute_uv):
 # One compiled helper per dtype (Numba's np.dot compiles one version per operand layout and
 # allocates its result), called with row-contiguous 2-D operands (C-contiguous, or a block of
 # columns of one: the leading dimensions come from the row strides) and transpose flags.
-# Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+# Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T. The library is NumPy's
+# ILP64 or SciPy's LP64 OpenBLAS (``runtime/blas.py``): integers go as int64, whose low half
+# (little-endian) is what an LP64 library reads, so one machine code serves both.
 
 def _gemm(blas_name):
-    gemm = _external("blas", blas_name, 13)
+    from . import blas
+    sym = f"jn_blas_{blas_name}"
+    _llvm.add_symbol(sym, blas.gemm_address(blas_name))
+    gemm = _nbt.ExternalFunction(sym, _nbt.void(*([_nbt.voidptr] * 13)))
     dt = np.float32 if blas_name[0] == "s" else np.float64
 
     @njit(error_model="numpy")
     def f(a, b, out, ta, tb, scratch):
-        """``scratch`` (int32[8], allocated once per program) holds BLAS's by-reference
-        integer, character and scalar arguments, so a call allocates nothing."""
+        """``scratch`` (int64[8], allocated once per program) holds BLAS's by-reference
+        integer and character arguments, so a call allocates nothing but the scalars."""
         m, n = out.shape
         k = a.shape[0] if ta else a.shape[1]
         if m == 0 or n == 0:
@@ -526,18 +531,21 @@ def _gemm(blas_name):
         if k == 0:
             out[:] = 0
             return
-        scratch[0], scratch[1], scratch[2] = n, m, k
-        scratch[3] = b.strides[0] // b.itemsize    # ldb: the stored row length of b
-        scratch[4] = a.strides[0] // a.itemsize    # lda
-        scratch[5] = out.strides[0] // out.itemsize  # ldc
-        scratch[6] = _T if tb else _N      # the two transpose characters
-        scratch[7] = _T if ta else _N
-        s = scratch.view(np.uint8)
+        if scratch.itemsize != 8 or scratch.size < 8:
+            raise ValueError("jn_gemm: scratch must be int64[8]")
+        sc = scratch
+        sc[0], sc[1], sc[2] = n, m, k
+        sc[3] = b.strides[0] // b.itemsize    # ldb: the stored row length of b
+        sc[4] = a.strides[0] // a.itemsize    # lda
+        sc[5] = out.strides[0] // out.itemsize  # ldc
+        sc[6] = _T if tb else _N      # the two transpose characters (their low byte)
+        sc[7] = _T if ta else _N
+        s = sc.view(np.uint8)
         scal = np.empty(2, dt)
         scal[0], scal[1] = 1, 0
-        gemm(s[24:].ctypes, s[28:].ctypes, scratch[0:].ctypes, scratch[1:].ctypes,
-             scratch[2:].ctypes, scal[0:].ctypes, b.ctypes, scratch[3:].ctypes, a.ctypes,
-             scratch[4:].ctypes, scal[1:].ctypes, out.ctypes, scratch[5:].ctypes)
+        gemm(s[48:].ctypes, s[56:].ctypes, sc[0:].ctypes, sc[1:].ctypes,
+             sc[2:].ctypes, scal[0:].ctypes, b.ctypes, sc[3:].ctypes, a.ctypes,
+             sc[4:].ctypes, scal[1:].ctypes, out.ctypes, sc[5:].ctypes)
     return f
 
 

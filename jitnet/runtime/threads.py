@@ -3,8 +3,10 @@
 ``jitnet.config.update("num_threads", n)`` is the one switch: compiled programs use at most
 ``n`` threads (0, the default: all cores, capped by ``NUMBA_NUM_THREADS``). Parallel loops run
 on Numba's pool, and so do large matrix products: the generated code splits them into row
-blocks issued from a ``prange`` loop (``codegen/cpu/ops.py``). The BLAS library itself (scipy's
-OpenBLAS, which jitted code calls) is kept at one thread.
+blocks issued from a ``prange`` loop (``codegen/cpu/ops.py``). The BLAS library itself (the one
+jitted code calls: NumPy's bundled OpenBLAS or SciPy's, config ``blas_library``,
+``runtime/blas.py``) is kept at one thread; with NumPy's, NumPy's own matmuls then run on one
+thread too.
 
 Why: OpenBLAS wakes its own worker threads for every product above ~2^18 multiply-adds and
 waits for them spinning and yielding. When another process keeps a core busy, a worker that
@@ -40,6 +42,7 @@ import time
 import weakref
 
 from ..core.config import config, on_update
+from .blas import NUMPY_LIBS as _NUMPY_LIBS
 
 _POOL_STARTED = False
 
@@ -259,16 +262,10 @@ def _numpy_blas() -> tuple:
 
 
 def _jitted_blas():
-    """threadpoolctl's controllers of the BLAS libraries jitted code may call: every BLAS in
-    the process except the private copy bundled with NumPy's wheels (jitnet calls scipy's)."""
-    from .numba_math import _cython_module
-    _cython_module("blas")  # load it before looking for it (without scipy.linalg's imports)
-    from threadpoolctl import ThreadpoolController
-    return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-            if _NUMPY_LIBS not in lib.filepath]
-
-
-_NUMPY_LIBS = os.sep + "numpy.libs" + os.sep  # where NumPy's wheels keep their BLAS
+    """threadpoolctl's controllers of the BLAS library jitted code calls (``runtime/blas.py``:
+    NumPy's bundled OpenBLAS or SciPy's)."""
+    from . import blas
+    return blas.controllers()
 
 
 on_update("num_threads", set_num_threads)

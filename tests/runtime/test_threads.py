@@ -27,10 +27,13 @@ def budget():
     jitnet.config.update("adaptive_threads", adaptive)
 
 
-def _scipy_blas_threads():
-    """threadpoolctl's own count for the OpenBLAS that scipy's cython BLAS (jitnet's) uses."""
-    libs = [i for i in threadpool_info()
-            if i["user_api"] == "blas" and "numpy.libs" not in i["filepath"]]
+def _jitted_blas_threads():
+    """threadpoolctl's own count for the OpenBLAS jitnet's gemms call (config blas_library:
+    NumPy's bundled one, or the one scipy's cython BLAS uses)."""
+    from jitnet.runtime.blas import provider
+    numpy_lib = provider() == "numpy"
+    libs = [i for i in threadpool_info() if i["user_api"] == "blas"
+            and ("numpy.libs" in i["filepath"]) == numpy_lib]
     assert libs, threadpool_info()
     return {i["num_threads"] for i in libs}
 
@@ -39,12 +42,12 @@ def _scipy_blas_threads():
 def test_budget_sets_numba_threads_and_keeps_blas_single_threaded(budget, n):
     budget(n)
     assert numba.get_num_threads() == min(n, CORES)
-    assert _scipy_blas_threads() == {1}
+    assert _jitted_blas_threads() == {1}
     assert thread_counts() == {"numba": min(n, CORES), "blas": 1}
     f = jitnet.jit(lambda a, b: jnp.tanh(a @ b).sum())   # a parallel, blocked product
     a = np.ones((256, 256), np.float32)
     float(f(a, a))
-    assert numba.get_num_threads() == min(n, CORES) and _scipy_blas_threads() == {1}
+    assert numba.get_num_threads() == min(n, CORES) and _jitted_blas_threads() == {1}
 
 
 def test_zero_means_all_of_numbas_threads(budget):

@@ -249,12 +249,12 @@ def _dot_general(e, names, w):
         w(f"{q} = {i} // {S}")
         w(f"{r0} = {i} % {S} * {M} // {S}")
         w(f"{r1} = ({i} % {S} + 1) * {M} // {S}")
-        call(q, f"{r0}:{r1}", "np.empty(8, dtype=np.int32)")
+        call(q, f"{r0}:{r1}", "np.empty(8, dtype=np.int64)")
         w.dedent()
     elif B == 1:
-        call("0", None, names.shared("blas_scratch", "np.empty(8, dtype=np.int32)"))
+        call("0", None, names.shared("blas_scratch", "np.empty(8, dtype=np.int64)"))
     else:
-        scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int32)")
+        scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int64)")
         w(f"for q in range({B}):")
         w.indent()
         call("q", None, scratch)
