@@ -229,9 +229,10 @@ def _emit_scalar_reduction(ctx, w, scalars):
                 w(f"{accs[e]} = {reduce_identity(e)}")
         # a short innermost axis under other reduced loops (a conv bias gradient: 28 under
         # 64 x 28) accumulates in one lane per position along it, folded after those loops:
-        # independent updates that vectorize, instead of one chain through a scalar
+        # independent updates that vectorize, instead of one chain through a scalar (not
+        # for a few elements per result, as a 2x2 pool's: the lanes' allocation dominates)
         by_lane = (not lanes_ok and len(outer_red) > (1 if par_red else 0)
-                   and shape[inner] > 1)
+                   and shape[inner] > 1 and math.prod(shape[d] for d in red_axes) >= CHUNK)
         short = {e: names.temp() for e in reds} if by_lane else accs
         for e in reds if by_lane else ():
             w(f"{short[e]} = np.full({shape[inner]}, {reduce_identity(e)})")
