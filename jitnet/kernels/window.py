@@ -71,6 +71,23 @@ def _fold(x, acc, o0, o1, o2, o3, a0, b0, a1, b1, a2, b2, a3, b3, g, code):
     return acc
 
 
+@numba.njit(inline="always")
+def _combine(acc, v, code):
+    if code == 0:
+        return acc + v
+    return jn_max(acc, v) if code == 1 else jn_min(acc, v)
+
+
+@numba.njit(inline="always")
+def _pool2x2(g) -> bool:
+    """Whether the window is 2x2 with stride 2 on the last two dims, no padding or dilation
+    (pooling): every window lies inside the operand, so no offsets are solved."""
+    for i in range(16):
+        if g[i] != (1, 1, 2, 2, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1)[i]:
+            return False
+    return True
+
+
 @numba.njit(parallel=True, nogil=True, error_model="numpy")
 def reduce_window4(x, out, g, code):
     """out = reduce_window(x) for 4-D arrays, ``code`` the computation
@@ -82,6 +99,19 @@ def reduce_window4(x, out, g, code):
     nt = min(rows, g[16]) if work >= g[17] else 1
     ident = np.zeros(1, out.dtype)
     ident[0] = 0.0 if code == 0 else (-np.inf if code == 1 else np.inf)
+    if _pool2x2(g):  # unrolled, folded in the same row-major order as ``_fold``
+        for t in prange(nt):
+            for r in range(t * rows // nt, (t + 1) * rows // nt):
+                o0 = r // N1
+                o1 = r - o0 * N1
+                for o2 in range(O2):
+                    for o3 in range(O3):
+                        acc = _combine(ident[0], x[o0, o1, 2 * o2, 2 * o3], code)
+                        acc = _combine(acc, x[o0, o1, 2 * o2, 2 * o3 + 1], code)
+                        acc = _combine(acc, x[o0, o1, 2 * o2 + 1, 2 * o3], code)
+                        out[o0, o1, o2, o3] = _combine(acc, x[o0, o1, 2 * o2 + 1, 2 * o3 + 1],
+                                                       code)
+        return out
     for t in prange(nt):
         for r in range(t * rows // nt, (t + 1) * rows // nt):
             o0 = r // N1

@@ -120,24 +120,49 @@ def _reshape_shape(x, *, new_sizes, dimensions):
     return _aval(new_sizes, x)
 
 
+def _reshape_groups(src, out):
+    """The reshape as runs of dims with equal products, [(src dims, out dims)], size-1 dims
+    left out (they index 0): a row-major reshape only splits or merges within a run, so
+    each run's index is computed on its own, with no flat index over the whole array (whose
+    divisions cost copies 7-9x). None when a size is 0."""
+    if 0 in src or 0 in out:
+        return None
+    s = [i for i, d in enumerate(src) if d != 1]
+    o = [i for i, d in enumerate(out) if d != 1]
+    groups, i, j = [], 0, 0
+    while i < len(s):
+        gs, go, ps, po = [s[i]], [o[j]], src[s[i]], out[o[j]]
+        i, j = i + 1, j + 1
+        while ps != po:
+            if ps < po:
+                gs.append(s[i])
+                ps, i = ps * src[s[i]], i + 1
+            else:
+                go.append(o[j])
+                po, j = po * out[o[j]], j + 1
+        groups.append((gs, go))
+    return groups
+
+
 def _reshape_index(e, idx):
-    """Size-1 dims map directly when the other sizes agree; otherwise via the flat offset."""
+    """Per run of dims with equal products (``_reshape_groups``): one dim maps directly, a
+    merge of dims is their row-major offset, a split divides that offset."""
     src, out = e.inputs[0].aval.shape, e.outputs[0].aval.shape
-    if [d for d in src if d != 1] == [d for d in out if d != 1]:
-        it = iter(i for i, d in zip(idx, out) if d != 1)
-        return tuple("0" if d == 1 else next(it) for d in src)
-    terms, stride = [], 1
-    for i, d in reversed(list(zip(idx, out))):
-        if d != 1:
-            terms.append(i if stride == 1 else f"{i} * {stride}")
-        stride *= d
-    flat = "(" + " + ".join(reversed(terms)) + ")" if terms else "0"
-    res, stride = [], 1
-    for d in reversed(src):
-        res.append("0" if d == 1 else f"(({flat} // {stride}) % {d})" if stride > 1
-                   else f"({flat} % {d})")
-        stride *= d
-    return tuple(reversed(res))
+    res = ["0"] * len(src)
+    for gs, go in _reshape_groups(src, out) or ():  # an empty array: no element read
+        terms, stride = [], 1
+        for d in reversed(go):
+            terms.append(idx[d] if stride == 1 else f"{idx[d]} * {stride}")
+            stride *= out[d]
+        flat = terms[0] if len(terms) == 1 else "(" + " + ".join(reversed(terms)) + ")"
+        stride = 1
+        for n, d in enumerate(reversed(gs)):
+            first = n == len(gs) - 1  # the outermost: the offset // stride is < its size
+            res[d] = (flat if first and stride == 1 else f"({flat} // {stride})" if first
+                      else f"({flat} % {src[d]})" if stride == 1
+                      else f"(({flat} // {stride}) % {src[d]})")
+            stride *= src[d]
+    return tuple(res)
 
 
 reshape_p = Primitive("reshape", kind=Remap(_reshape_index, keeps_order=True))

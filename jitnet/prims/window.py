@@ -6,8 +6,9 @@ reduce_window (pooling). The convolution (``conv.py``) is written on them.
 holes and padding filled with a static ``pad_value``); ``patches_transpose`` is its adjoint,
 scatter-adding windows back (padding and dilation holes are dropped). ``reduce_window``'s
 max/min tangent is the tangent's patches averaged over the positions that attain the
-extremum, and the add transpose is col2im of the broadcast cotangent, so derivatives of any
-order and vmap of them stay closed.
+extremum (windows that tile the operand, as in max pooling, read it in place instead: a
+reshape, no patches), and the add transpose is col2im of the broadcast cotangent, so
+derivatives of any order and vmap of them stay closed.
 """
 from __future__ import annotations
 
@@ -239,16 +240,51 @@ def _rw_jvp(primals, tangents, *, computation, **win):
     return out, _chooser_tangent(x, t, out, computation, win)
 
 
+def _tile_sizes(shape, win):
+    """The window sizes when the windows tile the operand (window == stride, no padding, no
+    dilation, some window > 1, no empty dim), else None: then every operand element lies in
+    at most one window, and the chooser tangent needs no patches (``_tiled``)."""
+    w = win["window_dimensions"]
+    tiles = (w == win["window_strides"] and all(p == (0, 0) for p in win["padding"])
+             and all(b == 1 for b in win["base_dilation"] + win["window_dilation"])
+             and all(k >= 1 for k in w) and any(k > 1 for k in w) and 0 not in shape)
+    return w if tiles else None
+
+
+def _tiled(a, w):
+    """Operand-shaped ``a`` cut to its whole windows and each windowed dim split into
+    (position, offset), and the offset axes: elementwise with the windows but no patches
+    copy (a reshape, which the fused loops read in place)."""
+    shape = tuple(get_aval(a).shape)
+    covered = tuple(d // k * k for d, k in zip(shape, w))
+    if covered != shape:  # trailing elements no window reaches
+        a = sh.slice(a, (0,) * len(shape), covered)
+    split, offsets = [], []
+    for d, k in zip(shape, w):
+        split.append(d // k)
+        if k > 1:
+            offsets.append(len(split))
+            split.append(k)
+    return sh.reshape(a, split), tuple(offsets)
+
+
 def _chooser_tangent(x, t, out, computation, win):
-    """Tangent at the window's extremum; ties share it evenly (as reduce_max's jvp)."""
-    px = patches(x, pad_value=identity(computation, get_aval(x).dtype), **win)
+    """Tangent at the window's extremum; ties share it evenly (as reduce_max's jvp; JAX
+    gives it all to one of the tied elements). Tiling windows (max pooling) read the operand
+    in place (``_tiled``), other windows through its patches."""
     n = len(get_aval(x).shape)
+    w = _tile_sizes(tuple(get_aval(x).shape), win)
+    if w is not None:
+        (px, offsets), (pt, _) = _tiled(x, w), _tiled(t, w)
+    else:
+        px = patches(x, pad_value=identity(computation, get_aval(x).dtype), **win)
+        pt = patches(t, pad_value=0, **win)
+        offsets = tuple(range(n, 2 * n))
     shape = tuple(px.shape)
-    hit = ew.eq(px, sh.broadcast_in_dim(out, shape, tuple(range(n))))
+    kept = tuple(d for d in range(len(shape)) if d not in offsets)
+    hit = ew.eq(px, sh.broadcast_in_dim(out, shape, kept))
     ind = ew.convert_element_type(hit, get_aval(t).dtype)
-    axes = tuple(range(n, 2 * n))
-    pt = patches(t, pad_value=0, **win)
-    return ew.div(red.reduce_sum(ew.mul(pt, ind), axes), red.reduce_sum(ind, axes))
+    return ew.div(red.reduce_sum(ew.mul(pt, ind), offsets), red.reduce_sum(ind, offsets))
 
 
 def _rw_transpose(ct, x, *, computation, **win):

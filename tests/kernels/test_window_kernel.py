@@ -27,6 +27,8 @@ CASES = [
     ((1, 2, 9, 7), (1, 1, 3, 2), (1, 1, 1, 2), ((0, 0), (0, 0), (2, 2), (1, 1)), (1, 1, 2, 3)),
     ((3, 5, 4, 2), (2, 3, 1, 2), (1, 2, 1, 1), ((1, 0), (1, 1), (0, 0), (0, 1)), (1,) * 4),
     ((10,), (3,), (2,), ((2, 1),), (1,)),                                 # rank 1
+    ((2, 3, 7, 9), (1, 1, 2, 2), (1, 1, 2, 2), ((0, 0),) * 4, (1,) * 4),  # NCHW pool, odd
+    ((5, 8), (2, 2), (2, 2), ((0, 0),) * 2, (1,) * 2),                    # rank 2 pool
 ]
 
 
@@ -121,6 +123,23 @@ def test_kernel_matches_generated_loops(monkeypatch, generator):
     kernel = [np.asarray(v) for v in jitnet.jit(f)(*xs)]
     monkeypatch.setattr(ops_conv, "plan_reduce_window", lambda *a: None)
     g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])   # another program: generated again
+    assert "jn_reduce_window" not in g.lower(*xs).source()
+    for a, b in zip(kernel, g(*xs)[:-1]):
+        np.testing.assert_array_equal(a, np.asarray(b))
+
+
+def test_pool_2x2_fast_path_matches_generated_loops(monkeypatch):
+    """The unrolled 2x2 stride-2 windows, bit for bit, NaN, infinities and ties included."""
+    cases = CASES[-2:]
+    xs = [np.round(x) for x in operands(cases, np.float32)]  # ties
+    xs[0][1, 2, 3, 4] = np.nan
+    xs[0][0, 1, 0, 0], xs[1][2, 5] = np.inf, -np.inf
+    fs = [program(cases, c) for c in ("max", "min", "add")]
+    f = lambda *xs: [y for fn in fs for y in fn(*xs)]  # noqa: E731
+    monkeypatch.setattr(ops_conv, "_parallel_work", lambda: 1)
+    kernel = [np.asarray(v) for v in jitnet.jit(f)(*xs)]
+    monkeypatch.setattr(ops_conv, "plan_reduce_window", lambda *a: None)
+    g = jitnet.jit(lambda *xs: f(*xs) + [xs[0]])
     assert "jn_reduce_window" not in g.lower(*xs).source()
     for a, b in zip(kernel, g(*xs)[:-1]):
         np.testing.assert_array_equal(a, np.asarray(b))

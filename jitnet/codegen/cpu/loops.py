@@ -4,7 +4,7 @@ per-element body both backends share: ``codegen/loop_body.py``).
 Each ``LoopKernel`` becomes a loop nest whose body evaluates the kernel's expression DAG per element:
 loads go through the index arithmetic of the remaps pulled into the kernel, values
 used only inside the kernel stay in registers, reductions accumulate in scalars (when
-the reduced axes are innermost) or into an output array. Each ``OpKernel`` is emitted
+the reduced axes include the innermost one) or into an output array. Each ``OpKernel`` is emitted
 by its primitive's generator in ``cpu/ops.py``. Shapes are compile-time constants
 (jit specializes on them), so loop bounds are literals.
 
@@ -59,13 +59,15 @@ class _Ctx:
 
 
 def _reduced_axes(ctx: _Ctx):
-    """The common reduced axes when they are the trailing ones (scalar accumulators)."""
+    """The common reduced axes when they include the innermost one (scalar accumulators:
+    the loops run over the kept axes first, then the reduced ones, so the innermost loop
+    still reads memory in order; a conv bias gradient, a sum over axes (0, 2, 3), thus
+    accumulates in registers, not in an array element per element read)."""
     axes = {ctx.axes(e) for e in ctx.k.reductions}
     if len(axes) != 1:
         return None
     ax = next(iter(axes))
-    rank = len(ctx.shape)
-    return ax if ax == tuple(range(rank - len(ax), rank)) else None
+    return ax if len(ctx.shape) - 1 in ax else None
 
 
 def _flattenable(k: LoopKernel) -> bool:
@@ -115,20 +117,69 @@ def _emit_array_loop(ctx, w, scalars):
     for e in reds:
         out = e.outputs[0]
         w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {reduce_identity(e)})")
-    # accumulating into arrays is race-free in parallel only if axis 0 is kept everywhere
-    parallel = (_cost(k) >= PARALLEL_WORK and rank > 0
-                and all(0 not in ctx.axes(e) for e in reds))
+    parallel = _cost(k) >= PARALLEL_WORK and rank > 0
+    # accumulating into arrays is race-free in parallel if axis 0 is kept; a reduction over
+    # it (a dense layer's bias gradient) accumulates per block of axis 0 instead
+    summed = [e for e in reds if 0 in ctx.axes(e)] if parallel and shape[0] > 1 else []
     idx = tuple(f"i{d}" for d in range(rank))
+    block, parts = _open_blocks(ctx, w, summed) if summed else (None, {})
     for d in range(rank):
-        w(f"for i{d} in {'prange' if parallel and d == 0 else 'range'}({shape[d]}):")
+        loop = "prange" if parallel and d == 0 and not summed else "range"
+        bounds = (f"{block} * {shape[0]} // {BLOCKS}, ({block} + 1) * {shape[0]} // {BLOCKS}"
+                  if summed and d == 0 else f"{shape[d]}")
+        w(f"for i{d} in {loop}({bounds}):")
         w.indent()
     body = _Body(k, names, w, scalars, ctx.alias)
     for v in k.stores:
         w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, idx)}")
     for e in reds:
         kept = tuple(i for d, i in enumerate(idx) if d not in ctx.axes(e))
-        w(reduce_update(e, f"{names.var(e.outputs[0])}[{sub(kept)}]", body.value(e.inputs[0], idx)))
+        acc = (f"{parts[e]}[{sub((block,) + kept)}]" if e in parts
+               else f"{names.var(e.outputs[0])}[{sub(kept)}]")
+        w(reduce_update(e, acc, body.value(e.inputs[0], idx)))
     for _ in range(rank):
+        w.dedent()
+    if summed:
+        _close_blocks(ctx, w, parts)
+
+
+BLOCKS = 16  # blocks of axis 0 that a reduction over it is split into: fixed, so that the
+#              sums do not depend on the thread count
+
+
+def _open_blocks(ctx, w, reds) -> tuple:
+    """Open ``for block in prange(BLOCKS)`` for an array loop whose reductions ``reds`` run
+    over axis 0: each block of axis 0 accumulates into its own partial result, folded in
+    block order afterwards (``_close_blocks``), so the result is the same, bit for bit, for
+    any number of threads (a block empty when axis 0 is shorter adds the identity)."""
+    names = ctx.names
+    parts = {e: names.temp() for e in reds}
+    for e in reds:
+        out = e.outputs[0]
+        w(f"{parts[e]} = np.full({(BLOCKS,) + tuple(out.aval.shape)!r}, "
+          f"{reduce_identity(e)})")
+    block = names.temp()
+    w(f"for {block} in prange({BLOCKS}):")
+    w.indent()
+    return block, parts
+
+
+def _close_blocks(ctx, w, parts):
+    """Close the block loop; fold each partial result into its output in block order."""
+    names = ctx.names
+    w.dedent()
+    j, q = names.temp(), names.temp()
+    for e, part in parts.items():
+        size = math.prod(e.outputs[0].aval.shape)
+        out, flat = names.temp(), names.temp()
+        w(f"{out} = {names.var(e.outputs[0])}.reshape(({size},))")
+        w(f"{flat} = {part}.reshape(({BLOCKS}, {size}))")
+        w(f"for {j} in range({BLOCKS}):")
+        w.indent()
+        w(f"for {q} in range({size}):")
+        w.indent()
+        w(reduce_update(e, f"{out}[{q}]", f"{flat}[{j}, {q}]"))
+        w.dedent()
         w.dedent()
 
 
@@ -138,8 +189,11 @@ def _emit_scalar_reduction(ctx, w, scalars):
     k, names = ctx.k, ctx.names
     shape, reds = ctx.shape, k.reductions
     rank = len(shape)
-    n_red = len(_reduced_axes(ctx))
+    red_axes = _reduced_axes(ctx)
+    n_red = len(red_axes)
     n_kept = rank - n_red
+    # loop p runs over axis order[p]: the kept axes, then the reduced ones
+    order = [d for d in range(rank) if d not in red_axes] + sorted(red_axes)
     for e in reds:
         out = e.outputs[0]
         if out.aval.shape:
@@ -150,9 +204,11 @@ def _emit_scalar_reduction(ctx, w, scalars):
     # whose partial results numba combines (+ and * only)
     par_kept = big and n_kept > 0
     idx = [f"i{d}" for d in range(rank)]
+    kept = tuple(idx[d] for d in order[:n_kept])
+    kept_shape = tuple(shape[d] for d in order[:n_kept])
     accs = {e: names.temp() for e in reds}
-    for d in range(n_kept):
-        w(f"for i{d} in {'prange' if par_kept and d == 0 else 'range'}({shape[d]}):")
+    for p, d in enumerate(order[:n_kept]):
+        w(f"for i{d} in {'prange' if par_kept and p == 0 else 'range'}({shape[d]}):")
         w.indent()
     for e in reds:
         w(f"{accs[e]} = {reduce_identity(e)}")
@@ -160,7 +216,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
     # a size read at run time takes the lanes whatever its value (a short one runs only the
     # tail loop): one text for all batch sizes
     lanes_ok = shape[inner] >= 2 * LANES or isinstance(shape[inner], Dim)
-    outer_red = list(range(n_kept, inner))
+    outer_red = order[n_kept:-1]
     par_red = big and n_kept == 0 and sum_like
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
         _emit_chunked(ctx, w, scalars, idx, accs, parallel=True)
@@ -171,6 +227,15 @@ def _emit_scalar_reduction(ctx, w, scalars):
             accs = {e: names.temp() for e in reds}
             for e in reds:
                 w(f"{accs[e]} = {reduce_identity(e)}")
+        # a short innermost axis under other reduced loops (a conv bias gradient: 28 under
+        # 64 x 28) accumulates in one lane per position along it, folded after those loops:
+        # independent updates that vectorize, instead of one chain through a scalar (not
+        # for a few elements per result, as a 2x2 pool's: the lanes' allocation dominates)
+        by_lane = (not lanes_ok and len(outer_red) > (1 if par_red else 0)
+                   and shape[inner] > 1 and math.prod(shape[d] for d in red_axes) >= CHUNK)
+        short = {e: names.temp() for e in reds} if by_lane else accs
+        for e in reds if by_lane else ():
+            w(f"{short[e]} = np.full({shape[inner]}, {reduce_identity(e)})")
         for j, d in enumerate(outer_red[1 if par_red else 0:]):
             w(f"for i{d} in range({shape[d]}):")
             w.indent()
@@ -183,9 +248,17 @@ def _emit_scalar_reduction(ctx, w, scalars):
             for v in k.stores:
                 w(f"{ctx.arr(v)}[{sub(idx)}] = {body.value(v, tuple(idx))}")
             for e in reds:
-                w(reduce_update(e, accs[e], body.value(e.inputs[0], tuple(idx))))
+                at = f"{short[e]}[i{inner}]" if by_lane else accs[e]
+                w(reduce_update(e, at, body.value(e.inputs[0], tuple(idx))))
             w.dedent()
         for _ in outer_red[1 if par_red else 0:]:
+            w.dedent()
+        if by_lane:
+            j = names.temp()
+            w(f"for {j} in range({shape[inner]}):")
+            w.indent()
+            for e in reds:
+                w(reduce_update(e, accs[e], f"{short[e]}[{j}]"))
             w.dedent()
         if par_red:
             _close_partials(w, names, reds, parts, accs, final, f"i{outer_red[0]}",
@@ -194,15 +267,14 @@ def _emit_scalar_reduction(ctx, w, scalars):
     for e in reds:
         out = e.outputs[0]
         if out.aval.shape:
-            w(f"{names.var(out)}[{sub(idx[:n_kept])}] = {accs[e]}")
+            w(f"{names.var(out)}[{sub(kept)}] = {accs[e]}")
         else:
             w(f"{names.var(out)} = np.full((), {accs[e]}, dtype={cast(out.aval.dtype)})")
     if k.epilogue:  # elementwise work on the finished results, at the kept index
-        kept = tuple(idx[:n_kept])
         eb = _Body(k, names, w, scalars, eqns=k.epilogue,
                    override={e.outputs[0]: accs[e] for e in reds})
         for v in k.epilogue_stores:
-            at = _unit_index(kept, shape[:n_kept], v.aval.shape)
+            at = _unit_index(kept, kept_shape, v.aval.shape)
             w(f"{names.var(v)}[{sub(at)}] = {eb.value(v, at)}")
     for _ in range(n_kept):
         w.dedent()

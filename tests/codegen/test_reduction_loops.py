@@ -1,0 +1,81 @@
+"""Reductions in generated CPU loops (``codegen/cpu/loops.py``) over axes that are not the
+trailing ones: a conv bias gradient (kept axis between reduced ones: kept loops outside,
+short innermost axis in lanes) and a dense bias gradient (axis 0 summed in fixed blocks,
+in parallel), against float64 NumPy, with fused stores and epilogues, and the same bits for
+1 and 2 threads."""
+import numpy as np
+import pytest
+
+import jitnet
+import jitnet.numpy as jnp
+
+# (shape, axes): big ones run in parallel (more than codegen.cpu.loops.PARALLEL_WORK work)
+CASES = [
+    ((3, 5, 7, 2), (0, 2, 3)), ((64, 32, 28, 28), (0, 2, 3)), ((2, 3, 40), (0, 2)),
+    ((4, 6, 5), (1, 2)), ((5, 1, 3, 31), (0, 3)), ((13, 7), (0,)), ((4099, 300), (0,)),
+    ((3, 2001, 5), (1,)), ((17, 9, 33), (0, 1)), ((1, 4, 3), (0, 2)),
+]
+
+
+def _inputs(shape, seed):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape).astype(np.float32),
+            rng.standard_normal(shape).astype(np.float32))
+
+
+def _bias_grad(a, b, axes):
+    y = a * b
+    return y, jnp.sum(y, axis=axes), jnp.max(y, axis=axes), jnp.mean(jnp.exp(y * 0.1), axis=axes)
+
+
+@pytest.mark.parametrize("shape,axes", CASES)
+def test_reductions_match_numpy(shape, axes):
+    a, b = _inputs(shape, 20)
+    y, s, m, e = jitnet.jit(_bias_grad, static_argnums=2)(a, b, axes)
+    y64 = a.astype(np.float64) * b
+    np.testing.assert_allclose(np.asarray(y), y64, rtol=1e-6, atol=1e-6)
+    n = np.prod([shape[d] for d in axes])
+    np.testing.assert_allclose(np.asarray(s), y64.sum(axis=axes), rtol=1e-5, atol=1e-6 * n)
+    np.testing.assert_array_equal(np.asarray(m), y64.max(axis=axes).astype(np.float32))
+    np.testing.assert_allclose(np.asarray(e), np.exp(y64 * 0.1).mean(axis=axes), rtol=1e-5)
+
+
+def test_sizes_read_at_run_time():
+    """A batch size that changes between calls (the leading axis as a run-time size)."""
+    f = jitnet.jit(lambda a, b: jnp.sum(a * b, axis=(0, 2, 3)))
+    for n in (7, 64, 5):
+        a, b = _inputs((n, 16, 28, 28), n)
+        want = (a.astype(np.float64) * b).sum(axis=(0, 2, 3))
+        np.testing.assert_allclose(np.asarray(f(a, b)), want, rtol=1e-5, atol=1e-3)
+
+
+@pytest.fixture
+def threads():
+    adaptive = jitnet.config.read("adaptive_threads")
+    jitnet.config.update("adaptive_threads", False)
+    yield lambda n: jitnet.config.update("num_threads", n)
+    jitnet.config.update("num_threads", 0)
+    jitnet.config.update("adaptive_threads", adaptive)
+
+
+@pytest.mark.parametrize("shape,axes", [((64, 32, 28, 28), (0, 2, 3)), ((4099, 300), (0,))])
+def test_parallel_bias_sums_do_not_depend_on_the_thread_count(threads, shape, axes):
+    a, b = _inputs(shape, 21)
+    f = jitnet.jit(lambda a, b: jnp.sum(a * b, axis=axes))
+    got = []
+    for n in (1, 2, 1):
+        threads(n)
+        got.append(np.asarray(f(a, b)).view(np.uint32))
+    np.testing.assert_array_equal(got[0], got[1])
+    np.testing.assert_array_equal(got[0], got[2])
+
+
+def test_loops_run_kept_axes_outside_and_block_axis_0():
+    """The conv bias gradient accumulates per kept channel (no array accumulator in the
+    element loop); the dense one splits axis 0 into parallel blocks."""
+    a = np.ones((64, 32, 28, 28), np.float32)
+    conv = jitnet.jit(lambda a: jnp.sum(a * a, axis=(0, 2, 3))).lower(a).compile().source()
+    assert "for i1 in prange(32):" in conv and "[i1] +=" not in conv
+    x = np.ones((4099, 300), np.float32)
+    dense = jitnet.jit(lambda x: jnp.sum(x * x, axis=0)).lower(x).compile().source()
+    assert "in prange(16):" in dense
