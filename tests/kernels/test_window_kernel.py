@@ -128,10 +128,10 @@ def test_kernel_matches_generated_loops(monkeypatch, generator):
         np.testing.assert_array_equal(a, np.asarray(b))
 
 
-def test_pool_2x2_fast_path_matches_generated_loops(monkeypatch):
+def test_pool_2x2_fast_path_matches_generated_loops(monkeypatch, generator):
     """The unrolled 2x2 stride-2 windows, bit for bit, NaN, infinities and ties included."""
     cases = CASES[-2:]
-    xs = [np.round(x) for x in operands(cases, np.float32)]  # ties
+    xs = [np.round(x) for x in operands(generator, cases, np.float32)]  # ties
     xs[0][1, 2, 3, 4] = np.nan
     xs[0][0, 1, 0, 0], xs[1][2, 5] = np.inf, -np.inf
     fs = [program(cases, c) for c in ("max", "min", "add")]
