@@ -7,7 +7,7 @@ from ... import lax
 from ... import numpy as jnp
 from ...hop.custom import custom_jvp
 from . import double_float as df
-from .gamma_functions import gammaln, gammasgn
+from .gamma_functions import digamma, gammaln, gammasgn
 from .util import as_float, where_safe
 
 _SWITCH = 40.0  # series up to here, asymptotic expansion above
@@ -26,32 +26,71 @@ def _series(a, b, x):
     return lax.fori_loop(0, _SERIES_TERMS, add_term, (one, one))[1]
 
 
-def _asymptotic(a, b, x):
+def _series_df(ratio, terms, like):
+    """``sum_k t_k`` with ``t_0 = 1``, ``t_(k+1) = t_k ratio(k)`` (a pair of the float ``k``),
+    in double-float arithmetic, for float32. Where the terms cancel, float32 loses digits to
+    the rounding of each term (up to all of them); the pairs carry 48 bits, so the sum is
+    good to float32's precision."""
+    def add_term(k, carry):
+        term, total = carry
+        term = df.mul(term, ratio(k.astype(like.dtype)))
+        return term, df.add(total, term)
+    one = df.from_float(jnp.ones_like(like))
+    return lax.fori_loop(0, terms, add_term, (one, one))[1][0]
+
+
+def _series_float32(a, b, x):
+    """``_series`` in double-float arithmetic; ``a`` is a pair (Kummer's ``b - a``, exact)."""
+    def ratio(kf):
+        return df.div(df.mul_float(df.add_float(a, kf), x), df.mul_float(df.two_sum(b, kf), kf + 1))
+    return _series_df(ratio, _SERIES_TERMS, x)
+
+
+def _asymptotic(a, b, x, a_lo=None):
     """``Gamma(b) / Gamma(a) e^x x^(a-b) sum_k (b-a)_k (1-a)_k / (k! x^k)`` for large ``x > 0``
-    (the exponentially smaller second series is dropped)."""
+    (the exponentially smaller second series is dropped). ``a_lo``: float32's low part of
+    the pair ``a``, which ``1 / Gamma(a)`` amplifies near its zeros ``a = 0, -1, ...``."""
     term, total = jnp.ones_like(x), jnp.ones_like(x)
     for k in range(_ASYMPTOTIC_TERMS):
         term = term * (b - a + k) * (1 - a + k) / ((k + 1) * x)
         total = total + term
-    log_scale = gammaln(b) - gammaln(a) + x + (a - b) * jnp.log(x)
-    return gammasgn(b) * gammasgn(a) * jnp.exp(log_scale) * total
+    if x.dtype == np.float32:  # e^(hi + lo) = e^hi (1 + lo): the rounding of x + rest (~x eps)
+        rest = gammaln(b) - (gammaln(a) + a_lo * digamma(a)) + (a - b) * jnp.log(x)
+        hi, lo = df.two_sum(x, rest)  # would cost up to 1e-5 relative
+        scale = jnp.exp(hi) * (1 + lo)  # (gammaln to first order in a_lo)
+    else:
+        scale = jnp.exp(gammaln(b) - gammaln(a) + x + (a - b) * jnp.log(x))
+    return gammasgn(b) * gammasgn(a) * scale * total
 
 
 def _hyp1f1_positive(a, b, x):
-    """``1F1(a; b; x)`` for ``x >= 0``."""
+    """``1F1(a; b; x)`` for ``x >= 0``; in float32 ``a`` is a double-float pair, and the
+    series is summed in double-float (its terms cancel where ``a < 0``)."""
+    a_pair = a
+    if x.dtype == np.float32:
+        a = a_pair[0]
     terminating = (a <= 0) & (a == jnp.floor(a))
     # the asymptotic terms shrink fast enough only once x >> |(b - a)(1 - a)|
     use_series = (x <= jnp.maximum(_SWITCH, 4 * jnp.abs((b - a) * (1 - a)))) | terminating
-    series = _series(a, b, where_safe(use_series, x, 1.0))
+    x_series = where_safe(use_series, x, 1.0)
+    if x.dtype == np.float32:
+        series = _series_float32(a_pair, b, x_series)
+    else:
+        series = _series(a, b, x_series)
     asymptotic = _asymptotic(where_safe(~use_series, a, 1.0), b,
-                             where_safe(~use_series, x, 2 * _SWITCH))
+                             where_safe(~use_series, x, 2 * _SWITCH),
+                             where_safe(~use_series, a_pair[1], 0.0) if x.dtype == np.float32
+                             else None)
     return jnp.where(use_series, series, asymptotic)
 
 
 def _hyp1f1_raw(a, b, x):
     negative = x < 0
     # Kummer's transformation 1F1(a; b; x) = e^x 1F1(b - a; b; -x) makes x >= 0
-    a_t = jnp.where(negative, b - a, a)
+    if x.dtype == np.float32:  # b - a exact as a pair: the series amplifies its rounding
+        a_t = df.select(negative, df.two_sum(b, -a), df.from_float(a))
+    else:
+        a_t = jnp.where(negative, b - a, a)
     value = _hyp1f1_positive(a_t, b, jnp.abs(x))
     out = jnp.where(negative, jnp.exp(x) * value, value)
     out = jnp.where(a == b, jnp.exp(x), out)
@@ -113,18 +152,12 @@ def _hyp2f1_series(a, b, c, z):
 
 
 def _hyp2f1_series_df(a, b, c, z):
-    """``_hyp2f1_series`` in double-float arithmetic, for float32: ``a``, ``b`` and ``z`` are
-    pairs. Where the terms cancel, float32 loses digits to the rounding of each term (up to
-    all of them); the pairs carry 48 bits, so the sum is good to float32's precision."""
-    def add_term(k, carry):
-        term, total = carry
-        kf = k.astype(z[0].dtype)
+    """``_hyp2f1_series`` in double-float arithmetic (``_series_df``), for float32: ``a``,
+    ``b`` and ``z`` are pairs."""
+    def ratio(kf):
         num = df.mul(df.mul(df.add_float(a, kf), df.add_float(b, kf)), z)
-        den = df.mul_float(df.two_sum(c, kf), kf + 1)
-        term = df.mul(term, df.div(num, den))
-        return term, df.add(total, term)
-    one = df.from_float(jnp.ones_like(z[0]))
-    return lax.fori_loop(0, _HYP2F1_TERMS, add_term, (one, one))[1][0]
+        return df.div(num, df.mul_float(df.two_sum(c, kf), kf + 1))
+    return _series_df(ratio, _HYP2F1_TERMS, z[0])
 
 
 def _hyp2f1_transformed(a, b, c, x, below):
