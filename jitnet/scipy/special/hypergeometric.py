@@ -42,7 +42,8 @@ def _series_df(ratio, terms, like):
 def _series_float32(a, b, x):
     """``_series`` in double-float arithmetic; ``a`` is a pair (Kummer's ``b - a``, exact)."""
     def ratio(kf):
-        return df.div(df.mul_float(df.add_float(a, kf), x), df.mul_float(df.two_sum(b, kf), kf + 1))
+        num = df.mul_float(df.add_float(a, kf), x)
+        return df.div(num, df.mul_float(df.two_sum(b, kf), kf + 1))
     return _series_df(ratio, _SERIES_TERMS, x)
 
 
@@ -54,10 +55,12 @@ def _asymptotic(a, b, x, a_lo=None):
     for k in range(_ASYMPTOTIC_TERMS):
         term = term * (b - a + k) * (1 - a + k) / ((k + 1) * x)
         total = total + term
-    if x.dtype == np.float32:  # e^(hi + lo) = e^hi (1 + lo): the rounding of x + rest (~x eps)
+    if x.dtype == np.float32:
+        # rounding x + rest would cost ~x eps relative: e^(hi + lo) = e^hi (1 + lo); and
+        # log|Gamma(a + a_lo)| to first order in a_lo
         rest = gammaln(b) - (gammaln(a) + a_lo * digamma(a)) + (a - b) * jnp.log(x)
-        hi, lo = df.two_sum(x, rest)  # would cost up to 1e-5 relative
-        scale = jnp.exp(hi) * (1 + lo)  # (gammaln to first order in a_lo)
+        hi, lo = df.two_sum(x, rest)
+        scale = jnp.exp(hi) * (1 + lo)
     else:
         scale = jnp.exp(gammaln(b) - gammaln(a) + x + (a - b) * jnp.log(x))
     return gammasgn(b) * gammasgn(a) * scale * total
@@ -105,9 +108,10 @@ def hyp1f1(a, b, x):
 
     ``x < 0`` goes through Kummer's transformation ``e^x 1F1(b - a; b; -x)``; then the power
     series up to ``x = max(40, 4 |(b - a)(1 - a)|)`` (and for terminating ``a = 0, -1, ...``),
-    the large-``x`` asymptotic expansion above. As JAX: 1 for ``a = 0`` (also at ``b = 0``),
-    ``e^x`` for ``a = b``, ``inf`` for ``b = 0, -1, ...``. Large ``|a|``, ``|b|`` comparable
-    to ``x`` are outside the expansions' reach (as in JAX). Derivative rules:
+    the large-``x`` asymptotic expansion above; in float32 the series in double-float
+    arithmetic, as its terms cancel for ``x < 0`` (``b - a < 0``). As JAX: 1 for ``a = 0``
+    (also at ``b = 0``), ``e^x`` for ``a = b``, ``inf`` for ``b = 0, -1, ...``. Large ``|a|``,
+    ``|b|`` comparable to ``x`` are outside the expansions' reach (as in JAX). Derivative rules:
     ``(a / b) 1F1(a + 1; b + 1; x)`` in ``x``; in ``a`` and ``b`` the derivative of the
     summation (JAX: of its series).
     """
