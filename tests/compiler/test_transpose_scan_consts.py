@@ -10,7 +10,7 @@ import jitnet as jax
 import jitnet.numpy as jnp
 from jitnet import lax
 from jitnet.compiler import prepare
-from jitnet.compiler.scan_hoist import transpose_scan_consts
+from jitnet.compiler.scan_hoist import MAX_STEP_FLOPS, transpose_scan_consts
 from jitnet.hop.control_flow import run_ir
 
 
@@ -104,12 +104,16 @@ def test_backward_scan_reads_the_weight_plain(t, b, n):
 
 
 def test_left_alone():
-    """A scan of one step, and a batched product (batch dims: no single gemm), keep their
-    layout: the pass returns the program it was given."""
+    """A scan of one step, a product above MAX_STEP_FLOPS (near peak either way) and a
+    batched product (batch dims: no single gemm) keep their layout: the pass returns the
+    program it was given."""
     rng = np.random.default_rng(13)
     w = rng.standard_normal((3, 3)).astype(np.float32)
     one = _ir(lambda w, xs: _cell_loop(w, xs, False), w, np.ones((1, 2, 3), np.float32))
     assert transpose_scan_consts(one) is one
+    big = _ir(lambda w, xs: _cell_loop(w, xs, False), np.ones((256, 256), np.float32),
+              np.ones((2, 64, 256), np.float32))   # 2 * 64 * 256 * 256 flops per step
+    assert 2 * 64 * 256 * 256 > MAX_STEP_FLOPS and transpose_scan_consts(big) is big
     wb = rng.standard_normal((2, 3, 3)).astype(np.float32)
 
     def batched(wb, xs):
