@@ -89,8 +89,9 @@ def conv_times(number, clock):
 def jitnet_profile(number, clock, key="W4"):
     """ms per generated function of the step program of workload ``key`` (W4's here).
     ``profiler.kernel_times`` calls the generated functions from Python, which segfaults
-    since they are link-only callees (``runtime/numba_callee.py``): here the program's text is compiled again with every
-    callee an ordinary ``numba.njit`` function, and each call of the entry timed."""
+    since they are link-only callees (``runtime/numba_callee.py``): here the program's text
+    is compiled again with every callee an ordinary ``numba.njit`` function, and each call
+    of the entry timed."""
     import re
     import jitnet
     w = workloads.BY_KEY[key]
