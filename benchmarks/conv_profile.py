@@ -86,23 +86,24 @@ def conv_times(number, clock):
     return rows
 
 
-def jitnet_profile(number, clock):
-    """ms per generated function of W4's step program. ``profiler.kernel_times`` calls the
-    generated functions from Python, which segfaults since they are link-only callees
-    (``runtime/numba_callee.py``): here the program's text is compiled again with every
-    callee an ordinary ``numba.njit`` function, and each call of the entry timed."""
+def jitnet_profile(number, clock, key="W4"):
+    """ms per generated function of the step program of workload ``key`` (W4's here).
+    ``profiler.kernel_times`` calls the generated functions from Python, which segfaults
+    since they are link-only callees (``runtime/numba_callee.py``): here the program's text
+    is compiled again with every callee an ordinary ``numba.njit`` function, and each call
+    of the entry timed."""
     import re
     import jitnet
-    w = workloads.BY_KEY["W4"]
+    w = workloads.BY_KEY[key]
     data = workloads.make_data(w)
-    step = workloads.jax_models(jitnet).train_step("cnn")
+    step = workloads.jax_models(jitnet).train_step(w.model)
     args = (data["params"], *data["inputs"])
     lowered = step.lower(*args)
     exe = lowered.compile()
     gen = exe.generated
     src = re.sub(r"@jn_callee\((.*)\)", r"@numba.njit(\1)", exe.source())
     env: dict = {}
-    exec(compile(src, "<W4 step>", "exec"), env)
+    exec(compile(src, f"<{key} step>", "exec"), env)
     stats: dict = {}
 
     def timed(site, fn):  # one entry per call site (a callee may be called twice)

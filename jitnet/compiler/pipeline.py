@@ -24,7 +24,7 @@ from ..transforms.inline import inline_calls
 from .dot_operands import absorb_transposes
 from .fold import fold_constants
 from .join_pads import join_pads
-from .scan_hoist import hoist_scan_accumulators, hoist_scan_invariants
+from .scan_hoist import hoist_scan_accumulators, hoist_scan_invariants, transpose_scan_consts
 from .summed_batch import contract_summed_batch
 
 
@@ -46,6 +46,9 @@ PASSES = (
     Pass("hoist_scan_accumulators", hoist_scan_accumulators,
          "a scan body's products the next carry does not need (ys, sums into a carry): "
          "one product after the loop"),
+    Pass("transpose_scan_consts", transpose_scan_consts,
+         "a product left in a scan body reads a const matrix transposed once before the "
+         "loop, not through the BLAS's slower transposed-operand gemm at every step"),
     Pass("contract_summed_batch", contract_summed_batch,
          "a sum over batch dims of a batched matrix product is one product contracting them"),
     Pass("absorb_transposes", absorb_transposes,

@@ -28,7 +28,8 @@ def _all_eqns(ir):
 def test_pass_list_is_named_and_ordered():
     assert [p.name for p in PASSES] == ["inline_calls", "strip_stop_gradient",
                                         "fold_constants", "hoist_scan_invariants",
-                                        "hoist_scan_accumulators", "contract_summed_batch",
+                                        "hoist_scan_accumulators", "transpose_scan_consts",
+                                        "contract_summed_batch",
                                         "absorb_transposes", "join_pads", "cleanup"]
     assert all(p.why for p in PASSES)
 
