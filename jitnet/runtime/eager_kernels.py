@@ -83,6 +83,11 @@ def without_compiling():
         _quick.on = prev
 
 
+def compiling_disabled() -> bool:
+    """Whether this thread is within ``without_compiling``."""
+    return getattr(_quick, "on", False)
+
+
 def _quick_function(name: str, dtype: np.dtype):
     """The kernel if it loads without compiling, else None (remembered per thread)."""
     absent = _quick.__dict__.setdefault("absent", set())
