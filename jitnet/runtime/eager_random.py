@@ -8,10 +8,11 @@ loaded from the disk cache (never compiled where the cache holds it) by building
 through ctypes by its C symbol.
 
 Once loaded (here, or by a jitted program) it runs every draw: 7 us a call against NumPy's
-90 us for one counter, 4 ms against 97 ms for 2**20. Loading it costs 0.06-0.4 s in a fresh
-process (0.4 s when Numba is not imported yet), so a process loads it once its NumPy draws
-have cost about that much: ``LOAD_AFTER`` counters, each draw counting ``DRAW_COUNTERS``
-more for its fixed cost. One draw of 2**20 loads it at once; a few small ones never do.
+90 us for one counter, 3 ms against ~100 ms for 2**20. Loading it costs ~0.3 s in a process
+that has not imported Numba, ~0.08 s in one that has, so it is loaded once the process's
+NumPy draws have cost about as much (``LOAD_AFTER`` counters, each draw counting
+``DRAW_COUNTERS`` more for its fixed cost): a process drawing little never pays for it, one
+drawing much pays at most twice what the best choice would have cost.
 Without a disk cache, or where eager code must not compile (the tiered start's interpreter,
 ``eager_kernels.without_compiling``), only a kernel already loaded is used.
 """
@@ -33,8 +34,10 @@ _GLUE = "jn_threefry2x32"            # what generated programs import (builds th
 _SYMBOL = "jn_kernel_threefry2x32"   # the C kernel (key, start, out0, out1, int64 meta[3])
 _CTYPE = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 5)
 
-LOAD_AFTER = 2 ** 20     # counters drawn with NumPy that cost about as much as loading
-DRAW_COUNTERS = 1000     # a NumPy draw's fixed cost (~90 us), in counters (~0.09 us each)
+# counters whose NumPy draws cost about as much as loading the kernel, by whether Numba is
+# imported already (~0.1 us a counter: benchmarks/RESULTS.md, section eagerrand)
+LOAD_AFTER = {False: 3 << 20, True: 3 << 18}
+DRAW_COUNTERS = 1000     # a NumPy draw's fixed cost (~90 us), in counters
 
 _kernel: list = []       # the loaded kernel's ctypes function
 _drawn = [0]             # counters drawn with NumPy, DRAW_COUNTERS more per draw
@@ -67,7 +70,7 @@ def _function(size: int):
             return None
         with _lock:
             _drawn[0] += size + DRAW_COUNTERS
-            if _drawn[0] < LOAD_AFTER:
+            if _drawn[0] < LOAD_AFTER["numba" in sys.modules]:
                 return None
     with eager_kernels.llvm_lock, _lock:
         if not _kernel:
