@@ -83,6 +83,11 @@ def without_compiling():
         _quick.on = prev
 
 
+def compiling_disabled() -> bool:
+    """Whether this thread is within ``without_compiling``."""
+    return getattr(_quick, "on", False)
+
+
 def _quick_function(name: str, dtype: np.dtype):
     """The kernel if it loads without compiling, else None (remembered per thread)."""
     absent = _quick.__dict__.setdefault("absent", set())
@@ -188,9 +193,9 @@ def _load(st, stem: str):
         head, obj = payload.split(b"\n", 1)
         meta = json.loads(head)
         import llvmlite.binding as llvm
+        engine = _mcjit()  # first: making it makes the process's symbols (libm's) known
         if any(llvm.address_of_symbol(s) is None for s in meta["externals"]):
             return None  # this process cannot resolve what the code calls: compile here
-        engine = _mcjit()
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
         address = engine.get_function_address(meta["symbol"])
