@@ -254,12 +254,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
         for _ in outer_red[1 if par_red else 0:]:
             w.dedent()
         if by_lane:
-            j = names.temp()
-            w(f"for {j} in range({shape[inner]}):")
-            w.indent()
-            for e in reds:
-                w(reduce_update(e, accs[e], f"{short[e]}[{j}]"))
-            w.dedent()
+            _fold_in_order(w, names, reds, accs, short, shape[inner])
         if par_red:
             _close_partials(w, names, reds, parts, accs, final, f"i{outer_red[0]}",
                             shape[outer_red[0]])
@@ -305,11 +300,16 @@ def _close_partials(w, names, reds, parts, partial, accs, var: str, n: int):
     for e in reds:
         w(f"{parts[e]}[{var}] = {partial[e]}")
     w.dedent()
+    _fold_in_order(w, names, reds, accs, parts, n)
+
+
+def _fold_in_order(w, names, reds, accs, buffers, n):
+    """Fold each reduction's ``n`` buffered partials into its accumulator, first to last."""
     j = names.temp()
     w(f"for {j} in range({n}):")
     w.indent()
     for e in reds:
-        w(reduce_update(e, accs[e], f"{parts[e]}[{j}]"))
+        w(reduce_update(e, accs[e], f"{buffers[e]}[{j}]"))
     w.dedent()
 
 
