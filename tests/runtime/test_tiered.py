@@ -63,6 +63,10 @@ def test_tiers_agree_and_switch(tiered):
               "b": r.normal(size=5).astype(np.float32)}
     x = r.normal(size=(7, 6)).astype(np.float32)
     f = jitnet.jit(_mlp, static_argnames="act", donate_argnums=1)
+    # the random-bits kernel the program calls, built first: whether an earlier test in this
+    # process loaded it must not change the counts below (one cache load: the program's)
+    from jitnet.kernels import random as random_kernel
+    random_kernel.jn_threefry2x32
     before = dict(compile_log.counts)
     exe = _exe(f, params, x, act="tanh")
     assert isinstance(exe, TieredExecutable)
