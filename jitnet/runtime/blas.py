@@ -95,17 +95,27 @@ def gemm_address(name: str) -> int:
     return _cython_address("blas", name)
 
 
+def _blas_controllers(bundled_with_numpy: bool) -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in the process: those NumPy's
+    wheels bundle, or all the others."""
+    from threadpoolctl import ThreadpoolController
+    return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
+            if (NUMPY_LIBS in lib.filepath) == bundled_with_numpy]
+
+
+def numpy_controllers() -> list:
+    """Controllers of the BLAS bundled with NumPy (what NumPy's own matmuls call)."""
+    return _blas_controllers(True)
+
+
 def controllers() -> list:
     """threadpoolctl's controllers of the BLAS compiled code calls: NumPy's bundled library,
     or every other BLAS in the process (SciPy's, and whatever it links)."""
-    from threadpoolctl import ThreadpoolController
     if provider() == "numpy":
-        return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-                if NUMPY_LIBS in lib.filepath]
+        return numpy_controllers()
     from .numba_math import _cython_module
     _cython_module("blas")  # load it before looking for it (without scipy.linalg's imports)
-    return [lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-            if NUMPY_LIBS not in lib.filepath]
+    return _blas_controllers(False)
 
 
 on_update("blas_library", _check)

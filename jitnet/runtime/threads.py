@@ -42,7 +42,6 @@ import time
 import weakref
 
 from ..core.config import config, on_update
-from .blas import NUMPY_LIBS as _NUMPY_LIBS
 
 _POOL_STARTED = False
 
@@ -256,9 +255,8 @@ def one_blas_thread():
 @functools.lru_cache(maxsize=None)
 def _numpy_blas() -> tuple:
     """threadpoolctl's controllers of the BLAS bundled with NumPy (loaded with NumPy)."""
-    from threadpoolctl import ThreadpoolController
-    return tuple(lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-                 if _NUMPY_LIBS in lib.filepath)
+    from . import blas
+    return tuple(blas.numpy_controllers())
 
 
 def _jitted_blas():
