@@ -52,6 +52,14 @@ def _offsets(o, X, W, S, lo, D):
 
 
 @numba.njit(inline="always")
+def _combine(acc, v, code):
+    """``acc`` and ``v`` combined by ``code`` (0 add, 1 max, 2 min)."""
+    if code == 0:
+        return acc + v
+    return jn_max(acc, v) if code == 1 else jn_min(acc, v)
+
+
+@numba.njit(inline="always")
 def _fold(x, acc, o0, o1, o2, o3, a0, b0, a1, b1, a2, b2, a3, b3, g, code):
     """``acc`` folded over the window offsets [a, b) of each dim by ``code``."""
     for k0 in range(a0, b0):
@@ -61,21 +69,8 @@ def _fold(x, acc, o0, o1, o2, o3, a0, b0, a1, b1, a2, b2, a3, b3, g, code):
             for k2 in range(a2, b2):
                 p2 = o2 * g[6] + k2 * g[14] - g[10]
                 for k3 in range(a3, b3):
-                    v = x[p0, p1, p2, o3 * g[7] + k3 * g[15] - g[11]]
-                    if code == 0:
-                        acc += v
-                    elif code == 1:
-                        acc = jn_max(acc, v)
-                    else:
-                        acc = jn_min(acc, v)
+                    acc = _combine(acc, x[p0, p1, p2, o3 * g[7] + k3 * g[15] - g[11]], code)
     return acc
-
-
-@numba.njit(inline="always")
-def _combine(acc, v, code):
-    if code == 0:
-        return acc + v
-    return jn_max(acc, v) if code == 1 else jn_min(acc, v)
 
 
 @numba.njit(inline="always")
