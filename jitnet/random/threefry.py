@@ -3,8 +3,9 @@
 ``split``, ``fold_in`` and ``random_bits`` draw their hashes from one primitive,
 ``prims.random.threefry2x32_iota`` (a kernel compiled once per machine, not ~100 fused
 equations compiled into every program). ``threefry2x32`` and ``iota_2x32`` below are the
-same hash written with ``lax`` operations on ``uint32`` values: the elementwise form the
-ONNX exporter expands the primitive to, and the tests' independent reference.
+same hash written with ``lax`` operations on ``uint32`` values: the tests' independent
+reference (the ONNX exporter has no rule for the primitive: programs drawing random numbers
+do not export).
 
 Layout: JAX 0.10.2 defaults to ``jax_threefry_partitionable=True``. In that layout
 the n-th value of an output of shape ``S`` is the Threefry hash of the 64-bit
