@@ -29,7 +29,8 @@ Method
   (``block_until_ready`` / ``torch.cuda.synchronize``); samples are taken round-robin over the
   competitors. Reported: median time per call and half the interquartile range (relative).
 
-Note: written in a session that had no GPU; it has not been run on one, so no results exist yet.
+Products and convolutions run in full float32 on every competitor (TF32 off in PyTorch and JAX),
+as jitnet computes them. Run on a GPU with ``benchmarks/gpu_check.sh`` (results in RESULTS.md).
 """
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ def setup(fw: str, w, data: dict):
     elif fw == "jax":
         try:
             import jax
+            # float32 as float32 (GPU default: TF32 products, 3e-4 off on W4), as jitnet does
+            jax.config.update("jax_default_matmul_precision", "highest")
             dev = jax.devices("gpu")[0]
         except Exception as err:  # noqa: BLE001 - no jax, or no GPU backend
             raise Unavailable(f"jax GPU: {type(err).__name__}: {err}") from None
@@ -98,6 +101,7 @@ def setup(fw: str, w, data: dict):
             raise Unavailable(str(err)) from None
         if not torch.cuda.is_available():
             raise Unavailable("torch.cuda.is_available() is False")
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
         m = W.torch_models(torch)
         if w.model == "w1":
             fn = m.w1

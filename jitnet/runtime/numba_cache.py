@@ -153,6 +153,13 @@ def _signed(cache_class):
             self._cache_path = store.dir
             self._cache_file = _SignedFiles(store, impl.filename_base,
                                             impl.locator.get_source_stamp())
+            if hasattr(cache_class, "set_launch_config_key"):
+                # numba-cuda's CUDACache sets this state in the __init__ not chained to here
+                # (the dispatcher reads it on every cached launch); its marker is an empty file
+                self._launch_config_key = None
+                self._launch_config_sensitive_flag = None
+                self._launch_config_marker_path = os.path.join(
+                    store.dir, f"{impl.filename_base}.lcs")
             self.enable()
 
         def load_overload(self, sig, target_context):
@@ -167,6 +174,15 @@ def _signed(cache_class):
                     return self._load_overload(sig, target_context)
             except Exception:
                 return super().load_overload(sig, target_context)
+
+        def save_overload(self, sig, data):
+            try:
+                super().save_overload(sig, data)
+            except RuntimeError as err:
+                # numba-cuda cannot serialize a kernel that links files (float16 code on a
+                # GPU): such kernels compile again in each process, as without a cache
+                if "Cannot pickle" not in str(err):
+                    raise
 
     Signed.__name__ = Signed.__qualname__ = "Signed" + cache_class.__name__
     return Signed

@@ -70,7 +70,8 @@ def test_jit_keeps_results_on_the_device(dev, stats):
     assert isinstance(e, CudaArray) and e.devices() == {dev}
     assert stats() == {"h2d": 0, "d2h": 0, "h2d_bytes": 0, "d2h_bytes": 0, "control": 0}
     want = np.tanh(np.asarray(a) @ np.asarray(b)) + 1.0
-    np.testing.assert_allclose(np.asarray(e), 2 * want * want, rtol=1e-5)
+    # atol: 1 + tanh cancels near -1, where a GPU's float32 tanh and NumPy's differ by an ulp
+    np.testing.assert_allclose(np.asarray(e), 2 * want * want, rtol=1e-5, atol=1e-6)
 
 
 def test_host_inputs_and_captured_constants_are_copied_once(dev, stats):
@@ -204,6 +205,7 @@ def test_kernel_failure_names_the_kernel_and_user_line(monkeypatch):
         return jnp.tanh(x * 1.23456789) + 1.0  # a program text no other test compiles
 
     from jitnet.runtime.cuda_backend import JitCompileError
+    # the simulator runs the Python helper (ZeroDivisionError); a GPU cannot type it
     with pytest.raises(JitCompileError, match=r"kernel loop\[3\]\(mul, tanh, add\).*"
-                                              r"test_cuda_devices.py.*ZeroDivisionError"):
+                       r"test_cuda_devices.py.*(ZeroDivisionError|TypingError)"):
         jitnet.jit(f, backend="cuda")(np.ones(3, np.float32))

@@ -212,6 +212,60 @@ def test_cuda_kernels_get_the_signed_cache(cache):
     assert out.stdout.split() == [str(cache), "True", str(cache / f"m_x.k-1.py{tag}.nbi")]
 
 
+def test_signed_cache_has_numba_cudas_launch_config_state(cache):
+    """numba-cuda's CUDACache (not Numba's built-in one) sets launch-config state in the
+    __init__ the signed cache does not chain to, and its dispatcher reads it on every cached
+    launch (a real GPU failed every kernel without it): the signed subclass sets the same."""
+    from numba.core.caching import FunctionCache
+
+    from jitnet.runtime import numba_cache
+
+    class LaunchConfigCache(FunctionCache):  # the methods numba-cuda's dispatcher calls
+        def set_launch_config_key(self, key):
+            self._launch_config_key = key
+
+        def is_launch_config_sensitive(self):
+            if self._launch_config_sensitive_flag is None:
+                self._launch_config_sensitive_flag = os.path.exists(
+                    self._launch_config_marker_path)
+            return self._launch_config_sensitive_flag
+
+    st = disk_cache.store()
+    ns = {}
+    exec(compile("def k(a):\n    a[0] = 1\n", st.path("m_lc.py"), "exec"), ns)
+    c = numba_cache._signed(LaunchConfigCache)(ns["k"], st)
+    assert c._launch_config_key is None and not c.is_launch_config_sensitive()
+    assert os.path.dirname(c._launch_config_marker_path) == st.dir
+    c.set_launch_config_key((32, 1))
+    assert c._launch_config_key == (32, 1)
+    plain = numba_cache._signed(FunctionCache)(ns["k"], st)
+    assert not hasattr(plain, "_launch_config_marker_path")
+
+
+def test_a_kernel_numba_cannot_serialize_runs_uncached(cache):
+    """numba-cuda refuses to pickle a kernel that links files (float16 code on a real GPU:
+    every such program failed): the save is skipped, the kernel still runs; other errors
+    still raise."""
+    from numba.core.caching import FunctionCache
+
+    from jitnet.runtime import numba_cache
+
+    class Refusing(FunctionCache):
+        message = "Cannot pickle CUDACodeLibrary with linking files"
+
+        def _save_overload(self, sig, data):
+            raise RuntimeError(self.message)
+
+    st = disk_cache.store()
+    ns = {}
+    exec(compile("def k(a):\n    a[0] = 1\n", st.path("m_pk.py"), "exec"), ns)
+    c = numba_cache._signed(Refusing)(ns["k"], st)
+    c.save_overload((), object())  # skipped
+    Refusing.message = "something else"
+    with pytest.raises(RuntimeError, match="something else"):
+        c.save_overload((), object())
+
+
 # -- 3, 4. signatures ------------------------------------------------------------------------
 
 def test_unsigned_pickle_over_a_cached_index_never_loads(cache, tmp_path):

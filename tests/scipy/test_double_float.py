@@ -43,6 +43,23 @@ def test_two_sum_and_two_prod_are_exact(generator, compiled, n):
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "jit"])
+def test_two_prod_is_exact_up_to_the_top_of_the_range(generator, compiled):
+    """Dekker's split multiplies by 4097, which overflows above max / 4097 (8e34): a product
+    of a large float32 with a small one (hyp1f1's series terms near 1e36) was NaN."""
+    a = _floats(generator, 200, 100, 127)  # 1.3e30 to 3.4e38
+    b = _floats(generator, 200, -40, -1)
+    # near the top (the split's high part of the largest float itself rounds to infinity),
+    # and around the scaled split's switch
+    a[:4] = [2.0 ** 127 * 1.99, -8.5e34, 2.0 ** 96, -(2.0 ** 96) * 1.0000001]
+    wrap = jitnet.jit if compiled else (lambda f: f)
+    for x, y in ((a, b), (b, a)):
+        p, e = (np.asarray(v) for v in wrap(df.two_prod)(x, y))
+        exact = x.astype(np.float64) * y.astype(np.float64)
+        np.testing.assert_array_equal(p, exact.astype(np.float32))
+        np.testing.assert_array_equal(p.astype(np.float64) + e, exact)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "jit"])
 def test_pair_arithmetic_carries_48_bits(generator, compiled):
     n = 501
     x = generator.uniform(1, 2, n) * 2.0 ** generator.integers(-10, 10, n)

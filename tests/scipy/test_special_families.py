@@ -124,6 +124,18 @@ def test_hyp1f1_float32_where_the_series_cancels():
     check(js.hyp1f1(*points), expected, np.float32, rtol=1e-6)
 
 
+def test_hyp1f1_float32_near_the_top_of_the_range():
+    """Results of 2e36 to 1e37 (series terms above 8e34, where Dekker's split overflowed)
+    were NaN; first seen on a GPU test's 20,000 points."""
+    points = np.array([(9.06236, 2.0563686, 64.78588), (8.453817, 1.158775, 62.140514),
+                       (8.380544, 1.906361, 66.46678), (9.997081, 4.8502316, 71.11791)],
+                      np.float32).T
+    expected = sp.hyp1f1(*points.astype(np.float64))
+    assert (np.abs(expected) > 1e36).all()
+    check(js.hyp1f1(*points), expected, np.float32, rtol=1e-5)
+    check(jitnet.jit(js.hyp1f1)(*points), expected, np.float32, rtol=1e-5)
+
+
 def test_hyp1f1_float32_near_a_zero_of_the_reciprocal_gamma():
     """x < 0 beyond the series: the expansion's 1 / Gamma(b - a) at b - a = -2.0027, where
     rounding b - a to float32 cost 2.3e-5 (the worst of 20,000 random points); its low part
