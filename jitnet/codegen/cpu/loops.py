@@ -98,7 +98,7 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
     for v in k.epilogue_stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
     for v in k.stores:
-        w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
+        w(f"{names.var(v)} = {names.dest.get(v) or alloc(v.aval.shape, v.aval.dtype)}")
         if ctx.flat:
             t = names.temp()
             w(f"{t} = {names.var(v)}.reshape(({n},))")
