@@ -328,19 +328,9 @@ def _fold(w, names, e, buf: str, n: str, full: int):
     CHUNK: folding all 4096 slots made every short reduction (a bias gradient over a batch
     of 32, inside a scan) cost thousands of operations (W6: 4.1 -> 5.6 ms)."""
     j, top, h = names.temp(), names.temp(), names.temp()
-
-    def level(half):  # buf[:half] combined with buf[half:2 * half]
-        w(f"for {j} in range({half}):")
-        w.indent()
-        w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {half}]"))
-        w.dedent()
-
     w(f"if {n} == {full}:")
     w.indent()
-    half = full // 2
-    while half >= LANES:
-        level(half)
-        half //= 2
+    _halves(w, e, buf, j, full, LANES)
     w.dedent()
     w("else:")
     w.indent()
@@ -356,10 +346,26 @@ def _fold(w, names, e, buf: str, n: str, full: int):
     w(f"{h} = {top} // 2")
     w(f"while {h} >= {LANES}:")
     w.indent()
-    level(h)
+    _level(w, e, buf, j, h)
     w(f"{h} //= 2")
     w.dedent()
     w.dedent()
+
+
+def _level(w, e, buf: str, j: str, half):
+    """``buf[:half]`` combined with ``buf[half:2 * half]``: a loop of independent updates."""
+    w(f"for {j} in range({half}):")
+    w.indent()
+    w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {half}]"))
+    w.dedent()
+
+
+def _halves(w, e, buf: str, j: str, n: int, stop: int):
+    """Fold ``buf[:n]`` (a power of two) into ``buf[:stop]`` in levels of constant length."""
+    half = n // 2
+    while half >= stop:
+        _level(w, e, buf, j, half)
+        half //= 2
 
 
 def _is_computed(k: LoopKernel, e) -> bool:
@@ -460,12 +466,11 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool, bufs: dict | None)
             w(reduce_update(e, f"{lanes[e]}[{jl}]", body.value(e.inputs[0], tuple(at))))
         w.dedent()
         w.dedent()
+    # the lanes fold in halves too: a chain through all 16 cost a short row more than its
+    # elements did (W6's softmax rows of 64)
     for e in reds:
-        w(f"{part[e]} = {reduce_identity(e)}")
-        w(f"for {jl} in range({LANES}):")
-        w.indent()
-        w(reduce_update(e, part[e], f"{lanes[e]}[{jl}]"))
-        w.dedent()
+        _halves(w, e, lanes[e], jl, LANES, 1)
+        w(f"{part[e]} = {lanes[e]}[0]")
         if not parallel:
             w(reduce_update(e, accs[e], part[e]))
     if parallel:
