@@ -82,7 +82,8 @@ def test_loops_run_kept_axes_outside_and_block_axis_0():
 
 
 # rows of a trailing-axis reduction: short and long, primes, around LANES (16) and CHUNK (4096)
-ROWS = [1, 2, 15, 16, 17, 31, 32, 33, 48, 64, 97, 100, 4095, 4096, 4097, 8209]
+# (a program each: one program for all compiled for minutes)
+ROWS = [1, 15, 16, 17, 31, 33, 64, 97, 4096, 4097]
 
 
 @pytest.mark.parametrize("m", ROWS)
