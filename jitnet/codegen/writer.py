@@ -87,6 +87,9 @@ class Names:
         self.shared_names: dict[str, str] = {}
         self.shared_lines: list[str] = []
         self.used: dict[str, None] | None = None
+        # where a loop kernel stores a value instead of a new array of its own (a row of a
+        # scan's stacked output: ``cpu/control.py``)
+        self.dest: dict[Var, str] = {}
 
     def var(self, v: Var) -> str:
         n = self.vars.get(v)

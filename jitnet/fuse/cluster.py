@@ -235,7 +235,7 @@ class _Fuser:
         src = e.inputs[0]
         k = self.producer.get(src) if isinstance(src, Var) else None
         fits = (isinstance(k, LoopKernel) and k.shape == src.aval.shape
-                and src not in self.reduced
+                and src not in self.reduced and src not in self.epi_of  # ready after it
                 and all(r.params["axes"] == e.params["axes"] for r in k.reductions
                         if k.epilogue))
         if fits:

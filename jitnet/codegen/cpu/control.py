@@ -9,7 +9,8 @@ other value.
 """
 from __future__ import annotations
 
-from ...core.ir import Literal, split
+from ...core.ir import Literal, Var, split
+from ...fuse.kernels import LoopKernel
 from .ops import generator
 from ..scalar import cast
 
@@ -55,6 +56,20 @@ def _write_row(ys: str, i: str, y: str, shape, names, w):
     w(f"{ys}[{', '.join([i] + idx)}] = {y}[{', '.join(idx) or '()'}]")
     for _ in shape:
         w.dedent()
+
+
+def _direct_rows(body, nk: int, ys: list[str]) -> dict:
+    """The scan outputs a body's loop kernel can store straight into their row of the
+    stacked output (body var -> that output's name), saving a copy per step: values the
+    body computes in a loop kernel, not 0-d (a row of a 1-D output is a scalar), the first
+    output stacking each. A carried one is then a view of its row, which is never written
+    again (no value is overwritten in place)."""
+    stored = {v for k in body.kernels if isinstance(k, LoopKernel) for v in k.stores}
+    direct = {}
+    for a, y in zip(body.outvars[nk:], ys):
+        if isinstance(a, Var) and a.aval.shape and a in stored and a not in direct:
+            direct[a] = y
+    return direct
 
 
 def _bind_outputs(outputs, values, names, w):
@@ -131,9 +146,15 @@ def _scan(e, names, w):
             t = names.temp()
             w(f"{t} = {names.var(a)}[{i}]")
             x_names.append(t)
+    direct = _direct_rows(body, nk, ys)
+    for v, y in direct.items():
+        names.dest[v] = f"{y}[{i}]"
     outs = emit_subprogram(body, names, w, consts + carry + x_names)
-    for y, o, v in zip(ys, outs[nk:], e.outputs[nk:]):
-        _write_row(y, i, o, v.aval.shape[1:], names, w)
+    for v in direct:
+        del names.dest[v]
+    for y, o, v, a in zip(ys, outs[nk:], e.outputs[nk:], body.outvars[nk:]):
+        if direct.get(a) != y:
+            _write_row(y, i, o, v.aval.shape[1:], names, w)
     _rebind(carry, outs[:nk], set(buffers.values()), w)
     w.dedent()
     _bind_outputs(e.outputs[:nk], carry, names, w)

@@ -98,7 +98,7 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
     for v in k.epilogue_stores:
         w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
     for v in k.stores:
-        w(f"{names.var(v)} = {alloc(v.aval.shape, v.aval.dtype)}")
+        w(f"{names.var(v)} = {names.dest.get(v) or alloc(v.aval.shape, v.aval.dtype)}")
         if ctx.flat:
             t = names.temp()
             w(f"{t} = {names.var(v)}.reshape(({n},))")
@@ -207,19 +207,22 @@ def _emit_scalar_reduction(ctx, w, scalars):
     kept = tuple(idx[d] for d in order[:n_kept])
     kept_shape = tuple(shape[d] for d in order[:n_kept])
     accs = {e: names.temp() for e in reds}
-    for p, d in enumerate(order[:n_kept]):
-        w(f"for i{d} in {'prange' if par_kept and p == 0 else 'range'}({shape[d]}):")
-        w.indent()
-    for e in reds:
-        w(f"{accs[e]} = {reduce_identity(e)}")
     inner = rank - 1
     # a size read at run time takes the lanes whatever its value (a short one runs only the
     # tail loop): one text for all batch sizes
     lanes_ok = shape[inner] >= 2 * LANES or isinstance(shape[inner], Dim)
     outer_red = order[n_kept:-1]
     par_red = big and n_kept == 0 and sum_like
+    # a serial kernel's chunk buffers are allocated once, not once per kept index (a
+    # softmax over 64 classes allocated 16 KiB per row)
+    bufs = _chunk_buffers(ctx, w) if lanes_ok and not (par_kept or par_red) else None
+    for p, d in enumerate(order[:n_kept]):
+        w(f"for i{d} in {'prange' if par_kept and p == 0 else 'range'}({shape[d]}):")
+        w.indent()
+    for e in reds:
+        w(f"{accs[e]} = {reduce_identity(e)}")
     if par_red and not outer_red and lanes_ok:  # 1-D full reduction: parallel over chunks
-        _emit_chunked(ctx, w, scalars, idx, accs, parallel=True)
+        _emit_chunked(ctx, w, scalars, idx, accs, parallel=True, bufs=None)
     else:
         final = accs
         if par_red:  # one partial result per step of the parallel loop, each from identity
@@ -240,7 +243,7 @@ def _emit_scalar_reduction(ctx, w, scalars):
             w(f"for i{d} in range({shape[d]}):")
             w.indent()
         if lanes_ok:
-            _emit_chunked(ctx, w, scalars, idx, accs, parallel=False)
+            _emit_chunked(ctx, w, scalars, idx, accs, parallel=False, bufs=bufs)
         else:
             w(f"for i{inner} in range({shape[inner]}):")
             w.indent()
@@ -313,30 +316,21 @@ def _fold_in_order(w, names, reds, accs, buffers, n):
     w.dedent()
 
 
-def _fold(w, names, e, buf: str, n: str):
-    """Reduce the buffer ``buf`` (its first ``n`` filled, a multiple of LANES, at most CHUNK)
-    to its first LANES elements by combining halves. Each level is a loop of independent
-    element updates that vectorizes; accumulating lanes in a small array instead chains
-    every step through a store and a load (W1's reduction: 0.14 -> 0.05 ns per element).
-    A full chunk folds in levels of constant length (2048 + 2048, ... down to LANES; LLVM
+def _fold(w, names, e, buf: str, n: str, full: int):
+    """Reduce the buffer ``buf`` (its first ``n`` filled, a multiple of LANES, at most
+    ``full``, its power-of-two length) to its first LANES elements by combining halves.
+    Each level is a loop of independent element updates that vectorizes; accumulating
+    lanes in a small array instead chains every step through a store and a load (W1's
+    reduction: 0.14 -> 0.05 ns per element).
+    A full buffer folds in levels of constant length (2048 + 2048, ... down to LANES; LLVM
     vectorizes known trip counts best: W1 4.3 ms against 5.4 with run-time lengths); a part
     of one is identity-filled up to the next power of two and folded from there, not from
     CHUNK: folding all 4096 slots made every short reduction (a bias gradient over a batch
     of 32, inside a scan) cost thousands of operations (W6: 4.1 -> 5.6 ms)."""
     j, top, h = names.temp(), names.temp(), names.temp()
-
-    def level(half):  # buf[:half] combined with buf[half:2 * half]
-        w(f"for {j} in range({half}):")
-        w.indent()
-        w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {half}]"))
-        w.dedent()
-
-    w(f"if {n} == {CHUNK}:")
+    w(f"if {n} == {full}:")
     w.indent()
-    half = CHUNK // 2
-    while half >= LANES:
-        level(half)
-        half //= 2
+    _halves(w, e, buf, j, full, LANES)
     w.dedent()
     w("else:")
     w.indent()
@@ -352,13 +346,61 @@ def _fold(w, names, e, buf: str, n: str):
     w(f"{h} = {top} // 2")
     w(f"while {h} >= {LANES}:")
     w.indent()
-    level(h)
+    _level(w, e, buf, j, h)
     w(f"{h} //= 2")
     w.dedent()
     w.dedent()
 
 
-def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
+def _level(w, e, buf: str, j: str, half):
+    """``buf[:half]`` combined with ``buf[half:2 * half]``: a loop of independent updates."""
+    w(f"for {j} in range({half}):")
+    w.indent()
+    w(reduce_update(e, f"{buf}[{j}]", f"{buf}[{j} + {half}]"))
+    w.dedent()
+
+
+def _halves(w, e, buf: str, j: str, n: int, stop: int):
+    """Fold ``buf[:n]`` (a power of two) into ``buf[:stop]`` in levels of constant length."""
+    half = n // 2
+    while half >= stop:
+        _level(w, e, buf, j, half)
+        half //= 2
+
+
+def _is_computed(k: LoopKernel, e) -> bool:
+    """Does reduction ``e`` reduce a value the kernel computes (buffered and folded), not
+    one read from memory (summed in lanes directly)?"""
+    return isinstance(e.inputs[0], Var) and any(e.inputs[0] is v for q in k.eqns
+                                                for v in q.outputs)
+
+
+def _buffer_len(m) -> int:
+    """Slots of a chunk buffer for an innermost reduced axis of ``m``: a whole chunk, or for
+    a static axis shorter than one, the power of two its lanes are folded from."""
+    main = m - m % LANES
+    if isinstance(m, Dim) or main >= CHUNK:
+        return CHUNK
+    top = LANES
+    while top < main:
+        top *= 2
+    return top
+
+
+def _chunk_buffers(ctx, w) -> dict:
+    """Allocate, here, the buffer of each reduction of ``ctx.k``: a chunk of values when
+    the kernel reduces one it computes, else LANES partial results: reduction -> (name,
+    length)."""
+    k, names = ctx.k, ctx.names
+    n = _buffer_len(ctx.shape[-1]) if any(_is_computed(k, e) for e in k.reductions) else LANES
+    bufs = {}
+    for e in k.reductions:
+        bufs[e] = (names.temp(), n)
+        w(f"{bufs[e][0]} = np.empty({n}, {cast(e.inputs[0].aval.dtype)})")
+    return bufs
+
+
+def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool, bufs: dict | None):
     """The innermost reduced loop as chunks of CHUNK elements, each accumulated in LANES
     independent lanes (vectorizable without reassociation), then folded into ``accs``.
 
@@ -366,16 +408,15 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     plain element loop, then folds the buffer in halves down to LANES values (``_fold``):
     two simple loops vectorize far better than one loop whose lane-indexed body holds the
     whole computation (2x on tanh/exp chains); a reduction of values read from memory sums
-    them in lanes directly."""
+    them in lanes directly. ``bufs`` holds buffers allocated before the enclosing loops
+    (``_chunk_buffers``); without them (a parallel loop) each chunk allocates its own."""
     k, names = ctx.k, ctx.names
     reds = k.reductions
     inner = len(ctx.shape) - 1
     m = ctx.shape[inner]
     main = m - m % LANES
     n_chunks = -(-main // CHUNK)
-    computed = any(isinstance(e.inputs[0], Var) and any(e.inputs[0] is v for q in k.eqns
-                                                         for v in q.outputs) for e in reds)
-    lanes = {e: names.temp() for e in reds}
+    computed = any(_is_computed(k, e) for e in reds)
     part = {e: names.temp() for e in reds}
     c = names.temp()
     if parallel:
@@ -383,14 +424,14 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
     else:
         w(f"for {c} in range({n_chunks}):")
         w.indent()
+    if bufs is None:
+        bufs = _chunk_buffers(ctx, w)
+    lanes = {e: bufs[e][0] for e in reds}
     jb, jl = names.temp(), names.temp()
     if computed:
         lo, hi, j = names.temp(), names.temp(), names.temp()
-        bufs = {e: names.temp() for e in reds}
         w(f"{lo} = {c} * {CHUNK}")
         w(f"{hi} = min({lo} + {CHUNK}, {main})")
-        for e in reds:
-            w(f"{bufs[e]} = np.empty({CHUNK}, {cast(e.inputs[0].aval.dtype)})")
         # relative index: a loop variable minus an offset may be negative as far as Numba
         # knows, and the wraparound check that adds defeats vectorization
         w(f"for {j} in range({hi} - {lo}):")
@@ -401,15 +442,17 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
         for v in k.stores:
             w(f"{ctx.arr(v)}[{sub(at)}] = {body.value(v, tuple(at))}")
         for e in reds:
-            w(f"{bufs[e]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
+            w(f"{lanes[e]}[{j}] = {body.value(e.inputs[0], tuple(at))}")
         w.dedent()
-        for e in reds:
-            _fold(w, names, e, bufs[e], f"{hi} - {lo}")
-        lanes = bufs  # the fold leaves its LANES results at the buffer's start
+        for e in reds:  # the fold leaves its LANES results at the buffer's start
+            _fold(w, names, e, lanes[e], f"{hi} - {lo}", bufs[e][1])
     else:
         span = f"{c} * {CHUNK}, min({c} * {CHUNK} + {CHUNK}, {main})"
         for e in reds:
-            w(f"{lanes[e]} = np.full({LANES}, {reduce_identity(e)})")
+            w(f"for {jl} in range({LANES}):")
+            w.indent()
+            w(f"{lanes[e]}[{jl}] = {reduce_identity(e)}")
+            w.dedent()
         w(f"for {jb} in range({span}, {LANES}):")
         w.indent()
         w(f"for {jl} in range({LANES}):")
@@ -423,12 +466,11 @@ def _emit_chunked(ctx, w, scalars, idx, accs, parallel: bool):
             w(reduce_update(e, f"{lanes[e]}[{jl}]", body.value(e.inputs[0], tuple(at))))
         w.dedent()
         w.dedent()
+    # the lanes fold in halves too: a chain through all 16 cost a short row more than its
+    # elements did (W6's softmax rows of 64)
     for e in reds:
-        w(f"{part[e]} = {reduce_identity(e)}")
-        w(f"for {jl} in range({LANES}):")
-        w.indent()
-        w(reduce_update(e, part[e], f"{lanes[e]}[{jl}]"))
-        w.dedent()
+        _halves(w, e, lanes[e], jl, LANES, 1)
+        w(f"{part[e]} = {lanes[e]}[0]")
         if not parallel:
             w(reduce_update(e, accs[e], part[e]))
     if parallel:
