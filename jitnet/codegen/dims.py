@@ -197,6 +197,31 @@ def _swapped(program, dims: dict):
             k.shape = shape
 
 
+# The largest batch served by the text of sizes up to it: a decision whose outcome depends on a
+# size's value (a parallel loop from some amount of work on) is taken in the text when every
+# value of the size from 2 to max(its value, LARGEST) gives the same outcome, else at run time
+LARGEST = 4096
+
+
+def decide(amount, threshold: int):
+    """``amount >= threshold`` when every value the size names in ``amount`` can take (each
+    from 2, the least a name stands for, to max(its value, LARGEST)) gives that answer, else
+    None: only the run time can tell, so the text must hold both outcomes. ``amount``: an int
+    or a ``Dim`` increasing in each size (a loop's element count, a product's work)."""
+    if not isinstance(amount, Dim):
+        return amount >= threshold
+    values = {d.text: int(d) for d in (_active[-1].values() if _active else ())}
+
+    def at(pick):  # our own size arithmetic on names (Dim's text): + - * // % only
+        env = {n: pick(values.get(n, LARGEST)) for n in amount.names}
+        return eval(amount.text, {"__builtins__": {}}, env)  # noqa: S307
+    if at(lambda v: 2) >= threshold:
+        return True
+    if at(lambda v: max(v, LARGEST)) < threshold:
+        return False
+    return None
+
+
 @contextlib.contextmanager
 def generic_sizes(program):
     """Within this context the avals of ``program``'s variables and its loop kernels' shapes
