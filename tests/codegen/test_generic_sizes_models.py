@@ -1,6 +1,8 @@
 """Training steps of a small CNN and a scan RNN called at new batch sizes: no compilation
 after the first (batch 1 excepted: size 1 is never a name, ``dims.choose``), each result
-equal to the NumPy reference interpreter's at that batch.
+equal to the NumPy reference interpreter's at that batch. A batch equal to a feature size
+(the classes, a layer's width) is told from it by the program generated before
+(``dims._Siblings``).
 
 The work thresholds are lowered so that, between these small batches, the decisions that
 depend on the batch's value flip (a loop's ``prange`` from ``PARALLEL_WORK``, a matrix
@@ -77,10 +79,11 @@ def test_cnn_step_at_new_batch_sizes_reuses_the_program(low_thresholds):
         x = rng.normal(size=(b, 1, 8, 8)).astype(f32)
         return x, np.eye(10, dtype=f32)[rng.integers(0, 10, b)]
 
-    # 5 -> 23 -> 40: the relu loops and the dense product turn parallel; 1: a new program
-    new = _check_batches(_sgd(_cnn_loss), params, data, (5, 23, 40, 1))
-    assert new[5] >= 1 and new[23] == 0 and new[40] == 0, new
-    assert new[1] == 1, new
+    # 5 -> 23 -> 40: the relu loops and the dense product turn parallel; 10: the classes,
+    # 96: the dense layer's inputs; 1: a new program
+    new = _check_batches(_sgd(_cnn_loss), params, data, (5, 23, 40, 10, 96, 1))
+    assert new[5] >= 1 and new[1] == 1, new
+    assert all(new[b] == 0 for b in (23, 40, 10, 96)), new
 
 
 def _rnn_loss(params, tokens, targets):
@@ -109,7 +112,8 @@ def test_scan_rnn_step_at_new_batch_sizes_reuses_the_program(low_thresholds):
         return tokens, np.eye(V, dtype=f32)[np.roll(tokens, -1, axis=1).T]  # (T, B, V)
 
     # 11 -> 29 -> 40: the loss loops over (T, B, V) and the output product turn parallel
-    # (a batch under dims.SMALL on axis 1 of the targets would be a literal)
-    new = _check_batches(_sgd(_rnn_loss), params, data, (11, 29, 40, 1))
-    assert new[11] >= 1 and new[29] == 0 and new[40] == 0, new
-    assert new[1] == 1, new
+    # (a batch under dims.SMALL on axis 1 of the targets would be a literal); 12: the
+    # vocabulary, 9: the hidden width
+    new = _check_batches(_sgd(_rnn_loss), params, data, (11, 29, 40, 12, 9, 1))
+    assert new[11] >= 1 and new[1] == 1, new
+    assert all(new[b] == 0 for b in (29, 40, 12, 9)), new

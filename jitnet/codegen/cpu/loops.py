@@ -37,6 +37,12 @@ def _cost(k: LoopKernel) -> int:
     return math.prod(k.shape) * max(1, len(k.eqns) + len(k.reductions))
 
 
+# a kernel whose parallel loop depends on a run-time size is written twice, parallel and
+# serial, the call's sizes choosing; one of more operations than this (a long elementwise
+# chain: twice its compile time; as a prange, Numba's parallel passes recurse on it) is
+# written once, decided on the size's value as before (each side compiles once)
+BOTH_MAX_OPS = 64
+
 LANES = 16       # independent partial results per reduction: lets LLVM vectorize without
 #                  reassociation, and bounds rounding error
 CHUNK = 4096     # elements per partial sum along the innermost reduced axis (accuracy)
@@ -107,6 +113,8 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             else _emit_array_loop)
     cost = _cost(k)
     parallel = decide(cost, PARALLEL_WORK)
+    if parallel is None and len(k.eqns) + len(k.reductions) > BOTH_MAX_OPS:
+        parallel = cost >= PARALLEL_WORK  # on the value: each side compiles once
     if parallel is None:  # depends on a run-time size: both loops, one text for every size
         w(f"if {cost} >= {PARALLEL_WORK}:")
         for branch in (True, False):
