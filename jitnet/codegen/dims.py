@@ -11,7 +11,9 @@ the exact text generated for the call's own shapes. Text generated for batch 16 
 for batch 40 only if generating for batch 40 gives the same text, and that text, with its
 names bound at run time, is by construction the program for batch 40. A decision that
 depends on a size (a parallel loop from some size on, a tail loop, a size baked in by
-``int()``) shows in the text and so only costs a compilation, never a wrong result.
+``int()``) shows in the text and so only costs a compilation, never a wrong result; so
+the generator asks ``decide`` and, where the answer differs between batch sizes, writes
+both outcomes for the run time to choose.
 Sizes that are not chosen stay literals: LLVM unrolls and vectorizes small fixed inner
 loops better (see ``choose``).
 """
