@@ -8,7 +8,7 @@ import pytest
 
 import jitnet as jax
 import jitnet.numpy as jnp
-from jitnet.codegen.dims import Dim, choose
+from jitnet.codegen.dims import LARGEST, Dim, choose, decide
 from jitnet.core.aval import ShapedArray
 from jitnet.core.ir import Var
 from jitnet.runtime import compile_log
@@ -61,6 +61,28 @@ def test_choose_keeps_sizes_on_other_axes_literal():
     # a small window size (HWIO kernel) stays literal
     assert choose([v(32, 50), v(50, 32, 64), v(64, 16)]) == {32: ("S0", 0, 0)}
     assert choose([v(4, 9, 9, 2), v(3, 3, 2, 5)]) == {4: ("S0", 0, 0)}
+
+
+def test_choose_keys_varying_axes_apart_from_equal_fixed_sizes():
+    def v(*shape):
+        return Var(ShapedArray(shape, np.float32))
+    # W6 at batch 32: the embedding (64, 32) has the batch's size on its last axis
+    ins = [v(64, 32), v(32, 128), v(32, 50), v(50, 32, 64)]
+    assert choose(ins) == {}
+    assert choose(ins, {(2, 0), (3, 1)}) == {("varying", 32): ("S0", 2, 0)}
+    # W4 at batch 16: 16 channels stay a name of their own, the batch gets another
+    ins = [v(16, 1, 3, 3), v(32, 16, 3, 3), v(16, 1, 28, 28), v(16, 10)]
+    assert choose(ins, {(2, 0), (3, 0)}) == {16: ("S0", 0, 0), 32: ("S1", 1, 0),
+                                             ("varying", 16): ("S2", 2, 0)}
+
+
+def test_decide_answers_only_what_every_batch_size_answers():
+    s = Dim(40, "S0")
+    assert decide(40 * 100, 1000) is True and decide(40, 1000) is False  # plain ints
+    assert decide(s * 1000, 1000) is True          # from batch 2 on
+    assert decide(s * 100, 1000) is None           # 200 at batch 2, 40 * 100 at 40
+    assert decide(s, LARGEST + 1) is False         # no batch up to LARGEST reaches it
+    assert decide(s * s, 5) is None and decide(s * s, 4) is True
 
 
 # -- a new batch size reuses the compiled program -------------------------------------------

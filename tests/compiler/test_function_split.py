@@ -26,7 +26,7 @@ def _reads(k) -> set:
 def test_pieces_record_reads_writes_and_prange():
     def f(x, w):
         h = jnp.tanh(x @ w)            # matmul, then a loop
-        return jnp.sum(h * 2.0, axis=1), h.T @ h
+        return jnp.sum(h * 2.0, axis=1), h.T @ h, jnp.max(w)  # the last: serial
 
     x = np.ones((64, 32), np.float32)
     w = np.ones((32, 2048), np.float32)  # 64 x 2048 x (ops): a prange loop (PARALLEL_WORK)

@@ -17,7 +17,7 @@ import math
 from ...core.ir import Var
 from ...core.primitive import Remap
 from ...fuse.kernels import LoopKernel
-from ..dims import Dim
+from ..dims import Dim, decide
 from ..loop_body import LoopBody, kernel_reads, reduce_identity, reduce_update, sub
 from ..scalar import cast
 from ..writer import Names, Writer, alloc
@@ -36,6 +36,12 @@ class _Body(LoopBody):
 def _cost(k: LoopKernel) -> int:
     return math.prod(k.shape) * max(1, len(k.eqns) + len(k.reductions))
 
+
+# a kernel whose parallel loop depends on a run-time size is written twice, parallel and
+# serial, the call's sizes choosing; one of more operations than this (a long elementwise
+# chain: twice its compile time; as a prange, Numba's parallel passes recurse on it) is
+# written once, decided on the size's value as before (each side compiles once)
+BOTH_MAX_OPS = 64
 
 LANES = 16       # independent partial results per reduction: lets LLVM vectorize without
 #                  reassociation, and bounds rounding error
@@ -103,21 +109,34 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             t = names.temp()
             w(f"{t} = {names.var(v)}.reshape(({n},))")
             ctx.alias[v] = t
-    if k.reductions and _reduced_axes(ctx) is not None:
-        _emit_scalar_reduction(ctx, w, scalars)
+    emit = (_emit_scalar_reduction if k.reductions and _reduced_axes(ctx) is not None
+            else _emit_array_loop)
+    cost = _cost(k)
+    parallel = decide(cost, PARALLEL_WORK)
+    if parallel is None and len(k.eqns) + len(k.reductions) > BOTH_MAX_OPS:
+        parallel = cost >= PARALLEL_WORK  # on the value: each side compiles once
+    if parallel is None:  # depends on a run-time size: both loops, one text for every size
+        w(f"if {cost} >= {PARALLEL_WORK}:")
+        for branch in (True, False):
+            w.indent()
+            emit(ctx, w, scalars, branch)
+            w.dedent()
+            if branch:
+                w("else:")
     else:
-        _emit_array_loop(ctx, w, scalars)
+        emit(ctx, w, scalars, parallel)
 
 
-def _emit_array_loop(ctx, w, scalars):
-    """Loops over every axis; stores and array-accumulated reductions per element."""
+def _emit_array_loop(ctx, w, scalars, parallel: bool):
+    """Loops over every axis; stores and array-accumulated reductions per element
+    (``parallel``: axis 0 in prange)."""
     k, names = ctx.k, ctx.names
     shape, reds = ctx.shape, k.reductions
     rank = len(shape)
     for e in reds:
         out = e.outputs[0]
         w(f"{names.var(out)} = np.full({tuple(out.aval.shape)!r}, {reduce_identity(e)})")
-    parallel = _cost(k) >= PARALLEL_WORK and rank > 0
+    parallel = parallel and rank > 0
     # accumulating into arrays is race-free in parallel if axis 0 is kept; a reduction over
     # it (a dense layer's bias gradient) accumulates per block of axis 0 instead
     summed = [e for e in reds if 0 in ctx.axes(e)] if parallel and shape[0] > 1 else []
@@ -183,9 +202,9 @@ def _close_blocks(ctx, w, parts):
         w.dedent()
 
 
-def _emit_scalar_reduction(ctx, w, scalars):
+def _emit_scalar_reduction(ctx, w, scalars, big: bool):
     """Kept axes outside, reduced axes inside with scalar accumulators. The innermost reduced
-    axis runs in chunks of LANES-wide independent partial results."""
+    axis runs in chunks of LANES-wide independent partial results (``big``: in parallel)."""
     k, names = ctx.k, ctx.names
     shape, reds = ctx.shape, k.reductions
     rank = len(shape)
@@ -198,7 +217,6 @@ def _emit_scalar_reduction(ctx, w, scalars):
         out = e.outputs[0]
         if out.aval.shape:
             w(f"{names.var(out)} = {alloc(out.aval.shape, out.aval.dtype)}")
-    big = _cost(k) >= PARALLEL_WORK
     sum_like = all(e.prim.kind.operator in ("+", "*") for e in reds)
     # parallel over the first kept axis, or (full reduction) over the first reduced axis,
     # whose partial results numba combines (+ and * only)
@@ -235,7 +253,8 @@ def _emit_scalar_reduction(ctx, w, scalars):
         # independent updates that vectorize, instead of one chain through a scalar (not
         # for a few elements per result, as a 2x2 pool's: the lanes' allocation dominates)
         by_lane = (not lanes_ok and len(outer_red) > (1 if par_red else 0)
-                   and shape[inner] > 1 and math.prod(shape[d] for d in red_axes) >= CHUNK)
+                   and shape[inner] > 1
+                   and decide(math.prod(shape[d] for d in red_axes), CHUNK) is not False)
         short = {e: names.temp() for e in reds} if by_lane else accs
         for e in reds if by_lane else ():
             w(f"{short[e]} = np.full({shape[inner]}, {reduce_identity(e)})")

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...core import gemm_layout
 from ...core.ir import Var
+from ..dims import Dim, decide
 from ..registry import generator_table
 from ..scalar import cast
 
@@ -143,11 +144,17 @@ GEMM_PARALLEL_WORK = 1 << 22
 GEMM_MIN_ROWS = 16
 
 
-def _row_blocks(B: int, M: int, work: int) -> int:
-    """Row blocks per product for a parallel product, or 0 to keep it serial."""
+def _row_blocks(B: int, M: int, work: int) -> int | str:
+    """Row blocks per product for a parallel product, or 0 to keep it serial; or, when that
+    depends on a run-time size (``dims.decide``), the expression computing it at run time
+    (a count that may be 0 or make B * S == 1: serial then)."""
     cores = os.cpu_count() or 1
-    if cores < 2 or work < GEMM_PARALLEL_WORK:
+    big = decide(work, GEMM_PARALLEL_WORK)
+    if cores < 2 or big is False:
         return 0
+    if big is None or isinstance(B, Dim) or isinstance(M, Dim):
+        return (f"(0 if {work} < {GEMM_PARALLEL_WORK} else 1 if {B} >= {cores} "
+                f"else min(-(-{cores} // {B}), {M} // {GEMM_MIN_ROWS}))")
     S = 1 if B >= cores else min(-(-cores // B), M // GEMM_MIN_ROWS)
     return S if B * S > 1 else 0
 
@@ -240,25 +247,43 @@ def _dot_general(e, names, w):
         w(f"{gemm}({sub(A, lead_a, block)}, {sub(Bv, lead_b)}, "
           f"{sub(r, [q], () if rows is None else (rows,))}, {ta}, {tb}, {scratch})")
 
-    if S:
+    def row_blocks(S):
         # work items (product q, row block t) over Numba's pool, BLAS single-threaded in each;
         # the blocks are fixed here, so results do not depend on the thread count
         i, q, r0, r1 = names.temp(), names.temp(), names.temp(), names.temp()
-        w(f"for {i} in prange({B * S}):")
+        w(f"for {i} in prange({B * S if isinstance(S, int) else f'{B} * {S}'}):")
         w.indent()
         w(f"{q} = {i} // {S}")
         w(f"{r0} = {i} % {S} * {M} // {S}")
         w(f"{r1} = ({i} % {S} + 1) * {M} // {S}")
         call(q, f"{r0}:{r1}", "np.empty(8, dtype=np.int64)")
         w.dedent()
-    elif B == 1:
-        call("0", None, names.shared("blas_scratch", "np.empty(8, dtype=np.int64)"))
-    else:
+
+    def serial():
         scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int64)")
+        if B == 1:
+            call("0", None, scratch)
+            return
         w(f"for q in range({B}):")
         w.indent()
         call("q", None, scratch)
         w.dedent()
+
+    if isinstance(S, str):  # both, chosen by the sizes of the call: one text for all sizes
+        blocks = names.temp()
+        w(f"{blocks} = {S}")
+        w(f"if {B} * {blocks} > 1:")
+        w.indent()
+        row_blocks(blocks)
+        w.dedent()
+        w("else:")
+        w.indent()
+        serial()
+        w.dedent()
+    elif S:
+        row_blocks(S)
+    else:
+        serial()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
 
 
