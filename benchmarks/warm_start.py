@@ -3,7 +3,7 @@
     python benchmarks/warm_start.py --trees base=/tmp/base,new=. --workloads W2a,W4 --repeats 7
 
 For each tree (a checkout of jitnet on ``PYTHONPATH``), each repeat runs, one tree after the
-other: ``import jitnet`` alone (after ``import numpy``), then per workload the warm path:
+other (the order alternating): ``import jitnet`` alone (after ``import numpy``), then per workload the warm path:
 import -> first result of its jitted training step (``workloads.py``) with the program
 already in that tree's disk cache (one untimed process fills it first). Phases: ``numpy``,
 ``jitnet`` (the import), ``setup`` (data, parameters), ``first`` (the first call: trace,
@@ -83,9 +83,10 @@ def main() -> None:
         for name, root in trees.items():   # fill the caches (and the bytecode), untimed
             for w in workloads:
                 _run(root, w, caches[name], pyc)
-        for _ in range(opts.repeats):
+        for i in range(opts.repeats):
             for w in workloads:
-                for name, root in trees.items():
+                order = list(trees.items())
+                for name, root in (order if i % 2 == 0 else order[::-1]):  # ABBA: no order bias
                     r = _run(root, w, caches[name], pyc)
                     for phase, v in r.items():
                         res.setdefault((w, phase), {}).setdefault(name, []).append(v)
