@@ -7,7 +7,8 @@ other (the order alternating): ``import jitnet`` alone (after ``import numpy``),
 import -> first result of its jitted training step (``workloads.py``) with the program
 already in that tree's disk cache (one untimed process fills it first). Phases: ``numpy``,
 ``jitnet`` (the import), ``setup`` (data, parameters), ``first`` (the first call: trace,
-load the cached machine code, run), ``total``. Medians and the load average are printed.
+load the cached machine code, run), ``total``, and ``cpu``: the process's CPU time, which a
+busy machine disturbs less than wall time. Medians and the load average are printed.
 
 Bytecode: the children run with bytecode caches (``PYTHONPYCACHEPREFIX`` under the temporary
 directory, ``PYTHONDONTWRITEBYTECODE`` removed), as an installed package has; without them
@@ -47,6 +48,9 @@ if sys.argv[1] != "-":
     jitnet.tree_util.tree_map(np.asarray, step(params, *inputs))
     t4 = T()
     out.update(setup=t3 - t2, first=t4 - t3, total=t4 - t0)
+import resource
+r = resource.getrusage(resource.RUSAGE_SELF)
+out["cpu"] = r.ru_utime + r.ru_stime   # the process's CPU time: steadier than wall under load
 print("WARM " + json.dumps(out))
 """
 
