@@ -47,9 +47,10 @@ def block_until_ready(x):
 
 # the libraries above the core (nn, random, scipy...), the framework and the JAX-ecosystem
 # surface (docs/ECOSYSTEM.md) load on first use: `import jitnet` loads what tracing, the
-# transforms and jitnet.numpy/lax need. No primitive or rule is defined in these modules
-# (they are all in prims/ and hop/), so a program never needs one of them loaded to trace,
-# lower, interpret or load from the disk cache; tests/core/test_lazy_imports.py checks both.
+# transforms and jitnet.numpy/lax need. No primitive, rule or code generator is defined in
+# these modules (they are in prims/, hop/, runtime/ and codegen/), so a program never needs
+# one of them loaded to be traced, lowered, interpreted or loaded from the disk cache;
+# tests/core/test_lazy_imports.py checks both.
 _LAZY = ("nn", "random", "scipy", "losses", "metrics", "checkpoint", "ad_checkpoint",
          "test_util", "flatten_util", "typing", "sharding",
          "optim", "data", "layers", "train", "viz", "profiler", "example_libraries",

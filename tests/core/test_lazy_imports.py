@@ -95,3 +95,30 @@ def test_import_leaves_the_libraries_above_the_core_unloaded_and_reaches_them_on
                    "erf0": 0.0, "key": 2, "P": True, "remat": 3.0, "grad": 0.25,
                    "igamma": pytest.approx(1 - 2 / math.e, rel=1e-6), "lax_dir": True,
                    "missing": "module 'jitnet' has no attribute 'no_such_name'"}
+
+
+def test_the_lazy_modules_define_no_primitive_generator_or_pytree_node_of_the_core():
+    """Why loading them on first use is sound: importing every lazy module adds no primitive
+    and no code generator (a traced, lowered, interpreted, exported or cached program only
+    meets those of the core), and registers pytree nodes only for its own classes."""
+    got = _run("""
+        import importlib, json
+        import jitnet
+        from jitnet.codegen import registry as generators
+        from jitnet.core import pytree
+        from jitnet.core.primitive import registry
+        def tables():
+            return {k: set(v) for k, v in vars(generators).items() if isinstance(v, dict)}
+        prims, nodes, gens = set(registry), set(pytree._registry), tables()
+        lazy = [f"jitnet.{n}" for n in jitnet._LAZY] + ["jitnet.lax.special"]
+        for name in lazy:
+            importlib.import_module(name)
+        new_nodes = set(pytree._registry) - nodes
+        print(json.dumps({
+            "prims": sorted(set(registry) - prims),
+            "generators": sorted(k for k, v in tables().items() if v - gens.get(k, set())),
+            "nodes_of_the_core": sorted(t.__qualname__ for t in new_nodes
+                                        if not t.__module__.startswith(tuple(lazy))),
+            "key_array": any(t.__qualname__ == "KeyArray" for t in new_nodes)}))
+    """)
+    assert got == {"prims": [], "generators": [], "nodes_of_the_core": [], "key_array": True}
