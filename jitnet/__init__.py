@@ -16,15 +16,9 @@ from . import prims as _prims  # noqa: F401  (registers the primitive set)
 from . import runtime as _runtime  # noqa: F401,E402  (installs the eager float kernels)
 from .trace.array import Array  # noqa: F401
 from . import numpy, lax, tree, tree_util  # noqa: F401
-from . import nn, scipy  # noqa: F401,E402
 from .numpy import array_methods as _array_methods
 
 _array_methods.install()
-
-from . import random  # noqa: E402,F401
-from . import losses, metrics  # noqa: E402,F401
-from . import flatten_util, typing, sharding  # noqa: E402,F401
-from .sharding import PartitionSpec as P  # noqa: E402,F401
 
 from .core.pytree import tree_map, tree_leaves, tree_structure  # noqa: E402,F401
 from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,  # noqa: E402,F401
@@ -33,9 +27,6 @@ from .api import (grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad,
 from .hop import custom_jvp, custom_vjp, remat  # noqa: E402,F401
 from .api.contexts import (enable_x64, ensure_compile_time_eval, named_call, named_scope,  # noqa: E402,F401
                            numpy_dtype_promotion, numpy_rank_promotion)
-from .experimental.callback import io_callback, pure_callback  # noqa: E402,F401
-from . import checkpoint  # noqa: E402,F401  (save/restore; calling it is jax.checkpoint: remat)
-from . import ad_checkpoint, test_util  # noqa: E402,F401
 
 
 def typeof(x):
@@ -54,18 +45,39 @@ def block_until_ready(x):
     return tree_map(lambda a: a.block_until_ready() if isinstance(a, Array) else a, x)
 
 
-# the framework, and the JAX-ecosystem surface (docs/ECOSYSTEM.md), load on first use
-_LAZY = ("optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
+# the libraries above the core (nn, random, scipy...), the framework and the JAX-ecosystem
+# surface (docs/ECOSYSTEM.md) load on first use: `import jitnet` loads what tracing, the
+# transforms and jitnet.numpy/lax need. No primitive, rule or code generator is defined in
+# these modules (they are in prims/, hop/, runtime/ and codegen/), so a program never needs
+# one of them loaded to be traced, lowered, interpreted or loaded from the disk cache;
+# tests/core/test_lazy_imports.py checks both.
+_LAZY = ("nn", "random", "scipy", "losses", "metrics", "checkpoint", "ad_checkpoint",
+         "test_util", "flatten_util", "typing", "sharding",
+         "optim", "data", "layers", "train", "viz", "profiler", "example_libraries",
          "experimental", "stages", "extend", "interpreters", "compat", "distributed",
          "compress", "export", "applications", "models")
+# names of those modules that JAX has at its top level: name -> (module, attribute)
+_LAZY_NAMES = {"P": ("sharding", "PartitionSpec"),
+               "io_callback": ("experimental.callback", "io_callback"),
+               "pure_callback": ("experimental.callback", "pure_callback")}
 
 
 def __getattr__(name):
-    """The modules of ``_LAZY`` load on first use (``jitnet.layers``...), keeping import fast."""
+    """The modules of ``_LAZY`` and the names of ``_LAZY_NAMES`` load on first use
+    (``jitnet.nn``...), keeping import fast."""
+    import importlib
     if name in _LAZY:
-        import importlib
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'jitnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_NAMES))
 
 
 # jax.core's names on jitnet.core (JAX programs reach them as ``jax.core.Tracer``...). They live

@@ -120,16 +120,30 @@ from .composite import (clz, cumlogsumexp, mulhi, reduce_xor,  # noqa: E402,F401
 from .reduce import reduce  # noqa: E402,F401
 from .staging import dce_sink, dtype, shape_as_value, stage  # noqa: E402,F401
 from .scaled_dot import scaled_dot  # noqa: E402,F401
-from .special.gamma_grad import random_gamma_grad  # noqa: E402,F401
 from .parallel import pmax, pmean, pmin, psum  # noqa: E402,F401
-from .special import (bessel_i0e, bessel_i1e, betainc, igamma, igamma_grad_a,  # noqa: E402,F401
-                      igammac, polygamma, zeta)
+
+# the special functions (composites: no primitive or rule is defined there) load on first use
+_SPECIAL = {"bessel_i0e": "special", "bessel_i1e": "special", "betainc": "special",
+            "igamma": "special", "igamma_grad_a": "special", "igammac": "special",
+            "polygamma": "special", "zeta": "special", "random_gamma_grad": "special.gamma_grad"}
 
 
 def __getattr__(name):
     """``lax.<primitive>_p``: jitnet's primitive objects under JAX's names (``lax.exp_p``),
-    for code that registers rules against them or compares equations' primitives."""
+    for code that registers rules against them or compares equations' primitives; and the
+    special functions of ``_SPECIAL``, imported on first use (``import jitnet`` stays fast)."""
+    import importlib
+    if name in _SPECIAL:
+        value = getattr(importlib.import_module(f".{_SPECIAL[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name == "special":
+        return importlib.import_module(".special", __name__)
     from ..core.primitive import registry
     if name.endswith("_p") and name[:-2] in registry:
         return registry[name[:-2]]
     raise AttributeError(f"module 'jitnet.lax' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SPECIAL) | {"special"})

@@ -2,9 +2,12 @@
 every way of reaching bfloat16 loads ml_dtypes on demand. Fresh interpreters: the test
 process itself has imported them long ago."""
 import json
+import math
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 _HEAVY = ("ml_dtypes", "scipy", "scipy.special", "scipy.linalg", "numba", "llvmlite")
 
@@ -56,3 +59,66 @@ def test_bfloat16_array_of_a_user_imported_ml_dtypes():
                           str(jnp.result_type(a, np.float32))]))
     """)
     assert got == ["bfloat16", [2.0, 5.0], "float32"]
+
+
+def test_import_leaves_the_libraries_above_the_core_unloaded_and_reaches_them_on_use():
+    """``import jitnet`` loads the core (tracing, transforms, jitnet.numpy, jitnet.lax); the
+    libraries users reach as attributes load on first use, under every spelling."""
+    got = _run("""
+        import json, sys
+        import jitnet
+        lazy = [f"jitnet.{n}" for n in jitnet._LAZY] + ["jitnet.lax.special"]
+        r = {"loaded": [m for m in lazy if m in sys.modules],
+             "core": all(m in sys.modules for m in ("jitnet.numpy", "jitnet.lax"))}
+        r["dir"] = sorted(n for n in ("nn", "random", "scipy", "P", "io_callback")
+                          if n in dir(jitnet))
+        r["relu"] = float(jitnet.nn.relu(-2.0) + jitnet.nn.relu(3.0))
+        r["after_nn"] = sorted(m for m in lazy if m in sys.modules)
+        from jitnet import random
+        import jitnet.scipy.special
+        r["erf0"] = float(jitnet.scipy.special.erf(0.0))
+        r["key"] = random.key_data(random.PRNGKey(7)).shape[0]
+        r["P"] = jitnet.P is jitnet.sharding.PartitionSpec
+        r["remat"] = float(jitnet.checkpoint(lambda x: x * 2)(1.5))
+        r["grad"] = float(jitnet.grad(lambda x: jitnet.nn.sigmoid(x))(0.0))
+        r["igamma"] = float(jitnet.lax.igamma(2.0, 1.0))   # 1 - 2/e
+        r["lax_dir"] = "igamma" in dir(jitnet.lax)
+        try:
+            jitnet.no_such_name
+        except AttributeError as e:
+            r["missing"] = str(e)
+        print(json.dumps(r))
+    """)
+    assert got == {"loaded": [], "core": True, "dir": ["P", "io_callback", "nn", "random", "scipy"],
+                   "relu": 3.0, "after_nn": ["jitnet.lax.special", "jitnet.nn", "jitnet.random",
+                                         "jitnet.scipy"],
+                   "erf0": 0.0, "key": 2, "P": True, "remat": 3.0, "grad": 0.25,
+                   "igamma": pytest.approx(1 - 2 / math.e, rel=1e-6), "lax_dir": True,
+                   "missing": "module 'jitnet' has no attribute 'no_such_name'"}
+
+
+def test_the_lazy_modules_define_no_primitive_generator_or_pytree_node_of_the_core():
+    """Why loading them on first use is sound: importing every lazy module adds no primitive
+    and no code generator (a traced, lowered, interpreted, exported or cached program only
+    meets those of the core), and registers pytree nodes only for its own classes."""
+    got = _run("""
+        import importlib, json
+        import jitnet
+        from jitnet.codegen import registry as generators
+        from jitnet.core import pytree
+        from jitnet.core.primitive import registry
+        def tables():
+            return {k: set(v) for k, v in vars(generators).items() if isinstance(v, dict)}
+        prims, nodes, gens = set(registry), set(pytree._registry), tables()
+        lazy = [f"jitnet.{n}" for n in jitnet._LAZY] + ["jitnet.lax.special"]
+        for name in lazy:
+            importlib.import_module(name)
+        new_nodes = set(pytree._registry) - nodes
+        print(json.dumps({
+            "prims": sorted(set(registry) - prims),
+            "generators": sorted(k for k, v in tables().items() if v - gens.get(k, set())),
+            "nodes_of_the_core": sorted(t.__qualname__ for t in new_nodes
+                                        if not t.__module__.startswith(tuple(lazy))),
+            "key_array": any(t.__qualname__ == "KeyArray" for t in new_nodes)}))
+    """)
+    assert got == {"prims": [], "generators": [], "nodes_of_the_core": [], "key_array": True}
