@@ -10,7 +10,9 @@ naming the program or kernel, to see which tests share a program), appended by e
 worker; an empty cache directory makes it a cold run. ``numba``/``numba_s`` count every top-level Numba compilation (generated
 programs and the package's own ``@njit`` helpers, which ``compile_log`` does not see) and its
 seconds. CPU is the worker's ``process_time``, which a loaded machine distorts far less than
-wall time. ``benchmarks/suite_profile.py`` turns the lines into per-file and per-test tables.
+wall time; ``child_cpu`` the CPU of the subprocesses the test waited for (MPI ranks, fresh
+interpreters, kernel builds), which ``process_time`` does not see.
+``benchmarks/suite_profile.py`` turns the lines into per-file and per-test tables.
 """
 import json
 import os
@@ -60,17 +62,24 @@ def pytest_configure(config):
     compile_log.record = _recording(compile_log.record)
 
 
+def _children_cpu():
+    t = os.times()
+    return t.children_user + t.children_system
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     from jitnet.runtime import compile_log
     before, cpu, wall = dict(compile_log.counts), time.process_time(), time.perf_counter()
+    children = _children_cpu()
     nb, nb_s, start = _numba.count, _numba.seconds, time.time()
     del _events[:]
     yield
     rec = {"id": item.nodeid, "worker": os.environ.get("PYTEST_XDIST_WORKER", ""),
            **{k: compile_log.counts[k] - before[k] for k in ("compile", "cache_load", "reuse")},
            "numba": _numba.count - nb, "numba_s": round(_numba.seconds - nb_s, 3),
-           "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
+           "cpu": time.process_time() - cpu, "child_cpu": round(_children_cpu() - children, 3),
+           "wall": time.perf_counter() - wall,
            "start": start, "end": time.time(), "events": list(_events)}
     with open(OUT, "a") as f:
         f.write(json.dumps(rec) + "\n")

@@ -1,14 +1,17 @@
 """Where the test suite's cold time goes: tables from ``compile_counts_plugin`` lines.
 
     python benchmarks/suite_profile.py OUT.jsonl [more.jsonl ...] [--top 30] [--files 30]
-        [--dirs] [--tail] [--costs tests/file_costs.json]
+        [--dirs] [--tail] [--costs tests/file_costs.json [--update]]
 
 Prints Markdown: the slowest test files and the slowest tests by worker CPU (``cpu``),
 with the generated programs compiled (``compile``) and all Numba compilations (``numba``,
 ``numba_s``) they caused; ``--dirs`` the same per directory; ``--tail`` each xdist worker's
 busy span and how long it sat idle after its last test. Run the plugin with an empty cache
-directory for cold figures. ``--costs`` writes each file's worker CPU seconds, the order in
-which ``tests/conftest.py`` hands files to the workers (heaviest first).
+directory for cold figures. ``--costs`` writes each file's CPU seconds (the worker's and its
+subprocesses': an MPI launch costs the cores as much as a compile), the order in which
+``tests/conftest.py`` hands files to the workers (heaviest first); with ``--update`` only the
+files in the lines are replaced, the others kept (files measured cold on their own, e.g. new
+ones, without a full run).
 """
 import argparse
 import collections
@@ -37,12 +40,16 @@ def main(argv=None):
     ap.add_argument("--dirs", action="store_true")
     ap.add_argument("--tail", action="store_true")
     ap.add_argument("--costs")
+    ap.add_argument("--update", action="store_true")
     args = ap.parse_args(argv)
     rows = load(args.jsonl)
     if args.costs:
         cost = collections.Counter()
         for r in rows:  # node ids start at the rootdir: keep the path below tests/
-            cost[r["id"].split("::")[0].split("tests/", 1)[-1]] += r["cpu"]
+            cost[r["id"].split("::")[0].split("tests/", 1)[-1]] += r["cpu"] + r.get("child_cpu", 0)
+        if args.update:
+            with open(args.costs) as f:
+                cost = collections.Counter({**json.load(f), **cost})
         with open(args.costs, "w") as f:
             json.dump({k: round(v, 1) for k, v in sorted(cost.items())}, f, indent=0)
             f.write("\n")

@@ -42,10 +42,13 @@ def pytest_configure(config):
     os.environ["JITNET_CACHE_KEY_FILE"] = os.path.join(base, "key", "cache.key")
 
 
-# Scheduling: files run heaviest first, by the worker CPU of a recorded cold run
-# (``file_costs.json``: ``benchmarks/suite_profile.py --costs``), so that pytest-xdist's
+# Scheduling: files run heaviest first, by the CPU (the worker's and its subprocesses') of a
+# recorded cold run (``file_costs.json``: ``benchmarks/suite_profile.py --costs``; files run
+# cold on their own merged in with ``--update``), so that pytest-xdist's
 # workers end on short tests and neither idles long while the other finishes a compile; a
 # file not recorded yet counts as heavy. Within a file the order is the file's own.
+# (``--dist worksteal`` splits the list in two halves by count, so its run ends where gw0's
+# queue and gw1's steals meet, on medium tests: benchmarks/RESULTS.md, suite.)
 # (``--dist loadfile`` keeps a file's shared functions in one worker, but measured no gain
 # over the default in a full run: benchmarks/RESULTS.md, suite14; it also works with it, with
 # ``--no-loadscope-reorder``.)

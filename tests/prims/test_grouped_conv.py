@@ -7,6 +7,9 @@ References, independent of those rules: the ungrouped convolution with the equiv
 block-diagonal dense kernel (its gradients are the ungrouped rules'), float64 central
 finite differences (``check_grads``: first and second order) and a Python loop for vmap.
 Both weight-gradient formulations are checked on every case, whichever the shape picks.
+The finite-difference checks trace the programs onto the reference interpreter (each
+compiled program is a compile of seconds): the first-order programs of their cases are
+compiled in the block-diagonal test, the second-order ones in ``test_second_order``.
 """
 import numpy as np
 import pytest
@@ -128,21 +131,32 @@ def test_grads_match_finite_differences(name, formulation, monkeypatch, x64):
     rng = np.random.default_rng(3)
     r = rand(rng, out_shape(case))
     f, _ = conv_fn(case, None)
-    check_grads(jitnet.jit(lambda x, w: f(x, w, r, case[-1])),
+    check_grads(jitnet.jit(lambda x, w: f(x, w, r, case[-1]), backend="interpreter"),
                 (rand(rng, case[0]), rand(rng, case[1])), order=1, modes=("rev",))
 
 
 @pytest.mark.parametrize("formulation", FORMULATIONS)
 def test_second_order(formulation, monkeypatch, x64):
     """grad of grad: the gradients' own convolutions (a rank-5 one for the batch window)
-    differentiated again."""
+    differentiated again, against finite differences on the interpreter; compiled, the
+    reverse-over-reverse Hessian-vector product (the same convolutions) against the
+    interpreter's."""
     force(monkeypatch, formulation)
     case = ((2, 4, 5, 4), (8, 1, 2, 3), (1, 2), ((1, 0), (1, 1)), (1, 1), (1, 1), 4)
     rng = np.random.default_rng(5)
     r = rand(rng, out_shape(case))
     f, _ = conv_fn(case, None)
-    check_grads(jitnet.jit(lambda x, w: f(x, w, r, 4)),
-                (rand(rng, case[0]), rand(rng, case[1])), order=2, modes=("rev",))
+    x, w, vx, vw = (rand(rng, s) for s in (case[0], case[1], case[0], case[1]))
+    check_grads(jitnet.jit(lambda x, w: f(x, w, r, 4), backend="interpreter"), (x, w),
+                order=2, modes=("rev",))
+
+    def hvp(x, w):
+        gx, gw = jitnet.grad(f, argnums=(0, 1))(x, w, r, 4)
+        return jnp.sum(gx * vx) + jnp.sum(gw * vw)
+    got = jitnet.jit(jitnet.grad(hvp, argnums=(0, 1)))(x, w)
+    want = jitnet.jit(jitnet.grad(hvp, argnums=(0, 1)), backend="interpreter")(x, w)
+    for g, v in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(v), rtol=1e-10, atol=1e-10)
 
 
 def test_vmapped_weight_gradient_equals_a_loop(x64):

@@ -94,10 +94,31 @@ def tol(dtype):
     return dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("jit,ties", [(False, False), (False, True), (True, True)],
-                         ids=["eager-distinct", "eager-ties", "jit-ties"])
+# Compiled checks: every case in float32, float64 on one case of each rule (tiling, patches):
+# a float64 program is the float32 one's loops in another type (a compile each), and the
+# float64 window kernels are checked in tests/kernels/test_window_kernel.py
+F64_COMPILED = ("2x2-nchw-odd", "overlap-3x3-s2")
+
+
+def compiled_cases():
+    """(name, dtype) parameters of the compiled checks, ``dtype`` for the fixture."""
+    return [pytest.param(n, d, id=f"{'f32' if d == np.float32 else 'f64'}-{n}")
+            for d in (np.float32, np.float64) for n in list(TILING) + list(OTHER)
+            if d == np.float32 or n in F64_COMPILED]
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["eager-distinct", "eager-ties"])
 @pytest.mark.parametrize("name", list(TILING) + list(OTHER))
-def test_max_pool_gradient_matches_numpy(name, ties, jit, dtype):
+def test_max_pool_gradient_matches_numpy(name, ties, dtype):
+    check_max_pool(name, ties, False, dtype)
+
+
+@pytest.mark.parametrize("name,dtype", compiled_cases(), indirect=["dtype"])
+def test_compiled_max_pool_gradient_matches_numpy(name, dtype):
+    check_max_pool(name, True, True, dtype)
+
+
+def check_max_pool(name, ties, jit, dtype):
     rng = np.random.default_rng(3)
     shape, *geometry = case(name)
     x = rng.standard_normal(shape)
@@ -109,9 +130,17 @@ def test_max_pool_gradient_matches_numpy(name, ties, jit, dtype):
                                ref_max_grad(x, ct, *geometry), **tol(dtype))
 
 
-@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
 @pytest.mark.parametrize("name", list(TILING) + list(OTHER))
-def test_avg_pool_gradient_matches_numpy(name, jit, dtype):
+def test_avg_pool_gradient_matches_numpy(name, dtype):
+    check_avg_pool(name, False, dtype)
+
+
+@pytest.mark.parametrize("name,dtype", compiled_cases(), indirect=["dtype"])
+def test_compiled_avg_pool_gradient_matches_numpy(name, dtype):
+    check_avg_pool(name, True, dtype)
+
+
+def check_avg_pool(name, jit, dtype):
     rng = np.random.default_rng(4)
     shape, *geometry = case(name)
     x = rng.standard_normal(shape).astype(dtype)

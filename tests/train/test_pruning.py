@@ -71,10 +71,12 @@ def test_pruned_trial_stops_early_and_trials_share_compiled_code(blobs, np_mlp_l
 def _loss_fn(params, batch, mask):
     # tests/train/test_trainer.py's loss, optimizer and batch size: the same programs
     x, y = batch
+    # (statement for statement: the programs' text follows the order of the operations)
     logits = x @ params["w"] + params["b"]
     nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1)[:, 0]
     n = jnp.sum(mask)
-    return jnp.sum(nll * mask) / n, {"acc": jnp.sum((jnp.argmax(logits, 1) == y) * mask) / n}
+    acc = jnp.sum((jnp.argmax(logits, 1) == y) * mask) / n
+    return jnp.sum(nll * mask) / n, {"acc": acc}
 
 
 def test_pruning_callback_with_trainer(blobs):
@@ -82,12 +84,14 @@ def test_pruning_callback_with_trainer(blobs):
     params = {"w": jnp.zeros((4, 3), jnp.float32), "b": jnp.zeros(3, jnp.float32)}
     study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=1.0))
     trial_lr0 = study.ask()
-    t = train.Trainer(max_epochs=5, optimizer=optim.adam(0.0),
+    # a rate too small to move the loss: 0.0 would be a literal of the program text (a
+    # program of its own), any other rate is an argument of test_trainer's programs
+    t = train.Trainer(max_epochs=5, optimizer=optim.adam(1e-30),
                       batch_size=64, verbose=0,
                       callbacks=[train.OptunaPruningCallback(trial_lr0, "val_loss")])
     with pytest.raises(optuna.TrialPruned, match="pruned at epoch 0"):
         t.fit(_loss_fn, params, (x, y), val_data=(x, y))
-    # zero weights: the loss is log(3) exactly, which the threshold 1.0 prunes at once
+    # zero weights (to 1e-30): the loss is log(3), which the threshold 1.0 prunes at once
     np.testing.assert_allclose(study.trials[0].intermediate_values[0], np.log(3.0), rtol=1e-6)
 
 

@@ -22,6 +22,12 @@ def loss_fn(params, batch, mask):
     return jnp.sum(nll * mask) / n, {"acc": acc}
 
 
+# the optimizer of the tests of the loop's semantics (seeding, fast_dev_run, overfit_batches,
+# val_check_interval): test_trainer_fits_and_validates' (its compiled train and eval steps
+# are reused: each other optimizer is a compile of seconds); the rules are tests/optim's
+ADAM = optim.adam(0.05)
+
+
 def np_loss(params, x, y):
     logits = x.astype(np.float64) @ np.asarray(params["w"], np.float64) + np.asarray(params["b"])
     m = logits.max(1, keepdims=True)
@@ -32,7 +38,7 @@ def np_loss(params, x, y):
 @pytest.mark.slow
 def test_trainer_fits_and_validates(blobs):
     x, y = blobs
-    t = train.Trainer(max_epochs=5, optimizer=optim.adam(0.05), batch_size=64, verbose=0)
+    t = train.Trainer(max_epochs=5, optimizer=ADAM, batch_size=64, verbose=0)
     p = t.fit(loss_fn, init(), (x, y), val_data=(x, y))
     h = t.history.history
     assert set(h) == {"loss", "acc", "val_loss", "val_acc"}
@@ -45,7 +51,7 @@ def test_trainer_fits_and_validates(blobs):
 @pytest.mark.slow
 def test_seed_makes_runs_identical(blobs):
     x, y = blobs
-    runs = [train.Trainer(max_epochs=2, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
+    runs = [train.Trainer(max_epochs=2, optimizer=ADAM, batch_size=64, verbose=0,
                           seed=3).fit(loss_fn, init(), (x, y)) for _ in range(2)]
     for a, b in zip(jax.tree_util.tree_leaves(runs[0]), jax.tree_util.tree_leaves(runs[1])):
         np.testing.assert_array_equal(a, b)
@@ -54,10 +60,10 @@ def test_seed_makes_runs_identical(blobs):
 @pytest.mark.slow
 def test_fast_dev_run_and_overfit_batches(blobs):
     x, y = blobs
-    t = train.Trainer(max_epochs=5, optimizer=optim.sgd(0.1), batch_size=64, fast_dev_run=True)
+    t = train.Trainer(max_epochs=5, optimizer=ADAM, batch_size=64, fast_dev_run=True)
     t.fit(loss_fn, init(), (x, y), val_data=(x, y))
     assert int(t.state.step) == 1 and t.history.epoch == [0]
-    t = train.Trainer(max_epochs=3, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
+    t = train.Trainer(max_epochs=3, optimizer=ADAM, batch_size=64, verbose=0,
                       overfit_batches=2)
     t.fit(loss_fn, init(), (x, y))
     assert int(t.state.step) == 6 and "val_loss" in t.history.history
@@ -67,7 +73,7 @@ def test_val_check_interval(blobs):
     x, y = blobs
     seen = []
     cb = train.LambdaCallback(on_test_end=lambda logs: seen.append(logs["loss"]))
-    t = train.Trainer(max_epochs=1, optimizer=optim.sgd(0.1), batch_size=64, verbose=0,
+    t = train.Trainer(max_epochs=1, optimizer=ADAM, batch_size=64, verbose=0,
                       val_check_interval=0.5, callbacks=[cb])
     t.fit(loss_fn, init(), (x[:256], y[:256]), val_data=(x[:64], y[:64]))
     assert len(seen) == 2          # after batch 2 of 4, and at the epoch's end
