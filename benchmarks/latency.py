@@ -261,6 +261,9 @@ CHILDREN = {"step": lambda a: child_step(a.fw, a.workload, a.batches, a.follow),
 
 def _run(kind, fw, cache, timeout, env=(), **extra):
     env = dict(os.environ, JITNET_CACHE_DIR=cache, PYTHONPATH=ROOT, **dict(env))
+    # as a user's machine: bytecode caches on (without them each process compiles every
+    # module it imports from source, ~0.3 s of jitnet's alone; warm_start.py does the same)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmd = [sys.executable, __file__, "--child", kind, "--fw", fw]
     for k, v in extra.items():
         if v is True:
