@@ -39,8 +39,9 @@ def _cost(k: LoopKernel) -> int:
 
 # a kernel whose parallel loop depends on a run-time size is written twice, parallel and
 # serial, the call's sizes choosing; one of more operations than this (a long elementwise
-# chain: twice its compile time; as a prange, Numba's parallel passes recurse on it) is
-# written once, decided on the size's value as before (each side compiles once)
+# chain: twice its compile time; as a prange, Numba's parallel passes recurse on it), or
+# reducing rows of CHUNK or more (``_chunked_rows``), is written once, decided on the size's
+# value as before (each side compiles once)
 BOTH_MAX_OPS = 64
 
 LANES = 16       # independent partial results per reduction: lets LLVM vectorize without
@@ -74,6 +75,17 @@ def _reduced_axes(ctx: _Ctx):
         return None
     ax = next(iter(axes))
     return ax if len(ctx.shape) - 1 in ax else None
+
+
+def _chunked_rows(ctx: _Ctx) -> bool:
+    """Reductions along rows of a chunk or more (a softmax over 5000 classes): their
+    ``prange`` version costs Numba's parallel lowering 5-20 s (5 row reductions of (7, 4097):
+    4.6 s written once, 26.5 s written twice), so their kernel is not written twice."""
+    ax = _reduced_axes(ctx) if ctx.k.reductions else None
+    if ax is None:
+        return False
+    inner = ctx.shape[-1]
+    return isinstance(inner, Dim) or inner >= CHUNK
 
 
 def _flattenable(k: LoopKernel) -> bool:
@@ -113,7 +125,8 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             else _emit_array_loop)
     cost = _cost(k)
     parallel = decide(cost, PARALLEL_WORK)
-    if parallel is None and len(k.eqns) + len(k.reductions) > BOTH_MAX_OPS:
+    if parallel is None and (len(k.eqns) + len(k.reductions) > BOTH_MAX_OPS
+                             or _chunked_rows(ctx)):
         parallel = cost >= PARALLEL_WORK  # on the value: each side compiles once
     if parallel is None:  # depends on a run-time size: both loops, one text for every size
         w(f"if {cost} >= {PARALLEL_WORK}:")
