@@ -5,8 +5,9 @@ Each ``LoopKernel`` becomes a loop nest whose body evaluates the kernel's expres
 loads go through the index arithmetic of the remaps pulled into the kernel, values
 used only inside the kernel stay in registers, reductions accumulate in scalars (when
 the reduced axes include the innermost one) or into an output array. Each ``OpKernel`` is emitted
-by its primitive's generator in ``cpu/ops.py``. Shapes are compile-time constants
-(jit specializes on them), so loop bounds are literals.
+by its primitive's generator in ``cpu/ops.py``. Loop bounds are literals, except the sizes
+a shape-generic program reads at run time (``codegen/dims.py``: a batch size), and a choice
+that depends on such a size (a ``prange`` from ``PARALLEL_WORK``) is made at run time.
 
 No numba import here: this module only writes text.
 """
@@ -40,7 +41,7 @@ def _cost(k: LoopKernel) -> int:
 # a kernel whose parallel loop depends on a run-time size is written twice, parallel and
 # serial, the call's sizes choosing; one of more operations than this (a long elementwise
 # chain: twice its compile time; as a prange, Numba's parallel passes recurse on it), or
-# reducing rows of CHUNK or more (``_chunked_rows``), is written once, decided on the size's
+# reducing rows of CHUNK or more (``_long_row``), is written once, decided on the size's
 # value as before (each side compiles once)
 BOTH_MAX_OPS = 64
 
@@ -77,15 +78,9 @@ def _reduced_axes(ctx: _Ctx):
     return ax if len(ctx.shape) - 1 in ax else None
 
 
-def _chunked_rows(ctx: _Ctx) -> bool:
-    """Reductions along rows of a chunk or more (a softmax over 5000 classes): their
-    ``prange`` version costs Numba's parallel lowering 5-20 s (5 row reductions of (7, 4097):
-    4.6 s written once, 26.5 s written twice), so their kernel is not written twice."""
-    ax = _reduced_axes(ctx) if ctx.k.reductions else None
-    if ax is None:
-        return False
-    inner = ctx.shape[-1]
-    return isinstance(inner, Dim) or inner >= CHUNK
+def _long_row(m) -> bool:
+    """Is an innermost reduced axis of ``m`` a chunk or more (or read at run time)?"""
+    return isinstance(m, Dim) or m >= CHUNK
 
 
 def _flattenable(k: LoopKernel) -> bool:
@@ -121,12 +116,15 @@ def emit_loop(k: LoopKernel, names: Names, w: Writer):
             t = names.temp()
             w(f"{t} = {names.var(v)}.reshape(({n},))")
             ctx.alias[v] = t
-    emit = (_emit_scalar_reduction if k.reductions and _reduced_axes(ctx) is not None
-            else _emit_array_loop)
+    rows = bool(k.reductions) and _reduced_axes(ctx) is not None
+    emit = _emit_scalar_reduction if rows else _emit_array_loop
     cost = _cost(k)
     parallel = decide(cost, PARALLEL_WORK)
+    # reductions along rows of a chunk or more (a softmax over 5000 classes): their prange
+    # version costs Numba's parallel lowering 5-20 s (5 row reductions of (7, 4097): 4.6 s
+    # written once, 26.5 s written twice)
     if parallel is None and (len(k.eqns) + len(k.reductions) > BOTH_MAX_OPS
-                             or _chunked_rows(ctx)):
+                             or rows and _long_row(ctx.shape[-1])):
         parallel = cost >= PARALLEL_WORK  # on the value: each side compiles once
     if parallel is None:  # depends on a run-time size: both loops, one text for every size
         w(f"if {cost} >= {PARALLEL_WORK}:")
@@ -410,9 +408,9 @@ def _is_computed(k: LoopKernel, e) -> bool:
 def _buffer_len(m) -> int:
     """Slots of a chunk buffer for an innermost reduced axis of ``m``: a whole chunk, or for
     a static axis shorter than one, the power of two its lanes are folded from."""
-    main = m - m % LANES
-    if isinstance(m, Dim) or main >= CHUNK:
+    if _long_row(m):
         return CHUNK
+    main = m - m % LANES
     top = LANES
     while top < main:
         top *= 2
