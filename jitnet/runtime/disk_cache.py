@@ -135,10 +135,34 @@ def helper_sources() -> list:
         os.path.join(root, "core", "threefry.py")]
 
 
+def host_cpu() -> str:
+    """The CPU, for the cache key. On Linux x86-64, a digest of the first processor's vendor,
+    family, model and feature flags (``/proc/cpuinfo``): LLVM derives its host CPU name and
+    features (what code is built for) from the same cpuid values, and reading them does not
+    load LLVM (~20 ms), which eager kernels start without. Elsewhere LLVM's host CPU name."""
+    if sys.platform.startswith("linux") and platform.machine() == "x86_64":
+        fields = {}
+        with contextlib.suppress(OSError), open("/proc/cpuinfo", "rb") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor's block only
+                k, _, v = line.decode("ascii", "replace").partition(":")
+                fields[k.strip()] = v.strip()
+        ident = [fields.get(k) for k in ("vendor_id", "cpu family", "model", "flags")]
+        if all(ident):
+            return "x86_64:" + hashlib.sha256("\n".join(ident).encode()).hexdigest()[:16]
+    try:
+        from llvmlite import binding
+        return binding.get_host_cpu_name()
+    except Exception:  # pragma: no cover - llvmlite always provides it
+        return platform.machine()
+
+
 @functools.lru_cache(maxsize=None)
 def environment_tag() -> str:
     """What compiled code depends on besides its source: versions, CPU, the helpers. Numba
-    is not imported (eager kernels load without it): its version file stands for it."""
+    is not imported (eager kernels load without it): its version file stands for it, and
+    LLVM is not loaded either (``host_cpu``)."""
     import importlib.util
 
     import llvmlite
@@ -146,11 +170,7 @@ def environment_tag() -> str:
     spec = importlib.util.find_spec("numba")
     with open(os.path.join(spec.submodule_search_locations[0], "_version.py"), "rb") as f:
         numba_version = hashlib.sha256(f.read()).hexdigest()[:16]
-    try:
-        from llvmlite import binding
-        cpu = binding.get_host_cpu_name()
-    except Exception:  # pragma: no cover - llvmlite always provides it
-        cpu = platform.machine()
+    cpu = host_cpu()
     # the helpers and kernels generated code calls are compiled into it, or called by a
     # symbol whose arguments they define: their sources are part of the key
     h = hashlib.sha256()

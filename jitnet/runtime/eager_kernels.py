@@ -5,10 +5,11 @@ float32/float64 run the compiled code's own scalar kernels (``numba_math.jn_*``)
 and jitted results agree bit for bit. Each kernel is compiled once per machine as a Numba
 ``cfunc`` looping over a contiguous buffer; its machine code (a relocatable object file) is
 kept, signed, in the disk cache (``e_<hash>.eager``). A later process links that object
-into an llvmlite MCJIT engine and calls it through ctypes: it neither imports Numba nor
-compiles anything, so a first eager ``tanh`` costs ~25 ms (importing llvmlite's binding) in
-place of ~0.5 s (importing and setting up Numba, loading a cached ufunc and compiling its
-loop wrapper, which Numba does in every process).
+itself (``elf_loader``; through an llvmlite MCJIT engine where that cannot) and calls it
+through ctypes: it neither imports Numba nor LLVM nor compiles anything, so a first eager
+``tanh`` costs ~3 ms in place of ~23 ms through MCJIT (importing llvmlite's binding) and
+~0.5 s through Numba (importing and setting up Numba, loading a cached ufunc and compiling
+its loop wrapper, which Numba does in every process).
 
 An object file may only refer to symbols every process has (libm's); the ones it refers to
 are recorded next to it and checked before it is linked, and a kernel whose code would call
@@ -27,7 +28,7 @@ import time
 
 import numpy as np
 
-from . import compile_log, disk_cache
+from . import compile_log, disk_cache, elf_loader
 
 # eager name -> the numba_math kernels (float32, float64) that the generated code calls too
 KERNELS = {
@@ -47,7 +48,8 @@ _keep: list = []       # the cfuncs compiled in this process (their code must st
 _engine: list = []     # the MCJIT engine holding the kernels loaded from the disk cache
 _lock = threading.Lock()
 # held while a thread other than the caller's uses LLVM (the tiered start's cache load), so
-# that kernels are not linked into an MCJIT engine at the same time
+# that kernels are not linked into an MCJIT engine at the same time (``elf_loader`` links
+# without LLVM and so without this lock)
 llvm_lock = threading.RLock()
 
 
@@ -94,12 +96,14 @@ def _quick_function(name: str, dtype: np.dtype):
     if (name, dtype) in absent:
         return None
     st = disk_cache.store()
-    with llvm_lock, _lock:
-        fn = _load(st, _stem(name, dtype)) if st is not None else None
-        if fn is None:
-            absent.add((name, dtype))
-            return None
-        return _fns.setdefault((name, dtype), fn)
+    # no lock: a load that needs LLVM takes llvm_lock itself (while the tiered start loads
+    # a program the interpreter's kernels link without waiting); two threads linking the
+    # same kernel at once only waste a mapping
+    fn = _load(st, _stem(name, dtype)) if st is not None else None
+    if fn is None:
+        absent.add((name, dtype))
+        return None
+    return _fns.setdefault((name, dtype), fn)
 
 
 def apply(name: str, x: np.ndarray) -> np.ndarray:
@@ -178,6 +182,26 @@ def _mcjit():
     return _engine[0]
 
 
+@functools.lru_cache(maxsize=None)
+def _process_symbol(name: str):
+    """The address of a symbol of the process (libm's: Python links it), or None; what
+    MCJIT would resolve it to."""
+    try:
+        return ctypes.cast(getattr(ctypes.CDLL(None), name), ctypes.c_void_p).value
+    except AttributeError:
+        return None
+
+
+def _link_mcjit(obj: bytes, symbol: str) -> int:
+    """Link through LLVM, where ``elf_loader`` cannot (another architecture or format)."""
+    import llvmlite.binding as llvm
+    with llvm_lock:
+        engine = _mcjit()
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        return engine.get_function_address(symbol)
+
+
 def _load(st, stem: str):
     """The kernel of a verified cache file, or None (missing, unsigned, or unusable here)."""
     try:
@@ -192,13 +216,12 @@ def _load(st, stem: str):
     try:
         head, obj = payload.split(b"\n", 1)
         meta = json.loads(head)
-        import llvmlite.binding as llvm
-        engine = _mcjit()  # first: making it makes the process's symbols (libm's) known
-        if any(llvm.address_of_symbol(s) is None for s in meta["externals"]):
+        if any(_process_symbol(s) is None for s in meta["externals"]):
             return None  # this process cannot resolve what the code calls: compile here
-        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-        engine.finalize_object()
-        address = engine.get_function_address(meta["symbol"])
+        try:
+            address = elf_loader.link(obj, meta["symbol"], _process_symbol)
+        except elf_loader.Unsupported:
+            address = _link_mcjit(obj, meta["symbol"])
     except Exception:  # written by another jitnet or llvmlite: recompile
         return None
     if not address:

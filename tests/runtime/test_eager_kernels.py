@@ -2,6 +2,7 @@
 object files that a new process links without Numba and without compiling."""
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import scipy.special
 import jitnet
 import jitnet.numpy as jnp
 from jitnet import lax
-from jitnet.runtime import compile_log, disk_cache, eager_kernels
+from jitnet.runtime import compile_log, disk_cache, eager_kernels, elf_loader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OPS = {"exp": (jnp.exp, np.exp), "log": (jnp.log, np.log), "log1p": (jnp.log1p, np.log1p),
@@ -80,8 +81,12 @@ vals = [np.asarray(jitnet.lax.erf_inv(x * 0.5)).tolist()]
 vals += [np.asarray(f(x)).tolist() for f in (jnp.tanh, jnp.exp, jnp.log, jitnet.nn.sigmoid,
                                               jnp.log1p, jnp.expm1)]
 vals.append(np.asarray(jnp.sum(jnp.tanh(x) @ x.T + 1.0, axis=0)).tolist())
+jitnet.config.update("jax_enable_x64", True)
+x64 = jnp.asarray(np.linspace(-2.0, 3.0, 7))   # float64 tanh: its code calls libm's tanh
+vals.append(np.asarray(jnp.tanh(x64)).tolist())
 print("RESULT " + json.dumps({"counts": compile_log.counts, "vals": vals,
-                              "numba": "numba" in sys.modules}))
+                              "numba": "numba" in sys.modules,
+                              "llvm": "llvmlite.binding" in sys.modules}))
 """
 
 
@@ -94,15 +99,20 @@ def _child(cache_dir, key):
     return json.loads(p.stdout.split("RESULT ", 1)[1])
 
 
-def test_second_process_neither_compiles_nor_imports_numba(tmp_path):
+def test_second_process_neither_compiles_nor_imports_numba_or_llvm(tmp_path):
     first = _child(tmp_path / "cache", tmp_path / "key" / "cache.key")
-    assert first["counts"]["compile"] == 7 and first["numba"]  # the warm-up compiled them
+    assert first["counts"]["compile"] == 8 and first["numba"]  # the warm-up compiled them
     second = _child(tmp_path / "cache", tmp_path / "key" / "cache.key")
-    assert second["counts"]["compile"] == 0 and second["counts"]["cache_load"] == 7
+    assert second["counts"]["compile"] == 0 and second["counts"]["cache_load"] == 8
     assert not second["numba"]
+    # x86-64 links the object files itself (runtime/elf_loader.py), elsewhere through MCJIT
+    assert second["llvm"] == (platform.machine() != "x86_64")
     assert second["vals"] == first["vals"]
     x = np.linspace(0.25, 1.5, 12, dtype=np.float32).reshape(3, 4)
     np.testing.assert_allclose(second["vals"][1], np.tanh(x), rtol=3e-7)
+    np.testing.assert_allclose(second["vals"][3], np.log(x), rtol=3e-7)
+    np.testing.assert_allclose(second["vals"][-1], np.tanh(np.linspace(-2.0, 3.0, 7)),
+                               rtol=1e-15)
 
 
 def test_unsigned_or_unresolvable_files_are_not_loaded(cache, monkeypatch):
@@ -122,6 +132,39 @@ def test_unsigned_or_unresolvable_files_are_not_loaded(cache, monkeypatch):
     monkeypatch.setattr(eager_kernels, "_fns", {})
     np.testing.assert_array_equal(eager_kernels.apply("exp", x), want)
     assert compile_log.counts["compile"] == before + 2
+
+
+def test_a_changed_object_file_is_never_linked(cache, monkeypatch):
+    """One flipped bit in the signed code: the file is deleted and the kernel compiled
+    anew, the changed bytes never reach the linker."""
+    x = np.array([0.5, 1.0, 2.0], np.float32)
+    want = eager_kernels.apply("tanh", x)
+    (path,) = cache.glob("e_*.eager")
+    blob = bytearray(path.read_bytes())
+    blob[-100] ^= 0x04
+    path.write_bytes(bytes(blob))
+    linked = []
+    real = elf_loader.link
+    monkeypatch.setattr(elf_loader, "link", lambda obj, *a: linked.append(obj) or real(obj, *a))
+    monkeypatch.setattr(eager_kernels, "_fns", {})
+    before = compile_log.counts["compile"]
+    np.testing.assert_array_equal(eager_kernels.apply("tanh", x), want)
+    assert compile_log.counts["compile"] == before + 1 and linked == []
+    np.testing.assert_allclose(want, np.tanh(x.astype(np.float64)), rtol=3e-7)
+
+
+def test_objects_the_linker_refuses_link_through_mcjit(cache, monkeypatch):
+    x = np.linspace(0.1, 3.0, 11)
+    eager_kernels.apply("log1p", x)                            # compiled and cached
+
+    def refuse(*args):
+        raise elf_loader.Unsupported("refused")
+    monkeypatch.setattr(elf_loader, "link", refuse)
+    monkeypatch.setattr(eager_kernels, "_fns", {})
+    before = dict(compile_log.counts)
+    np.testing.assert_allclose(eager_kernels.apply("log1p", x), np.log1p(x), rtol=1e-15)
+    assert compile_log.counts["compile"] == before["compile"]
+    assert compile_log.counts["cache_load"] == before["cache_load"] + 1
 
 
 def test_bad_requests_name_the_kernel():
