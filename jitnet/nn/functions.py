@@ -20,7 +20,17 @@ from ..core import dtypes
 from ..hop.custom import custom_jvp
 from ..numpy.util import (canonicalize_axes, canonicalize_axis, check_arraylike,
                           promote_args_inexact, to_dtype)
-from ..scipy.special import logsumexp  # noqa: F401  (jax.nn re-exports it)
+
+
+def __getattr__(name):
+    """``logsumexp`` is ``jitnet.scipy.special``'s (as ``jax.nn``'s is), loaded on first use:
+    importing ``jitnet.scipy`` costs ~13 ms, more than the rest of ``jitnet.nn``, and would
+    otherwise be part of a new process's first ``nn.sigmoid``."""
+    if name == "logsumexp":
+        from ..scipy.special import logsumexp
+        return logsumexp
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "identity", "leaky_relu", "log1mexp", "log_sigmoid", "log_softmax",
@@ -260,6 +270,7 @@ def log_softmax(x, axis=-1, where=None):
 def logmeanexp(x, axis=None, where=None, keepdims=False):
     """``log(mean(exp(x)))`` over ``axis`` (entries where ``where`` is False left out),
     without overflow: ``logsumexp(x) - log(n)``."""
+    from ..scipy.special import logsumexp
     x = _float("logmeanexp", x)
     axes = canonicalize_axes(axis, x.ndim)
     if where is None:
