@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from . import compile_log, disk_cache, elf_loader
+from . import compile_log, disk_cache
 
 # eager name -> the numba_math kernels (float32, float64) that the generated code calls too
 KERNELS = {
@@ -213,6 +213,7 @@ def _load(st, stem: str):
         return None
     if payload is None:
         return None  # a bad signature: read_signed deleted the file
+    from . import elf_loader  # (its mmap import: not part of ``import jitnet``)
     try:
         head, obj = payload.split(b"\n", 1)
         meta = json.loads(head)
