@@ -56,10 +56,12 @@ def test_eager_equals_jit_bit_for_bit_and_numpy_closely(dtype, request):
                                    else 1e-13, atol=1e-30, err_msg=name)
 
 
-def test_layouts_and_every_kernel_is_cacheable(cache):
+def test_layouts_and_every_kernel_is_cacheable(cache, monkeypatch):
     """Strided, 0-d and empty inputs; all 14 kernels call nothing but libm, so every one
-    goes to the disk cache."""
+    goes to the disk cache, and on x86-64 every one links without LLVM, computing the same
+    bits as the kernel Numba compiled in this process."""
     x = np.linspace(0.1, 2.0, 24).reshape(4, 6)
+    compiled = {}
     for name in eager_kernels.KERNELS:
         for dtype in (np.float32, np.float64):
             xs = x.astype(dtype)
@@ -67,7 +69,16 @@ def test_layouts_and_every_kernel_is_cacheable(cache):
             np.testing.assert_array_equal(eager_kernels.apply(name, xs[:, ::2]), want)
             assert eager_kernels.apply(name, xs[1, 1]).shape == ()
             assert eager_kernels.apply(name, xs[:0]).shape == (0, 6)
+            compiled[name, dtype] = want
     assert len(list(cache.glob("e_*.eager"))) == 14
+    monkeypatch.setattr(eager_kernels, "_fns", {})
+    if platform.machine() == "x86_64":
+        monkeypatch.setattr(eager_kernels, "_link_mcjit", None)   # (calling it fails)
+    before = compile_log.counts["compile"]
+    for (name, dtype), want in compiled.items():
+        got = eager_kernels.apply(name, x.astype(dtype)[:, ::2])
+        np.testing.assert_array_equal(got, want, err_msg=f"{name} {dtype}")
+    assert compile_log.counts["compile"] == before
 
 
 _CHILD = """
