@@ -135,14 +135,14 @@ def helper_sources() -> list:
         os.path.join(root, "core", "threefry.py")]
 
 
-def host_cpu() -> str:
+def host_cpu(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU, for the cache key. On Linux x86-64, a digest of the first processor's vendor,
     family, model and feature flags (``/proc/cpuinfo``): LLVM derives its host CPU name and
     features (what code is built for) from the same cpuid values, and reading them does not
     load LLVM (~20 ms), which eager kernels start without. Elsewhere LLVM's host CPU name."""
     if sys.platform.startswith("linux") and platform.machine() == "x86_64":
         fields = {}
-        with contextlib.suppress(OSError), open("/proc/cpuinfo", "rb") as f:
+        with contextlib.suppress(OSError), open(cpuinfo, "rb") as f:
             for line in f:
                 if not line.strip():
                     break  # the first processor's block only

@@ -556,3 +556,29 @@ def test_the_suite_writes_nothing_to_home_or_the_temporary_directory(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "2 passed" in r.stdout
     assert list(home.iterdir()) == [] and list(tmp.iterdir()) == []
+
+
+def test_the_keys_cpu_is_the_first_processors_identity_and_flags(tmp_path):
+    """``host_cpu`` (without loading LLVM): the vendor, family, model and feature flags of
+    the first processor; another flag is another CPU; no such fields, LLVM's name."""
+    import platform
+
+    import llvmlite.binding as llvm
+
+    def cpu(block0, block1="processor : 1\nflags : other\n"):
+        path = tmp_path / "cpuinfo"
+        path.write_text(block0 + "\n" + block1)
+        return disk_cache.host_cpu(str(path))
+
+    base = ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+            "cpu MHz\t\t: {mhz}\nflags\t\t: fpu sse2 avx2{extra}\n")
+    a = cpu(base.format(mhz="2600.0", extra=""))
+    if platform.machine() != "x86_64":
+        assert a == llvm.get_host_cpu_name()
+        return
+    assert a.startswith("x86_64:")
+    assert cpu(base.format(mhz="3100.5", extra=""), "flags : x\n") == a   # MHz, others: same
+    assert cpu(base.format(mhz="2600.0", extra=" avx512f")) != a
+    assert cpu(base.format(mhz="2600.0", extra="").replace("85", "86")) != a
+    assert cpu("processor : 0\nflags : fpu\n") == llvm.get_host_cpu_name()
+    assert disk_cache.host_cpu() in disk_cache.environment_tag()
