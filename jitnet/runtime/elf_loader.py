@@ -19,8 +19,9 @@ import mmap
 import struct
 
 _EM_X86_64 = 62
-_SHF_ALLOC = 0x2
-_SHT_NOBITS, _SHT_RELA, _SHT_SYMTAB = 8, 4, 2
+_SHF_ALLOC, _SHF_TLS = 0x2, 0x400
+_SHT_NOBITS, _SHT_RELA, _SHT_REL, _SHT_SYMTAB = 8, 4, 9, 2
+_STT_GNU_IFUNC = 10
 _R_64, _R_PC32, _R_PLT32, _R_PC64 = 1, 2, 4, 24
 _SHN_ABS = 0xFFF1
 
@@ -49,8 +50,12 @@ def link(obj: bytes, symbol: str, externals) -> int:
     # place the allocated sections, each at its alignment, in one mapping
     place, size = {}, 0
     for i, s in enumerate(secs):
+        if s[2] & _SHF_TLS or s[1] == _SHT_REL:
+            raise Unsupported("thread-local data or implicit-addend relocations")
         if s[2] & _SHF_ALLOC and s[5]:
             align = max(s[8], 1)
+            if align > mmap.PAGESIZE:  # (the mapping's start is only page-aligned)
+                raise Unsupported(f"a section aligned to {align} bytes")
             size = -(-size // align) * align
             place[i] = size
             size += s[5]
@@ -121,7 +126,9 @@ def _symbols(obj: bytes, secs, symtab: int) -> list:
     strs = secs[s[6]]
     names = obj[strs[4]:strs[4] + strs[5]]
     out = []
-    for name, _, _, shndx, value, _ in struct.iter_unpack("<IBBHQQ", obj[s[4]:s[4] + s[5]]):
+    for name, info, _, shndx, value, _ in struct.iter_unpack("<IBBHQQ", obj[s[4]:s[4] + s[5]]):
+        if info & 0xF == _STT_GNU_IFUNC:
+            raise Unsupported("an indirect function")
         end = names.find(b"\0", name)
         out.append((names[name:end].decode("ascii", "replace"), shndx, value))
     return out

@@ -99,8 +99,30 @@ def test_small_code_model_pc_relative_references():
     _check(elf_loader.link(obj, "outer", lambda name: None), lambda v: v * 0.5)
 
 
+TLS_IR = """
+@counter = internal thread_local global i64 0
+define i64 @outer(i64 %x) {
+  %c = load i64, i64* @counter
+  %y = add i64 %c, %x
+  store i64 %y, i64* @counter
+  ret i64 %y
+}
+"""
+
+
+def _as_rel(obj):
+    """``obj`` with its RELA sections marked REL (addends in the code, not handled)."""
+    b = bytearray(obj)
+    shoff = int.from_bytes(b[40:48], "little")
+    for i in range(int.from_bytes(b[60:62], "little")):
+        at = shoff + 64 * i + 4
+        if b[at:at + 4] == (4).to_bytes(4, "little"):
+            b[at:at + 4] = (9).to_bytes(4, "little")
+    return bytes(b)
+
+
 @pytest.mark.parametrize("case", ["not_elf", "machine", "abs32", "got", "unresolved",
-                                  "far_call", "no_symbol"])
+                                  "far_call", "no_symbol", "tls", "rel"])
 def test_what_it_does_not_handle_raises_unsupported(case):
     resolve = eager_kernels._process_symbol
     symbol = "outer"
@@ -118,6 +140,10 @@ def test_what_it_does_not_handle_raises_unsupported(case):
         obj, resolve = _object(IR, "large", "static"), lambda name: None
     elif case == "far_call":                      # a PLT32 call 2**46 bytes away
         obj, resolve = _object(IR, "small", "pic"), lambda name: 1 << 46
+    elif case == "tls":
+        obj = _object(TLS_IR, "large", "static")
+    elif case == "rel":
+        obj = _as_rel(_object(IR, "large", "static"))
     else:
         obj, symbol = _object(IR, "large", "static"), "no_such_function"
     with pytest.raises(elf_loader.Unsupported):
