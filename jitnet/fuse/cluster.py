@@ -177,8 +177,9 @@ class _Fuser:
         return None
 
     def _can_follow(self, target, e: Eqn) -> bool:
-        """Can ``e`` run in ``target``'s epilogue: the shapes fit, and no kernel ``e`` reads
-        from memory depends on ``target``?"""
+        """Can ``e`` run in ``target``'s epilogue: the shapes fit, ``e`` reads none of the
+        values ``target`` computes per element (gone when the epilogue runs), and no kernel
+        ``e`` reads from memory depends on ``target``?"""
         shape = e.outputs[0].aval.shape
         axes = {r.params["axes"] for r in target.reductions}
         rank = len(target.shape)
@@ -191,6 +192,8 @@ class _Fuser:
         others = [s for a in e.inputs for s in self._chain(a)[1]
                   if isinstance(s, Var) and self.reduced.get(s) is not target
                   and self.epi_of.get(s) is not target]
+        if any(self.producer.get(s) is target for s in others):
+            return False
         return self._legal(target, self._source_kernels(others, target))
 
     def elementwise(self, e: Eqn):
