@@ -157,40 +157,44 @@ class _Fuser:
 
         ``e`` must have the reductions' kept shape (reduced axes trailing, shared by all of
         the kernel's reductions), and read the kernel only through its reduction results or
-        earlier epilogue values, reshaped at most by size-1 dims (same elements)."""
+        earlier epilogue values, reshaped at most by size-1 dims (same elements). Results
+        of other kernels' reductions are read from memory like any input (a softmax
+        gradient's ``sum(g) / sum(exp)``: the latest kernel that can take it does)."""
         if not self.epilogues:
             return None
-        shape = e.outputs[0].aval.shape
-        target = None
+        reads = []   # (kernel whose reduction or epilogue value e reads, through an order-
+        #              keeping chain)
         for a in e.inputs:
             chain, sources = self._chain(a)
+            keeps = all(c.prim.kind.keeps_order for c in chain)
             for s in sources:
-                if not isinstance(s, Var):
-                    continue
-                k = self.reduced.get(s) or self.epi_of.get(s)
-                if k is None:
-                    continue
-                if target is not None and k is not target:
-                    return None
-                if not all(c.prim.kind.keeps_order for c in chain):
-                    return None
-                target = k
-        if target is None:
-            return None
+                k = (self.reduced.get(s) or self.epi_of.get(s)) if isinstance(s, Var) else None
+                if k is not None:
+                    reads.append((k, keeps))
+        for target in dict.fromkeys(k for k, _ in reversed(reads)):
+            if all(keeps for k, keeps in reads if k is target) and self._can_follow(target, e):
+                return target
+        return None
+
+    def _can_follow(self, target, e: Eqn) -> bool:
+        """Can ``e`` run in ``target``'s epilogue: the shapes fit, ``e`` reads none of the
+        values ``target`` computes per element (gone when the epilogue runs), and no kernel
+        ``e`` reads from memory depends on ``target``?"""
+        shape = e.outputs[0].aval.shape
         axes = {r.params["axes"] for r in target.reductions}
         rank = len(target.shape)
         if len(axes) != 1:
-            return None
+            return False
         ax = next(iter(axes))
         kept = target.shape[:rank - len(ax)]
         if ax != tuple(range(rank - len(ax), rank)) or _squeezed(kept) != _squeezed(shape):
-            return None
+            return False
         others = [s for a in e.inputs for s in self._chain(a)[1]
                   if isinstance(s, Var) and self.reduced.get(s) is not target
                   and self.epi_of.get(s) is not target]
-        if not self._legal(target, self._source_kernels(others, target)):
-            return None
-        return target
+        if any(self.producer.get(s) is target for s in others):
+            return False
+        return self._legal(target, self._source_kernels(others, target))
 
     def elementwise(self, e: Eqn):
         target = self._epilogue_target(e)

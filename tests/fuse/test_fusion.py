@@ -100,8 +100,38 @@ def test_reduction_epilogues_run_in_the_reducing_kernel():
         return jnp.log(jnp.sum(jnp.exp(x - m[:, None]), axis=-1)) + m
     x = np.random.RandomState(0).randn(6, 5).astype(np.float32)
     p = fuse(prepare(jax.make_jaxpr(f)(x).ir), epilogues=True)
-    # mean's division and the log run after their reductions, in the same kernels
-    assert len(p.kernels) == 3 and sum(bool(k.epilogue) for k in p.kernels) == 2
+    # mean's division and the log run after their reductions, in the same kernels, and so
+    # does the final ``+ m``: it reads the first kernel's epilogue value from memory
+    assert len(p.kernels) == 2 and all(k.epilogue for k in p.kernels)
+    assert [e.prim.name for e in p.kernels[1].epilogue] == ["log", "add"]
     np.testing.assert_allclose(jax.jit(f)(x), f(x), rtol=1e-6)
+    x64 = x.astype(np.float64)
+    m = x64.mean(axis=-1)
+    np.testing.assert_allclose(jax.jit(f)(x), np.log(np.exp(x64 - m[:, None]).sum(-1)) + m,
+                               rtol=1e-5)
     # without epilogues (the CUDA generator's mode) the elementwise tails are their own loops
     assert len(fuse(prepare(jax.make_jaxpr(f)(x).ir)).kernels) == 4
+
+
+def test_softmax_cross_entropy_gradient_tail_is_an_epilogue():
+    """The gradient's per-row ``sum(g) / sum(exp)`` divides results of two row kernels: it
+    runs in the later one's epilogue (reading the other's sums from memory), not in a loop
+    of its own over the rows; the value and gradient still match float64 NumPy."""
+    def loss(z, y):
+        sh = z - jax.lax.stop_gradient(jnp.max(z, axis=-1, keepdims=True))
+        lp = sh - jnp.log(jnp.sum(jnp.exp(sh), axis=-1, keepdims=True))
+        return -jnp.mean(jnp.sum(y * lp, axis=-1))
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((7, 5, 13)).astype(np.float32)
+    y = np.eye(13, dtype=np.float32)[rng.integers(0, 13, (7, 5))]
+    vg = jax.value_and_grad(loss)
+    p = fuse(prepare(jax.make_jaxpr(vg)(z, y).ir), epilogues=True)
+    row_loops = [k for k in _loops(p) if len(k.shape) < 3 or k.shape[-1] == 1]
+    assert [len(k.shape) for k in row_loops] == [2] and row_loops[0].reductions, p.describe()
+    assert any(e.prim.name == "div" for k in _loops(p) for e in k.epilogue)
+    value, grad = jax.jit(vg)(z, y)
+    z64 = z.astype(np.float64)
+    q = np.exp(z64 - z64.max(axis=-1, keepdims=True))
+    q /= q.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(float(value), -(y * np.log(q)).sum() / 35, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(grad), (q - y) / 35, rtol=1e-4, atol=1e-7)
