@@ -13,6 +13,11 @@ that has not imported Numba, ~0.08 s in one that has, so it is loaded once the p
 NumPy draws have cost about as much (``LOAD_AFTER`` counters, each draw counting
 ``DRAW_COUNTERS`` more for its fixed cost): a process drawing little never pays for it, one
 drawing much pays at most twice what the best choice would have cost.
+Its cached object code cannot be linked without Numba the way ``eager_kernels`` links its
+own (``elf_loader``): it calls Numba's runtime (``NRT_MemInfo_call_dtor``: the ``carray``
+views' refcounts) and helpers (``numba_gil_ensure``, ``numba_do_raise``, ``NRT_Free``: the
+cfunc wrapper's error path); benchmarks/RESULTS.md, section "Eager random kernel without
+Numba".
 Without a disk cache, or where eager code must not compile (the tiered start's interpreter,
 ``eager_kernels.without_compiling``), only a kernel already loaded is used.
 """
