@@ -21,20 +21,20 @@ import json, sys, time
 import numpy as np
 import jitnet
 from jitnet import random
-n, reps = int(sys.argv[1]), int(sys.argv[2])
+shape, reps = tuple(int(d) for d in sys.argv[1].split("x")), int(sys.argv[2])
 key = random.PRNGKey(0)
 times = []
 for _ in range(reps):
     t = time.perf_counter()
-    np.asarray(random.normal(key, (n,)))
+    np.asarray(random.normal(key, shape))
     times.append(time.perf_counter() - t)
 print(json.dumps(times))
 """
 
 
-def measure(tree: str, n: int, reps: int) -> list:
+def measure(tree: str, n: str, reps: int) -> list:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(n), str(reps)], env=env,
+    out = subprocess.run([sys.executable, "-c", _CHILD, n, str(reps)], env=env,
                          capture_output=True, text=True, check=True, cwd=tree)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -42,11 +42,11 @@ def measure(tree: str, n: int, reps: int) -> list:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("trees", nargs="+", help="source trees (PYTHONPATH roots) to compare")
-    ap.add_argument("--sizes", default="1048576,1000")
+    ap.add_argument("--sizes", default="1048576,1000", help="shapes, as 784x512")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--reps", type=int, default=6)
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = args.sizes.split(",")
     for tree in args.trees:  # warm the disk cache (and the OS's file cache)
         for n in sizes:
             measure(tree, n, 1)

@@ -27,42 +27,40 @@ _hash = numba.njit(inline="always")(threefry2x32_20)
 _counters = numba.njit(inline="always")(counters)
 
 
-@numba.njit(inline="always")
-def _row(k0, k1, start, out0, out1):
-    """Counters start, start + 1, ... of one key into ``out0``/``out1``: a loop from 0 over
-    the arrays' length, which LLVM vectorizes (one from ``j0`` keeps a negative-index check
-    that stops it: 4-6x slower)."""
-    for j in range(out0.shape[0]):
-        hi, lo = _counters(start, np.uint64(j))
-        x0, x1 = _hash(k0, k1, hi, lo)
-        out0[j] = np.uint32(x0)
-        out1[j] = np.uint32(x1)
-
-
-@numba.njit(nogil=True, error_model="numpy")
-def threefry_iota(key, start, out0, out1):
-    """out0/out1[b, n] = threefry(key[b], start[b or 0] + n), on 2-D views (B, n). One
-    thread: a parallel kernel took twice as long to compile (15 against 7 s on 2 busy cores)
-    for at most 2x on those cores, and 2**20 counters take ~3 ms on one."""
-    sb = 1 if start.shape[0] == out0.shape[0] else 0
-    for b in range(out0.shape[0]):
-        _row(np.uint64(key[b, 0]), np.uint64(key[b, 1]), np.uint64(start[b * sb]),
-             out0[b], out1[b])
-
-
 def _c_threefry(kp, sp, o0, o1, meta):
-    """The C entry: data pointers and int64 meta = (keys, counters per key, starts)."""
-    m = numba.carray(meta, 3)
-    threefry_iota(numba.carray(kp, (m[0], 2)), numba.carray(sp, m[2]),
-                  numba.carray(o0, (m[0], m[1])), numba.carray(o1, (m[0], m[1])))
+    """The C entry: data pointers and int64 meta = (keys, counters per key, starts);
+    out0/out1[b, n] = threefry(key[b], start[b or 0] + n). It indexes the pointers itself:
+    ``carray`` views would make the object code call Numba's runtime (their refcounts) and
+    a callee's error path, so eager draws could not link it without Numba
+    (``runtime/eager_random``). The inner loop runs from 0 to a count, which LLVM
+    vectorizes. One thread: a parallel kernel took twice as long to compile for at most 2x
+    on 2 cores, and 2**20 counters take ~3 ms on one."""
+    keys, n = meta[0], meta[1]
+    sb = 1 if meta[2] == keys else 0
+    for b in range(keys):
+        k0, k1 = np.uint64(kp[2 * b]), np.uint64(kp[2 * b + 1])
+        start = np.uint64(sp[b * sb])
+        base = b * n
+        for j in range(n):
+            hi, lo = _counters(start, np.uint64(j))
+            x0, x1 = _hash(k0, k1, hi, lo)
+            o0[base + j] = np.uint32(x0)
+            o1[base + j] = np.uint32(x1)
+
+
+SIGNATURE = nbt.void(*[nbt.CPointer(nbt.uint32)] * 4, nbt.CPointer(nbt.int64))
+
+
+def eager_cfunc():
+    """The C kernel compiled in this process as a ``cfunc`` (its object code, which one
+    loaded from Numba's cache lacks, is what eager draws cache: ``runtime/eager_random``)."""
+    return numba.cfunc(SIGNATURE, nogil=True, error_model="numpy")(_c_threefry)
 
 
 def _caller():
     """``jn_threefry2x32``, the glue generated programs call; building it compiles or loads
     the C kernel."""
-    P = nbt.CPointer(nbt.uint32)
-    ext = c_kernel("jn_kernel_threefry2x32", _c_threefry,
-                   nbt.void(P, P, P, P, nbt.CPointer(nbt.int64)))
+    ext = c_kernel("jn_kernel_threefry2x32", _c_threefry, SIGNATURE)
 
     @numba.njit(nogil=True, error_model="numpy")
     def call(key, start, out0, out1):

@@ -95,11 +95,10 @@ def _quick_function(name: str, dtype: np.dtype):
     absent = _quick.__dict__.setdefault("absent", set())
     if (name, dtype) in absent:
         return None
-    st = disk_cache.store()
     # no lock: a load that needs LLVM takes llvm_lock itself (while the tiered start loads
     # a program the interpreter's kernels link without waiting); two threads linking the
     # same kernel at once only waste a mapping
-    fn = _load(st, _stem(name, dtype)) if st is not None else None
+    fn = load_cached(_stem(name, dtype))
     if fn is None:
         absent.add((name, dtype))
         return None
@@ -130,43 +129,60 @@ def _function(name: str, dtype: np.dtype):
     with llvm_lock, _lock:
         fn = _fns.get((name, dtype))
         if fn is None:
-            fn = _fns[(name, dtype)] = _load_or_compile(name, dtype)
+            fn = _fns[(name, dtype)] = load_or_compile(
+                _stem(name, dtype), functools.partial(_compile, name, dtype),
+                f"{name} {dtype.name}")
     return fn
 
 
-def _stem(name: str, dtype: np.dtype) -> str:
-    key = f"{disk_cache.environment_tag()}\neager {name} {dtype.name}"
+def cache_stem(what: str) -> str:
+    """The cache file stem of the eager kernel ``what`` (a ``cfunc`` compiled from jitnet's
+    sources: ``environment_tag`` hashes them)."""
+    key = f"{disk_cache.environment_tag()}\neager {what}"
     return "e_" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
-def _load_or_compile(name: str, dtype: np.dtype):
+def _stem(name: str, dtype: np.dtype) -> str:
+    return cache_stem(f"{name} {dtype.name}")
+
+
+def load_cached(stem: str, ctype=_CTYPE):
+    """The kernel of cache file ``stem`` as a ``ctype`` function if it loads without
+    compiling, else None."""
+    st = disk_cache.store()
+    return _load(st, stem, ctype) if st is not None else None
+
+
+def load_or_compile(stem: str, compile, what: str, ctype=_CTYPE):
+    """The kernel of cache file ``stem`` as a ``ctype`` function: loaded from the disk
+    cache, or compiled by ``compile()`` (which returns the function and the ``payload`` to
+    cache, or None) and written there."""
     start = time.perf_counter()
     st = disk_cache.store()
     if st is not None:
-        stem = _stem(name, dtype)
-        fn = _load(st, stem)
+        fn = _load(st, stem, ctype)
         if fn is None:
             with disk_cache.compiling(stem):
-                fn = _load(st, stem)  # another process may have written it meanwhile
+                fn = _load(st, stem, ctype)  # another process may have written it meanwhile
                 if fn is None:
-                    fn, payload = _compile(name, dtype)
+                    fn, payload = compile()
                     if payload is not None and disk_cache.store() is st:
                         try:
                             st.write_signed(stem + ".eager", payload)
                         except OSError as err:
                             disk_cache.disable(err)
-                    _log("compile", name, dtype, start, "written to the disk cache")
+                    _log("compile", what, start, "written to the disk cache")
                     return fn
-        _log("cache_load", name, dtype, start, "loaded from the disk cache")
+        _log("cache_load", what, start, "loaded from the disk cache")
         return fn
-    fn, _ = _compile(name, dtype)
-    _log("compile", name, dtype, start, "in memory")
+    fn, _ = compile()
+    _log("compile", what, start, "in memory")
     return fn
 
 
-def _log(kind, name, dtype, start, how):
+def _log(kind, what, start, how):
     took = time.perf_counter() - start
-    compile_log.record(kind, lambda: f"eager kernel {name} {dtype.name} in {took:.3f} s ({how})")
+    compile_log.record(kind, lambda: f"eager kernel {what} in {took:.3f} s ({how})")
 
 
 # -- loading a signed object file (no Numba) --------------------------------------------
@@ -202,7 +218,7 @@ def _link_mcjit(obj: bytes, symbol: str) -> int:
         return engine.get_function_address(symbol)
 
 
-def _load(st, stem: str):
+def _load(st, stem: str, ctype=_CTYPE):
     """The kernel of a verified cache file, or None (missing, unsigned, or unusable here)."""
     try:
         payload = st.read_signed(stem + ".eager")
@@ -229,7 +245,7 @@ def _load(st, stem: str):
         return None
     with contextlib.suppress(OSError):
         os.utime(st.path(stem + ".eager"))  # last use, for eviction
-    return _CTYPE(address)
+    return ctype(address)
 
 
 # -- compiling with Numba ----------------------------------------------------------------
@@ -253,8 +269,14 @@ def _compile(name: str, dtype: np.dtype):
     loop.__qualname__ = f"eager_{name}_{dtype.name}"
     cf = numba.cfunc(types.void(types.CPointer(t), types.CPointer(t), types.intp),
                      error_model="numpy")(loop)
+    return compiled(cf, _CTYPE)
+
+
+def compiled(cf, ctype):
+    """(a cfunc compiled in this process as a ``ctype`` function, the payload to cache: its
+    object code, or None where it calls what not every process has)."""
     _keep.append(cf)
-    fn = _CTYPE(cf.address)
+    fn = ctype(cf.address)
     lib = cf._library
     externals = sorted(f.name for f in lib._final_module.functions
                        if f.is_declaration and not f.name.startswith("llvm."))

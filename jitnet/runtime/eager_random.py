@@ -1,25 +1,20 @@
 """Eager ``threefry2x32_iota`` through the C kernel of ``kernels/random.py`` (issue 14).
 
 The primitive's impl is the NumPy reference (~0.35 s for 2**20 counters); the kernel jitted
-programs call takes ~3 ms and runs the same hash source, so its words are the same bits.
-The runtime installs ``impl`` below in its place. The kernel is the one the programs use,
-loaded from the disk cache (never compiled where the cache holds it) by building its glue
-(``codegen/kernel_plan`` names the module: the runtime sits below the kernels) and called
-through ctypes by its C symbol.
+programs call takes ~3 ms and is the same source, so its words are the same bits. The
+runtime installs ``impl`` below in its place. Where no program has loaded the kernel, eager
+draws link its object file, kept signed in the disk cache (``eager_kernels``' store and
+``elf_loader``: ~2 ms, neither Numba nor LLVM imported), and call it through ctypes by its C
+address; the first process on a machine compiles it (Numba, ~1 s) and writes that file.
 
-Once loaded (here, or by a jitted program) it runs every draw: 7 us a call against NumPy's
-90 us for one counter, 3 ms against ~100 ms for 2**20. Loading it costs ~0.3 s in a process
-that has not imported Numba, ~0.08 s in one that has, so it is loaded once the process's
-NumPy draws have cost about as much (``LOAD_AFTER`` counters, each draw counting
-``DRAW_COUNTERS`` more for its fixed cost): a process drawing little never pays for it, one
-drawing much pays at most twice what the best choice would have cost.
-Its cached object code cannot be linked without Numba the way ``eager_kernels`` links its
-own (``elf_loader``): it calls Numba's runtime (``NRT_MemInfo_call_dtor``: the ``carray``
-views' refcounts) and helpers (``numba_gil_ensure``, ``numba_do_raise``, ``NRT_Free``: the
-cfunc wrapper's error path); benchmarks/RESULTS.md, section "Eager random kernel without
-Numba".
-Without a disk cache, or where eager code must not compile (the tiered start's interpreter,
-``eager_kernels.without_compiling``), only a kernel already loaded is used.
+Once loaded it runs every draw: 9 us a call against NumPy's 90 us for one counter, 3 ms
+against ~40-100 ms for 2**20. It is loaded once the process's NumPy draws have cost about
+as much as the load (``LOAD_AFTER`` counters, each draw counting ``DRAW_COUNTERS`` more for
+its fixed cost): a process drawing little never pays for it, one drawing much pays at most
+twice what the best choice would have cost.
+Without a disk cache only a kernel a program loaded is used; where eager code must not
+compile (the tiered start's interpreter, ``eager_kernels.without_compiling``), one the disk
+cache holds is linked too.
 """
 from __future__ import annotations
 
@@ -39,10 +34,11 @@ _GLUE = "jn_threefry2x32"            # what generated programs import (builds th
 _SYMBOL = "jn_kernel_threefry2x32"   # the C kernel (key, start, out0, out1, int64 meta[3])
 _CTYPE = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 5)
 
-# counters whose NumPy draws cost about as much as loading the kernel, by whether Numba is
-# imported already (~0.1 us a counter: benchmarks/RESULTS.md, section eagerrand)
-LOAD_AFTER = {False: 3 << 20, True: 3 << 18}
-DRAW_COUNTERS = 1000     # a NumPy draw's fixed cost (~90 us), in counters
+# counters whose NumPy draws cost about as much as linking the kernel's object file (~2 ms,
+# ~2 more for the cache key where no eager kernel has computed it; NumPy: ~0.035 us a
+# counter, benchmarks/RESULTS.md, section eagerrand3)
+LOAD_AFTER = 1 << 16
+DRAW_COUNTERS = 2500     # a NumPy draw's fixed cost (~90 us), in counters
 
 _kernel: list = []       # the loaded kernel's ctypes function
 _drawn = [0]             # counters drawn with NumPy, DRAW_COUNTERS more per draw
@@ -70,19 +66,36 @@ def _function(size: int):
     if _kernel:
         return _kernel[0]
     module = KERNEL_MODULES[_GLUE]
-    if _GLUE not in getattr(sys.modules.get(module), "__dict__", {}):  # no program built it
-        if eager_kernels.compiling_disabled() or disk_cache.store() is None:
-            return None
+    if _GLUE in getattr(sys.modules.get(module), "__dict__", {}):  # a program loaded it
         with _lock:
-            _drawn[0] += size + DRAW_COUNTERS
-            if _drawn[0] < LOAD_AFTER["numba" in sys.modules]:
-                return None
+            if not _kernel:
+                import llvmlite.binding as llvm
+                _kernel.append(_CTYPE(llvm.address_of_symbol(_SYMBOL)))
+        return _kernel[0]
+    if disk_cache.store() is None:
+        return None
+    with _lock:
+        _drawn[0] += size + DRAW_COUNTERS
+        if _drawn[0] < LOAD_AFTER:
+            return None
+    stem = eager_kernels.cache_stem(_SYMBOL)
+    if eager_kernels.compiling_disabled():
+        fn = eager_kernels.load_cached(stem, _CTYPE)
+        if fn is not None:
+            with _lock:
+                if not _kernel:
+                    _kernel.append(fn)
+        return fn
     with eager_kernels.llvm_lock, _lock:
         if not _kernel:
-            getattr(importlib.import_module(module), _GLUE)  # loads (or compiles) the kernel
-            import llvmlite.binding as llvm
-            _kernel.append(_CTYPE(llvm.address_of_symbol(_SYMBOL)))
+            _kernel.append(eager_kernels.load_or_compile(stem, _compile, _SYMBOL, _CTYPE))
     return _kernel[0]
+
+
+def _compile():
+    """(the kernel compiled here by Numba, its object code to cache)."""
+    cf = getattr(importlib.import_module(KERNEL_MODULES[_GLUE]), "eager_cfunc")()
+    return eager_kernels.compiled(cf, _CTYPE)
 
 
 def _run(fn, key, start, shape):

@@ -1,11 +1,13 @@
 """Eager ``threefry2x32_iota`` through the C kernel (``runtime/eager_random.py``): the same
 bits as the NumPy reference (``prims/random._impl``, the hash on uint64 arrays) and as the
-hash written with ``lax`` operations; a fresh process loads the kernel from a warm disk
-cache (never compiles it) once its NumPy draws cost about as much as the load."""
+hash written with ``lax`` operations; a fresh process links the kernel's object file from a
+warm disk cache (neither compiling it nor importing Numba or LLVM) once its NumPy draws cost
+about as much as the link, and never links a changed file."""
 from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -26,7 +28,7 @@ SHAPES = [(0,), (1,), (7,), (3, 5), (2, 0, 3), (4, 1, 17), (2 ** 16 + 3,)]
 @pytest.fixture(scope="module", autouse=True)
 def kernel():
     """The kernel loaded, as after a large draw."""
-    fn = eager_random._function(max(eager_random.LOAD_AFTER.values()))
+    fn = eager_random._function(eager_random.LOAD_AFTER)
     assert fn is not None
     return fn
 
@@ -95,31 +97,81 @@ import json, sys
 import numpy as np
 import jitnet
 from jitnet import random
-from jitnet.runtime import compile_log, eager_random
+from jitnet.prims.random import threefry2x32_iota_p
+from jitnet.runtime import compile_log, eager_kernels, eager_random
 events = []
 record = compile_log.record
 compile_log.record = lambda kind, message: (events.append((kind, message())), record(kind, message))
 key = random.PRNGKey(3)
 small = np.asarray(random.bits(key, (1000,)))
 after_small = bool(eager_random._kernel)
-numba_before = "numba" in sys.modules
-big = np.asarray(random.bits(key, (int(sys.argv[1]),)))
-print(json.dumps({"after_small": after_small, "after_big": bool(eager_random._kernel),
-                  "numba_before": numba_before,
-                  "events": [e for e in events if "threefry" in e[1]],
-                  "small": small[:5].tolist(), "big": big[-5:].tolist()}))
+n = eager_random.LOAD_AFTER
+if sys.argv[1] == "quick":
+    with eager_kernels.without_compiling():
+        big = np.asarray(random.bits(key, (n,)))
+else:
+    big = np.asarray(random.bits(key, (n,)))
+after_big, numba_big = bool(eager_random._kernel), "numba" in sys.modules
+events_big = len(events)
+rng = np.random.default_rng(1405)
+draws = []
+for batch, shape in [((), (1,)), ((), (7,)), ((), (13, 3)), ((3,), (5, 3)), ((2, 1), (1,))]:
+    keys = rng.integers(0, 2 ** 32, batch + (2,), dtype=np.uint64).astype(np.uint32)
+    starts = rng.integers(0, 2 ** 32, batch, dtype=np.uint64).astype(np.uint32)
+    words = threefry2x32_iota_p.impl(keys, starts, shape=shape)
+    draws.append([keys.tolist(), starts.tolist(), list(shape), [w.tolist() for w in words]])
+print("RESULT " + json.dumps({
+    "after_small": after_small, "after_big": after_big, "numba_big": numba_big,
+    "events_big": events_big,
+    "numba": "numba" in sys.modules, "llvm": "llvmlite.binding" in sys.modules,
+    "events": [e for e in events if "threefry" in e[1]], "n": n,
+    "small": small.tolist(), "big": big[-50:].tolist(), "draws": draws}))
 """
 
 
-def test_a_fresh_process_loads_the_kernel_from_the_cache_for_a_large_draw():
-    n = eager_random.LOAD_AFTER[False]  # the child imports no Numba before the load
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(n)], capture_output=True,
-                         text=True, env=dict(os.environ), timeout=300)
+def _child(tmp_path, mode="load"):
+    env = dict(os.environ, JITNET_CACHE_DIR=str(tmp_path / "cache"),
+               JITNET_CACHE_KEY_FILE=str(tmp_path / "key" / "cache.key"))
+    out = subprocess.run([sys.executable, "-c", _CHILD, mode], capture_output=True,
+                         text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert not got["after_small"] and not got["numba_before"] and got["after_big"]
-    assert [kind for kind, _ in got["events"]] == ["cache_load"], got["events"]
+    got = json.loads(out.stdout.split("RESULT ", 1)[1])
     key = np.asarray(random.PRNGKey(3))
-    want_small = np.bitwise_xor(*numpy_reference(key, U32(0), shape=(1000,)))
-    want_big = np.bitwise_xor(*numpy_reference(key, U32(0), shape=(n,)))
-    assert got["small"] == want_small[:5].tolist() and got["big"] == want_big[-5:].tolist()
+    assert got["small"] == np.bitwise_xor(*numpy_reference(key, U32(0), shape=(1000,))).tolist()
+    want_big = np.bitwise_xor(*numpy_reference(key, U32(0), shape=(got["n"],)))
+    assert got["big"] == want_big[-50:].tolist()
+    for keys, starts, shape, words in got["draws"]:
+        want = numpy_reference(np.array(keys, U32), np.array(starts, U32), shape=tuple(shape))
+        _equal([np.array(w, U32).reshape(x.shape) for w, x in zip(words, want)], want)
+    return got
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    """A cache directory a first process filled: it compiled the kernel and wrote it."""
+    tmp = tmp_path_factory.mktemp("eager_random")
+    got = _child(tmp)
+    assert not got["after_small"] and got["after_big"] and got["numba"]
+    assert [kind for kind, _ in got["events"]] == ["compile"], got["events"]
+    return tmp
+
+
+def test_a_fresh_process_links_the_cached_kernel_without_numba_or_llvm(warm):
+    got = _child(warm)
+    assert not got["after_small"] and got["after_big"] and not got["numba"]
+    assert got["llvm"] == (platform.machine() != "x86_64")  # elsewhere: MCJIT links it
+    assert [kind for kind, _ in got["events"]] == ["cache_load"], got["events"]
+
+
+def test_a_changed_object_file_is_compiled_anew_not_linked(warm):
+    (path,) = (warm / "cache").glob("e_*.eager")
+    blob = bytearray(path.read_bytes())
+    blob[-64] ^= 0x10
+    path.write_bytes(bytes(blob))
+    got = _child(warm)  # (its bits equal the reference: checked by _child)
+    assert got["after_big"] and [kind for kind, _ in got["events"]] == ["compile"]
+
+
+def test_without_compiling_a_missing_kernel_is_not_compiled(tmp_path):
+    got = _child(tmp_path, "quick")
+    assert not got["after_big"] and not got["numba_big"] and got["events_big"] == 0
