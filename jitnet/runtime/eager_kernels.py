@@ -13,7 +13,8 @@ its loop wrapper, which Numba does in every process).
 
 An object file may only refer to symbols every process has (libm's); the ones it refers to
 are recorded next to it and checked before it is linked, and a kernel whose code would call
-Numba's runtime is compiled in memory instead of cached.
+Numba's runtime is compiled in memory instead of cached. ``load_or_compile`` and
+``load_cached`` serve other eager kernels too (``eager_random``'s threefry kernel).
 """
 from __future__ import annotations
 
