@@ -149,9 +149,9 @@ def _blocks(B, M: int, N: int, work, lhs_transposed: bool):
     product, or 0 to keep it serial, and whether they are blocks of columns instead of rows.
     Each block's gemm packs the whole operand that is not split, so the larger of M and N is
     split: a product of a 128-row batch by a 512-wide weight in column blocks packs the weight
-    once instead of once per block (W2a's forward and data-gradient products, 1 thread: 3-13%
-    faster; benchmarks/RESULTS.md). A transposed lhs keeps row blocks (TN products in column
-    blocks measured slower on 2 threads). Either value may be the expression computing it at
+    once instead of once per block (W2a's forward and data-gradient products on 1 thread: up
+    to 12% faster; benchmarks/RESULTS.md). A transposed lhs keeps row blocks (W2a's TN
+    products in column blocks ran 1.6x slower on 2 threads). Either value may be the expression computing it at
     run time when it depends on a run-time size (``dims.decide``); a count that is 0 or makes
     B * S == 1 means serial then. The blocks depend on the sizes and the core count only, so
     results do not depend on the thread count."""
