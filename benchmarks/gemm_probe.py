@@ -4,6 +4,8 @@ against the machine's measured sgemm peak, and the step-time floor that gives.
     python benchmarks/gemm_probe.py                # 1 thread (as the 1-thread pass pins it)
     python benchmarks/gemm_probe.py --jax          # the same shapes through jax.jit(jnp.dot)
     OPENBLAS_CORETYPE=SkylakeX python benchmarks/gemm_probe.py   # another OpenBLAS kernel set
+    python benchmarks/gemm_probe.py --blocks 2     # also as 2 row / 2 column blocks, one
+                                                   # after the other (codegen/cpu/ops._blocks)
 
 Each gemm is called through ``jn_gemm_f32`` (the helper generated code calls, same operand
 layouts and transpose flags) on one thread; "peak" is the best rate of a large square sgemm.
@@ -69,10 +71,30 @@ def _rate(fn, flops, seconds=0.3):
     return flops / best / 1e9, best
 
 
+def _blocked(gemm, a, b, c, ta, tb, S, cols, scratch):
+    """The product as S blocks of rows (or columns) of ``c``, one gemm each, in turn: what a
+    split product costs on one thread (each block's gemm packs the whole unsplit operand)."""
+    m, n = c.shape
+    calls = []
+    for t in range(S):
+        lo, hi = t * (n if cols else m) // S, (t + 1) * (n if cols else m) // S
+        if cols:
+            calls.append((a, b[lo:hi] if tb else b[:, lo:hi], c[:, lo:hi]))
+        else:
+            calls.append((a[:, lo:hi] if ta else a[lo:hi], b, c[lo:hi]))
+
+    def run():
+        for x, y, z in calls:
+            gemm(x, y, z, bool(ta), bool(tb), scratch)
+    return run
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jax", action="store_true", help="also time jax.jit(jnp.dot)")
     ap.add_argument("--only", default="W2a,W6,W8")
+    ap.add_argument("--blocks", type=int, default=0,
+                    help="also time each gemm as this many row blocks and column blocks")
     args = ap.parse_args()
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -108,6 +130,11 @@ def main():
                 floor += calls * s
                 ideal += calls * flops / (peak * 1e9)
                 extra = ""
+                if args.blocks:
+                    rows = _blocked(jn_gemm_f32, a, b, c, ta, tb, args.blocks, False, scratch)
+                    cols = _blocked(jn_gemm_f32, a, b, c, ta, tb, args.blocks, True, scratch)
+                    extra += (f"  rows {_rate(rows, flops)[1] * 1e6:7.1f}"
+                              f"  cols {_rate(cols, flops)[1] * 1e6:7.1f}")
                 if jdot:
                     f = jdot[(ta, tb)]
                     _, sj = _rate(lambda: f(a, b).block_until_ready(), flops)
