@@ -15,7 +15,7 @@ on two threads, 17-35 ms on one; a vmapped population of 4 small layers 22 ms ag
 0.15 ms; benchmarks/RESULTS.md), and a second, independent pool oversubscribes the cores
 Numba's threads already use. Numba's pool waits passively (``OMP_WAIT_POLICY=PASSIVE``;
 measured with BLAS on one thread: ACTIVE is 2-6x slower on W2a and W4 on a busy machine),
-and the row or column blocks are fixed by the sizes, so results do not depend on the thread
+and the row blocks are fixed at code generation, so results do not depend on the thread
 count.
 
 A multi-process strategy (one rank per core) applies its share of the cores per process with

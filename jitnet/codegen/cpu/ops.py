@@ -138,37 +138,25 @@ def _operand(x: str, shape, batch, free, contract, names, w):
 
 
 # Matrix products of at least this many multiply-adds run in parallel on Numba's pool, as
-# blocks of at least GEMM_MIN_ROWS rows (or columns), each a single-threaded BLAS call (see
+# row blocks of at least GEMM_MIN_ROWS rows, each a single-threaded BLAS call (see
 # runtime/threads.py for why BLAS's own threads are off). Below it one call on one thread.
 GEMM_PARALLEL_WORK = 1 << 22
 GEMM_MIN_ROWS = 16
 
 
-def _blocks(B, M: int, N: int, work, lhs_transposed: bool):
-    """(S, cols) for a product of B (M, N) matrices: S blocks per product for a parallel
-    product, or 0 to keep it serial, and whether they are blocks of columns instead of rows.
-    Each block's gemm packs the whole operand that is not split, so the larger of M and N is
-    split: a product of a 128-row batch by a 512-wide weight in column blocks packs the weight
-    once instead of once per block (W2a's forward and data-gradient products on 1 thread: up
-    to 12% faster; benchmarks/RESULTS.md). A transposed lhs keeps row blocks (W2a's TN
-    products in column blocks ran 1.6x slower on 2 threads). Either value may be the expression computing it at
-    run time when it depends on a run-time size (``dims.decide``); a count that is 0 or makes
-    B * S == 1 means serial then. The blocks depend on the sizes and the core count only, so
-    results do not depend on the thread count."""
+def _row_blocks(B: int, M: int, work: int) -> int | str:
+    """Row blocks per product for a parallel product, or 0 to keep it serial; or, when that
+    depends on a run-time size (``dims.decide``), the expression computing it at run time
+    (a count that may be 0 or make B * S == 1: serial then)."""
     cores = os.cpu_count() or 1
     big = decide(work, GEMM_PARALLEL_WORK)
     if cores < 2 or big is False:
-        return 0, False
-    cols = not lhs_transposed and N > M
-    if any(isinstance(x, Dim) for x in (B, M, N)) or big is None:
-        if not lhs_transposed and str(M) != str(N) and (isinstance(M, Dim) or
-                                                        isinstance(N, Dim)):
-            cols = f"({N} > {M})"
-        split = f"({N} if {cols} else {M})" if isinstance(cols, str) else N if cols else M
+        return 0
+    if big is None or isinstance(B, Dim) or isinstance(M, Dim):
         return (f"(0 if {work} < {GEMM_PARALLEL_WORK} else 1 if {B} >= {cores} "
-                f"else min(-(-{cores} // {B}), {split} // {GEMM_MIN_ROWS}))"), cols
-    S = 1 if B >= cores else min(-(-cores // B), (N if cols else M) // GEMM_MIN_ROWS)
-    return (S if B * S > 1 else 0), cols
+                f"else min(-(-{cores} // {B}), {M} // {GEMM_MIN_ROWS}))")
+    S = 1 if B >= cores else min(-(-cores // B), M // GEMM_MIN_ROWS)
+    return S if B * S > 1 else 0
 
 
 def _batch_index(q: str, sizes, names, w) -> list[str]:
@@ -244,68 +232,56 @@ def _dot_general(e, names, w):
     ta, tb = f"np.bool_({at})", f"np.bool_({not bt})"
     w(f"{r} = np.empty(({B}, {M}, {N}), dtype={cast(dt)})")
     K = math.prod(ls[i] for i in lc)
-    S, cols = _blocks(B, M, N, B * M * N * K, at)
+    S = _row_blocks(B, M, B * M * N * K)
     bsizes = [ls[i] for i in lb]
 
-    def sub(view, lead, block=()):
-        return f"{view}[{', '.join(lead + list(block))}]" if lead or block else view
+    def sub(view, lead, rows=()):
+        return f"{view}[{', '.join(lead + list(rows))}]" if lead or rows else view
 
-    def call(q, rows, columns, scratch):
-        """The gemm for flat batch index ``q`` (``rows``, ``columns``: slices of a block)."""
+    def call(q, rows, scratch):
+        """The gemm for flat batch index ``q`` (``rows``: a row-block slice or None)."""
         idx = _batch_index(q, bsizes, names, w) if (asplit or bsplit) and bsizes else []
         lead_a = idx if asplit else [q]
         lead_b = idx if bsplit else [q]
-        a_block = () if rows is None else ((":", rows) if at else (rows,))
-        b_block = () if columns is None else ((":", columns) if bt else (columns,))
-        out_block = (() if rows is None and columns is None else (rows,) if columns is None
-                     else (rows or ":", columns))
-        w(f"{gemm}({sub(A, lead_a, a_block)}, {sub(Bv, lead_b, b_block)}, "
-          f"{sub(r, [q], out_block)}, {ta}, {tb}, {scratch})")
+        block = () if rows is None else ((":", rows) if at else (rows,))
+        w(f"{gemm}({sub(A, lead_a, block)}, {sub(Bv, lead_b)}, "
+          f"{sub(r, [q], () if rows is None else (rows,))}, {ta}, {tb}, {scratch})")
 
-    def blocks(S, cols):
-        # work items (product q, block t) over Numba's pool, BLAS single-threaded in each; the
-        # blocks are fixed by the sizes, so results do not depend on the thread count
-        i, q, t, r0, r1, c0, c1 = (names.temp() for _ in range(7))
+    def row_blocks(S):
+        # work items (product q, row block t) over Numba's pool, BLAS single-threaded in each;
+        # the blocks are fixed here, so results do not depend on the thread count
+        i, q, r0, r1 = names.temp(), names.temp(), names.temp(), names.temp()
         w(f"for {i} in prange({B * S if isinstance(S, int) else f'{B} * {S}'}):")
         w.indent()
         w(f"{q} = {i} // {S}")
-        w(f"{t} = {i} % {S}")
-        if cols in (True, False):   # known here: only the split dim is sliced
-            n = N if cols else M
-            w(f"{r0} = {t} * {n} // {S}")
-            w(f"{r1} = ({t} + 1) * {n} // {S}")
-            span = f"{r0}:{r1}"
-            call(q, None if cols else span, span if cols else None,
-                 "np.empty(8, dtype=np.int64)")
-        else:
-            w(f"{r0}, {r1}, {c0}, {c1} = ((0, {M}, {t} * {N} // {S}, ({t} + 1) * {N} // {S}) "
-              f"if {cols} else ({t} * {M} // {S}, ({t} + 1) * {M} // {S}, 0, {N}))")
-            call(q, f"{r0}:{r1}", f"{c0}:{c1}", "np.empty(8, dtype=np.int64)")
+        w(f"{r0} = {i} % {S} * {M} // {S}")
+        w(f"{r1} = ({i} % {S} + 1) * {M} // {S}")
+        call(q, f"{r0}:{r1}", "np.empty(8, dtype=np.int64)")
         w.dedent()
 
     def serial():
         scratch = names.shared("blas_scratch", "np.empty(8, dtype=np.int64)")
         if B == 1:
-            call("0", None, None, scratch)
+            call("0", None, scratch)
             return
         w(f"for q in range({B}):")
         w.indent()
-        call("q", None, None, scratch)
+        call("q", None, scratch)
         w.dedent()
 
     if isinstance(S, str):  # both, chosen by the sizes of the call: one text for all sizes
-        count = names.temp()
-        w(f"{count} = {S}")
-        w(f"if {B} * {count} > 1:")
+        blocks = names.temp()
+        w(f"{blocks} = {S}")
+        w(f"if {B} * {blocks} > 1:")
         w.indent()
-        blocks(count, cols)
+        row_blocks(blocks)
         w.dedent()
         w("else:")
         w.indent()
         serial()
         w.dedent()
     elif S:
-        blocks(S, cols)
+        row_blocks(S)
     else:
         serial()
     w(f"{o} = {r}.reshape({_shape(out)!r})")
